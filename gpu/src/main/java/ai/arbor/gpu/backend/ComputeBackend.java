@@ -1,0 +1,31 @@
+package ai.arbor.gpu.backend;
+
+/**
+ * Runs the model's forward pass on some device. The backend owns the weights' device copy and the paged KV cache
+ * storage; which block holds what is decided outside it (the KV cache manager), so every backend shares one scheduler.
+ * Not thread-safe: the engine's step loop is its only caller.
+ */
+public interface ComputeBackend extends AutoCloseable {
+
+    /** Short name for logs and metrics, e.g. "cpu" or "cuda:0". */
+    String name();
+
+    /** Bytes one KV block takes for every layer, K and V together. */
+    long kvBlockBytes(int blockSize);
+
+    /** How many KV blocks fit in the memory this backend may use for the cache. */
+    int availableKvBlocks(int blockSize);
+
+    /** Allocates (or re-allocates) the paged cache: {@code numBlocks} blocks of {@code blockSize} token slots. */
+    void allocateKvCache(int numBlocks, int blockSize);
+
+    /**
+     * One forward pass over every chunk of the batch, writing their K/V into the cache.
+     *
+     * @return one row of vocabulary logits (fp32) per chunk whose {@code wantLogits} is set, in batch order
+     */
+    float[][] forward(ForwardBatch batch);
+
+    @Override
+    void close();
+}
