@@ -29,9 +29,9 @@ final class BenchCharts {
         c.rect(0, 0, WIDTH, HEIGHT, "#ffffff");
         header(r, c);
         double pw = WIDTH / 2.0, ph = (HEIGHT - HEADER) / 2.0;
-        histogram(c, 0, HEADER, pw, ph, "Time to first token", "TTFT (ms)", ttfts(r), BLUE);
-        histogram(c, pw, HEADER, pw, ph, "Inter-token latency", "ITL (ms)", r.itlSamplesMs(), ORANGE);
-        histogram(c, 0, HEADER + ph, pw, ph, "End-to-end latency", "E2E (ms)", e2es(r), GREEN);
+        histogram(c, 0, HEADER, pw, ph, "Time to first token", "TTFT (ms)", "requests", ttfts(r), BLUE);
+        histogram(c, pw, HEADER, pw, ph, "Inter-token latency", "ITL (ms)", "token gaps", r.itlSamplesMs(), ORANGE);
+        histogram(c, 0, HEADER + ph, pw, ph, "End-to-end latency", "E2E (ms)", "requests", e2es(r), GREEN);
         throughput(c, pw, HEADER + ph, pw, ph, r.timeline());
     }
 
@@ -52,7 +52,7 @@ final class BenchCharts {
     }
 
     private static void histogram(Canvas c, double x0, double y0, double w, double h, String title, String xLabel,
-                                  double[] values, String color) {
+                                  String yLabel, double[] values, String color) {
         Frame f = new Frame(x0, y0, w, h);
         c.text(x0 + w / 2, y0 + 26, title, 16, INK, Canvas.Anchor.MIDDLE, true);
         if (values.length == 0) {
@@ -83,7 +83,7 @@ final class BenchCharts {
         }
         double[] ticksY = niceTicks(0, maxCount, 5);
         double yMax = ticksY[ticksY.length - 1];
-        axes(c, f, ticksX, lo, hi, ticksY, yMax, xLabel, "requests or gaps", false);
+        axes(c, f, ticksX, lo, hi, ticksY, yMax, xLabel, yLabel);
         double bw = f.pw / BINS;
         for (int b = 0; b < BINS; b++) {
             if (counts[b] > 0) {
@@ -125,7 +125,7 @@ final class BenchCharts {
         double xMax = Math.max(tEnd, ticksX[ticksX.length - 1]);
         double[] ticksY = niceTicks(0, Math.max(1, maxTok), 5);
         double yMax = ticksY[ticksY.length - 1];
-        axes(c, f, ticksX, 0, xMax, ticksY, yMax, "time since start (s)", "output tokens / s", false);
+        axes(c, f, ticksX, 0, xMax, ticksY, yMax, "time since start (s)", "output tokens / s");
         double[] xs = new double[tl.size() * 2], ys = new double[tl.size() * 2];
         double[] fx = new double[tl.size() * 2], fy = new double[tl.size() * 2];
         double flightMax = niceTicks(0, Math.max(1, maxFlight), 5)[niceTicks(0, Math.max(1, maxFlight), 5).length - 1];
@@ -145,14 +145,16 @@ final class BenchCharts {
             c.text(f.px + f.pw + 6, y + 4, num(t), 11, PURPLE, Canvas.Anchor.START, false);
         }
         c.verticalText(f.px + f.pw + 40, f.py + f.ph / 2, "requests in flight", 12, PURPLE);
-        c.line(f.px + 10, f.py + 12, f.px + 30, f.py + 12, BLUE, 2.5, false);
-        c.text(f.px + 34, f.py + 16, "output tok/s", 12, BLUE, Canvas.Anchor.START, false);
-        c.line(f.px + 130, f.py + 12, f.px + 150, f.py + 12, PURPLE, 1.5, false);
-        c.text(f.px + 154, f.py + 16, "in flight", 12, PURPLE, Canvas.Anchor.START, false);
+        // Legend above the plot area, where no data can hide it.
+        double ly = y0 + 40, lx = f.px + f.pw - 190;
+        c.line(lx, ly, lx + 20, ly, BLUE, 2.5, false);
+        c.text(lx + 24, ly + 4, "output tok/s", 12, BLUE, Canvas.Anchor.START, false);
+        c.line(lx + 110, ly, lx + 130, ly, PURPLE, 1.5, false);
+        c.text(lx + 134, ly + 4, "in flight", 12, PURPLE, Canvas.Anchor.START, false);
     }
 
     private static void axes(Canvas c, Frame f, double[] ticksX, double xLo, double xHi, double[] ticksY, double yMax,
-                             String xLabel, String yLabel, boolean unused) {
+                             String xLabel, String yLabel) {
         for (double t : ticksY) {
             double y = f.py + f.ph - t / yMax * f.ph;
             c.line(f.px, y, f.px + f.pw, y, GRID, 1, false);

@@ -118,19 +118,20 @@ public final class StreamingClient implements AutoCloseable {
 
     /** One line about a transport failure, naming the root cause rather than the wrapper. */
     static String describe(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof HttpConnectTimeoutException) {
+                return "connect timed out";
+            }
+            if (t instanceof HttpTimeoutException) {
+                return "timed out waiting for the response";
+            }
+            if (t instanceof ConnectException) {
+                return "connection refused";
+            }
+        }
         Throwable t = failure;
-        while ((t instanceof CompletionException || t.getCause() != null && t.getMessage() == null)
-                && t.getCause() != null) {
+        while (t instanceof CompletionException && t.getCause() != null) {
             t = t.getCause();
-        }
-        if (t instanceof HttpConnectTimeoutException) {
-            return "connect timed out";
-        }
-        if (t instanceof HttpTimeoutException) {
-            return "timed out waiting for the response";
-        }
-        if (t instanceof ConnectException) {
-            return "connection refused";
         }
         String msg = t.getMessage();
         return t.getClass().getSimpleName() + (msg == null ? "" : ": " + msg);
