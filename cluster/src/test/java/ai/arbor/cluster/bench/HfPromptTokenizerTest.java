@@ -74,6 +74,6 @@ class HfPromptTokenizerTest {
     @Test
     void missingTokenizerIsAClearError(@TempDir Path dir) {
         BenchException e = assertThrows(BenchException.class, () -> HfPromptTokenizer.load(dir));
-        assertTrue(e.getMessage().startsWith("no tokenizer.json at"), e.getMessage());
+        assertTrue(e.getMessage().startsWith("no tokenizer.json in"), e.getMessage());
     }
 }
