@@ -12,6 +12,8 @@ import java.util.Map;
  * @param errors           failed requests by HTTP status or failure kind
  * @param errorExamples    the first message seen for each kind in {@code errors}
  * @param requests         one entry per request in send order, for plots and later analysis
+ * @param serverMetrics    how the server's own counters ({@code /metrics}) grew during the run; null when the server
+ *                         exposes none
  */
 public record BenchReport(String url, String model, String endpoint, String dataset, int numPrompts, int concurrency,
                           double requestRate, String startedAt,
@@ -20,7 +22,8 @@ public record BenchReport(String url, String model, String endpoint, String data
                           double requestThroughput, double outputThroughput, double totalTokenThroughput,
                           Distribution ttftMs, Distribution tpotMs, Distribution itlMs, Distribution e2eMs,
                           Map<String, Integer> errors, Map<String, String> errorExamples,
-                          List<TimelinePoint> timeline, List<RequestSample> requests, double[] itlSamplesMs) {
+                          List<TimelinePoint> timeline, List<RequestSample> requests, double[] itlSamplesMs,
+                          Map<String, Double> serverMetrics) {
 
     /**
      * One request, times in milliseconds since the run started ({@code sentMs}) or since the request was sent; -1

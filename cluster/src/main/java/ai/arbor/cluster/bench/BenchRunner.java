@@ -5,6 +5,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.function.Function;
 
 /** Runs one benchmark end to end: check the server, make the prompts, drive them, report. */
@@ -41,13 +43,16 @@ public final class BenchRunner {
                     settings.endpoint().name().toLowerCase(java.util.Locale.ROOT), settings.url(), model);
             RequestDriver.Listener listener = settings.progress()
                     ? new ProgressBar(err, prompts.size(), terminal) : r -> { };
+            Optional<PrometheusText> before = ServerMetrics.scrape(client.http(), settings.url());
             Instant startedAt = Instant.now();
             RequestDriver.Run run;
             try (StreamingClient modelClient = new StreamingClient(settings.url(), model, settings.endpoint(),
                     settings.timeout())) {
                 run = new RequestDriver(modelClient).run(prompts, arrivals, settings.concurrency(), listener);
             }
-            BenchReport report = ReportBuilder.build(settings, run, startedAt);
+            Map<String, Double> serverDeltas = before.flatMap(b -> ServerMetrics.scrape(client.http(), settings.url())
+                    .map(after -> after.counterDeltas(b))).orElse(null);
+            BenchReport report = ReportBuilder.build(settings, run, startedAt, serverDeltas);
             ReportPrinter.print(report, out);
             if (settings.output() != null) {
                 ReportJson.write(report, settings.output());

@@ -13,6 +13,11 @@ public final class ReportBuilder {
     private ReportBuilder() { }
 
     public static BenchReport build(BenchSettings settings, RequestDriver.Run run, Instant startedAt) {
+        return build(settings, run, startedAt, null);
+    }
+
+    public static BenchReport build(BenchSettings settings, RequestDriver.Run run, Instant startedAt,
+                                    Map<String, Double> serverMetrics) {
         List<RequestResult> results = run.results();
         double duration = run.durationSeconds();
         int completed = 0;
@@ -55,7 +60,7 @@ public final class ReportBuilder {
                 input == 0 ? 0 : (double) cached / input,
                 completed / duration, output / duration, (input + output) / duration,
                 dist(ttft), dist(tpot), itlArray.length == 0 ? null : Distribution.of(itlArray),
-                dist(e2e), errors, examples, Timeline.of(run), samples, itlArray);
+                dist(e2e), errors, examples, Timeline.of(run), samples, itlArray, serverMetrics);
     }
 
     private static Distribution dist(List<Double> values) {

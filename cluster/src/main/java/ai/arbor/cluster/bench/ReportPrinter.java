@@ -35,6 +35,10 @@ public final class ReportPrinter {
                 out.println("  e.g. " + r.errorExamples().get(e.getKey()));
             }
         }
+        if (r.serverMetrics() != null && !r.serverMetrics().isEmpty()) {
+            out.println(center("Server /metrics during the run"));
+            r.serverMetrics().forEach((series, delta) -> out.printf(Locale.ROOT, "  %-60s %+.6g%n", series, delta));
+        }
         out.println("=".repeat(WIDTH));
     }
 
