@@ -6,6 +6,7 @@ import ai.arbor.gpu.backend.SequenceChunk;
 import ai.arbor.gpu.kv.KvCacheManager;
 import ai.arbor.gpu.kv.KvEvent;
 import ai.arbor.gpu.kv.KvEventListener;
+import ai.arbor.gpu.model.HfModel;
 import ai.arbor.gpu.model.ModelConfig;
 import ai.arbor.gpu.sample.Sampled;
 import ai.arbor.gpu.sample.Sampler;
@@ -60,7 +61,9 @@ public final class LLMEngine implements InferenceEngine {
     private volatile EngineStats stats;
 
     /** The engine for a loaded model; its EOS tokens are the union of config, generation config and tokenizer. */
-    // HFMODEL_CTOR
+    public LLMEngine(HfModel model, ComputeBackend backend, EngineConfig config) {
+        this(model.config(), model.eosTokenIds(), backend, config);
+    }
 
     public LLMEngine(ModelConfig model, int[] eosTokenIds, ComputeBackend backend, EngineConfig config) {
         if (config.blockSize() <= 0) throw new IllegalArgumentException("blockSize must be positive, got " + config.blockSize());

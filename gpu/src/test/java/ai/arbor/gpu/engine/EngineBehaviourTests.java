@@ -276,6 +276,33 @@ abstract class EngineBehaviourTests {
         b.close();
     }
 
+    @Test
+    void statsCountRunningWaitingAndBlocks() {
+        LLMEngine e = engine(config(256, 2, 256, true));
+        List<EngineRequest> rs = requests(prompts(), greedyIgnoringEos(4));
+        for (EngineRequest r : rs) e.addRequest(r, new Collector());
+        assertEquals(rs.size(), e.stats().waitingRequests(), "queued requests count as waiting");
+        assertTrue(e.hasWork());
+        e.step();
+        EngineStats s = e.stats();
+        assertEquals(2, s.runningRequests(), "maxNumSeqs caps the batch");
+        assertEquals(rs.size() - 2, s.waitingRequests());
+        assertEquals(2, s.lastBatchSize());
+        assertTrue(s.kvBlocksActive() > 0);
+        assertEquals(256, s.kvBlocksTotal());
+        assertEquals(1, s.steps());
+        drain(e);
+        s = e.stats();
+        assertEquals(0, s.runningRequests() + s.waitingRequests());
+        assertEquals(0, s.kvBlocksActive());
+        assertEquals(4L * rs.size(), s.generatedTokens());
+        long promptTotal = 0;
+        for (int[] p : prompts()) promptTotal += p.length;
+        assertEquals(promptTotal, s.promptTokens());
+        assertFalse(e.hasWork());
+        e.close();
+    }
+
     int[] longest() {
         int[] best = prompts().get(0);
         for (int[] p : prompts()) if (p.length > best.length) best = p;
