@@ -21,8 +21,8 @@ public interface ModelTokenizer {
      */
     int[] encodeChat(List<Map<String, Object>> messages, boolean addGenerationPrompt, Map<String, Object> templateVars);
 
-    /** A fresh decoder for one output sequence. */
-    TextDecoder newDecoder();
+    /** A fresh decoder for one output sequence; the prompt's last tokens give the decoder its context. */
+    TextDecoder newDecoder(int[] promptTokenIds);
 
     /** One token's text, for logprobs ({@code top_logprobs[].token}). */
     String tokenText(int tokenId);

@@ -6,6 +6,7 @@ import ai.arbor.gpu.engine.EngineRequest;
 import ai.arbor.gpu.engine.FinishReason;
 import ai.arbor.gpu.engine.RequestOutput;
 import ai.arbor.gpu.sample.SamplingParams;
+import ai.arbor.gpu.tokenizer.StopStringMatcher;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HashMap;
@@ -66,11 +67,11 @@ public final class RequestActor extends AbstractBehavior<RequestActor.Command> {
     private static final class Choice {
         final String engineRequestId;
         final TextDecoder decoder;
-        final StopStringFilter stops;
+        final StopStringMatcher stops;
         boolean finished;
         int outputTokens;
 
-        Choice(String engineRequestId, TextDecoder decoder, StopStringFilter stops) {
+        Choice(String engineRequestId, TextDecoder decoder, StopStringMatcher stops) {
             this.engineRequestId = engineRequestId;
             this.decoder = decoder;
             this.stops = stops;
@@ -105,7 +106,7 @@ public final class RequestActor extends AbstractBehavior<RequestActor.Command> {
         this.choices = new Choice[spec.n()];
         for (int i = 0; i < spec.n(); i++) {
             String id = spec.n() == 1 ? spec.requestId() : spec.requestId() + "-" + i;
-            choices[i] = new Choice(id, tokenizer.newDecoder(), new StopStringFilter(spec.stop()));
+            choices[i] = new Choice(id, tokenizer.newDecoder(spec.promptTokenIds()), new StopStringMatcher(spec.stop()));
             choiceByEngineId.put(id, i);
         }
         this.unfinished = spec.n();
@@ -161,6 +162,7 @@ public final class RequestActor extends AbstractBehavior<RequestActor.Command> {
     private Behavior<Command> onWorkerReply(FromWorker m) {
         if (terminalSent) return this;
         if (m.reply() instanceof WorkerActor.Rejected rej) return fail(400, rej.reason());
+        if (m.reply() instanceof WorkerActor.Failed f) return fail(500, f.message());
         RequestOutput out = ((WorkerActor.Output) m.reply()).output();
         Integer index = choiceByEngineId.get(out.requestId());
         if (index == null) return this;
@@ -171,14 +173,17 @@ public final class RequestActor extends AbstractBehavior<RequestActor.Command> {
         StringBuilder text = new StringBuilder();
         for (int id : out.newTokenIds()) text.append(c.decoder.next(id));
         c.outputTokens += out.newTokenIds().length;
-        String safe = c.stops.push(text.toString());
+        if (out.finished()) text.append(c.decoder.flush());
+        StopStringMatcher.Result pushed = c.stops.push(text.toString());
+        String safe = pushed.text();
         FinishReason reason = null;
-        if (c.stops.stopped()) {
+        if (pushed.stopped()) {
             reason = FinishReason.STOP;
-            worker.tell(new WorkerActor.Cancel(c.engineRequestId));
+            if (!out.finished()) worker.tell(new WorkerActor.Cancel(c.engineRequestId));
         } else if (out.finished()) {
+            if (out.finishReason() == FinishReason.ABORT) return fail(503, "the worker aborted the request");
             safe = safe + c.stops.flush();
-            reason = out.finishReason() == FinishReason.LENGTH ? FinishReason.LENGTH : FinishReason.STOP;
+            reason = out.finishReason();
         }
         if (!safe.isEmpty() || (out.logprobs() != null && !out.logprobs().isEmpty())) {
             outbox.add(new GenerationEvent.Delta(index, safe, out.newTokenIds(), out.logprobs()));

@@ -34,18 +34,28 @@ public final class ByteTokenizer implements ModelTokenizer {
     }
 
     @Override
-    public TextDecoder newDecoder() {
+    public TextDecoder newDecoder(int[] promptTokenIds) {
         ByteArrayOutputStream pending = new ByteArrayOutputStream();
-        return id -> {
-            if (id < OFFSET || id >= OFFSET + 256) return "";
-            pending.write(id - OFFSET);
-            byte[] b = pending.toByteArray();
-            int complete = completeLength(b);
-            if (complete == 0) return "";
-            String s = new String(b, 0, complete, StandardCharsets.UTF_8);
-            pending.reset();
-            pending.write(b, complete, b.length - complete);
-            return s;
+        return new TextDecoder() {
+            @Override
+            public String next(int id) {
+                if (id < OFFSET || id >= OFFSET + 256) return "";
+                pending.write(id - OFFSET);
+                byte[] b = pending.toByteArray();
+                int complete = completeLength(b);
+                if (complete == 0) return "";
+                String s = new String(b, 0, complete, StandardCharsets.UTF_8);
+                pending.reset();
+                pending.write(b, complete, b.length - complete);
+                return s;
+            }
+
+            @Override
+            public String flush() {
+                String s = new String(pending.toByteArray(), StandardCharsets.UTF_8);
+                pending.reset();
+                return s;
+            }
         };
     }
 

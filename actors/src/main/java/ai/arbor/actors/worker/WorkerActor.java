@@ -2,9 +2,11 @@ package ai.arbor.actors.worker;
 
 import ai.arbor.actors.CborSerializable;
 import ai.arbor.gpu.engine.EngineRequest;
+import ai.arbor.gpu.engine.EngineLoop;
 import ai.arbor.gpu.engine.EngineStats;
 import ai.arbor.gpu.engine.InferenceEngine;
 import ai.arbor.gpu.engine.RequestOutput;
+import ai.arbor.gpu.engine.RequestSink;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
@@ -44,7 +46,7 @@ public final class WorkerActor extends AbstractBehavior<WorkerActor.Command> {
 
     private record RequesterGone(ActorRef<Reply> replyTo) implements Command {}
 
-    public sealed interface Reply extends CborSerializable permits Output, Rejected {
+    public sealed interface Reply extends CborSerializable permits Output, Rejected, Failed {
         String requestId();
     }
 
@@ -55,6 +57,9 @@ public final class WorkerActor extends AbstractBehavior<WorkerActor.Command> {
 
     /** The request never started: {@code reason} says why (too long for this engine, duplicate id). */
     public record Rejected(String requestId, String reason) implements Reply {}
+
+    /** The engine failed while running the request (a forward pass threw); nothing more follows. */
+    public record Failed(String requestId, String message) implements Reply {}
 
     public record Load(String workerId, int runningRequests, int waitingRequests, int kvBlocksActive, int kvBlocksTotal,
                        int maxModelLen) implements CborSerializable {}
@@ -72,7 +77,7 @@ public final class WorkerActor extends AbstractBehavior<WorkerActor.Command> {
 
     private final String workerId;
     private final InferenceEngine engine;
-    private final EngineThread engineThread;
+    private final EngineLoop engineThread;
     /** Live requests of each requester, so one watch per requester suffices and its death aborts them all. */
     private final Map<ActorRef<Reply>, Set<String>> requestsByRequester = new HashMap<>();
     private final Set<String> liveRequests = new HashSet<>();
@@ -81,7 +86,7 @@ public final class WorkerActor extends AbstractBehavior<WorkerActor.Command> {
         super(ctx);
         this.workerId = workerId;
         this.engine = engine;
-        this.engineThread = new EngineThread(engine, "arbor-engine-" + workerId);
+        this.engineThread = new EngineLoop(engine, "arbor-engine-" + workerId);
         engineThread.start();
         ctx.getSystem().receptionist().tell(Receptionist.register(serviceKey(servedModelName), ctx.getSelf()));
     }
@@ -120,9 +125,18 @@ public final class WorkerActor extends AbstractBehavior<WorkerActor.Command> {
         ofRequester.add(r.requestId());
         ActorRef<Command> self = getContext().getSelf();
         // runs on the engine thread: tell() only enqueues, so it never blocks a step
-        engine.addRequest(r, (RequestOutput out) -> {
-            replyTo.tell(new Output(out));
-            if (out.finished()) self.tell(new RequestDone(out.requestId(), replyTo));
+        engine.addRequest(r, new RequestSink() {
+            @Override
+            public void onOutput(RequestOutput out) {
+                replyTo.tell(new Output(out));
+                if (out.finished()) self.tell(new RequestDone(out.requestId(), replyTo));
+            }
+
+            @Override
+            public void onError(String requestId, Throwable cause) {
+                replyTo.tell(new Failed(requestId, "the engine failed: " + cause));
+                self.tell(new RequestDone(requestId, replyTo));
+            }
         });
         engineThread.wakeup();
         return this;
