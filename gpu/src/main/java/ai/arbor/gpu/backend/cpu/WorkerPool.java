@@ -84,7 +84,7 @@ final class WorkerPool implements AutoCloseable {
             long start = System.nanoTime();
             while (generation == seen && !closed) {
                 if (System.nanoTime() - start < SPIN_NANOS) Thread.onSpinWait();
-                else LockSupport.parkNanos(this, 50_000_000L);
+                else LockSupport.park(this); // parallelFor and close unpark; a stale permit only costs one more check
             }
             if (closed) return;
             seen = generation;
