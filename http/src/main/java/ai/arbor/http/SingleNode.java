@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.http.javadsl.ServerBinding;
 
@@ -55,6 +56,7 @@ public final class SingleNode implements AutoCloseable {
             ServerBinding binding = server.bind(settings.host(), settings.port()).toCompletableFuture()
                     .get(30, TimeUnit.SECONDS);
             system.systemActorOf(WorkerActor.create("worker-0", name, engine), "worker-0", Props.empty());
+            awaitWorker(system, router, Duration.ofSeconds(30));
             return new SingleNode(system, binding, server);
         } catch (Exception e) {
             system.terminate();
@@ -66,6 +68,19 @@ public final class SingleNode implements AutoCloseable {
 
     private static Config pekkoConfig(Config raw) {
         return raw;
+    }
+
+    /** Returns once the router has seen the worker's registration, so that "ready" really means ready. */
+    private static void awaitWorker(ActorSystem<Void> system, ActorRef<RouterActor.Command> router, Duration timeout)
+            throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            RouterActor.Status s = AskPattern.<RouterActor.Command, RouterActor.Status>ask(router,
+                    RouterActor.GetStatus::new, Duration.ofSeconds(5), system.scheduler()).toCompletableFuture().get();
+            if (s.workers() > 0) return;
+            if (System.nanoTime() > deadline) throw new IllegalStateException("the worker did not register in " + timeout);
+            Thread.sleep(10);
+        }
     }
 
     private static String safe(String name) {
