@@ -35,6 +35,7 @@ final class TemplateEnvironment {
                 TemplateEnvironment.class, "raiseException", String.class));
         j.getGlobalContext().registerFunction(new ELFunctionDefinition("", "strftime_now",
                 TemplateEnvironment.class, "strftimeNow", String.class));
+        j.getGlobalContext().registerTag(new GenerationTag());
         j.getGlobalContext().registerFilter(new TemplateFilters.ToJson());
         j.getGlobalContext().registerFilter(new TemplateFilters.Items());
         j.getGlobalContext().registerExpTest(new TemplateFilters.Iterable());
