@@ -7,8 +7,6 @@ import com.hubspot.jinjava.interpret.TemplateError;
 import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
 
 import java.time.ZonedDateTime;
-import java.time.format.DateTimeFormatter;
-import java.util.Locale;
 
 /** The Jinjava instance chat templates run in, with the functions and filters transformers gives jinja2. */
 final class TemplateEnvironment {
