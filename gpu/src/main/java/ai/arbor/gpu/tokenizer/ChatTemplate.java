@@ -1,8 +1,10 @@
 package ai.arbor.gpu.tokenizer;
 
 import com.hubspot.jinjava.Jinjava;
-import com.hubspot.jinjava.interpret.RenderResult;
+import com.hubspot.jinjava.interpret.Context;
+import com.hubspot.jinjava.interpret.JinjavaInterpreter;
 import com.hubspot.jinjava.interpret.TemplateError;
+import com.hubspot.jinjava.tree.Node;
 
 import java.util.HashMap;
 import java.util.List;
@@ -15,7 +17,7 @@ import java.util.Map;
  * jinja2 differently ({@link TemplateSource}); the result is tested character for character against Python jinja2 on
  * the Qwen2.5, Qwen3 and Llama 3.1 templates.
  *
- * <p>Thread-safe: each {@link #render} runs in its own Jinjava interpreter. Variables follow transformers:
+ * <p>Thread-safe: each {@link #render} runs the parsed template in its own Jinjava interpreter. Variables follow transformers:
  * {@code messages}, {@code add_generation_prompt}, {@code bos_token}, {@code eos_token}, then {@code extraVars}
  * (e.g. {@code tools}, {@code date_string}, {@code enable_thinking}); values are plain maps, lists, strings, numbers
  * and booleans, as Jackson produces from JSON.
@@ -25,6 +27,8 @@ public final class ChatTemplate {
     private final String bosToken;
     private final String eosToken;
     private final Jinjava jinjava;
+    /** Parsed once: Jinjava's renderForResult would re-parse and copy its whole global library on every call. */
+    private final Node tree;
 
     public ChatTemplate(String source, String bosToken, String eosToken) {
         // jinja2 (keep_trailing_newline=False) drops one newline at the end of the template source.
@@ -33,6 +37,14 @@ public final class ChatTemplate {
         this.bosToken = bosToken;
         this.eosToken = eosToken;
         this.jinjava = TemplateEnvironment.create();
+        JinjavaInterpreter parser = interpreter(Map.of());
+        JinjavaInterpreter.pushCurrent(parser);
+        try {
+            this.tree = parser.parse(this.source);
+        } finally {
+            JinjavaInterpreter.popCurrent();
+        }
+        failOnFatal(parser.getErrorsCopy());
     }
 
     public String source() { return source; }
@@ -48,8 +60,29 @@ public final class ChatTemplate {
         if (extraVars != null) vars.putAll(extraVars);
         vars.put("messages", messages);
         vars.put("add_generation_prompt", addGenerationPrompt);
-        RenderResult result = jinjava.renderForResult(source, vars);
-        for (TemplateError e : result.getErrors()) {
+        JinjavaInterpreter interpreter = interpreter(vars);
+        JinjavaInterpreter.pushCurrent(interpreter);
+        String output;
+        try {
+            output = interpreter.render(tree);
+        } catch (RuntimeException e) {
+            String raised = TemplateEnvironment.raisedMessage(e);
+            throw new ChatTemplateException(raised != null ? raised : "chat template failed: " + e.getMessage(), e);
+        } finally {
+            JinjavaInterpreter.popCurrent();
+        }
+        failOnFatal(interpreter.getErrorsCopy());
+        return output;
+    }
+
+    /** A fresh interpreter whose context reads (never writes) the shared global functions and filters. */
+    private JinjavaInterpreter interpreter(Map<String, Object> vars) {
+        Context context = new Context(jinjava.getGlobalContext(), vars, jinjava.getGlobalConfig().getDisabled());
+        return new JinjavaInterpreter(jinjava, context, jinjava.getGlobalConfig());
+    }
+
+    private static void failOnFatal(List<TemplateError> errors) {
+        for (TemplateError e : errors) {
             if (e.getSeverity() == TemplateError.ErrorType.FATAL) {
                 String raised = TemplateEnvironment.raisedMessage(e);
                 if (raised != null) throw new ChatTemplateException(raised);
@@ -57,6 +90,5 @@ public final class ChatTemplate {
                         + (e.getLineno() > 0 ? " (line " + e.getLineno() + ")" : ""));
             }
         }
-        return result.getOutput();
     }
 }

@@ -60,15 +60,22 @@ final class TemplateEnvironment {
 
     /** The message given to raise_exception, if this error came from it. */
     static String raisedMessage(TemplateError e) {
-        Throwable t = e.getException();
-        while (t != null) {
-            if (t instanceof TemplateRaisedException r) return r.getMessage();
-            t = t.getCause();
-        }
+        String fromCause = raisedMessage(e.getException());
+        if (fromCause != null) return fromCause;
         String m = e.getMessage();
         if (m != null) {
             int i = m.indexOf(RAISED);
             if (i >= 0) return m.substring(i + RAISED.length());
+        }
+        return null;
+    }
+
+    static String raisedMessage(Throwable t) {
+        while (t != null) {
+            if (t instanceof TemplateRaisedException r) return r.getMessage();
+            if (t.getMessage() != null && t.getMessage().contains(RAISED))
+                return t.getMessage().substring(t.getMessage().indexOf(RAISED) + RAISED.length());
+            t = t.getCause();
         }
         return null;
     }
