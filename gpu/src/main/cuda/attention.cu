@@ -14,13 +14,16 @@ __device__ __forceinline__ float warp_sum(float v) {
     return v;
 }
 
-// grid (tokens, heads, splits), block 32 * WARPS. head_dim must be a multiple of 32.
-extern "C" __global__ void __launch_bounds__(32 * WARPS)
-paged_attention(const float* __restrict__ qkv, float* __restrict__ out, float* __restrict__ part_acc,
-                float* __restrict__ part_ml, const int* __restrict__ positions, const int* __restrict__ seq_of_token,
-                const int* __restrict__ tables, int table_width, const __nv_bfloat16* __restrict__ k_cache,
-                const __nv_bfloat16* __restrict__ v_cache, int block_size, int num_heads, int num_kv_heads,
-                int head_dim, float scale) {
+__device__ __forceinline__ float to_f(float v) { return v; }
+__device__ __forceinline__ float to_f(__nv_bfloat16 v) { return __bfloat162float(v); }
+
+// grid (tokens, heads, splits), block 32 * WARPS. head_dim must be a multiple of 32. KV: the cache's element type.
+template <typename KV>
+__device__ __forceinline__ void
+attention(const float* __restrict__ qkv, float* __restrict__ out, float* __restrict__ part_acc,
+          float* __restrict__ part_ml, const int* __restrict__ positions, const int* __restrict__ seq_of_token,
+          const int* __restrict__ tables, int table_width, const KV* __restrict__ k_cache,
+          const KV* __restrict__ v_cache, int block_size, int num_heads, int num_kv_heads, int head_dim, float scale) {
     int t = blockIdx.x, h = blockIdx.y, s = blockIdx.z, splits = gridDim.z;
     int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     int J = head_dim >> 5;
@@ -41,18 +44,18 @@ paged_attention(const float* __restrict__ qkv, float* __restrict__ out, float* _
     float m = -CUDART_INF_F, l = 0.f;
     for (int p = begin + warp; p < end; p += WARPS) {
         size_t base = ((size_t)(table[p / block_size] * block_size + p % block_size) * num_kv_heads + kvh) * head_dim;
-        const __nv_bfloat16* k = k_cache + base;
-        const __nv_bfloat16* v = v_cache + base;
+        const KV* k = k_cache + base;
+        const KV* v = v_cache + base;
         float dot = 0.f;
 #pragma unroll
-        for (int j = 0; j < MAX_J; j++) if (j < J) dot += q[j] * __bfloat162float(k[lane + 32 * j]);
+        for (int j = 0; j < MAX_J; j++) if (j < J) dot += q[j] * to_f(k[lane + 32 * j]);
         dot = warp_sum(dot);
         float m_new = fmaxf(m, dot);
         float corr = __expf(m - m_new);
         float e = __expf(dot - m_new);
         l = l * corr + e;
 #pragma unroll
-        for (int j = 0; j < MAX_J; j++) if (j < J) acc[j] = acc[j] * corr + e * __bfloat162float(v[lane + 32 * j]);
+        for (int j = 0; j < MAX_J; j++) if (j < J) acc[j] = acc[j] * corr + e * to_f(v[lane + 32 * j]);
         m = m_new;
     }
 
@@ -81,6 +84,17 @@ paged_attention(const float* __restrict__ qkv, float* __restrict__ out, float* _
         part_ml[(unit * splits + s) * 2 + 1] = L;
     }
 }
+
+#define ATTENTION(NAME, KV)                                                                                          \
+    extern "C" __global__ void __launch_bounds__(32 * WARPS)                                                          \
+    NAME(const float* qkv, float* out, float* part_acc, float* part_ml, const int* positions, const int* seq_of_token, \
+         const int* tables, int table_width, const KV* k_cache, const KV* v_cache, int block_size, int num_heads,    \
+         int num_kv_heads, int head_dim, float scale) {                                                              \
+        attention<KV>(qkv, out, part_acc, part_ml, positions, seq_of_token, tables, table_width, k_cache, v_cache,  \
+                      block_size, num_heads, num_kv_heads, head_dim, scale);                                         \
+    }
+ATTENTION(paged_attention_bf16, __nv_bfloat16)
+ATTENTION(paged_attention_f32, float)
 
 // Merges the splits of paged_attention: grid (tokens, heads), block >= head_dim threads.
 extern "C" __global__ void attention_combine(const float* __restrict__ part_acc, const float* __restrict__ part_ml,

@@ -42,11 +42,15 @@ extern "C" __global__ void rmsnorm(const float* __restrict__ x, const float* __r
 
 // Per head: optional RMSNorm (Qwen3's q/k norm), then rotate_half RoPE, for every q and k head of token blockIdx.x;
 // k and v are then written into the paged cache at slots[t]. One warp per head; headDim <= 256.
-extern "C" __global__ void rope_kv_write(float* __restrict__ qkv, const int* __restrict__ positions,
-                                         const int* __restrict__ slots, const float* __restrict__ inv_freq,
-                                         const float* __restrict__ q_norm, const float* __restrict__ k_norm, float eps,
-                                         __nv_bfloat16* __restrict__ k_cache, __nv_bfloat16* __restrict__ v_cache,
-                                         int num_heads, int num_kv_heads, int head_dim) {
+__device__ __forceinline__ void store(float* p, float v) { *p = v; }
+__device__ __forceinline__ void store(__nv_bfloat16* p, float v) { *p = __float2bfloat16(v); }
+
+template <typename KV>
+__device__ __forceinline__ void rope_kv(float* __restrict__ qkv, const int* __restrict__ positions,
+                                        const int* __restrict__ slots, const float* __restrict__ inv_freq,
+                                        const float* __restrict__ q_norm, const float* __restrict__ k_norm, float eps,
+                                        KV* __restrict__ k_cache, KV* __restrict__ v_cache,
+                                        int num_heads, int num_kv_heads, int head_dim) {
     int t = blockIdx.x;
     int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
     int q_dim = num_heads * head_dim, kv_dim = num_kv_heads * head_dim;
@@ -76,10 +80,20 @@ extern "C" __global__ void rope_kv_write(float* __restrict__ qkv, const int* __r
     const float* k = row + q_dim;
     const float* vv = k + kv_dim;
     for (int i = threadIdx.x; i < kv_dim; i += blockDim.x) {
-        k_cache[dst + i] = __float2bfloat16(k[i]);
-        v_cache[dst + i] = __float2bfloat16(vv[i]);
+        store(k_cache + dst + i, k[i]);
+        store(v_cache + dst + i, vv[i]);
     }
 }
+
+#define ROPE_KV(NAME, KV)                                                                                             \
+    extern "C" __global__ void NAME(float* qkv, const int* positions, const int* slots, const float* inv_freq,       \
+                                    const float* q_norm, const float* k_norm, float eps, KV* k_cache, KV* v_cache,  \
+                                    int num_heads, int num_kv_heads, int head_dim) {                                \
+        rope_kv<KV>(qkv, positions, slots, inv_freq, q_norm, k_norm, eps, k_cache, v_cache, num_heads, num_kv_heads, \
+                    head_dim);                                                                                       \
+    }
+ROPE_KV(rope_kv_write_bf16, __nv_bfloat16)
+ROPE_KV(rope_kv_write_f32, float)
 
 // act[t, i] = silu(gate[t, i]) * up[t, i], with gate_up rows laid out [gate | up].
 extern "C" __global__ void swiglu(const float* __restrict__ gate_up, float* __restrict__ act, int n, int inter) {

@@ -27,6 +27,7 @@ public final class CudaBackend implements ComputeBackend, GreedyForward {
     /** Decode batch sizes that get a CUDA graph; a batch is padded up to the next one. */
     private static final int[] GRAPH_BATCHES = {1, 2, 4, 8, 12, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128};
     private static final int MAX_SPLITS = 16;
+    private static final int STREAM_ROWS = 64;
     private static final int RESERVED_TOKENS = 2048;
     private static final int RESERVED_LOGIT_ROWS = 256;
 
@@ -36,6 +37,8 @@ public final class CudaBackend implements ComputeBackend, GreedyForward {
     private final CUdeviceptr invFreq;
     private final double gpuMemoryUtilization;
     private boolean useGraphs;
+    private final int kvBytes;
+    private final String kvSuffix;
     private final float eps;
     private final int qkvDim;
 
@@ -48,7 +51,7 @@ public final class CudaBackend implements ComputeBackend, GreedyForward {
     private int capTokens;
     private int capLogitRows;
     private int capMetaInts;
-    private CUdeviceptr meta, x, h, qkv, attn, gateUp, act, last, logits, partAcc, partMl, argmax;
+    private CUdeviceptr meta, x, h, qkv, attn, gateUp, act, last, logits, partAcc, partMl, argmax, xHi, xLo;
     private final Map<Long, CUgraphExec> graphs = new HashMap<>();
 
     /** The model on {@code cuda:deviceIndex}, with graphs for decode steps. */
@@ -62,6 +65,14 @@ public final class CudaBackend implements ComputeBackend, GreedyForward {
      */
     public CudaBackend(ModelConfig config, Weights weights, int deviceIndex, double gpuMemoryUtilization,
                        boolean useGraphs) {
+        this(config, weights, deviceIndex, gpuMemoryUtilization, useGraphs, false);
+    }
+
+    /**
+     * @param kvFloat32 keep the KV cache in fp32 instead of bf16: twice the memory, for checking numerics
+     */
+    public CudaBackend(ModelConfig config, Weights weights, int deviceIndex, double gpuMemoryUtilization,
+                       boolean useGraphs, boolean kvFloat32) {
         if (!(gpuMemoryUtilization > 0 && gpuMemoryUtilization <= 1)) {
             throw new IllegalArgumentException("gpu-memory-utilization must be in (0, 1], got " + gpuMemoryUtilization);
         }
@@ -79,6 +90,8 @@ public final class CudaBackend implements ComputeBackend, GreedyForward {
         this.config = config;
         this.gpuMemoryUtilization = gpuMemoryUtilization;
         this.useGraphs = useGraphs;
+        this.kvBytes = kvFloat32 ? 4 : 2;
+        this.kvSuffix = kvFloat32 ? "_f32" : "_bf16";
         this.eps = (float) config.rmsNormEps();
         this.qkvDim = config.qDim() + 2 * config.kvDim();
         this.dev = CudaDevice.open(deviceIndex);
@@ -122,13 +135,13 @@ public final class CudaBackend implements ComputeBackend, GreedyForward {
 
     @Override
     public long kvBlockBytes(int blockSize) {
-        return (long) blockSize * config.numLayers() * 2L * config.kvDim() * 2; // K and V, bf16
+        return (long) blockSize * config.numLayers() * 2L * config.kvDim() * kvBytes; // K and V
     }
 
     @Override
     public int availableKvBlocks(int blockSize) {
         long[] mem = dev.memoryInfo();
-        long current = kCache == null ? 0 : 2 * config.numLayers() * layerStride * 2;
+        long current = kCache == null ? 0 : 2 * config.numLayers() * layerStride * kvBytes;
         long budget = (long) (mem[1] * gpuMemoryUtilization) - (mem[1] - mem[0]) + current;
         long blocks = budget / kvBlockBytes(blockSize) - 1; // one scratch block for padded graph rows
         return (int) Math.max(0, Math.min(Integer.MAX_VALUE / 2, blocks));
@@ -148,7 +161,7 @@ public final class CudaBackend implements ComputeBackend, GreedyForward {
         kCache = null;
         vCache = null;
         this.layerStride = (long) (numBlocks + 1) * blockSize * config.kvDim();
-        long bytes = config.numLayers() * layerStride * 2;
+        long bytes = config.numLayers() * layerStride * kvBytes;
         kCache = dev.alloc(bytes, "the K cache (" + numBlocks + " blocks of " + blockSize + ")");
         vCache = dev.alloc(bytes, "the V cache (" + numBlocks + " blocks of " + blockSize + ")");
         this.numBlocks = numBlocks;
@@ -245,14 +258,14 @@ public final class CudaBackend implements ComputeBackend, GreedyForward {
         dev.launch("embedding", n, 1, 1, 256, weights.embedTokens(), ids, x, hidden);
         for (int l = 0; l < config.numLayers(); l++) {
             CudaWeights.Layer w = weights.layers()[l];
-            CUdeviceptr kc = kCache.withByteOffset(l * layerStride * 2);
-            CUdeviceptr vc = vCache.withByteOffset(l * layerStride * 2);
+            CUdeviceptr kc = kCache.withByteOffset(l * layerStride * kvBytes);
+            CUdeviceptr vc = vCache.withByteOffset(l * layerStride * kvBytes);
             // attention block: x += o_proj(attention(rope(q), rope(k), v)), K/V written into the paged cache
             dev.launch("rmsnorm", n, 1, 1, 256, x, w.inputNorm(), h, null, hidden, eps);
             matmul(h, w.qkvProj(), w.qkvBias(), qkv, n, hidden, qkvDim, false);
-            dev.launch("rope_kv_write", n, 1, 1, 128, qkv, positions, slots, invFreq, w.qNorm(), w.kNorm(), eps,
+            dev.launch("rope_kv_write" + kvSuffix, n, 1, 1, 128, qkv, positions, slots, invFreq, w.qNorm(), w.kNorm(), eps,
                     kc, vc, heads, config.numKvHeads(), headDim);
-            dev.launch("paged_attention", n, heads, splits, 128, qkv, attn, partAcc, partMl, positions, seqOfToken,
+            dev.launch("paged_attention" + kvSuffix, n, heads, splits, 128, qkv, attn, partAcc, partMl, positions, seqOfToken,
                     tables, s.width(), kc, vc, blockSize, heads, config.numKvHeads(), headDim, scale);
             if (splits > 1) dev.launch("attention_combine", n, heads, 1, headDim, partAcc, partMl, attn, heads, headDim, splits);
             matmul(attn, w.oProj(), w.oBias(), x, n, config.qDim(), hidden, true);
@@ -270,13 +283,24 @@ public final class CudaBackend implements ComputeBackend, GreedyForward {
         }
     }
 
-    /** {@code y (+)= x . W^T + bias}: a weight-streaming kernel for a few rows, tensor-core tiles for more. */
+    /**
+     * {@code y (+)= x . W^T + bias}: a weight-streaming kernel for one or two rows, tensor-core fragments streamed
+     * from the weights for decode batches, tensor-core tiles for prefill.
+     */
     private void matmul(CUdeviceptr xIn, CUdeviceptr w, CUdeviceptr bias, CUdeviceptr y, int n, int in, int out,
                         boolean accumulate) {
         int acc = accumulate ? 1 : 0;
-        if (n <= 8) {
-            int k = n <= 1 ? 1 : n <= 2 ? 2 : n <= 4 ? 4 : 8;
-            dev.launch("matmul_gemv" + k, (out + 7) / 8, 1, 1, 256, xIn, w, bias, y, n, in, out, acc);
+        if (n <= 2) {
+            dev.launch("matmul_gemv" + n, (out + 7) / 8, 1, 1, 256, xIn, w, bias, y, n, in, out, acc);
+        } else if (n <= STREAM_ROWS && in % 16 == 0 && out % 16 == 0) {
+            int mt = n <= 16 ? 1 : n <= 32 ? 2 : 4;
+            int rows = 16 * mt;
+            long elems = (long) rows * in;
+            dev.launch("split_bf16", (int) Math.min((elems + 255) / 256, 4L * dev.multiprocessors), 1, 1, 256,
+                    xIn, xHi, xLo, n, rows, in);
+            int nt = out / 32 >= 2 * dev.multiprocessors ? 2 : 1;
+            dev.launch("matmul_stream" + mt + "_" + nt, out / (16 * nt) + (out % (16 * nt) == 0 ? 0 : 1), 1, 1, 256,
+                    xHi, xLo, w, bias, y, n, in, out, acc);
         } else if (n <= 64) {
             dev.launch("matmul_mma32", (out + 31) / 32, (n + 31) / 32, 1, 128, xIn, w, bias, y, n, in, out, acc);
         } else {
@@ -323,6 +347,11 @@ public final class CudaBackend implements ComputeBackend, GreedyForward {
             meta = dev.alloc(4L * cap, "step inputs");
             capMetaInts = cap;
             moved = true;
+        }
+        if (xHi == null) {
+            long maxIn = Math.max(config.hiddenSize(), Math.max(config.qDim(), config.intermediateSize()));
+            xHi = dev.alloc(2L * STREAM_ROWS * maxIn, "bf16 activations");
+            xLo = dev.alloc(2L * STREAM_ROWS * maxIn, "bf16 activations");
         }
         if (partAcc == null) {
             // splits are only used while tokens * heads < 2 * SMs, so the partials never exceed this
