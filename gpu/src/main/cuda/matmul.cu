@@ -14,14 +14,37 @@ __device__ __forceinline__ float warp_sum(float v) {
     return v;
 }
 
+// The matmul's input row t, element i: x itself, RMSNorm(x) (norm != null: the layer's input norm fused in), or
+// silu(gate) * up read from [gate | up] rows (gated: SwiGLU fused into the down projection).
+struct Input {
+    const float* x;
+    const float* norm;
+    int gated;
+};
+
+__device__ __forceinline__ float silu_mul(float g, float u) { return g / (1.f + expf(-g)) * u; }
+
 // grid ceil(out / 8), block 256: warp w of block b computes output column 8b + w for all n <= N rows.
 template <int N>
-__device__ __forceinline__ void gemv(const float* __restrict__ x, const __nv_bfloat16* __restrict__ w,
+__device__ __forceinline__ void gemv(Input input, float eps, const __nv_bfloat16* __restrict__ w,
                                      const float* __restrict__ bias, float* __restrict__ y, int n, int in, int out,
                                      int accumulate) {
     int lane = threadIdx.x & 31;
     int o = blockIdx.x * 8 + (threadIdx.x >> 5);
     if (o >= out) return;
+    size_t row_stride = input.gated ? 2 * (size_t)in : (size_t)in;
+    float inv[N];
+#pragma unroll
+    for (int t = 0; t < N; t++) {
+        inv[t] = 1.f;
+        if (input.norm && t < n) {
+            const float* xr = input.x + t * row_stride;
+            float ss = 0.f;
+            for (int i = lane; i < in; i += 32) ss += xr[i] * xr[i];
+            ss = warp_sum(ss);
+            inv[t] = rsqrtf(ss / in + eps);
+        }
+    }
     const uint4* row = reinterpret_cast<const uint4*>(w + (size_t)o * in);
     float acc[N];
 #pragma unroll
@@ -38,13 +61,36 @@ __device__ __forceinline__ void gemv(const float* __restrict__ x, const __nv_bfl
             wf[2 * i] = f.x;
             wf[2 * i + 1] = f.y;
         }
+        float g[8];
+        if (input.norm) {
+            const float4* nv = reinterpret_cast<const float4*>(input.norm + c * 8);
+            float4 a = nv[0], b = nv[1];
+            g[0] = a.x; g[1] = a.y; g[2] = a.z; g[3] = a.w; g[4] = b.x; g[5] = b.y; g[6] = b.z; g[7] = b.w;
+        }
 #pragma unroll
         for (int t = 0; t < N; t++) {
             if (t < n) {
-                const float4* xv = reinterpret_cast<const float4*>(x + (size_t)t * in + c * 8);
-                float4 a = xv[0], b = xv[1];
-                acc[t] += a.x * wf[0] + a.y * wf[1] + a.z * wf[2] + a.w * wf[3]
-                        + b.x * wf[4] + b.y * wf[5] + b.z * wf[6] + b.w * wf[7];
+                const float* xr = input.x + t * row_stride + c * 8;
+                float xv[8];
+                const float4* p = reinterpret_cast<const float4*>(xr);
+                float4 a = p[0], b = p[1];
+                xv[0] = a.x; xv[1] = a.y; xv[2] = a.z; xv[3] = a.w; xv[4] = b.x; xv[5] = b.y; xv[6] = b.z; xv[7] = b.w;
+                if (input.gated) {
+                    const float4* q = reinterpret_cast<const float4*>(xr + in);
+                    float4 ua = q[0], ub = q[1];
+                    xv[0] = silu_mul(xv[0], ua.x); xv[1] = silu_mul(xv[1], ua.y);
+                    xv[2] = silu_mul(xv[2], ua.z); xv[3] = silu_mul(xv[3], ua.w);
+                    xv[4] = silu_mul(xv[4], ub.x); xv[5] = silu_mul(xv[5], ub.y);
+                    xv[6] = silu_mul(xv[6], ub.z); xv[7] = silu_mul(xv[7], ub.w);
+                }
+                if (input.norm) {
+#pragma unroll
+                    for (int i = 0; i < 8; i++) xv[i] = xv[i] * inv[t] * g[i];
+                }
+                float d = 0.f;
+#pragma unroll
+                for (int i = 0; i < 8; i++) d += xv[i] * wf[i];
+                acc[t] += d;
             }
         }
     }
@@ -61,14 +107,12 @@ __device__ __forceinline__ void gemv(const float* __restrict__ x, const __nv_bfl
 
 #define GEMV(N)                                                                                                   \
     extern "C" __global__ void __launch_bounds__(256)                                                              \
-    matmul_gemv##N(const float* x, const __nv_bfloat16* w, const float* bias, float* y, int n, int in, int out,  \
-                   int accumulate) {                                                                               \
-        gemv<N>(x, w, bias, y, n, in, out, accumulate);                                                            \
+    matmul_gemv##N(const float* x, const float* norm, float eps, int gated, const __nv_bfloat16* w,               \
+                   const float* bias, float* y, int n, int in, int out, int accumulate) {                         \
+        gemv<N>(Input{x, norm, gated}, eps, w, bias, y, n, in, out, accumulate);                                    \
     }
 GEMV(1)
 GEMV(2)
-GEMV(4)
-GEMV(8)
 
 // Tensor-core tiles: 4 warps in a 2 x 2 arrangement, each warp FM x FN fragments of 16 x 16; block tile
 // BM = 32 FM rows of x by BN = 32 FN rows of W, stepping 32 along `in`.
@@ -161,22 +205,45 @@ matmul_mma32(const float* x, const __nv_bfloat16* w, const float* bias, float* y
     mma_tile<1, 1>(x, w, bias, y, n, in, out, accumulate);
 }
 
-// x (fp32, n rows) -> hi, lo (bf16, n_pad rows, zero beyond n) with x ~= hi + lo: the tensor-core kernels' input.
-extern "C" __global__ void split_bf16(const float* __restrict__ x, __nv_bfloat16* __restrict__ hi,
-                                      __nv_bfloat16* __restrict__ lo, int n, int n_pad, int in) {
-    size_t total = (size_t)n_pad * in;
-    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < total; i += (size_t)gridDim.x * blockDim.x) {
-        float v = i < (size_t)n * in ? x[i] : 0.f;
-        __nv_bfloat16 h = __float2bfloat16(v);
-        hi[i] = h;
-        lo[i] = __float2bfloat16(v - __bfloat162float(h));
+// The input rows (see Input; fp32, n rows) -> hi, lo (bf16, n_pad rows, zero beyond n) with value ~= hi + lo: the
+// tensor-core kernels' operand. grid n_pad, block 256.
+extern "C" __global__ void split_bf16(const float* __restrict__ x, const float* __restrict__ norm, float eps, int gated,
+                                      __nv_bfloat16* __restrict__ hi, __nv_bfloat16* __restrict__ lo, int n, int in) {
+    int t = blockIdx.x;
+    size_t row_stride = gated ? 2 * (size_t)in : (size_t)in;
+    const float* xr = x + t * row_stride;
+    __nv_bfloat16* h = hi + (size_t)t * in;
+    __nv_bfloat16* l = lo + (size_t)t * in;
+    if (t >= n) {
+        for (int i = threadIdx.x; i < in; i += blockDim.x) { h[i] = __float2bfloat16(0.f); l[i] = __float2bfloat16(0.f); }
+        return;
+    }
+    float inv = 1.f;
+    if (norm) {
+        __shared__ float partial[32];
+        float ss = 0.f;
+        for (int i = threadIdx.x; i < in; i += blockDim.x) ss += xr[i] * xr[i];
+        ss = warp_sum(ss);
+        if ((threadIdx.x & 31) == 0) partial[threadIdx.x >> 5] = ss;
+        __syncthreads();
+        float tot = 0.f;
+        for (int wi = 0; wi < (int)(blockDim.x >> 5); wi++) tot += partial[wi];
+        inv = rsqrtf(tot / in + eps);
+    }
+    for (int i = threadIdx.x; i < in; i += blockDim.x) {
+        float v = gated ? silu_mul(xr[i], xr[i + in]) : xr[i];
+        if (norm) v = v * inv * norm[i];
+        __nv_bfloat16 b = __float2bfloat16(v);
+        h[i] = b;
+        l[i] = __float2bfloat16(v - __bfloat162float(b));
     }
 }
 
 // Decode batches: block = 8 warps computing NT x 16 output columns for all MT x 16 (padded) rows; the warps split
 // the reduction dimension (k-steps of 16 strided by 8) and their partial fragments are summed in shared memory.
 // Weight fragments are loaded straight from global memory, so every weight byte is read exactly once per step.
-// grid ceil(out / (16 NT)); needs in % 16 == 0 and out % 16 == 0.
+// grid (ceil(out / (16 NT)), k splits); needs in % 16 == 0 and out % 16 == 0. With k splits > 1 the blocks add into
+// y atomically, so y must hold the residual (accumulate) or zeros.
 template <int MT, int NT>
 __device__ __forceinline__ void stream_mma(const __nv_bfloat16* __restrict__ xhi, const __nv_bfloat16* __restrict__ xlo,
                                            const __nv_bfloat16* __restrict__ w, const float* __restrict__ bias,
@@ -191,14 +258,22 @@ __device__ __forceinline__ void stream_mma(const __nv_bfloat16* __restrict__ xhi
 #pragma unroll
         for (int j = 0; j < NT; j++) wmma::fill_fragment(acc[i][j], 0.f);
     int ksteps = in >> 4;
-#pragma unroll 2
-    for (int ks = warp; ks < ksteps; ks += WARPS) {
-        int k = ks << 4;
-        wmma::fragment<wmma::matrix_b, 16, 16, 16, __nv_bfloat16, wmma::col_major> b[NT];
+    int stride = WARPS * gridDim.y;
+    // One k-step of weights loaded ahead of the one being multiplied, so loads stay in flight behind the MMAs.
+    wmma::fragment<wmma::matrix_b, 16, 16, 16, __nv_bfloat16, wmma::col_major> b[NT], nb[NT];
+    int ks = blockIdx.y * WARPS + warp;
+    if (ks < ksteps) {
 #pragma unroll
-        for (int j = 0; j < NT; j++) {
-            int col = min(col0 + 16 * j, out - 16);
-            wmma::load_matrix_sync(b[j], w + (size_t)col * in + k, in);
+        for (int j = 0; j < NT; j++) wmma::load_matrix_sync(nb[j], w + (size_t)min(col0 + 16 * j, out - 16) * in + (ks << 4), in);
+    }
+    for (; ks < ksteps; ks += stride) {
+        int k = ks << 4;
+#pragma unroll
+        for (int j = 0; j < NT; j++) b[j] = nb[j];
+        if (ks + stride < ksteps) {
+#pragma unroll
+            for (int j = 0; j < NT; j++)
+                wmma::load_matrix_sync(nb[j], w + (size_t)min(col0 + 16 * j, out - 16) * in + k + (stride << 4), in);
         }
 #pragma unroll
         for (int i = 0; i < MT; i++) {
@@ -235,8 +310,9 @@ __device__ __forceinline__ void stream_mma(const __nv_bfloat16* __restrict__ xhi
         int r = e / BN, c = e % BN;
         if (r < n && col0 + c < out) {
             size_t i = (size_t)r * out + col0 + c;
-            float v = red[e] + (bias ? bias[col0 + c] : 0.f);
-            y[i] = accumulate ? y[i] + v : v;
+            float v = red[e] + (bias && blockIdx.y == 0 ? bias[col0 + c] : 0.f);
+            if (gridDim.y > 1) atomicAdd(y + i, v); // split over k: y holds the residual or was zeroed
+            else y[i] = accumulate ? y[i] + v : v;
         }
     }
 }

@@ -41,6 +41,7 @@ public final class CudaBackend implements ComputeBackend, GreedyForward {
     private final String kvSuffix;
     private final float eps;
     private final int qkvDim;
+    private final boolean streamable;
 
     private CUdeviceptr kCache;
     private CUdeviceptr vCache;
@@ -94,6 +95,8 @@ public final class CudaBackend implements ComputeBackend, GreedyForward {
         this.kvSuffix = kvFloat32 ? "_f32" : "_bf16";
         this.eps = (float) config.rmsNormEps();
         this.qkvDim = config.qDim() + 2 * config.kvDim();
+        this.streamable = config.hiddenSize() % 16 == 0 && config.qDim() % 16 == 0 && qkvDim % 16 == 0
+                && config.intermediateSize() % 16 == 0 && config.vocabSize() % 16 == 0;
         this.dev = CudaDevice.open(deviceIndex);
         try {
             long[] mem = dev.memoryInfo();
@@ -254,6 +257,8 @@ public final class CudaBackend implements ComputeBackend, GreedyForward {
         int splits = n * heads >= 2 * dev.multiprocessors ? 1
                 : Math.min(MAX_SPLITS, (2 * dev.multiprocessors + n * heads - 1) / (n * heads));
         float scale = (float) (1.0 / Math.sqrt(headDim));
+        // decode-sized steps fold RMSNorm and SwiGLU into the projections' input: fewer, larger kernels
+        boolean fused = n <= STREAM_ROWS && streamable;
 
         dev.launch("embedding", n, 1, 1, 256, weights.embedTokens(), ids, x, hidden);
         for (int l = 0; l < config.numLayers(); l++) {
@@ -261,24 +266,33 @@ public final class CudaBackend implements ComputeBackend, GreedyForward {
             CUdeviceptr kc = kCache.withByteOffset(l * layerStride * kvBytes);
             CUdeviceptr vc = vCache.withByteOffset(l * layerStride * kvBytes);
             // attention block: x += o_proj(attention(rope(q), rope(k), v)), K/V written into the paged cache
-            dev.launch("rmsnorm", n, 1, 1, 256, x, w.inputNorm(), h, null, hidden, eps);
-            matmul(h, w.qkvProj(), w.qkvBias(), qkv, n, hidden, qkvDim, false);
-            dev.launch("rope_kv_write" + kvSuffix, n, 1, 1, 128, qkv, positions, slots, invFreq, w.qNorm(), w.kNorm(), eps,
-                    kc, vc, heads, config.numKvHeads(), headDim);
-            dev.launch("paged_attention" + kvSuffix, n, heads, splits, 128, qkv, attn, partAcc, partMl, positions, seqOfToken,
-                    tables, s.width(), kc, vc, blockSize, heads, config.numKvHeads(), headDim, scale);
+            if (fused) {
+                matmul(x, w.inputNorm(), false, w.qkvProj(), w.qkvBias(), qkv, n, hidden, qkvDim, false);
+            } else {
+                dev.launch("rmsnorm", n, 1, 1, 256, x, w.inputNorm(), h, null, hidden, eps);
+                matmul(h, null, false, w.qkvProj(), w.qkvBias(), qkv, n, hidden, qkvDim, false);
+            }
+            dev.launch("rope_kv_write" + kvSuffix, n, 1, 1, 128, qkv, positions, slots, invFreq, w.qNorm(), w.kNorm(),
+                    eps, kc, vc, heads, config.numKvHeads(), headDim);
+            dev.launch("paged_attention" + kvSuffix, n, heads, splits, 128, qkv, attn, partAcc, partMl, positions,
+                    seqOfToken, tables, s.width(), kc, vc, blockSize, heads, config.numKvHeads(), headDim, scale);
             if (splits > 1) dev.launch("attention_combine", n, heads, 1, headDim, partAcc, partMl, attn, heads, headDim, splits);
-            matmul(attn, w.oProj(), w.oBias(), x, n, config.qDim(), hidden, true);
+            matmul(attn, null, false, w.oProj(), w.oBias(), x, n, config.qDim(), hidden, true);
             // MLP block: x += down_proj(silu(gate_proj(h)) * up_proj(h))
-            dev.launch("rmsnorm", n, 1, 1, 256, x, w.postAttentionNorm(), h, null, hidden, eps);
-            matmul(h, w.gateUpProj(), w.gateUpBias(), gateUp, n, hidden, 2 * inter, false);
-            int elems = n * inter;
-            dev.launch("swiglu", Math.min((elems + 255) / 256, 8 * dev.multiprocessors * 4), 1, 1, 256, gateUp, act, n, inter);
-            matmul(act, w.downProj(), w.downBias(), x, n, inter, hidden, true);
+            if (fused) {
+                matmul(x, w.postAttentionNorm(), false, w.gateUpProj(), w.gateUpBias(), gateUp, n, hidden, 2 * inter, false);
+                matmul(gateUp, null, true, w.downProj(), w.downBias(), x, n, inter, hidden, true);
+            } else {
+                dev.launch("rmsnorm", n, 1, 1, 256, x, w.postAttentionNorm(), h, null, hidden, eps);
+                matmul(h, null, false, w.gateUpProj(), w.gateUpBias(), gateUp, n, hidden, 2 * inter, false);
+                int elems = n * inter;
+                dev.launch("swiglu", Math.min((elems + 255) / 256, 32 * dev.multiprocessors), 1, 1, 256, gateUp, act, n, inter);
+                matmul(act, null, false, w.downProj(), w.downBias(), x, n, inter, hidden, true);
+            }
         }
         if (s.m() > 0) {
             dev.launch("rmsnorm", s.m(), 1, 1, 256, x, weights.finalNorm(), last, ints(s.logitRowsOffset()), hidden, eps);
-            matmul(last, weights.lmHead(), null, logits, s.m(), hidden, config.vocabSize(), false);
+            matmul(last, null, false, weights.lmHead(), null, logits, s.m(), hidden, config.vocabSize(), false);
             dev.launch("argmax_rows", s.m(), 1, 1, 1024, logits, config.vocabSize(), argmax);
         }
     }
@@ -287,25 +301,69 @@ public final class CudaBackend implements ComputeBackend, GreedyForward {
      * {@code y (+)= x . W^T + bias}: a weight-streaming kernel for one or two rows, tensor-core fragments streamed
      * from the weights for decode batches, tensor-core tiles for prefill.
      */
-    private void matmul(CUdeviceptr xIn, CUdeviceptr w, CUdeviceptr bias, CUdeviceptr y, int n, int in, int out,
-                        boolean accumulate) {
+    private void matmul(CUdeviceptr xIn, CUdeviceptr norm, boolean gated, CUdeviceptr w, CUdeviceptr bias, CUdeviceptr y,
+                        int n, int in, int out, boolean accumulate) {
         int acc = accumulate ? 1 : 0;
+        int gate = gated ? 1 : 0;
         if (n <= 2) {
-            dev.launch("matmul_gemv" + n, (out + 7) / 8, 1, 1, 256, xIn, w, bias, y, n, in, out, acc);
+            dev.launch("matmul_gemv" + n, (out + 7) / 8, 1, 1, 256, xIn, norm, eps, gate, w, bias, y, n, in, out, acc);
         } else if (n <= STREAM_ROWS && in % 16 == 0 && out % 16 == 0) {
             int mt = n <= 16 ? 1 : n <= 32 ? 2 : 4;
-            int rows = 16 * mt;
-            long elems = (long) rows * in;
-            dev.launch("split_bf16", (int) Math.min((elems + 255) / 256, 4L * dev.multiprocessors), 1, 1, 256,
-                    xIn, xHi, xLo, n, rows, in);
+            dev.launch("split_bf16", 16 * mt, 1, 1, 256, xIn, norm, eps, gate, xHi, xLo, n, in);
             int nt = out / 32 >= 2 * dev.multiprocessors ? 2 : 1;
-            dev.launch("matmul_stream" + mt + "_" + nt, out / (16 * nt) + (out % (16 * nt) == 0 ? 0 : 1), 1, 1, 256,
-                    xHi, xLo, w, bias, y, n, in, out, acc);
+            int blocks = out / (16 * nt) + (out % (16 * nt) == 0 ? 0 : 1);
+            // Few output tiles (q/k/v, o, down): split the reduction over more blocks so enough loads are in flight.
+            int ksplit = 1;
+            if (blocks < 2 * dev.multiprocessors) {
+                ksplit = Math.max(1, Math.min((4 * dev.multiprocessors + blocks - 1) / blocks, in / 16 / (8 * 4)));
+            }
+            if (ksplit > 1 && !accumulate) {
+                cuMemsetD32Async(y, 0, (long) n * out, dev.stream);
+                acc = 1;
+            }
+            dev.launch("matmul_stream" + mt + "_" + nt, blocks, ksplit, 1, 256, xHi, xLo, w, bias, y, n, in, out, acc);
+        } else if (norm != null || gated) {
+            throw new IllegalStateException("fused matmul inputs need the weight-streaming path");
         } else if (n <= 64) {
             dev.launch("matmul_mma32", (out + 31) / 32, (n + 31) / 32, 1, 128, xIn, w, bias, y, n, in, out, acc);
         } else {
             dev.launch("matmul_mma64", (out + 63) / 64, (n + 63) / 64, 1, 128, xIn, w, bias, y, n, in, out, acc);
         }
+    }
+
+    /**
+     * Mean microseconds of one {@code y = x . W^T} over layer 0's projections and the lm_head at {@code n} rows (for
+     * the benchmark's per-kernel table); the activations are whatever the last step left.
+     */
+    double[] timeMatmuls(int n, int reps) {
+        dev.makeCurrent();
+        if (ensureWorkspace(n, n, 16)) dropGraphs();
+        CudaWeights.Layer w = weights.layers()[0];
+        int hidden = config.hiddenSize();
+        int inter = config.intermediateSize();
+        Runnable[] shapes = {
+                () -> matmul(h, null, false, w.qkvProj(), w.qkvBias(), qkv, n, hidden, qkvDim, false),
+                () -> matmul(attn, null, false, w.oProj(), w.oBias(), x, n, config.qDim(), hidden, true),
+                () -> matmul(h, null, false, w.gateUpProj(), w.gateUpBias(), gateUp, n, hidden, 2 * inter, false),
+                () -> matmul(act, null, false, w.downProj(), w.downBias(), x, n, inter, hidden, true),
+                () -> matmul(h, null, false, weights.lmHead(), null, gateUp, Math.min(n, capLogitRows), hidden,
+                        config.vocabSize(), false)};
+        double[] us = new double[shapes.length];
+        jcuda.driver.CUevent e0 = new jcuda.driver.CUevent(), e1 = new jcuda.driver.CUevent();
+        cuEventCreate(e0, 0);
+        cuEventCreate(e1, 0);
+        for (int i = 0; i < shapes.length; i++) {
+            if (i == 4 && (long) n * config.vocabSize() > (long) capTokens * 2 * inter) continue;
+            shapes[i].run();
+            cuEventRecord(e0, dev.stream);
+            for (int r = 0; r < reps; r++) shapes[i].run();
+            cuEventRecord(e1, dev.stream);
+            cuEventSynchronize(e1);
+            float[] ms = {0};
+            cuEventElapsedTime(ms, e0, e1);
+            us[i] = 1000.0 * ms[0] / reps;
+        }
+        return us;
     }
 
     private CUdeviceptr ints(int offset) { return meta.withByteOffset(offset * 4L); }

@@ -57,6 +57,15 @@ public final class CudaBenchmark {
                         1000.0 * b / tps, 100 * tps / (roof * b), extra));
                 System.out.println(rows.get(rows.size() - 1));
             }
+            String[] names = {"q/k/v 1536x2048", "o 1536x1536", "gate/up 1536x17920", "down 8960x1536", "lm_head 1536x151936"};
+            long[] bytes = {2L * 1536 * 2048, 2L * 1536 * 1536, 2L * 1536 * 17920, 2L * 8960 * 1536, 2L * 1536 * 151936};
+            System.out.println("| matmul (bf16 weights) | rows | us | weight GB/s |");
+            for (int n : new int[]{1, 8, 32, 64, 256}) {
+                double[] us = gpu.timeMatmuls(n, 20);
+                for (int i = 0; i < us.length; i++) {
+                    if (us[i] > 0) System.out.printf("| %s | %d | %.1f | %.0f |%n", names[i], n, us[i], bytes[i] / us[i] / 1e3);
+                }
+            }
             int[] table = new int[prefillBlocks];
             for (int i = 0; i < table.length; i++) table[i] = maxBatch * perSeq + i;
             int[] tokens = rnd.ints(prefill, 0, c.vocabSize()).toArray();

@@ -30,27 +30,32 @@ import java.util.Map;
  * Run on a GPU machine: {@code CudaSelfCheck models/tiny-qwen2 gpu/src/test/resources/reference/tiny-qwen2.json ...}.
  */
 public final class CudaSelfCheck {
-    /** Max |logit difference| at the reference's top-5 ids that still counts as BF16 agreement. */
-    public static final double LOGIT_TOLERANCE = 0.1;
+    /**
+     * Max |logit difference| at the reference's top-5 ids (and against the CPU backend) that counts as agreement: with
+     * an fp32 KV cache everything else is fp32-accurate, so the reference's own tolerance (1e-3); a bf16 KV cache
+     * rounds every cached K and V to 8 bits of mantissa, which moved the tiny models' logits by up to ~0.35.
+     */
+    public static final double FP32_KV_TOLERANCE = 1e-3;
+    public static final double BF16_KV_TOLERANCE = 0.5;
     private static final int BLOCK = 16;
 
     /** Outcome for one model. */
-    public record Report(String model, int positions, int top1Agree, double maxLogitDiff, double maxCpuDiff,
+    public record Report(String model, String kvCache, double tolerance, int positions, int top1Agree, double maxLogitDiff, double maxCpuDiff,
                          int chunkedPositions, int chunkedTop1Agree, int greedyCases, int greedyExact,
                          int batchedCases, int batchedSame, int batchedMatchReference) {
         public double top1Rate() { return top1Agree / (double) positions; }
 
         public boolean passed() {
-            return top1Rate() >= 0.99 && chunkedTop1Agree >= 0.99 * chunkedPositions && maxLogitDiff <= LOGIT_TOLERANCE
-                    && maxCpuDiff <= LOGIT_TOLERANCE && greedyExact * 2 > greedyCases && batchedSame == batchedCases;
+            return top1Rate() >= 0.99 && chunkedTop1Agree >= 0.99 * chunkedPositions && maxLogitDiff <= tolerance
+                    && maxCpuDiff <= tolerance && greedyExact * 2 > greedyCases && batchedSame == batchedCases;
         }
 
         @Override
         public String toString() {
-            return String.format("%s: %s | teacher-forced top-1 %d/%d (%.2f%%), max |dlogit| vs transformers %.4f, "
+            return String.format("%s: %s (%s KV cache, tolerance %.4f) | teacher-forced top-1 %d/%d (%.2f%%), max |dlogit| vs transformers %.4f, "
                             + "vs CPU %.4f | chunked prefill top-1 %d/%d | greedy exact %d/%d | batched+prefix-cache "
                             + "same as single %d/%d, equal to reference %d/%d",
-                    passed() ? "PASS" : "FAIL", model, top1Agree, positions, 100 * top1Rate(), maxLogitDiff, maxCpuDiff,
+                    passed() ? "PASS" : "FAIL", model, kvCache, tolerance, top1Agree, positions, 100 * top1Rate(), maxLogitDiff, maxCpuDiff,
                     chunkedTop1Agree, chunkedPositions, greedyExact, greedyCases, batchedSame, batchedCases,
                     batchedMatchReference, batchedCases);
         }
@@ -78,7 +83,9 @@ public final class CudaSelfCheck {
         }
         // the same with an fp32 KV cache: separates the cache's bf16 rounding from the rest of the numerics
         for (int i = 0; i < args.length; i += 2) {
-            System.out.println("[fp32 KV cache] " + check(Path.of(args[i]), Path.of(args[i + 1]), 0, true, System.out));
+            Report r = check(Path.of(args[i]), Path.of(args[i + 1]), 0, true, System.out);
+            reports.add(r);
+            all &= r.passed();
         }
         System.out.println("==== CUDA self-check summary ====");
         for (Report r : reports) System.out.println(r);
@@ -200,7 +207,7 @@ public final class CudaSelfCheck {
             }
             log.printf("  engine: batched == single for %d/%d, == reference for %d/%d%n", same, cases.size(), refSame,
                     cases.size());
-            return new Report(model, positions, agree, maxDiff, maxCpu, chunkedPositions, chunkedAgree, cases.size(),
+            return new Report(model, kvFloat32 ? "fp32" : "bf16", kvFloat32 ? FP32_KV_TOLERANCE : BF16_KV_TOLERANCE, positions, agree, maxDiff, maxCpu, chunkedPositions, chunkedAgree, cases.size(),
                     exact, cases.size(), same, refSame);
         }
     }

@@ -25,18 +25,24 @@ class CudaBackendTest {
 
     @Test
     void tinyQwen2MatchesReferences() throws Exception {
-        check("tiny-qwen2");
+        check("tiny-qwen2", false);
     }
 
     @Test
     void tinyLlamaMatchesReferences() throws Exception {
-        check("tiny-llama");
+        check("tiny-llama", false);
     }
 
-    private static void check(String model) throws Exception {
+    @Test
+    void withAnFp32KvCacheLogitsMatchWithinTheReferencesOwnTolerance() throws Exception {
+        check("tiny-qwen2", true);
+        check("tiny-llama", true);
+    }
+
+    private static void check(String model, boolean kvFloat32) throws Exception {
         ByteArrayOutputStream log = new ByteArrayOutputStream();
         CudaSelfCheck.Report r = CudaSelfCheck.check(ROOT.resolve("models").resolve(model),
-                ROOT.resolve("gpu/src/test/resources/reference").resolve(model + ".json"), 0, false,
+                ROOT.resolve("gpu/src/test/resources/reference").resolve(model + ".json"), 0, kvFloat32,
                 new PrintStream(log, true));
         System.out.print(log);
         assertTrue(r.passed(), r + "\n" + log);
