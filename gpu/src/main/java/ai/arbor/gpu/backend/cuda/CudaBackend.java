@@ -257,8 +257,9 @@ public final class CudaBackend implements ComputeBackend, GreedyForward {
         int splits = n * heads >= 2 * dev.multiprocessors ? 1
                 : Math.min(MAX_SPLITS, (2 * dev.multiprocessors + n * heads - 1) / (n * heads));
         float scale = (float) (1.0 / Math.sqrt(headDim));
-        // decode-sized steps fold RMSNorm and SwiGLU into the projections' input: fewer, larger kernels
-        boolean fused = n <= STREAM_ROWS && streamable;
+        // decode batches fold RMSNorm and SwiGLU into the bf16 split of the projections' input (one or two rows read
+        // fp32 activations directly, where a fused norm would re-read them per output row: measured slower)
+        boolean fused = n > 2 && n <= STREAM_ROWS && streamable;
 
         dev.launch("embedding", n, 1, 1, 256, weights.embedTokens(), ids, x, hidden);
         for (int l = 0; l < config.numLayers(); l++) {
