@@ -21,6 +21,7 @@ final class TemplateEnvironment {
                 .withTrimBlocks(false)
                 .withLstripBlocks(false)
                 .withKeepTrailingNewline(true)
+                .withElResolver(resolver())
                 .withLegacyOverrides(LegacyOverrides.newBuilder()
                         .withUseSnakeCasePropertyNaming(true)
                         .withParseWhitespaceControlStrictly(true)
@@ -34,11 +35,20 @@ final class TemplateEnvironment {
                 TemplateEnvironment.class, "raiseException", String.class));
         j.getGlobalContext().registerFunction(new ELFunctionDefinition("", "strftime_now",
                 TemplateEnvironment.class, "strftimeNow", String.class));
+        j.getGlobalContext().registerTag(new GenerationTag());
         j.getGlobalContext().registerFilter(new TemplateFilters.ToJson());
         j.getGlobalContext().registerFilter(new TemplateFilters.Items());
         j.getGlobalContext().registerExpTest(new TemplateFilters.Iterable());
         j.getGlobalContext().registerExpTest(new TemplateFilters.Mapping());
         return j;
+    }
+
+    /** Python string methods first, then Jinjava's usual (read-only) resolution of maps, lists and beans. */
+    private static jinjava.javax.el.ELResolver resolver() {
+        jinjava.javax.el.CompositeELResolver r = new jinjava.javax.el.CompositeELResolver();
+        r.add(new PythonStringMethods());
+        r.add(com.hubspot.jinjava.el.JinjavaInterpreterResolver.DEFAULT_RESOLVER_READ_ONLY);
+        return r;
     }
 
     /** Called by templates; Jinjava records the exception as a FATAL error, from which {@link #raisedMessage} recovers it. */
