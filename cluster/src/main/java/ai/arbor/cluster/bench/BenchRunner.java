@@ -43,11 +43,13 @@ public final class BenchRunner {
                     settings.endpoint().name().toLowerCase(java.util.Locale.ROOT), settings.url(), model);
             RequestDriver.Listener listener = settings.progress()
                     ? new ProgressBar(err, prompts.size(), terminal) : r -> { };
-            Optional<PrometheusText> before = ServerMetrics.scrape(client.http(), settings.url());
             Instant startedAt = Instant.now();
             RequestDriver.Run run;
+            Optional<PrometheusText> before;
             try (StreamingClient modelClient = new StreamingClient(settings.url(), model, settings.endpoint(),
                     settings.timeout())) {
+                warmUp(modelClient, prompts, settings.warmup());
+                before = ServerMetrics.scrape(client.http(), settings.url());
                 run = new RequestDriver(modelClient).run(prompts, arrivals, settings.concurrency(), listener);
             }
             Map<String, Double> serverDeltas = before.flatMap(b -> ServerMetrics.scrape(client.http(), settings.url())
@@ -63,6 +65,24 @@ public final class BenchRunner {
                 err.println("arbor bench: wrote " + settings.plot());
             }
             return report;
+        }
+    }
+
+    /**
+     * Sends a few prompts one at a time before the clock starts: a fresh server compiles its hot paths on the first
+     * requests, and a request the server rejects (wrong model, prompt too long) stops the run with its reason
+     * instead of failing every request.
+     */
+    private void warmUp(StreamingClient client, List<BenchPrompt> prompts, int n) {
+        if (n == 0) {
+            return;
+        }
+        err.printf("arbor bench: warming up with %d request%s…%n", n, n == 1 ? "" : "s");
+        for (int i = 0; i < n; i++) {
+            RequestResult r = client.send(-1 - i, prompts.get(i % prompts.size())).join();
+            if (!r.success()) {
+                throw new BenchException("the warm-up request failed (" + r.errorKind() + "): " + r.error());
+            }
         }
     }
 

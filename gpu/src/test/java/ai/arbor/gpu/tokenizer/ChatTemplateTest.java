@@ -1,6 +1,7 @@
 package ai.arbor.gpu.tokenizer;
 
 import ai.arbor.gpu.model.HfModel;
+import ai.arbor.gpu.model.ModelLoadException;
 import ai.arbor.gpu.model.TestCheckpoints;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -31,8 +32,11 @@ class ChatTemplateTest {
 
     @Test
     void brokenTemplateIsAnError() {
-        ChatTemplate t = new ChatTemplate("{% for m in messages %}{{ m.content }", null, null);
-        ChatTemplateException e = assertThrows(ChatTemplateException.class, () -> t.render(HI, true, Map.of()));
+        ChatTemplateException e = assertThrows(ChatTemplateException.class,
+                () -> new ChatTemplate("{% for m in messages %}{{ m.content }}", null, null));
+        assertTrue(e.getMessage().startsWith("chat template failed") && e.getMessage().contains("endfor"), e.getMessage());
+        ChatTemplate t = new ChatTemplate("{{ messages[0].content.nosuchmethod() }}", null, null);
+        e = assertThrows(ChatTemplateException.class, () -> t.render(HI, true, Map.of()));
         assertTrue(e.getMessage().startsWith("chat template failed"), e.getMessage());
     }
 
@@ -86,5 +90,13 @@ class ChatTemplateTest {
         try (HfModel model = HfModel.load(m)) {
             assertEquals("JHi", model.chatTemplate().render(HI, false, null), "chat_template.jinja wins");
         }
+        Files.writeString(m.resolve("chat_template.jinja"), "{% if x %}unclosed");
+        ModelLoadException e = assertThrows(ModelLoadException.class, () -> HfModel.load(m));
+        assertTrue(e.getMessage().contains("chat_template.jinja") && e.getMessage().contains("endif"), e.getMessage());
+        Files.delete(m.resolve("chat_template.jinja"));
+        Files.writeString(m.resolve("tokenizer_config.json"), "{\"chat_template\": \"{% for %}\"}");
+        e = assertThrows(ModelLoadException.class, () -> HfModel.load(m));
+        assertTrue(e.getMessage().contains("tokenizer_config.json"), e.getMessage());
+        assertEquals("chat_template", e.field());
     }
 }
