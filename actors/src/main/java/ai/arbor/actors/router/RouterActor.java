@@ -128,11 +128,14 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
     }
 
     private Behavior<Command> onWorkers(WorkersListed l) {
+        int before = loads.size();
         loads.keySet().retainAll(l.workers());
         for (ActorRef<WorkerActor.Command> w : l.workers()) loads.putIfAbsent(w, new int[2]);
         active.values().removeIf(a -> !loads.containsKey(a.worker()));
         selector.onWorkersChanged(Set.copyOf(l.workers()));
-        getContext().getLog().info("model {}: {} worker(s) ready", model, loads.size());
+        if (loads.size() != before || !loads.isEmpty()) {
+            getContext().getLog().info("model {}: {} worker(s) ready", model, loads.size());
+        }
         while (!loads.isEmpty() && !pending.isEmpty()) {
             Pending p = pending.poll();
             if (p.deadlineNanos() - System.nanoTime() > 0) route(p.route());

@@ -87,7 +87,7 @@ final class Bf16Matrix implements WeightMatrix {
         float[] xp = permute(x, numTokens);
         // Work is split in whole row tiles so every chunk but the last runs the 4-row kernels.
         int tiles = (rows + ROW_TILE - 1) / ROW_TILE;
-        pool.parallelFor(tiles, 2, (from, to) -> rowsTimesTokens(xp, numTokens, out, bias, accumulate,
+        pool.parallelFor(tiles, WorkerPool.minChunk((long) ROW_TILE * paddedCols * numTokens), (from, to) -> rowsTimesTokens(xp, numTokens, out, bias, accumulate,
                 from * ROW_TILE, Math.min(rows, to * ROW_TILE)));
     }
 
