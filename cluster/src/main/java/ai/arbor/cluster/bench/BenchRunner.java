@@ -15,6 +15,7 @@ public final class BenchRunner {
     private final PrintStream err;
     private final boolean terminal;
     private final Function<Path, PromptTokenizer> tokenizers;
+    private PromptTokenizer tokenizer;
 
     public BenchRunner(PrintStream out, PrintStream err, boolean terminal) {
         this(out, err, terminal, HfPromptTokenizer::load);
@@ -48,7 +49,7 @@ public final class BenchRunner {
             Optional<PrometheusText> before;
             try (StreamingClient modelClient = new StreamingClient(settings.url(), model, settings.endpoint(),
                     settings.timeout())) {
-                warmUp(modelClient, prompts, settings.warmup());
+                warmUp(modelClient, warmUpPrompts(settings, prompts), settings.warmup());
                 before = ServerMetrics.scrape(client.http(), settings.url());
                 run = new RequestDriver(modelClient).run(prompts, arrivals, settings.concurrency(), listener);
             }
@@ -86,11 +87,30 @@ public final class BenchRunner {
         }
     }
 
+    /**
+     * Warm-up prompts that are not in the measured set, so the run's first requests find nothing of theirs in the
+     * prefix cache; a file dataset has no generator, so it warms up with its own first prompts.
+     */
+    private List<BenchPrompt> warmUpPrompts(BenchSettings s, List<BenchPrompt> measured) {
+        if (s.warmup() == 0 || s.dataset().equals("file")) {
+            return measured;
+        }
+        int len = s.dataset().equals("shared-prefix") ? s.prefixLen() + s.inputLen() : s.inputLen();
+        return new RandomDataset(tokenizer(s), s.warmup(), len, s.outputLen(), ~s.seed()).prompts();
+    }
+
+    private PromptTokenizer tokenizer(BenchSettings s) {
+        if (tokenizer == null) {
+            tokenizer = tokenizers.apply(s.tokenizerDir());
+        }
+        return tokenizer;
+    }
+
     private Dataset dataset(BenchSettings s) {
         return switch (s.dataset()) {
-            case "random" -> new RandomDataset(tokenizers.apply(s.tokenizerDir()), s.numPrompts(), s.inputLen(),
+            case "random" -> new RandomDataset(tokenizer(s), s.numPrompts(), s.inputLen(),
                     s.outputLen(), s.seed());
-            case "shared-prefix" -> new SharedPrefixDataset(tokenizers.apply(s.tokenizerDir()), s.numGroups(),
+            case "shared-prefix" -> new SharedPrefixDataset(tokenizer(s), s.numGroups(),
                     s.promptsPerGroup(), s.prefixLen(), s.inputLen(), s.outputLen(), s.seed());
             case "file" -> new FileDataset(s.datasetPath(), s.numPrompts(), s.outputLen());
             default -> throw new BenchException("unknown dataset " + s.dataset());
