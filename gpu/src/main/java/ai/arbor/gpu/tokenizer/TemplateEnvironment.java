@@ -7,8 +7,6 @@ import com.hubspot.jinjava.interpret.TemplateError;
 import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
 
 import java.time.ZonedDateTime;
-import java.time.format.DateTimeFormatter;
-import java.util.Locale;
 
 /** The Jinjava instance chat templates run in, with the functions and filters transformers gives jinja2. */
 final class TemplateEnvironment {
@@ -62,15 +60,22 @@ final class TemplateEnvironment {
 
     /** The message given to raise_exception, if this error came from it. */
     static String raisedMessage(TemplateError e) {
-        Throwable t = e.getException();
-        while (t != null) {
-            if (t instanceof TemplateRaisedException r) return r.getMessage();
-            t = t.getCause();
-        }
+        String fromCause = raisedMessage(e.getException());
+        if (fromCause != null) return fromCause;
         String m = e.getMessage();
         if (m != null) {
             int i = m.indexOf(RAISED);
             if (i >= 0) return m.substring(i + RAISED.length());
+        }
+        return null;
+    }
+
+    static String raisedMessage(Throwable t) {
+        while (t != null) {
+            if (t instanceof TemplateRaisedException r) return r.getMessage();
+            if (t.getMessage() != null && t.getMessage().contains(RAISED))
+                return t.getMessage().substring(t.getMessage().indexOf(RAISED) + RAISED.length());
+            t = t.getCause();
         }
         return null;
     }

@@ -6,7 +6,6 @@ import com.hubspot.jinjava.lib.filter.Filter;
 
 import java.util.AbstractMap;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 
@@ -86,6 +85,4 @@ final class TemplateFilters {
             return var instanceof Map<?, ?>;
         }
     }
-
-    static boolean isSequence(Object o) { return o instanceof Collection<?>; }
 }
