@@ -60,6 +60,36 @@ class ChatTemplateTest {
     }
 
     @Test
+    void concurrentRendersAndEncodesAgree() throws Exception {
+        ChatTemplate t = new ChatTemplate(Files.readString(ChatTemplateFixturesTest.DIR.resolve("qwen2.5-instruct.jinja")),
+                null, "<|im_end|>");
+        try (HfTokenizer tok = HfTokenizer.load(TestCheckpoints.tokenizerDir("bytelevel-chatml"))) {
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+            try {
+                List<java.util.concurrent.Future<Boolean>> results = new java.util.ArrayList<>();
+                for (int i = 0; i < 64; i++) {
+                    final int n = i;
+                    results.add(pool.submit(() -> {
+                        List<Map<String, Object>> msgs = List.of(Map.of("role", "user", "content", "message " + n + " 你好🙂"));
+                        String expected = "<|im_start|>system\nYou are Qwen, created by Alibaba Cloud. You are a helpful "
+                                + "assistant.<|im_end|>\n<|im_start|>user\nmessage " + n + " 你好🙂<|im_end|>\n"
+                                + "<|im_start|>assistant\n";
+                        for (int k = 0; k < 20; k++) {
+                            String text = t.render(msgs, true, null);
+                            if (!text.equals(expected) || !tok.decode(tok.encodeNoSpecial(text), false).equals(expected))
+                                return false;
+                        }
+                        return true;
+                    }));
+                }
+                for (var f : results) assertTrue(f.get());
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+    }
+
+    @Test
     void pythonFloatRepr() {
         assertEquals("1.0", PythonJson.floatRepr(1.0));
         assertEquals("0.1", PythonJson.floatRepr(0.1));
