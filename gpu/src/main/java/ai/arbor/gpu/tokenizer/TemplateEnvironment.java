@@ -36,6 +36,7 @@ final class TemplateEnvironment {
         j.getGlobalContext().registerTag(new GenerationTag());
         j.getGlobalContext().registerFilter(new TemplateFilters.ToJson());
         j.getGlobalContext().registerFilter(new TemplateFilters.Items());
+        j.getGlobalContext().registerFilter(new TemplateFilters.PyString());
         j.getGlobalContext().registerExpTest(new TemplateFilters.Iterable());
         j.getGlobalContext().registerExpTest(new TemplateFilters.Mapping());
         return j;
