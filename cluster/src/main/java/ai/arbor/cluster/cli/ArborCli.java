@@ -1,5 +1,6 @@
 package ai.arbor.cluster.cli;
 
+import ai.arbor.cluster.bench.BenchCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -11,6 +12,7 @@ import picocli.CommandLine.Command;
         description = "Distributed LLM serving on the JVM.",
         subcommands = {
                 ServeCommand.class,
+                BenchCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class ArborCli implements Runnable {
@@ -24,7 +26,8 @@ public final class ArborCli implements Runnable {
     }
 
     public static void main(String[] args) {
-        int code = new CommandLine(new ArborCli()).setCaseInsensitiveEnumValuesAllowed(true).execute(args);
+        int code = new CommandLine(new ArborCli()).setCaseInsensitiveEnumValuesAllowed(true)
+                .setParameterExceptionHandler(BenchCommand.oneLineErrors()).execute(args);
         // serve returns only after shutdown: exit explicitly so no stray non-daemon thread keeps the JVM up
         System.exit(code);
     }

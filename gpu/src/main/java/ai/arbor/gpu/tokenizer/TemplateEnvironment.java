@@ -7,8 +7,6 @@ import com.hubspot.jinjava.interpret.TemplateError;
 import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
 
 import java.time.ZonedDateTime;
-import java.time.format.DateTimeFormatter;
-import java.util.Locale;
 
 /** The Jinjava instance chat templates run in, with the functions and filters transformers gives jinja2. */
 final class TemplateEnvironment {
@@ -18,6 +16,8 @@ final class TemplateEnvironment {
 
     static Jinjava create() {
         JinjavaConfig config = JinjavaConfig.newBuilder()
+                // trim_blocks/lstrip_blocks and jinja2's dropping of the final newline are applied to the source by
+                // TemplateSource and ChatTemplate, where they can follow jinja2 exactly.
                 .withTrimBlocks(false)
                 .withLstripBlocks(false)
                 .withKeepTrailingNewline(true)
@@ -27,7 +27,8 @@ final class TemplateEnvironment {
                         .withParseWhitespaceControlStrictly(true)
                         .withUseNaturalOperatorPrecedence(true)
                         .withKeepNullableLoopValues(true)
-                        .withUseTrimmingForNotesAndExpressions(true).withUsePyishObjectMapper(true)
+                        .withUseTrimmingForNotesAndExpressions(true)
+                        .withUsePyishObjectMapper(true)
                         .build())
                 .build();
         Jinjava j = new Jinjava(config);
@@ -38,6 +39,7 @@ final class TemplateEnvironment {
         j.getGlobalContext().registerTag(new GenerationTag());
         j.getGlobalContext().registerFilter(new TemplateFilters.ToJson());
         j.getGlobalContext().registerFilter(new TemplateFilters.Items());
+        j.getGlobalContext().registerFilter(new TemplateFilters.PyString());
         j.getGlobalContext().registerExpTest(new TemplateFilters.Iterable());
         j.getGlobalContext().registerExpTest(new TemplateFilters.Mapping());
         return j;
@@ -62,15 +64,22 @@ final class TemplateEnvironment {
 
     /** The message given to raise_exception, if this error came from it. */
     static String raisedMessage(TemplateError e) {
-        Throwable t = e.getException();
-        while (t != null) {
-            if (t instanceof TemplateRaisedException r) return r.getMessage();
-            t = t.getCause();
-        }
+        String fromCause = raisedMessage(e.getException());
+        if (fromCause != null) return fromCause;
         String m = e.getMessage();
         if (m != null) {
             int i = m.indexOf(RAISED);
             if (i >= 0) return m.substring(i + RAISED.length());
+        }
+        return null;
+    }
+
+    static String raisedMessage(Throwable t) {
+        while (t != null) {
+            if (t instanceof TemplateRaisedException r) return r.getMessage();
+            if (t.getMessage() != null && t.getMessage().contains(RAISED))
+                return t.getMessage().substring(t.getMessage().indexOf(RAISED) + RAISED.length());
+            t = t.getCause();
         }
         return null;
     }
