@@ -336,13 +336,11 @@ STREAM(4, 2)
 // 64-wide k tiles and shared by 8 warps that each own 32 output columns (a block covers 256), so x is read from L2
 // once per 256 columns instead of once per 32. Weight fragments still come straight from global memory, eight loads
 // issued before the first multiply. grid (ceil(out / 256), k splits); in % 16 == 0, out % 16 == 0; with k splits > 1
-// each split writes its partial sums to part[split][n][out] and splitk_reduce finishes (no atomics: they were the
-// bottleneck at 64 rows).
+// the blocks add into y atomically (y holds the residual or zeros).
 template <int MT>
 __device__ __forceinline__ void tile_mma(const __nv_bfloat16* __restrict__ xhi, const __nv_bfloat16* __restrict__ xlo,
                                          const __nv_bfloat16* __restrict__ w, const float* __restrict__ bias,
-                                         float* __restrict__ y, float* __restrict__ part, int n, int in, int out,
-                                         int accumulate) {
+                                         float* __restrict__ y, int n, int in, int out, int accumulate) {
     constexpr int BM = 16 * MT, BK = 64, LDA = BK + 8, NT = 2, WARPS = 8;
     __shared__ __align__(32) __nv_bfloat16 ah_s[BM * LDA];
     __shared__ __align__(32) __nv_bfloat16 al_s[BM * LDA];
@@ -410,13 +408,10 @@ __device__ __forceinline__ void tile_mma(const __nv_bfloat16* __restrict__ xhi, 
             for (int e = lane; e < 256; e += 32) {
                 int r = 16 * i + e / 16, c = colw + 16 * j + e % 16;
                 if (r < n && c < out) {
-                    if (gridDim.y > 1) {
-                        part[((size_t)blockIdx.y * n + r) * out + c] = st[e]; // summed by splitk_reduce
-                    } else {
-                        size_t idx = (size_t)r * out + c;
-                        float v = st[e] + (bias ? bias[c] : 0.f);
-                        y[idx] = accumulate ? y[idx] + v : v;
-                    }
+                    size_t idx = (size_t)r * out + c;
+                    float v = st[e] + (bias && blockIdx.y == 0 ? bias[c] : 0.f);
+                    if (gridDim.y > 1) atomicAdd(y + idx, v);
+                    else y[idx] = accumulate ? y[idx] + v : v;
                 }
             }
             __syncwarp();
@@ -426,20 +421,9 @@ __device__ __forceinline__ void tile_mma(const __nv_bfloat16* __restrict__ xhi, 
 #define TILE(MT)                                                                                                    \
     extern "C" __global__ void __launch_bounds__(256)                                                                \
     matmul_tile##MT(const __nv_bfloat16* xhi, const __nv_bfloat16* xlo, const __nv_bfloat16* w, const float* bias, \
-                    float* y, float* part, int n, int in, int out, int accumulate) {                               \
-        tile_mma<MT>(xhi, xlo, w, bias, y, part, n, in, out, accumulate);                                           \
+                    float* y, int n, int in, int out, int accumulate) {                                            \
+        tile_mma<MT>(xhi, xlo, w, bias, y, n, in, out, accumulate);                                                 \
     }
 TILE(1)
 TILE(2)
 TILE(4)
-
-// y[r, c] (+)= sum over splits of part[split][r][c] + bias[c]. grid ceil(n * out / 256), block 256.
-extern "C" __global__ void splitk_reduce(const float* __restrict__ part, int splits, const float* __restrict__ bias,
-                                         float* __restrict__ y, int n, int out, int accumulate) {
-    size_t total = (size_t)n * out;
-    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < total; i += (size_t)gridDim.x * blockDim.x) {
-        float v = bias ? bias[i % out] : 0.f;
-        for (int s = 0; s < splits; s++) v += part[s * total + i];
-        y[i] = accumulate ? y[i] + v : v;
-    }
-}

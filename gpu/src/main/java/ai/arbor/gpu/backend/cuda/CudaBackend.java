@@ -28,7 +28,6 @@ public final class CudaBackend implements ComputeBackend, GreedyForward {
     private static final int[] GRAPH_BATCHES = {1, 2, 4, 8, 12, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128};
     private static final int MAX_SPLITS = 16;
     private static final int STREAM_ROWS = 64;
-    private static final int MAX_KSPLIT = 8;
     private static final int RESERVED_TOKENS = 2048;
     private static final int RESERVED_LOGIT_ROWS = 256;
 
@@ -55,7 +54,7 @@ public final class CudaBackend implements ComputeBackend, GreedyForward {
     private int capTokens;
     private int capLogitRows;
     private int capMetaInts;
-    private CUdeviceptr meta, x, h, qkv, attn, gateUp, act, last, logits, partAcc, partMl, argmax, xHi, xLo, splitPartials;
+    private CUdeviceptr meta, x, h, qkv, attn, gateUp, act, last, logits, partAcc, partMl, argmax, xHi, xLo;
     private final Map<Long, CUgraphExec> graphs = new HashMap<>();
 
     /** The model on {@code cuda:deviceIndex}, with graphs for decode steps. */
@@ -121,6 +120,20 @@ public final class CudaBackend implements ComputeBackend, GreedyForward {
             dev.close();
             throw e;
         }
+    }
+
+    /** The device index of a {@code --device} value {@code cuda:N} (or {@code cuda} for device 0). */
+    public static int deviceIndex(String device) {
+        if (device.equals("cuda")) return 0;
+        if (device.startsWith("cuda:")) {
+            try {
+                int i = Integer.parseInt(device.substring(5));
+                if (i >= 0) return i;
+            } catch (NumberFormatException ignored) {
+                // reported below
+            }
+        }
+        throw new IllegalArgumentException("device '" + device + "' is not of the form cuda:N");
     }
 
     /** True when a CUDA device and our compiled kernels are present (never throws). */
@@ -321,14 +334,13 @@ public final class CudaBackend implements ComputeBackend, GreedyForward {
             dev.launch("split_bf16", 16 * mt, 1, 1, 256, xIn, norm, eps, gate, xHi, xLo, n, in);
             if (sharedX) {
                 int blocks = (out + 255) / 256;
-                int ksplit = blocks >= dev.multiprocessors ? 1
-                        : Math.max(1, Math.min(Math.min(MAX_KSPLIT, (dev.multiprocessors + blocks - 1) / blocks), in / 16 / 4));
-                dev.launch("matmul_tile" + mt, blocks, ksplit, 1, 256, xHi, xLo, w, bias, y, splitPartials, n, in, out, acc);
-                if (ksplit > 1) {
-                    long elems = (long) n * out;
-                    dev.launch("splitk_reduce", (int) Math.min((elems + 255) / 256, 4L * dev.multiprocessors), 1, 1, 256,
-                            splitPartials, ksplit, bias, y, n, out, acc);
+                int ksteps = in / 16;
+                int ksplit = Math.max(1, Math.min((2 * dev.multiprocessors + blocks - 1) / blocks, ksteps / 4));
+                if (ksplit > 1 && !accumulate) {
+                    cuMemsetD32Async(y, 0, (long) n * out, dev.stream);
+                    acc = 1;
                 }
+                dev.launch("matmul_tile" + mt, blocks, ksplit, 1, 256, xHi, xLo, w, bias, y, n, in, out, acc);
                 return;
             }
             int nt = out / 32 >= 2 * dev.multiprocessors ? 2 : 1;
@@ -431,10 +443,6 @@ public final class CudaBackend implements ComputeBackend, GreedyForward {
             long maxIn = Math.max(config.hiddenSize(), Math.max(config.qDim(), config.intermediateSize()));
             xHi = dev.alloc(2L * STREAM_ROWS * maxIn, "bf16 activations");
             xLo = dev.alloc(2L * STREAM_ROWS * maxIn, "bf16 activations");
-            // split-k only happens while out < 256 * multiprocessors
-            long maxOut = Math.min(256L * dev.multiprocessors,
-                    Math.max(Math.max(qkvDim, config.hiddenSize()), Math.max(2L * config.intermediateSize(), config.vocabSize())));
-            splitPartials = dev.alloc(4L * MAX_KSPLIT * STREAM_ROWS * maxOut, "split-k partials");
         }
         if (partAcc == null) {
             // splits are only used while tokens * heads < 2 * SMs, so the partials never exceed this
