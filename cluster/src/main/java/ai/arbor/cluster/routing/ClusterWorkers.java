@@ -1,6 +1,9 @@
 package ai.arbor.cluster.routing;
 
+import ai.arbor.actors.router.RouterActor;
 import ai.arbor.actors.worker.WorkerActor;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -12,6 +15,8 @@ import java.util.Set;
 import java.util.stream.StreamSupport;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
@@ -36,10 +41,21 @@ import org.apache.pekko.cluster.typed.Subscribe;
  */
 public final class ClusterWorkers extends AbstractBehavior<ClusterWorkers.Command> {
 
-    public sealed interface Command permits Worker, Internal {}
+    public sealed interface Command permits Worker, Router, Internal {}
 
     /** The worker protocol, as accepted from the local frontend. */
     public record Worker(WorkerActor.Command command) implements Command {}
+
+    /**
+     * The router protocol: the frontend's request actors ask for a worker and are given this actor's worker facade
+     * (if any worker is usable, else after waiting, {@code NoWorkers} and a 503); the real choice is made per attempt.
+     */
+    public record Router(RouterActor.Command command) implements Command {}
+
+    /** The worker facade handed out in {@code Routed} replies. */
+    record Facade(ActorRef<WorkerActor.Command> facade) implements Internal {}
+
+    private record ExpireRoutes() implements Internal {}
 
     sealed interface Internal extends Command {}
 
@@ -55,20 +71,32 @@ public final class ClusterWorkers extends AbstractBehavior<ClusterWorkers.Comman
 
     record Reassigned(ActorRef<WorkerActor.Command> from, ActorRef<WorkerActor.Command> to) implements Internal {}
 
-    /** Adapts to the frontend's {@code ActorRef<WorkerActor.Command>}. */
-    public static Behavior<WorkerActor.Command> asWorker(String servedModelName, int migrationLimit, Duration waitForWorker) {
-        return Behaviors.setup(ctx -> {
-            ActorRef<Command> inner = ctx.spawn(create(servedModelName, migrationLimit, waitForWorker), "workers");
-            return Behaviors.receiveMessage(cmd -> {
-                inner.tell(new Worker(cmd));
-                return Behaviors.same();
-            });
-        });
+    /** The refs a cluster frontend uses: {@code router} for its {@code Frontend}; {@code worker} speaks the worker protocol. */
+    public record Refs(ActorRef<RouterActor.Command> router, ActorRef<WorkerActor.Command> worker) {}
+
+    /** Starts the actor and its two facades as system actors (frontends spawn them outside any guardian). */
+    public static Refs start(ActorSystem<?> system, String servedModelName, int migrationLimit, Duration waitForWorker) {
+        String name = "cluster-workers-" + URLEncoder.encode(servedModelName, StandardCharsets.UTF_8);
+        ActorRef<Command> inner = system.systemActorOf(create(servedModelName, migrationLimit, waitForWorker), name, Props.empty());
+        ActorRef<WorkerActor.Command> worker = system.systemActorOf(
+                Behaviors.receiveMessage(cmd -> { inner.tell(new Worker(cmd)); return Behaviors.same(); }), name + "-worker", Props.empty());
+        ActorRef<RouterActor.Command> router = system.systemActorOf(
+                Behaviors.receiveMessage(cmd -> { inner.tell(new Router(cmd)); return Behaviors.same(); }), name + "-router", Props.empty());
+        inner.tell(new Facade(worker));
+        return new Refs(router, worker);
     }
 
     public static Behavior<Command> create(String servedModelName, int migrationLimit, Duration waitForWorker) {
-        return Behaviors.setup(ctx -> new ClusterWorkers(ctx, servedModelName, migrationLimit, waitForWorker));
+        return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
+            timers.startTimerWithFixedDelay(new ExpireRoutes(), Duration.ofMillis(200));
+            return new ClusterWorkers(ctx, servedModelName, migrationLimit, waitForWorker);
+        }));
     }
+
+    private ActorRef<WorkerActor.Command> facade;
+    private final List<RouteWaiting> routesWaiting = new ArrayList<>();
+
+    private record RouteWaiting(RouterActor.Route route, long deadlineNanos) {}
 
     private final String model;
     private final int migrationLimit;
@@ -99,6 +127,9 @@ public final class ClusterWorkers extends AbstractBehavior<ClusterWorkers.Comman
     public Receive<Command> createReceive() {
         return newReceiveBuilder()
                 .onMessage(Worker.class, this::onWorkerCommand)
+                .onMessage(Router.class, this::onRouterCommand)
+                .onMessage(Facade.class, f -> { facade = f.facade(); return this; })
+                .onMessage(ExpireRoutes.class, e -> { answerRoutes(); return this; })
                 .onMessage(Listing.class, this::onListing)
                 .onMessage(MembershipChanged.class, this::onMembership)
                 .onMessage(NeedWorker.class, this::onNeedWorker)
@@ -130,6 +161,42 @@ public final class ClusterWorkers extends AbstractBehavior<ClusterWorkers.Comman
         return this;
     }
 
+    private Behavior<Command> onRouterCommand(Router r) {
+        RouterActor.Command cmd = r.command();
+        if (cmd instanceof RouterActor.Route route) {
+            routesWaiting.add(new RouteWaiting(route, System.nanoTime() + waitForWorker.toNanos()));
+            answerRoutes();
+        } else if (cmd instanceof RouterActor.GetStatus g) {
+            g.replyTo().tell(new RouterActor.Status(model, usableWorkers(), requests.size()));
+        }
+        // Release: in-flight accounting happens per attempt, in RequestFinished
+        return this;
+    }
+
+    /** Routes wait until some worker is usable (then they get the facade) or their deadline passes (then 503). */
+    private void answerRoutes() {
+        if (routesWaiting.isEmpty()) return;
+        boolean any = usableWorkers() > 0;
+        long now = System.nanoTime();
+        routesWaiting.removeIf(w -> {
+            if (any && facade != null) {
+                w.route().replyTo().tell(new RouterActor.Routed(w.route().requestId(), facade));
+                return true;
+            }
+            if (w.deadlineNanos() - now <= 0) {
+                w.route().replyTo().tell(new RouterActor.NoWorkers(w.route().requestId(),
+                        "no worker serving model '" + model + "' is available"));
+                return true;
+            }
+            return false;
+        });
+    }
+
+    private int usableWorkers() {
+        Set<Address> usable = usableAddresses();
+        return (int) registered.stream().filter(w -> usable.contains(addressOf(w))).count();
+    }
+
     @SuppressWarnings("unchecked")
     private Behavior<Command> onListing(Listing l) {
         Set<ActorRef<WorkerActor.Command>> now = new HashSet<>();
@@ -142,6 +209,7 @@ public final class ClusterWorkers extends AbstractBehavior<ClusterWorkers.Comman
         registered = now;
         getContext().getLog().info("workers for '{}': {}", model, now);
         serveWaiting();
+        answerRoutes();
         return this;
     }
 
@@ -154,6 +222,7 @@ public final class ClusterWorkers extends AbstractBehavior<ClusterWorkers.Comman
             lostAddress(e.member().address());
         }
         serveWaiting();
+        answerRoutes();
         return this;
     }
 

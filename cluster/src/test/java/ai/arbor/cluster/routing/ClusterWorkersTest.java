@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.arbor.actors.router.RouterActor;
 import ai.arbor.actors.worker.WorkerActor;
 import ai.arbor.cluster.node.NodePekkoConfig;
 import ai.arbor.cluster.node.NodeSettings;
@@ -107,9 +108,11 @@ class ClusterWorkersTest {
         CountingEngine e2 = new CountingEngine(20);
         startWorker(w1, e1);
         startWorker(w2, e2);
-        ActorRef<WorkerActor.Command> workers = Adapter.spawn(
-                Adapter.toClassic(frontend),
-                ClusterWorkers.asWorker(MODEL, 2, Duration.ofSeconds(5)), "cluster-workers");
+        ClusterWorkers.Refs refs = ClusterWorkers.start(frontend, MODEL, 2, Duration.ofSeconds(5));
+        TestProbe<RouterActor.RouteReply> routes = TestProbe.create(frontend);
+        refs.router().tell(new RouterActor.Route("x", new int[] {1}, routes.getRef()));
+        assertEquals(new RouterActor.Routed("x", refs.worker()), routes.receiveMessage(Duration.ofSeconds(5)));
+        ActorRef<WorkerActor.Command> workers = refs.worker();
 
         TestProbe<WorkerActor.Reply> probe = TestProbe.create(frontend);
         for (int i = 0; i < 4; i++) workers.tell(new WorkerActor.Generate(request("r" + i, 100 * i, 5), probe.getRef()));
@@ -139,9 +142,11 @@ class ClusterWorkersTest {
     void noWorkerLeftEndsTheStreamWithAClearError() {
         ActorSystem<Void> frontend = node("frontend");
         awaitUp(1);
-        ActorRef<WorkerActor.Command> workers = Adapter.spawn(
-                Adapter.toClassic(frontend),
-                ClusterWorkers.asWorker(MODEL, 2, Duration.ofSeconds(1)), "cluster-workers");
+        ClusterWorkers.Refs refs = ClusterWorkers.start(frontend, MODEL, 2, Duration.ofSeconds(1));
+        TestProbe<RouterActor.RouteReply> routes = TestProbe.create(frontend);
+        refs.router().tell(new RouterActor.Route("x", new int[] {1}, routes.getRef()));
+        assertTrue(routes.receiveMessage(Duration.ofSeconds(5)) instanceof RouterActor.NoWorkers);
+        ActorRef<WorkerActor.Command> workers = refs.worker();
         TestProbe<WorkerActor.Reply> probe = TestProbe.create(frontend);
         workers.tell(new WorkerActor.Generate(request("alone", 0, 5), probe.getRef()));
         WorkerActor.Reply reply = probe.receiveMessage(Duration.ofSeconds(5));
