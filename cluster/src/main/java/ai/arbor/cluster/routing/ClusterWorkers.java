@@ -108,6 +108,7 @@ public final class ClusterWorkers extends AbstractBehavior<ClusterWorkers.Comman
     /** Children waiting for a worker to appear. */
     private final List<NeedWorker> waiting = new ArrayList<>();
     private long sequence;
+    private long rotation;
 
     private ClusterWorkers(ActorContext<Command> ctx, String model, int migrationLimit, Duration waitForWorker) {
         super(ctx);
@@ -269,15 +270,21 @@ public final class ClusterWorkers extends AbstractBehavior<ClusterWorkers.Comman
         if (w != null) inFlight.computeIfPresent(w, (k, v) -> v <= 1 ? null : v - 1);
     }
 
-    /** A registered worker on an Up, reachable member with the fewest of our requests in flight. */
+    /**
+     * A registered worker on an Up, reachable member with the fewest of our requests in flight; ties rotate, so
+     * sequential requests spread over idle workers.
+     */
     private ActorRef<WorkerActor.Command> pick(ActorRef<WorkerActor.Command> exclude) {
         Set<Address> usable = usableAddresses();
-        return registered.stream()
+        List<ActorRef<WorkerActor.Command>> candidates = registered.stream()
                 .filter(w -> !w.equals(exclude))
                 .filter(w -> usable.contains(addressOf(w)))
-                .min(Comparator.<ActorRef<WorkerActor.Command>>comparingInt(w -> inFlight.getOrDefault(w, 0))
-                        .thenComparing(w -> w.path().toString()))
-                .orElse(null);
+                .sorted(Comparator.comparing(w -> w.path().toString()))
+                .toList();
+        if (candidates.isEmpty()) return null;
+        int least = candidates.stream().mapToInt(w -> inFlight.getOrDefault(w, 0)).min().orElse(0);
+        List<ActorRef<WorkerActor.Command>> idlest = candidates.stream().filter(w -> inFlight.getOrDefault(w, 0) == least).toList();
+        return idlest.get((int) (rotation++ % idlest.size()));
     }
 
     private Set<Address> usableAddresses() {
