@@ -15,7 +15,8 @@ class NodeSettingsTest {
 
     private static NodeSettings settings(Map<String, Object> overrides) {
         Map<String, Object> prefixed = new java.util.HashMap<>();
-        overrides.forEach((k, v) -> prefixed.put("arbor.node." + k, v));
+        overrides.forEach((k, v) -> prefixed.put(
+                java.util.Set.of("model", "served-model-name", "host", "port", "device").contains(k) ? "arbor." + k : "arbor.node." + k, v));
         return NodeSettings.from(ConfigFactory.parseMap(prefixed).withFallback(ConfigFactory.load()));
     }
 
