@@ -21,6 +21,12 @@ public interface InferenceEngine extends AutoCloseable {
     /** Runs one scheduling step and forward pass. Engine thread only. */
     void step();
 
+    /**
+     * Called by the loop after {@link #step()} threw: ends every request in flight with an error (their sinks'
+     * {@code onError}) and frees what they held, so the engine can go on serving new requests. Engine thread only.
+     */
+    default void failInFlight(Throwable cause) {}
+
     EngineStats stats();
 
     void addKvEventListener(KvEventListener listener);

@@ -1,0 +1,198 @@
+package ai.arbor.actors.kvevents;
+
+import ai.arbor.actors.router.IndexSnapshot;
+import ai.arbor.actors.router.JetStreamSnapshotStore;
+import ai.arbor.actors.router.KvIndexer;
+import ai.arbor.actors.router.RadixIndex;
+import ai.arbor.gpu.kv.KvEvent;
+import io.nats.client.Connection;
+import io.nats.client.Nats;
+import io.nats.client.Options;
+import io.nats.client.api.StorageType;
+import io.nats.client.api.StreamInfo;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+
+import static org.junit.jupiter.api.Assertions.*;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/** Against a real {@code nats-server -js} child process. */
+class JetStreamKvEventBusTest {
+    static final int BS = 4;
+    static NatsServer nats;
+    static Connection nc;
+
+    @BeforeAll
+    static void startNats() throws Exception {
+        assumeTrue(NatsServer.available(), "nats-server not on PATH (Debian package nats-server)");
+        nats = NatsServer.start();
+        nc = connect();
+    }
+
+    static Connection connect() throws Exception {
+        return Nats.connect(Options.builder().server(nats.url()).maxReconnects(-1)
+                .reconnectWait(Duration.ofMillis(100)).connectionTimeout(Duration.ofSeconds(2)).build());
+    }
+
+    @AfterAll
+    static void stopNats() throws Exception {
+        if (nc != null) nc.close();
+        if (nats != null) nats.close();
+    }
+
+    static JetStreamKvEventBus bus(String stream) {
+        var d = JetStreamKvEventBus.Settings.defaults();
+        return new JetStreamKvEventBus(nc, new JetStreamKvEventBus.Settings(stream, Duration.ofMinutes(10), 64L << 20,
+                d.bufferCapacity(), 64, Duration.ofSeconds(1)));
+    }
+
+    static void await(String what, BooleanSupplier cond, long timeoutMs) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + timeoutMs;
+        while (!cond.getAsBoolean()) {
+            if (System.currentTimeMillis() > deadline) fail("timed out waiting for " + what);
+            Thread.sleep(20);
+        }
+    }
+
+    static long lastSequence(String stream) {
+        try {
+            return nc.jetStreamManagement().getStreamInfo(stream).getStreamState().getLastSequence();
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** Two workers publishing random engine events; the reference index gets each event directly. */
+    static final class Cluster {
+        final KvEventPublisher[] publishers;
+        final EngineEvents[] engines;
+        final RadixIndex reference = new RadixIndex(BS);
+
+        Cluster(KvEventBus bus, String model, int workers) {
+            publishers = new KvEventPublisher[workers];
+            engines = new EngineEvents[workers];
+            for (int w = 0; w < workers; w++) {
+                publishers[w] = bus.publisher(model, 100 + w);
+                engines[w] = new EngineEvents(BS, 7919L * (w + 1), w);
+            }
+        }
+
+        void run(int steps) {
+            for (int i = 0; i < steps; i++) {
+                int w = i % publishers.length;
+                KvEvent e = engines[w].next();
+                reference.apply(100 + w, e);
+                publishers[w].onKvEvents(List.of(e));
+            }
+        }
+
+        void flush() throws InterruptedException {
+            for (KvEventPublisher p : publishers) assertTrue(p.flush(20_000), "publisher flushed");
+        }
+    }
+
+    @Test
+    void streamIsFileBackedBoundedAndUpdatedAtStartUp() throws Exception {
+        try (JetStreamKvEventBus b = bus("KV_LIMITS")) {
+            StreamInfo info = nc.jetStreamManagement().getStreamInfo("KV_LIMITS");
+            assertEquals(StorageType.File, info.getConfiguration().getStorageType());
+            assertEquals(Duration.ofMinutes(10), info.getConfiguration().getMaxAge());
+            assertEquals(64L << 20, info.getConfiguration().getMaxBytes());
+            assertEquals(List.of("arbor.kv.>"), info.getConfiguration().getSubjects());
+        }
+        var d = JetStreamKvEventBus.Settings.defaults();
+        try (JetStreamKvEventBus b = new JetStreamKvEventBus(nc, new JetStreamKvEventBus.Settings("KV_LIMITS",
+                Duration.ofMinutes(5), 32L << 20, d.bufferCapacity(), 64, Duration.ofSeconds(1)))) {
+            StreamInfo info = nc.jetStreamManagement().getStreamInfo("KV_LIMITS");
+            assertEquals(Duration.ofMinutes(5), info.getConfiguration().getMaxAge());
+            assertEquals(32L << 20, info.getConfiguration().getMaxBytes());
+        }
+        nc.jetStreamManagement().deleteStream("KV_LIMITS");
+    }
+
+    @Test
+    void routerIndexFollowsTheWorkersAndDetectsGaps() throws Exception {
+        try (JetStreamKvEventBus bus = bus("KV_FOLLOW"); KvIndexer indexer = new KvIndexer("m/one", BS).consume(bus)) {
+            Cluster c = new Cluster(bus, "m/one", 3);
+            c.run(600);
+            c.flush();
+            await("indexer caught up", () -> indexer.lastSequence() >= lastSequence("KV_FOLLOW"), 20_000);
+            assertEquals(c.reference.content(), indexer.content());
+            assertEquals(600, indexer.stats().eventsApplied());
+            int[] prompt = EngineEvents.prompt(2, 3, 4, 2, BS);
+            assertEquals(c.reference.findMatchesForTokens(prompt), indexer.findMatches(prompt));
+            assertTrue(bus.healthy());
+
+            // worker 100 skips from its next id to +5: the router notices and drops the worker's blocks
+            long skipTo = c.engines[0].nextId + 5;
+            c.publishers[0].onKvEvents(List.of(new KvEvent.AllBlocksCleared(skipTo)));
+            c.flush();
+            await("gap seen", () -> indexer.stats().gaps() == 1, 10_000);
+            assertEquals(0, indexer.content(100).engineHashToSequenceHash().size());
+        } finally {
+            nc.jetStreamManagement().deleteStream("KV_FOLLOW");
+        }
+    }
+
+    @Test
+    void aRestartedRouterRebuildsTheSameIndexFromSnapshotPlusStream() throws Exception {
+        JetStreamSnapshotStore store = new JetStreamSnapshotStore(nc, "arbor-test-snapshots");
+        try (JetStreamKvEventBus bus = bus("KV_RESTART"); KvIndexer always = new KvIndexer("m", BS).consume(bus)) {
+            Cluster c = new Cluster(bus, "m", 4);
+            KvIndexer restarting = new KvIndexer("m", BS).consume(bus);
+            c.run(800);
+            c.flush();
+            await("caught up", () -> restarting.lastSequence() >= lastSequence("KV_RESTART"), 20_000);
+            store.save("m", restarting.snapshot());
+            restarting.close();
+
+            c.run(800); // traffic while that router is down
+            c.flush();
+            IndexSnapshot snap = store.load("m").orElseThrow();
+            KvIndexer restarted = KvIndexer.fromSnapshot("m", snap).consume(bus);
+            long last = lastSequence("KV_RESTART");
+            await("restarted caught up", () -> restarted.lastSequence() >= last && always.lastSequence() >= last, 20_000);
+            assertEquals(always.content(), restarted.content());
+            assertEquals(c.reference.content(), restarted.content());
+            assertTrue(restarted.stats().eventsApplied() < always.stats().eventsApplied(), "replayed only the tail");
+            restarted.close();
+
+            // --router-reset-states: both the stream's events and the snapshot go
+            bus.purge("m");
+            store.delete("m");
+            assertTrue(store.load("m").isEmpty());
+            try (KvIndexer fresh = new KvIndexer("m", BS).consume(bus)) {
+                Thread.sleep(300);
+                assertEquals(0, fresh.stats().eventsApplied());
+            }
+        } finally {
+            nc.jetStreamManagement().deleteStream("KV_RESTART");
+        }
+    }
+
+    @Test
+    void natsKilledAndRestartedLosesNoEventsAndHealthFollows() throws Exception {
+        try (JetStreamKvEventBus bus = bus("KV_OUTAGE"); KvIndexer indexer = new KvIndexer("m", BS).consume(bus)) {
+            Cluster c = new Cluster(bus, "m", 2);
+            c.run(300);
+            c.flush();
+            nats.kill();
+            await("connection down", () -> !bus.healthy(), 10_000);
+            c.run(300); // engines keep stepping; events wait in the publishers
+            nats.restart();
+            await("connection back", bus::healthy, 20_000);
+            c.flush();
+            await("indexer caught up after the outage", () -> indexer.stats().eventsApplied() >= 600, 30_000);
+            assertEquals(c.reference.content(), indexer.content());
+            for (KvEventPublisher p : c.publishers) assertEquals(0, p.dropped());
+            assertEquals(0, indexer.stats().gaps());
+        } finally {
+            nc.jetStreamManagement().deleteStream("KV_OUTAGE");
+        }
+    }
+}

@@ -1,0 +1,79 @@
+package ai.arbor.cluster.bench;
+
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+
+/** Runs one benchmark end to end: check the server, make the prompts, drive them, report. */
+public final class BenchRunner {
+    private final PrintStream out;
+    private final PrintStream err;
+    private final boolean terminal;
+    private final Function<Path, PromptTokenizer> tokenizers;
+
+    public BenchRunner(PrintStream out, PrintStream err, boolean terminal) {
+        this(out, err, terminal, HfPromptTokenizer::load);
+    }
+
+    BenchRunner(PrintStream out, PrintStream err, boolean terminal, Function<Path, PromptTokenizer> tokenizers) {
+        this.out = out;
+        this.err = err;
+        this.terminal = terminal;
+        this.tokenizers = tokenizers;
+    }
+
+    public BenchReport run(BenchSettings s) {
+        if (s.output() != null && s.output().getParent() != null && !Files.isDirectory(s.output().getParent())) {
+            throw new BenchException("--output directory does not exist: " + s.output().getParent());
+        }
+        if (s.plot() != null && s.plot().getParent() != null && !Files.isDirectory(s.plot().getParent())) {
+            throw new BenchException("--plot directory does not exist: " + s.plot().getParent());
+        }
+        try (StreamingClient client = new StreamingClient(s.url(), null, s.endpoint(), s.timeout())) {
+            String model = ServerProbe.resolveModel(client.http(), s.url(), s.model());
+            BenchSettings settings = s.withModel(model);
+            List<BenchPrompt> prompts = dataset(settings).prompts();
+            long[] arrivals = ArrivalSchedule.offsetsNanos(prompts.size(), settings.requestRate(), settings.seed());
+            err.printf("arbor bench: %d %s requests to %s (model %s)%n", prompts.size(),
+                    settings.endpoint().name().toLowerCase(java.util.Locale.ROOT), settings.url(), model);
+            RequestDriver.Listener listener = settings.progress()
+                    ? new ProgressBar(err, prompts.size(), terminal) : r -> { };
+            Optional<PrometheusText> before = ServerMetrics.scrape(client.http(), settings.url());
+            Instant startedAt = Instant.now();
+            RequestDriver.Run run;
+            try (StreamingClient modelClient = new StreamingClient(settings.url(), model, settings.endpoint(),
+                    settings.timeout())) {
+                run = new RequestDriver(modelClient).run(prompts, arrivals, settings.concurrency(), listener);
+            }
+            Map<String, Double> serverDeltas = before.flatMap(b -> ServerMetrics.scrape(client.http(), settings.url())
+                    .map(after -> after.counterDeltas(b))).orElse(null);
+            BenchReport report = ReportBuilder.build(settings, run, startedAt, serverDeltas);
+            ReportPrinter.print(report, out);
+            if (settings.output() != null) {
+                ReportJson.write(report, settings.output());
+                err.println("arbor bench: wrote " + settings.output());
+            }
+            if (settings.plot() != null) {
+                PlotWriter.write(report, settings.plot());
+                err.println("arbor bench: wrote " + settings.plot());
+            }
+            return report;
+        }
+    }
+
+    private Dataset dataset(BenchSettings s) {
+        return switch (s.dataset()) {
+            case "random" -> new RandomDataset(tokenizers.apply(s.tokenizerDir()), s.numPrompts(), s.inputLen(),
+                    s.outputLen(), s.seed());
+            case "shared-prefix" -> new SharedPrefixDataset(tokenizers.apply(s.tokenizerDir()), s.numGroups(),
+                    s.promptsPerGroup(), s.prefixLen(), s.inputLen(), s.outputLen(), s.seed());
+            case "file" -> new FileDataset(s.datasetPath(), s.numPrompts(), s.outputLen());
+            default -> throw new BenchException("unknown dataset " + s.dataset());
+        };
+    }
+}

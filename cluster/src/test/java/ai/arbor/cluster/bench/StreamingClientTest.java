@@ -1,0 +1,135 @@
+package ai.arbor.cluster.bench;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.net.ServerSocket;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class StreamingClientTest {
+    private CannedSseServer server;
+
+    @BeforeEach
+    void start() throws Exception {
+        server = new CannedSseServer();
+    }
+
+    @AfterEach
+    void stop() {
+        server.close();
+    }
+
+    private static List<BenchPrompt> prompts(int n, int outputLen) {
+        List<BenchPrompt> out = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            out.add(BenchPrompt.ofText("one two three four", null, outputLen, -1));
+        }
+        return out;
+    }
+
+    @Test
+    void streamsAreTimedChunkByChunk() {
+        server.gapMillis = 25;
+        try (StreamingClient client = new StreamingClient(server.url(), "canned", Endpoint.CHAT, Duration.ofSeconds(10))) {
+            RequestResult r = client.send(0, BenchPrompt.ofText("a b c d e f", null, 6, -1)).join();
+            assertTrue(r.success(), r.error());
+            assertEquals(6, r.contentTimes().length);
+            assertEquals(6, r.promptTokens());
+            assertEquals(6, r.completionTokens());
+            assertEquals(3, r.cachedTokens());
+            assertTrue(r.ttftNanos() >= 20_000_000L, "the first chunk came after one gap: " + r.ttftNanos());
+            for (int i = 1; i < 6; i++) {
+                long gap = r.contentTimes()[i] - r.contentTimes()[i - 1];
+                assertTrue(gap >= 15_000_000L, "chunks are timed on arrival, not all at the end: " + gap);
+            }
+            assertTrue(r.e2eNanos() >= r.ttftNanos());
+            assertTrue(r.tpotNanos() >= 15_000_000L);
+        }
+    }
+
+    @Test
+    void completionsSendTokenIds() {
+        try (StreamingClient client = new StreamingClient(server.url(), "canned", Endpoint.COMPLETIONS,
+                Duration.ofSeconds(10))) {
+            String body = client.body(BenchPrompt.ofText("x y", new int[]{5, 9, 11}, 3, -1));
+            assertTrue(body.contains("\"prompt\":[5,9,11]"), body);
+            assertTrue(body.contains("\"ignore_eos\":true") && body.contains("\"include_usage\":true"), body);
+            RequestResult r = client.send(0, BenchPrompt.ofText("x y", new int[]{5, 9, 11}, 3, -1)).join();
+            assertTrue(r.success(), r.error());
+            assertEquals(3, r.promptTokens());
+            assertEquals(3, r.completionTokens());
+        }
+    }
+
+    @Test
+    void errorStatusCarriesTheServersMessage() {
+        server.errorStatus = 400;
+        try (StreamingClient client = new StreamingClient(server.url(), "canned", Endpoint.CHAT, Duration.ofSeconds(10))) {
+            RequestResult r = client.send(0, prompts(1, 3).get(0)).join();
+            assertFalse(r.success());
+            assertEquals(400, r.status());
+            assertEquals("canned failure", r.error());
+            assertEquals("HTTP 400", r.errorKind());
+        }
+    }
+
+    @Test
+    void refusedConnectionIsAFailedResultNotAnException() throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        try (StreamingClient client = new StreamingClient(URI.create("http://127.0.0.1:" + port), "m", Endpoint.CHAT,
+                Duration.ofSeconds(5))) {
+            RequestResult r = client.send(0, prompts(1, 3).get(0)).join();
+            assertFalse(r.success());
+            assertEquals(0, r.status());
+            assertEquals("connection refused", r.error());
+            assertEquals("no response", r.errorKind());
+        }
+    }
+
+    @Test
+    void concurrencyLimitIsHonoured() {
+        server.gapMillis = 5;
+        try (StreamingClient client = new StreamingClient(server.url(), "canned", Endpoint.CHAT, Duration.ofSeconds(10))) {
+            RequestDriver.Run run = new RequestDriver(client).run(prompts(24, 8), new long[24], 3, r -> { });
+            assertEquals(24, run.results().stream().filter(RequestResult::success).count());
+            assertEquals(3, server.maxInFlight.get());
+        }
+    }
+
+    @Test
+    void aThousandConcurrentStreamsDoNotTakeAThreadEach() {
+        int n = 1000;
+        server.gapMillis = 250;
+        try (StreamingClient client = new StreamingClient(server.url(), "canned", Endpoint.CHAT, Duration.ofSeconds(60))) {
+            // Sampled when the first stream ends, while (nearly) all the others are still open.
+            int[] clientThreads = {-1};
+            int[] openStreams = {-1};
+            RequestDriver.Run run = new RequestDriver(client).run(prompts(n, 8), new long[n], 0, r -> {
+                synchronized (clientThreads) {
+                    if (clientThreads[0] < 0) {
+                        openStreams[0] = server.inFlight.get();
+                        clientThreads[0] = (int) Thread.getAllStackTraces().keySet().stream()
+                                .filter(t -> !t.getName().startsWith("canned-sse")).count();
+                    }
+                }
+            });
+            assertEquals(n, run.results().stream().filter(RequestResult::success).count(),
+                    () -> run.results().stream().filter(r -> !r.success()).findFirst().map(RequestResult::error)
+                            .orElse(""));
+            assertTrue(server.maxInFlight.get() > n * 3 / 4, "streams overlapped: " + server.maxInFlight.get());
+            assertTrue(openStreams[0] > n / 2, "streams open at the sample: " + openStreams[0]);
+            assertTrue(clientThreads[0] < 60, "threads outside the test server: " + clientThreads[0]);
+        }
+    }
+}

@@ -1,0 +1,69 @@
+package ai.arbor.gpu.tokenizer;
+
+import com.hubspot.jinjava.Jinjava;
+import com.hubspot.jinjava.JinjavaConfig;
+import com.hubspot.jinjava.LegacyOverrides;
+import com.hubspot.jinjava.interpret.TemplateError;
+import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
+
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.Locale;
+
+/** The Jinjava instance chat templates run in, with the functions and filters transformers gives jinja2. */
+final class TemplateEnvironment {
+    private static final String RAISED = "arbor-template-raised: ";
+
+    private TemplateEnvironment() {}
+
+    static Jinjava create() {
+        JinjavaConfig config = JinjavaConfig.newBuilder()
+                .withTrimBlocks(true)
+                .withLstripBlocks(true)
+                .withKeepTrailingNewline(false)
+                .withLegacyOverrides(LegacyOverrides.newBuilder()
+                        .withUseSnakeCasePropertyNaming(true)
+                        .withParseWhitespaceControlStrictly(true)
+                        .withUseNaturalOperatorPrecedence(true)
+                        .withKeepNullableLoopValues(true)
+                        .build())
+                .build();
+        Jinjava j = new Jinjava(config);
+        j.getGlobalContext().registerFunction(new ELFunctionDefinition("", "raise_exception",
+                TemplateEnvironment.class, "raiseException", String.class));
+        j.getGlobalContext().registerFunction(new ELFunctionDefinition("", "strftime_now",
+                TemplateEnvironment.class, "strftimeNow", String.class));
+        return j;
+    }
+
+    /** Called by templates; Jinjava records the exception as a FATAL error, from which {@link #raisedMessage} recovers it. */
+    public static String raiseException(String message) {
+        throw new TemplateRaisedException(message);
+    }
+
+    public static String strftimeNow(String format) {
+        return Strftime.format(ZonedDateTime.now(), format);
+    }
+
+    /** The message given to raise_exception, if this error came from it. */
+    static String raisedMessage(TemplateError e) {
+        Throwable t = e.getException();
+        while (t != null) {
+            if (t instanceof TemplateRaisedException r) return r.getMessage();
+            t = t.getCause();
+        }
+        String m = e.getMessage();
+        if (m != null) {
+            int i = m.indexOf(RAISED);
+            if (i >= 0) return m.substring(i + RAISED.length());
+        }
+        return null;
+    }
+
+    static final class TemplateRaisedException extends RuntimeException {
+        TemplateRaisedException(String message) { super(message); }
+
+        @Override
+        public String toString() { return RAISED + getMessage(); }
+    }
+}
