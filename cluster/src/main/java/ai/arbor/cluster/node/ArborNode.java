@@ -57,7 +57,6 @@ public final class ArborNode implements AutoCloseable {
         details.put("model", node.servedModelName());
         health.details(() -> details);
         try {
-            boolean frontendReady = !node.isFrontend();
             if (node.isFrontend()) startFrontend(cluster, node, arbor, parts, registry);
             if (node.isWorker()) startWorker(cluster, node, arbor, parts, registry, details);
             health.modelLoaded(true);

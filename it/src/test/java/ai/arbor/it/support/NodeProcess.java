@@ -20,13 +20,16 @@ public final class NodeProcess implements AutoCloseable {
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     private final String name;
-    private final int httpPort = FreePorts.next();
-    private final int managementPort = FreePorts.next();
-    private final int remotingPort = FreePorts.next();
+    private final int httpPort;
+    private final int managementPort;
+    private final int remotingPort;
     private final ChildProcess process;
 
-    private NodeProcess(String name, List<String> command, Path log) {
+    private NodeProcess(String name, int httpPort, int managementPort, int remotingPort, List<String> command, Path log) {
         this.name = name;
+        this.httpPort = httpPort;
+        this.managementPort = managementPort;
+        this.remotingPort = remotingPort;
         this.process = new ChildProcess(name, command, log);
     }
 
@@ -35,9 +38,10 @@ public final class NodeProcess implements AutoCloseable {
      */
     public static NodeProcess create(String name, String roles, String etcd, String nats, String cluster, Path model,
                                      String servedModelName, List<String> extraArgs) {
+        int httpPort = FreePorts.next();
+        int managementPort = FreePorts.next();
+        int remotingPort = FreePorts.next();
         List<String> cmd = new ArrayList<>();
-        // the command needs the ports, which the instance picks: fill the list after constructing it
-        NodeProcess node = new NodeProcess(name, cmd, logDir().resolve(cluster + "-" + name + ".log"));
         cmd.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx768m", "-Xss4m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
                 "--add-modules", "jdk.incubator.vector",
@@ -52,11 +56,14 @@ public final class NodeProcess implements AutoCloseable {
                 "--served-model-name", servedModelName,
                 "--device", "cpu",
                 "--host", "127.0.0.1",
-                "--port", Integer.toString(node.httpPort),
-                "--management-port", Integer.toString(node.managementPort),
-                "--remoting-port", Integer.toString(node.remotingPort)));
+                "--port", Integer.toString(httpPort),
+                "--management-port", Integer.toString(managementPort),
+                "--remoting-port", Integer.toString(remotingPort),
+                // small KV caches and one compute thread each: several nodes share this machine
+                "--kv-cache-memory", "64MiB",
+                "--threads", "1"));
         cmd.addAll(extraArgs);
-        return node;
+        return new NodeProcess(name, httpPort, managementPort, remotingPort, cmd, logDir().resolve(cluster + "-" + name + ".log"));
     }
 
     public NodeProcess start() {
