@@ -179,14 +179,14 @@ public final class RadixIndex {
         for (long h : localHashes) {
             RadixNode child = node.child(h);
             if (child == null) break;
-            long[] here = child.workers;
             if (active == null) {
-                active = Arrays.copyOf(here, (nextSlot + 63) >>> 6);
+                active = new long[(nextSlot + 63) >>> 6];
+                for (int i = 0; i < active.length; i++) active[i] = child.word(i);
                 depthBySlot = new int[nextSlot];
             } else {
                 boolean any = false;
                 for (int i = 0; i < active.length; i++) {
-                    long keep = i < here.length ? active[i] & here[i] : 0;
+                    long keep = active[i] & child.word(i);
                     long dropped = active[i] & ~keep;
                     while (dropped != 0) {
                         int bit = Long.numberOfTrailingZeros(dropped);

@@ -16,7 +16,9 @@ final class RadixNode {
     private RadixNode onlyChild;
     private LongObjectMap<RadixNode> children;
 
-    long[] workers = NO_WORKERS;
+    /** Workers in slots 0..63 inline (the common case: one word, no extra object), the rest in {@code moreWorkers}. */
+    private long workers0;
+    private long[] moreWorkers = NO_WORKERS;
 
     RadixNode(RadixNode parent, long localHash, long sequenceHash) {
         this.parent = parent;
@@ -77,33 +79,49 @@ final class RadixNode {
         else if (onlyChild != null) action.accept(onlyChild);
     }
 
+    /** Worker-set word {@code i} (slots 64i .. 64i+63). */
+    long word(int i) {
+        if (i == 0) return workers0;
+        return i <= moreWorkers.length ? moreWorkers[i - 1] : 0;
+    }
+
     boolean hasWorker(int slot) {
-        int w = slot >>> 6;
-        return w < workers.length && (workers[w] & (1L << slot)) != 0;
+        return (word(slot >>> 6) & (1L << slot)) != 0;
     }
 
     /** Returns true if the worker was not there yet. */
     boolean addWorker(int slot) {
         int w = slot >>> 6;
-        if (w >= workers.length) workers = java.util.Arrays.copyOf(workers, w + 1);
         long bit = 1L << slot;
-        boolean added = (workers[w] & bit) == 0;
-        workers[w] |= bit;
+        if (w == 0) {
+            boolean added = (workers0 & bit) == 0;
+            workers0 |= bit;
+            return added;
+        }
+        if (w > moreWorkers.length) moreWorkers = java.util.Arrays.copyOf(moreWorkers, w);
+        boolean added = (moreWorkers[w - 1] & bit) == 0;
+        moreWorkers[w - 1] |= bit;
         return added;
     }
 
     /** Returns true if the worker was there. */
     boolean removeWorker(int slot) {
         int w = slot >>> 6;
-        if (w >= workers.length) return false;
         long bit = 1L << slot;
-        boolean had = (workers[w] & bit) != 0;
-        workers[w] &= ~bit;
+        if (w == 0) {
+            boolean had = (workers0 & bit) != 0;
+            workers0 &= ~bit;
+            return had;
+        }
+        if (w > moreWorkers.length) return false;
+        boolean had = (moreWorkers[w - 1] & bit) != 0;
+        moreWorkers[w - 1] &= ~bit;
         return had;
     }
 
     boolean hasNoWorkers() {
-        for (long word : workers) if (word != 0) return false;
+        if (workers0 != 0) return false;
+        for (long word : moreWorkers) if (word != 0) return false;
         return true;
     }
 }

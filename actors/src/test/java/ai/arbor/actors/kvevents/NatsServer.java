@@ -17,7 +17,7 @@ import java.util.stream.Stream;
  * {@link #kill()} then {@link #restart()} keeps ports and store, like a crashed and restarted server. (The it module
  * has a fuller fixture; actors cannot depend on it.)
  */
-final class NatsServer implements AutoCloseable {
+public final class NatsServer implements AutoCloseable {
     private final Path dir;
     private final int port = freePort();
     private final int monitorPort = freePort();
@@ -27,11 +27,11 @@ final class NatsServer implements AutoCloseable {
         dir = Files.createTempDirectory("arbor-actors-nats-");
     }
 
-    static boolean available() {
+    public static boolean available() {
         return binary() != null;
     }
 
-    static NatsServer start() {
+    public static NatsServer start() {
         try {
             NatsServer s = new NatsServer();
             s.restart();
@@ -41,9 +41,9 @@ final class NatsServer implements AutoCloseable {
         }
     }
 
-    String url() { return "nats://127.0.0.1:" + port; }
+    public String url() { return "nats://127.0.0.1:" + port; }
 
-    synchronized void restart() {
+    public synchronized void restart() {
         if (process != null && process.isAlive()) throw new IllegalStateException("nats-server is running");
         try {
             process = new ProcessBuilder(binary(), "-js", "-a", "127.0.0.1", "-p", "" + port, "-m", "" + monitorPort,
@@ -76,7 +76,7 @@ final class NatsServer implements AutoCloseable {
     }
 
     /** SIGKILL: no clean shutdown. */
-    synchronized void kill() {
+    public synchronized void kill() {
         if (process == null) return;
         process.destroyForcibly();
         try {

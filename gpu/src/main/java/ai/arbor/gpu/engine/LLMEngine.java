@@ -11,6 +11,7 @@ import ai.arbor.gpu.model.ModelConfig;
 import ai.arbor.gpu.sample.Sampled;
 import ai.arbor.gpu.sample.Sampler;
 import ai.arbor.gpu.sample.SamplingParams;
+import ai.arbor.gpu.sample.TokenLogprobs;
 import ai.arbor.gpu.sched.Request;
 import ai.arbor.gpu.sched.ScheduledChunk;
 import ai.arbor.gpu.sched.Scheduler;
@@ -285,7 +286,7 @@ public final class LLMEngine implements InferenceEngine {
         return null;
     }
 
-    private void emit(Request r, int[] tokens, List<ai.arbor.gpu.sample.TokenLogprobs> logprobs, FinishReason done) {
+    private void emit(Request r, int[] tokens, List<TokenLogprobs> logprobs, FinishReason done) {
         RequestOutput out = new RequestOutput(r.id(), tokens, logprobs, done != null, done, r.promptLength(),
                 r.numCachedTokens(), r.numOutputTokens());
         try {

@@ -1,6 +1,7 @@
 package ai.arbor.gpu.kv;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -70,7 +71,7 @@ public final class BlockPool {
             out.add(b);
         }
         if (numEvicted > 0) {
-            pendingEvents.add(new KvEvent.BlockRemoved(nextEventId++, java.util.Arrays.copyOf(evicted, numEvicted)));
+            pendingEvents.add(new KvEvent.BlockRemoved(nextEventId++, Arrays.copyOf(evicted, numEvicted)));
         }
         return out;
     }

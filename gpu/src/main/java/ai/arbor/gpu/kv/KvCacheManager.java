@@ -1,6 +1,8 @@
 package ai.arbor.gpu.kv;
 
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,7 +26,7 @@ public final class KvCacheManager {
         int numHashed;
 
         void addHash(long h) {
-            if (numHashed == hashes.length) hashes = java.util.Arrays.copyOf(hashes, numHashed * 2);
+            if (numHashed == hashes.length) hashes = Arrays.copyOf(hashes, numHashed * 2);
             hashes[numHashed++] = h;
         }
     }
@@ -69,7 +71,7 @@ public final class KvCacheManager {
             parent = h;
         }
         if (hit.isEmpty()) return CachedPrefix.NONE;
-        return new CachedPrefix(List.copyOf(hit), java.util.Arrays.copyOf(hashes, hit.size()), hit.size() * blockSize);
+        return new CachedPrefix(List.copyOf(hit), Arrays.copyOf(hashes, hit.size()), hit.size() * blockSize);
     }
 
     /**
@@ -150,17 +152,17 @@ public final class KvCacheManager {
         RequestBlocks rb = byRequest.remove(requestId);
         if (rb == null) return;
         List<KvBlock> reversed = new ArrayList<>(rb.blocks);
-        java.util.Collections.reverse(reversed);
+        Collections.reverse(reversed);
         pool.free(reversed);
     }
 
     public boolean resetPrefixCache() { return pool.resetPrefixCache(); }
 
-    public java.util.List<KvEvent> drainEvents() { return pool.drainEvents(); }
+    public List<KvEvent> drainEvents() { return pool.drainEvents(); }
 
     private void report(RequestBlocks rb, int[] tokens, Long parent, int from, int to) {
-        pool.reportStored(parent, java.util.Arrays.copyOfRange(rb.hashes, from, to),
-                java.util.Arrays.copyOfRange(tokens, from * blockSize, to * blockSize));
+        pool.reportStored(parent, Arrays.copyOfRange(rb.hashes, from, to),
+                Arrays.copyOfRange(tokens, from * blockSize, to * blockSize));
     }
 
     private static int ceilDiv(int a, int b) { return (a + b - 1) / b; }

@@ -88,10 +88,13 @@ public final class Sampler {
         double total = 0;
         int kept = 0;
         double minP = p.minP();
+        // Tokens e^40 times less likely than the best cannot change a draw; skipping them saves most exp calls.
+        double floor = Math.max(-40, minP > 0 ? Math.log(minP) : -40);
         for (int i = 0; i < n; i++) {
             int t = tok[i];
-            double x = Math.exp((logits[t] - max) * invT);
-            if (x <= 0 || x < minP) continue;
+            double z = (logits[t] - max) * invT;
+            if (!(z >= floor)) continue;
+            double x = Math.exp(z);
             tok[kept] = t;
             w[kept] = x;
             kept++;

@@ -24,7 +24,8 @@ public final class ChatTemplate {
 
     public ChatTemplate(String source, String bosToken, String eosToken) {
         // jinja2 (keep_trailing_newline=False) drops one newline at the end of the template source.
-        this.source = source.endsWith("\n") ? source.substring(0, source.length() - 1) : source;
+        String trimmed = source.endsWith("\n") ? source.substring(0, source.length() - 1) : source;
+        this.source = TemplateSource.rewrite(trimmed);
         this.bosToken = bosToken;
         this.eosToken = eosToken;
         this.jinjava = TemplateEnvironment.create();

@@ -18,14 +18,15 @@ final class TemplateEnvironment {
 
     static Jinjava create() {
         JinjavaConfig config = JinjavaConfig.newBuilder()
-                .withTrimBlocks(true)
-                .withLstripBlocks(true)
-                .withKeepTrailingNewline(false)
+                .withTrimBlocks(false)
+                .withLstripBlocks(false)
+                .withKeepTrailingNewline(true)
                 .withLegacyOverrides(LegacyOverrides.newBuilder()
                         .withUseSnakeCasePropertyNaming(true)
                         .withParseWhitespaceControlStrictly(true)
                         .withUseNaturalOperatorPrecedence(true)
                         .withKeepNullableLoopValues(true)
+                        .withUseTrimmingForNotesAndExpressions(true).withUsePyishObjectMapper(true)
                         .build())
                 .build();
         Jinjava j = new Jinjava(config);
@@ -33,6 +34,10 @@ final class TemplateEnvironment {
                 TemplateEnvironment.class, "raiseException", String.class));
         j.getGlobalContext().registerFunction(new ELFunctionDefinition("", "strftime_now",
                 TemplateEnvironment.class, "strftimeNow", String.class));
+        j.getGlobalContext().registerFilter(new TemplateFilters.ToJson());
+        j.getGlobalContext().registerFilter(new TemplateFilters.Items());
+        j.getGlobalContext().registerExpTest(new TemplateFilters.Iterable());
+        j.getGlobalContext().registerExpTest(new TemplateFilters.Mapping());
         return j;
     }
 

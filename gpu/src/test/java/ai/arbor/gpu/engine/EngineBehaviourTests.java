@@ -128,10 +128,8 @@ abstract class EngineBehaviourTests {
     void preemptionDoesNotChangeOutputsAndLeaksNoBlocks() {
         SamplingParams p = greedyIgnoringEos(16);
         List<int[]> expected = soloRuns(p);
-        int longestNeed = 0;
-        for (int[] prompt : prompts()) longestNeed = Math.max(longestNeed, (prompt.length + 16 + BS - 1) / BS);
         // Room for the longest request alone plus a little: the others must be preempted as they grow.
-        LLMEngine e = engine(config(longestNeed + 2, 8, 256, true));
+        LLMEngine e = engine(config(tightBlocks(16), 8, 256, true));
         Map<String, Collector> got = run(e, requests(prompts(), p));
         assertTrue(e.stats().preemptions() > 0, "the test should force preemption");
         for (int i = 0; i < expected.size(); i++) {
@@ -239,7 +237,7 @@ abstract class EngineBehaviourTests {
 
     @Test
     void kvEventsAreNumberedFromZeroAndDescribeStoredAndRemovedBlocks() {
-        LLMEngine e = engine(config(12, 8, 256, true));
+        LLMEngine e = engine(config(tightBlocks(6), 8, 256, true));
         List<KvEvent> events = new ArrayList<>();
         e.addKvEventListener(events::addAll);
         run(e, requests(prompts(), greedyIgnoringEos(6)));
@@ -250,7 +248,7 @@ abstract class EngineBehaviourTests {
         assertEquals(BS, first.blockSize());
         assertEquals(first.blockHashes().length * BS, first.tokenIds().length);
         assertTrue(events.stream().anyMatch(ev -> ev instanceof KvEvent.BlockRemoved),
-                "a 12-block cache must evict for these requests");
+                "a cache that barely holds the longest request must evict for the others");
         assertTrue(e.resetPrefixCache());
         assertInstanceOf(KvEvent.AllBlocksCleared.class, events.get(events.size() - 1));
         e.close();
@@ -301,6 +299,11 @@ abstract class EngineBehaviourTests {
         assertEquals(promptTotal, s.promptTokens());
         assertFalse(e.hasWork());
         e.close();
+    }
+
+    /** Blocks for the longest prompt plus {@code maxTokens} and two more: too few to hold every request at once. */
+    int tightBlocks(int maxTokens) {
+        return (longest().length + maxTokens + BS - 1) / BS + 2;
     }
 
     int[] longest() {

@@ -20,6 +20,9 @@ final class Bf16Matrix implements WeightMatrix {
     /** Elements per block: one int vector holds {@code 2 * LANES} bf16 values. */
     static final int BLOCK = 2 * LANES;
     private static final int TOKEN_TILE = 4;
+    private static final int TOKEN_BLOCK = 64;
+    /** Rows per work item of the thread pool: a multiple of 4, so the four-row kernel covers every item. */
+    private static final int ROW_TILE = 8;
 
     private final int rows;
     private final int cols;
@@ -82,7 +85,10 @@ final class Bf16Matrix implements WeightMatrix {
     @Override
     public void matmul(float[] x, int numTokens, float[] out, float[] bias, boolean accumulate, WorkerPool pool) {
         float[] xp = permute(x, numTokens);
-        pool.parallelFor(rows, 8, (from, to) -> rowsTimesTokens(xp, numTokens, out, bias, accumulate, from, to));
+        // Work is split in whole row tiles so every chunk but the last runs the 4-row kernels.
+        int tiles = (rows + ROW_TILE - 1) / ROW_TILE;
+        pool.parallelFor(tiles, WorkerPool.minChunk((long) ROW_TILE * paddedCols * numTokens), (from, to) -> rowsTimesTokens(xp, numTokens, out, bias, accumulate,
+                from * ROW_TILE, Math.min(rows, to * ROW_TILE)));
     }
 
     /** Pads each activation row to {@code paddedCols} and splits every block into its even then odd elements. */
@@ -101,21 +107,91 @@ final class Bf16Matrix implements WeightMatrix {
         return xp;
     }
 
+    /**
+     * Prefill batches are cut into blocks of tokens whose activations stay in the L2 cache while this thread's rows
+     * pass over them; a decode batch is a single block.
+     */
     private void rowsTimesTokens(float[] xp, int numTokens, float[] out, float[] bias, boolean accumulate,
                                  int fromRow, int toRow) {
-        for (int r = fromRow; r < toRow; r++) {
-            int w = r * stride;
-            float b = bias == null ? 0f : bias[r];
-            int t = 0;
-            for (; t + TOKEN_TILE <= numTokens; t += TOKEN_TILE) {
-                dot4(w, xp, t * paddedCols, out, t * rows + r, b, accumulate);
+        for (int t0 = 0; t0 < numTokens; t0 += TOKEN_BLOCK) {
+            int t1 = Math.min(numTokens, t0 + TOKEN_BLOCK);
+            int r = fromRow;
+            if (t1 - t0 >= TOKEN_TILE) {
+                for (; r + 4 <= toRow; r += 4) {
+                    int t = t0;
+                    for (; t + TOKEN_TILE <= t1; t += TOKEN_TILE) dot4x4(r, xp, t, out, bias, accumulate);
+                    for (; t < t1; t++) {
+                        for (int rr = r; rr < r + 4; rr++) single(rr, xp, t, out, bias, accumulate);
+                    }
+                }
             }
-            for (; t < numTokens; t++) {
-                float v = dot1(w, xp, t * paddedCols) + b;
-                int o = t * rows + r;
-                out[o] = accumulate ? out[o] + v : v;
+            for (; r < toRow; r++) {
+                int t = t0;
+                for (; t + TOKEN_TILE <= t1; t += TOKEN_TILE) {
+                    dot4(r * stride, xp, t * paddedCols, out, t * rows + r, bias == null ? 0f : bias[r], accumulate);
+                }
+                for (; t < t1; t++) single(r, xp, t, out, bias, accumulate);
             }
         }
+    }
+
+    private void single(int r, float[] xp, int t, float[] out, float[] bias, boolean accumulate) {
+        store(out, t * rows + r, dot1(r * stride, xp, t * paddedCols) + (bias == null ? 0f : bias[r]), accumulate);
+    }
+
+    /** Four rows times four tokens: 16 accumulators; each weight vector is used four times, each x vector four. */
+    private void dot4x4(int r, float[] xp, int t, float[] out, float[] bias, boolean accumulate) {
+        int xs = paddedCols;
+        int x0 = t * xs;
+        int w0 = r * stride;
+        FloatVector a00 = FloatVector.zero(F), a01 = FloatVector.zero(F), a02 = FloatVector.zero(F), a03 = FloatVector.zero(F);
+        FloatVector a10 = FloatVector.zero(F), a11 = FloatVector.zero(F), a12 = FloatVector.zero(F), a13 = FloatVector.zero(F);
+        FloatVector a20 = FloatVector.zero(F), a21 = FloatVector.zero(F), a22 = FloatVector.zero(F), a23 = FloatVector.zero(F);
+        FloatVector a30 = FloatVector.zero(F), a31 = FloatVector.zero(F), a32 = FloatVector.zero(F), a33 = FloatVector.zero(F);
+        for (int i = 0; i < stride; i += LANES) {
+            for (int half = 0; half < 2; half++) {
+                FloatVector w0v = widen(IntVector.fromArray(I, data, w0 + i), half);
+                FloatVector w1v = widen(IntVector.fromArray(I, data, w0 + stride + i), half);
+                FloatVector w2v = widen(IntVector.fromArray(I, data, w0 + 2 * stride + i), half);
+                FloatVector w3v = widen(IntVector.fromArray(I, data, w0 + 3 * stride + i), half);
+                int xi = x0 + 2 * i + half * LANES;
+                FloatVector x = FloatVector.fromArray(F, xp, xi);
+                a00 = w0v.fma(x, a00); a10 = w1v.fma(x, a10); a20 = w2v.fma(x, a20); a30 = w3v.fma(x, a30);
+                x = FloatVector.fromArray(F, xp, xi + xs);
+                a01 = w0v.fma(x, a01); a11 = w1v.fma(x, a11); a21 = w2v.fma(x, a21); a31 = w3v.fma(x, a31);
+                x = FloatVector.fromArray(F, xp, xi + 2 * xs);
+                a02 = w0v.fma(x, a02); a12 = w1v.fma(x, a12); a22 = w2v.fma(x, a22); a32 = w3v.fma(x, a32);
+                x = FloatVector.fromArray(F, xp, xi + 3 * xs);
+                a03 = w0v.fma(x, a03); a13 = w1v.fma(x, a13); a23 = w2v.fma(x, a23); a33 = w3v.fma(x, a33);
+            }
+        }
+        int o = t * rows + r;
+        float b0 = 0, b1 = 0, b2 = 0, b3 = 0;
+        if (bias != null) { b0 = bias[r]; b1 = bias[r + 1]; b2 = bias[r + 2]; b3 = bias[r + 3]; }
+        store(out, o, a00.reduceLanes(VectorOperators.ADD) + b0, accumulate);
+        store(out, o + 1, a10.reduceLanes(VectorOperators.ADD) + b1, accumulate);
+        store(out, o + 2, a20.reduceLanes(VectorOperators.ADD) + b2, accumulate);
+        store(out, o + 3, a30.reduceLanes(VectorOperators.ADD) + b3, accumulate);
+        o += rows;
+        store(out, o, a01.reduceLanes(VectorOperators.ADD) + b0, accumulate);
+        store(out, o + 1, a11.reduceLanes(VectorOperators.ADD) + b1, accumulate);
+        store(out, o + 2, a21.reduceLanes(VectorOperators.ADD) + b2, accumulate);
+        store(out, o + 3, a31.reduceLanes(VectorOperators.ADD) + b3, accumulate);
+        o += rows;
+        store(out, o, a02.reduceLanes(VectorOperators.ADD) + b0, accumulate);
+        store(out, o + 1, a12.reduceLanes(VectorOperators.ADD) + b1, accumulate);
+        store(out, o + 2, a22.reduceLanes(VectorOperators.ADD) + b2, accumulate);
+        store(out, o + 3, a32.reduceLanes(VectorOperators.ADD) + b3, accumulate);
+        o += rows;
+        store(out, o, a03.reduceLanes(VectorOperators.ADD) + b0, accumulate);
+        store(out, o + 1, a13.reduceLanes(VectorOperators.ADD) + b1, accumulate);
+        store(out, o + 2, a23.reduceLanes(VectorOperators.ADD) + b2, accumulate);
+        store(out, o + 3, a33.reduceLanes(VectorOperators.ADD) + b3, accumulate);
+    }
+
+    /** The even (half 0) or odd (half 1) bf16 elements of a packed vector as fp32 lanes. */
+    private static FloatVector widen(IntVector packed, int half) {
+        return (half == 0 ? packed.lanewise(VectorOperators.LSHL, 16) : packed.and(0xFFFF0000)).reinterpretAsFloats();
     }
 
     private float dot1(int w, float[] xp, int x0) {

@@ -114,7 +114,7 @@ public final class CpuBackend implements ComputeBackend {
 
         float[] keyCache = cache.keys[l];
         float[] valueCache = cache.values[l];
-        pool.parallelFor(n, 16, (from, to) -> {
+        pool.parallelFor(n, WorkerPool.minChunk(8L * qkvDim), (from, to) -> {
             for (int t = from; t < to; t++) {
                 int qOff = t * qkvDim;
                 int kOff = qOff + qDim;
@@ -143,7 +143,7 @@ public final class CpuBackend implements ComputeBackend {
         float[] gateUp = new float[n * 2 * inter];
         layer.gateUpProj().matmul(h, n, gateUp, layer.gateUpBias(), false, pool);
         float[] act = new float[n * inter];
-        pool.parallelFor(n, 16, (from, to) -> {
+        pool.parallelFor(n, WorkerPool.minChunk(8L * inter), (from, to) -> {
             for (int t = from; t < to; t++) Swiglu.apply(gateUp, t * 2 * inter, act, t * inter, inter);
         });
         layer.downProj().matmul(act, n, x, layer.downBias(), true, pool);

@@ -52,7 +52,7 @@ final class F32Matrix implements WeightMatrix {
     public void matmul(float[] x, int numTokens, float[] out, float[] bias, boolean accumulate, WorkerPool pool) {
         float[] xp = new float[numTokens * stride];
         for (int t = 0; t < numTokens; t++) System.arraycopy(x, t * cols, xp, t * stride, cols);
-        pool.parallelFor(rows, 8, (from, to) -> {
+        pool.parallelFor(rows, WorkerPool.minChunk((long) stride * numTokens), (from, to) -> {
             for (int r = from; r < to; r++) {
                 float b = bias == null ? 0f : bias[r];
                 int t = 0;

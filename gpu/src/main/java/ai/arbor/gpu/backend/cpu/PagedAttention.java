@@ -38,7 +38,9 @@ final class PagedAttention {
     void attend(float[] q, int qStride, int[] positions, int[][] tables, float[] keyCache, float[] valueCache,
                 KvCache cache, float[] out, WorkerPool pool) {
         int numTokens = positions.length;
-        pool.parallelFor(numTokens * numHeads, 1, (from, to) -> {
+        int maxContext = 0;
+        for (int p : positions) maxContext = Math.max(maxContext, p + 1);
+        pool.parallelFor(numTokens * numHeads, WorkerPool.minChunk(2L * maxContext * headDim), (from, to) -> {
             for (int unit = from; unit < to; unit++) {
                 int t = unit / numHeads;
                 int h = unit % numHeads;

@@ -39,6 +39,16 @@ final class WorkerPool implements AutoCloseable {
     int threads() { return workers.length + 1; }
 
     /**
+     * Smallest chunk of a loop whose items cost {@code workPerItem} multiply-adds each that is worth handing to
+     * another thread (about ten microseconds of work), so small models do not pay more in hand-offs than they gain.
+     */
+    static int minChunk(long workPerItem) {
+        return (int) Math.max(1, Math.min(Integer.MAX_VALUE, MIN_WORK / Math.max(1, workPerItem)));
+    }
+
+    private static final long MIN_WORK = 1 << 17;
+
+    /**
      * Runs {@code task} over {@code [0, n)} in chunks of at least {@code minChunk} indices, on every thread of the
      * pool, and returns when all of it is done. Only one caller thread may use the pool at a time.
      */
@@ -50,13 +60,15 @@ final class WorkerPool implements AutoCloseable {
             task.run(0, n);
             return;
         }
-        Job j = new Job(task, n, chunk, workers.length);
+        Job j = new Job(task, n, chunk);
         job = j;
         generation = generation + 1;
         for (Thread t : workers) LockSupport.unpark(t);
         j.work();
+        // Wait for chunks still running elsewhere, not for workers that never got one: on a loaded machine a worker
+        // may not even be scheduled before the caller has done all the work.
         long spins = 0;
-        while (j.pendingWorkers.get() > 0) {
+        while (j.completed.get() < n && j.error.get() == null) {
             if (++spins < 10_000) Thread.onSpinWait();
             else Thread.yield();
         }
@@ -76,12 +88,7 @@ final class WorkerPool implements AutoCloseable {
             }
             if (closed) return;
             seen = generation;
-            Job j = job;
-            try {
-                j.work();
-            } finally {
-                j.pendingWorkers.decrementAndGet();
-            }
+            job.work();
         }
     }
 
@@ -96,22 +103,23 @@ final class WorkerPool implements AutoCloseable {
         final int n;
         final int chunk;
         final AtomicInteger next = new AtomicInteger();
-        final AtomicInteger pendingWorkers;
+        final AtomicInteger completed = new AtomicInteger();
         final AtomicReference<Throwable> error = new AtomicReference<>();
 
-        Job(RangeTask task, int n, int chunk, int workers) {
+        Job(RangeTask task, int n, int chunk) {
             this.task = task;
             this.n = n;
             this.chunk = chunk;
-            this.pendingWorkers = new AtomicInteger(workers);
         }
 
         void work() {
             while (error.get() == null) {
                 int from = next.getAndAdd(chunk);
                 if (from >= n) return;
+                int to = Math.min(n, from + chunk);
                 try {
-                    task.run(from, Math.min(n, from + chunk));
+                    task.run(from, to);
+                    completed.addAndGet(to - from);
                 } catch (Throwable t) {
                     error.compareAndSet(null, t);
                     return;

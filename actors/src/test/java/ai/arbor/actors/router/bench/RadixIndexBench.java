@@ -1,0 +1,148 @@
+package ai.arbor.actors.router.bench;
+
+import ai.arbor.actors.router.OverlapScores;
+import ai.arbor.actors.router.RadixIndex;
+import ai.arbor.actors.router.TokenBlockHasher;
+import ai.arbor.gpu.kv.KvEvent;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The router index at the issue's scale: {@code workers} workers each holding {@code blocksPerWorker} cached blocks of
+ * 16 tokens. Workers cache sequences of 100 blocks drawn from a shared pool whose sequences share 20-block prefixes in
+ * 50 groups (a system-prompt-heavy load), so nodes are shared between workers as they would be in a cluster.
+ * <ul>
+ *   <li>{@code applyEvents}: throughput of single-block events (a store under a cached prefix, then the removal of the
+ *       block stored 1024 events earlier by that worker), router-side hashing of the 16 token ids included;</li>
+ *   <li>{@code findMatches}: latency for a 100-block request (hashes precomputed);</li>
+ *   <li>{@code hashAndFindMatches}: the same with the router hashing the request's 1600 token ids first.</li>
+ * </ul>
+ * Run with tools/bench_router.sh (never part of mvn verify).
+ */
+@State(Scope.Benchmark)
+public class RadixIndexBench {
+    static final int BS = 16;
+    static final int SEQ_BLOCKS = 100;
+    static final int PREFIX_BLOCKS = 20;
+    static final int GROUPS = 50;
+    static final int CHURN_WINDOW = 1024;
+
+    @Param({"64"})
+    public int workers;
+
+    @Param({"100000"})
+    public int blocksPerWorker;
+
+    @Param({"8000"})
+    public int poolSequences;
+
+    RadixIndex index;
+    int[][] poolTokens;
+    long[][] poolLocalHashes;
+    int[] churnTokens;
+    long[] anchorEngineHash;
+    long[] nextEventId;
+    long[][] churnRing;
+    int[] churnPos;
+    long churnCounter;
+    int nextWorker;
+    int nextQuery;
+    int[][] queries;
+    long[][] queryHashes;
+
+    @Setup(Level.Trial)
+    public void build() {
+        Random rnd = new Random(42);
+        int[][] prefixes = new int[GROUPS][PREFIX_BLOCKS * BS];
+        for (int[] p : prefixes) for (int i = 0; i < p.length; i++) p[i] = rnd.nextInt(150_000);
+        poolTokens = new int[poolSequences][SEQ_BLOCKS * BS];
+        for (int s = 0; s < poolSequences; s++) {
+            int[] t = poolTokens[s];
+            System.arraycopy(prefixes[s % GROUPS], 0, t, 0, PREFIX_BLOCKS * BS);
+            for (int i = PREFIX_BLOCKS * BS; i < t.length; i++) t[i] = rnd.nextInt(150_000);
+        }
+        TokenBlockHasher hasher = new TokenBlockHasher(BS);
+        poolLocalHashes = new long[poolSequences][];
+        for (int s = 0; s < poolSequences; s++) poolLocalHashes[s] = hasher.localHashes(poolTokens[s]);
+
+        index = new RadixIndex(BS);
+        nextEventId = new long[workers];
+        anchorEngineHash = new long[workers];
+        int seqsPerWorker = Math.max(1, blocksPerWorker / SEQ_BLOCKS);
+        for (int w = 0; w < workers; w++) {
+            for (int k = 0; k < seqsPerWorker; k++) {
+                int s = rnd.nextInt(poolSequences);
+                long[] engine = new long[SEQ_BLOCKS];
+                // an engine hash that, like a real engine's, is a function of the prefix (so re-stores coincide)
+                long[] seq = TokenBlockHasher.sequenceHashes(poolLocalHashes[s]);
+                for (int b = 0; b < SEQ_BLOCKS; b++) engine[b] = seq[b] ^ 0x5DEECE66DL;
+                index.apply(w, new KvEvent.BlockStored(nextEventId[w]++, null, engine, poolTokens[s], BS));
+                if (k == 0) anchorEngineHash[w] = engine[SEQ_BLOCKS - 1];
+            }
+        }
+        churnTokens = new int[(1 << 16) * BS];
+        for (int i = 0; i < churnTokens.length; i++) churnTokens[i] = rnd.nextInt(150_000);
+        churnRing = new long[workers][CHURN_WINDOW];
+        churnPos = new int[workers];
+        queries = new int[1024][];
+        queryHashes = new long[1024][];
+        for (int q = 0; q < queries.length; q++) {
+            queries[q] = poolTokens[rnd.nextInt(poolSequences)];
+            queryHashes[q] = hasher.localHashes(queries[q]);
+        }
+        System.out.printf("%nindex: %d workers, %d nodes, %d blocks on worker 0%n", index.workerCount(), index.nodeCount(), index.blockCount(0));
+    }
+
+    /** One event: alternately a worker stores a new block, or removes the block it stored a window ago. */
+    @Benchmark
+    @BenchmarkMode(Mode.Throughput)
+    @OutputTimeUnit(TimeUnit.SECONDS)
+    public Object applyEvents() {
+        int w = nextWorker;
+        long c = churnCounter++;
+        if ((c & 1) == 0) {
+            int pos = churnPos[w];
+            long old = churnRing[w][pos];
+            if (old != 0) {
+                churnRing[w][pos] = 0;
+                return index.apply(w, new KvEvent.BlockRemoved(nextEventId[w]++, new long[]{old}));
+            }
+            c++;
+            churnCounter++;
+        }
+        int pos = churnPos[w];
+        long engineHash = (c << 8) | 1;
+        int off = (int) ((c >>> 1) & 0xFFFF) * BS;
+        int[] tokens = java.util.Arrays.copyOfRange(churnTokens, off, off + BS);
+        churnRing[w][pos] = engineHash;
+        churnPos[w] = (pos + 1) % CHURN_WINDOW;
+        nextWorker = (w + 1) % workers;
+        return index.apply(w, new KvEvent.BlockStored(nextEventId[w]++, anchorEngineHash[w], new long[]{engineHash}, tokens, BS));
+    }
+
+    @Benchmark
+    @BenchmarkMode(Mode.SampleTime)
+    @OutputTimeUnit(TimeUnit.MICROSECONDS)
+    public OverlapScores findMatches() {
+        int q = nextQuery = (nextQuery + 1) & 1023;
+        return index.findMatches(queryHashes[q]);
+    }
+
+    @Benchmark
+    @BenchmarkMode(Mode.SampleTime)
+    @OutputTimeUnit(TimeUnit.MICROSECONDS)
+    public OverlapScores hashAndFindMatches() {
+        int q = nextQuery = (nextQuery + 1) & 1023;
+        return index.findMatchesForTokens(queries[q]);
+    }
+}

@@ -1,0 +1,46 @@
+package ai.arbor.config;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * The typed view of the {@code arbor} block. Invalid values fail here, at start-up, with the key's full name.
+ *
+ * @param servedModelName never blank: defaults to the model directory's name
+ */
+public record ArborSettings(Path model, String servedModelName, String host, int port, String device,
+                            EngineSettings engine, FrontendSettings frontend, RouterSettings router, Config raw) {
+
+    public static final Set<String> DEVICES = Set.of("cpu", "cuda", "synthetic");
+
+    public static ArborSettings from(Config root) {
+        try {
+            Config c = root.getConfig("arbor");
+            Path model = Path.of(c.getString("model")).toAbsolutePath().normalize();
+            String served = c.getString("served-model-name").trim();
+            if (served.isEmpty()) {
+                Path name = model.getFileName();
+                served = name == null ? "model" : name.toString();
+            }
+            int port = c.getInt("port");
+            if (port < 0 || port > 65535) throw new IllegalArgumentException("arbor.port must be in 0..65535, got " + port);
+            String device = c.getString("device").trim().toLowerCase(Locale.ROOT);
+            if (!DEVICES.contains(device)) {
+                throw new IllegalArgumentException("arbor.device must be one of " + DEVICES + ", got '" + device + "'");
+            }
+            return new ArborSettings(model, served, c.getString("host"), port, device,
+                    EngineSettings.from(c.getConfig("engine")), FrontendSettings.from(c.getConfig("frontend")),
+                    RouterSettings.from(c.getConfig("router")), root);
+        } catch (ConfigException e) {
+            throw new IllegalArgumentException("bad configuration: " + e.getMessage(), e);
+        }
+    }
+
+    /** The same settings with another port (tests bind port 0 and learn the real one). */
+    public ArborSettings withPort(int newPort) {
+        return new ArborSettings(model, servedModelName, host, newPort, device, engine, frontend, router, raw);
+    }
+}

@@ -1,0 +1,53 @@
+package ai.arbor.config;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The ARBOR_* environment variables and the HOCON keys they set. An explicit table rather than {@code ${?VAR}} lines
+ * in reference.conf, so that an env var outranks a config file given with --config (Kubernetes sets env vars on top of
+ * a mounted file).
+ */
+public final class EnvironmentVariables {
+    private EnvironmentVariables() {}
+
+    /** Env var name to HOCON path, in the order README.md lists them. */
+    public static final Map<String, String> MAPPING;
+
+    static {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("ARBOR_MODEL", "arbor.model");
+        m.put("ARBOR_SERVED_MODEL_NAME", "arbor.served-model-name");
+        m.put("ARBOR_HOST", "arbor.host");
+        m.put("ARBOR_PORT", "arbor.port");
+        m.put("ARBOR_DEVICE", "arbor.device");
+        m.put("ARBOR_BLOCK_SIZE", "arbor.engine.block-size");
+        m.put("ARBOR_NUM_KV_BLOCKS", "arbor.engine.num-kv-blocks");
+        m.put("ARBOR_MAX_NUM_SEQS", "arbor.engine.max-num-seqs");
+        m.put("ARBOR_MAX_NUM_BATCHED_TOKENS", "arbor.engine.max-num-batched-tokens");
+        m.put("ARBOR_MAX_MODEL_LEN", "arbor.engine.max-model-len");
+        m.put("ARBOR_ENABLE_PREFIX_CACHING", "arbor.engine.enable-prefix-caching");
+        m.put("ARBOR_KV_CACHE_MEMORY", "arbor.engine.kv-cache-memory");
+        m.put("ARBOR_THREADS", "arbor.engine.threads");
+        m.put("ARBOR_MAX_QUEUED_REQUESTS", "arbor.frontend.max-queued-requests");
+        m.put("ARBOR_RETRY_AFTER", "arbor.frontend.retry-after");
+        m.put("ARBOR_MAX_BODY_BYTES", "arbor.frontend.max-body-bytes");
+        m.put("ARBOR_WORKER_WAIT", "arbor.frontend.worker-wait");
+        m.put("ARBOR_STREAM_BUFFER", "arbor.frontend.stream-buffer");
+        m.put("ARBOR_ROUTER_MODE", "arbor.router.mode");
+        MAPPING = Collections.unmodifiableMap(m);
+    }
+
+    /** The settings the given environment makes; empty values count as unset. */
+    public static Config from(Map<String, String> env) {
+        Map<String, Object> values = new LinkedHashMap<>();
+        MAPPING.forEach((var, path) -> {
+            String v = env.get(var);
+            if (v != null && !v.isBlank()) values.put(path, v.trim());
+        });
+        return ConfigFactory.parseMap(values, "environment variables");
+    }
+}

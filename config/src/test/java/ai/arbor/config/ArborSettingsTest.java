@@ -1,0 +1,65 @@
+package ai.arbor.config;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ArborSettingsTest {
+
+    @Test
+    void defaultsServeTheTinyModelOnLocalhost8000() {
+        ArborSettings s = ArborSettings.from(ArborConfig.load(Map.of(), null, Map.of()));
+        assertEquals("tiny-qwen2", s.servedModelName());
+        assertEquals(Path.of("models/tiny-qwen2").toAbsolutePath(), s.model());
+        assertEquals("127.0.0.1", s.host());
+        assertEquals(8000, s.port());
+        assertEquals("cpu", s.device());
+        assertEquals(16, s.engine().blockSize());
+        assertEquals(1L << 30, s.engine().kvCacheMemoryBytes());
+        assertEquals(4L << 20, s.frontend().maxBodyBytes());
+        assertEquals("least-loaded", s.router().mode());
+    }
+
+    @Test
+    void flagsBeatEnvironmentWhichBeatsTheFile(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("arbor.conf");
+        Files.writeString(file, "arbor { port = 7000, host = \"0.0.0.0\", engine.max-num-seqs = 8, model = /m/file-model }");
+        Map<String, String> env = Map.of("ARBOR_PORT", "7100", "ARBOR_MAX_NUM_SEQS", "16", "ARBOR_MODEL", "/m/env-model");
+        ArborSettings s = ArborSettings.from(ArborConfig.load(Map.of("arbor.port", 7200), file, env));
+        assertEquals(7200, s.port());
+        assertEquals(16, s.engine().maxNumSeqs());
+        assertEquals("0.0.0.0", s.host());
+        assertEquals("env-model", s.servedModelName(), "served name defaults to the directory name");
+    }
+
+    @Test
+    void servedModelNameOverridesTheDirectoryName() {
+        ArborSettings s = ArborSettings.from(ArborConfig.load(
+                Map.of("arbor.model", "/x/y/Qwen2.5-1.5B-Instruct", "arbor.served-model-name", "Qwen/Qwen2.5-1.5B-Instruct"),
+                null, Map.of()));
+        assertEquals("Qwen/Qwen2.5-1.5B-Instruct", s.servedModelName());
+    }
+
+    @Test
+    void badValuesNameTheKey() {
+        var e = assertThrows(IllegalArgumentException.class,
+                () -> ArborSettings.from(ArborConfig.load(Map.of("arbor.port", 70000), null, Map.of())));
+        assertTrue(e.getMessage().contains("arbor.port"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> ArborSettings.from(ArborConfig.load(Map.of(), null, Map.of("ARBOR_DEVICE", "tpu"))));
+        assertTrue(e.getMessage().contains("arbor.device"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> ArborSettings.from(ArborConfig.load(Map.of(), null, Map.of("ARBOR_MAX_NUM_SEQS", "many"))));
+        assertTrue(e.getMessage().contains("max-num-seqs"), e.getMessage());
+    }
+
+    @Test
+    void everyEnvironmentVariableNamesAnExistingKey() {
+        var config = ArborConfig.load(Map.of(), null, Map.of());
+        EnvironmentVariables.MAPPING.forEach((var, path) -> assertTrue(config.hasPath(path), var + " -> " + path));
+    }
+}

@@ -1,0 +1,6 @@
+package ai.arbor.gpu.engine;
+
+class TinyLlamaEngineTest extends TinyModelEngineTests {
+    @Override
+    String modelName() { return "tiny-llama"; }
+}

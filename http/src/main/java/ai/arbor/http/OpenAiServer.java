@@ -1,0 +1,295 @@
+package ai.arbor.http;
+
+import ai.arbor.actors.frontend.GenerationEvent;
+import ai.arbor.actors.frontend.GenerationSpec;
+import ai.arbor.actors.router.RouterActor;
+import ai.arbor.config.FrontendSettings;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.http.javadsl.model.ContentType;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpMethods;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.MediaTypes;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.http.javadsl.model.headers.RetryAfter;
+import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
+import org.apache.pekko.japi.function.Function;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
+
+/**
+ * The OpenAI-compatible HTTP API of one frontend: {@code POST /v1/chat/completions}, {@code POST /v1/completions},
+ * {@code GET /v1/models}, {@code GET /health}, {@code GET /live}. A plain request handler rather than the routing DSL,
+ * because the path set is small and every microsecond on this path is overhead.
+ *
+ * <p>Other modules add endpoints (e.g. {@code GET /metrics}) with {@link #addEndpoint}.
+ */
+public final class OpenAiServer {
+    private static final ContentType SSE = ContentTypes.create(MediaTypes.TEXT_EVENT_STREAM);
+
+    private final ActorSystem<?> system;
+    private final ModelRegistry models;
+    private final FrontendSettings settings;
+    private final Admission admission;
+    private final RequestParser parser;
+    private final Map<String, Function<HttpRequest, CompletionStage<HttpResponse>>> extra = new ConcurrentHashMap<>();
+
+    public OpenAiServer(ActorSystem<?> system, ModelRegistry models, FrontendSettings settings) {
+        this.system = system;
+        this.models = models;
+        this.settings = settings;
+        this.admission = new Admission(settings.maxQueuedRequests());
+        this.parser = new RequestParser(models);
+    }
+
+    /** Serves {@code method path} with {@code handler}, ahead of the built-in endpoints. */
+    public void addEndpoint(String method, String path, Function<HttpRequest, CompletionStage<HttpResponse>> handler) {
+        extra.put(method + " " + path, handler);
+    }
+
+    public Admission admission() { return admission; }
+
+    public CompletionStage<ServerBinding> bind(String host, int port) {
+        return Http.get(system).newServerAt(host, port).bind(this::handle);
+    }
+
+    CompletionStage<HttpResponse> handle(HttpRequest request) {
+        String path = request.getUri().path();
+        String method = request.method().value();
+        try {
+            var handler = extra.get(method + " " + path);
+            if (handler != null) return handler.apply(request);
+            switch (path) {
+                case "/v1/chat/completions":
+                    return post(request, true);
+                case "/v1/completions":
+                    return post(request, false);
+                case "/v1/models":
+                    requireGet(request);
+                    discard(request);
+                    return CompletableFuture.completedFuture(json(200, listModels()));
+                case "/health":
+                    requireGet(request);
+                    discard(request);
+                    return health();
+                case "/live":
+                    requireGet(request);
+                    discard(request);
+                    return CompletableFuture.completedFuture(json(200, Json.object().put("status", "live")));
+                default:
+                    discard(request);
+                    throw new ApiError(404, "invalid_request_error", "no such endpoint: " + method + " " + path, null,
+                            "not_found");
+            }
+        } catch (ApiError e) {
+            return CompletableFuture.completedFuture(error(e));
+        } catch (Exception e) {
+            system.log().error("request failed", e);
+            return CompletableFuture.completedFuture(error(internal(e)));
+        }
+    }
+
+    private void discard(HttpRequest request) { request.discardEntityBytes(system); }
+
+    private static void requireGet(HttpRequest r) {
+        if (r.method() != HttpMethods.GET) throw methodNotAllowed(r);
+    }
+
+    private static ApiError methodNotAllowed(HttpRequest r) {
+        return new ApiError(405, "invalid_request_error", "method " + r.method().value() + " not allowed on "
+                + r.getUri().path(), null, "method_not_allowed");
+    }
+
+    private CompletionStage<HttpResponse> post(HttpRequest request, boolean chat) {
+        if (request.method() != HttpMethods.POST) {
+            discard(request);
+            throw methodNotAllowed(request);
+        }
+        long limit = settings.maxBodyBytes();
+        var declared = request.entity().getContentLengthOption();
+        if (declared.isPresent() && declared.getAsLong() > limit) {
+            discard(request);
+            throw tooLarge(limit);
+        }
+        if (!admission.tryAcquire()) {
+            discard(request);
+            long seconds = Math.max(1, settings.retryAfter().toSeconds());
+            return CompletableFuture.completedFuture(error(new ApiError(429, "rate_limit_error",
+                    "too many requests in flight (limit " + admission.limit() + "); retry later", null,
+                    "too_many_requests")).addHeader(RetryAfter.create(seconds)));
+        }
+        boolean[] handedOver = {false};
+        try {
+            return request.entity().toStrict(30_000, limit, system).thenCompose(strict -> {
+                JsonNode body;
+                try {
+                    body = Json.MAPPER.readTree(strict.getData().toArray());
+                } catch (JsonProcessingException e) {
+                    throw ApiError.badRequest("Invalid JSON in the request body: " + e.getOriginalMessage());
+                } catch (java.io.IOException e) {
+                    throw ApiError.badRequest("Unreadable request body: " + e.getMessage());
+                }
+                if (body == null) throw ApiError.badRequest("the request body is empty; expected a JSON object");
+                ParsedRequest parsed = chat ? parser.chat(body) : parser.completion(body);
+                handedOver[0] = true;
+                return generate(parsed, (chat ? "chatcmpl-" : "cmpl-") + randomId());
+            }).exceptionally(t -> {
+                if (!handedOver[0]) admission.release();
+                Throwable cause = unwrap(t);
+                if (cause instanceof EntityStreamSizeException) return error(tooLarge(limit));
+                if (cause instanceof ApiError e) return error(e);
+                system.log().error("request failed", cause);
+                return error(internal(cause));
+            });
+        } catch (RuntimeException e) {
+            if (!handedOver[0]) admission.release();
+            throw e;
+        }
+    }
+
+    private static ApiError tooLarge(long limit) {
+        return new ApiError(413, "invalid_request_error", "the request body exceeds the limit of " + limit + " bytes",
+                null, "request_too_large");
+    }
+
+    private CompletionStage<HttpResponse> generate(ParsedRequest r, String id) {
+        Source<GenerationEvent, NotUsed> events = events(r, id)
+                .watchTermination((mat, done) -> {
+                    done.whenComplete((d, e) -> admission.release());
+                    return mat;
+                });
+        OutputFormat fmt = OutputFormat.of(r, id, System.currentTimeMillis() / 1000, r.includeUsage());
+        // wait for the first event so that a request no worker takes still gets a proper error status
+        return events.prefixAndTail(1).runWith(Sink.head(), system).thenApply(pair -> {
+            Source<GenerationEvent, NotUsed> all = Source.from(pair.first()).concat(pair.second());
+            if (r.stream()) {
+                return HttpResponse.create().withStatus(200)
+                        .addHeader(RawHeader.create("Cache-Control", "no-cache"))
+                        .withEntity(HttpEntities.create(SSE, EventsToResponse.sse(fmt, r, all)));
+            }
+            // a streamed entity even for one JSON document: a client that hangs up cancels the generation
+            return HttpResponse.create().withStatus(200)
+                    .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, EventsToResponse.json(fmt, r, all)));
+        }).exceptionally(t -> {
+            Throwable cause = unwrap(t);
+            if (cause instanceof GenerationEvent.Failure f) {
+                return error(new ApiError(f.status(), f.status() == 503 ? "service_unavailable" : "invalid_request_error",
+                        f.getMessage(), null, null));
+            }
+            return error(internal(cause));
+        });
+    }
+
+    /** One event stream for the whole request: the prompts' streams merged, choice indexes made global. */
+    private Source<GenerationEvent, NotUsed> events(ParsedRequest r, String id) {
+        var frontend = r.model().frontend();
+        if (r.prompts().size() == 1) {
+            return frontend.generate(new GenerationSpec(id, r.prompts().get(0), r.sampling(), r.n(), r.stop()));
+        }
+        List<Source<GenerationEvent, NotUsed>> parts = new ArrayList<>();
+        for (int p = 0; p < r.prompts().size(); p++) {
+            int offset = p * r.n();
+            parts.add(frontend.generate(new GenerationSpec(id + "-p" + p, r.prompts().get(p), r.sampling(), r.n(), r.stop()))
+                    .map(e -> shift(e, offset)));
+        }
+        return Source.from(parts).flatMapMerge(parts.size(), s -> s);
+    }
+
+    private static GenerationEvent shift(GenerationEvent e, int offset) {
+        if (offset == 0) return e;
+        if (e instanceof GenerationEvent.Delta d) {
+            return new GenerationEvent.Delta(d.index() + offset, d.text(), d.tokenIds(), d.logprobs());
+        }
+        if (e instanceof GenerationEvent.Finished f) return new GenerationEvent.Finished(f.index() + offset, f.reason());
+        return e;
+    }
+
+    private ObjectNode listModels() {
+        ObjectNode root = Json.object();
+        root.put("object", "list");
+        ArrayNode data = root.putArray("data");
+        for (ServedModel m : models.all()) {
+            ObjectNode o = data.addObject();
+            o.put("id", m.name());
+            o.put("object", "model");
+            o.put("created", m.createdEpochSeconds());
+            o.put("owned_by", "arbor");
+            o.put("root", m.name());
+            o.put("max_model_len", m.maxModelLen());
+        }
+        return root;
+    }
+
+    /** 200 once every served model has a ready worker; 503 with the reason before. */
+    private CompletionStage<HttpResponse> health() {
+        var all = models.all();
+        if (all.isEmpty()) {
+            return CompletableFuture.completedFuture(error(new ApiError(503, "service_unavailable",
+                    "no model is registered yet", null, "not_ready")));
+        }
+        List<CompletableFuture<RouterActor.Status>> asks = new ArrayList<>();
+        for (ServedModel m : all) {
+            asks.add(AskPattern.<RouterActor.Command, RouterActor.Status>ask(m.frontend().router(),
+                    RouterActor.GetStatus::new, Duration.ofSeconds(2), system.scheduler()).toCompletableFuture());
+        }
+        return CompletableFuture.allOf(asks.toArray(CompletableFuture[]::new)).handle((v, t) -> {
+            ObjectNode ok = Json.object().put("status", "healthy");
+            ArrayNode list = ok.putArray("models");
+            for (int i = 0; i < asks.size(); i++) {
+                RouterActor.Status s = asks.get(i).isCompletedExceptionally() ? null : asks.get(i).join();
+                String name = s == null ? "?" : s.model();
+                if (s == null || s.workers() == 0) {
+                    return error(new ApiError(503, "service_unavailable", "no worker for model '" + name
+                            + "' is ready yet", null, "not_ready"));
+                }
+                list.addObject().put("model", s.model()).put("workers", s.workers())
+                        .put("active_requests", s.activeRequests());
+            }
+            return json(200, ok);
+        });
+    }
+
+    static HttpResponse json(int status, JsonNode body) {
+        return HttpResponse.create().withStatus(status)
+                .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, Json.bytes(body)));
+    }
+
+    static HttpResponse error(ApiError e) { return json(e.status(), e.toJson()); }
+
+    private static ApiError internal(Throwable t) {
+        return new ApiError(500, "internal_server_error", "internal error: " + t, null, null);
+    }
+
+    private static Throwable unwrap(Throwable t) {
+        while ((t instanceof CompletionException || t instanceof java.util.concurrent.ExecutionException)
+                && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t;
+    }
+
+    private static String randomId() {
+        ThreadLocalRandom r = ThreadLocalRandom.current();
+        return Long.toHexString(r.nextLong() | Long.MIN_VALUE) + Long.toHexString(r.nextLong() | Long.MIN_VALUE);
+    }
+
+}

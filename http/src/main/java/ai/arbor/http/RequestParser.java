@@ -1,0 +1,264 @@
+package ai.arbor.http;
+
+import ai.arbor.gpu.sample.SamplingParams;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Validates OpenAI chat and completion requests (with vLLM's extra sampling fields) and tokenizes their prompts.
+ * Fields OpenAI clients commonly send but that change nothing here are accepted and ignored; any other unknown field
+ * is a 400, as in Dynamo, so that a typo does not silently change the meaning of a request.
+ */
+final class RequestParser {
+    private static final int MAX_LOGPROBS = 20;
+    private static final int MAX_N = 128;
+    private static final int COMPLETION_DEFAULT_MAX_TOKENS = 16;
+
+    private static final Set<String> COMMON = Set.of("model", "stream", "stream_options", "max_tokens", "temperature",
+            "top_p", "n", "seed", "stop", "presence_penalty", "frequency_penalty", "logprobs", "top_k", "min_p",
+            "repetition_penalty", "min_tokens", "ignore_eos", "stop_token_ids",
+            // accepted and ignored
+            "user", "metadata", "store", "service_tier", "logit_bias", "priority", "cache_salt", "request_id",
+            "skip_special_tokens", "spaces_between_special_tokens", "include_stop_str_in_output", "best_of");
+    private static final Set<String> CHAT_ONLY = Set.of("messages", "max_completion_tokens", "top_logprobs",
+            "add_generation_prompt", "chat_template_kwargs", "parallel_tool_calls", "tool_choice", "tools",
+            "response_format", "reasoning_effort", "modalities");
+    private static final Set<String> COMPLETION_ONLY = Set.of("prompt", "echo", "suffix");
+
+    private final ModelRegistry models;
+
+    RequestParser(ModelRegistry models) { this.models = models; }
+
+    ParsedRequest chat(JsonNode body) {
+        JsonFields f = fields(body, CHAT_ONLY);
+        String modelName = f.requiredString("model");
+        List<Map<String, Object>> messages = messages(f);
+        Integer maxTokens = f.integer("max_completion_tokens", 1, Integer.MAX_VALUE);
+        if (maxTokens == null) maxTokens = f.integer("max_tokens", 1, Integer.MAX_VALUE);
+        boolean logprobs = f.bool("logprobs", false);
+        Integer top = f.integer("top_logprobs", 0, MAX_LOGPROBS);
+        if (top != null && !logprobs) throw ApiError.badParam("top_logprobs", "'top_logprobs' requires 'logprobs' to be true");
+        Integer topLogprobs = logprobs ? (top == null ? 0 : top) : null;
+        if (f.has("tools") && f.raw("tools").size() > 0) throw ApiError.badParam("tools", "tool calling is not supported");
+        JsonNode format = f.raw("response_format");
+        if (format != null && !"text".equals(format.path("type").asText())) {
+            throw ApiError.badParam("response_format", "only response_format {\"type\":\"text\"} is supported");
+        }
+        boolean addGenerationPrompt = f.bool("add_generation_prompt", true);
+        Map<String, Object> templateVars = new LinkedHashMap<>();
+        JsonNode kwargs = f.raw("chat_template_kwargs");
+        if (kwargs != null) {
+            if (!kwargs.isObject()) throw ApiError.badParam("chat_template_kwargs", "'chat_template_kwargs' must be an object");
+            templateVars.putAll(new ObjectMapper().convertValue(kwargs, Map.class));
+        }
+        Common c = common(f, false);
+        ServedModel model = model(modelName);
+        int[] prompt;
+        try {
+            prompt = model.frontend().tokenizer().encodeChat(messages, addGenerationPrompt, templateVars);
+        } catch (IllegalArgumentException e) {
+            throw ApiError.badParam("messages", "the chat template rejected the messages: " + e.getMessage());
+        }
+        int max = maxTokens != null ? maxTokens : model.maxModelLen() - prompt.length;
+        checkLength(model, prompt, max, maxTokens != null, "messages");
+        return new ParsedRequest(true, model, List.of(prompt), c.sampling(model, max, topLogprobs), c.n, c.stream,
+                c.includeUsage, c.stop, topLogprobs);
+    }
+
+    ParsedRequest completion(JsonNode body) {
+        JsonFields f = fields(body, COMPLETION_ONLY);
+        String modelName = f.requiredString("model");
+        if (!f.has("prompt")) throw ApiError.badParam("prompt", "'prompt' is a required property");
+        Integer maxTokens = f.integer("max_tokens", 1, Integer.MAX_VALUE);
+        Integer logprobs = f.integer("logprobs", 0, MAX_LOGPROBS);
+        if (f.bool("echo", false)) throw ApiError.badParam("echo", "'echo' is not supported");
+        if (f.has("suffix")) throw ApiError.badParam("suffix", "'suffix' is not supported");
+        Common c = common(f, true);
+        ServedModel model = model(modelName);
+        List<int[]> prompts = prompts(f.raw("prompt"), model);
+        int max = maxTokens != null ? maxTokens : COMPLETION_DEFAULT_MAX_TOKENS;
+        for (int[] p : prompts) checkLength(model, p, max, true, "prompt");
+        return new ParsedRequest(false, model, prompts, c.sampling(model, max, logprobs), c.n, c.stream, c.includeUsage,
+                c.stop, logprobs);
+    }
+
+    private JsonFields fields(JsonNode body, Set<String> specific) {
+        if (body == null || !body.isObject()) throw ApiError.badRequest("the request body must be a JSON object");
+        body.fieldNames().forEachRemaining(name -> {
+            if (!COMMON.contains(name) && !specific.contains(name)) {
+                throw new ApiError(400, "invalid_request_error", "Unrecognized request argument supplied: " + name,
+                        name, "unknown_parameter");
+            }
+        });
+        return new JsonFields(body);
+    }
+
+    private ServedModel model(String name) {
+        return models.get(name).orElseThrow(() -> ApiError.modelNotFound(name));
+    }
+
+    private static void checkLength(ServedModel model, int[] prompt, int maxTokens, boolean explicit, String promptParam) {
+        int limit = model.maxModelLen();
+        if (prompt.length == 0) throw ApiError.badParam(promptParam, "the prompt is empty");
+        if (prompt.length + (explicit ? maxTokens : 1) > limit || maxTokens < 1) {
+            int requested = prompt.length + (explicit ? maxTokens : 0);
+            throw new ApiError(400, "invalid_request_error", "This model's maximum context length is " + limit
+                    + " tokens. However, you requested " + requested + " tokens (" + prompt.length + " in the "
+                    + promptParam + ", " + (explicit ? maxTokens : 0) + " in the completion). Please reduce the length"
+                    + " of the " + promptParam + " or completion.", explicit ? "max_tokens" : promptParam,
+                    "context_length_exceeded");
+        }
+    }
+
+    private static List<Map<String, Object>> messages(JsonFields f) {
+        JsonNode arr = f.raw("messages");
+        if (arr == null) throw ApiError.badParam("messages", "'messages' is a required property");
+        if (!arr.isArray() || arr.isEmpty()) throw ApiError.badParam("messages", "'messages' must be a non-empty array");
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (int i = 0; i < arr.size(); i++) {
+            JsonNode m = arr.get(i);
+            String where = "messages[" + i + "]";
+            if (!m.isObject()) throw ApiError.badParam(where, where + " must be an object");
+            JsonNode role = m.get("role");
+            if (role == null || !role.isTextual()) throw ApiError.badParam(where + ".role", where + ".role must be a string");
+            Map<String, Object> msg = new LinkedHashMap<>();
+            msg.put("role", role.textValue());
+            msg.put("content", content(m.get("content"), where + ".content"));
+            JsonNode name = m.get("name");
+            if (name != null && name.isTextual()) msg.put("name", name.textValue());
+            out.add(msg);
+        }
+        return out;
+    }
+
+    /** A string, null, or an array of {"type":"text","text":...} parts (joined with newlines). */
+    private static String content(JsonNode c, String where) {
+        if (c == null || c.isNull()) return "";
+        if (c.isTextual()) return c.textValue();
+        if (!c.isArray()) throw ApiError.badParam(where, where + " must be a string or an array of content parts");
+        StringBuilder sb = new StringBuilder();
+        for (JsonNode part : c) {
+            if (!"text".equals(part.path("type").asText()) || !part.path("text").isTextual()) {
+                throw ApiError.badParam(where, where + ": only text content parts are supported");
+            }
+            if (sb.length() > 0) sb.append('\n');
+            sb.append(part.get("text").textValue());
+        }
+        return sb.toString();
+    }
+
+    /** A string, a list of strings, a list of token ids, or a list of lists of token ids. */
+    private static List<int[]> prompts(JsonNode p, ServedModel model) {
+        var tok = model.frontend().tokenizer();
+        List<int[]> out = new ArrayList<>();
+        if (p.isTextual()) {
+            out.add(tok.encodePrompt(p.textValue()));
+        } else if (p.isArray() && !p.isEmpty() && p.get(0).isIntegralNumber()) {
+            out.add(tokenIds(p, tok.vocabSize(), "prompt"));
+        } else if (p.isArray() && !p.isEmpty()) {
+            for (int i = 0; i < p.size(); i++) {
+                JsonNode e = p.get(i);
+                if (e.isTextual()) out.add(tok.encodePrompt(e.textValue()));
+                else if (e.isArray()) out.add(tokenIds(e, tok.vocabSize(), "prompt[" + i + "]"));
+                else throw ApiError.badParam("prompt", "'prompt' must be a string, an array of strings, or token ids");
+            }
+        } else {
+            throw ApiError.badParam("prompt", "'prompt' must be a non-empty string, array of strings, or token ids");
+        }
+        return out;
+    }
+
+    private static int[] tokenIds(JsonNode arr, int vocab, String where) {
+        int[] ids = new int[arr.size()];
+        for (int i = 0; i < ids.length; i++) {
+            JsonNode e = arr.get(i);
+            if (!e.isIntegralNumber() || e.asLong() < 0 || e.asLong() >= vocab) {
+                throw ApiError.badParam("prompt", where + "[" + i + "] must be a token id between 0 and " + (vocab - 1));
+            }
+            ids[i] = e.intValue();
+        }
+        return ids;
+    }
+
+    /** Fields chat and completions share. */
+    private static final class Common {
+        Double temperature, topP, minP, repetitionPenalty, presence, frequency;
+        Integer topK, minTokens;
+        Long seed;
+        int n;
+        boolean stream, includeUsage, ignoreEos;
+        List<String> stop;
+        int[] stopTokenIds;
+
+        SamplingParams sampling(ServedModel model, int maxTokens, Integer logprobs) {
+            SamplingDefaults d = model.defaults();
+            if (minTokens != null && minTokens > maxTokens) {
+                throw ApiError.badParam("min_tokens", "'min_tokens' (" + minTokens + ") must not exceed max_tokens ("
+                        + maxTokens + ")");
+            }
+            return new SamplingParams(
+                    temperature != null ? temperature : d.temperature() != null ? d.temperature() : 1.0,
+                    topP != null ? topP : d.topP() != null ? d.topP() : 1.0,
+                    topK != null ? topK : d.topK() != null ? d.topK() : 0,
+                    minP != null ? minP : 0.0,
+                    seed,
+                    presence != null ? presence : 0.0,
+                    frequency != null ? frequency : 0.0,
+                    repetitionPenalty != null ? repetitionPenalty
+                            : d.repetitionPenalty() != null ? d.repetitionPenalty() : 1.0,
+                    maxTokens,
+                    minTokens != null ? minTokens : 0,
+                    ignoreEos,
+                    stopTokenIds,
+                    stop,
+                    logprobs);
+        }
+    }
+
+    private static Common common(JsonFields f, boolean completion) {
+        Common c = new Common();
+        c.temperature = f.number("temperature", 0, 2);
+        c.topP = f.number("top_p", 0, 1);
+        if (c.topP != null && c.topP == 0) throw ApiError.badParam("top_p", "'top_p' must be in (0, 1], got 0");
+        c.topK = f.integer("top_k", -1, Integer.MAX_VALUE);
+        c.minP = f.number("min_p", 0, 1);
+        c.repetitionPenalty = f.number("repetition_penalty", 0, Double.MAX_VALUE);
+        if (c.repetitionPenalty != null && c.repetitionPenalty == 0) {
+            throw ApiError.badParam("repetition_penalty", "'repetition_penalty' must be > 0");
+        }
+        c.presence = f.number("presence_penalty", -2, 2);
+        c.frequency = f.number("frequency_penalty", -2, 2);
+        c.minTokens = f.integer("min_tokens", 0, Integer.MAX_VALUE);
+        c.seed = f.longValue("seed");
+        Integer n = f.integer("n", 1, MAX_N);
+        c.n = n == null ? 1 : n;
+        Integer bestOf = f.integer("best_of", 1, MAX_N);
+        if (bestOf != null && bestOf != c.n) throw ApiError.badParam("best_of", "'best_of' other than n is not supported");
+        c.stream = f.bool("stream", false);
+        JsonNode so = f.raw("stream_options");
+        if (so != null) {
+            if (!so.isObject()) throw ApiError.badParam("stream_options", "'stream_options' must be an object");
+            if (!c.stream) throw ApiError.badParam("stream_options", "'stream_options' is only allowed when 'stream' is true");
+            JsonNode iu = so.get("include_usage");
+            if (iu != null && !iu.isNull() && !iu.isBoolean()) {
+                throw ApiError.badParam("stream_options.include_usage", "'stream_options.include_usage' must be a boolean");
+            }
+            c.includeUsage = iu != null && iu.asBoolean(false);
+        }
+        c.ignoreEos = f.bool("ignore_eos", false);
+        c.stop = f.stringOrList("stop");
+        c.stopTokenIds = f.intList("stop_token_ids", 0, Integer.MAX_VALUE);
+        if (f.bool("include_stop_str_in_output", false)) {
+            throw ApiError.badParam("include_stop_str_in_output", "'include_stop_str_in_output' is not supported");
+        }
+        if (!completion && f.has("logprobs") && !f.raw("logprobs").isBoolean()) {
+            throw ApiError.badParam("logprobs", "'logprobs' must be a boolean");
+        }
+        return c;
+    }
+}
