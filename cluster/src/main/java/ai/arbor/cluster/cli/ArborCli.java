@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
         description = "Distributed LLM serving on the JVM.",
         subcommands = {
                 ServeCommand.class,
+                NodeCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class ArborCli implements Runnable {

@@ -113,6 +113,16 @@ class ClusterWorkersTest {
         refs.router().tell(new RouterActor.Route("x", new int[] {1}, routes.getRef()));
         assertEquals(new RouterActor.Routed("x", refs.worker()), routes.receiveMessage(Duration.ofSeconds(5)));
         ActorRef<WorkerActor.Command> workers = refs.worker();
+        // Receptionist registrations reach other nodes by gossip: wait until this frontend sees both workers.
+        TestProbe<RouterActor.Status> status = TestProbe.create(frontend);
+        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        int seen = 0;
+        while (seen < 2 && System.nanoTime() < deadline) {
+            refs.router().tell(new RouterActor.GetStatus(status.getRef()));
+            seen = status.receiveMessage(Duration.ofSeconds(5)).workers();
+            if (seen < 2) sleep(100);
+        }
+        assertEquals(2, seen, "frontend never saw both workers");
 
         TestProbe<WorkerActor.Reply> probe = TestProbe.create(frontend);
         for (int i = 0; i < 4; i++) workers.tell(new WorkerActor.Generate(request("r" + i, 100 * i, 5), probe.getRef()));
