@@ -204,9 +204,8 @@ public final class ClusterWorkers extends AbstractBehavior<ClusterWorkers.Comman
         for (Object ref : l.listing().getServiceInstances(WorkerActor.serviceKey(model))) {
             now.add((ActorRef<WorkerActor.Command>) ref);
         }
-        for (ActorRef<WorkerActor.Command> gone : registered) {
-            if (!now.contains(gone)) notifyLost(gone);
-        }
+        // A worker leaving the listing is not lost: a draining worker deregisters first and still finishes what it
+        // runs. Only unreachability, leaving the cluster or the actor stopping moves its requests elsewhere.
         registered = now;
         getContext().getLog().info("workers for '{}': {}", model, now);
         serveWaiting();
