@@ -15,6 +15,8 @@ import os
 from datetime import datetime
 
 import jinja2
+import jinja2.ext
+import jinja2.nodes
 from jinja2.ext import loopcontrols
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -33,8 +35,22 @@ def strftime_now(fmt):
     return datetime.now().strftime(fmt)
 
 
+class AssistantTracker(jinja2.ext.Extension):
+    """transformers' {% generation %} block, reduced to what rendering sees: its body, unchanged."""
+    tags = {"generation"}
+
+    def parse(self, parser):
+        lineno = next(parser.stream).lineno
+        body = parser.parse_statements(("name:endgeneration",), drop_needle=True)
+        return jinja2.nodes.CallBlock(self.call_method("_render"), [], [], body).set_lineno(lineno)
+
+    def _render(self, caller):
+        return caller()
+
+
 def environment():
-    env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, extensions=[loopcontrols])
+    env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True,
+                                        extensions=[AssistantTracker, loopcontrols])
     env.filters["tojson"] = tojson
     env.globals["raise_exception"] = raise_exception
     env.globals["strftime_now"] = strftime_now
@@ -95,7 +111,8 @@ def cases():
         ("empty-content", [{"role": "user", "content": ""}], True, {}),
     ]
     out = []
-    for tpl in ["tiny-chatml.jinja", "tiny-chatml-bos.jinja", "qwen2.5-instruct.jinja", "llama-3.1-instruct.jinja"]:
+    for tpl in ["tiny-chatml.jinja", "tiny-chatml-bos.jinja", "qwen2.5-instruct.jinja", "llama-3.1-instruct.jinja",
+                "qwen3.jinja"]:
         for name, msgs, gen, extra in basic:
             out.append((tpl, name, msgs, gen, extra))
     out.append(("tiny-chatml-bos.jinja", "unknown-role-raises", [USER, TOOL_RESULT], True, {}))
@@ -123,6 +140,20 @@ def cases():
         {"type": "function", "function": {"name": "brave_search", "arguments": {"query": "weather in Zürich"}}}]},
                                      {"role": "ipython", "content": "sunny"}], True,
                 {"builtin_tools": ["brave_search", "wolfram_alpha", "code_interpreter"]}))
+    q3 = "qwen3.jinja"
+    thought = {"role": "assistant", "content": "<think>\nThe user greets me.\n</think>\n\nHello! I am fine."}
+    out.append((q3, "thinking-history", [SYSTEM, USER, thought, USER2], True, {}))
+    out.append((q3, "thinking-last", [USER, thought], False, {}))
+    out.append((q3, "reasoning-content-field", [USER, {"role": "assistant", "content": "Answer.",
+                                                       "reasoning_content": "\nshort thought\n"}], False, {}))
+    out.append((q3, "enable-thinking-false", [USER], True, {"enable_thinking": False}))
+    out.append((q3, "tools", [SYSTEM, USER], True, {"tools": [WEATHER_TOOL, TIME_TOOL]}))
+    out.append((q3, "tool-round-trip", [USER, TOOL_CALLS_2, TOOL_RESULT, TOOL_RESULT2,
+                                        {"role": "user", "content": "<tool_response>\nlate\n</tool_response>"},
+                                        thought], True, {"tools": [WEATHER_TOOL, TIME_TOOL]}))
+    out.append((q3, "string-arguments", [USER, {"role": "assistant", "content": "Checking.", "tool_calls": [
+        {"type": "function", "function": {"name": "get_time", "arguments": "{\"tz\": \"UTC\"}"}}]}], False, {}))
+
     features = {"z": "Zürich ☀ \u0001 \"q\" \\ \n", "b": [1, 2.5, True, None, 1e-05, 1e16, -0.0, 3.0, 123456789.123],
                 "a": {}, "c": [], "nested": {"k": {"deep": [{"x": 1}]}}, "big": 12345678901234}
     out.append(("python-features.jinja", "features", [SYSTEM, TOOL_CALL, USER2], True, {"extra_data": features}))
@@ -137,6 +168,7 @@ def main():
         "qwen2.5-instruct.jinja": (None, "<|im_end|>"),
         "llama-3.1-instruct.jinja": ("<|begin_of_text|>", "<|eot_id|>"),
         "python-features.jinja": ("<s>", "</s>"),
+        "qwen3.jinja": (None, "<|im_end|>"),
     }
     fixtures = []
     for tpl, name, messages, gen, extra in cases():

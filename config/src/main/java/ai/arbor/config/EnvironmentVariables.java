@@ -36,7 +36,6 @@ public final class EnvironmentVariables {
         m.put("ARBOR_RETRY_AFTER", "arbor.frontend.retry-after");
         m.put("ARBOR_MAX_BODY_BYTES", "arbor.frontend.max-body-bytes");
         m.put("ARBOR_WORKER_WAIT", "arbor.frontend.worker-wait");
-        m.put("ARBOR_STREAM_BUFFER", "arbor.frontend.stream-buffer");
         m.put("ARBOR_ROUTER_MODE", "arbor.router.mode");
         // arbor node (cluster module)
         m.put("ARBOR_ROLES", "arbor.node.roles");

@@ -50,13 +50,21 @@ final class EventsToResponse {
                         .build());
     }
 
-    /** The whole response, built once every choice finished. */
+    /**
+     * The whole response, built once every choice finished. While it is being generated, a space (valid leading JSON
+     * whitespace) goes out every {@link #KEEP_ALIVE}: writing is how the server notices a client that hung up, which
+     * then cancels the generation.
+     */
     static Source<ByteString, NotUsed> json(OutputFormat fmt, ParsedRequest r, Source<GenerationEvent, NotUsed> events) {
         int choices = r.prompts().size() * r.n();
         return events.fold(new Whole(choices), (w, e) -> w.add(fmt, e))
                 .map(w -> ByteString.fromArrayUnsafe(Json.bytes(fmt.response(w.choices,
-                        OutputFormat.usage(w.prompt, w.completion, w.cached)))));
+                        OutputFormat.usage(w.prompt, w.completion, w.cached)))))
+                .keepAlive(KEEP_ALIVE, () -> SPACE);
     }
+
+    static final java.time.Duration KEEP_ALIVE = java.time.Duration.ofMillis(250);
+    private static final ByteString SPACE = ByteString.fromString(" ");
 
     private static final class Whole {
         final List<OutputFormat.ChoiceText> choices = new ArrayList<>();

@@ -3,13 +3,18 @@ package ai.arbor.http;
 import ai.arbor.actors.frontend.Frontend;
 import ai.arbor.actors.frontend.ModelTokenizer;
 import ai.arbor.actors.router.RouterActor;
-import ai.arbor.actors.router.WorkerSelectors;
+import ai.arbor.actors.kvevents.InProcessKvEventBus;
+import ai.arbor.actors.router.KvRouting;
+import ai.arbor.actors.router.KvWiring;
+import ai.arbor.actors.router.LoadSharing;
+import ai.arbor.actors.router.WorkerSelector;
 import ai.arbor.actors.worker.WorkerActor;
 import ai.arbor.config.ArborSettings;
 import ai.arbor.gpu.engine.InferenceEngine;
 import com.typesafe.config.Config;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -46,16 +51,22 @@ public final class SingleNode implements AutoCloseable {
         try {
             String name = settings.servedModelName();
             Duration wait = settings.frontend().workerWait();
+            // one process: KV events stay in process (mode kv works, though with one worker it has nothing to choose)
+            InProcessKvEventBus kvEvents = new InProcessKvEventBus();
+            system.getWhenTerminated().thenRun(kvEvents::close);
+            WorkerSelector selector = KvWiring.selector(settings.router().mode(), system, () -> KvRouting.start(name,
+                    kvEvents, Optional.empty(), LoadSharing.none(), KvRouting.Settings.defaults(engine.blockSize())));
             ActorRef<RouterActor.Command> router = system.systemActorOf(
-                    RouterActor.create(name, WorkerSelectors.create(settings.router().mode()), wait),
-                    "router-" + safe(name), Props.empty());
+                    RouterActor.create(name, selector, wait), "router-" + safe(name), Props.empty());
             ModelRegistry registry = new ModelRegistry();
             registry.add(new ServedModel(name, new Frontend(system, router, model.tokenizer(), wait),
                     model.maxModelLen(), model.defaults(), System.currentTimeMillis() / 1000));
             OpenAiServer server = new OpenAiServer(system, registry, settings.frontend());
             ServerBinding binding = server.bind(settings.host(), settings.port()).toCompletableFuture()
                     .get(30, TimeUnit.SECONDS);
-            system.systemActorOf(WorkerActor.create("worker-0", name, engine), "worker-0", Props.empty());
+            ActorRef<WorkerActor.Command> worker =
+                    system.systemActorOf(WorkerActor.create("worker-0", name, engine), "worker-0", Props.empty());
+            KvWiring.publishEvents(system, worker, engine, kvEvents, name);
             awaitWorker(system, router, Duration.ofSeconds(30));
             return new SingleNode(system, binding, server);
         } catch (Exception e) {

@@ -58,6 +58,24 @@ class AdmissionAndCancelTest {
     }
 
     @Test
+    void aNonStreamingClientThatHangsUpCancelsToo() throws Exception {
+        long tokensBefore = engine.stats().generatedTokens();
+        Socket s = new Socket("127.0.0.1", node.port());
+        String body = "{\"model\":\"synthetic\",\"prompt\":\"abcdefgh\",\"max_tokens\":1500}";
+        s.getOutputStream().write(("POST /v1/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                + "Content-Length: " + body.length() + "\r\n\r\n" + body).getBytes(StandardCharsets.UTF_8));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (engine.stats().runningRequests() == 0 && System.nanoTime() < deadline) Thread.sleep(5);
+        assertEquals(1, engine.stats().runningRequests());
+        s.close();
+        deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (engine.stats().runningRequests() > 0 && System.nanoTime() < deadline) Thread.sleep(10);
+        assertEquals(0, engine.stats().runningRequests());
+        assertTrue(engine.stats().generatedTokens() - tokensBefore < 1000,
+                "cancelled early: " + (engine.stats().generatedTokens() - tokensBefore));
+    }
+
+    @Test
     void overTheQueueLimitIs429WithRetryAfterAndDisconnectsCancel() throws Exception {
         long tokensBefore = engine.stats().generatedTokens();
         List<Socket> open = new ArrayList<>();

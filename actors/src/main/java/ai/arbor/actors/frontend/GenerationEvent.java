@@ -3,9 +3,13 @@ package ai.arbor.actors.frontend;
 import ai.arbor.gpu.engine.FinishReason;
 import ai.arbor.gpu.sample.TokenLogprobs;
 import java.util.List;
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 
-/** What a request's token stream carries to the HTTP layer, in order; {@link Usage} comes last. */
-public sealed interface GenerationEvent {
+/**
+ * What a request's token stream carries to the HTTP layer, in order; {@link Usage} comes last. Never leaves the
+ * frontend's JVM.
+ */
+public sealed interface GenerationEvent extends NoSerializationVerificationNeeded {
 
     /** New text of choice {@code index} (text may be empty when only logprobs arrived). */
     record Delta(int index, String text, int[] tokenIds, List<TokenLogprobs> logprobs) implements GenerationEvent {}

@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
@@ -30,7 +31,8 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  */
 public final class RequestActor extends AbstractBehavior<RequestActor.Command> {
 
-    public sealed interface Command permits StreamReady, Ack, RouteResult, FromWorker, StreamGone, WorkerGone, NoStream {}
+    /** Local to the frontend's JVM, unlike the worker and router protocols. */
+    public sealed interface Command extends NoSerializationVerificationNeeded permits StreamReady, Ack, RouteResult, FromWorker, StreamGone, WorkerGone, NoStream {}
 
     /** The response stream was materialized: elements go to {@code stream} (a classic stage actor). */
     public record StreamReady(org.apache.pekko.actor.ActorRef stream) implements Command {}
@@ -49,12 +51,11 @@ public final class RequestActor extends AbstractBehavior<RequestActor.Command> {
     private enum NoStream implements Command { INSTANCE }
 
     /** Stream control elements, matched by the source's completion and failure matchers. */
-    static final Object COMPLETE = new Object() {
-        @Override
-        public String toString() { return "Complete"; }
-    };
+    enum Complete implements NoSerializationVerificationNeeded { INSTANCE }
 
-    record Fail(GenerationEvent.Failure failure) {}
+    static final Object COMPLETE = Complete.INSTANCE;
+
+    record Fail(GenerationEvent.Failure failure) implements NoSerializationVerificationNeeded {}
 
     private static final Duration NO_STREAM_TIMEOUT = Duration.ofSeconds(30);
 

@@ -14,6 +14,7 @@ public final class InProcessKvEventBus implements KvEventBus {
     private final Map<String, List<KvEventSink>> sinks = new ConcurrentHashMap<>();
     private final Map<String, AtomicLong> sequences = new ConcurrentHashMap<>();
     private final List<KvEventPublisher> publishers = new CopyOnWriteArrayList<>();
+    private final Map<String, KvEventPublisher> byWorker = new ConcurrentHashMap<>();
     private final int capacity;
 
     public InProcessKvEventBus() { this(65_536); }
@@ -32,6 +33,7 @@ public final class InProcessKvEventBus implements KvEventBus {
             }
         });
         publishers.add(p);
+        byWorker.put(key + "/" + workerId, p);
         return p;
     }
 
@@ -44,6 +46,12 @@ public final class InProcessKvEventBus implements KvEventBus {
 
     @Override
     public boolean healthy() { return true; }
+
+    @Override
+    public void requestResync(String model, long workerId) {
+        KvEventPublisher p = byWorker.get(KvSubjects.modelToken(model) + "/" + workerId);
+        if (p != null) p.requestResync();
+    }
 
     @Override
     public void purge(String model) {}

@@ -62,6 +62,7 @@ public final class JetStreamKvEventBus implements KvEventBus {
         return t;
     });
     private final AtomicLong undecodable = new AtomicLong();
+    private final io.nats.client.Dispatcher resyncListener;
 
     public JetStreamKvEventBus(Connection nc, Settings settings) {
         this.nc = nc;
@@ -73,6 +74,7 @@ public final class JetStreamKvEventBus implements KvEventBus {
             throw new IllegalStateException("cannot create or update JetStream stream " + settings.streamName()
                     + " at " + nc.getConnectedUrl() + " (is nats-server running with -js?): " + e.getMessage(), e);
         }
+        resyncListener = nc.createDispatcher();
         startWatchdog();
     }
 
@@ -110,6 +112,10 @@ public final class JetStreamKvEventBus implements KvEventBus {
         KvEventPublisher p = new KvEventPublisher(subject, workerId, settings.bufferCapacity(), settings.maxBatch(),
                 batch -> js.publish(subject, KvEventCodec.encode(batch)));
         publishers.add(p);
+        resyncListener.subscribe(KvSubjects.resync(model, workerId), msg -> {
+            log.info("worker {} of model {}: resync requested by a router", Long.toHexString(workerId), model);
+            p.requestResync();
+        });
         return p;
     }
 
@@ -196,6 +202,15 @@ public final class JetStreamKvEventBus implements KvEventBus {
     }
 
     @Override
+    public void requestResync(String model, long workerId) {
+        try {
+            if (nc.getStatus() == Connection.Status.CONNECTED) nc.publish(KvSubjects.resync(model, workerId), new byte[0]);
+        } catch (RuntimeException e) {
+            log.debug("resync request not sent", e);
+        }
+    }
+
+    @Override
     public boolean healthy() {
         return nc.getStatus() == Connection.Status.CONNECTED;
     }
@@ -216,6 +231,7 @@ public final class JetStreamKvEventBus implements KvEventBus {
     @Override
     public void close() {
         watchdog.shutdownNow();
+        if (nc.getStatus() != Connection.Status.CLOSED) nc.closeDispatcher(resyncListener);
         publishers.forEach(KvEventPublisher::close);
         subscriptions.forEach(Subscription::close);
     }

@@ -18,6 +18,9 @@ public interface KvEventBus extends AutoCloseable {
     /** False while the bus cannot deliver (NATS unreachable): routers should then route by load alone. */
     boolean healthy();
 
+    /** Asks a worker to re-send its whole cache (after a router saw a gap it cannot repair otherwise). */
+    void requestResync(String model, long workerId);
+
     /** Forgets the model's stored events ({@code --router-reset-states}). */
     void purge(String model);
 

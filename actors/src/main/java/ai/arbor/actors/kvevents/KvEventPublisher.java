@@ -10,10 +10,15 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A worker's side of the bus: the engine calls {@link #onKvEvents} on its step thread, which only queues (never
- * blocks); a sender thread batches whatever is queued and hands it to the transport. If the transport is down the
- * batch is retried with back-off while new events wait in a bounded queue; when that is full new events are dropped and
- * counted — the routers then see a gap in this worker's event ids and drop its stale blocks.
+ * A worker's side of the bus. The engine calls {@link #onKvEvents} on its step thread, which only records the change
+ * in a {@link KvBlockMirror} and queues the event (never waits on I/O); a sender thread batches whatever is queued and
+ * hands it to the transport, retrying with back-off while the transport is down.
+ *
+ * <p>Events leave with the publisher's own consecutive ids (wire ids), not the engine's. When the bounded queue is
+ * full, new events are dropped and counted, and the publisher schedules a <em>resync</em>: it discards what is queued
+ * and sends, as the next events, an AllBlocksCleared plus a store of every block its mirror says is cached — so the
+ * routers end up exactly in step again without anyone replaying the lost events. Routers that notice a gap for other
+ * reasons (a trimmed stream) ask for the same through {@link #requestResync()}.
  */
 public final class KvEventPublisher implements KvEventListener, AutoCloseable {
     /** Sends one batch; throwing means "not delivered, try again". */
@@ -26,11 +31,16 @@ public final class KvEventPublisher implements KvEventListener, AutoCloseable {
     private final int maxBatch;
     private final Transport transport;
     private final ArrayBlockingQueue<KvEvent> queue;
+    private final KvBlockMirror mirror = new KvBlockMirror();
+    private final Object lock = new Object();
+    private long nextWireId;
+    private boolean resyncNeeded;
     private final Thread sender;
     private final AtomicLong accepted = new AtomicLong();
     private final AtomicLong published = new AtomicLong();
     private final AtomicLong dropped = new AtomicLong();
     private final AtomicLong sendFailures = new AtomicLong();
+    private final AtomicLong resyncs = new AtomicLong();
     private volatile boolean closed;
 
     public KvEventPublisher(String name, long workerId, int capacity, int maxBatch, Transport transport) {
@@ -51,22 +61,58 @@ public final class KvEventPublisher implements KvEventListener, AutoCloseable {
 
     @Override
     public void onKvEvents(List<KvEvent> events) {
-        for (KvEvent e : events) {
-            if (!closed && queue.offer(e)) accepted.incrementAndGet();
-            else dropped.incrementAndGet();
+        synchronized (lock) {
+            for (KvEvent e : events) {
+                mirror.apply(e);
+                if (closed || resyncNeeded || !queue.offer(renumber(e, nextWireId))) {
+                    // the mirror has it; the resync will carry its effect
+                    dropped.incrementAndGet();
+                    resyncNeeded = !closed;
+                } else {
+                    nextWireId++;
+                    accepted.incrementAndGet();
+                }
+            }
         }
+    }
+
+    /** Routers lost track of this worker: re-describe the whole cache as the next events. */
+    public void requestResync() {
+        synchronized (lock) {
+            resyncNeeded = true;
+        }
+    }
+
+    private static KvEvent renumber(KvEvent e, long id) {
+        if (e instanceof KvEvent.BlockStored s) {
+            return new KvEvent.BlockStored(id, s.parentBlockHash(), s.blockHashes(), s.tokenIds(), s.blockSize());
+        } else if (e instanceof KvEvent.BlockRemoved r) {
+            return new KvEvent.BlockRemoved(id, r.blockHashes());
+        }
+        return new KvEvent.AllBlocksCleared(id);
     }
 
     private void run() {
         List<KvEvent> batch = new ArrayList<>(maxBatch);
+        List<KvEvent> resync = List.of();
+        int resyncPos = 0;
         long backoffMs = 10;
-        while (!closed || !queue.isEmpty()) {
+        while (!closed || !queue.isEmpty() || resyncPos < resync.size()) {
             try {
                 if (batch.isEmpty()) {
-                    KvEvent first = queue.poll(100, TimeUnit.MILLISECONDS);
-                    if (first == null) continue;
-                    batch.add(first);
-                    queue.drainTo(batch, maxBatch - 1);
+                    if (resyncPos < resync.size()) {
+                        int end = Math.min(resync.size(), resyncPos + maxBatch);
+                        batch.addAll(resync.subList(resyncPos, end));
+                        resyncPos = end;
+                    } else {
+                        resync = takeResyncIfNeeded();
+                        resyncPos = 0;
+                        if (!resync.isEmpty()) continue;
+                        KvEvent first = queue.poll(50, TimeUnit.MILLISECONDS);
+                        if (first == null) continue;
+                        batch.add(first);
+                        queue.drainTo(batch, maxBatch - 1);
+                    }
                 }
                 transport.send(new KvEventBatch(workerId, batch));
                 published.addAndGet(batch.size());
@@ -87,26 +133,61 @@ public final class KvEventPublisher implements KvEventListener, AutoCloseable {
         }
     }
 
-    /** Events handed to the transport. */
+    /**
+     * If a resync is due: drops what is queued (its effect is in the mirror) and returns the mirror's dump, numbered
+     * from the first dropped id (or the next one), so everything the engine reports from now on follows it.
+     */
+    private List<KvEvent> takeResyncIfNeeded() {
+        synchronized (lock) {
+            if (!resyncNeeded) return List.of();
+            resyncNeeded = false;
+            KvEvent head = queue.peek();
+            int discarded = queue.size();
+            queue.clear();
+            // the dump takes over the discarded events' ids, so routers see no gap in this worker's ids
+            if (head != null) nextWireId = head.eventId();
+            accepted.addAndGet(-discarded);
+            List<KvEvent> dump = mirror.dump(nextWireId);
+            nextWireId += dump.size();
+            accepted.addAndGet(dump.size());
+            resyncs.incrementAndGet();
+            return dump;
+        }
+    }
+
+    /** Events handed to the transport, resync events included. */
     public long published() { return published.get(); }
 
-    /** Events lost because the buffer was full (or the publisher closed). */
+    /** Engine events not sent one by one: they did not fit the buffer or a resync was pending (a resync carries their effect). */
     public long dropped() { return dropped.get(); }
 
     /** Failed send attempts (each batch is retried until it goes through). */
     public long sendFailures() { return sendFailures.get(); }
 
+    /** Times the whole cache was re-sent. */
+    public long resyncs() { return resyncs.get(); }
+
     public int queued() { return queue.size(); }
 
-    /** Waits up to {@code timeoutMs} until every event accepted so far has been sent; true if it has. */
+    /** Blocks the worker's engine has cached, as far as its events say. */
+    public int cachedBlocks() {
+        synchronized (lock) {
+            return mirror.size();
+        }
+    }
+
+    /** Waits up to {@code timeoutMs} until every event accepted so far (and any resync due) has been sent. */
     public boolean flush(long timeoutMs) throws InterruptedException {
-        long target = accepted.get();
         long deadline = System.nanoTime() + timeoutMs * 1_000_000;
-        while (published.get() < target) {
+        while (true) {
+            boolean pending;
+            synchronized (lock) {
+                pending = resyncNeeded || published.get() < accepted.get();
+            }
+            if (!pending) return true;
             if (System.nanoTime() - deadline > 0) return false;
             Thread.sleep(2);
         }
-        return true;
     }
 
     /** Sends what is queued (for up to two seconds) and stops the sender. */

@@ -22,6 +22,11 @@ public final class KvSubjects {
         return PREFIX + "." + modelToken(model) + "." + Long.toUnsignedString(workerId, 16);
     }
 
+    /** Where a worker listens for resync requests: outside {@code arbor.kv.>}, so the stream does not store them. */
+    public static String resync(String model, long workerId) {
+        return "arbor.kvresync." + modelToken(model) + "." + Long.toUnsignedString(workerId, 16);
+    }
+
     /** Every worker of the model. */
     public static String allWorkers(String model) {
         return PREFIX + "." + modelToken(model) + ".*";

@@ -23,6 +23,9 @@ public final class KvIndexer implements KvEventSink, AutoCloseable {
     private final TokenBlockHasher hasher;
     private long lastSequence;
     private AutoCloseable subscription;
+    private volatile KvEventBus bus;
+    private final java.util.Map<Long, Long> lastResyncAsk = new java.util.HashMap<>();
+    private final AtomicLong resyncRequests = new AtomicLong();
 
     private final AtomicLong rejected = new AtomicLong();
     private final AtomicLong findMatchesCalls = new AtomicLong();
@@ -53,6 +56,7 @@ public final class KvIndexer implements KvEventSink, AutoCloseable {
     /** Subscribes to the bus right after the last position this indexer has applied. */
     public synchronized KvIndexer consume(KvEventBus bus) {
         if (subscription != null) throw new IllegalStateException("indexer for " + model + " is already consuming");
+        this.bus = bus;
         subscription = bus.subscribe(model, lastSequence, this);
         return this;
     }
@@ -64,9 +68,11 @@ public final class KvIndexer implements KvEventSink, AutoCloseable {
             for (KvEvent e : batch.events()) {
                 try {
                     ApplyResult r = index.apply(batch.workerId(), e);
-                    if (r == ApplyResult.GAP) {
-                        log.warn("model {}: worker {} skipped to event {}; dropped its earlier blocks until it reports them again",
+                    if (r == ApplyResult.GAP && !(e instanceof KvEvent.AllBlocksCleared)) {
+                        // a gap that ends in a clear is the worker's own resync; any other needs one
+                        log.warn("model {}: worker {} skipped to event {}; dropped its blocks and asked it to resync",
                                 model, Long.toHexString(batch.workerId()), e.eventId());
+                        askResync(batch.workerId());
                     }
                 } catch (IllegalArgumentException bad) {
                     rejected.incrementAndGet();
@@ -76,6 +82,16 @@ public final class KvIndexer implements KvEventSink, AutoCloseable {
             lastSequence = sequence;
         }
         lastBatchNanos = System.nanoTime();
+    }
+
+    private void askResync(long workerId) {
+        KvEventBus b = bus;
+        long now = System.nanoTime();
+        Long last = lastResyncAsk.get(workerId);
+        if (b == null || (last != null && now - last < 1_000_000_000L)) return;
+        lastResyncAsk.put(workerId, now);
+        resyncRequests.incrementAndGet();
+        b.requestResync(model, workerId);
     }
 
     /** Cached leading blocks per worker for a prompt (hashing is done outside the lock). */
@@ -116,13 +132,13 @@ public final class KvIndexer implements KvEventSink, AutoCloseable {
     public synchronized Stats stats() {
         return new Stats(index.eventsApplied(), index.duplicateEvents(), index.gaps(), index.orphanStores(), rejected.get(),
                 index.workerCount(), index.nodeCount(), lastSequence, findMatchesCalls.get(), findMatchesNanos.get(),
-                hashingNanos.get());
+                hashingNanos.get(), resyncRequests.get());
     }
 
     /** Counters for the metrics issue; times are totals in nanoseconds. */
     public record Stats(long eventsApplied, long duplicateEvents, long gaps, long orphanStores, long rejectedEvents,
                         int workers, long nodes, long lastSequence, long findMatchesCalls, long findMatchesNanos,
-                        long hashingNanos) {}
+                        long hashingNanos, long resyncRequests) {}
 
     @Override
     public synchronized void close() {

@@ -13,6 +13,7 @@ public final class WorkerSelectors {
     static {
         register("round-robin", RoundRobinSelector::new);
         register("least-loaded", LeastLoadedSelector::new);
+        register("random", RandomSelector::new);
     }
 
     public static synchronized void register(String mode, Supplier<WorkerSelector> factory) {

@@ -16,6 +16,7 @@ final class EngineEvents {
     final Random rnd;
     long nextId;
     final List<long[]> cached = new ArrayList<>(); // {engine hash}
+    final List<int[]> prompts = new ArrayList<>();
 
     EngineEvents(int blockSize, long salt, long seed) {
         this.blockSize = blockSize;
@@ -33,6 +34,7 @@ final class EngineEvents {
     /** A stored event for the full blocks of {@code tokens}; engine hashes are a salted chain of the tokens. */
     KvEvent.BlockStored store(int[] tokens) {
         int blocks = tokens.length / blockSize;
+        prompts.add(tokens);
         long[] hashes = new long[blocks];
         long h = salt;
         for (int b = 0; b < blocks; b++) {
@@ -41,6 +43,21 @@ final class EngineEvents {
             cached.add(new long[]{hashes[b]});
         }
         return new KvEvent.BlockStored(nextId++, null, hashes, java.util.Arrays.copyOf(tokens, blocks * blockSize), blockSize);
+    }
+
+    /**
+     * Asserts that two indexes give {@code worker} the same cached depth for every prompt this engine ever stored (and
+     * their first blocks). Content can differ where an evicted middle block left unreachable descendants behind,
+     * which no request can match anyway and which a resync does not re-send.
+     */
+    void assertSameMatches(ai.arbor.actors.router.RadixIndex expected, ai.arbor.actors.router.RadixIndex actual, long worker) {
+        for (int[] p : prompts) {
+            for (int len = blockSize; len <= p.length; len += blockSize) {
+                int[] q = java.util.Arrays.copyOf(p, len);
+                org.junit.jupiter.api.Assertions.assertEquals(expected.findMatchesForTokens(q).depth(worker),
+                        actual.findMatchesForTokens(q).depth(worker), "worker " + worker + ", prompt of " + len + " tokens");
+            }
+        }
     }
 
     KvEvent.BlockRemoved evict(int n) {

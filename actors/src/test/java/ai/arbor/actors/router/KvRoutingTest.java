@@ -30,6 +30,7 @@ class KvRoutingTest {
         @Override public AutoCloseable subscribe(String model, long after, KvEventSink sink) { return inner.subscribe(model, after, sink); }
         @Override public boolean healthy() { return healthy; }
         @Override public void purge(String model) { purges++; }
+        @Override public void requestResync(String model, long workerId) { inner.requestResync(model, workerId); }
         @Override public void close() { inner.close(); }
     }
 

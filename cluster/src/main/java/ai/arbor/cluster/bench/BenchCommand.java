@@ -93,6 +93,11 @@ public final class BenchCommand implements Callable<Integer> {
             description = "Per-request limit on waiting for the response to start; default ${DEFAULT-VALUE}")
     int timeoutSeconds;
 
+    @Option(names = "--warmup", paramLabel = "N", defaultValue = "1",
+            description = "Requests sent one at a time first and left out of the figures; the first also checks "
+                    + "that the server accepts the arguments (default ${DEFAULT-VALUE})")
+    int warmup;
+
     @Option(names = "--no-progress", description = "No progress bar")
     boolean noProgress;
 
@@ -149,6 +154,9 @@ public final class BenchCommand implements Callable<Integer> {
         if (concurrency < 0) {
             throw new BenchException("--concurrency must be 0 (no limit) or positive, not " + concurrency);
         }
+        if (warmup < 0) {
+            throw new BenchException("--warmup must be 0 or more, not " + warmup);
+        }
         if (timeoutSeconds <= 0) {
             throw new BenchException("--timeout must be positive, not " + timeoutSeconds);
         }
@@ -181,7 +189,8 @@ public final class BenchCommand implements Callable<Integer> {
         }
         Path tok = tokenizer != null ? tokenizer : defaultTokenizer();
         return new BenchSettings(base, model, ep, kind, n, concurrency, rate, inputLen, outputLen, prefixLen,
-                numGroups, perGroup, seed, file, tok, output, plot, Duration.ofSeconds(timeoutSeconds), !noProgress);
+                numGroups, perGroup, seed, file, tok, output, plot, Duration.ofSeconds(timeoutSeconds), !noProgress,
+                warmup);
     }
 
     /** The repository's default model, found from ARBOR_HOME (set by bin/arbor) or the working directory. */
@@ -233,12 +242,16 @@ public final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    /** Parse errors (unknown option, a word where a number belongs) as one line plus a pointer to --help. */
+    /**
+     * Parse errors (unknown option, a word where a number belongs) as one line plus a pointer to --help, instead of
+     * the whole usage text; for any arbor command.
+     */
     public static CommandLine.IParameterExceptionHandler oneLineErrors() {
         return (ex, args) -> {
             CommandLine cmd = ex.getCommandLine();
-            cmd.getErr().println("arbor " + cmd.getCommandName() + ": " + ex.getMessage()
-                    + " (see arbor " + cmd.getCommandName() + " --help)");
+            String name = cmd.getCommandSpec().qualifiedName();
+            name = name.equals("arbor") || name.startsWith("arbor ") ? name : "arbor " + name;
+            cmd.getErr().println(name + ": " + ex.getMessage() + " (see " + name + " --help)");
             cmd.getErr().flush();
             return EXIT_USAGE;
         };

@@ -15,6 +15,7 @@ public final class BenchRunner {
     private final PrintStream err;
     private final boolean terminal;
     private final Function<Path, PromptTokenizer> tokenizers;
+    private PromptTokenizer tokenizer;
 
     public BenchRunner(PrintStream out, PrintStream err, boolean terminal) {
         this(out, err, terminal, HfPromptTokenizer::load);
@@ -43,11 +44,13 @@ public final class BenchRunner {
                     settings.endpoint().name().toLowerCase(java.util.Locale.ROOT), settings.url(), model);
             RequestDriver.Listener listener = settings.progress()
                     ? new ProgressBar(err, prompts.size(), terminal) : r -> { };
-            Optional<PrometheusText> before = ServerMetrics.scrape(client.http(), settings.url());
             Instant startedAt = Instant.now();
             RequestDriver.Run run;
+            Optional<PrometheusText> before;
             try (StreamingClient modelClient = new StreamingClient(settings.url(), model, settings.endpoint(),
                     settings.timeout())) {
+                warmUp(modelClient, warmUpPrompts(settings, prompts), settings.warmup());
+                before = ServerMetrics.scrape(client.http(), settings.url());
                 run = new RequestDriver(modelClient).run(prompts, arrivals, settings.concurrency(), listener);
             }
             Map<String, Double> serverDeltas = before.flatMap(b -> ServerMetrics.scrape(client.http(), settings.url())
@@ -66,11 +69,48 @@ public final class BenchRunner {
         }
     }
 
+    /**
+     * Sends a few prompts one at a time before the clock starts: a fresh server compiles its hot paths on the first
+     * requests, and a request the server rejects (wrong model, prompt too long) stops the run with its reason
+     * instead of failing every request.
+     */
+    private void warmUp(StreamingClient client, List<BenchPrompt> prompts, int n) {
+        if (n == 0) {
+            return;
+        }
+        err.printf("arbor bench: warming up with %d request%s…%n", n, n == 1 ? "" : "s");
+        for (int i = 0; i < n; i++) {
+            RequestResult r = client.send(-1 - i, prompts.get(i % prompts.size())).join();
+            if (!r.success()) {
+                throw new BenchException("the warm-up request failed (" + r.errorKind() + "): " + r.error());
+            }
+        }
+    }
+
+    /**
+     * Warm-up prompts that are not in the measured set, so the run's first requests find nothing of theirs in the
+     * prefix cache; a file dataset has no generator, so it warms up with its own first prompts.
+     */
+    private List<BenchPrompt> warmUpPrompts(BenchSettings s, List<BenchPrompt> measured) {
+        if (s.warmup() == 0 || s.dataset().equals("file")) {
+            return measured;
+        }
+        int len = s.dataset().equals("shared-prefix") ? s.prefixLen() + s.inputLen() : s.inputLen();
+        return new RandomDataset(tokenizer(s), s.warmup(), len, s.outputLen(), ~s.seed()).prompts();
+    }
+
+    private PromptTokenizer tokenizer(BenchSettings s) {
+        if (tokenizer == null) {
+            tokenizer = tokenizers.apply(s.tokenizerDir());
+        }
+        return tokenizer;
+    }
+
     private Dataset dataset(BenchSettings s) {
         return switch (s.dataset()) {
-            case "random" -> new RandomDataset(tokenizers.apply(s.tokenizerDir()), s.numPrompts(), s.inputLen(),
+            case "random" -> new RandomDataset(tokenizer(s), s.numPrompts(), s.inputLen(),
                     s.outputLen(), s.seed());
-            case "shared-prefix" -> new SharedPrefixDataset(tokenizers.apply(s.tokenizerDir()), s.numGroups(),
+            case "shared-prefix" -> new SharedPrefixDataset(tokenizer(s), s.numGroups(),
                     s.promptsPerGroup(), s.prefixLen(), s.inputLen(), s.outputLen(), s.seed());
             case "file" -> new FileDataset(s.datasetPath(), s.numPrompts(), s.outputLen());
             default -> throw new BenchException("unknown dataset " + s.dataset());

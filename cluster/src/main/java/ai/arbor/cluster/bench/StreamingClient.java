@@ -45,10 +45,12 @@ public final class StreamingClient implements AutoCloseable {
             return t;
         });
         // HTTP/1.1 on purpose: one connection per stream, as real clients of an OpenAI server behave, and no h2c
-        // upgrade dance with servers that do not speak it.
+        // upgrade dance with servers that do not speak it. Connecting shares the request's time limit: under a burst
+        // a server's accept backlog overflows and connects are retried by TCP for seconds, which is latency the
+        // client sees (it lands in TTFT), not a failure.
         this.http = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(Duration.ofSeconds(10))
+                .connectTimeout(timeout)
                 .executor(pool)
                 .build();
     }

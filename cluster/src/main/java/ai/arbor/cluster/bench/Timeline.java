@@ -38,10 +38,10 @@ final class Timeline {
             }
         }
         List<TimelinePoint> points = new ArrayList<>(bins);
+        // Every bin is divided by the full width, the last (partial) one too: a few tokens in its sliver of time
+        // would otherwise show as a spike that dwarfs the run.
         for (int b = 0; b < bins; b++) {
-            double span = Math.min(width, duration - b * width);
-            span = span > 0 ? span : width;
-            points.add(new TimelinePoint(b * width, tokens[b] / span, finished[b] / span, inFlight[b]));
+            points.add(new TimelinePoint(b * width, tokens[b] / width, finished[b] / width, inFlight[b]));
         }
         return points;
     }

@@ -1,5 +1,6 @@
 package ai.arbor.cluster.cli;
 
+import ai.arbor.cluster.bench.BenchCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -12,6 +13,7 @@ import picocli.CommandLine.Command;
         subcommands = {
                 ServeCommand.class,
                 NodeCommand.class,
+                BenchCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class ArborCli implements Runnable {
@@ -25,7 +27,8 @@ public final class ArborCli implements Runnable {
     }
 
     public static void main(String[] args) {
-        int code = new CommandLine(new ArborCli()).setCaseInsensitiveEnumValuesAllowed(true).execute(args);
+        int code = new CommandLine(new ArborCli()).setCaseInsensitiveEnumValuesAllowed(true)
+                .setParameterExceptionHandler(BenchCommand.oneLineErrors()).execute(args);
         // serve returns only after shutdown: exit explicitly so no stray non-daemon thread keeps the JVM up
         System.exit(code);
     }

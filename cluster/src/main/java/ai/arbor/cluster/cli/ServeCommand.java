@@ -60,7 +60,7 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--max-queued-requests", description = "requests in flight before 429 (env ARBOR_MAX_QUEUED_REQUESTS)")
     Integer maxQueuedRequests;
 
-    @Option(names = "--router-mode", description = "round-robin or least-loaded (env ARBOR_ROUTER_MODE)")
+    @Option(names = "--router-mode", description = "kv, round-robin, random or least-loaded (env ARBOR_ROUTER_MODE)")
     String routerMode;
 
     /** The flags that were given, as HOCON paths. */

@@ -27,11 +27,12 @@ class BenchCommandTest {
         return cmd.execute(args);
     }
 
+    /** The error is the last line, a single one, with no stack trace anywhere (progress lines may come before). */
     private void assertOneLineError(int code, int expectedCode, String fragment) {
         assertEquals(expectedCode, code, err.toString());
-        String e = err.toString().strip();
-        assertFalse(e.contains("\n"), "one line: " + e);
-        assertFalse(e.contains("Exception") || e.contains("\tat "), "no stack trace: " + e);
+        String all = err.toString().strip();
+        assertFalse(all.contains("Exception") || all.contains("\tat "), "no stack trace: " + all);
+        String e = all.substring(all.lastIndexOf('\n') + 1);
         assertTrue(e.startsWith("arbor bench: "), e);
         assertTrue(e.contains(fragment), "'" + fragment + "' in: " + e);
     }
@@ -96,6 +97,18 @@ class BenchCommandTest {
     }
 
     @Test
+    void aRejectedWarmUpStopsTheRunWithTheServersReason(@TempDir Path dir) throws Exception {
+        Path prompts = dir.resolve("p.jsonl");
+        Files.writeString(prompts, "{\"prompt\": \"one two\"}\n");
+        try (CannedSseServer server = new CannedSseServer()) {
+            server.errorStatus = 400;
+            assertOneLineError(run("--url", server.url().toString(), "--dataset", prompts.toString()), 1,
+                    "the warm-up request failed (HTTP 400): canned failure");
+            assertEquals(1, server.requests.get(), "nothing is sent after the warm-up fails");
+        }
+    }
+
+    @Test
     void sharedPrefixSettingsDeriveTheCount() {
         CommandLine cmd = BenchCommand.commandLine();
         cmd.parseArgs("--url", "http://h:8000/v1/", "--dataset", "shared-prefix", "--num-groups", "4",
@@ -118,7 +131,7 @@ class BenchCommandTest {
             server.gapMillis = 2;
             int code = run("--url", server.url().toString(), "--dataset", prompts.toString(), "--num-prompts", "12",
                     "--output-len", "5", "--concurrency", "4", "--request-rate", "200", "--output", json.toString(),
-                    "--plot", plot.toString());
+                    "--plot", plot.toString(), "--warmup", "0");
             assertEquals(0, code, err.toString());
             assertEquals(12, server.requests.get());
             assertTrue(server.maxInFlight.get() <= 4);

@@ -26,6 +26,8 @@ final class CannedSseServer implements AutoCloseable {
     final AtomicInteger requests = new AtomicInteger();
     volatile int gapMillis = 10;
     volatile int errorStatus = 0;
+    /** When set, every stream waits (up to 30 s) until this many requests are open at once. */
+    volatile java.util.concurrent.CountDownLatch allOpen;
     private final HttpServer server;
     private final ExecutorService pool = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "canned-sse");
@@ -55,6 +57,15 @@ final class CannedSseServer implements AutoCloseable {
             if (errorStatus != 0) {
                 respond(ex, errorStatus, "{\"error\":{\"message\":\"canned failure\",\"type\":\"invalid_request_error\"}}");
                 return;
+            }
+            java.util.concurrent.CountDownLatch latch = allOpen;
+            if (latch != null) {
+                latch.countDown();
+                try {
+                    latch.await(30, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
             }
             int n = body.path("max_tokens").asInt(16);
             JsonNode prompt = body.has("messages") ? body.path("messages").get(0).path("content") : body.path("prompt");

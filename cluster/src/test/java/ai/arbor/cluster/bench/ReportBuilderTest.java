@@ -18,7 +18,7 @@ class ReportBuilderTest {
     static BenchSettings settings(int n) {
         return new BenchSettings(URI.create("http://127.0.0.1:1"), "m", Endpoint.CHAT, "random", n, 2,
                 Double.POSITIVE_INFINITY, 8, 4, 0, 0, 0, 0, null, Path.of("x"), null, null, Duration.ofSeconds(5),
-                false);
+                false, 0);
     }
 
     @Test

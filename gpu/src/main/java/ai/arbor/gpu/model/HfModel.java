@@ -1,6 +1,7 @@
 package ai.arbor.gpu.model;
 
 import ai.arbor.gpu.tokenizer.ChatTemplate;
+import ai.arbor.gpu.tokenizer.ChatTemplateException;
 import ai.arbor.gpu.tokenizer.HfTokenizer;
 
 import java.nio.file.Files;
@@ -68,6 +69,8 @@ public final class HfModel implements AutoCloseable {
     private static ChatTemplate loadTemplate(Path dir, HfTokenizer tokenizer) {
         Path file = dir.resolve(TEMPLATE_FILE);
         String source;
+        Path from = file;
+        String field = null;
         if (Files.isRegularFile(file)) {
             try {
                 source = Files.readString(file);
@@ -76,8 +79,15 @@ public final class HfModel implements AutoCloseable {
             }
         } else {
             source = tokenizer.config().chatTemplate();
+            from = tokenizer.config().file();
+            field = "chat_template";
         }
-        return source == null ? null : new ChatTemplate(source, tokenizer.bosToken(), tokenizer.eosToken());
+        if (source == null) return null;
+        try {
+            return new ChatTemplate(source, tokenizer.bosToken(), tokenizer.eosToken());
+        } catch (ChatTemplateException e) {
+            throw new ModelLoadException(from, field, "invalid chat template: " + e.getMessage(), e);
+        }
     }
 
     public Path dir() { return dir; }

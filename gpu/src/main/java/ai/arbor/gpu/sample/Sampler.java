@@ -88,8 +88,9 @@ public final class Sampler {
         double total = 0;
         int kept = 0;
         double minP = p.minP();
-        // Tokens e^40 times less likely than the best cannot change a draw; skipping them saves most exp calls.
-        double floor = Math.max(-40, minP > 0 ? Math.log(minP) : -40);
+        // Tokens e^30 times less likely than the best hold under 1e-8 of the mass even 150k strong, so they cannot
+        // matter to a draw; skipping them saves most exp calls on real (peaked) logits.
+        double floor = Math.max(-30, minP > 0 ? Math.log(minP) : -30);
         for (int i = 0; i < n; i++) {
             int t = tok[i];
             double z = (logits[t] - max) * invT;

@@ -26,6 +26,10 @@ import java.util.Set;
  * silent, the {@code TemplateProcessing} post-processor of {@code tokenizer.json} decides (Llama 3 adds
  * {@code <|begin_of_text|>} that way; Qwen2's ByteLevel post-processor adds nothing). DJL itself is built with special
  * tokens off so that the rule is applied here, once, and so it never truncates (its default is 512 tokens).
+ *
+ * <p>DJL copies its native library to {@code $DJL_CACHE_DIR} (default {@code ~/.djl.ai}, or {@code java.io.tmpdir}
+ * when the home directory is not writable) the first time a tokenizer loads. Encoding and decoding are thread-safe
+ * (the Rust tokenizer is immutable once built).
  */
 public final class HfTokenizer implements AutoCloseable {
     public static final String FILE = "tokenizer.json";

@@ -50,8 +50,9 @@ public final class IncrementalDetokenizer {
         ids[size++] = tokenId;
         String prefixText = tokenizer.decode(ids, prefixOffset, readOffset, skipSpecialTokens);
         String newText = tokenizer.decode(ids, prefixOffset, size, skipSpecialTokens);
-        if (newText.length() > prefixText.length() && newText.charAt(newText.length() - 1) != REPLACEMENT
-                && newText.startsWith(prefixText)) {
+        // Like vLLM, the prefix is cut by length: a decoder that rewrites the context (cleanup of spaces) must not
+        // stall the stream.
+        if (newText.length() > prefixText.length() && newText.charAt(newText.length() - 1) != REPLACEMENT) {
             String delta = newText.substring(prefixText.length());
             prefixOffset = readOffset;
             readOffset = size;
@@ -69,7 +70,7 @@ public final class IncrementalDetokenizer {
         if (readOffset == size) return "";
         String prefixText = tokenizer.decode(ids, prefixOffset, readOffset, skipSpecialTokens);
         String newText = tokenizer.decode(ids, prefixOffset, size, skipSpecialTokens);
-        String delta = newText.startsWith(prefixText) ? newText.substring(prefixText.length()) : "";
+        String delta = newText.length() > prefixText.length() ? newText.substring(prefixText.length()) : "";
         prefixOffset = readOffset;
         readOffset = size;
         text.append(delta);

@@ -6,7 +6,6 @@ import com.hubspot.jinjava.lib.filter.Filter;
 
 import java.util.AbstractMap;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 
@@ -50,6 +49,18 @@ final class TemplateFilters {
         }
     }
 
+    /** Python's {@code str()} for the {@code string} filter: booleans print as True/False. */
+    static final class PyString implements Filter {
+        @Override
+        public String getName() { return "string"; }
+
+        @Override
+        public Object filter(Object var, JinjavaInterpreter interpreter, String... args) {
+            if (var instanceof Boolean b) return b ? "True" : "False";
+            return var == null ? "" : interpreter.getAsString(var);
+        }
+    }
+
     /** jinja2's {@code items}: a mapping's (key, value) pairs, for {@code for k, v in d | items}. */
     static final class Items implements Filter {
         @Override
@@ -86,6 +97,4 @@ final class TemplateFilters {
             return var instanceof Map<?, ?>;
         }
     }
-
-    static boolean isSequence(Object o) { return o instanceof Collection<?>; }
 }

@@ -13,6 +13,8 @@ import java.util.regex.Pattern;
  *   {@code (not x) is defined}, always true; {@code not calls|length == 1} compares a boolean), whereas in jinja2
  *   {@code not} binds loosest but for {@code and}/{@code or}; Llama 3.1's template relies on both. Every such
  *   {@code not} gets its operand parenthesised.</li>
+ *   <li>A keyword argument whose value uses a filter ({@code namespace(n=messages|length - 1)}) loses the filter
+ *   in Jinjava; the value gets parenthesised.</li>
  *   <li>Python's reversed slice {@code x[::-1]}, which Jinjava cannot parse, becomes {@code (x|reverse|list)}.</li>
  * </ul>
  */
@@ -99,7 +101,56 @@ final class TemplateSource {
     }
 
     private static String rewriteExpression(String tag) {
-        return replace(REVERSED, wrapNot(tag), m -> "(" + m.group(1) + "|reverse|list)");
+        return replace(REVERSED, wrapKwargs(wrapNot(tag)), m -> "(" + m.group(1) + "|reverse|list)");
+    }
+
+    /** {@code f(k=a|length - 1)} becomes {@code f(k=(a|length - 1))}. */
+    static String wrapKwargs(String tag) {
+        StringBuilder s = new StringBuilder(tag);
+        int depth = 0;
+        char quote = 0;
+        for (int k = 0; k < s.length(); k++) {
+            char c = s.charAt(k);
+            if (quote != 0) {
+                if (c == '\\') k++;
+                else if (c == quote) quote = 0;
+                continue;
+            }
+            if (c == '\'' || c == '"') quote = c;
+            else if (c == '(' || c == '[') depth++;
+            else if (c == ')' || c == ']') depth--;
+            else if (depth > 0 && c == '=' && k + 1 < s.length() && s.charAt(k + 1) != '='
+                    && k > 0 && "=!<>".indexOf(s.charAt(k - 1)) < 0 && isWordChar(s.charAt(k - 1))) {
+                int end = argumentEnd(s, k + 1);
+                String value = s.substring(k + 1, end);
+                if (value.indexOf('|') >= 0 && !value.contains("||")) {
+                    s.insert(end, ')');
+                    s.insert(k + 1, '(');
+                }
+            }
+        }
+        return s.toString();
+    }
+
+    /** The end of a call argument: the next top-level comma or the closing parenthesis. */
+    private static int argumentEnd(CharSequence s, int from) {
+        int depth = 0;
+        char quote = 0;
+        for (int k = from; k < s.length(); k++) {
+            char c = s.charAt(k);
+            if (quote != 0) {
+                if (c == '\\') k++;
+                else if (c == quote) quote = 0;
+                continue;
+            }
+            if (c == '\'' || c == '"') quote = c;
+            else if (c == '(' || c == '[' || c == '{') depth++;
+            else if (c == ')' || c == ']' || c == '}') {
+                if (depth == 0) return k;
+                depth--;
+            } else if (c == ',' && depth == 0) return k;
+        }
+        return s.length();
     }
 
     /** {@code not A == B and C} becomes {@code not (A == B) and C}; {@code is not} and {@code not in} stay. */

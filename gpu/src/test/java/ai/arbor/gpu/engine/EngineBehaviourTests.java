@@ -202,9 +202,8 @@ abstract class EngineBehaviourTests {
     @Test
     void eosEndsARequestUnlessIgnored() {
         int[] eos = eos();
-        if (eos.length == 0) return;
-        // Find a prompt whose free greedy run produces EOS, else there is nothing to check on this model.
         LLMEngine e = engine(config(256, 8, 256, true));
+        int checked = 0;
         for (int[] prompt : prompts()) {
             int[] free = solo(e, prompt, greedyIgnoringEos(24));
             int at = -1;
@@ -213,7 +212,16 @@ abstract class EngineBehaviourTests {
             Collector c = run(e, List.of(new EngineRequest("e", prompt, greedy(24)))).get("e");
             assertEquals(FinishReason.STOP, c.last.finishReason());
             assertArrayEquals(java.util.Arrays.copyOf(free, at + 1), c.tokenArray());
+            assertEquals(at + 1, c.last.outputTokens());
+
+            SamplingParams minTokens = new SamplingParams(0, 1, 0, 0, null, 0, 0, 1, at + 6, at + 3, false, new int[0],
+                    List.of(), null);
+            int[] longer = run(e, List.of(new EngineRequest("m", prompt, minTokens))).get("m").tokenArray();
+            assertTrue(longer.length >= at + 3, "min_tokens keeps EOS away: " + java.util.Arrays.toString(longer));
+            for (int i = 0; i < at + 3; i++) assertFalse(contains(eos, longer[i]), "EOS before min_tokens at " + i);
+            checked++;
         }
+        assertTrue(checked > 0, "no prompt produced EOS within 24 tokens: pick other prompts");
         e.close();
     }
 

@@ -1,6 +1,7 @@
 package ai.arbor.gpu.tokenizer;
 
 import ai.arbor.gpu.model.HfModel;
+import ai.arbor.gpu.model.ModelLoadException;
 import ai.arbor.gpu.model.TestCheckpoints;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -31,8 +32,11 @@ class ChatTemplateTest {
 
     @Test
     void brokenTemplateIsAnError() {
-        ChatTemplate t = new ChatTemplate("{% for m in messages %}{{ m.content }", null, null);
-        ChatTemplateException e = assertThrows(ChatTemplateException.class, () -> t.render(HI, true, Map.of()));
+        ChatTemplateException e = assertThrows(ChatTemplateException.class,
+                () -> new ChatTemplate("{% for m in messages %}{{ m.content }}", null, null));
+        assertTrue(e.getMessage().startsWith("chat template failed") && e.getMessage().contains("endfor"), e.getMessage());
+        ChatTemplate t = new ChatTemplate("{{ messages[0].content.nosuchmethod() }}", null, null);
+        e = assertThrows(ChatTemplateException.class, () -> t.render(HI, true, Map.of()));
         assertTrue(e.getMessage().startsWith("chat template failed"), e.getMessage());
     }
 
@@ -53,6 +57,36 @@ class ChatTemplateTest {
         assertEquals("<s>[user:Hi]</s>", t.render(HI, false, null));
         ChatTemplate noBos = new ChatTemplate("{{ bos_token }}|{{ eos_token }}", null, null);
         assertEquals("|", noBos.render(HI, false, null));
+    }
+
+    @Test
+    void concurrentRendersAndEncodesAgree() throws Exception {
+        ChatTemplate t = new ChatTemplate(Files.readString(ChatTemplateFixturesTest.DIR.resolve("qwen2.5-instruct.jinja")),
+                null, "<|im_end|>");
+        try (HfTokenizer tok = HfTokenizer.load(TestCheckpoints.tokenizerDir("bytelevel-chatml"))) {
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+            try {
+                List<java.util.concurrent.Future<Boolean>> results = new java.util.ArrayList<>();
+                for (int i = 0; i < 64; i++) {
+                    final int n = i;
+                    results.add(pool.submit(() -> {
+                        List<Map<String, Object>> msgs = List.of(Map.of("role", "user", "content", "message " + n + " 你好🙂"));
+                        String expected = "<|im_start|>system\nYou are Qwen, created by Alibaba Cloud. You are a helpful "
+                                + "assistant.<|im_end|>\n<|im_start|>user\nmessage " + n + " 你好🙂<|im_end|>\n"
+                                + "<|im_start|>assistant\n";
+                        for (int k = 0; k < 20; k++) {
+                            String text = t.render(msgs, true, null);
+                            if (!text.equals(expected) || !tok.decode(tok.encodeNoSpecial(text), false).equals(expected))
+                                return false;
+                        }
+                        return true;
+                    }));
+                }
+                for (var f : results) assertTrue(f.get());
+            } finally {
+                pool.shutdownNow();
+            }
+        }
     }
 
     @Test
@@ -86,5 +120,13 @@ class ChatTemplateTest {
         try (HfModel model = HfModel.load(m)) {
             assertEquals("JHi", model.chatTemplate().render(HI, false, null), "chat_template.jinja wins");
         }
+        Files.writeString(m.resolve("chat_template.jinja"), "{% if x %}unclosed");
+        ModelLoadException e = assertThrows(ModelLoadException.class, () -> HfModel.load(m));
+        assertTrue(e.getMessage().contains("chat_template.jinja") && e.getMessage().contains("endif"), e.getMessage());
+        Files.delete(m.resolve("chat_template.jinja"));
+        Files.writeString(m.resolve("tokenizer_config.json"), "{\"chat_template\": \"{% for %}\"}");
+        e = assertThrows(ModelLoadException.class, () -> HfModel.load(m));
+        assertTrue(e.getMessage().contains("tokenizer_config.json"), e.getMessage());
+        assertEquals("chat_template", e.field());
     }
 }

@@ -74,6 +74,22 @@ class IncrementalDetokenizerTest {
     }
 
     @Test
+    void randomMixedTextStreamsLikeFullDecode() {
+        String[] pieces = {"a", "the ", " ", "\n", "你", "好", "世界", "🙂", "👍🏽", "é", "ß", "日本", "—", "∑", "\t", "<|im_end|>",
+                "<|im_start|>", "fox", "42", "!"};
+        java.util.Random r = new java.util.Random(7);
+        for (int n = 0; n < 150; n++) {
+            StringBuilder sb = new StringBuilder();
+            for (int k = r.nextInt(20); k >= 0; k--) sb.append(pieces[r.nextInt(pieces.length)]);
+            int[] ids = tok.encodeNoSpecial(sb.toString());
+            // Part of it as the prompt, cut where the prompt decodes to whole characters, as any tokenized text does.
+            int cut = r.nextInt(ids.length + 1);
+            while (cut > 0 && tok.decode(Arrays.copyOf(ids, cut), false).endsWith("\uFFFD")) cut--;
+            stream(Arrays.copyOf(ids, cut), Arrays.copyOfRange(ids, cut, ids.length), r.nextBoolean());
+        }
+    }
+
+    @Test
     void longOutputStaysCheap() {
         String text = "The quick brown fox jumps over the lazy dog. 你好，世界！🙂 ".repeat(300);
         int[] ids = tok.encodeNoSpecial(text);

@@ -79,6 +79,41 @@ class StopStringMatcherTest {
     }
 
     @Test
+    void anyChunkingGivesTheSameResult() {
+        java.util.Random r = new java.util.Random(11);
+        String alphabet = "ab c\n🙂";
+        for (int n = 0; n < 500; n++) {
+            StringBuilder text = new StringBuilder();
+            for (int k = r.nextInt(30); k >= 0; k--) text.append(alphabet.charAt(r.nextInt(alphabet.length())));
+            String stop = n % 2 == 0 ? "ab" : "c\nb";
+            String[] chunks = chunk(text.toString(), r);
+            String[] got = run(new StopStringMatcher(List.of(stop)), chunks);
+            int at = text.indexOf(stop);
+            assertEquals(at < 0 ? text.toString() : text.substring(0, at), got[0], text + " in " + List.of(chunks));
+            assertEquals(at < 0 ? null : stop, got[1]);
+
+            List<String> stops = List.of("ba", "b c", "\n\n");
+            got = run(new StopStringMatcher(stops), chunk(text.toString(), r));
+            assertTrue(text.toString().startsWith(got[0]));
+            for (String s : stops) assertFalse(got[0].contains(s), "a stop string leaked: " + got[0]);
+            if (got[1] != null) assertTrue(text.toString().startsWith(got[0] + got[1]));
+            else assertEquals(text.toString(), got[0]);
+        }
+    }
+
+    private static String[] chunk(String text, java.util.Random r) {
+        List<String> out = new java.util.ArrayList<>();
+        int i = 0;
+        while (i < text.length()) {
+            int j = Math.min(text.length(), i + 1 + r.nextInt(4));
+            if (j < text.length() && Character.isLowSurrogate(text.charAt(j))) j++; // deltas hold whole characters
+            out.add(text.substring(i, j));
+            i = j;
+        }
+        return out.toArray(new String[0]);
+    }
+
+    @Test
     void stopStringsAcrossTokenBoundaries() {
         try (HfTokenizer tok = HfTokenizer.load(TestCheckpoints.tokenizerDir("bytelevel-chatml"))) {
             String text = "Sure! 你好世界 is hello world. Then the fox said: 🙂 done";

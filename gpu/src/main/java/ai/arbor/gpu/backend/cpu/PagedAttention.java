@@ -58,12 +58,16 @@ final class PagedAttention {
             s = new float[Math.max(context, s.length * 2)];
             scores.set(s);
         }
+        int blockSize = cache.blockSize;
         float max = Float.NEGATIVE_INFINITY;
-        for (int p = 0; p < context; p++) {
-            int kOff = cache.offset(cache.slot(table, p), kvHead);
-            float score = dot(q, qOff, keyCache, kOff) * scale;
-            s[p] = score;
-            if (score > max) max = score;
+        for (int start = 0; start < context; start += blockSize) {
+            int slot0 = table[start / blockSize] * blockSize;
+            int end = Math.min(context, start + blockSize);
+            for (int p = start; p < end; p++) {
+                float score = dot(q, qOff, keyCache, cache.offset(slot0 + p - start, kvHead)) * scale;
+                s[p] = score;
+                if (score > max) max = score;
+            }
         }
         float sum = 0f;
         for (int p = 0; p < context; p++) {
@@ -73,9 +77,12 @@ final class PagedAttention {
         }
         float inv = 1f / sum;
         for (int d = 0; d < headDim; d++) out[outOff + d] = 0f;
-        for (int p = 0; p < context; p++) {
-            int vOff = cache.offset(cache.slot(table, p), kvHead);
-            axpy(s[p] * inv, valueCache, vOff, out, outOff);
+        for (int start = 0; start < context; start += blockSize) {
+            int slot0 = table[start / blockSize] * blockSize;
+            int end = Math.min(context, start + blockSize);
+            for (int p = start; p < end; p++) {
+                axpy(s[p] * inv, valueCache, cache.offset(slot0 + p - start, kvHead), out, outOff);
+            }
         }
     }
 

@@ -46,7 +46,7 @@ final class WorkerPool implements AutoCloseable {
         return (int) Math.max(1, Math.min(Integer.MAX_VALUE, MIN_WORK / Math.max(1, workPerItem)));
     }
 
-    private static final long MIN_WORK = 1 << 17;
+    private static final long MIN_WORK = 1 << 18;
 
     /**
      * Runs {@code task} over {@code [0, n)} in chunks of at least {@code minChunk} indices, on every thread of the
@@ -84,7 +84,7 @@ final class WorkerPool implements AutoCloseable {
             long start = System.nanoTime();
             while (generation == seen && !closed) {
                 if (System.nanoTime() - start < SPIN_NANOS) Thread.onSpinWait();
-                else LockSupport.parkNanos(this, 50_000_000L);
+                else LockSupport.park(this); // parallelFor and close unpark; a stale permit only costs one more check
             }
             if (closed) return;
             seen = generation;

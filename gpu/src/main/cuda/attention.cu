@@ -1,0 +1,118 @@
+// Causal attention over the paged KV cache, for decode rows and prefill chunks alike: the query of a token at
+// position p attends over positions [0, p] of its own sequence, found through the sequence's block table. The key
+// range may be split over gridDim.z blocks (flash-decoding) so that a few long sequences still fill the GPU; the
+// partial results are then merged by attention_combine.
+#include <cuda_bf16.h>
+#include <math_constants.h>
+
+#define MAX_HEAD_DIM 256
+#define MAX_J (MAX_HEAD_DIM / 32)
+#define WARPS 4
+
+__device__ __forceinline__ float warp_sum(float v) {
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    return v;
+}
+
+__device__ __forceinline__ float to_f(float v) { return v; }
+__device__ __forceinline__ float to_f(__nv_bfloat16 v) { return __bfloat162float(v); }
+
+// grid (tokens, heads, splits), block 32 * WARPS. head_dim must be a multiple of 32. KV: the cache's element type.
+template <typename KV>
+__device__ __forceinline__ void
+attention(const float* __restrict__ qkv, float* __restrict__ out, float* __restrict__ part_acc,
+          float* __restrict__ part_ml, const int* __restrict__ positions, const int* __restrict__ seq_of_token,
+          const int* __restrict__ tables, int table_width, const KV* __restrict__ k_cache,
+          const KV* __restrict__ v_cache, int block_size, int num_heads, int num_kv_heads, int head_dim, float scale) {
+    int t = blockIdx.x, h = blockIdx.y, s = blockIdx.z, splits = gridDim.z;
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    int J = head_dim >> 5;
+    int kv_dim = num_kv_heads * head_dim;
+    int kvh = h / (num_heads / num_kv_heads);
+    int ctx = positions[t] + 1;
+    int chunk = (ctx + splits - 1) / splits;
+    int begin = s * chunk, end = min(ctx, begin + chunk);
+    const int* table = tables + (size_t)seq_of_token[t] * table_width;
+    const float* qrow = qkv + (size_t)t * (num_heads * head_dim + 2 * kv_dim) + h * head_dim;
+
+    float q[MAX_J], acc[MAX_J];
+#pragma unroll
+    for (int j = 0; j < MAX_J; j++) {
+        q[j] = j < J ? qrow[lane + 32 * j] * scale : 0.f;
+        acc[j] = 0.f;
+    }
+    float m = -CUDART_INF_F, l = 0.f;
+    for (int p = begin + warp; p < end; p += WARPS) {
+        size_t base = ((size_t)(table[p / block_size] * block_size + p % block_size) * num_kv_heads + kvh) * head_dim;
+        const KV* k = k_cache + base;
+        const KV* v = v_cache + base;
+        float dot = 0.f;
+#pragma unroll
+        for (int j = 0; j < MAX_J; j++) if (j < J) dot += q[j] * to_f(k[lane + 32 * j]);
+        dot = warp_sum(dot);
+        float m_new = fmaxf(m, dot);
+        float corr = __expf(m - m_new);
+        float e = __expf(dot - m_new);
+        l = l * corr + e;
+#pragma unroll
+        for (int j = 0; j < MAX_J; j++) if (j < J) acc[j] = acc[j] * corr + e * to_f(v[lane + 32 * j]);
+        m = m_new;
+    }
+
+    __shared__ float sm_m[WARPS], sm_l[WARPS];
+    __shared__ float sm_acc[WARPS][MAX_HEAD_DIM];
+    if (lane == 0) { sm_m[warp] = m; sm_l[warp] = l; }
+#pragma unroll
+    for (int j = 0; j < MAX_J; j++) if (j < J) sm_acc[warp][lane + 32 * j] = acc[j];
+    __syncthreads();
+    float M = -CUDART_INF_F;
+    for (int w = 0; w < WARPS; w++) M = fmaxf(M, sm_m[w]);
+    float L = 0.f, wgt[WARPS];
+    for (int w = 0; w < WARPS; w++) {
+        wgt[w] = sm_l[w] > 0.f ? __expf(sm_m[w] - M) : 0.f;
+        L += sm_l[w] * wgt[w];
+    }
+    size_t unit = (size_t)t * num_heads + h;
+    for (int d = threadIdx.x; d < head_dim; d += blockDim.x) {
+        float a = 0.f;
+        for (int w = 0; w < WARPS; w++) a += sm_acc[w][d] * wgt[w];
+        if (splits == 1) out[unit * head_dim + d] = a / L;
+        else part_acc[(unit * splits + s) * head_dim + d] = a;
+    }
+    if (splits > 1 && threadIdx.x == 0) {
+        part_ml[(unit * splits + s) * 2] = M;
+        part_ml[(unit * splits + s) * 2 + 1] = L;
+    }
+}
+
+#define ATTENTION(NAME, KV)                                                                                          \
+    extern "C" __global__ void __launch_bounds__(32 * WARPS)                                                          \
+    NAME(const float* qkv, float* out, float* part_acc, float* part_ml, const int* positions, const int* seq_of_token, \
+         const int* tables, int table_width, const KV* k_cache, const KV* v_cache, int block_size, int num_heads,    \
+         int num_kv_heads, int head_dim, float scale) {                                                              \
+        attention<KV>(qkv, out, part_acc, part_ml, positions, seq_of_token, tables, table_width, k_cache, v_cache,  \
+                      block_size, num_heads, num_kv_heads, head_dim, scale);                                         \
+    }
+ATTENTION(paged_attention_bf16, __nv_bfloat16)
+ATTENTION(paged_attention_f32, float)
+
+// Merges the splits of paged_attention: grid (tokens, heads), block >= head_dim threads.
+extern "C" __global__ void attention_combine(const float* __restrict__ part_acc, const float* __restrict__ part_ml,
+                                             float* __restrict__ out, int num_heads, int head_dim, int splits) {
+    size_t unit = (size_t)blockIdx.x * num_heads + blockIdx.y;
+    int d = threadIdx.x;
+    if (d >= head_dim) return;
+    const float* ml = part_ml + unit * splits * 2;
+    float M = -CUDART_INF_F;
+    for (int s = 0; s < splits; s++) if (ml[2 * s + 1] > 0.f) M = fmaxf(M, ml[2 * s]);
+    float L = 0.f, a = 0.f;
+    for (int s = 0; s < splits; s++) {
+        float l = ml[2 * s + 1];
+        if (l > 0.f) {
+            float w = __expf(ml[2 * s] - M);
+            L += l * w;
+            a += part_acc[(unit * splits + s) * head_dim + d] * w;
+        }
+    }
+    out[unit * head_dim + d] = a / L;
+}

@@ -1,0 +1,437 @@
+package ai.arbor.gpu.backend.cuda;
+
+import ai.arbor.gpu.backend.ComputeBackend;
+import ai.arbor.gpu.backend.ForwardBatch;
+import ai.arbor.gpu.backend.GreedyForward;
+import ai.arbor.gpu.model.ModelConfig;
+import ai.arbor.gpu.model.Weights;
+import jcuda.Pointer;
+import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUgraph;
+import jcuda.driver.CUgraphExec;
+
+import java.util.HashMap;
+import java.util.Map;
+
+import static jcuda.driver.JCudaDriver.*;
+
+/**
+ * Llama / Qwen2 / Qwen3 forward pass on one NVIDIA GPU through the CUDA driver API, with our own kernels
+ * ({@code src/main/cuda}). Weights are bf16 on the device, the residual stream fp32, the paged KV cache bf16. The tokens
+ * of every chunk in a batch are concatenated into one activation matrix, so each weight matrix is read once per step.
+ * Decode steps are captured into CUDA graphs per padded batch size and replayed, since launching ~300 kernels one by
+ * one through JCuda costs milliseconds of host time.
+ */
+public final class CudaBackend implements ComputeBackend, GreedyForward {
+    public static final double DEFAULT_GPU_MEMORY_UTILIZATION = 0.9;
+    /** Decode batch sizes that get a CUDA graph; a batch is padded up to the next one. */
+    private static final int[] GRAPH_BATCHES = {1, 2, 4, 8, 12, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128};
+    private static final int MAX_SPLITS = 16;
+    private static final int STREAM_ROWS = 64;
+    private static final int RESERVED_TOKENS = 2048;
+    private static final int RESERVED_LOGIT_ROWS = 256;
+
+    private final ModelConfig config;
+    private final CudaDevice dev;
+    private final CudaWeights weights;
+    private final CUdeviceptr invFreq;
+    private final double gpuMemoryUtilization;
+    private boolean useGraphs;
+    private final int kvBytes;
+    private final String kvSuffix;
+    private final float eps;
+    private final int qkvDim;
+    private final boolean streamable;
+
+    private CUdeviceptr kCache;
+    private CUdeviceptr vCache;
+    private int numBlocks;
+    private int blockSize;
+    private long layerStride; // elements of one layer's K (or V) cache, scratch block included
+
+    private int capTokens;
+    private int capLogitRows;
+    private int capMetaInts;
+    private CUdeviceptr meta, x, h, qkv, attn, gateUp, act, last, logits, partAcc, partMl, argmax, xHi, xLo;
+    private final Map<Long, CUgraphExec> graphs = new HashMap<>();
+
+    /** The model on {@code cuda:deviceIndex}, with graphs for decode steps. */
+    public CudaBackend(ModelConfig config, Weights weights, int deviceIndex, double gpuMemoryUtilization) {
+        this(config, weights, deviceIndex, gpuMemoryUtilization, true);
+    }
+
+    /**
+     * @param gpuMemoryUtilization the fraction of the device's memory this backend may fill (weights, activations and
+     *                             KV cache together), like vLLM's {@code --gpu-memory-utilization}
+     */
+    public CudaBackend(ModelConfig config, Weights weights, int deviceIndex, double gpuMemoryUtilization,
+                       boolean useGraphs) {
+        this(config, weights, deviceIndex, gpuMemoryUtilization, useGraphs, false);
+    }
+
+    /**
+     * @param kvFloat32 keep the KV cache in fp32 instead of bf16: twice the memory, for checking numerics
+     */
+    public CudaBackend(ModelConfig config, Weights weights, int deviceIndex, double gpuMemoryUtilization,
+                       boolean useGraphs, boolean kvFloat32) {
+        if (!(gpuMemoryUtilization > 0 && gpuMemoryUtilization <= 1)) {
+            throw new IllegalArgumentException("gpu-memory-utilization must be in (0, 1], got " + gpuMemoryUtilization);
+        }
+        if (config.headDim() % 32 != 0 || config.headDim() > 256) {
+            throw new IllegalArgumentException("the CUDA attention kernel needs head_dim a multiple of 32 up to 256, got "
+                    + config.headDim());
+        }
+        if (config.numHeads() % config.numKvHeads() != 0) {
+            throw new IllegalArgumentException("num_attention_heads " + config.numHeads()
+                    + " is not a multiple of num_key_value_heads " + config.numKvHeads());
+        }
+        if (config.intermediateSize() % 8 != 0 || config.hiddenSize() % 8 != 0) {
+            throw new IllegalArgumentException("the CUDA kernels need hidden and intermediate sizes that are multiples of 8");
+        }
+        this.config = config;
+        this.gpuMemoryUtilization = gpuMemoryUtilization;
+        this.useGraphs = useGraphs;
+        this.kvBytes = kvFloat32 ? 4 : 2;
+        this.kvSuffix = kvFloat32 ? "_f32" : "_bf16";
+        this.eps = (float) config.rmsNormEps();
+        this.qkvDim = config.qDim() + 2 * config.kvDim();
+        this.streamable = config.hiddenSize() % 16 == 0 && config.qDim() % 16 == 0 && qkvDim % 16 == 0
+                && config.intermediateSize() % 16 == 0 && config.vocabSize() % 16 == 0;
+        this.dev = CudaDevice.open(deviceIndex);
+        try {
+            long[] mem = dev.memoryInfo();
+            long need = CudaWeights.matrixBytes(config) + workspaceBytes(RESERVED_TOKENS, RESERVED_LOGIT_ROWS);
+            long allowed = (long) (mem[1] * gpuMemoryUtilization) - (mem[1] - mem[0]);
+            if (need > allowed) {
+                throw new IllegalStateException(String.format(
+                        "the model does not fit on cuda:%d (%s): weights and activations need %.2f GiB, but "
+                                + "gpu-memory-utilization %.2f of %.2f GiB with %.2f GiB already in use leaves %.2f GiB",
+                        deviceIndex, dev.name, gib(need), gpuMemoryUtilization, gib(mem[1]), gib(mem[1] - mem[0]),
+                        gib(Math.max(0, allowed))));
+            }
+            this.weights = CudaWeights.upload(dev, config, weights);
+            float[] inv = RopeFrequencies.of(config.ropeTheta(), config.headDim(), config.ropeScaling());
+            this.invFreq = dev.alloc(inv.length * 4L, "rope frequencies");
+            cuMemcpyHtoD(invFreq, Pointer.to(inv), inv.length * 4L);
+            ensureWorkspace(RESERVED_TOKENS, RESERVED_LOGIT_ROWS, 4096);
+        } catch (RuntimeException e) {
+            dev.close();
+            throw e;
+        }
+    }
+
+    /** True when a CUDA device and our compiled kernels are present (never throws). */
+    public static boolean isAvailable() { return CudaDevice.available(); }
+
+    @Override
+    public String name() { return "cuda:" + dev.index; }
+
+    public String deviceName() { return dev.name; }
+
+    /** Bytes of weight matrices one decode step streams (the roofline's denominator). */
+    public long weightBytes() { return weights.bytes(); }
+
+    /** Turns CUDA graphs for decode steps on or off (for measuring what they save). */
+    public void setUseGraphs(boolean on) { this.useGraphs = on; }
+
+    CudaDevice device() { return dev; }
+
+    @Override
+    public long kvBlockBytes(int blockSize) {
+        return (long) blockSize * config.numLayers() * 2L * config.kvDim() * kvBytes; // K and V
+    }
+
+    @Override
+    public int availableKvBlocks(int blockSize) {
+        long[] mem = dev.memoryInfo();
+        long current = kCache == null ? 0 : 2 * config.numLayers() * layerStride * kvBytes;
+        long budget = (long) (mem[1] * gpuMemoryUtilization) - (mem[1] - mem[0]) + current;
+        long blocks = budget / kvBlockBytes(blockSize) - 1; // one scratch block for padded graph rows
+        return (int) Math.max(0, Math.min(Integer.MAX_VALUE / 2, blocks));
+    }
+
+    @Override
+    public void allocateKvCache(int numBlocks, int blockSize) {
+        if (numBlocks < 1 || blockSize < 1) {
+            throw new IllegalArgumentException("KV cache needs numBlocks >= 1 and blockSize >= 1, got "
+                    + numBlocks + " x " + blockSize);
+        }
+        dev.makeCurrent();
+        dev.synchronize();
+        dropGraphs();
+        dev.free(kCache);
+        dev.free(vCache);
+        kCache = null;
+        vCache = null;
+        this.layerStride = (long) (numBlocks + 1) * blockSize * config.kvDim();
+        long bytes = config.numLayers() * layerStride * kvBytes;
+        kCache = dev.alloc(bytes, "the K cache (" + numBlocks + " blocks of " + blockSize + ")");
+        vCache = dev.alloc(bytes, "the V cache (" + numBlocks + " blocks of " + blockSize + ")");
+        this.numBlocks = numBlocks;
+        this.blockSize = blockSize;
+    }
+
+    @Override
+    public float[][] forward(ForwardBatch batch) {
+        StepInputs s = run(batch);
+        int vocab = config.vocabSize();
+        float[] flat = new float[s.realM() * vocab];
+        if (flat.length > 0) cuMemcpyDtoH(Pointer.to(flat), logits, (long) flat.length * 4);
+        float[][] out = new float[s.realM()][];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = new float[vocab];
+            System.arraycopy(flat, i * vocab, out[i], 0, vocab);
+        }
+        return out;
+    }
+
+    @Override
+    public int[] forwardGreedy(ForwardBatch batch) {
+        StepInputs s = run(batch);
+        int[] ids = new int[s.realM()];
+        if (ids.length > 0) cuMemcpyDtoH(Pointer.to(ids), argmax, ids.length * 4L);
+        return ids;
+    }
+
+    /** Uploads the step's inputs and runs the forward pass (a graph replay for decode steps), leaving logits on the GPU. */
+    private StepInputs run(ForwardBatch batch) {
+        if (kCache == null) throw new IllegalStateException("allocateKvCache must be called before forward");
+        dev.makeCurrent();
+        boolean graph = useGraphs && StepInputs.isDecode(batch) && batch.chunks().size() <= GRAPH_BATCHES[GRAPH_BATCHES.length - 1];
+        int padTo = 0;
+        int minWidth = 1;
+        if (graph) {
+            for (int b : GRAPH_BATCHES) {
+                if (b >= batch.chunks().size()) { padTo = b; break; }
+            }
+            int longest = 0;
+            for (var c : batch.chunks()) longest = Math.max(longest, (c.endPosition() + blockSize - 1) / blockSize);
+            minWidth = Integer.highestOneBit(Math.max(1, longest - 1)) * 2; // next power of two: few graphs
+            if (minWidth < longest) minWidth = longest;
+        }
+        StepInputs s = StepInputs.of(batch, config.vocabSize(), numBlocks, blockSize, padTo, minWidth, numBlocks);
+        if (ensureWorkspace(s.n(), s.m(), s.packed().length)) dropGraphs();
+        cuMemcpyHtoD(meta, Pointer.to(s.packed()), s.packed().length * 4L);
+        if (graph) {
+            long key = ((long) s.n() << 32) | s.width();
+            CUgraphExec exec = graphs.get(key);
+            if (exec == null) {
+                exec = capture(s);
+                graphs.put(key, exec);
+            }
+            cuGraphLaunch(exec, dev.stream);
+        } else {
+            encode(s);
+        }
+        return s;
+    }
+
+    private CUgraphExec capture(StepInputs s) {
+        encode(s); // a first eager run: kernels are loaded and the step's results are valid either way
+        dev.synchronize();
+        CUgraph g = new CUgraph();
+        cuStreamBeginCapture(dev.stream, jcuda.driver.CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_THREAD_LOCAL);
+        try {
+            encode(s);
+        } finally {
+            cuStreamEndCapture(dev.stream, g);
+        }
+        CUgraphExec exec = new CUgraphExec();
+        cuGraphInstantiate(exec, g, 0);
+        cuGraphDestroy(g);
+        return exec;
+    }
+
+    /** Every kernel of one forward pass, in order: the part a CUDA graph captures. */
+    private void encode(StepInputs s) {
+        int n = s.n();
+        int hidden = config.hiddenSize();
+        int inter = config.intermediateSize();
+        int heads = config.numHeads();
+        int headDim = config.headDim();
+        CUdeviceptr ids = ints(s.idsOffset());
+        CUdeviceptr positions = ints(s.positionsOffset());
+        CUdeviceptr slots = ints(s.slotsOffset());
+        CUdeviceptr seqOfToken = ints(s.seqOfTokenOffset());
+        CUdeviceptr tables = ints(s.tablesOffset());
+        int splits = n * heads >= 2 * dev.multiprocessors ? 1
+                : Math.min(MAX_SPLITS, (2 * dev.multiprocessors + n * heads - 1) / (n * heads));
+        float scale = (float) (1.0 / Math.sqrt(headDim));
+        // decode batches fold RMSNorm and SwiGLU into the bf16 split of the projections' input (one or two rows read
+        // fp32 activations directly, where a fused norm would re-read them per output row: measured slower)
+        boolean fused = n > 2 && n <= STREAM_ROWS && streamable;
+
+        dev.launch("embedding", n, 1, 1, 256, weights.embedTokens(), ids, x, hidden);
+        for (int l = 0; l < config.numLayers(); l++) {
+            CudaWeights.Layer w = weights.layers()[l];
+            CUdeviceptr kc = kCache.withByteOffset(l * layerStride * kvBytes);
+            CUdeviceptr vc = vCache.withByteOffset(l * layerStride * kvBytes);
+            // attention block: x += o_proj(attention(rope(q), rope(k), v)), K/V written into the paged cache
+            if (fused) {
+                matmul(x, w.inputNorm(), false, w.qkvProj(), w.qkvBias(), qkv, n, hidden, qkvDim, false);
+            } else {
+                dev.launch("rmsnorm", n, 1, 1, 256, x, w.inputNorm(), h, null, hidden, eps);
+                matmul(h, null, false, w.qkvProj(), w.qkvBias(), qkv, n, hidden, qkvDim, false);
+            }
+            dev.launch("rope_kv_write" + kvSuffix, n, 1, 1, 128, qkv, positions, slots, invFreq, w.qNorm(), w.kNorm(),
+                    eps, kc, vc, heads, config.numKvHeads(), headDim);
+            dev.launch("paged_attention" + kvSuffix, n, heads, splits, 128, qkv, attn, partAcc, partMl, positions,
+                    seqOfToken, tables, s.width(), kc, vc, blockSize, heads, config.numKvHeads(), headDim, scale);
+            if (splits > 1) dev.launch("attention_combine", n, heads, 1, headDim, partAcc, partMl, attn, heads, headDim, splits);
+            matmul(attn, null, false, w.oProj(), w.oBias(), x, n, config.qDim(), hidden, true);
+            // MLP block: x += down_proj(silu(gate_proj(h)) * up_proj(h))
+            if (fused) {
+                matmul(x, w.postAttentionNorm(), false, w.gateUpProj(), w.gateUpBias(), gateUp, n, hidden, 2 * inter, false);
+                matmul(gateUp, null, true, w.downProj(), w.downBias(), x, n, inter, hidden, true);
+            } else {
+                dev.launch("rmsnorm", n, 1, 1, 256, x, w.postAttentionNorm(), h, null, hidden, eps);
+                matmul(h, null, false, w.gateUpProj(), w.gateUpBias(), gateUp, n, hidden, 2 * inter, false);
+                int elems = n * inter;
+                dev.launch("swiglu", Math.min((elems + 255) / 256, 32 * dev.multiprocessors), 1, 1, 256, gateUp, act, n, inter);
+                matmul(act, null, false, w.downProj(), w.downBias(), x, n, inter, hidden, true);
+            }
+        }
+        if (s.m() > 0) {
+            dev.launch("rmsnorm", s.m(), 1, 1, 256, x, weights.finalNorm(), last, ints(s.logitRowsOffset()), hidden, eps);
+            matmul(last, null, false, weights.lmHead(), null, logits, s.m(), hidden, config.vocabSize(), false);
+            dev.launch("argmax_rows", s.m(), 1, 1, 1024, logits, config.vocabSize(), argmax);
+        }
+    }
+
+    /**
+     * {@code y (+)= x . W^T + bias}: a weight-streaming kernel for one or two rows, tensor-core fragments streamed
+     * from the weights for decode batches, tensor-core tiles for prefill.
+     */
+    private void matmul(CUdeviceptr xIn, CUdeviceptr norm, boolean gated, CUdeviceptr w, CUdeviceptr bias, CUdeviceptr y,
+                        int n, int in, int out, boolean accumulate) {
+        int acc = accumulate ? 1 : 0;
+        int gate = gated ? 1 : 0;
+        if (n <= 2) {
+            dev.launch("matmul_gemv" + n, (out + 7) / 8, 1, 1, 256, xIn, norm, eps, gate, w, bias, y, n, in, out, acc);
+        } else if (n <= STREAM_ROWS && in % 16 == 0 && out % 16 == 0) {
+            int mt = n <= 16 ? 1 : n <= 32 ? 2 : 4;
+            dev.launch("split_bf16", 16 * mt, 1, 1, 256, xIn, norm, eps, gate, xHi, xLo, n, in);
+            int nt = out / 32 >= 2 * dev.multiprocessors ? 2 : 1;
+            int blocks = out / (16 * nt) + (out % (16 * nt) == 0 ? 0 : 1);
+            // Few output tiles (q/k/v, o, down): split the reduction over more blocks so enough loads are in flight.
+            int ksplit = 1;
+            if (blocks < 2 * dev.multiprocessors) {
+                ksplit = Math.max(1, Math.min((4 * dev.multiprocessors + blocks - 1) / blocks, in / 16 / (8 * 4)));
+            }
+            if (ksplit > 1 && !accumulate) {
+                cuMemsetD32Async(y, 0, (long) n * out, dev.stream);
+                acc = 1;
+            }
+            dev.launch("matmul_stream" + mt + "_" + nt, blocks, ksplit, 1, 256, xHi, xLo, w, bias, y, n, in, out, acc);
+        } else if (norm != null || gated) {
+            throw new IllegalStateException("fused matmul inputs need the weight-streaming path");
+        } else if (n <= 64) {
+            dev.launch("matmul_mma32", (out + 31) / 32, (n + 31) / 32, 1, 128, xIn, w, bias, y, n, in, out, acc);
+        } else {
+            dev.launch("matmul_mma64", (out + 63) / 64, (n + 63) / 64, 1, 128, xIn, w, bias, y, n, in, out, acc);
+        }
+    }
+
+    /**
+     * Mean microseconds of one {@code y = x . W^T} over layer 0's projections and the lm_head at {@code n} rows (for
+     * the benchmark's per-kernel table); the activations are whatever the last step left.
+     */
+    double[] timeMatmuls(int n, int reps) {
+        dev.makeCurrent();
+        if (ensureWorkspace(n, n, 16)) dropGraphs();
+        CudaWeights.Layer w = weights.layers()[0];
+        int hidden = config.hiddenSize();
+        int inter = config.intermediateSize();
+        Runnable[] shapes = {
+                () -> matmul(h, null, false, w.qkvProj(), w.qkvBias(), qkv, n, hidden, qkvDim, false),
+                () -> matmul(attn, null, false, w.oProj(), w.oBias(), x, n, config.qDim(), hidden, true),
+                () -> matmul(h, null, false, w.gateUpProj(), w.gateUpBias(), gateUp, n, hidden, 2 * inter, false),
+                () -> matmul(act, null, false, w.downProj(), w.downBias(), x, n, inter, hidden, true),
+                () -> matmul(h, null, false, weights.lmHead(), null, gateUp, Math.min(n, capLogitRows), hidden,
+                        config.vocabSize(), false)};
+        double[] us = new double[shapes.length];
+        jcuda.driver.CUevent e0 = new jcuda.driver.CUevent(), e1 = new jcuda.driver.CUevent();
+        cuEventCreate(e0, 0);
+        cuEventCreate(e1, 0);
+        for (int i = 0; i < shapes.length; i++) {
+            if (i == 4 && (long) n * config.vocabSize() > (long) capTokens * 2 * inter) continue;
+            shapes[i].run();
+            cuEventRecord(e0, dev.stream);
+            for (int r = 0; r < reps; r++) shapes[i].run();
+            cuEventRecord(e1, dev.stream);
+            cuEventSynchronize(e1);
+            float[] ms = {0};
+            cuEventElapsedTime(ms, e0, e1);
+            us[i] = 1000.0 * ms[0] / reps;
+        }
+        return us;
+    }
+
+    private CUdeviceptr ints(int offset) { return meta.withByteOffset(offset * 4L); }
+
+    private long workspaceBytes(int tokens, int logitRows) {
+        long perToken = 2L * config.hiddenSize() + qkvDim + config.qDim() + 3L * config.intermediateSize();
+        long partials = (long) (2 * 132 + 128 * config.numHeads()) * (config.headDim() + 2);
+        return 4 * (tokens * perToken + (long) logitRows * (config.hiddenSize() + config.vocabSize() + 1) + partials);
+    }
+
+    /** Grows the activation buffers to at least these sizes; true when they moved (captured graphs are then stale). */
+    private boolean ensureWorkspace(int tokens, int logitRows, int metaInts) {
+        boolean moved = false;
+        if (tokens > capTokens) {
+            int cap = Math.max(tokens, capTokens * 2);
+            for (CUdeviceptr p : new CUdeviceptr[]{x, h, qkv, attn, gateUp, act}) dev.free(p);
+            long f = 4;
+            x = dev.alloc(f * cap * config.hiddenSize(), "activations");
+            h = dev.alloc(f * cap * config.hiddenSize(), "activations");
+            qkv = dev.alloc(f * cap * qkvDim, "activations");
+            attn = dev.alloc(f * cap * config.qDim(), "activations");
+            gateUp = dev.alloc(f * cap * 2L * config.intermediateSize(), "activations");
+            act = dev.alloc(f * cap * config.intermediateSize(), "activations");
+            capTokens = cap;
+            moved = true;
+        }
+        if (logitRows > capLogitRows) {
+            int cap = Math.max(logitRows, capLogitRows * 2);
+            for (CUdeviceptr p : new CUdeviceptr[]{last, logits, argmax}) dev.free(p);
+            last = dev.alloc(4L * cap * config.hiddenSize(), "final norm rows");
+            logits = dev.alloc(4L * cap * config.vocabSize(), "logits");
+            argmax = dev.alloc(4L * cap, "sampled ids");
+            capLogitRows = cap;
+            moved = true;
+        }
+        if (metaInts > capMetaInts) {
+            int cap = Math.max(metaInts, capMetaInts * 2);
+            dev.free(meta);
+            meta = dev.alloc(4L * cap, "step inputs");
+            capMetaInts = cap;
+            moved = true;
+        }
+        if (xHi == null) {
+            long maxIn = Math.max(config.hiddenSize(), Math.max(config.qDim(), config.intermediateSize()));
+            xHi = dev.alloc(2L * STREAM_ROWS * maxIn, "bf16 activations");
+            xLo = dev.alloc(2L * STREAM_ROWS * maxIn, "bf16 activations");
+        }
+        if (partAcc == null) {
+            // splits are only used while tokens * heads < 2 * SMs, so the partials never exceed this
+            long units = 2L * dev.multiprocessors + (long) MAX_SPLITS * config.numHeads();
+            partAcc = dev.alloc(4L * units * MAX_SPLITS * config.headDim(), "attention partials");
+            partMl = dev.alloc(8L * units * MAX_SPLITS, "attention partials");
+        }
+        return moved;
+    }
+
+    private void dropGraphs() {
+        for (CUgraphExec e : graphs.values()) cuGraphExecDestroy(e);
+        graphs.clear();
+    }
+
+    private static double gib(long bytes) { return bytes / (double) (1L << 30); }
+
+    @Override
+    public void close() {
+        dev.makeCurrent();
+        dropGraphs();
+        dev.close();
+    }
+}

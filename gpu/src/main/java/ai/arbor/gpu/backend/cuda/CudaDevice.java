@@ -1,0 +1,206 @@
+package ai.arbor.gpu.backend.cuda;
+
+import jcuda.Pointer;
+import jcuda.driver.CUcontext;
+import jcuda.driver.CUdevice;
+import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUfunction;
+import jcuda.driver.CUmodule;
+import jcuda.driver.CUstream;
+import jcuda.driver.CUdevice_attribute;
+import jcuda.driver.JCudaDriver;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static jcuda.driver.JCudaDriver.*;
+
+/**
+ * One GPU through the CUDA driver API: its primary context, one stream for all work, our kernels loaded from the PTX
+ * resources the build made with nvcc, and device memory that is freed on {@link #close()}. Every call that touches the
+ * device first makes the context current, so the object may be built on one thread and used on another.
+ */
+final class CudaDevice implements AutoCloseable {
+    /** The PTX modules the build puts under {@code /cuda/} (one per {@code src/main/cuda/*.cu}). */
+    static final String[] MODULES = {"layers", "attention", "matmul", "sampling"};
+    static final CUdeviceptr NULL = new CUdeviceptr();
+
+    final int index;
+    final String name;
+    final int multiprocessors;
+    final int computeCapability;
+    private final CUcontext context = new CUcontext();
+    final CUstream stream = new CUstream();
+    private final Map<String, CUfunction> functions = new HashMap<>();
+    private final List<CUdeviceptr> allocations = new ArrayList<>();
+
+    private CudaDevice(int index) {
+        this.index = index;
+        JCudaDriver.setExceptionsEnabled(true);
+        cuInit(0);
+        int[] count = {0};
+        cuDeviceGetCount(count);
+        if (index < 0 || index >= count[0]) {
+            throw new IllegalArgumentException("cuda:" + index + " does not exist: this machine has " + count[0]
+                    + " CUDA device(s)");
+        }
+        CUdevice device = new CUdevice();
+        cuDeviceGet(device, index);
+        byte[] raw = new byte[256];
+        cuDeviceGetName(raw, raw.length, device);
+        int len = 0;
+        while (len < raw.length && raw[len] != 0) len++;
+        this.name = new String(raw, 0, len, StandardCharsets.US_ASCII);
+        this.multiprocessors = attribute(device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT);
+        this.computeCapability = 10 * attribute(device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR)
+                + attribute(device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR);
+        if (computeCapability < 80) {
+            throw new IllegalStateException("cuda:" + index + " (" + name + ") has compute capability "
+                    + computeCapability / 10 + "." + computeCapability % 10
+                    + "; the BF16 tensor-core kernels need 8.0 or newer");
+        }
+        cuDevicePrimaryCtxRetain(context, device);
+        cuCtxSetCurrent(context);
+        cuStreamCreate(stream, 0);
+        for (String m : MODULES) load(m);
+    }
+
+    /** Opens {@code cuda:index}; fails with a clear message when there is no driver, device or kernel resource. */
+    static CudaDevice open(int index) {
+        try {
+            return new CudaDevice(index);
+        } catch (UnsatisfiedLinkError | NoClassDefFoundError e) {
+            throw new IllegalStateException("the CUDA driver library could not be loaded (no NVIDIA driver here?): "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /** True when a CUDA driver and at least one device are present; never throws. */
+    static boolean available() {
+        try {
+            JCudaDriver.setExceptionsEnabled(true);
+            cuInit(0);
+            int[] count = {0};
+            cuDeviceGetCount(count);
+            return count[0] > 0 && CudaDevice.class.getResource("/cuda/matmul.sm90.ptx") != null;
+        } catch (Throwable t) {
+            return false;
+        }
+    }
+
+    private static int attribute(CUdevice device, int attr) {
+        int[] v = {0};
+        cuDeviceGetAttribute(v, attr, device);
+        return v[0];
+    }
+
+    private void load(String module) {
+        String resource = "/cuda/" + module + (computeCapability >= 90 ? ".sm90.ptx" : ".sm80.ptx");
+        byte[] ptx;
+        try (InputStream in = CudaDevice.class.getResourceAsStream(resource)) {
+            if (in == null) {
+                throw new IllegalStateException("kernel resource " + resource + " is missing: build gpu/ on a machine "
+                        + "with nvcc on /usr/local/bin (the cuda-kernels Maven profile compiles src/main/cuda)");
+            }
+            byte[] body = in.readAllBytes();
+            ptx = new byte[body.length + 1]; // cuModuleLoadData wants a NUL-terminated image
+            System.arraycopy(body, 0, ptx, 0, body.length);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read " + resource, e);
+        }
+        CUmodule m = new CUmodule();
+        cuModuleLoadData(m, ptx);
+        for (String fn : kernelNames(new String(ptx, StandardCharsets.US_ASCII))) {
+            CUfunction f = new CUfunction();
+            cuModuleGetFunction(f, m, fn);
+            functions.put(fn, f);
+        }
+    }
+
+    private static List<String> kernelNames(String ptx) {
+        List<String> names = new ArrayList<>();
+        for (String line : ptx.split("\n")) {
+            int i = line.indexOf(".entry ");
+            if (i < 0) continue;
+            String rest = line.substring(i + 7).trim();
+            int end = 0;
+            while (end < rest.length() && (Character.isLetterOrDigit(rest.charAt(end)) || rest.charAt(end) == '_')) end++;
+            names.add(rest.substring(0, end));
+        }
+        return names;
+    }
+
+    CUfunction function(String name) {
+        CUfunction f = functions.get(name);
+        if (f == null) throw new IllegalStateException("kernel " + name + " is not in the loaded PTX modules");
+        return f;
+    }
+
+    void makeCurrent() { cuCtxSetCurrent(context); }
+
+    /** {@code [free, total]} bytes of device memory. */
+    long[] memoryInfo() {
+        makeCurrent();
+        long[] free = {0};
+        long[] total = {0};
+        cuMemGetInfo(free, total);
+        return new long[]{free[0], total[0]};
+    }
+
+    CUdeviceptr alloc(long bytes, String what) {
+        makeCurrent();
+        CUdeviceptr p = new CUdeviceptr();
+        try {
+            cuMemAlloc(p, Math.max(bytes, 16));
+        } catch (RuntimeException e) {
+            long[] mem = memoryInfo();
+            throw new IllegalStateException("out of GPU memory on cuda:" + index + " allocating " + what + " ("
+                    + mib(bytes) + " MiB; " + mib(mem[0]) + " MiB free of " + mib(mem[1]) + " MiB)", e);
+        }
+        allocations.add(p);
+        return p;
+    }
+
+    void free(CUdeviceptr p) {
+        if (p == null || !allocations.remove(p)) return;
+        makeCurrent();
+        cuMemFree(p);
+    }
+
+    static long mib(long bytes) { return bytes >> 20; }
+
+    /**
+     * Launches a kernel on the stream. Arguments: {@link CUdeviceptr} (null for a null pointer), Integer, Float.
+     */
+    void launch(String kernel, int gx, int gy, int gz, int block, Object... args) {
+        Pointer[] ptrs = new Pointer[args.length];
+        for (int i = 0; i < args.length; i++) {
+            Object a = args[i];
+            if (a == null) ptrs[i] = Pointer.to(NULL);
+            else if (a instanceof CUdeviceptr p) ptrs[i] = Pointer.to(p);
+            else if (a instanceof Integer v) ptrs[i] = Pointer.to(new int[]{v});
+            else if (a instanceof Float v) ptrs[i] = Pointer.to(new float[]{v});
+            else if (a instanceof Long v) ptrs[i] = Pointer.to(new long[]{v});
+            else throw new IllegalArgumentException("unsupported kernel argument " + a.getClass());
+        }
+        cuLaunchKernel(function(kernel), gx, gy, gz, block, 1, 1, 0, stream, Pointer.to(ptrs), null);
+    }
+
+    void synchronize() { cuStreamSynchronize(stream); }
+
+    @Override
+    public void close() {
+        makeCurrent();
+        try {
+            cuStreamSynchronize(stream);
+        } finally {
+            for (CUdeviceptr p : allocations) cuMemFree(p);
+            allocations.clear();
+        }
+    }
+}

@@ -1,0 +1,273 @@
+package ai.arbor.gpu.backend.cuda;
+
+import ai.arbor.gpu.backend.ComputeBackend;
+import ai.arbor.gpu.backend.ForwardBatch;
+import ai.arbor.gpu.backend.SequenceChunk;
+import ai.arbor.gpu.backend.cpu.CpuBackend;
+import ai.arbor.gpu.engine.EngineConfig;
+import ai.arbor.gpu.engine.EngineRequest;
+import ai.arbor.gpu.engine.LLMEngine;
+import ai.arbor.gpu.model.ConfigParser;
+import ai.arbor.gpu.model.ModelConfig;
+import ai.arbor.gpu.model.SafeTensorsWeights;
+import ai.arbor.gpu.sample.SamplingParams;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Checks the CUDA backend against the transformers reference outputs of a model (teacher-forced logits over the
+ * reference sequences, decoded token by token and as chunked prefill; free-running greedy continuations), against the
+ * CPU backend on the same sequences, and continuous batching with prefix caching against single requests.
+ * Run on a GPU machine: {@code CudaSelfCheck models/tiny-qwen2 gpu/src/test/resources/reference/tiny-qwen2.json ...}.
+ */
+public final class CudaSelfCheck {
+    /**
+     * Max |logit difference| at the reference's top-5 ids (and against the CPU backend) that counts as agreement: with
+     * an fp32 KV cache everything else is fp32-accurate, so the reference's own tolerance (1e-3); a bf16 KV cache
+     * rounds every cached K and V to 8 bits of mantissa, which moved the tiny models' logits by up to ~0.35.
+     */
+    public static final double FP32_KV_TOLERANCE = 1e-3;
+    public static final double BF16_KV_TOLERANCE = 0.5;
+    private static final int BLOCK = 16;
+
+    /** Outcome for one model. */
+    public record Report(String model, String kvCache, double tolerance, int positions, int top1Agree, double maxLogitDiff, double maxCpuDiff,
+                         int chunkedPositions, int chunkedTop1Agree, int greedyCases, int greedyExact,
+                         int batchedCases, int batchedSame, int batchedMatchReference) {
+        public double top1Rate() { return top1Agree / (double) positions; }
+
+        public boolean passed() {
+            return top1Agree + chunkedTop1Agree >= 0.99 * (positions + chunkedPositions) && maxLogitDiff <= tolerance
+                    && maxCpuDiff <= tolerance && greedyExact * 2 > greedyCases && batchedSame == batchedCases;
+        }
+
+        @Override
+        public String toString() {
+            return String.format("%s: %s (%s KV cache, tolerance %.4f) | teacher-forced top-1 %d/%d (%.2f%%), max |dlogit| vs transformers %.4f, "
+                            + "vs CPU %.4f | chunked prefill top-1 %d/%d | greedy exact %d/%d | batched+prefix-cache "
+                            + "same as single %d/%d, equal to reference %d/%d",
+                    passed() ? "PASS" : "FAIL", model, kvCache, tolerance, top1Agree, positions, 100 * top1Rate(), maxLogitDiff, maxCpuDiff,
+                    chunkedTop1Agree, chunkedPositions, greedyExact, greedyCases, batchedSame, batchedCases,
+                    batchedMatchReference, batchedCases);
+        }
+    }
+
+    private record Case(String name, int[] prompt, int[] generated, int[][] topIds, double[][] topLogits) {
+        int[] sequence() {
+            int[] s = Arrays.copyOf(prompt, prompt.length + generated.length);
+            System.arraycopy(generated, 0, s, prompt.length, generated.length);
+            return s;
+        }
+    }
+
+    public static void main(String[] args) throws Exception {
+        if (args.length == 0 || args.length % 2 != 0) {
+            System.err.println("usage: CudaSelfCheck <model dir> <reference json> [<model dir> <reference json> ...]");
+            System.exit(2);
+        }
+        boolean all = true;
+        List<Report> reports = new ArrayList<>();
+        for (int i = 0; i < args.length; i += 2) {
+            Report r = check(Path.of(args[i]), Path.of(args[i + 1]), 0, false, System.out);
+            reports.add(r);
+            all &= r.passed();
+        }
+        // the same with an fp32 KV cache: separates the cache's bf16 rounding from the rest of the numerics
+        for (int i = 0; i < args.length; i += 2) {
+            Report r = check(Path.of(args[i]), Path.of(args[i + 1]), 0, true, System.out);
+            reports.add(r);
+            all &= r.passed();
+        }
+        System.out.println("==== CUDA self-check summary ====");
+        for (Report r : reports) System.out.println(r);
+        System.out.println(all ? "ALL PASS" : "SOME FAILED");
+        System.exit(all ? 0 : 1);
+    }
+
+    public static Report check(Path modelDir, Path referenceJson, int device, boolean kvFloat32, PrintStream log) throws IOException {
+        ModelConfig config = ConfigParser.parse(modelDir.resolve("config.json"));
+        JsonNode ref = new ObjectMapper().readTree(referenceJson.toFile());
+        List<Case> cases = new ArrayList<>();
+        for (JsonNode c : ref.get("cases")) {
+            int steps = c.get("steps").size();
+            int[][] ids = new int[steps][];
+            double[][] logits = new double[steps][];
+            for (int s = 0; s < steps; s++) {
+                ids[s] = ints(c.get("steps").get(s).get("top_ids"));
+                JsonNode tl = c.get("steps").get(s).get("top_logits");
+                logits[s] = new double[tl.size()];
+                for (int k = 0; k < tl.size(); k++) logits[s][k] = tl.get(k).asDouble();
+            }
+            cases.add(new Case(c.get("name").asText(), ints(c.get("prompt_ids")), ints(c.get("generated_ids")), ids, logits));
+        }
+        int[] eos = ints(ref.get("eos_token_ids"));
+        String model = modelDir.getFileName().toString();
+        try (SafeTensorsWeights weights = SafeTensorsWeights.open(modelDir);
+             CudaBackend gpu = new CudaBackend(config, weights, device, 0.5, true, kvFloat32);
+             CpuBackend cpu = new CpuBackend(config, weights, 0)) {
+            log.printf("%s on %s (%s), %d cases%n", model, gpu.name(), gpu.deviceName(), cases.size());
+            int maxLen = 0;
+            for (Case c : cases) maxLen = Math.max(maxLen, c.prompt.length + c.generated.length);
+            int blocksPerSeq = (maxLen + BLOCK - 1) / BLOCK + 1;
+            int numBlocks = blocksPerSeq * cases.size() + 8;
+            gpu.allocateKvCache(numBlocks, BLOCK);
+            cpu.allocateKvCache(numBlocks, BLOCK);
+
+            // 1. teacher-forced: prompt as one prefill chunk, then the reference continuation one decode step at a time
+            int positions = 0, agree = 0;
+            double maxDiff = 0, maxCpu = 0;
+            String maxAt = "";
+            for (int ci = 0; ci < cases.size(); ci++) {
+                Case c = cases.get(ci);
+                int[] table = table(ci * blocksPerSeq, blocksPerSeq);
+                int[] seq = c.sequence();
+                List<float[]> g = teacherForced(gpu, seq, c.prompt.length, table);
+                List<float[]> p = teacherForced(cpu, seq, c.prompt.length, table);
+                for (int s = 0; s < c.topIds.length && s < g.size(); s++) {
+                    positions++;
+                    if (argmax(g.get(s)) == c.topIds[s][0]) agree++;
+                    for (int k = 0; k < c.topIds[s].length; k++) {
+                        double d = Math.abs(g.get(s)[c.topIds[s][k]] - c.topLogits[s][k]);
+                        if (d > maxDiff) {
+                            maxDiff = d;
+                            maxAt = c.name + " step " + s;
+                        }
+                    }
+                    for (int v = 0; v < g.get(s).length; v++) maxCpu = Math.max(maxCpu, Math.abs(g.get(s)[v] - p.get(s)[v]));
+                }
+            }
+            log.printf("  teacher-forced: top-1 %d/%d, max |dlogit| %.4f vs reference (at %s), %.4f vs CPU%n", agree,
+                    positions, maxDiff, maxAt, maxCpu);
+
+            // 2. the same sequences as chunked prefill of 5 tokens, each chunk asking for its last token's logits
+            int chunkedPositions = 0, chunkedAgree = 0;
+            for (int ci = 0; ci < cases.size(); ci++) {
+                Case c = cases.get(ci);
+                int[] table = table(ci * blocksPerSeq, blocksPerSeq);
+                int[] seq = c.sequence();
+                for (int start = 0; start < seq.length; start += 5) {
+                    int end = Math.min(seq.length, start + 5);
+                    float[][] out = gpu.forward(new ForwardBatch(List.of(
+                            new SequenceChunk(Arrays.copyOfRange(seq, start, end), start, table, true))));
+                    int step = end - 1 - (c.prompt.length - 1);
+                    if (step >= 0 && step < c.topIds.length) {
+                        chunkedPositions++;
+                        if (argmax(out[0]) == c.topIds[step][0]) chunkedAgree++;
+                    }
+                }
+            }
+            log.printf("  chunked prefill: top-1 %d/%d%n", chunkedAgree, chunkedPositions);
+
+            // 3. free-running greedy with argmax on the GPU
+            int exact = 0;
+            for (int ci = 0; ci < cases.size(); ci++) {
+                Case c = cases.get(ci);
+                int[] table = table(ci * blocksPerSeq, blocksPerSeq);
+                int[] got = new int[c.generated.length];
+                int next = gpu.forwardGreedy(new ForwardBatch(List.of(new SequenceChunk(c.prompt, 0, table, true))))[0];
+                for (int s = 0; s < got.length; s++) {
+                    got[s] = next;
+                    if (s + 1 < got.length) {
+                        next = gpu.forwardGreedy(new ForwardBatch(List.of(
+                                new SequenceChunk(new int[]{next}, c.prompt.length + s, table, true))))[0];
+                    }
+                }
+                boolean same = Arrays.equals(got, c.generated);
+                if (same) exact++;
+                else log.printf("  greedy %s differs: got %s, reference %s%n", c.name, Arrays.toString(got),
+                        Arrays.toString(c.generated));
+            }
+            log.printf("  greedy: %d/%d continuations equal the reference%n", exact, cases.size());
+
+            // 4. the engine: all requests at once (continuous batching, prefix caching) vs one at a time
+            int[][] single = new int[cases.size()][];
+            int[][] batched;
+            EngineConfig ec = new EngineConfig(BLOCK, 512, 64, 512, 0, true, 1L << 30);
+            try (LLMEngine engine = new LLMEngine(config, eos, new Unclosed(gpu), ec)) {
+                for (int ci = 0; ci < cases.size(); ci++) {
+                    single[ci] = generate(engine, List.of(cases.get(ci)), "single")[0];
+                }
+                batched = generate(engine, cases, "batch");
+            }
+            int same = 0, refSame = 0;
+            for (int ci = 0; ci < cases.size(); ci++) {
+                if (Arrays.equals(single[ci], batched[ci])) same++;
+                else log.printf("  batched %s differs from single: %s vs %s%n", cases.get(ci).name,
+                        Arrays.toString(batched[ci]), Arrays.toString(single[ci]));
+                if (Arrays.equals(batched[ci], cases.get(ci).generated)) refSame++;
+            }
+            log.printf("  engine: batched == single for %d/%d, == reference for %d/%d%n", same, cases.size(), refSame,
+                    cases.size());
+            return new Report(model, kvFloat32 ? "fp32" : "bf16", kvFloat32 ? FP32_KV_TOLERANCE : BF16_KV_TOLERANCE, positions, agree, maxDiff, maxCpu, chunkedPositions, chunkedAgree, cases.size(),
+                    exact, cases.size(), same, refSame);
+        }
+    }
+
+    /** Lends the backend to an engine without letting the engine close it. */
+    private record Unclosed(CudaBackend b) implements ComputeBackend {
+        @Override public String name() { return b.name(); }
+        @Override public long kvBlockBytes(int blockSize) { return b.kvBlockBytes(blockSize); }
+        @Override public int availableKvBlocks(int blockSize) { return b.availableKvBlocks(blockSize); }
+        @Override public void allocateKvCache(int numBlocks, int blockSize) { b.allocateKvCache(numBlocks, blockSize); }
+        @Override public float[][] forward(ForwardBatch batch) { return b.forward(batch); }
+        @Override public void close() { }
+    }
+
+    private static int[][] generate(LLMEngine engine, List<Case> cases, String prefix) {
+        Map<String, List<Integer>> out = new HashMap<>();
+        for (int i = 0; i < cases.size(); i++) {
+            Case c = cases.get(i);
+            String id = prefix + "-" + i;
+            out.put(id, new ArrayList<>());
+            SamplingParams greedy = new SamplingParams(0, 1, 0, 0, null, 0, 0, 1, c.generated.length, 0, true,
+                    new int[0], List.of(), null);
+            engine.addRequest(new EngineRequest(id, c.prompt, greedy), o -> {
+                for (int t : o.newTokenIds()) out.get(o.requestId()).add(t);
+            });
+        }
+        while (engine.hasWork()) engine.step();
+        int[][] r = new int[cases.size()][];
+        for (int i = 0; i < cases.size(); i++) {
+            r[i] = out.get(prefix + "-" + i).stream().mapToInt(Integer::intValue).toArray();
+        }
+        return r;
+    }
+
+    /** Logits after the prompt (one prefill chunk) and after each following token (one decode step each). */
+    private static List<float[]> teacherForced(ComputeBackend b, int[] seq, int promptLen, int[] table) {
+        List<float[]> out = new ArrayList<>();
+        out.add(b.forward(new ForwardBatch(List.of(new SequenceChunk(Arrays.copyOf(seq, promptLen), 0, table, true))))[0]);
+        for (int p = promptLen; p < seq.length; p++) {
+            out.add(b.forward(new ForwardBatch(List.of(new SequenceChunk(new int[]{seq[p]}, p, table, true))))[0]);
+        }
+        return out;
+    }
+
+    private static int[] table(int first, int count) {
+        int[] t = new int[count];
+        for (int i = 0; i < count; i++) t[i] = first + i;
+        return t;
+    }
+
+    static int argmax(float[] v) {
+        int best = 0;
+        for (int i = 1; i < v.length; i++) if (v[i] > v[best]) best = i;
+        return best;
+    }
+
+    private static int[] ints(JsonNode n) {
+        if (n.isInt()) return new int[]{n.asInt()};
+        int[] r = new int[n.size()];
+        for (int i = 0; i < r.length; i++) r[i] = n.get(i).asInt();
+        return r;
+    }
+}
