@@ -16,6 +16,8 @@ final class TemplateEnvironment {
 
     static Jinjava create() {
         JinjavaConfig config = JinjavaConfig.newBuilder()
+                // trim_blocks/lstrip_blocks and jinja2's dropping of the final newline are applied to the source by
+                // TemplateSource and ChatTemplate, where they can follow jinja2 exactly.
                 .withTrimBlocks(false)
                 .withLstripBlocks(false)
                 .withKeepTrailingNewline(true)
@@ -25,7 +27,8 @@ final class TemplateEnvironment {
                         .withParseWhitespaceControlStrictly(true)
                         .withUseNaturalOperatorPrecedence(true)
                         .withKeepNullableLoopValues(true)
-                        .withUseTrimmingForNotesAndExpressions(true).withUsePyishObjectMapper(true)
+                        .withUseTrimmingForNotesAndExpressions(true)
+                        .withUsePyishObjectMapper(true)
                         .build())
                 .build();
         Jinjava j = new Jinjava(config);
