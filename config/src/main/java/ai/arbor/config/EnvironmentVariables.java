@@ -37,6 +37,9 @@ public final class EnvironmentVariables {
         m.put("ARBOR_MAX_BODY_BYTES", "arbor.frontend.max-body-bytes");
         m.put("ARBOR_WORKER_WAIT", "arbor.frontend.worker-wait");
         m.put("ARBOR_ROUTER_MODE", "arbor.router.mode");
+        m.put("ARBOR_ROUTER_OVERLAP_WEIGHT", "arbor.router.overlap-weight");
+        m.put("ARBOR_ROUTER_TEMPERATURE", "arbor.router.temperature");
+        m.put("ARBOR_ROUTER_RESET_STATES", "arbor.router.reset-states");
         MAPPING = Collections.unmodifiableMap(m);
     }
 
