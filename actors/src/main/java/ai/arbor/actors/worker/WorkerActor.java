@@ -7,6 +7,7 @@ import ai.arbor.gpu.engine.EngineStats;
 import ai.arbor.gpu.engine.InferenceEngine;
 import ai.arbor.gpu.engine.RequestOutput;
 import ai.arbor.gpu.engine.RequestSink;
+import ai.arbor.gpu.sample.Sampler;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
@@ -109,6 +110,13 @@ public final class WorkerActor extends AbstractBehavior<WorkerActor.Command> {
         if (total > engine.maxModelLen()) {
             g.replyTo().tell(new Rejected(r.requestId(), "prompt (" + r.promptTokenIds().length + " tokens) plus max_tokens ("
                     + r.sampling().maxTokens() + ") exceeds the maximum context length of " + engine.maxModelLen()));
+            return this;
+        }
+        try {
+            // the same checks the engine makes in addRequest, made here so a bad request is refused, not thrown
+            Sampler.validate(r.sampling());
+        } catch (IllegalArgumentException e) {
+            g.replyTo().tell(new Rejected(r.requestId(), e.getMessage()));
             return this;
         }
         if (!liveRequests.add(r.requestId())) {

@@ -45,21 +45,28 @@ public final class StreamingClient implements AutoCloseable {
             return t;
         });
         // HTTP/1.1 on purpose: one connection per stream, as real clients of an OpenAI server behave, and no h2c
-        // upgrade dance with servers that do not speak it.
+        // upgrade dance with servers that do not speak it. Connecting shares the request's time limit: under a burst
+        // a server's accept backlog overflows and connects are retried by TCP for seconds, which is latency the
+        // client sees (it lands in TTFT), not a failure.
         this.http = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(Duration.ofSeconds(10))
+                .connectTimeout(timeout)
                 .executor(pool)
                 .build();
     }
 
     /** Starts one request; the future always completes normally, failures are in the result. */
     public CompletableFuture<RequestResult> send(int index, BenchPrompt prompt) {
+        return send(index, body(prompt));
+    }
+
+    /** Starts one request with a body made earlier by {@link #body}, so none of that work falls inside the run. */
+    public CompletableFuture<RequestResult> send(int index, String body) {
         HttpRequest request = HttpRequest.newBuilder(base.resolve(endpoint.path()))
                 .timeout(timeout)
                 .header("Content-Type", "application/json")
                 .header("Accept", "text/event-stream")
-                .POST(HttpRequest.BodyPublishers.ofString(body(prompt)))
+                .POST(HttpRequest.BodyPublishers.ofString(body))
                 .build();
         StreamRecorder recorder = new StreamRecorder(index, System.nanoTime());
         AtomicReference<RequestResult> httpError = new AtomicReference<>();
@@ -69,8 +76,8 @@ public final class StreamingClient implements AutoCloseable {
                         null);
             }
             return HttpResponse.BodySubscribers.mapping(HttpResponse.BodySubscribers.ofString(StandardCharsets.UTF_8),
-                    body -> {
-                        httpError.set(recorder.failed(info.statusCode(), errorMessage(body)));
+                    text -> {
+                        httpError.set(recorder.failed(info.statusCode(), errorMessage(text)));
                         return null;
                     });
         };
@@ -83,7 +90,7 @@ public final class StreamingClient implements AutoCloseable {
         });
     }
 
-    String body(BenchPrompt prompt) {
+    public String body(BenchPrompt prompt) {
         ObjectNode body = JSON.createObjectNode();
         body.put("model", model);
         if (endpoint == Endpoint.CHAT) {

@@ -28,8 +28,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 public final class OverheadBenchmark {
 
-    record Result(String workload, int concurrency, long requests, double seconds, long[] latenciesNanos) {
+    /** @param cpuNanos CPU time the whole process (server and clients) used during the run */
+    record Result(String workload, int concurrency, long requests, double seconds, long[] latenciesNanos, long cpuNanos) {
         double rps() { return requests / seconds; }
+
+        double cpuMsPerRequest() { return requests == 0 ? Double.NaN : cpuNanos / 1e6 / requests; }
 
         double percentileMs(double p) {
             if (latenciesNanos.length == 0) return Double.NaN;
@@ -52,6 +55,10 @@ public final class OverheadBenchmark {
             String chat = "{\"model\":\"" + name + "\",\"messages\":[{\"role\":\"user\",\"content\":"
                     + "\"Explain distributed systems in 2 sentences.\"}],\"max_tokens\":" + maxTokens + ",\"ignore_eos\":true";
             List<Result> results = new ArrayList<>();
+            // warm the JIT on both workloads first, so that no measured run pays for compilation
+            for (boolean stream : new boolean[] {false, true}) {
+                run(node.port(), chat + (stream ? ",\"stream\":true}" : "}"), concurrency, Math.min(5, seconds), "warm-up");
+            }
             for (int c : new int[] {1, concurrency}) {
                 for (boolean stream : new boolean[] {false, true}) {
                     String body = chat + (stream ? ",\"stream\":true}" : "}");
@@ -59,15 +66,16 @@ public final class OverheadBenchmark {
                     run(node.port(), body, c, Math.min(3, seconds), label); // warm-up: JIT, connections
                     Result r = run(node.port(), body, c, seconds, label);
                     results.add(r);
-                    System.err.printf(Locale.ROOT, "%s, concurrency %d: %.0f req/s, p50 %.2f ms, p99 %.2f ms%n",
-                            label, c, r.rps(), r.percentileMs(50), r.percentileMs(99));
+                    System.err.printf(Locale.ROOT, "%s, concurrency %d: %.0f req/s, p50 %.2f ms, p99 %.2f ms, CPU %.2f ms/req%n",
+                            label, c, r.rps(), r.percentileMs(50), r.percentileMs(99), r.cpuMsPerRequest());
                 }
             }
-            out.println("| workload | concurrency | requests/s | tokens/s | latency p50 | latency p99 |");
-            out.println("|---|---:|---:|---:|---:|---:|");
+            out.println("| workload | concurrency | requests/s | tokens/s | latency p50 | latency p99 | CPU per request |");
+            out.println("|---|---:|---:|---:|---:|---:|---:|");
             for (Result r : results) {
-                out.printf(Locale.ROOT, "| %s | %d | %.0f | %.0f | %.2f ms | %.2f ms |%n", r.workload(), r.concurrency(),
-                        r.rps(), r.rps() * maxTokens, r.percentileMs(50), r.percentileMs(99));
+                out.printf(Locale.ROOT, "| %s | %d | %.0f | %.0f | %.2f ms | %.2f ms | %.2f ms |%n", r.workload(),
+                        r.concurrency(), r.rps(), r.rps() * maxTokens, r.percentileMs(50), r.percentileMs(99),
+                        r.cpuMsPerRequest());
             }
         }
         System.exit(0);
@@ -107,11 +115,14 @@ public final class OverheadBenchmark {
             th.setDaemon(true);
             th.start();
         }
+        var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        long cpu0 = os.getProcessCpuTime();
         long start = System.nanoTime();
         Thread.sleep(seconds * 1000L);
         stop.set(true);
         done.await();
         double elapsed = (System.nanoTime() - start) / 1e9;
+        long cpu = os.getProcessCpuTime() - cpu0;
         if (failure[0] != null) throw new IllegalStateException(label + ": client failed", failure[0]);
         long total = Arrays.stream(counts).sum();
         long[] all = new long[(int) total];
@@ -121,7 +132,7 @@ public final class OverheadBenchmark {
             k += (int) counts[t];
         }
         Arrays.sort(all);
-        return new Result(label, concurrency, total, elapsed, all);
+        return new Result(label, concurrency, total, elapsed, all, cpu);
     }
 
     /** Reads one HTTP/1.1 response (Content-Length or chunked) and checks its status. */

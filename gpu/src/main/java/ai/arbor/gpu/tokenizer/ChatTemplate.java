@@ -78,7 +78,7 @@ public final class ChatTemplate {
     /** A fresh interpreter whose context reads (never writes) the shared global functions and filters. */
     private JinjavaInterpreter interpreter(Map<String, Object> vars) {
         Context context = new Context(jinjava.getGlobalContext(), vars, jinjava.getGlobalConfig().getDisabled());
-        return new JinjavaInterpreter(jinjava, context, jinjava.getGlobalConfig());
+        return new PythonInterpreter(jinjava, context, jinjava.getGlobalConfig());
     }
 
     private static void failOnFatal(List<TemplateError> errors) {

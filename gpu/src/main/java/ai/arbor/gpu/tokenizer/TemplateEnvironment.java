@@ -16,6 +16,8 @@ final class TemplateEnvironment {
 
     static Jinjava create() {
         JinjavaConfig config = JinjavaConfig.newBuilder()
+                // trim_blocks/lstrip_blocks and jinja2's dropping of the final newline are applied to the source by
+                // TemplateSource and ChatTemplate, where they can follow jinja2 exactly.
                 .withTrimBlocks(false)
                 .withLstripBlocks(false)
                 .withKeepTrailingNewline(true)
@@ -25,7 +27,8 @@ final class TemplateEnvironment {
                         .withParseWhitespaceControlStrictly(true)
                         .withUseNaturalOperatorPrecedence(true)
                         .withKeepNullableLoopValues(true)
-                        .withUseTrimmingForNotesAndExpressions(true).withUsePyishObjectMapper(true)
+                        .withUseTrimmingForNotesAndExpressions(true)
+                        .withUsePyishObjectMapper(true)
                         .build())
                 .build();
         Jinjava j = new Jinjava(config);
@@ -36,6 +39,7 @@ final class TemplateEnvironment {
         j.getGlobalContext().registerTag(new GenerationTag());
         j.getGlobalContext().registerFilter(new TemplateFilters.ToJson());
         j.getGlobalContext().registerFilter(new TemplateFilters.Items());
+        j.getGlobalContext().registerFilter(new TemplateFilters.PyString());
         j.getGlobalContext().registerExpTest(new TemplateFilters.Iterable());
         j.getGlobalContext().registerExpTest(new TemplateFilters.Mapping());
         return j;

@@ -49,6 +49,18 @@ final class TemplateFilters {
         }
     }
 
+    /** Python's {@code str()} for the {@code string} filter: booleans print as True/False. */
+    static final class PyString implements Filter {
+        @Override
+        public String getName() { return "string"; }
+
+        @Override
+        public Object filter(Object var, JinjavaInterpreter interpreter, String... args) {
+            if (var instanceof Boolean b) return b ? "True" : "False";
+            return var == null ? "" : interpreter.getAsString(var);
+        }
+    }
+
     /** jinja2's {@code items}: a mapping's (key, value) pairs, for {@code for k, v in d | items}. */
     static final class Items implements Filter {
         @Override

@@ -37,6 +37,8 @@ public final class CudaBackend implements ComputeBackend, GreedyForward {
     private final CUdeviceptr invFreq;
     private final double gpuMemoryUtilization;
     private boolean useGraphs;
+    /** Decode-batch matmuls stage x through shared memory (matmul_tile) rather than per-warp (matmul_stream). */
+    private boolean sharedX = true;
     private final int kvBytes;
     private final String kvSuffix;
     private final float eps;
@@ -120,6 +122,20 @@ public final class CudaBackend implements ComputeBackend, GreedyForward {
         }
     }
 
+    /** The device index of a {@code --device} value {@code cuda:N} (or {@code cuda} for device 0). */
+    public static int deviceIndex(String device) {
+        if (device.equals("cuda")) return 0;
+        if (device.startsWith("cuda:")) {
+            try {
+                int i = Integer.parseInt(device.substring(5));
+                if (i >= 0) return i;
+            } catch (NumberFormatException ignored) {
+                // reported below
+            }
+        }
+        throw new IllegalArgumentException("device '" + device + "' is not of the form cuda:N");
+    }
+
     /** True when a CUDA device and our compiled kernels are present (never throws). */
     public static boolean isAvailable() { return CudaDevice.available(); }
 
@@ -135,6 +151,11 @@ public final class CudaBackend implements ComputeBackend, GreedyForward {
     public void setUseGraphs(boolean on) { this.useGraphs = on; }
 
     CudaDevice device() { return dev; }
+
+    void setSharedX(boolean on) {
+        this.sharedX = on;
+        dropGraphs();
+    }
 
     @Override
     public long kvBlockBytes(int blockSize) {
@@ -311,6 +332,17 @@ public final class CudaBackend implements ComputeBackend, GreedyForward {
         } else if (n <= STREAM_ROWS && in % 16 == 0 && out % 16 == 0) {
             int mt = n <= 16 ? 1 : n <= 32 ? 2 : 4;
             dev.launch("split_bf16", 16 * mt, 1, 1, 256, xIn, norm, eps, gate, xHi, xLo, n, in);
+            if (sharedX) {
+                int blocks = (out + 255) / 256;
+                int ksteps = in / 16;
+                int ksplit = Math.max(1, Math.min((2 * dev.multiprocessors + blocks - 1) / blocks, ksteps / 4));
+                if (ksplit > 1 && !accumulate) {
+                    cuMemsetD32Async(y, 0, (long) n * out, dev.stream);
+                    acc = 1;
+                }
+                dev.launch("matmul_tile" + mt, blocks, ksplit, 1, 256, xHi, xLo, w, bias, y, n, in, out, acc);
+                return;
+            }
             int nt = out / 32 >= 2 * dev.multiprocessors ? 2 : 1;
             int blocks = out / (16 * nt) + (out % (16 * nt) == 0 ? 0 : 1);
             // Few output tiles (q/k/v, o, down): split the reduction over more blocks so enough loads are in flight.
