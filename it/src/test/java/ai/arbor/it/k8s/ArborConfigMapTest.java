@@ -10,6 +10,7 @@ import ai.arbor.config.ArborConfig;
 import ai.arbor.config.ArborSettings;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -53,6 +54,16 @@ class ArborConfigMapTest {
         assertEquals("0.0.0.0", node.host(), "pods must listen on all interfaces");
         assertEquals(settings.port(), node.port());
         assertFalse(node.etcd().isEmpty());
+    }
+
+    /** A key Arbor does not define is ignored without a word: every key of the file must be in a reference.conf. */
+    @ParameterizedTest
+    @FieldSource("OVERLAYS")
+    void everyKeyOfTheFileIsOneArborDefines(String overlay) {
+        Config file = ConfigFactory.parseString(arborConfigMap(Kustomize.overlay(overlay)).path("data").path("application.conf").asText());
+        Config reference = ConfigFactory.defaultReference();
+        List<String> unknown = file.entrySet().stream().map(Map.Entry::getKey).filter(k -> !reference.hasPath(k)).sorted().toList();
+        assertTrue(unknown.isEmpty(), overlay + ": application.conf sets keys Arbor does not read: " + unknown);
     }
 
     @ParameterizedTest

@@ -131,17 +131,17 @@ class ArborEnvironmentTest {
 
     @ParameterizedTest
     @FieldSource("OVERLAYS")
-    void theJvmIsPointedAtTheMountedConfigFile(String overlay) {
+    void nodesAreGivenTheMountedConfigFile(String overlay) {
         Manifests m = Kustomize.overlay(overlay);
         for (JsonNode c : m.arborContainers()) {
-            String opts = "";
-            for (JsonNode e : c.path("env")) if (e.path("name").asText().equals("ARBOR_JAVA_OPTS")) opts = e.path("value").asText();
-            Matcher file = Pattern.compile("-Dconfig\\.file=(\\S+)").matcher(opts);
-            assertTrue(file.find(), overlay + ": container " + c.path("name").asText() + " does not pass -Dconfig.file in ARBOR_JAVA_OPTS");
-            Path mounted = Path.of(file.group(1)).getParent();
+            List<String> args = c.path("args").valueStream().map(JsonNode::asText).toList();
+            int at = args.indexOf("--config");
+            assertTrue(!args.isEmpty() && args.get(0).equals("node") && at > 0 && at + 1 < args.size(),
+                    overlay + ": container " + c.path("name").asText() + " should run `node --config FILE`: " + args);
+            Path mounted = Path.of(args.get(at + 1)).getParent();
             boolean mountedThere = c.path("volumeMounts").valueStream()
                     .anyMatch(v -> v.path("name").asText().equals("config") && Path.of(v.path("mountPath").asText()).equals(mounted));
-            assertTrue(mountedThere, overlay + ": " + file.group(1) + " is not where the config volume is mounted");
+            assertTrue(mountedThere, overlay + ": " + args.get(at + 1) + " is not where the config volume is mounted");
         }
     }
 }
