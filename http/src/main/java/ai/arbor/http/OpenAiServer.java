@@ -26,6 +26,7 @@ import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.HttpMethods;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
@@ -140,7 +141,11 @@ public final class OpenAiServer {
         }
         boolean[] handedOver = {false};
         try {
-            return request.entity().toStrict(30_000, limit, system).thenCompose(strict -> {
+            // small bodies usually arrive whole: skip materializing a stream to collect them
+            CompletionStage<HttpEntity.Strict> whole = request.entity() instanceof HttpEntity.Strict st
+                    ? CompletableFuture.completedFuture(st)
+                    : request.entity().toStrict(30_000, limit, system);
+            return whole.thenCompose(strict -> {
                 JsonNode body;
                 try {
                     body = Json.MAPPER.readTree(strict.getData().toArray());

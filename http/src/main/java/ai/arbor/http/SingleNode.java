@@ -55,7 +55,7 @@ public final class SingleNode implements AutoCloseable {
             InProcessKvEventBus kvEvents = new InProcessKvEventBus();
             system.getWhenTerminated().thenRun(kvEvents::close);
             WorkerSelector selector = KvWiring.selector(settings.router().mode(), system, () -> KvRouting.start(name,
-                    kvEvents, Optional.empty(), LoadSharing.none(), KvRouting.Settings.defaults(engine.blockSize())));
+                    kvEvents, Optional.empty(), LoadSharing.none(), KvRouting.Settings.from(settings.router(), engine.blockSize())));
             ActorRef<RouterActor.Command> router = system.systemActorOf(
                     RouterActor.create(name, selector, wait), "router-" + safe(name), Props.empty());
             ModelRegistry registry = new ModelRegistry();

@@ -27,6 +27,12 @@ public final class KvRouting implements AutoCloseable {
         public static Settings defaults(int blockSize) {
             return new Settings(blockSize, 1.0, 0.0, false, Duration.ofSeconds(30), 10_000);
         }
+
+        /** From {@code arbor.router.*}; the block size is the engines' ({@code arbor.engine.block-size}). */
+        public static Settings from(ai.arbor.config.RouterSettings r, int blockSize) {
+            return new Settings(blockSize, r.overlapWeight(), r.temperature(), r.resetStates(), r.snapshotInterval(),
+                    r.snapshotMinEvents());
+        }
     }
 
     private final String model;

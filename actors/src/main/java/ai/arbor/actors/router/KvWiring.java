@@ -27,6 +27,19 @@ public final class KvWiring {
         return publisher;
     }
 
+    /** Bucket of the JetStream object store that holds router index snapshots. */
+    public static final String SNAPSHOT_BUCKET = "arbor-router-index";
+
+    /**
+     * A cluster router replica's KV state over NATS: index fed by {@code bus} (a {@code JetStreamKvEventBus} on
+     * {@code nc}), snapshots in the {@link #SNAPSHOT_BUCKET} object store, in-flight load shared over NATS core.
+     */
+    public static KvRouting jetStreamRouting(io.nats.client.Connection nc, KvEventBus bus, String model,
+                                             ai.arbor.config.RouterSettings router, int blockSize) {
+        return KvRouting.start(model, bus, java.util.Optional.of(new JetStreamSnapshotStore(nc, SNAPSHOT_BUCKET)),
+                new NatsLoadSharing(nc, model, router.loadSyncInterval()), KvRouting.Settings.from(router, blockSize));
+    }
+
     /** Router side: the selector for {@code mode}; {@code kv} uses {@code routing}, the others need nothing. */
     public static WorkerSelector selector(String mode, ActorSystem<?> system, java.util.function.Supplier<KvRouting> routing) {
         if (KV_MODE.equals(mode)) {

@@ -193,6 +193,29 @@ class JetStreamKvEventBusTest {
     }
 
     @Test
+    void clusterRouterReplicaRestartsWarmFromTheObjectStoreSnapshot() throws Exception {
+        ai.arbor.config.RouterSettings router = new ai.arbor.config.RouterSettings("kv");
+        try (JetStreamKvEventBus bus = bus("KV_WARM")) {
+            Cluster c = new Cluster(bus, "warm", 2);
+            c.run(300);
+            c.flush();
+            long last = lastSequence("KV_WARM");
+            try (var first = ai.arbor.actors.router.KvWiring.jetStreamRouting(nc, bus, "warm", router, BS)) {
+                await("first replica caught up", () -> first.indexer().lastSequence() >= last, 20_000);
+                assertTrue(first.snapshotIfDue(1));
+            }
+            try (var second = ai.arbor.actors.router.KvWiring.jetStreamRouting(nc, bus, "warm", router, BS)) {
+                // warm before any new event: everything came from the snapshot, nothing was replayed
+                assertEquals(last, second.indexer().lastSequence());
+                assertEquals(0, second.indexer().stats().eventsApplied());
+                assertEquals(c.reference.content(), second.indexer().content());
+            }
+        } finally {
+            nc.jetStreamManagement().deleteStream("KV_WARM");
+        }
+    }
+
+    @Test
     void natsKilledAndRestartedLosesNoEventsAndHealthFollows() throws Exception {
         try (JetStreamKvEventBus bus = bus("KV_OUTAGE"); KvIndexer indexer = new KvIndexer("m", BS).consume(bus)) {
             Cluster c = new Cluster(bus, "m", 2);

@@ -75,7 +75,7 @@ class RouterActorTest {
 
     @Test
     void unknownModeIsRejectedWithTheKnownOnes() {
-        var e = assertThrows(IllegalArgumentException.class, () -> WorkerSelectors.create("random"));
+        var e = assertThrows(IllegalArgumentException.class, () -> WorkerSelectors.create("no-such-mode"));
         assertTrue(e.getMessage().contains("least-loaded"), e.getMessage());
     }
 }

@@ -52,9 +52,19 @@ final class CannedSseServer implements AutoCloseable {
         requests.incrementAndGet();
         int now = inFlight.incrementAndGet();
         maxInFlight.accumulateAndGet(now, Math::max);
+        // A request stops counting before its last byte goes out: the client cannot see the end (and send the next
+        // request) before that, so the count never overstates how many the client had open at once.
+        boolean[] counted = {true};
+        Runnable leave = () -> {
+            if (counted[0]) {
+                counted[0] = false;
+                inFlight.decrementAndGet();
+            }
+        };
         try {
             JsonNode body = JSON.readTree(ex.getRequestBody());
             if (errorStatus != 0) {
+                leave.run();
                 respond(ex, errorStatus, "{\"error\":{\"message\":\"canned failure\",\"type\":\"invalid_request_error\"}}");
                 return;
             }
@@ -84,10 +94,11 @@ final class CannedSseServer implements AutoCloseable {
                 event(out, "{\"choices\":[],\"usage\":{\"prompt_tokens\":" + promptTokens + ",\"completion_tokens\":" + n
                         + ",\"total_tokens\":" + (promptTokens + n) + ",\"prompt_tokens_details\":{\"cached_tokens\":"
                         + promptTokens / 2 + "}}}");
+                leave.run();
                 event(out, "[DONE]");
             }
         } finally {
-            inFlight.decrementAndGet();
+            leave.run();
         }
     }
 
