@@ -106,5 +106,9 @@ class OverlayShapeTest {
             assertEquals("management", arbor.path("readinessProbe").path("httpGet").path("port").asText());
             assertEquals("/alive", arbor.path("livenessProbe").path("httpGet").path("path").asText());
         }
+        // a frontend's /health is 200 only while a worker serves its model: it gates the frontend's start-up
+        JsonNode startup = container(m.get("Deployment", "arbor", "arbor-frontend"), "arbor").path("startupProbe").path("httpGet");
+        assertEquals("/health", startup.path("path").asText());
+        assertEquals("http", startup.path("port").asText());
     }
 }
