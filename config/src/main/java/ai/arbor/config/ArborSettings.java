@@ -19,7 +19,7 @@ public record ArborSettings(Path model, String servedModelName, String host, int
     public static ArborSettings from(Config root) {
         try {
             Config c = root.getConfig("arbor");
-            Path model = Path.of(c.getString("model")).toAbsolutePath().normalize();
+            Path model = resolveModel(Path.of(c.getString("model")));
             String served = c.getString("served-model-name").trim();
             if (served.isEmpty()) {
                 Path name = model.getFileName();
@@ -37,6 +37,19 @@ public record ArborSettings(Path model, String servedModelName, String host, int
         } catch (ConfigException e) {
             throw new IllegalArgumentException("bad configuration: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * A relative model path is taken from the working directory, or else from the Arbor checkout ({@code bin/arbor}
+     * sets {@code -Darbor.home}), so that {@code bin/arbor serve} finds {@code models/tiny-qwen2} from anywhere.
+     */
+    static Path resolveModel(Path model) {
+        if (model.isAbsolute() || java.nio.file.Files.exists(model)) return model.toAbsolutePath().normalize();
+        String home = System.getProperty("arbor.home");
+        if (home != null && java.nio.file.Files.exists(Path.of(home).resolve(model))) {
+            return Path.of(home).resolve(model).toAbsolutePath().normalize();
+        }
+        return model.toAbsolutePath().normalize();
     }
 
     /** The same settings with another port (tests bind port 0 and learn the real one). */

@@ -40,6 +40,17 @@ public final class EnvironmentVariables {
         m.put("ARBOR_ROUTER_OVERLAP_WEIGHT", "arbor.router.overlap-weight");
         m.put("ARBOR_ROUTER_TEMPERATURE", "arbor.router.temperature");
         m.put("ARBOR_ROUTER_RESET_STATES", "arbor.router.reset-states");
+        // arbor node (cluster module)
+        m.put("ARBOR_ROLES", "arbor.node.roles");
+        m.put("ARBOR_ETCD", "arbor.node.etcd");
+        m.put("ARBOR_NATS", "arbor.node.nats");
+        m.put("ARBOR_CLUSTER_NAME", "arbor.node.cluster-name");
+        m.put("ARBOR_ADVERTISE_HOST", "arbor.node.advertise-host");
+        m.put("ARBOR_MANAGEMENT_PORT", "arbor.node.management-port");
+        m.put("ARBOR_REMOTING_PORT", "arbor.node.remoting-port");
+        m.put("ARBOR_LEASE_TTL", "arbor.node.lease-ttl");
+        m.put("ARBOR_DRAIN_TIMEOUT", "arbor.node.drain-timeout");
+        m.put("ARBOR_MIGRATION_LIMIT", "arbor.node.migration-limit");
         MAPPING = Collections.unmodifiableMap(m);
     }
 

@@ -2,6 +2,7 @@ package ai.arbor.http;
 
 import ai.arbor.actors.frontend.GenerationEvent;
 import ai.arbor.actors.frontend.GenerationSpec;
+import ai.arbor.actors.metrics.FrontendMetrics;
 import ai.arbor.actors.router.RouterActor;
 import ai.arbor.config.FrontendSettings;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -25,6 +26,7 @@ import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.HttpMethods;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
@@ -139,7 +141,11 @@ public final class OpenAiServer {
         }
         boolean[] handedOver = {false};
         try {
-            return request.entity().toStrict(30_000, limit, system).thenCompose(strict -> {
+            // small bodies usually arrive whole: skip materializing a stream to collect them
+            CompletionStage<HttpEntity.Strict> whole = request.entity() instanceof HttpEntity.Strict st
+                    ? CompletableFuture.completedFuture(st)
+                    : request.entity().toStrict(30_000, limit, system);
+            return whole.thenCompose(strict -> {
                 JsonNode body;
                 try {
                     body = Json.MAPPER.readTree(strict.getData().toArray());
@@ -172,7 +178,8 @@ public final class OpenAiServer {
     }
 
     private CompletionStage<HttpResponse> generate(ParsedRequest r, String id) {
-        Source<GenerationEvent, NotUsed> events = events(r, id)
+        Source<GenerationEvent, NotUsed> events = FrontendMetrics.track(events(r, id), r.model().name(),
+                        id.startsWith("chatcmpl-") ? FrontendMetrics.CHAT : FrontendMetrics.COMPLETIONS, r.stream())
                 .watchTermination((mat, done) -> {
                     done.whenComplete((d, e) -> admission.release());
                     return mat;

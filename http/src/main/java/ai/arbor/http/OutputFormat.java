@@ -236,13 +236,16 @@ abstract sealed class OutputFormat permits OutputFormat.Chat, OutputFormat.Text 
         private void addLogprobs(ChoiceText c, GenerationEvent.Delta d, int offset) {
             for (TokenLogprobs lp : d.logprobs()) {
                 c.hasLogprobs = true;
-                c.tokens.add(tokenizer.tokenText(lp.tokenId()));
+                String token = tokenizer.tokenText(lp.tokenId());
+                c.tokens.add(token);
                 c.tokenLogprobs.add(lp.logprob());
                 ObjectNode alts = Json.object();
                 int k = requestedTop >= 0 ? Math.min(requestedTop, lp.topTokenIds().length) : lp.topTokenIds().length;
                 for (int i = 0; i < k; i++) alts.put(tokenizer.tokenText(lp.topTokenIds()[i]), lp.topLogprobs()[i]);
                 c.top.add(alts);
                 c.offsets.add(offset);
+                // a delta may hold several tokens (coalesced for a slow reader): each starts where the last ended
+                offset += token.length();
             }
         }
 

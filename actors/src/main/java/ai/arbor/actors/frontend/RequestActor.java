@@ -206,7 +206,7 @@ public final class RequestActor extends AbstractBehavior<RequestActor.Command> {
     /** Sends queued elements while the stream has demand; stops the actor after the terminal element. */
     private Behavior<Command> pump() {
         while (stream != null && !awaitingAck && !outbox.isEmpty()) {
-            Object e = outbox.poll();
+            Object e = coalesce(outbox.poll());
             stream.tell(e, classicSelf);
             if (e == COMPLETE || e instanceof Fail) {
                 terminalSent = true;
@@ -215,6 +215,33 @@ public final class RequestActor extends AbstractBehavior<RequestActor.Command> {
             awaitingAck = true;
         }
         return this;
+    }
+
+    /**
+     * Merges the deltas of one choice that queued up while the client was slower than the engine into one element, as
+     * vLLM's output collector does: fewer, larger chunks instead of a growing backlog.
+     */
+    private Object coalesce(Object first) {
+        if (!(first instanceof GenerationEvent.Delta d) || !(outbox.peek() instanceof GenerationEvent.Delta next)
+                || next.index() != d.index()) {
+            return first;
+        }
+        StringBuilder text = new StringBuilder(d.text());
+        int[] ids = d.tokenIds();
+        java.util.List<ai.arbor.gpu.sample.TokenLogprobs> lps =
+                d.logprobs() == null ? null : new java.util.ArrayList<>(d.logprobs());
+        while (outbox.peek() instanceof GenerationEvent.Delta n && n.index() == d.index()) {
+            outbox.poll();
+            text.append(n.text());
+            int[] merged = java.util.Arrays.copyOf(ids, ids.length + n.tokenIds().length);
+            System.arraycopy(n.tokenIds(), 0, merged, ids.length, n.tokenIds().length);
+            ids = merged;
+            if (n.logprobs() != null) {
+                if (lps == null) lps = new java.util.ArrayList<>();
+                lps.addAll(n.logprobs());
+            }
+        }
+        return new GenerationEvent.Delta(d.index(), text.toString(), ids, lps);
     }
 
     private Behavior<Command> fail(int status, String message) {

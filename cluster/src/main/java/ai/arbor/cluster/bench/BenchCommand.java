@@ -21,7 +21,10 @@ import java.util.concurrent.Callable;
                 "  arbor bench --url http://127.0.0.1:8000 --num-prompts 100 --concurrency 8 --input-len 128 "
                         + "--output-len 64",
                 "  arbor bench --url http://127.0.0.1:8000 --dataset shared-prefix --num-groups 4 "
-                        + "--prompts-per-group 25 --prefix-len 512 --request-rate 4 --plot run.html"})
+                        + "--prompts-per-group 25 --prefix-len 512 --request-rate 4 --plot run.html",
+                "",
+                "The server's prefix cache outlives a run: repeat a run with another --seed (or restart the server) "
+                        + "to measure prompts it has not seen."})
 public final class BenchCommand implements Callable<Integer> {
     static final int EXIT_USAGE = 2;
 

@@ -35,6 +35,10 @@ public final class RequestDriver {
         }
         Semaphore slots = concurrency > 0 ? new Semaphore(concurrency) : null;
         List<CompletableFuture<RequestResult>> futures = new ArrayList<>(prompts.size());
+        String[] bodies = new String[prompts.size()];
+        for (int i = 0; i < bodies.length; i++) {
+            bodies[i] = client.body(prompts.get(i));
+        }
         long start = System.nanoTime();
         for (int i = 0; i < prompts.size(); i++) {
             long due = start + offsetsNanos[i];
@@ -44,7 +48,7 @@ public final class RequestDriver {
             if (slots != null) {
                 slots.acquireUninterruptibly();
             }
-            futures.add(client.send(i, prompts.get(i)).whenComplete((r, t) -> {
+            futures.add(client.send(i, bodies[i]).whenComplete((r, t) -> {
                 if (slots != null) {
                     slots.release();
                 }

@@ -57,11 +57,16 @@ public final class StreamingClient implements AutoCloseable {
 
     /** Starts one request; the future always completes normally, failures are in the result. */
     public CompletableFuture<RequestResult> send(int index, BenchPrompt prompt) {
+        return send(index, body(prompt));
+    }
+
+    /** Starts one request with a body made earlier by {@link #body}, so none of that work falls inside the run. */
+    public CompletableFuture<RequestResult> send(int index, String body) {
         HttpRequest request = HttpRequest.newBuilder(base.resolve(endpoint.path()))
                 .timeout(timeout)
                 .header("Content-Type", "application/json")
                 .header("Accept", "text/event-stream")
-                .POST(HttpRequest.BodyPublishers.ofString(body(prompt)))
+                .POST(HttpRequest.BodyPublishers.ofString(body))
                 .build();
         StreamRecorder recorder = new StreamRecorder(index, System.nanoTime());
         AtomicReference<RequestResult> httpError = new AtomicReference<>();
@@ -71,8 +76,8 @@ public final class StreamingClient implements AutoCloseable {
                         null);
             }
             return HttpResponse.BodySubscribers.mapping(HttpResponse.BodySubscribers.ofString(StandardCharsets.UTF_8),
-                    body -> {
-                        httpError.set(recorder.failed(info.statusCode(), errorMessage(body)));
+                    text -> {
+                        httpError.set(recorder.failed(info.statusCode(), errorMessage(text)));
                         return null;
                     });
         };
@@ -85,7 +90,7 @@ public final class StreamingClient implements AutoCloseable {
         });
     }
 
-    String body(BenchPrompt prompt) {
+    public String body(BenchPrompt prompt) {
         ObjectNode body = JSON.createObjectNode();
         body.put("model", model);
         if (endpoint == Endpoint.CHAT) {

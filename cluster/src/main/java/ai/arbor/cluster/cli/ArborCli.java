@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
         description = "Distributed LLM serving on the JVM.",
         subcommands = {
                 ServeCommand.class,
+                NodeCommand.class,
                 BenchCommand.class,
                 CommandLine.HelpCommand.class,
         })

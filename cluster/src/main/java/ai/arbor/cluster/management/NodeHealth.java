@@ -1,5 +1,8 @@
 package ai.arbor.cluster.management;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Supplier;
 import org.apache.pekko.actor.AbstractExtensionId;
 import org.apache.pekko.actor.ActorSystem;
 import org.apache.pekko.actor.ExtendedActorSystem;
@@ -13,6 +16,7 @@ public final class NodeHealth implements Extension {
     private volatile boolean modelLoaded;
     private volatile boolean draining;
     private volatile String problem = "";
+    private volatile Supplier<Map<String, Object>> details = Map::of;
 
     public static NodeHealth get(ActorSystem system) {
         return Id.INSTANCE.apply(system);
@@ -28,6 +32,20 @@ public final class NodeHealth implements Extension {
 
     /** A fatal problem (e.g. the engine thread died): the node reports itself not alive, so Kubernetes restarts it. */
     public void failed(String problem) { this.problem = problem == null ? "" : problem; }
+
+    /** What {@code /arbor/node} shows besides the health flags (roles, the engine's counters, ...). */
+    public void details(Supplier<Map<String, Object>> details) { this.details = details; }
+
+    public Map<String, Object> snapshot() {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("ready", ready());
+        out.put("alive", alive());
+        out.put("modelLoaded", modelLoaded);
+        out.put("draining", draining);
+        if (!alive()) out.put("problem", problem);
+        out.putAll(details.get());
+        return out;
+    }
 
     public boolean modelLoaded() { return modelLoaded; }
 

@@ -27,7 +27,9 @@ public final class NodePekkoConfig {
                 .withValue("pekko.management.cluster.bootstrap.contact-point-discovery.service-name",
                         ConfigValueFactory.fromAnyRef(s.clusterName()))
                 .withValue("pekko.discovery.arbor-etcd.endpoints", ConfigValueFactory.fromAnyRef(s.etcdEndpoints()))
-                .withValue("arbor.node.lease-ttl-seconds", ConfigValueFactory.fromAnyRef(s.leaseTtl().toSeconds()));
+                // the worker drain runs in service-unbind: give it the drain timeout and a margin
+                .withValue("pekko.coordinated-shutdown.phases.service-unbind.timeout",
+                        ConfigValueFactory.fromAnyRef((s.drainTimeout().toSeconds() + 10) + "s"));
         return node.withFallback(ConfigFactory.parseResources(NodePekkoConfig.class.getClassLoader(), "arbor-node.conf"))
                 .withFallback(base)
                 .resolve();

@@ -11,18 +11,22 @@ import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
 
-/** The validated settings of one cluster node, read from {@code arbor.node} (HOCON, ARBOR_* env, CLI). */
+/**
+ * The validated settings of one cluster node: model, name, device, host and HTTP port from the common {@code arbor}
+ * block (shared with {@code arbor serve}), the cluster's own from {@code arbor.node}.
+ */
 public record NodeSettings(Set<Role> roles, List<URI> etcd, String nats, String clusterName, Path model,
                            String servedModelName, String device, String host, String advertiseHost, int port,
                            int managementPort, int remotingPort, Duration leaseTtl, Duration drainTimeout,
                            int migrationLimit) {
 
     public static NodeSettings from(Config root) {
+        Config a = root.getConfig("arbor");
         Config c = root.getConfig("arbor.node");
-        Path model = Path.of(c.getString("model"));
-        String served = c.getString("served-model-name");
-        if (served.isBlank()) served = model.getFileName().toString();
-        String host = c.getString("host");
+        Path model = Path.of(a.getString("model")).toAbsolutePath().normalize();
+        String served = a.getString("served-model-name").trim();
+        if (served.isBlank()) served = model.getFileName() == null ? "model" : model.getFileName().toString();
+        String host = a.getString("host");
         String advertise = c.getString("advertise-host");
         if (advertise.isBlank()) advertise = "0.0.0.0".equals(host) ? localAddress() : host;
         String cluster = c.getString("cluster-name");
@@ -34,8 +38,8 @@ public record NodeSettings(Set<Role> roles, List<URI> etcd, String nats, String 
         int migration = c.getInt("migration-limit");
         if (migration < 0) throw new IllegalArgumentException("migration-limit must be >= 0: " + migration);
         return new NodeSettings(Role.parse(c.getString("roles")), EtcdClients.parseEndpoints(c.getString("etcd")), nats,
-                cluster, model, served, c.getString("device"), host, advertise,
-                port(c, "port"), port(c, "management-port"), port(c, "remoting-port"),
+                cluster, model, served, a.getString("device"), host, advertise,
+                port(a, "port"), port(c, "management-port"), port(c, "remoting-port"),
                 c.getDuration("lease-ttl"), c.getDuration("drain-timeout"), migration);
     }
 

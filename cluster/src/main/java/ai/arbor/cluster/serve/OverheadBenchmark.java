@@ -55,6 +55,10 @@ public final class OverheadBenchmark {
             String chat = "{\"model\":\"" + name + "\",\"messages\":[{\"role\":\"user\",\"content\":"
                     + "\"Explain distributed systems in 2 sentences.\"}],\"max_tokens\":" + maxTokens + ",\"ignore_eos\":true";
             List<Result> results = new ArrayList<>();
+            // warm the JIT on both workloads first, so that no measured run pays for compilation
+            for (boolean stream : new boolean[] {false, true}) {
+                run(node.port(), chat + (stream ? ",\"stream\":true}" : "}"), concurrency, Math.min(5, seconds), "warm-up");
+            }
             for (int c : new int[] {1, concurrency}) {
                 for (boolean stream : new boolean[] {false, true}) {
                     String body = chat + (stream ? ",\"stream\":true}" : "}");

@@ -15,7 +15,8 @@ class NodeSettingsTest {
 
     private static NodeSettings settings(Map<String, Object> overrides) {
         Map<String, Object> prefixed = new java.util.HashMap<>();
-        overrides.forEach((k, v) -> prefixed.put("arbor.node." + k, v));
+        overrides.forEach((k, v) -> prefixed.put(
+                java.util.Set.of("model", "served-model-name", "host", "port", "device").contains(k) ? "arbor." + k : "arbor.node." + k, v));
         return NodeSettings.from(ConfigFactory.parseMap(prefixed).withFallback(ConfigFactory.load()));
     }
 
@@ -55,5 +56,18 @@ class NodeSettingsTest {
         assertEquals("prod", c.getString("pekko.management.cluster.bootstrap.contact-point-discovery.service-name"));
         assertEquals("http://e:2379", c.getString("pekko.discovery.arbor-etcd.endpoints"));
         assertEquals("org.apache.pekko.cluster.sbr.SplitBrainResolverProvider", c.getString("pekko.cluster.downing-provider-class"));
+    }
+
+    @Test
+    void environmentVariablesSetNodeKeysAndCommandLineWins() {
+        Config c = ai.arbor.config.ArborConfig.load(Map.of("arbor.node.remoting-port", 25999), null,
+                Map.of("ARBOR_ROLES", "worker", "ARBOR_ETCD", "http://etcd-0:2379", "ARBOR_REMOTING_PORT", "25001",
+                        "ARBOR_CLUSTER_NAME", "k8s", "ARBOR_MIGRATION_LIMIT", "5"));
+        NodeSettings s = NodeSettings.from(c);
+        assertEquals(EnumSet.of(Role.WORKER), s.roles());
+        assertEquals("http://etcd-0:2379", s.etcdEndpoints());
+        assertEquals("k8s", s.clusterName());
+        assertEquals(5, s.migrationLimit());
+        assertEquals(25999, s.remotingPort());
     }
 }

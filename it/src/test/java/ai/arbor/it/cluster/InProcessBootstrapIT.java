@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.arbor.cluster.node.ClusterNode;
 import ai.arbor.it.support.EtcdProcess;
 import ai.arbor.it.support.InProcessNodes;
+import ai.arbor.it.support.NodeProcess;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,6 +37,20 @@ class InProcessBootstrapIT {
         try {
             nodes.add(InProcessNodes.start(etcd.endpoint(), "lone", "frontend"));
             awaitOneCluster(nodes, Duration.ofSeconds(30));
+            ClusterNode first = nodes.get(0);
+            String mgmt = "http://127.0.0.1:" + first.settings().managementPort();
+            // Up, but not ready: nothing has declared the node's serving part loaded.
+            assertEquals(500, NodeProcess.get(mgmt + "/ready").status(), "Pekko Management answers a failed check with 500");
+            assertEquals(200, NodeProcess.get(mgmt + "/alive").status());
+            first.health().modelLoaded(true);
+            assertEquals(200, NodeProcess.get(mgmt + "/ready").status());
+            var node = NodeProcess.get(mgmt + "/arbor/node");
+            assertEquals(200, node.status());
+            assertTrue(node.body().contains("\"ready\":true"), node.body());
+            var members = NodeProcess.get(mgmt + "/cluster/members");
+            assertTrue(members.body().contains("\"status\":\"Up\""), members.body());
+            var seeds = NodeProcess.get(mgmt + "/bootstrap/seed-nodes");
+            assertTrue(seeds.body().contains(first.settings().nodeAddress()), seeds.body());
             nodes.add(InProcessNodes.start(etcd.endpoint(), "lone", "worker"));
             awaitOneCluster(nodes, Duration.ofSeconds(30));
         } finally {

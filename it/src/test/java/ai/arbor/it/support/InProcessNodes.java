@@ -17,8 +17,8 @@ public final class InProcessNodes {
         node.put("arbor.node.etcd", etcd);
         node.put("arbor.node.cluster-name", cluster);
         node.put("arbor.node.roles", roles);
-        node.put("arbor.node.host", "127.0.0.1");
-        node.put("arbor.node.port", FreePorts.next());
+        node.put("arbor.host", "127.0.0.1");
+        node.put("arbor.port", FreePorts.next());
         node.put("arbor.node.management-port", FreePorts.next());
         node.put("arbor.node.remoting-port", FreePorts.next());
         node.put("arbor.node.lease-ttl", "3s");

@@ -2,6 +2,7 @@ package ai.arbor.gpu.backend.cuda;
 
 import ai.arbor.gpu.backend.ComputeBackend;
 import ai.arbor.gpu.backend.ForwardBatch;
+import ai.arbor.gpu.backend.GpuSampling;
 import ai.arbor.gpu.backend.GreedyForward;
 import ai.arbor.gpu.model.ModelConfig;
 import ai.arbor.gpu.model.Weights;
@@ -22,7 +23,7 @@ import static jcuda.driver.JCudaDriver.*;
  * Decode steps are captured into CUDA graphs per padded batch size and replayed, since launching ~300 kernels one by
  * one through JCuda costs milliseconds of host time.
  */
-public final class CudaBackend implements ComputeBackend, GreedyForward {
+public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSampling {
     public static final double DEFAULT_GPU_MEMORY_UTILIZATION = 0.9;
     /** Decode batch sizes that get a CUDA graph; a batch is padded up to the next one. */
     private static final int[] GRAPH_BATCHES = {1, 2, 4, 8, 12, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128};
@@ -37,6 +38,12 @@ public final class CudaBackend implements ComputeBackend, GreedyForward {
     private final CUdeviceptr invFreq;
     private final double gpuMemoryUtilization;
     private boolean useGraphs;
+    /**
+     * Decode-batch matmul kernel: "tile" (x shared through shared memory by 8 warps; measured fastest), "pipe" (the
+     * same with one tile of lookahead and double-buffered x: no faster, fewer blocks fit),
+     * or "stream" (x fragments per warp).
+     */
+    private String batchKernel = "tile";
     private final int kvBytes;
     private final String kvSuffix;
     private final float eps;
@@ -54,6 +61,8 @@ public final class CudaBackend implements ComputeBackend, GreedyForward {
     private int capMetaInts;
     private CUdeviceptr meta, x, h, qkv, attn, gateUp, act, last, logits, partAcc, partMl, argmax, xHi, xLo;
     private final Map<Long, CUgraphExec> graphs = new HashMap<>();
+    private CUdeviceptr samplingParams;
+    private int samplingParamsInts;
 
     /** The model on {@code cuda:deviceIndex}, with graphs for decode steps. */
     public CudaBackend(ModelConfig config, Weights weights, int deviceIndex, double gpuMemoryUtilization) {
@@ -120,6 +129,20 @@ public final class CudaBackend implements ComputeBackend, GreedyForward {
         }
     }
 
+    /** The device index of a {@code --device} value {@code cuda:N} (or {@code cuda} for device 0). */
+    public static int deviceIndex(String device) {
+        if (device.equals("cuda")) return 0;
+        if (device.startsWith("cuda:")) {
+            try {
+                int i = Integer.parseInt(device.substring(5));
+                if (i >= 0) return i;
+            } catch (NumberFormatException ignored) {
+                // reported below
+            }
+        }
+        throw new IllegalArgumentException("device '" + device + "' is not of the form cuda:N");
+    }
+
     /** True when a CUDA device and our compiled kernels are present (never throws). */
     public static boolean isAvailable() { return CudaDevice.available(); }
 
@@ -135,6 +158,11 @@ public final class CudaBackend implements ComputeBackend, GreedyForward {
     public void setUseGraphs(boolean on) { this.useGraphs = on; }
 
     CudaDevice device() { return dev; }
+
+    void setBatchKernel(String kernel) {
+        this.batchKernel = kernel;
+        dropGraphs();
+    }
 
     @Override
     public long kvBlockBytes(int blockSize) {
@@ -191,6 +219,49 @@ public final class CudaBackend implements ComputeBackend, GreedyForward {
         int[] ids = new int[s.realM()];
         if (ids.length > 0) cuMemcpyDtoH(Pointer.to(ids), argmax, ids.length * 4L);
         return ids;
+    }
+
+    @Override
+    public int[] forwardSample(ForwardBatch batch, float[] temperature, int[] topK, float[] topP, float[] uniform) {
+        StepInputs s = run(batch);
+        return sampleLogits(s.realM(), temperature, topK, topP, uniform);
+    }
+
+    /** Samples the first {@code rows} rows of the logits the last forward pass left on the device. */
+    int[] sampleLogits(int rows, float[] temperature, int[] topK, float[] topP, float[] uniform) {
+        if (temperature.length < rows || topK.length < rows || topP.length < rows || uniform.length < rows) {
+            throw new IllegalArgumentException("sampling parameters for " + rows + " rows are missing");
+        }
+        if (rows == 0) return new int[0];
+        dev.makeCurrent();
+        int[] packed = new int[4 * rows];
+        for (int i = 0; i < rows; i++) {
+            if (!(topP[i] > 0 && topP[i] <= 1)) throw new IllegalArgumentException("top_p must be in (0, 1], got " + topP[i]);
+            if (!(uniform[i] >= 0 && uniform[i] < 1)) throw new IllegalArgumentException("uniform must be in [0, 1), got " + uniform[i]);
+            packed[i] = Float.floatToRawIntBits(temperature[i]);
+            packed[rows + i] = topK[i];
+            packed[2 * rows + i] = Float.floatToRawIntBits(topP[i]);
+            packed[3 * rows + i] = Float.floatToRawIntBits(uniform[i]);
+        }
+        if (samplingParams == null || samplingParamsInts < packed.length) {
+            dev.free(samplingParams);
+            samplingParamsInts = Math.max(packed.length, 4 * capLogitRows);
+            samplingParams = dev.alloc(4L * samplingParamsInts, "sampling parameters");
+        }
+        cuMemcpyHtoD(samplingParams, Pointer.to(packed), 4L * packed.length);
+        dev.launch("sample_rows", rows, 1, 1, 1024, logits, config.vocabSize(), samplingParams,
+                samplingParams.withByteOffset(4L * rows), samplingParams.withByteOffset(8L * rows),
+                samplingParams.withByteOffset(12L * rows), argmax);
+        int[] ids = new int[rows];
+        cuMemcpyDtoH(Pointer.to(ids), argmax, 4L * rows);
+        return ids;
+    }
+
+    /** Copies the first {@code rows} logits rows of the last forward pass to the host (for checks). */
+    float[] lastLogits(int rows) {
+        float[] flat = new float[rows * config.vocabSize()];
+        cuMemcpyDtoH(Pointer.to(flat), logits, 4L * flat.length);
+        return flat;
     }
 
     /** Uploads the step's inputs and runs the forward pass (a graph replay for decode steps), leaving logits on the GPU. */
@@ -311,6 +382,17 @@ public final class CudaBackend implements ComputeBackend, GreedyForward {
         } else if (n <= STREAM_ROWS && in % 16 == 0 && out % 16 == 0) {
             int mt = n <= 16 ? 1 : n <= 32 ? 2 : 4;
             dev.launch("split_bf16", 16 * mt, 1, 1, 256, xIn, norm, eps, gate, xHi, xLo, n, in);
+            if (!batchKernel.equals("stream")) {
+                int blocks = (out + 255) / 256;
+                int ksteps = in / 16;
+                int ksplit = Math.max(1, Math.min((2 * dev.multiprocessors + blocks - 1) / blocks, ksteps / 4));
+                if (ksplit > 1 && !accumulate) {
+                    cuMemsetD32Async(y, 0, (long) n * out, dev.stream);
+                    acc = 1;
+                }
+                dev.launch("matmul_" + batchKernel + mt, blocks, ksplit, 1, 256, xHi, xLo, w, bias, y, n, in, out, acc);
+                return;
+            }
             int nt = out / 32 >= 2 * dev.multiprocessors ? 2 : 1;
             int blocks = out / (16 * nt) + (out % (16 * nt) == 0 ? 0 : 1);
             // Few output tiles (q/k/v, o, down): split the reduction over more blocks so enough loads are in flight.

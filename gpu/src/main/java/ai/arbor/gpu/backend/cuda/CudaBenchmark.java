@@ -59,13 +59,19 @@ public final class CudaBenchmark {
             }
             String[] names = {"q/k/v 1536x2048", "o 1536x1536", "gate/up 1536x17920", "down 8960x1536", "lm_head 1536x151936"};
             long[] bytes = {2L * 1536 * 2048, 2L * 1536 * 1536, 2L * 1536 * 17920, 2L * 8960 * 1536, 2L * 1536 * 151936};
-            System.out.println("| matmul (bf16 weights) | rows | us | weight GB/s |");
+            System.out.println("| matmul (bf16 weights, eager launches: small ones are launch-bound) | rows | kernel | us | weight GB/s |");
             for (int n : new int[]{1, 8, 32, 64, 256}) {
-                double[] us = gpu.timeMatmuls(n, 20);
-                for (int i = 0; i < us.length; i++) {
-                    if (us[i] > 0) System.out.printf("| %s | %d | %.1f | %.0f |%n", names[i], n, us[i], bytes[i] / us[i] / 1e3);
+                for (String kernel : new String[]{"tile", "pipe", "stream"}) {
+                    if (!kernel.equals("tile") && (n <= 2 || n > 64)) continue;
+                    gpu.setBatchKernel(kernel);
+                    double[] us = gpu.timeMatmuls(n, 20);
+                    for (int i = 0; i < us.length; i++) {
+                        if (us[i] > 0) System.out.printf("| %s | %d | %s | %.1f | %.0f |%n", names[i], n,
+                                n <= 2 ? "gemv" : n > 64 ? "mma64" : kernel, us[i], bytes[i] / us[i] / 1e3);
+                    }
                 }
             }
+            gpu.setBatchKernel("tile");
             int[] table = new int[prefillBlocks];
             for (int i = 0; i < table.length; i++) table[i] = maxBatch * perSeq + i;
             int[] tokens = rnd.ints(prefill, 0, c.vocabSize()).toArray();

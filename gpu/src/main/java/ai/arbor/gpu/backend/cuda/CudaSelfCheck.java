@@ -42,22 +42,25 @@ public final class CudaSelfCheck {
     /** Outcome for one model. */
     public record Report(String model, String kvCache, double tolerance, int positions, int top1Agree, double maxLogitDiff, double maxCpuDiff,
                          int chunkedPositions, int chunkedTop1Agree, int greedyCases, int greedyExact,
-                         int batchedCases, int batchedSame, int batchedMatchReference) {
+                         int batchedCases, int batchedSame, int batchedMatchReference,
+                         int samples, int samplesAgree, int samplesInKeptSet) {
         public double top1Rate() { return top1Agree / (double) positions; }
 
         public boolean passed() {
             return top1Agree + chunkedTop1Agree >= 0.99 * (positions + chunkedPositions) && maxLogitDiff <= tolerance
-                    && maxCpuDiff <= tolerance && greedyExact * 2 > greedyCases && batchedSame == batchedCases;
+                    && maxCpuDiff <= tolerance && greedyExact * 2 > greedyCases && batchedSame == batchedCases
+                    && samplesAgree >= 0.99 * samples && samplesInKeptSet >= 0.99 * samples;
         }
 
         @Override
         public String toString() {
             return String.format("%s: %s (%s KV cache, tolerance %.4f) | teacher-forced top-1 %d/%d (%.2f%%), max |dlogit| vs transformers %.4f, "
                             + "vs CPU %.4f | chunked prefill top-1 %d/%d | greedy exact %d/%d | batched+prefix-cache "
-                            + "same as single %d/%d, equal to reference %d/%d",
+                            + "same as single %d/%d, equal to reference %d/%d | GPU sampling = host inverse CDF %d/%d, "
+                            + "in the top-k/top-p set %d/%d",
                     passed() ? "PASS" : "FAIL", model, kvCache, tolerance, top1Agree, positions, 100 * top1Rate(), maxLogitDiff, maxCpuDiff,
                     chunkedTop1Agree, chunkedPositions, greedyExact, greedyCases, batchedSame, batchedCases,
-                    batchedMatchReference, batchedCases);
+                    batchedMatchReference, batchedCases, samplesAgree, samples, samplesInKeptSet, samples);
         }
     }
 
@@ -188,7 +191,10 @@ public final class CudaSelfCheck {
             }
             log.printf("  greedy: %d/%d continuations equal the reference%n", exact, cases.size());
 
-            // 4. the engine: all requests at once (continuous batching, prefix caching) vs one at a time
+            // 4. sampling on the GPU (temperature, top-k, top-p) against the same draw computed on the host in double
+            int[] sampled = sampleCheck(gpu, cases, blocksPerSeq, log);
+
+            // 5. the engine: all requests at once (continuous batching, prefix caching) vs one at a time
             int[][] single = new int[cases.size()][];
             int[][] batched;
             EngineConfig ec = new EngineConfig(BLOCK, 512, 64, 512, 0, true, 1L << 30);
@@ -208,8 +214,92 @@ public final class CudaSelfCheck {
             log.printf("  engine: batched == single for %d/%d, == reference for %d/%d%n", same, cases.size(), refSame,
                     cases.size());
             return new Report(model, kvFloat32 ? "fp32" : "bf16", kvFloat32 ? FP32_KV_TOLERANCE : BF16_KV_TOLERANCE, positions, agree, maxDiff, maxCpu, chunkedPositions, chunkedAgree, cases.size(),
-                    exact, cases.size(), same, refSame);
+                    exact, cases.size(), same, refSame, sampled[0], sampled[1], sampled[2]);
         }
+    }
+
+    /** {samples, agreeing with the host, inside the host's kept set}. */
+    private static int[] sampleCheck(CudaBackend gpu, List<Case> cases, int blocksPerSeq, PrintStream log) {
+        List<SequenceChunk> chunks = new ArrayList<>();
+        for (int ci = 0; ci < Math.min(4, cases.size()); ci++) {
+            chunks.add(new SequenceChunk(cases.get(ci).prompt, 0, table(ci * blocksPerSeq, blocksPerSeq), true));
+        }
+        int rows = chunks.size();
+        gpu.forward(new ForwardBatch(chunks));
+        float[] flat = gpu.lastLogits(rows);
+        int vocab = flat.length / rows;
+        double[][] settings = {{0.7, 20, 0.8}, {1.0, 0, 1.0}, {0.6, 0, 0.9}, {1.3, 50, 1.0}, {0.0, 0, 1.0}};
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(11);
+        int total = 0, agree = 0, inSet = 0;
+        for (double[] st : settings) {
+            for (int rep = 0; rep < 50; rep++) {
+                float[] t = new float[rows], p = new float[rows], u = new float[rows];
+                int[] k = new int[rows];
+                for (int r = 0; r < rows; r++) {
+                    t[r] = (float) st[0];
+                    k[r] = (int) st[1];
+                    p[r] = (float) st[2];
+                    u[r] = (float) rnd.nextDouble();
+                }
+                int[] got = gpu.sampleLogits(rows, t, k, p, u);
+                for (int r = 0; r < rows; r++) {
+                    float[] row = Arrays.copyOfRange(flat, r * vocab, (r + 1) * vocab);
+                    boolean[] kept = new boolean[vocab];
+                    int want = hostSample(row, t[r], k[r], p[r], u[r], kept);
+                    total++;
+                    if (got[r] == want) agree++;
+                    if (got[r] >= 0 && got[r] < vocab && kept[got[r]]) inSet++;
+                }
+            }
+        }
+        log.printf("  GPU sampling: %d/%d draws equal the host's, %d/%d inside the kept set%n", agree, total, inSet, total);
+        return new int[]{total, agree, inSet};
+    }
+
+    /** transformers' temperature / top-k / top-p filtering, then the inverse CDF at u in vocabulary order. */
+    static int hostSample(float[] row, double temp, int k, double topP, double u, boolean[] kept) {
+        int v = row.length;
+        if (temp <= 0) {
+            int a = argmax(row);
+            kept[a] = true;
+            return a;
+        }
+        double kth = Double.NEGATIVE_INFINITY;
+        if (k > 0 && k < v) {
+            float[] sorted = row.clone();
+            Arrays.sort(sorted);
+            kth = sorted[v - k];
+        }
+        double mx = Double.NEGATIVE_INFINITY;
+        for (float x : row) mx = Math.max(mx, x);
+        double[] pr = new double[v];
+        double z = 0;
+        for (int i = 0; i < v; i++) if (row[i] >= kth) z += pr[i] = Math.exp((row[i] - mx) / temp);
+        for (int i = 0; i < v; i++) pr[i] /= z;
+        double q = 0;
+        if (topP < 1) {
+            double[] desc = Arrays.stream(pr).filter(x -> x > 0).sorted().toArray();
+            double cum = 0;
+            for (int i = desc.length - 1; i >= 0; i--) {
+                cum += desc[i];
+                q = desc[i];
+                if (cum >= topP) break;
+            }
+        }
+        double mass = 0;
+        for (int i = 0; i < v; i++) {
+            kept[i] = pr[i] > 0 && pr[i] >= q;
+            if (kept[i]) mass += pr[i];
+        }
+        double target = u * mass, acc = 0;
+        int last = 0;
+        for (int i = 0; i < v; i++) {
+            if (!kept[i]) continue;
+            last = i;
+            acc += pr[i];
+            if (acc > target) return i;
+        }
+        return last;
     }
 
     /** Lends the backend to an engine without letting the engine close it. */

@@ -1,6 +1,6 @@
 package ai.arbor.gpu.backend.cuda;
 
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
@@ -18,8 +18,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 class CudaBackendTest {
     private static final Path ROOT = findRoot();
 
-    @BeforeAll
-    static void needsGpu() {
+    @BeforeEach
+    void needsGpu() {
         assumeTrue(CudaBackend.isAvailable(), "no CUDA device (or no compiled kernels) here: CUDA tests skipped");
     }
 

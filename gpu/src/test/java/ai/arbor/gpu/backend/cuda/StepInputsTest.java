@@ -72,6 +72,14 @@ class StepInputsTest {
         assertEquals(1.5f, CudaWeights.f16ToFloat((short) 0x3e00));
     }
 
+    @Test
+    void parsesDeviceNames() {
+        assertEquals(0, CudaBackend.deviceIndex("cuda"));
+        assertEquals(3, CudaBackend.deviceIndex("cuda:3"));
+        assertThrows(IllegalArgumentException.class, () -> CudaBackend.deviceIndex("gpu:1"));
+        assertThrows(IllegalArgumentException.class, () -> CudaBackend.deviceIndex("cuda:-1"));
+    }
+
     private static int[] slice(int[] a, int from, int len) {
         return java.util.Arrays.copyOfRange(a, from, from + len);
     }

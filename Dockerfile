@@ -1,0 +1,45 @@
+# Arbor's container image: `docker build -t arbor:0.1.0 .` (see docs/kubernetes.md).
+# Stage 1 builds the jars with Maven; stage 2 is a JRE with the jars, Arbor's launcher and the tiny test models.
+# For device=cuda, build on a CUDA runtime base (the JRE is copied in, so any glibc base works):
+#   docker build --build-arg RUNTIME_IMAGE=nvidia/cuda:12.6.3-runtime-ubuntu22.04 -t arbor:0.1.0-cuda .
+ARG RUNTIME_IMAGE=eclipse-temurin:17-jre
+
+FROM maven:3-eclipse-temurin-17 AS build
+WORKDIR /src
+# poms first: the dependency layer is cached until a pom changes
+COPY pom.xml ./
+COPY config/pom.xml config/
+COPY gpu/pom.xml gpu/
+COPY actors/pom.xml actors/
+COPY http/pom.xml http/
+COPY cluster/pom.xml cluster/
+COPY it/pom.xml it/
+RUN mvn -B -q -pl cluster -am dependency:go-offline -DexcludeReactor=true || true
+COPY config/src config/src
+COPY gpu/src gpu/src
+COPY actors/src actors/src
+COPY http/src http/src
+COPY cluster/src cluster/src
+RUN mvn -B -q -pl cluster -am package -Dmaven.test.skip=true \
+ && mkdir -p /out/lib \
+ && mvn -B -q -pl cluster dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory=/out/lib \
+ && cp cluster/target/arbor-cluster-*.jar /out/lib/
+
+FROM eclipse-temurin:17-jre AS jre
+
+FROM ${RUNTIME_IMAGE}
+COPY --from=jre /opt/java/openjdk /opt/java/openjdk
+ENV JAVA_HOME=/opt/java/openjdk \
+    PATH=/opt/java/openjdk/bin:$PATH
+COPY --from=build /out/lib /opt/arbor/lib
+COPY k8s/image/arbor /opt/arbor/bin/arbor
+# the tiny models let a CPU-only lab answer without a model volume (ARBOR_MODEL=/opt/arbor/models/tiny-qwen2)
+COPY models /opt/arbor/models
+RUN useradd --system --uid 10001 --home-dir /opt/arbor arbor 2>/dev/null || adduser -S -u 10001 -h /opt/arbor arbor; \
+    mkdir -p /models && chown 10001 /models
+USER 10001
+WORKDIR /opt/arbor
+# 8000 OpenAI API (frontends), 8558 Pekko Management (/ready, /alive, /metrics), 25520 Pekko remoting
+EXPOSE 8000 8558 25520
+ENTRYPOINT ["/opt/arbor/bin/arbor"]
+CMD ["node"]
