@@ -427,3 +427,135 @@ __device__ __forceinline__ void tile_mma(const __nv_bfloat16* __restrict__ xhi, 
 TILE(1)
 TILE(2)
 TILE(4)
+
+// matmul_tile with one k tile of lookahead: the next tile's weight fragments and x values are loaded into registers
+// while the current tile is multiplied, and x is double-buffered in shared memory, so a block keeps global loads in
+// flight all the time instead of once per tile. Same grid, arguments and results as matmul_tile.
+template <int MT>
+__device__ __forceinline__ void pipe_mma(const __nv_bfloat16* __restrict__ xhi, const __nv_bfloat16* __restrict__ xlo,
+                                         const __nv_bfloat16* __restrict__ w, const float* __restrict__ bias,
+                                         float* __restrict__ y, int n, int in, int out, int accumulate) {
+    constexpr int BM = 16 * MT, BK = 64, LDA = BK + 8, NT = 2, WARPS = 8, S = BK / 16;
+    constexpr int APT = (BM * (BK / 8) + 255) / 256; // 16-byte x chunks per thread per tile
+    __shared__ __align__(32) __nv_bfloat16 ah_s[2][BM * LDA];
+    __shared__ __align__(32) __nv_bfloat16 al_s[2][BM * LDA];
+    __shared__ __align__(32) float stage[WARPS][16 * 16];
+    int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+    int colw = blockIdx.x * (WARPS * 16 * NT) + warp * 16 * NT;
+    int ksteps = in >> 4;
+    int per = (ksteps + gridDim.y - 1) / gridDim.y;
+    int kbeg = blockIdx.y * per, kend = min(ksteps, kbeg + per);
+
+    wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc[MT][NT];
+#pragma unroll
+    for (int i = 0; i < MT; i++)
+#pragma unroll
+        for (int j = 0; j < NT; j++) wmma::fill_fragment(acc[i][j], 0.f);
+
+    wmma::fragment<wmma::matrix_b, 16, 16, 16, __nv_bfloat16, wmma::col_major> b[S][NT], nb[S][NT];
+    uint4 rh[APT], rl[APT];
+    auto load_w = [&](int kt, decltype(b)& dst) {
+#pragma unroll
+        for (int s = 0; s < S; s++)
+#pragma unroll
+            for (int j = 0; j < NT; j++)
+                if (kt + s < kend) {
+                    int col = min(colw + 16 * j, out - 16);
+                    wmma::load_matrix_sync(dst[s][j], w + (size_t)col * in + ((kt + s) << 4), in);
+                }
+    };
+    auto load_x = [&](int kt) {
+#pragma unroll
+        for (int a = 0; a < APT; a++) {
+            int e = threadIdx.x + a * 256;
+            rh[a] = make_uint4(0, 0, 0, 0);
+            rl[a] = make_uint4(0, 0, 0, 0);
+            if (e < BM * (BK / 8)) {
+                int r = e / (BK / 8), c = (e % (BK / 8)) * 8;
+                if ((kt << 4) + c < (kend << 4)) {
+                    rh[a] = *reinterpret_cast<const uint4*>(xhi + (size_t)r * in + (kt << 4) + c);
+                    rl[a] = *reinterpret_cast<const uint4*>(xlo + (size_t)r * in + (kt << 4) + c);
+                }
+            }
+        }
+    };
+    auto store_x = [&](int buf) {
+#pragma unroll
+        for (int a = 0; a < APT; a++) {
+            int e = threadIdx.x + a * 256;
+            if (e < BM * (BK / 8)) {
+                int r = e / (BK / 8), c = (e % (BK / 8)) * 8;
+                *reinterpret_cast<uint4*>(ah_s[buf] + r * LDA + c) = rh[a];
+                *reinterpret_cast<uint4*>(al_s[buf] + r * LDA + c) = rl[a];
+            }
+        }
+    };
+
+    if (kbeg < kend) {
+        load_w(kbeg, b);
+        load_x(kbeg);
+        store_x(0);
+    }
+    int buf = 0;
+    for (int kt = kbeg; kt < kend; kt += S) {
+        __syncthreads(); // x tile kt is in ah_s[buf] / al_s[buf]
+        bool more = kt + S < kend;
+        if (more) {
+            load_w(kt + S, nb);
+            load_x(kt + S);
+        }
+        int steps = min(S, kend - kt);
+#pragma unroll
+        for (int s = 0; s < S; s++) {
+            if (s < steps) {
+#pragma unroll
+                for (int i = 0; i < MT; i++) {
+                    wmma::fragment<wmma::matrix_a, 16, 16, 16, __nv_bfloat16, wmma::row_major> ah, al;
+                    wmma::load_matrix_sync(ah, ah_s[buf] + (16 * i) * LDA + 16 * s, LDA);
+                    wmma::load_matrix_sync(al, al_s[buf] + (16 * i) * LDA + 16 * s, LDA);
+#pragma unroll
+                    for (int j = 0; j < NT; j++) {
+                        wmma::mma_sync(acc[i][j], ah, b[s][j], acc[i][j]);
+                        wmma::mma_sync(acc[i][j], al, b[s][j], acc[i][j]);
+                    }
+                }
+            }
+        }
+        if (more) {
+            store_x(buf ^ 1); // the other buffer: its last readers finished before this iteration's barrier
+#pragma unroll
+            for (int s = 0; s < S; s++)
+#pragma unroll
+                for (int j = 0; j < NT; j++) b[s][j] = nb[s][j];
+        }
+        buf ^= 1;
+    }
+    float* st = stage[warp];
+#pragma unroll
+    for (int i = 0; i < MT; i++)
+#pragma unroll
+        for (int j = 0; j < NT; j++) {
+            wmma::store_matrix_sync(st, acc[i][j], 16, wmma::mem_row_major);
+            __syncwarp();
+            for (int e = lane; e < 256; e += 32) {
+                int r = 16 * i + e / 16, c = colw + 16 * j + e % 16;
+                if (r < n && c < out) {
+                    size_t idx = (size_t)r * out + c;
+                    float v = st[e] + (bias && blockIdx.y == 0 ? bias[c] : 0.f);
+                    if (gridDim.y > 1) atomicAdd(y + idx, v);
+                    else y[idx] = accumulate ? y[idx] + v : v;
+                }
+            }
+            __syncwarp();
+        }
+}
+
+#define PIPE(MT)                                                                                                    \
+    extern "C" __global__ void __launch_bounds__(256)                                                                \
+    matmul_pipe##MT(const __nv_bfloat16* xhi, const __nv_bfloat16* xlo, const __nv_bfloat16* w, const float* bias, \
+                    float* y, int n, int in, int out, int accumulate) {                                            \
+        pipe_mma<MT>(xhi, xlo, w, bias, y, n, in, out, accumulate);                                                 \
+    }
+PIPE(1)
+PIPE(2)
+PIPE(4)

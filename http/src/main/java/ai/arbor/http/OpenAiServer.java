@@ -2,6 +2,7 @@ package ai.arbor.http;
 
 import ai.arbor.actors.frontend.GenerationEvent;
 import ai.arbor.actors.frontend.GenerationSpec;
+import ai.arbor.actors.metrics.FrontendMetrics;
 import ai.arbor.actors.router.RouterActor;
 import ai.arbor.config.FrontendSettings;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -177,7 +178,8 @@ public final class OpenAiServer {
     }
 
     private CompletionStage<HttpResponse> generate(ParsedRequest r, String id) {
-        Source<GenerationEvent, NotUsed> events = events(r, id)
+        Source<GenerationEvent, NotUsed> events = FrontendMetrics.track(events(r, id), r.model().name(),
+                        id.startsWith("chatcmpl-") ? FrontendMetrics.CHAT : FrontendMetrics.COMPLETIONS, r.stream())
                 .watchTermination((mat, done) -> {
                     done.whenComplete((d, e) -> admission.release());
                     return mat;

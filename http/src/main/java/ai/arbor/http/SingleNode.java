@@ -62,6 +62,7 @@ public final class SingleNode implements AutoCloseable {
             registry.add(new ServedModel(name, new Frontend(system, router, model.tokenizer(), wait),
                     model.maxModelLen(), model.defaults(), System.currentTimeMillis() / 1000));
             OpenAiServer server = new OpenAiServer(system, registry, settings.frontend());
+            MetricsEndpoint.install(server, system);
             ServerBinding binding = server.bind(settings.host(), settings.port()).toCompletableFuture()
                     .get(30, TimeUnit.SECONDS);
             ActorRef<WorkerActor.Command> worker =

@@ -82,6 +82,7 @@ public final class WorkerActor extends AbstractBehavior<WorkerActor.Command> {
     /** Live requests of each requester, so one watch per requester suffices and its death aborts them all. */
     private final Map<ActorRef<Reply>, Set<String>> requestsByRequester = new HashMap<>();
     private final Set<String> liveRequests = new HashSet<>();
+    private final ai.arbor.actors.metrics.WorkerMetrics metrics;
 
     private WorkerActor(ActorContext<Command> ctx, String workerId, String servedModelName, InferenceEngine engine) {
         super(ctx);
@@ -89,6 +90,7 @@ public final class WorkerActor extends AbstractBehavior<WorkerActor.Command> {
         this.engine = engine;
         this.engineThread = new EngineLoop(engine, "arbor-engine-" + workerId);
         engineThread.start();
+        this.metrics = ai.arbor.actors.metrics.WorkerMetrics.start(ctx.getSystem(), workerId, servedModelName, engine::stats);
         ctx.getSystem().receptionist().tell(Receptionist.register(serviceKey(servedModelName), ctx.getSelf()));
     }
 
@@ -100,7 +102,7 @@ public final class WorkerActor extends AbstractBehavior<WorkerActor.Command> {
                 .onMessage(GetLoad.class, this::onGetLoad)
                 .onMessage(RequestDone.class, this::onDone)
                 .onMessage(RequesterGone.class, this::onRequesterGone)
-                .onSignal(PostStop.class, s -> { engineThread.close(); engine.close(); return this; })
+                .onSignal(PostStop.class, s -> { metrics.close(); engineThread.close(); engine.close(); return this; })
                 .build();
     }
 

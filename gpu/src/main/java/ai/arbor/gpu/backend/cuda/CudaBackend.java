@@ -38,8 +38,12 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
     private final CUdeviceptr invFreq;
     private final double gpuMemoryUtilization;
     private boolean useGraphs;
-    /** Decode-batch matmuls stage x through shared memory (matmul_tile) rather than per-warp (matmul_stream). */
-    private boolean sharedX = true;
+    /**
+     * Decode-batch matmul kernel: "tile" (x shared through shared memory by 8 warps; measured fastest), "pipe" (the
+     * same with one tile of lookahead and double-buffered x: no faster, fewer blocks fit),
+     * or "stream" (x fragments per warp).
+     */
+    private String batchKernel = "tile";
     private final int kvBytes;
     private final String kvSuffix;
     private final float eps;
@@ -155,8 +159,8 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
 
     CudaDevice device() { return dev; }
 
-    void setSharedX(boolean on) {
-        this.sharedX = on;
+    void setBatchKernel(String kernel) {
+        this.batchKernel = kernel;
         dropGraphs();
     }
 
@@ -378,7 +382,7 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
         } else if (n <= STREAM_ROWS && in % 16 == 0 && out % 16 == 0) {
             int mt = n <= 16 ? 1 : n <= 32 ? 2 : 4;
             dev.launch("split_bf16", 16 * mt, 1, 1, 256, xIn, norm, eps, gate, xHi, xLo, n, in);
-            if (sharedX) {
+            if (!batchKernel.equals("stream")) {
                 int blocks = (out + 255) / 256;
                 int ksteps = in / 16;
                 int ksplit = Math.max(1, Math.min((2 * dev.multiprocessors + blocks - 1) / blocks, ksteps / 4));
@@ -386,7 +390,7 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
                     cuMemsetD32Async(y, 0, (long) n * out, dev.stream);
                     acc = 1;
                 }
-                dev.launch("matmul_tile" + mt, blocks, ksplit, 1, 256, xHi, xLo, w, bias, y, n, in, out, acc);
+                dev.launch("matmul_" + batchKernel + mt, blocks, ksplit, 1, 256, xHi, xLo, w, bias, y, n, in, out, acc);
                 return;
             }
             int nt = out / 32 >= 2 * dev.multiprocessors ? 2 : 1;

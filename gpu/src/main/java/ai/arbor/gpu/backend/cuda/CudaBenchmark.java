@@ -61,17 +61,17 @@ public final class CudaBenchmark {
             long[] bytes = {2L * 1536 * 2048, 2L * 1536 * 1536, 2L * 1536 * 17920, 2L * 8960 * 1536, 2L * 1536 * 151936};
             System.out.println("| matmul (bf16 weights, eager launches: small ones are launch-bound) | rows | kernel | us | weight GB/s |");
             for (int n : new int[]{1, 8, 32, 64, 256}) {
-                for (boolean shared : new boolean[]{true, false}) {
-                    if (!shared && (n <= 2 || n > 64)) continue;
-                    gpu.setSharedX(shared);
+                for (String kernel : new String[]{"tile", "pipe", "stream"}) {
+                    if (!kernel.equals("tile") && (n <= 2 || n > 64)) continue;
+                    gpu.setBatchKernel(kernel);
                     double[] us = gpu.timeMatmuls(n, 20);
                     for (int i = 0; i < us.length; i++) {
                         if (us[i] > 0) System.out.printf("| %s | %d | %s | %.1f | %.0f |%n", names[i], n,
-                                n <= 2 ? "gemv" : n > 64 ? "mma64" : shared ? "tile" : "stream", us[i], bytes[i] / us[i] / 1e3);
+                                n <= 2 ? "gemv" : n > 64 ? "mma64" : kernel, us[i], bytes[i] / us[i] / 1e3);
                     }
                 }
             }
-            gpu.setSharedX(true);
+            gpu.setBatchKernel("tile");
             int[] table = new int[prefillBlocks];
             for (int i = 0; i < table.length; i++) table[i] = maxBatch * perSeq + i;
             int[] tokens = rnd.ints(prefill, 0, c.vocabSize()).toArray();

@@ -1,0 +1,130 @@
+package ai.arbor.actors.metrics;
+
+import ai.arbor.actors.frontend.GenerationEvent;
+import kamon.Kamon;
+import kamon.metric.Counter;
+import kamon.metric.Gauge;
+import kamon.metric.Histogram;
+import kamon.metric.MeasurementUnit;
+import kamon.tag.TagSet;
+import org.apache.pekko.stream.SubscriptionWithCancelException;
+import org.apache.pekko.stream.javadsl.Source;
+
+/**
+ * The frontend's request metrics, measured on the response's event stream at the HTTP layer, i.e. as the client
+ * sees them: time to first token, inter-token latency, sequence lengths, outcome. Meanings follow Dynamo's frontend
+ * metrics. Kamon names below; the Prometheus reporter turns dots into underscores and appends {@code _total} to
+ * counters and {@code _seconds} to time histograms (recorded in nanoseconds).
+ */
+public final class FrontendMetrics {
+    static final String REQUESTS = "arbor.frontend.requests";
+    static final String INFLIGHT = "arbor.frontend.inflight.requests";
+    static final String QUEUED = "arbor.frontend.queued.requests";
+    static final String DISCONNECTED = "arbor.frontend.disconnected.clients";
+    static final String DURATION = "arbor.frontend.request.duration";
+    static final String TTFT = "arbor.frontend.time.to.first.token";
+    static final String ITL = "arbor.frontend.inter.token.latency";
+    static final String INPUT_TOKENS = "arbor.frontend.input.sequence.tokens";
+    static final String OUTPUT_TOKENS = "arbor.frontend.output.sequence.tokens";
+    static final String CACHED_TOKENS = "arbor.frontend.cached.tokens";
+
+    /** Label values of {@code endpoint}. */
+    public static final String CHAT = "chat_completions";
+    public static final String COMPLETIONS = "completions";
+
+    private FrontendMetrics() {}
+
+    private static final MeasurementUnit NANOS = MeasurementUnit.time().nanoseconds();
+
+    /**
+     * Wraps one request's event stream: counts it in flight and queued from now, records its latencies as events
+     * pass, and its outcome when the stream ends ({@code success}, {@code error}, or {@code cancelled} when the
+     * client went away first).
+     */
+    public static <M> Source<GenerationEvent, M> track(Source<GenerationEvent, M> events, String model,
+                                                       String endpoint, boolean streaming) {
+        Tracker t = new Tracker(model, endpoint, streaming ? "stream" : "unary");
+        return events.map(e -> { t.onEvent(e); return e; })
+                .watchTermination((mat, done) -> {
+                    done.whenComplete((d, err) -> t.finish(err));
+                    return mat;
+                });
+    }
+
+    /** A request refused before it got an event stream (bad body, over the admission limit...). */
+    public static void refused(String model, String endpoint, boolean streaming) {
+        Kamon.counter(REQUESTS).withTags(TagSet.builder().add("model", model).add("endpoint", endpoint)
+                .add("request_type", streaming ? "stream" : "unary").add("status", "error").build()).increment();
+    }
+
+    private static final class Tracker {
+        private final String model;
+        private final String endpoint;
+        private final String requestType;
+        private final TagSet modelTag;
+        private final Gauge inflight;
+        private final Gauge queued;
+        private final long start = System.nanoTime();
+        private long lastTokenAt;
+        private boolean queuedNow = true;
+        private boolean usageSeen;
+        private boolean finished;
+
+        Tracker(String model, String endpoint, String requestType) {
+            this.model = model;
+            this.endpoint = endpoint;
+            this.requestType = requestType;
+            this.modelTag = TagSet.of("model", model);
+            this.inflight = Kamon.gauge(INFLIGHT).withTags(modelTag);
+            this.queued = Kamon.gauge(QUEUED).withTags(modelTag);
+            inflight.increment();
+            queued.increment();
+        }
+
+        // the map stage and the termination callback may run on different threads
+        synchronized void onEvent(GenerationEvent e) {
+            if (e instanceof GenerationEvent.Delta d && d.tokenIds() != null && d.tokenIds().length > 0) {
+                long now = System.nanoTime();
+                if (lastTokenAt == 0) {
+                    Kamon.histogram(TTFT, NANOS).withTags(modelTag).record(now - start);
+                    leaveQueue();
+                } else {
+                    Kamon.histogram(ITL, NANOS).withTags(modelTag)
+                            .record((now - lastTokenAt) / d.tokenIds().length, d.tokenIds().length);
+                }
+                lastTokenAt = now;
+            } else if (e instanceof GenerationEvent.Usage u) {
+                usageSeen = true;
+                Kamon.histogram(INPUT_TOKENS).withTags(modelTag).record(u.promptTokens());
+                Kamon.histogram(OUTPUT_TOKENS).withTags(modelTag).record(u.completionTokens());
+                Kamon.histogram(CACHED_TOKENS).withTags(modelTag).record(u.cachedTokens());
+            }
+        }
+
+        synchronized void finish(Throwable err) {
+            if (finished) return;
+            finished = true;
+            leaveQueue();
+            inflight.decrement();
+            String status;
+            if (usageSeen) {
+                status = "success";
+            } else if (err == null || err instanceof SubscriptionWithCancelException) {
+                status = "cancelled";
+                Kamon.counter(DISCONNECTED).withTags(modelTag).increment();
+            } else {
+                status = "error";
+            }
+            Kamon.histogram(DURATION, NANOS).withTags(modelTag).record(System.nanoTime() - start);
+            Kamon.counter(REQUESTS).withTags(TagSet.builder().add("model", model).add("endpoint", endpoint)
+                    .add("request_type", requestType).add("status", status).build()).increment();
+        }
+
+        private void leaveQueue() {
+            if (queuedNow) {
+                queuedNow = false;
+                queued.decrement();
+            }
+        }
+    }
+}

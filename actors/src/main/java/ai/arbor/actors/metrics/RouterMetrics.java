@@ -1,0 +1,37 @@
+package ai.arbor.actors.metrics;
+
+import kamon.Kamon;
+import kamon.metric.MeasurementUnit;
+import kamon.tag.TagSet;
+
+/**
+ * The router's metrics (Dynamo's meanings): time spent deciding, per stage; the share of a routed request's prompt
+ * blocks already cached on the chosen worker; KV events applied to the router's index.
+ */
+public final class RouterMetrics {
+    static final String OVERHEAD = "arbor.router.overhead";
+    static final String KV_HIT_RATE = "arbor.router.kv.hit.rate";
+    static final String KV_EVENTS_APPLIED = "arbor.router.kv.events.applied";
+
+    /** Stage label values. */
+    public static final String STAGE_ROUTE = "route";
+    public static final String STAGE_SELECT = "select";
+
+    private RouterMetrics() {}
+
+    /** Nanoseconds spent in {@code stage} for one routing decision of {@code model}. */
+    public static void overhead(String model, String stage, long nanos) {
+        Kamon.histogram(OVERHEAD, MeasurementUnit.time().nanoseconds())
+                .withTags(TagSet.builder().add("model", model).add("stage", stage).build()).record(Math.max(0, nanos));
+    }
+
+    /** The last decision's hit rate: cached blocks on the chosen worker over the prompt's blocks. */
+    public static void kvHitRate(String model, int overlapBlocks, int promptBlocks) {
+        if (promptBlocks <= 0) return;
+        Kamon.gauge(KV_HIT_RATE).withTag("model", model).update((double) overlapBlocks / promptBlocks);
+    }
+
+    public static void kvEventsApplied(String model, long events) {
+        if (events > 0) Kamon.counter(KV_EVENTS_APPLIED).withTag("model", model).increment(events);
+    }
+}

@@ -1,0 +1,78 @@
+package ai.arbor.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.arbor.actors.metrics.ScrapeText;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Map;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.Test;
+
+/** A real server: requests through the OpenAI API move the frontend and worker metrics that GET /metrics shows. */
+class MetricsEndpointTest {
+    private static final String M = "model=\"" + SyntheticServers.MODEL + "\"";
+    private static final String W = "worker=\"worker-0\"";
+
+    @Test
+    void requestsMoveFrontendAndWorkerMetrics() throws Exception {
+        try (SingleNode node = SyntheticServers.start(Map.of(), 200_000)) {
+            SyntheticServers.awaitHealthy(node);
+            String before = scrape(node);
+            double chatOk = value(before, "arbor_frontend_requests_total", M, "endpoint=\"chat_completions\"",
+                    "request_type=\"unary\"", "status=\"success\"");
+            double streamOk = value(before, "arbor_frontend_requests_total", M, "endpoint=\"completions\"",
+                    "request_type=\"stream\"", "status=\"success\"");
+            double ttft = value(before, "arbor_frontend_time_to_first_token_seconds_count", M);
+            double outSum = value(before, "arbor_frontend_output_sequence_tokens_sum", M);
+            double generated = value(before, "arbor_worker_generated_tokens_total", W, M);
+
+            var chat = SyntheticServers.post(node, "/v1/chat/completions", "{\"model\":\"synthetic\",\"max_tokens\":5,"
+                    + "\"ignore_eos\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}]}");
+            assertEquals(200, chat.statusCode(), chat.body());
+            var stream = SyntheticServers.post(node, "/v1/completions", "{\"model\":\"synthetic\",\"prompt\":\"abc\","
+                    + "\"max_tokens\":7,\"ignore_eos\":true,\"stream\":true}");
+            assertEquals(200, stream.statusCode(), stream.body());
+
+            String after = await(node, s -> value(s, "arbor_frontend_requests_total", M,
+                    "endpoint=\"completions\"", "request_type=\"stream\"", "status=\"success\"") >= streamOk + 1
+                    && value(s, "arbor_worker_generated_tokens_total", W, M) >= generated + 12);
+            assertEquals(chatOk + 1, value(after, "arbor_frontend_requests_total", M, "endpoint=\"chat_completions\"",
+                    "request_type=\"unary\"", "status=\"success\""));
+            assertEquals(ttft + 2, value(after, "arbor_frontend_time_to_first_token_seconds_count", M));
+            assertEquals(outSum + 12, value(after, "arbor_frontend_output_sequence_tokens_sum", M));
+            assertTrue(value(after, "arbor_frontend_inter_token_latency_seconds_count", M) >= 10, after);
+            assertEquals(0, value(after, "arbor_frontend_inflight_requests", M));
+            assertEquals(0, value(after, "arbor_frontend_queued_requests", M));
+            assertTrue(value(after, "arbor_frontend_request_duration_seconds_count", M) >= 2);
+            assertTrue(value(after, "arbor_worker_kv_blocks_total", W, M) >= 0, after);
+            assertTrue(value(after, "arbor_worker_step_duration_seconds_count", W, M) >= 1, after);
+
+            HttpResponse<String> raw = SyntheticServers.get(node, "/metrics");
+            assertTrue(raw.headers().firstValue("Content-Type").orElse("").startsWith("text/plain"));
+        }
+    }
+
+    private static double value(String scrape, String name, String... labels) {
+        double v = ScrapeText.value(scrape, name, labels);
+        return Double.isNaN(v) ? 0 : v;
+    }
+
+    private static String scrape(SingleNode node) throws Exception {
+        HttpResponse<String> r = SyntheticServers.get(node, "/metrics");
+        assertEquals(200, r.statusCode());
+        return r.body();
+    }
+
+    private static String await(SingleNode node, Predicate<String> ok) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        String s = scrape(node);
+        while (!ok.test(s)) {
+            if (System.nanoTime() > deadline) throw new AssertionError("metrics did not move:\n" + s);
+            Thread.sleep(200);
+            s = scrape(node);
+        }
+        return s;
+    }
+}
