@@ -39,6 +39,7 @@ public final class ArborMetrics {
                         + "kamon.modules.prometheus-reporter.enabled = yes\n"
                         + Buckets.HOCON);
         Kamon.initWithoutAttaching(ours.withFallback(ConfigFactory.load()));
+        JvmMetrics.start();
         started = true;
     }
 

@@ -96,6 +96,23 @@ class PrometheusNamesTest {
                 "arbor_router_kv_events_applied_total{model=\"m-route\"} 5.0");
     }
 
+    @Test
+    void jvmMetricsAreExposed() throws Exception {
+        String text = "";
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        while (System.nanoTime() < deadline) {
+            text = ArborMetrics.scrape();
+            if (ScrapeText.value(text, "jvm_memory_used_bytes", "area=\"heap\"") > 0
+                    && ScrapeText.value(text, "jvm_threads_live") > 0
+                    && text.contains("jvm_gc_collections_total{") && text.contains("jvm_gc_collection_time_seconds_total{")
+                    && text.contains("process_cpu_usage_ratio ")) {
+                return;
+            }
+            Thread.sleep(200);
+        }
+        fail("JVM metrics missing:\n" + text);
+    }
+
     /**
      * Waits until every expected sample is in the scrape. An expectation is a sample line, {@code name{labels} value}
      * or without the value; label order does not matter (Kamon's is a hash order).
