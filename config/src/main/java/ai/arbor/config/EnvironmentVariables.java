@@ -41,7 +41,7 @@ public final class EnvironmentVariables {
         m.put("ARBOR_ROUTER_OVERLAP_WEIGHT", "arbor.router.overlap-weight");
         m.put("ARBOR_ROUTER_TEMPERATURE", "arbor.router.temperature");
         m.put("ARBOR_ROUTER_RESET_STATES", "arbor.router.reset-states");
-        // arbor node (cluster module)
+        // arbor node
         m.put("ARBOR_ROLES", "arbor.node.roles");
         m.put("ARBOR_ETCD", "arbor.node.etcd");
         m.put("ARBOR_NATS", "arbor.node.nats");

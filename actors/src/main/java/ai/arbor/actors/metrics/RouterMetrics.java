@@ -25,6 +25,12 @@ public final class RouterMetrics {
                 .withTags(TagSet.builder().add("model", model).add("stage", stage).build()).record(Math.max(0, nanos));
     }
 
+    /** One KV-aware decision: its selection time (stage {@code select}) and its hit rate. */
+    public static void kvDecision(String model, long selectNanos, int overlapBlocks, int promptBlocks) {
+        overhead(model, STAGE_SELECT, selectNanos);
+        kvHitRate(model, overlapBlocks, promptBlocks);
+    }
+
     /** The last decision's hit rate: cached blocks on the chosen worker over the prompt's blocks. */
     public static void kvHitRate(String model, int overlapBlocks, int promptBlocks) {
         if (promptBlocks <= 0) return;

@@ -41,7 +41,10 @@ public final class KvCostSelector implements WorkerSelector {
             workerIds[i] = idOf(workers.get(i).worker());
             load[i] = workers.get(i).activeTokens();
         }
+        long t0 = System.nanoTime();
         lastDecision = routing.select(request.tokenIds(), workerIds, load, null, random);
+        ai.arbor.actors.metrics.RouterMetrics.kvDecision(routing.model(), System.nanoTime() - t0,
+                lastDecision.overlapBlocks(), request.tokenIds().length / routing.indexer().blockSize());
         return workers.get(lastDecision.index()).worker();
     }
 

@@ -68,6 +68,7 @@ public final class KvIndexer implements KvEventSink, AutoCloseable {
             for (KvEvent e : batch.events()) {
                 try {
                     ApplyResult r = index.apply(batch.workerId(), e);
+                    if (r != ApplyResult.DUPLICATE) ai.arbor.actors.metrics.RouterMetrics.kvEventsApplied(model, 1);
                     if (r == ApplyResult.GAP && !(e instanceof KvEvent.AllBlocksCleared)) {
                         // a gap that ends in a clear is the worker's own resync; any other needs one
                         log.warn("model {}: worker {} skipped to event {}; dropped its blocks and asked it to resync",

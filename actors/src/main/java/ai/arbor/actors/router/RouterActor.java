@@ -101,6 +101,7 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
     }
 
     private void route(Route r) {
+        long t0 = System.nanoTime();
         List<WorkerSelector.WorkerLoad> view = new ArrayList<>(loads.size());
         loads.forEach((ref, load) -> view.add(new WorkerSelector.WorkerLoad(ref, load[0], load[1])));
         WorkerSelector.RoutingRequest req = new WorkerSelector.RoutingRequest(r.requestId(), r.tokenIds());
@@ -112,6 +113,7 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
         active.put(r.requestId(), new Active(worker, r.tokenIds().length));
         selector.onRouted(req, worker);
         r.replyTo().tell(new Routed(r.requestId(), worker));
+        ai.arbor.actors.metrics.RouterMetrics.overhead(model, ai.arbor.actors.metrics.RouterMetrics.STAGE_ROUTE, System.nanoTime() - t0);
     }
 
     private Behavior<Command> onRelease(Release r) {

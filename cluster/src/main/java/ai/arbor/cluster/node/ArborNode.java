@@ -117,6 +117,7 @@ public final class ArborNode implements AutoCloseable {
         });
         registry.startWatching(Duration.ofSeconds(5));
         OpenAiServer server = new OpenAiServer(system, models, arbor.frontend());
+        ai.arbor.http.MetricsEndpoint.install(server, system);
         ServerBinding binding;
         try {
             binding = server.bind(arbor.host(), arbor.port()).toCompletableFuture().get(30, TimeUnit.SECONDS);

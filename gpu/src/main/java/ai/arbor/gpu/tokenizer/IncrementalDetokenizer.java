@@ -80,6 +80,9 @@ public final class IncrementalDetokenizer {
     /** All text emitted so far. */
     public String text() { return text.toString(); }
 
+    /** Tokens the next push decodes (twice): bounded, so streaming cost per token does not grow with the output. */
+    int decodeWindow() { return size - prefixOffset + 1; }
+
     /** Tokens before prefixOffset are never decoded again: drop them instead of growing without bound. */
     private void compactOrGrow() {
         if (prefixOffset > 0) {

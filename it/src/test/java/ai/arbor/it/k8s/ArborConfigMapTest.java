@@ -99,6 +99,19 @@ class ArborConfigMapTest {
                 "terminationGracePeriodSeconds " + grace + " leaves no room after drain-timeout " + node.drainTimeout());
     }
 
+    /** Workers load the model and frontends read its tokenizer and chat template: every Arbor pod mounts it. */
+    @ParameterizedTest
+    @FieldSource("OVERLAYS")
+    void everyArborContainerMountsTheModelDirectory(String overlay) throws IOException {
+        Manifests m = Kustomize.overlay(overlay);
+        Path model = Path.of(load(m, dir).getString("arbor.model"));
+        assertTrue(model.isAbsolute(), "arbor.model must be an absolute path in a pod: " + model);
+        for (JsonNode c : m.arborContainers()) {
+            boolean mounted = c.path("volumeMounts").valueStream().anyMatch(v -> model.startsWith(Path.of(v.path("mountPath").asText())));
+            assertTrue(mounted, overlay + ": container " + c.path("name").asText() + " has no volume mounted above " + model);
+        }
+    }
+
     static int containerPort(JsonNode container, String name) {
         for (JsonNode p : container.path("ports")) if (p.path("name").asText().equals(name)) return p.path("containerPort").asInt();
         throw new AssertionError("container " + container.path("name").asText() + " opens no port named " + name);

@@ -78,9 +78,9 @@ public class RadixIndexBench {
         index = new RadixIndex(BS);
         nextEventId = new long[workers];
         anchorEngineHash = new long[workers];
-        int seqsPerWorker = Math.max(1, blocksPerWorker / SEQ_BLOCKS);
         for (int w = 0; w < workers; w++) {
-            for (int k = 0; k < seqsPerWorker; k++) {
+            // sequences share prefixes and repeat, so keep adding until the worker holds blocksPerWorker distinct blocks
+            for (int k = 0; index.blockCount(w) < blocksPerWorker; k++) {
                 int s = rnd.nextInt(poolSequences);
                 long[] engine = new long[SEQ_BLOCKS];
                 // an engine hash that, like a real engine's, is a function of the prefix (so re-stores coincide)
