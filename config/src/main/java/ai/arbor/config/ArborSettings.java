@@ -5,6 +5,7 @@ import com.typesafe.config.ConfigException;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * The typed view of the {@code arbor} block. Invalid values fail here, at start-up, with the key's full name.
@@ -15,6 +16,9 @@ public record ArborSettings(Path model, String servedModelName, String host, int
                             EngineSettings engine, FrontendSettings frontend, RouterSettings router, Config raw) {
 
     public static final Set<String> DEVICES = Set.of("cpu", "cuda", "synthetic");
+
+    /** {@code cuda:N}: the N-th CUDA device ({@code cuda} alone is device 0). */
+    private static final Pattern CUDA_DEVICE = Pattern.compile("cuda(:(0|[1-9][0-9]{0,3}))?");
 
     public static ArborSettings from(Config root) {
         try {
@@ -28,8 +32,9 @@ public record ArborSettings(Path model, String servedModelName, String host, int
             int port = c.getInt("port");
             if (port < 0 || port > 65535) throw new IllegalArgumentException("arbor.port must be in 0..65535, got " + port);
             String device = c.getString("device").trim().toLowerCase(Locale.ROOT);
-            if (!DEVICES.contains(device)) {
-                throw new IllegalArgumentException("arbor.device must be one of " + DEVICES + ", got '" + device + "'");
+            if (!DEVICES.contains(device) && !CUDA_DEVICE.matcher(device).matches()) {
+                throw new IllegalArgumentException("arbor.device must be cpu, cuda, cuda:N or synthetic, got '"
+                        + device + "'");
             }
             return new ArborSettings(model, served, c.getString("host"), port, device,
                     EngineSettings.from(c.getConfig("engine")), FrontendSettings.from(c.getConfig("frontend")),
@@ -51,6 +56,9 @@ public record ArborSettings(Path model, String servedModelName, String host, int
         }
         return model.toAbsolutePath().normalize();
     }
+
+    /** True for {@code cuda} and {@code cuda:N}. */
+    public boolean isCuda() { return CUDA_DEVICE.matcher(device).matches(); }
 
     /** The same settings with another port (tests bind port 0 and learn the real one). */
     public ArborSettings withPort(int newPort) {

@@ -45,6 +45,37 @@ class ArborSettingsTest {
     }
 
     @Test
+    void cudaDevicesParseWithTheirIndex() {
+        ArborSettings s = ArborSettings.from(ArborConfig.load(Map.of("arbor.device", "cuda:1"), null, Map.of()));
+        assertEquals("cuda:1", s.device());
+        assertTrue(s.isCuda());
+        s = ArborSettings.from(ArborConfig.load(Map.of(), null, Map.of("ARBOR_DEVICE", "CUDA")));
+        assertEquals("cuda", s.device());
+        assertTrue(s.isCuda());
+        assertFalse(ArborSettings.from(ArborConfig.load(Map.of(), null, Map.of())).isCuda());
+        for (String bad : new String[] {"cuda:x", "cuda:", "cuda:-1", "cuda:01", "tpu", "cuda0"}) {
+            var e = assertThrows(IllegalArgumentException.class,
+                    () -> ArborSettings.from(ArborConfig.load(Map.of("arbor.device", bad), null, Map.of())), bad);
+            assertTrue(e.getMessage().contains("arbor.device") && e.getMessage().contains(bad), e.getMessage());
+        }
+    }
+
+    @Test
+    void gpuMemoryUtilizationDefaultsTo90PercentAndMustBeAFraction() {
+        assertEquals(0.9, ArborSettings.from(ArborConfig.load(Map.of(), null, Map.of())).engine().gpuMemoryUtilization());
+        ArborSettings s = ArborSettings.from(ArborConfig.load(Map.of(), null, Map.of("ARBOR_GPU_MEMORY_UTILIZATION", "0.5")));
+        assertEquals(0.5, s.engine().gpuMemoryUtilization());
+        s = ArborSettings.from(ArborConfig.load(Map.of("arbor.engine.gpu-memory-utilization", 0.7), null,
+                Map.of("ARBOR_GPU_MEMORY_UTILIZATION", "0.5")));
+        assertEquals(0.7, s.engine().gpuMemoryUtilization(), "the flag beats the environment");
+        for (String bad : new String[] {"0", "1.5", "-0.1"}) {
+            var e = assertThrows(IllegalArgumentException.class, () -> ArborSettings.from(
+                    ArborConfig.load(Map.of(), null, Map.of("ARBOR_GPU_MEMORY_UTILIZATION", bad))), bad);
+            assertTrue(e.getMessage().contains("arbor.engine.gpu-memory-utilization"), e.getMessage());
+        }
+    }
+
+    @Test
     void badValuesNameTheKey() {
         var e = assertThrows(IllegalArgumentException.class,
                 () -> ArborSettings.from(ArborConfig.load(Map.of("arbor.port", 70000), null, Map.of())));

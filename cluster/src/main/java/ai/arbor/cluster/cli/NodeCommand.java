@@ -73,6 +73,9 @@ public final class NodeCommand implements Callable<Integer> {
     @Option(names = "--threads", description = "CPU compute threads of a worker, 0 = all cores (env ARBOR_THREADS)")
     Integer threads;
 
+    @Option(names = "--gpu-memory-utilization", paramLabel = "FRACTION", description = "fraction of GPU memory a CUDA worker fills, default 0.9 (env ARBOR_GPU_MEMORY_UTILIZATION)")
+    Double gpuMemoryUtilization;
+
     @Option(names = "--config", paramLabel = "FILE", description = "HOCON file with an arbor { ... } block")
     Path config;
 
@@ -95,6 +98,7 @@ public final class NodeCommand implements Callable<Integer> {
         put(o, "arbor.node.lease-ttl", leaseTtl);
         put(o, "arbor.engine.kv-cache-memory", kvCacheMemory);
         put(o, "arbor.engine.threads", threads);
+        put(o, "arbor.engine.gpu-memory-utilization", gpuMemoryUtilization);
         return o;
     }
 

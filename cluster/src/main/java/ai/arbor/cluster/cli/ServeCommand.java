@@ -33,7 +33,7 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--port", description = "HTTP port (default 8000; env ARBOR_PORT)")
     Integer port;
 
-    @Option(names = "--device", description = "cpu or synthetic (default cpu; env ARBOR_DEVICE)")
+    @Option(names = "--device", description = "cpu, cuda:N (cuda = cuda:0) or synthetic (default cpu; env ARBOR_DEVICE)")
     String device;
 
     @Option(names = "--config", paramLabel = "FILE", description = "HOCON file with an arbor { ... } block")
@@ -57,6 +57,9 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--threads", description = "CPU compute threads, 0 = all cores (env ARBOR_THREADS)")
     Integer threads;
 
+    @Option(names = "--gpu-memory-utilization", paramLabel = "FRACTION", description = "fraction of GPU memory the CUDA backend fills, default 0.9 (env ARBOR_GPU_MEMORY_UTILIZATION)")
+    Double gpuMemoryUtilization;
+
     @Option(names = "--max-queued-requests", description = "requests in flight before 429 (env ARBOR_MAX_QUEUED_REQUESTS)")
     Integer maxQueuedRequests;
 
@@ -77,6 +80,7 @@ public final class ServeCommand implements Callable<Integer> {
         put(o, "arbor.engine.block-size", blockSize);
         put(o, "arbor.engine.kv-cache-memory", kvCacheMemory);
         put(o, "arbor.engine.threads", threads);
+        put(o, "arbor.engine.gpu-memory-utilization", gpuMemoryUtilization);
         put(o, "arbor.frontend.max-queued-requests", maxQueuedRequests);
         put(o, "arbor.router.mode", routerMode);
         return o;

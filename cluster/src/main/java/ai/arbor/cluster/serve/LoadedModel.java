@@ -6,7 +6,9 @@ import ai.arbor.actors.synthetic.ByteTokenizer;
 import ai.arbor.actors.synthetic.SyntheticEngine;
 import ai.arbor.config.ArborSettings;
 import ai.arbor.config.EngineSettings;
+import ai.arbor.gpu.backend.ComputeBackend;
 import ai.arbor.gpu.backend.cpu.CpuBackend;
+import ai.arbor.gpu.backend.cuda.CudaBackend;
 import ai.arbor.gpu.engine.EngineConfig;
 import ai.arbor.gpu.engine.InferenceEngine;
 import ai.arbor.gpu.engine.LLMEngine;
@@ -46,8 +48,14 @@ public final class LoadedModel implements AutoCloseable {
         Path dir = s.model();
         EngineSettings e = s.engine();
         if ("synthetic".equals(s.device())) return synthetic(s, progress);
-        if (!"cpu".equals(s.device())) {
-            throw new IllegalArgumentException("device '" + s.device() + "' has no backend in this build; use cpu or synthetic");
+        boolean cuda = s.isCuda();
+        if (!cuda && !"cpu".equals(s.device())) {
+            throw new IllegalArgumentException("device '" + s.device() + "' has no backend in this build; use cpu, cuda:N or synthetic");
+        }
+        // Before mapping gigabytes of weights: a missing GPU should fail at once, in one line.
+        if (cuda && !CudaBackend.isAvailable()) {
+            throw new IllegalArgumentException("--device " + s.device() + ": no CUDA device found (no NVIDIA driver or "
+                    + "GPU on this machine, or the kernels were not built); use --device cpu");
         }
         progress.printf("arbor: loading %s from %s (%s of weights)…%n", s.servedModelName(), dir, size(dir));
         HfModel model = HfModel.load(dir);
@@ -55,9 +63,7 @@ public final class LoadedModel implements AutoCloseable {
             progress.printf("arbor: %s %s, %d layers, vocabulary %d; weights mapped in %.1f s%n",
                     model.config().architecture(), s.servedModelName(), model.config().numLayers(),
                     model.config().vocabSize(), seconds(t0));
-            int threads = e.effectiveThreads();
-            progress.printf("arbor: allocating the KV cache (%s) on %d CPU thread(s)…%n", bytes(e.kvCacheMemoryBytes()), threads);
-            CpuBackend backend = new CpuBackend(model.config(), model.weights(), threads, e.kvCacheMemoryBytes());
+            ComputeBackend backend = cuda ? cudaBackend(s, model, progress) : cpuBackend(e, model, progress);
             LLMEngine engine = new LLMEngine(model, backend, engineConfig(e));
             GenerationConfig g = model.generation();
             SingleNode.ModelSpec spec = new SingleNode.ModelSpec(new HfModelTokenizer(model), engine.maxModelLen(),
@@ -69,6 +75,19 @@ public final class LoadedModel implements AutoCloseable {
             model.close();
             throw ex;
         }
+    }
+
+    private static ComputeBackend cpuBackend(EngineSettings e, HfModel model, PrintStream progress) {
+        int threads = e.effectiveThreads();
+        progress.printf("arbor: allocating the KV cache (%s) on %d CPU thread(s)…%n", bytes(e.kvCacheMemoryBytes()), threads);
+        return new CpuBackend(model.config(), model.weights(), threads, e.kvCacheMemoryBytes());
+    }
+
+    private static ComputeBackend cudaBackend(ArborSettings s, HfModel model, PrintStream progress) {
+        double util = s.engine().gpuMemoryUtilization();
+        progress.printf("arbor: copying the weights to %s (KV cache fills up to %.0f%% of its memory)…%n", s.device(),
+                util * 100);
+        return new CudaBackend(model.config(), model.weights(), CudaBackend.deviceIndex(s.device()), util);
     }
 
     /** The instant engine: the model's tokenizer when the directory has one, else one token per byte. */

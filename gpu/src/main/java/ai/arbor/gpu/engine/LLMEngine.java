@@ -2,6 +2,7 @@ package ai.arbor.gpu.engine;
 
 import ai.arbor.gpu.backend.ComputeBackend;
 import ai.arbor.gpu.backend.ForwardBatch;
+import ai.arbor.gpu.backend.GreedyForward;
 import ai.arbor.gpu.backend.SequenceChunk;
 import ai.arbor.gpu.kv.KvCacheManager;
 import ai.arbor.gpu.kv.KvEvent;
@@ -56,6 +57,13 @@ public final class LLMEngine implements InferenceEngine {
     private final List<KvEventListener> listeners = new CopyOnWriteArrayList<>();
     private final Map<String, Request> live = new HashMap<>();
 
+    // Set when the backend can take the argmax where the logits are, so only token ids cross (a 151k-vocabulary fp32
+    // row is 600 KB). Only greedy steps use it: the device sampler draws over tokens in another order than Sampler,
+    // so seeded random requests would not reproduce their CPU-sampled tokens.
+    private final GreedyForward greedyForward;
+    private volatile boolean argmaxOnDevice = true;
+    private long argmaxOnDeviceSteps;
+
     private long promptTokens;
     private long generatedTokens;
     private long steps;
@@ -69,6 +77,7 @@ public final class LLMEngine implements InferenceEngine {
     public LLMEngine(ModelConfig model, int[] eosTokenIds, ComputeBackend backend, EngineConfig config) {
         if (config.blockSize() <= 0) throw new IllegalArgumentException("blockSize must be positive, got " + config.blockSize());
         this.backend = backend;
+        this.greedyForward = backend instanceof GreedyForward g ? g : null;
         this.blockSize = config.blockSize();
         this.vocabSize = model.vocabSize();
         this.eosTokenIds = eosTokenIds.clone();
@@ -134,7 +143,23 @@ public final class LLMEngine implements InferenceEngine {
         applyAbortsAndAdds();
         SchedulerOutput plan = scheduler.schedule();
         int batchSize = plan.chunks().size();
-        if (!plan.isEmpty()) {
+        if (!plan.isEmpty() && greedyForward != null && argmaxOnDevice && allPlainArgmax(plan)) {
+            int[] tokens = greedyForward.forwardGreedy(toForwardBatch(plan));
+            scheduler.onForwardDone(plan);
+            argmaxOnDeviceSteps++;
+            List<Request> finished = new ArrayList<>();
+            int row = 0;
+            for (ScheduledChunk c : plan.chunks()) {
+                if (!c.wantLogits()) continue;
+                if (row >= tokens.length) {
+                    throw new IllegalStateException("backend " + backend.name() + " returned " + tokens.length
+                            + " tokens for a batch that wants more");
+                }
+                Request r = c.request();
+                if (accept(r, tokens[row++], null) != null) finished.add(r);
+            }
+            for (Request r : finished) end(r);
+        } else if (!plan.isEmpty()) {
             float[][] logits = backend.forward(toForwardBatch(plan));
             scheduler.onForwardDone(plan);
             List<Request> finished = new ArrayList<>();
@@ -196,6 +221,15 @@ public final class LLMEngine implements InferenceEngine {
 
     @Override
     public int maxModelLen() { return maxModelLen; }
+
+    /**
+     * Whether greedy steps may take the argmax on a backend that offers {@link GreedyForward} (default on). Off, every
+     * step copies the logits to the host and samples there: the reference the fast path must match.
+     */
+    public void setArgmaxOnDevice(boolean on) { this.argmaxOnDevice = on; }
+
+    /** Steps whose tokens were picked on the device (see {@link #setArgmaxOnDevice}). Engine thread. */
+    public long argmaxOnDeviceSteps() { return argmaxOnDeviceSteps; }
 
     /** Blocks no request holds (cached or empty): all of them once every request has ended. Engine thread. */
     public int numFreeKvBlocks() { return kv.numFreeBlocks(); }
@@ -259,12 +293,29 @@ public final class LLMEngine implements InferenceEngine {
         SamplingParams p = r.sampling();
         int[] suppressed = r.numOutputTokens() < p.minTokens() ? stopTokensOf(p) : NONE;
         Sampled s = sampler.sample(logits, p, r.tokens(), r.promptLength(), r.numTokens(), suppressed, r.rng());
-        int token = s.tokenId();
+        return accept(r, s.tokenId(), s.logprobs());
+    }
+
+    /** Appends and emits the request's next token; returns why the request ends now, or null. */
+    private FinishReason accept(Request r, int token, TokenLogprobs logprobs) {
         r.appendToken(token);
         generatedTokens++;
         FinishReason done = stopReason(r, token);
-        emit(r, new int[] {token}, s.logprobs() == null ? List.of() : List.of(s.logprobs()), done);
+        emit(r, new int[] {token}, logprobs == null ? List.of() : List.of(logprobs), done);
         return done;
+    }
+
+    /** True when every sequence that samples this step would take the plain argmax of its logits. */
+    private boolean allPlainArgmax(SchedulerOutput plan) {
+        for (ScheduledChunk c : plan.chunks()) {
+            if (!c.wantLogits()) continue;
+            Request r = c.request();
+            SamplingParams p = r.sampling();
+            if (!Sampler.isPlainArgmax(p)) return false;
+            // min_tokens masks EOS and stop tokens on the host until enough tokens are out.
+            if (r.numOutputTokens() < p.minTokens() && stopTokensOf(p).length > 0) return false;
+        }
+        return true;
     }
 
     private static final int[] NONE = new int[0];

@@ -43,6 +43,14 @@ public final class Sampler {
     }
 
     /**
+     * True when {@link #sample} would just take the argmax of the raw logits (given nothing is suppressed): greedy, no
+     * penalties, no logprobs. Such a token can be picked where the logits are, without copying them out.
+     */
+    public static boolean isPlainArgmax(SamplingParams p) {
+        return p.isGreedy() && !Penalties.any(p) && p.logprobs() == null;
+    }
+
+    /**
      * Samples one token. Overwrites {@code logits}.
      *
      * @param tokens      the sequence so far: prompt {@code [0, promptLength)}, output {@code [promptLength, numTokens)}

@@ -2,6 +2,7 @@ package ai.arbor.gpu.backend.cuda;
 
 import ai.arbor.gpu.backend.ComputeBackend;
 import ai.arbor.gpu.backend.ForwardBatch;
+import ai.arbor.gpu.backend.GreedyForward;
 import ai.arbor.gpu.backend.SequenceChunk;
 import ai.arbor.gpu.backend.cpu.CpuBackend;
 import ai.arbor.gpu.engine.EngineConfig;
@@ -43,13 +44,15 @@ public final class CudaSelfCheck {
     public record Report(String model, String kvCache, double tolerance, int positions, int top1Agree, double maxLogitDiff, double maxCpuDiff,
                          int chunkedPositions, int chunkedTop1Agree, int greedyCases, int greedyExact,
                          int batchedCases, int batchedSame, int batchedMatchReference,
-                         int samples, int samplesAgree, int samplesInKeptSet) {
+                         int samples, int samplesAgree, int samplesInKeptSet,
+                         int fastCases, int fastSameAsHost, int fastMatchReference, long fastSteps) {
         public double top1Rate() { return top1Agree / (double) positions; }
 
         public boolean passed() {
             return top1Agree + chunkedTop1Agree >= 0.99 * (positions + chunkedPositions) && maxLogitDiff <= tolerance
                     && maxCpuDiff <= tolerance && greedyExact * 2 > greedyCases && batchedSame == batchedCases
-                    && samplesAgree >= 0.99 * samples && samplesInKeptSet >= 0.99 * samples;
+                    && samplesAgree >= 0.99 * samples && samplesInKeptSet >= 0.99 * samples
+                    && fastSameAsHost == fastCases && fastSteps > 0;
         }
 
         @Override
@@ -57,10 +60,12 @@ public final class CudaSelfCheck {
             return String.format("%s: %s (%s KV cache, tolerance %.4f) | teacher-forced top-1 %d/%d (%.2f%%), max |dlogit| vs transformers %.4f, "
                             + "vs CPU %.4f | chunked prefill top-1 %d/%d | greedy exact %d/%d | batched+prefix-cache "
                             + "same as single %d/%d, equal to reference %d/%d | GPU sampling = host inverse CDF %d/%d, "
-                            + "in the top-k/top-p set %d/%d",
+                            + "in the top-k/top-p set %d/%d | engine argmax on device (%d steps) same as host sampler "
+                            + "%d/%d, equal to reference %d/%d",
                     passed() ? "PASS" : "FAIL", model, kvCache, tolerance, top1Agree, positions, 100 * top1Rate(), maxLogitDiff, maxCpuDiff,
                     chunkedTop1Agree, chunkedPositions, greedyExact, greedyCases, batchedSame, batchedCases,
-                    batchedMatchReference, batchedCases, samplesAgree, samples, samplesInKeptSet, samples);
+                    batchedMatchReference, batchedCases, samplesAgree, samples, samplesInKeptSet, samples,
+                    fastSteps, fastSameAsHost, fastCases, fastMatchReference, fastCases);
         }
     }
 
@@ -198,12 +203,28 @@ public final class CudaSelfCheck {
             int[][] single = new int[cases.size()][];
             int[][] batched;
             EngineConfig ec = new EngineConfig(BLOCK, 512, 64, 512, 0, true, 1L << 30);
-            try (LLMEngine engine = new LLMEngine(config, eos, new Unclosed(gpu), ec)) {
+            int[][] fast;
+            long fastSteps;
+            try (LLMEngine engine = new LLMEngine(config, eos, new LentBackend(gpu), ec)) {
+                // Logits rows to the host and the host sampler first: the reference for the device argmax path.
+                engine.setArgmaxOnDevice(false);
                 for (int ci = 0; ci < cases.size(); ci++) {
                     single[ci] = generate(engine, List.of(cases.get(ci)), "single")[0];
                 }
                 batched = generate(engine, cases, "batch");
+                engine.setArgmaxOnDevice(true);
+                fast = generate(engine, cases, "fast");
+                fastSteps = engine.argmaxOnDeviceSteps();
             }
+            int fastSame = 0, fastRef = 0;
+            for (int ci = 0; ci < cases.size(); ci++) {
+                if (Arrays.equals(fast[ci], batched[ci])) fastSame++;
+                else log.printf("  argmax on device %s differs from the host sampler: %s vs %s%n", cases.get(ci).name,
+                        Arrays.toString(fast[ci]), Arrays.toString(batched[ci]));
+                if (Arrays.equals(fast[ci], cases.get(ci).generated)) fastRef++;
+            }
+            log.printf("  engine argmax on device (%d steps): == host sampler for %d/%d, == reference for %d/%d%n",
+                    fastSteps, fastSame, cases.size(), fastRef, cases.size());
             int same = 0, refSame = 0;
             for (int ci = 0; ci < cases.size(); ci++) {
                 if (Arrays.equals(single[ci], batched[ci])) same++;
@@ -214,7 +235,8 @@ public final class CudaSelfCheck {
             log.printf("  engine: batched == single for %d/%d, == reference for %d/%d%n", same, cases.size(), refSame,
                     cases.size());
             return new Report(model, kvFloat32 ? "fp32" : "bf16", kvFloat32 ? FP32_KV_TOLERANCE : BF16_KV_TOLERANCE, positions, agree, maxDiff, maxCpu, chunkedPositions, chunkedAgree, cases.size(),
-                    exact, cases.size(), same, refSame, sampled[0], sampled[1], sampled[2]);
+                    exact, cases.size(), same, refSame, sampled[0], sampled[1], sampled[2], cases.size(), fastSame, fastRef,
+                    fastSteps);
         }
     }
 
@@ -300,16 +322,6 @@ public final class CudaSelfCheck {
             if (acc > target) return i;
         }
         return last;
-    }
-
-    /** Lends the backend to an engine without letting the engine close it. */
-    private record Unclosed(CudaBackend b) implements ComputeBackend {
-        @Override public String name() { return b.name(); }
-        @Override public long kvBlockBytes(int blockSize) { return b.kvBlockBytes(blockSize); }
-        @Override public int availableKvBlocks(int blockSize) { return b.availableKvBlocks(blockSize); }
-        @Override public void allocateKvCache(int numBlocks, int blockSize) { b.allocateKvCache(numBlocks, blockSize); }
-        @Override public float[][] forward(ForwardBatch batch) { return b.forward(batch); }
-        @Override public void close() { }
     }
 
     private static int[][] generate(LLMEngine engine, List<Case> cases, String prefix) {
