@@ -178,7 +178,7 @@ public final class OpenAiServer {
     }
 
     private CompletionStage<HttpResponse> generate(ParsedRequest r, String id) {
-        Source<GenerationEvent, NotUsed> events = FrontendMetrics.track(events(r, id), r.model().name(),
+        Source<GenerationEvent, NotUsed> events = FrontendMetrics.track(events(r, id), id, r.model().name(),
                         id.startsWith("chatcmpl-") ? FrontendMetrics.CHAT : FrontendMetrics.COMPLETIONS, r.stream())
                 .watchTermination((mat, done) -> {
                     done.whenComplete((d, e) -> admission.release());

@@ -41,9 +41,9 @@ public final class FrontendMetrics {
      * pass, and its outcome when the stream ends ({@code success}, {@code error}, or {@code cancelled} when the
      * client went away first).
      */
-    public static <M> Source<GenerationEvent, M> track(Source<GenerationEvent, M> events, String model,
-                                                       String endpoint, boolean streaming) {
-        Tracker t = new Tracker(model, endpoint, streaming ? "stream" : "unary");
+    public static <M> Source<GenerationEvent, M> track(Source<GenerationEvent, M> events, String requestId,
+                                                       String model, String endpoint, boolean streaming) {
+        Tracker t = new Tracker(requestId, model, endpoint, streaming ? "stream" : "unary");
         return events.map(e -> { t.onEvent(e); return e; })
                 .watchTermination((mat, done) -> {
                     done.whenComplete((d, err) -> t.finish(err));
@@ -58,6 +58,7 @@ public final class FrontendMetrics {
     }
 
     private static final class Tracker {
+        private final String requestId;
         private final String model;
         private final String endpoint;
         private final String requestType;
@@ -69,8 +70,11 @@ public final class FrontendMetrics {
         private boolean queuedNow = true;
         private boolean usageSeen;
         private boolean finished;
+        private long firstTokenNanos = -1;
+        private GenerationEvent.Usage usage;
 
-        Tracker(String model, String endpoint, String requestType) {
+        Tracker(String requestId, String model, String endpoint, String requestType) {
+            this.requestId = requestId;
             this.model = model;
             this.endpoint = endpoint;
             this.requestType = requestType;
@@ -86,7 +90,8 @@ public final class FrontendMetrics {
             if (e instanceof GenerationEvent.Delta d && d.tokenIds() != null && d.tokenIds().length > 0) {
                 long now = System.nanoTime();
                 if (lastTokenAt == 0) {
-                    Kamon.histogram(TTFT, NANOS).withTags(modelTag).record(now - start);
+                    firstTokenNanos = now - start;
+                    Kamon.histogram(TTFT, NANOS).withTags(modelTag).record(firstTokenNanos);
                     leaveQueue();
                 } else {
                     Kamon.histogram(ITL, NANOS).withTags(modelTag)
@@ -95,6 +100,7 @@ public final class FrontendMetrics {
                 lastTokenAt = now;
             } else if (e instanceof GenerationEvent.Usage u) {
                 usageSeen = true;
+                usage = u;
                 Kamon.histogram(INPUT_TOKENS).withTags(modelTag).record(u.promptTokens());
                 Kamon.histogram(OUTPUT_TOKENS).withTags(modelTag).record(u.completionTokens());
                 Kamon.histogram(CACHED_TOKENS).withTags(modelTag).record(u.cachedTokens());
@@ -115,7 +121,10 @@ public final class FrontendMetrics {
             } else {
                 status = "error";
             }
-            Kamon.histogram(DURATION, NANOS).withTags(modelTag).record(System.nanoTime() - start);
+            long duration = System.nanoTime() - start;
+            Kamon.histogram(DURATION, NANOS).withTags(modelTag).record(duration);
+            RequestLog.finished(requestId, model, endpoint, requestType, status, usage, firstTokenNanos, duration,
+                    err == null || status.equals("cancelled") ? null : err.getMessage());
             Kamon.counter(REQUESTS).withTags(TagSet.builder().add("model", model).add("endpoint", endpoint)
                     .add("request_type", requestType).add("status", status).build()).increment();
         }

@@ -38,10 +38,10 @@ class PrometheusNamesTest {
                 new GenerationEvent.Delta(0, "bc", new int[] {2, 3}, null),
                 new GenerationEvent.Finished(0, FinishReason.LENGTH),
                 new GenerationEvent.Usage(7, 3, 2));
-        FrontendMetrics.track(Source.from(events), "m-front", FrontendMetrics.CHAT, true)
+        FrontendMetrics.track(Source.from(events), "req-1", "m-front", FrontendMetrics.CHAT, true)
                 .runWith(Sink.ignore(), system).toCompletableFuture().get(10, TimeUnit.SECONDS);
         // a client that goes away after the first token
-        FrontendMetrics.track(Source.from(events), "m-front", FrontendMetrics.COMPLETIONS, false)
+        FrontendMetrics.track(Source.from(events), "req-2", "m-front", FrontendMetrics.COMPLETIONS, false)
                 .take(1).runWith(Sink.ignore(), system).toCompletableFuture().get(10, TimeUnit.SECONDS);
         String l = "model=\"m-front\"";
         awaitAll(
