@@ -133,6 +133,7 @@ public final class OpenAiServer {
             throw tooLarge(limit);
         }
         if (!admission.tryAcquire()) {
+            FrontendMetrics.refused(chat ? FrontendMetrics.CHAT : FrontendMetrics.COMPLETIONS);
             discard(request);
             long seconds = Math.max(1, settings.retryAfter().toSeconds());
             return CompletableFuture.completedFuture(error(new ApiError(429, "rate_limit_error",
@@ -159,7 +160,10 @@ public final class OpenAiServer {
                 handedOver[0] = true;
                 return generate(parsed, (chat ? "chatcmpl-" : "cmpl-") + randomId());
             }).exceptionally(t -> {
-                if (!handedOver[0]) admission.release();
+                if (!handedOver[0]) {
+                    admission.release();
+                    FrontendMetrics.refused(chat ? FrontendMetrics.CHAT : FrontendMetrics.COMPLETIONS);
+                }
                 Throwable cause = unwrap(t);
                 if (cause instanceof EntityStreamSizeException) return error(tooLarge(limit));
                 if (cause instanceof ApiError e) return error(e);

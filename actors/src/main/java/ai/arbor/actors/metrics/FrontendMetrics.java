@@ -51,10 +51,13 @@ public final class FrontendMetrics {
                 });
     }
 
-    /** A request refused before it got an event stream (bad body, over the admission limit...). */
-    public static void refused(String model, String endpoint, boolean streaming) {
-        Kamon.counter(REQUESTS).withTags(TagSet.builder().add("model", model).add("endpoint", endpoint)
-                .add("request_type", streaming ? "stream" : "unary").add("status", "error").build()).increment();
+    /**
+     * A request refused before generation (unreadable or invalid body, over the admission limit): its model and
+     * request type may not be known, so both read {@code unknown}.
+     */
+    public static void refused(String endpoint) {
+        Kamon.counter(REQUESTS).withTags(TagSet.builder().add("model", "unknown").add("endpoint", endpoint)
+                .add("request_type", "unknown").add("status", "error").build()).increment();
     }
 
     private static final class Tracker {
