@@ -43,8 +43,14 @@ class RequestLogTest {
             FrontendMetrics.track(failing, "cmpl-def", "m-log", FrontendMetrics.COMPLETIONS, true)
                     .runWith(Sink.ignore(), system).exceptionally(t -> null).toCompletableFuture().get(10, TimeUnit.SECONDS);
 
+            // the line is written on the stream's termination callback, which may run just after the sink completes
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (lines.list.size() < 2 && System.nanoTime() < deadline) Thread.sleep(10);
             assertEquals(2, lines.list.size(), lines.list.toString());
-            ILoggingEvent first = lines.list.get(0);
+            // the termination callbacks run asynchronously, so the lines may come in either order
+            ILoggingEvent first = lines.list.stream().filter(l -> l.getFormattedMessage().contains("id=chatcmpl-abc"))
+                    .findFirst().orElseThrow(() -> new AssertionError("no line for chatcmpl-abc: " + lines.list));
+            ILoggingEvent failed = lines.list.stream().filter(l -> l != first).findFirst().orElseThrow();
             String msg = first.getFormattedMessage();
             for (String f : List.of("id=chatcmpl-abc", "model=m-log", "endpoint=chat_completions", "type=unary",
                     "status=success", "prompt_tokens=9", "completion_tokens=2", "cached_tokens=4", "ttft_ms=", "duration_ms=")) {
@@ -53,7 +59,7 @@ class RequestLogTest {
             Map<String, Object> kv = first.getKeyValuePairs().stream().collect(Collectors.toMap(p -> p.key, p -> p.value));
             assertEquals("chatcmpl-abc", kv.get("request_id"));
             assertEquals(9, kv.get("prompt_tokens"));
-            String second = lines.list.get(1).getFormattedMessage();
+            String second = failed.getFormattedMessage();
             assertTrue(second.contains("id=cmpl-def") && second.contains("status=error") && second.contains("no worker"), second);
         } finally {
             logger.detachAppender(lines);
