@@ -97,15 +97,25 @@ public final class KvIndexer implements KvEventSink, AutoCloseable {
 
     /** Cached leading blocks per worker for a prompt (hashing is done outside the lock). */
     public OverlapScores findMatches(int[] tokenIds) {
+        return findMatches(localHashes(tokenIds));
+    }
+
+    /** The router's local hashes of a prompt's full blocks (timed for the hashing-overhead figure). */
+    public long[] localHashes(int[] tokenIds) {
         long t0 = System.nanoTime();
         long[] local = hasher.localHashes(tokenIds);
+        hashingNanos.addAndGet(System.nanoTime() - t0);
+        return local;
+    }
+
+    /** Cached leading blocks per worker for a prompt whose full blocks have these local hashes. */
+    public OverlapScores findMatches(long[] local) {
         long t1 = System.nanoTime();
         OverlapScores s;
         synchronized (this) {
             s = index.findMatches(local);
         }
         long t2 = System.nanoTime();
-        hashingNanos.addAndGet(t1 - t0);
         findMatchesNanos.addAndGet(t2 - t1);
         findMatchesCalls.incrementAndGet();
         return s;
