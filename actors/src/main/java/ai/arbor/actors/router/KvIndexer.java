@@ -65,10 +65,12 @@ public final class KvIndexer implements KvEventSink, AutoCloseable {
     public void accept(long sequence, KvEventBatch batch) {
         synchronized (this) {
             if (sequence <= lastSequence) return; // redelivered after a consumer restart
+            index.prefetch(batch.workerId(), batch.events());
+            long applied = 0;
             for (KvEvent e : batch.events()) {
                 try {
                     ApplyResult r = index.apply(batch.workerId(), e);
-                    if (r != ApplyResult.DUPLICATE) ai.arbor.actors.metrics.RouterMetrics.kvEventsApplied(model, 1);
+                    if (r != ApplyResult.DUPLICATE) applied++;
                     if (r == ApplyResult.GAP && !(e instanceof KvEvent.AllBlocksCleared)) {
                         // a gap that ends in a clear is the worker's own resync; any other needs one
                         log.warn("model {}: worker {} skipped to event {}; dropped its blocks and asked it to resync",
@@ -81,6 +83,8 @@ public final class KvIndexer implements KvEventSink, AutoCloseable {
                 }
             }
             lastSequence = sequence;
+            // one metric update per batch: a per-event Kamon lookup would cost more than applying the event
+            ai.arbor.actors.metrics.RouterMetrics.kvEventsApplied(model, applied);
         }
         lastBatchNanos = System.nanoTime();
     }

@@ -1,6 +1,7 @@
 package ai.arbor.actors.router.bench;
 
-import ai.arbor.actors.router.ApplyResult;
+import ai.arbor.actors.kvevents.KvEventBatch;
+import ai.arbor.actors.router.KvIndexer;
 import ai.arbor.actors.router.OverlapScores;
 import ai.arbor.actors.router.RadixIndex;
 import ai.arbor.actors.router.TokenBlockHasher;
@@ -17,6 +18,8 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
@@ -50,6 +53,8 @@ public class RadixIndexBench {
     public int poolSequences;
 
     RadixIndex index;
+    KvIndexer indexer;
+    long busSequence;
     int[][] poolTokens;
     long[][] poolLocalHashes;
     int[] churnTokens;
@@ -79,6 +84,7 @@ public class RadixIndexBench {
         for (int s = 0; s < poolSequences; s++) poolLocalHashes[s] = hasher.localHashes(poolTokens[s]);
 
         index = new RadixIndex(BS);
+        indexer = new KvIndexer("bench", index, 0);
         nextEventId = new long[workers];
         anchorEngineHash = new long[workers];
         for (int w = 0; w < workers; w++) {
@@ -105,14 +111,16 @@ public class RadixIndexBench {
         }
         System.out.printf("%nindex: %d workers, %d nodes, %d blocks on worker 0%n", index.workerCount(), index.nodeCount(), index.blockCount(0));
         // what a query finds, so the latency below is for realistic matches (deep, several workers), not early exits
-        long depthSum = 0, workersSum = 0;
+        long depthSum = 0, someSum = 0, fullSum = 0;
         for (long[] q : queryHashes) {
             OverlapScores m = index.findMatches(q);
             depthSum += m.maxDepth();
-            workersSum += m.size();
+            someSum += m.size();
+            for (int d : m.depths()) if (d == SEQ_BLOCKS) fullSum++;
         }
-        System.out.printf("queries: %d blocks each; deepest match %.1f blocks and %.1f workers matching on average%n",
-                SEQ_BLOCKS, (double) depthSum / queryHashes.length, (double) workersSum / queryHashes.length);
+        System.out.printf("queries of %d blocks: deepest match %.1f blocks; %.1f workers match a prefix, %.1f all of it%n",
+                SEQ_BLOCKS, (double) depthSum / queryHashes.length, (double) someSum / queryHashes.length,
+                (double) fullSum / queryHashes.length);
     }
 
     /** One event: alternately a worker stores a new block, or removes the block it stored a window ago. */
@@ -130,12 +138,11 @@ public class RadixIndexBench {
         return index.apply(w, nextStore(w));
     }
 
-    @Param({"true"})
-    public boolean prefetch;
-
     /**
-     * A batch of {@code BATCH} events of one worker, as the publisher sends them (one NATS message per batch, each
-     * worker's events in order): half removals of blocks stored a window ago, half new blocks. Score is per event.
+     * A batch of {@code BATCH} events of one worker as the router receives them (one NATS message; the publisher sends
+     * each worker's events in order, up to 512 per message), through the production path {@link KvIndexer#accept}:
+     * lock, cache prefetch, apply, one metrics update. Half are removals of blocks stored a window ago, half new
+     * blocks. Score is per event.
      */
     @Benchmark
     @BenchmarkMode(Mode.Throughput)
@@ -144,16 +151,14 @@ public class RadixIndexBench {
     public long applyEventBatch() {
         int w = nextWorker;
         nextWorker = (w + 1) % workers;
-        java.util.List<KvEvent> batch = new java.util.ArrayList<>(BATCH);
+        List<KvEvent> batch = new ArrayList<>(BATCH);
         for (int i = 0; i < BATCH / 2; i++) {
             KvEvent.BlockRemoved r = nextRemoval(w);
             batch.add(r != null ? r : nextStore(w));
             batch.add(nextStore(w));
         }
-        if (prefetch) index.prefetch(w, batch);
-        long applied = 0;
-        for (KvEvent e : batch) if (index.apply(w, e) == ApplyResult.APPLIED) applied++;
-        return applied;
+        indexer.accept(++busSequence, new KvEventBatch(w, batch));
+        return busSequence;
     }
 
     static final int BATCH = 32;
