@@ -161,6 +161,25 @@ public class RadixIndexBench {
         return busSequence;
     }
 
+    /** {@link #applyEventBatch}'s events applied one by one with no prefetch, lock or metrics: what the prefetch buys. */
+    @Benchmark
+    @BenchmarkMode(Mode.Throughput)
+    @OutputTimeUnit(TimeUnit.SECONDS)
+    @OperationsPerInvocation(BATCH)
+    public long applyEventBatchNoPrefetch() {
+        int w = nextWorker;
+        nextWorker = (w + 1) % workers;
+        List<KvEvent> batch = new ArrayList<>(BATCH);
+        for (int i = 0; i < BATCH / 2; i++) {
+            KvEvent.BlockRemoved r = nextRemoval(w);
+            batch.add(r != null ? r : nextStore(w));
+            batch.add(nextStore(w));
+        }
+        long applied = 0;
+        for (KvEvent e : batch) if (index.apply(w, e) != null) applied++;
+        return applied;
+    }
+
     static final int BATCH = 32;
 
     /** The removal of the block worker {@code w} stored {@code CHURN_WINDOW} stores ago, or null while its ring fills. */
