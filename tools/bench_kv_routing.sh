@@ -8,7 +8,7 @@
 # Env (defaults in brackets): MODES, WORKERS [4], THREADS [1], KV_CACHE [10MiB per worker], NUM_GROUPS [16],
 #   PROMPTS_PER_GROUP [8], PREFIX_LEN [512], INPUT_LEN [64], OUTPUT_LEN [16], CONCURRENCY [4], SEED [7],
 #   BASE_PORT [18100], OUT [target/bench-kv-routing], WORKER_HEAP [384m], FRONTEND_HEAP [512m],
-#   OVERLAP_WEIGHT [1.0] (the kv router's arbor.router.overlap-weight);
+#   OVERLAP_WEIGHT [unset: arbor.router.overlap-weight's default] for the kv router;
 #   START_ONLY=1 starts the first mode's cluster and waits (for poking at it by hand).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,7 +29,7 @@ BASE_PORT=${BASE_PORT:-18100}
 OUT=${OUT:-target/bench-kv-routing}
 WORKER_HEAP=${WORKER_HEAP:-384m}
 FRONTEND_HEAP=${FRONTEND_HEAP:-512m}
-OVERLAP_WEIGHT=${OVERLAP_WEIGHT:-1.0}
+OVERLAP_WEIGHT=${OVERLAP_WEIGHT:-}
 
 ETCD_PORT=$BASE_PORT
 ETCD_PEER_PORT=$((BASE_PORT + 1))
@@ -96,7 +96,7 @@ start_cluster() { # start_cluster MODE
       --threads "$THREADS" --kv-cache-memory "$KV_CACHE" >"$dir/worker$i.log" 2>&1 &
     PIDS+=($!)
   done
-  ARBOR_ROUTER_OVERLAP_WEIGHT=$OVERLAP_WEIGHT ARBOR_JAVA_OPTS="-Xmx$FRONTEND_HEAP" bin/arbor node --roles frontend "${common[@]}" --port "$HTTP_PORT" \
+  env ${OVERLAP_WEIGHT:+ARBOR_ROUTER_OVERLAP_WEIGHT=$OVERLAP_WEIGHT} ARBOR_JAVA_OPTS="-Xmx$FRONTEND_HEAP" bin/arbor node --roles frontend "${common[@]}" --port "$HTTP_PORT" \
     --management-port $((BASE_PORT + 20)) --remoting-port $((BASE_PORT + 40)) --router-mode "$mode" >"$dir/frontend.log" 2>&1 &
   PIDS+=($!)
   wait_for 240 "a frontend seeing $WORKERS workers" frontend_sees_workers
@@ -105,7 +105,7 @@ start_cluster() { # start_cluster MODE
 # Build once up front, so that five nodes do not race to build the project.
 bin/arbor --help >/dev/null
 
-echo "bench_kv_routing: $WORKERS workers (--threads $THREADS, --kv-cache-memory $KV_CACHE), overlap weight $OVERLAP_WEIGHT, $NUM_GROUPS groups x" \
+echo "bench_kv_routing: $WORKERS workers (--threads $THREADS, --kv-cache-memory $KV_CACHE), overlap weight ${OVERLAP_WEIGHT:-default}, $NUM_GROUPS groups x" \
   "$PROMPTS_PER_GROUP prompts, prefix $PREFIX_LEN + suffix $INPUT_LEN tokens, output $OUTPUT_LEN, concurrency $CONCURRENCY;" \
   "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 for mode in $MODES; do
