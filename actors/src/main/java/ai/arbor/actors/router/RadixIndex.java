@@ -107,12 +107,13 @@ public final class RadixIndex {
                 for (long h : s.blockHashes()) sink += blocks.touch(h);
             }
         }
-        // second pass: the nodes removals will detach (their table cells are in cache by now)
+        // second pass: the nodes removals will detach (their table cells are in cache by now), and their cells in the
+        // parents' child tables, which pruning a leaf edits
         for (KvEvent e : events) {
             if (e instanceof KvEvent.BlockRemoved r) {
                 for (long h : r.blockHashes()) {
                     RadixNode n = blocks.get(h);
-                    if (n != null) sink += n.localHash;
+                    if (n != null && n.parent != null) sink += n.parent.touchChild(n.localHash);
                 }
             }
         }

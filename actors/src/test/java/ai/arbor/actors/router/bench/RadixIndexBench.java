@@ -205,6 +205,28 @@ public class RadixIndexBench {
 
     long storeCounter;
 
+    private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory.getThreadMXBean();
+    private long iterationCpuNanos;
+    private long iterationEvents;
+
+    @Setup(Level.Iteration)
+    public void startIteration() {
+        iterationCpuNanos = THREADS.getCurrentThreadCpuTime();
+        iterationEvents = index.eventsApplied();
+    }
+
+    /**
+     * Events applied per second of the benchmark thread's own CPU time (GC threads excluded): on a machine shared with
+     * other work the wall-clock score says how much CPU this thread got as much as how fast the index is.
+     */
+    @TearDown(Level.Iteration)
+    public void endIteration() {
+        long events = index.eventsApplied() - iterationEvents;
+        if (events == 0) return;
+        double cpuSeconds = (THREADS.getCurrentThreadCpuTime() - iterationCpuNanos) / 1e9;
+        System.out.printf(" [%.0f events per CPU-second of the applying thread]", events / cpuSeconds);
+    }
+
     /** The events must have been applied as real changes, not skipped as repeats, gaps or orphans. */
     @TearDown(Level.Trial)
     public void check() {
