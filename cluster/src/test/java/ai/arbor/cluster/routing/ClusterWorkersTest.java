@@ -226,10 +226,12 @@ class ClusterWorkersTest {
     void theFrontendsSelectorChoosesTheWorkerAndHearsEveryReleaseWithItsLoad() {
         TwoWorkers c = twoWorkers();
         List<String> calls = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.concurrent.atomic.AtomicInteger maxActiveSeen = new java.util.concurrent.atomic.AtomicInteger();
         WorkerSelector lastListed = new WorkerSelector() {
             @Override
             public ActorRef<WorkerActor.Command> select(RoutingRequest request, List<WorkerLoad> workers) {
-                for (WorkerLoad w : workers) assertEquals(0, w.activeRequests(), "the previous request was released");
+                int active = workers.stream().mapToInt(WorkerLoad::activeRequests).sum();
+                maxActiveSeen.accumulateAndGet(active, Math::max);
                 return workers.get(workers.size() - 1).worker();
             }
 
@@ -251,7 +253,14 @@ class ClusterWorkersTest {
         assertTrue(c.e1().seen.isEmpty() || c.e2().seen.isEmpty(), c.e1().seen + " / " + c.e2().seen);
         long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
         while (calls.size() < 6 && System.nanoTime() < deadline) sleep(20);
-        assertEquals(List.of("routed r0 3", "released r0", "routed r1 3", "released r1", "routed r2 3", "released r2"), calls);
+        // each request is released once, after it was routed (the next one may be routed just before: the release
+        // travels from the request's own actor), and the load never piles up
+        assertEquals(6, calls.size(), calls.toString());
+        for (int i = 0; i < 3; i++) {
+            int routed = calls.indexOf("routed r" + i + " 3");
+            assertTrue(routed >= 0 && routed < calls.indexOf("released r" + i), calls.toString());
+        }
+        assertTrue(maxActiveSeen.get() <= 1, "requests in flight seen by the selector: " + maxActiveSeen.get());
     }
 
     @Test
