@@ -29,6 +29,8 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
     private static final int[] GRAPH_BATCHES = {1, 2, 4, 8, 12, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128};
     private static final int MAX_SPLITS = 16;
     private static final int STREAM_ROWS = 64;
+    /** stream_gemm.cu's reduction tile: its `in` must be a multiple. */
+    private static final int STREAM_GEMM_K = 64;
     private static final int RESERVED_TOKENS = 2048;
     private static final int RESERVED_LOGIT_ROWS = 256;
 
@@ -39,16 +41,22 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
     private final double gpuMemoryUtilization;
     private boolean useGraphs;
     /**
-     * Decode-batch matmul kernel: "tile" (x shared through shared memory by 8 warps; measured fastest), "pipe" (the
-     * same with one tile of lookahead and double-buffered x: no faster, fewer blocks fit),
-     * or "stream" (x fragments per warp).
+     * Matmul kernel for 3 or more rows: "gemm" (stream_gemm.cu: mma.sync on cp.async-staged tiles, stream-K over the
+     * SMs, decode batches and prefill alike) or "tile" (the previous WMMA kernels: matmul_tile up to 64 rows, WMMA
+     * tiles beyond), kept for comparison.
      */
-    private String batchKernel = "tile";
+    private String batchKernel = System.getProperty("arbor.cuda.batchKernel", "gemm");
+    /**
+     * One or two rows: fold SwiGLU into the gate/up gemv and each RMSNorm into the residual projection before it
+     * (three launches fewer per layer).
+     */
+    private boolean fuseSmallBatches = !"false".equals(System.getProperty("arbor.cuda.fuseSmall"));
     private final int kvBytes;
     private final String kvSuffix;
     private final float eps;
     private final int qkvDim;
     private final boolean streamable;
+    private final boolean gemmable;
 
     private CUdeviceptr kCache;
     private CUdeviceptr vCache;
@@ -59,7 +67,8 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
     private int capTokens;
     private int capLogitRows;
     private int capMetaInts;
-    private CUdeviceptr meta, x, h, qkv, attn, gateUp, act, last, logits, partAcc, partMl, argmax, xHi, xLo;
+    private CUdeviceptr meta, x, h, qkv, attn, gateUp, act, last, logits, partAcc, partMl, argmax, xHi, xLo, tickets;
+    private int capSplitRows;
     private final Map<Long, CUgraphExec> graphs = new HashMap<>();
     private CUdeviceptr samplingParams;
     private int samplingParamsInts;
@@ -106,6 +115,9 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
         this.qkvDim = config.qDim() + 2 * config.kvDim();
         this.streamable = config.hiddenSize() % 16 == 0 && config.qDim() % 16 == 0 && qkvDim % 16 == 0
                 && config.intermediateSize() % 16 == 0 && config.vocabSize() % 16 == 0;
+        // every matmul whose input is fused into split_bf16 (q/k/v, gate/up, down) takes stream_gemm's shapes
+        this.gemmable = config.hiddenSize() % STREAM_GEMM_K == 0 && config.intermediateSize() % STREAM_GEMM_K == 0
+                && qkvDim % 16 == 0;
         this.dev = CudaDevice.open(deviceIndex);
         try {
             long[] mem = dev.memoryInfo();
@@ -161,6 +173,11 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
 
     void setBatchKernel(String kernel) {
         this.batchKernel = kernel;
+        dropGraphs();
+    }
+
+    void setFuseSmallBatches(boolean on) {
+        this.fuseSmallBatches = on;
         dropGraphs();
     }
 
@@ -328,11 +345,14 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
         int splits = n * heads >= 2 * dev.multiprocessors ? 1
                 : Math.min(MAX_SPLITS, (2 * dev.multiprocessors + n * heads - 1) / (n * heads));
         float scale = (float) (1.0 / Math.sqrt(headDim));
-        // decode batches fold RMSNorm and SwiGLU into the bf16 split of the projections' input (one or two rows read
-        // fp32 activations directly, where a fused norm would re-read them per output row: measured slower)
-        boolean fused = n > 2 && n <= STREAM_ROWS && streamable;
+        boolean gemm = batchKernel.equals("gemm") && gemmable;
+        // 3+ rows fold RMSNorm and SwiGLU into the bf16 split of the projections' input; one or two rows fold them
+        // into the gemv's epilogues instead (a norm inside the gemv would re-read x per output row: measured slower)
+        boolean fused = n > 2 && (gemm || (n <= STREAM_ROWS && streamable));
+        boolean small = n <= 2 && fuseSmallBatches;
 
         dev.launch("embedding", n, 1, 1, 256, weights.embedTokens(), ids, x, hidden);
+        if (small) dev.launch("rmsnorm", n, 1, 1, 256, x, weights.layers()[0].inputNorm(), h, null, hidden, eps);
         for (int l = 0; l < config.numLayers(); l++) {
             CudaWeights.Layer w = weights.layers()[l];
             CUdeviceptr kc = kCache.withByteOffset(l * layerStride * kvBytes);
@@ -341,7 +361,7 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
             if (fused) {
                 matmul(x, w.inputNorm(), false, w.qkvProj(), w.qkvBias(), qkv, n, hidden, qkvDim, false);
             } else {
-                dev.launch("rmsnorm", n, 1, 1, 256, x, w.inputNorm(), h, null, hidden, eps);
+                if (!small) dev.launch("rmsnorm", n, 1, 1, 256, x, w.inputNorm(), h, null, hidden, eps);
                 matmul(h, null, false, w.qkvProj(), w.qkvBias(), qkv, n, hidden, qkvDim, false);
             }
             dev.launch("rope_kv_write" + kvSuffix, n, 1, 1, 128, qkv, positions, slots, invFreq, w.qNorm(), w.kNorm(),
@@ -349,8 +369,16 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
             dev.launch("paged_attention" + kvSuffix, n, heads, splits, 128, qkv, attn, partAcc, partMl, positions,
                     seqOfToken, tables, s.width(), kc, vc, blockSize, heads, config.numKvHeads(), headDim, scale);
             if (splits > 1) dev.launch("attention_combine", n, heads, 1, headDim, partAcc, partMl, attn, heads, headDim, splits);
-            matmul(attn, null, false, w.oProj(), w.oBias(), x, n, config.qDim(), hidden, true);
             // MLP block: x += down_proj(silu(gate_proj(h)) * up_proj(h))
+            if (small) {
+                gemvNormed(attn, w.oProj(), w.oBias(), x, n, config.qDim(), hidden, w.postAttentionNorm());
+                dev.launch("matmul_glu" + n, (inter + 7) / 8, 1, 1, 256, h, w.gateUpProj(), w.gateUpBias(), act, n,
+                        hidden, inter);
+                CUdeviceptr nextNorm = l + 1 < config.numLayers() ? weights.layers()[l + 1].inputNorm() : null;
+                gemvNormed(act, w.downProj(), w.downBias(), x, n, inter, hidden, nextNorm);
+                continue;
+            }
+            matmul(attn, null, false, w.oProj(), w.oBias(), x, n, config.qDim(), hidden, true);
             if (fused) {
                 matmul(x, w.postAttentionNorm(), false, w.gateUpProj(), w.gateUpBias(), gateUp, n, hidden, 2 * inter, false);
                 matmul(gateUp, null, true, w.downProj(), w.downBias(), x, n, inter, hidden, true);
@@ -370,48 +398,59 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
     }
 
     /**
-     * {@code y (+)= x . W^T + bias}: a weight-streaming kernel for one or two rows, tensor-core fragments streamed
-     * from the weights for decode batches, tensor-core tiles for prefill.
+     * {@code x += xIn . W^T + bias} for one or two rows, then {@code h = RMSNorm(x) * norm} (when norm is set) by the
+     * gemv's last block.
+     */
+    private void gemvNormed(CUdeviceptr xIn, CUdeviceptr w, CUdeviceptr bias, CUdeviceptr y, int n, int in, int out,
+                            CUdeviceptr norm) {
+        dev.launch("matmul_gemv" + n, (out + 7) / 8, 1, 1, 256, xIn, w, bias, y, n, in, out, 1, norm, norm == null ? null : h,
+                eps, tickets);
+    }
+
+    /**
+     * {@code y (+)= x . W^T + bias}: a weight-streaming gemv for one or two rows, the tensor-core weight-streaming GEMM
+     * for more (norm / gated: its input is RMSNorm(x) * norm or silu(gate) * up, folded into the bf16 split).
      */
     private void matmul(CUdeviceptr xIn, CUdeviceptr norm, boolean gated, CUdeviceptr w, CUdeviceptr bias, CUdeviceptr y,
                         int n, int in, int out, boolean accumulate) {
         int acc = accumulate ? 1 : 0;
         int gate = gated ? 1 : 0;
         if (n <= 2) {
-            dev.launch("matmul_gemv" + n, (out + 7) / 8, 1, 1, 256, xIn, norm, eps, gate, w, bias, y, n, in, out, acc);
+            if (norm != null || gated) throw new IllegalStateException("fused matmul inputs need three or more rows");
+            dev.launch("matmul_gemv" + n, (out + 7) / 8, 1, 1, 256, xIn, w, bias, y, n, in, out, acc, null, null, eps,
+                    tickets);
+        } else if (batchKernel.equals("gemm") && in % STREAM_GEMM_K == 0 && out % 16 == 0) {
+            int nt = n <= 8 ? 1 : n <= 16 ? 2 : n <= 24 ? 3 : n <= 32 ? 4 : n <= 48 ? 6 : 8;
+            int slices = (n + 8 * nt - 1) / (8 * nt);
+            dev.launch("split_bf16", slices * 8 * nt, 1, 1, 256, xIn, norm, eps, gate, xHi, xLo, n, in,
+                    accumulate ? null : y, out);
+            long units = (long) (out + 255) / 256 * slices * (in / STREAM_GEMM_K);
+            int grid = (int) Math.min(units, dev.multiprocessors);
+            dev.launchShared("stream_gemm" + nt, grid, 1, 1, 256, streamGemmShared(nt), xHi, xLo, w, bias, y, n, in,
+                    out, slices);
         } else if (n <= STREAM_ROWS && in % 16 == 0 && out % 16 == 0) {
             int mt = n <= 16 ? 1 : n <= 32 ? 2 : 4;
-            dev.launch("split_bf16", 16 * mt, 1, 1, 256, xIn, norm, eps, gate, xHi, xLo, n, in);
-            if (!batchKernel.equals("stream")) {
-                int blocks = (out + 255) / 256;
-                int ksteps = in / 16;
-                int ksplit = Math.max(1, Math.min((2 * dev.multiprocessors + blocks - 1) / blocks, ksteps / 4));
-                if (ksplit > 1 && !accumulate) {
-                    cuMemsetD32Async(y, 0, (long) n * out, dev.stream);
-                    acc = 1;
-                }
-                dev.launch("matmul_" + batchKernel + mt, blocks, ksplit, 1, 256, xHi, xLo, w, bias, y, n, in, out, acc);
-                return;
-            }
-            int nt = out / 32 >= 2 * dev.multiprocessors ? 2 : 1;
-            int blocks = out / (16 * nt) + (out % (16 * nt) == 0 ? 0 : 1);
-            // Few output tiles (q/k/v, o, down): split the reduction over more blocks so enough loads are in flight.
-            int ksplit = 1;
-            if (blocks < 2 * dev.multiprocessors) {
-                ksplit = Math.max(1, Math.min((4 * dev.multiprocessors + blocks - 1) / blocks, in / 16 / (8 * 4)));
-            }
+            dev.launch("split_bf16", 16 * mt, 1, 1, 256, xIn, norm, eps, gate, xHi, xLo, n, in, null, 0);
+            int blocks = (out + 255) / 256;
+            int ksteps = in / 16;
+            int ksplit = Math.max(1, Math.min((2 * dev.multiprocessors + blocks - 1) / blocks, ksteps / 4));
             if (ksplit > 1 && !accumulate) {
                 cuMemsetD32Async(y, 0, (long) n * out, dev.stream);
                 acc = 1;
             }
-            dev.launch("matmul_stream" + mt + "_" + nt, blocks, ksplit, 1, 256, xHi, xLo, w, bias, y, n, in, out, acc);
+            dev.launch("matmul_tile" + mt, blocks, ksplit, 1, 256, xHi, xLo, w, bias, y, n, in, out, acc);
         } else if (norm != null || gated) {
-            throw new IllegalStateException("fused matmul inputs need the weight-streaming path");
+            throw new IllegalStateException("fused matmul inputs need the tensor-core paths");
         } else if (n <= 64) {
             dev.launch("matmul_mma32", (out + 31) / 32, (n + 31) / 32, 1, 128, xIn, w, bias, y, n, in, out, acc);
         } else {
             dev.launch("matmul_mma64", (out + 63) / 64, (n + 63) / 64, 1, 128, xIn, w, bias, y, n, in, out, acc);
         }
+    }
+
+    /** stream_gemm.cu's shared memory: 4 stages of a 256 x 64 weight tile and 8*nt x 64 hi and lo x tiles. */
+    private static int streamGemmShared(int nt) {
+        return 4 * (256 * 64 * 2 + 2 * 8 * nt * 64 * 2);
     }
 
     /**
@@ -449,10 +488,57 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
         return us;
     }
 
+    /**
+     * How far the "gemm" kernels' outputs are from the "tile" kernels' on the same random inputs at {@code n} rows,
+     * per shape of {@link #timeMatmuls}: max |gemm - tile| / max |tile| (a kernel check for the benchmark's shape).
+     */
+    double[] compareBatchKernels(int n, long seed) {
+        dev.makeCurrent();
+        if (ensureWorkspace(n, n, 16)) dropGraphs();
+        int hidden = config.hiddenSize();
+        int inter = config.intermediateSize();
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(seed);
+        for (CUdeviceptr p : new CUdeviceptr[]{h, attn, act}) {
+            float[] v = new float[n * Math.max(hidden, Math.max(config.qDim(), inter))];
+            for (int i = 0; i < v.length; i++) v[i] = (float) rnd.nextGaussian();
+            cuMemcpyHtoD(p, Pointer.to(v), 4L * (p == act ? n * inter : p == attn ? n * config.qDim() : n * hidden));
+        }
+        CudaWeights.Layer w = weights.layers()[0];
+        CUdeviceptr[][] shapes = {{h, w.qkvProj(), w.qkvBias(), qkv}, {attn, w.oProj(), w.oBias(), gateUp},
+                {h, w.gateUpProj(), w.gateUpBias(), gateUp}, {act, w.downProj(), w.downBias(), gateUp},
+                {h, weights.lmHead(), null, logits}};
+        int[][] dims = {{hidden, qkvDim}, {config.qDim(), hidden}, {hidden, 2 * inter}, {inter, hidden},
+                {hidden, config.vocabSize()}};
+        String saved = batchKernel;
+        double[] rel = new double[shapes.length];
+        try {
+            for (int i = 0; i < shapes.length; i++) {
+                if (i == 4 && n > capLogitRows) continue;
+                float[][] out = new float[2][n * dims[i][1]];
+                String[] kernels = {"tile", "gemm"};
+                for (int k = 0; k < 2; k++) {
+                    batchKernel = kernels[k];
+                    matmul(shapes[i][0], null, false, shapes[i][1], shapes[i][2], shapes[i][3], n, dims[i][0], dims[i][1], false);
+                    cuMemcpyDtoH(Pointer.to(out[k]), shapes[i][3], 4L * out[k].length);
+                }
+                double max = 0, diff = 0;
+                for (int e = 0; e < out[0].length; e++) {
+                    max = Math.max(max, Math.abs(out[0][e]));
+                    diff = Math.max(diff, Math.abs(out[0][e] - out[1][e]));
+                }
+                rel[i] = Double.isFinite(diff) && max > 0 ? diff / max : Double.POSITIVE_INFINITY;
+            }
+        } finally {
+            batchKernel = saved;
+        }
+        return rel;
+    }
+
     private CUdeviceptr ints(int offset) { return meta.withByteOffset(offset * 4L); }
 
     private long workspaceBytes(int tokens, int logitRows) {
-        long perToken = 2L * config.hiddenSize() + qkvDim + config.qDim() + 3L * config.intermediateSize();
+        long perToken = 2L * config.hiddenSize() + qkvDim + config.qDim() + 3L * config.intermediateSize()
+                + Math.max(config.hiddenSize(), Math.max(config.qDim(), config.intermediateSize())); // + bf16 hi, lo
         long partials = (long) (2 * 132 + 128 * config.numHeads()) * (config.headDim() + 2);
         return 4 * (tokens * perToken + (long) logitRows * (config.hiddenSize() + config.vocabSize() + 1) + partials);
     }
@@ -489,10 +575,21 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
             capMetaInts = cap;
             moved = true;
         }
-        if (xHi == null) {
+        int splitRows = (Math.max(tokens, Math.max(logitRows, STREAM_ROWS)) + STREAM_ROWS - 1) / STREAM_ROWS * STREAM_ROWS;
+        if (splitRows > capSplitRows) {
+            // the bf16 hi/lo operand of the tensor-core kernels, padded to whole 64-row slices
+            dev.free(xHi);
+            dev.free(xLo);
             long maxIn = Math.max(config.hiddenSize(), Math.max(config.qDim(), config.intermediateSize()));
-            xHi = dev.alloc(2L * STREAM_ROWS * maxIn, "bf16 activations");
-            xLo = dev.alloc(2L * STREAM_ROWS * maxIn, "bf16 activations");
+            int cap = Math.max(splitRows, capSplitRows * 2);
+            xHi = dev.alloc(2L * cap * maxIn, "bf16 activations");
+            xLo = dev.alloc(2L * cap * maxIn, "bf16 activations");
+            capSplitRows = cap;
+            moved = true;
+        }
+        if (tickets == null) {
+            tickets = dev.alloc(4, "gemv tickets");
+            cuMemsetD32(tickets, 0, 1);
         }
         if (partAcc == null) {
             // splits are only used while tokens * heads < 2 * SMs, so the partials never exceed this

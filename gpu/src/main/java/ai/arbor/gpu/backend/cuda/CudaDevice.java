@@ -27,7 +27,7 @@ import static jcuda.driver.JCudaDriver.*;
  */
 final class CudaDevice implements AutoCloseable {
     /** The PTX modules the build puts under {@code /cuda/} (one per {@code src/main/cuda/*.cu}). */
-    static final String[] MODULES = {"layers", "attention", "matmul", "sampling"};
+    static final String[] MODULES = {"layers", "attention", "matmul", "stream_gemm", "sampling"};
     static final CUdeviceptr NULL = new CUdeviceptr();
 
     final int index;
@@ -37,6 +37,7 @@ final class CudaDevice implements AutoCloseable {
     private final CUcontext context = new CUcontext();
     final CUstream stream = new CUstream();
     private final Map<String, CUfunction> functions = new HashMap<>();
+    private final Map<String, Integer> sharedLimits = new HashMap<>();
     private final List<CUdeviceptr> allocations = new ArrayList<>();
 
     private CudaDevice(int index) {
@@ -178,6 +179,17 @@ final class CudaDevice implements AutoCloseable {
      * Launches a kernel on the stream. Arguments: {@link CUdeviceptr} (null for a null pointer), Integer, Float.
      */
     void launch(String kernel, int gx, int gy, int gz, int block, Object... args) {
+        launchShared(kernel, gx, gy, gz, block, 0, args);
+    }
+
+    /** {@link #launch} with {@code sharedBytes} of dynamic shared memory (above 48 KiB the kernel is opted in first). */
+    void launchShared(String kernel, int gx, int gy, int gz, int block, int sharedBytes, Object... args) {
+        CUfunction f = function(kernel);
+        if (sharedBytes > 48 * 1024 && sharedLimits.getOrDefault(kernel, 0) < sharedBytes) {
+            cuFuncSetAttribute(f, jcuda.driver.CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+                    sharedBytes);
+            sharedLimits.put(kernel, sharedBytes);
+        }
         Pointer[] ptrs = new Pointer[args.length];
         for (int i = 0; i < args.length; i++) {
             Object a = args[i];
@@ -188,7 +200,7 @@ final class CudaDevice implements AutoCloseable {
             else if (a instanceof Long v) ptrs[i] = Pointer.to(new long[]{v});
             else throw new IllegalArgumentException("unsupported kernel argument " + a.getClass());
         }
-        cuLaunchKernel(function(kernel), gx, gy, gz, block, 1, 1, 0, stream, Pointer.to(ptrs), null);
+        cuLaunchKernel(f, gx, gy, gz, block, 1, 1, sharedBytes, stream, Pointer.to(ptrs), null);
     }
 
     void synchronize() { cuStreamSynchronize(stream); }
