@@ -30,30 +30,34 @@ __device__ float block_sum(float v) {
     return warp_sum(t);
 }
 
-// One or two rows (n == N): warp w of block b computes output column o = 8b + w for every row, streaming weight row o
-// with 16-byte loads (GLU: also row o + out, the up projection beside gate row o, written as silu(gate) * up: the
-// SwiGLU fused, and x read once for both). Eight loads per lane in flight: down_proj has only 1536 rows, so few warps
-// must keep enough bytes in flight on their own. grid ceil(out / 8), block 256.
+// One or two rows (n == N): ks warps of a block compute output column o together, each streaming a contiguous 1/ks
+// of weight row o with 16-byte loads (GLU: also row o + out, the up projection beside gate row o, written as
+// silu(gate) * up: the SwiGLU fused, and x read once for both); their sums meet in shared memory. ks > 1 for the
+// matrices with few rows (down_proj: 1536 rows of 17.9 KB): one warp per row left 192 blocks for 132 SMs, half of
+// them idle for the second wave. Eight loads per lane in flight. grid ceil(out / (8 / ks)), block 256.
 template <int N, bool GLU>
 __device__ __forceinline__ void gemv(const float* __restrict__ x, const __nv_bfloat16* __restrict__ w,
                                      const float* __restrict__ bias, float* __restrict__ y, int n, int in, int out,
-                                     int accumulate) {
-    int lane = threadIdx.x & 31;
-    int o = blockIdx.x * 8 + (threadIdx.x >> 5);
-    if (o >= out) return;
-    const uint4* row = reinterpret_cast<const uint4*>(w + (size_t)o * in);
-    const uint4* row2 = reinterpret_cast<const uint4*>(w + (size_t)(o + (GLU ? out : 0)) * in);
+                                     int accumulate, int ks) {
+    __shared__ float red[8][2 * N];
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    int o = blockIdx.x * (8 / ks) + warp / ks;
+    int part = warp % ks;
+    bool valid = o < out;
     float acc[N], acc2[N];
 #pragma unroll
     for (int t = 0; t < N; t++) acc[t] = acc2[t] = 0.f;
     constexpr int U = GLU ? 4 : 8; // loads issued before the first use: 8 x 16 bytes per lane either way
     int chunks = in >> 3;
-    for (int c0 = lane; c0 < chunks; c0 += 32 * U) {
+    int beg = valid ? part * chunks / ks : 0, end = valid ? (part + 1) * chunks / ks : 0;
+    const uint4* row = reinterpret_cast<const uint4*>(w + (size_t)o * in);
+    const uint4* row2 = reinterpret_cast<const uint4*>(w + (size_t)(o + (GLU ? out : 0)) * in);
+    for (int c0 = beg + lane; c0 < end; c0 += 32 * U) {
         uint4 raw[U], raw2[U];
 #pragma unroll
         for (int u = 0; u < U; u++) {
             int c = c0 + 32 * u;
-            if (c < chunks) {
+            if (c < end) {
                 raw[u] = __ldg(row + c);
                 if (GLU) raw2[u] = __ldg(row2 + c);
             }
@@ -61,7 +65,7 @@ __device__ __forceinline__ void gemv(const float* __restrict__ x, const __nv_bfl
 #pragma unroll
         for (int u = 0; u < U; u++) {
             int c = c0 + 32 * u;
-            if (c >= chunks) break;
+            if (c >= end) break;
             float wf[8], wf2[8];
             const __nv_bfloat162* h2 = reinterpret_cast<const __nv_bfloat162*>(&raw[u]);
             const __nv_bfloat162* u2 = reinterpret_cast<const __nv_bfloat162*>(&raw2[u]);
@@ -95,12 +99,29 @@ __device__ __forceinline__ void gemv(const float* __restrict__ x, const __nv_bfl
     }
 #pragma unroll
     for (int t = 0; t < N; t++) {
-        float s = warp_sum(acc[t]);
-        float s2 = GLU ? warp_sum(acc2[t]) : 0.f;
-        if (lane == 0 && t < n) {
+        acc[t] = warp_sum(acc[t]);
+        if (GLU) acc2[t] = warp_sum(acc2[t]);
+    }
+    if (ks > 1) {
+        if (lane == 0) {
+#pragma unroll
+            for (int t = 0; t < N; t++) red[warp][t] = acc[t], red[warp][N + t] = acc2[t];
+        }
+        __syncthreads();
+        if (part == 0 && lane == 0) {
+#pragma unroll
+            for (int t = 0; t < N; t++) {
+                acc[t] = acc2[t] = 0.f;
+                for (int p = 0; p < ks; p++) acc[t] += red[warp + p][t], acc2[t] += red[warp + p][N + t];
+            }
+        }
+    }
+    if (lane == 0 && part == 0 && valid) {
+#pragma unroll
+        for (int t = 0; t < N; t++) {
             size_t i = (size_t)t * out + o;
-            float v = s + (bias ? bias[o] : 0.f);
-            if (GLU) y[i] = silu_mul(v, s2 + (bias ? bias[o + out] : 0.f));
+            float v = acc[t] + (bias ? bias[o] : 0.f);
+            if (GLU) y[i] = silu_mul(v, acc2[t] + (bias ? bias[o + out] : 0.f));
             else y[i] = accumulate ? y[i] + v : v;
         }
     }
@@ -112,13 +133,14 @@ __device__ __forceinline__ void gemv(const float* __restrict__ x, const __nv_bfl
 #define GEMV(N)                                                                                                   \
     extern "C" __global__ void __launch_bounds__(256)                                                              \
     matmul_gemv##N(const float* x, const __nv_bfloat16* w, const float* bias, float* y, int n, int in, int out,   \
-                   int accumulate, const float* post_norm, float* post_out, float eps, unsigned* tickets) {       \
-        gemv<N, false>(x, w, bias, y, n, in, out, accumulate);                                                     \
+                   int accumulate, int ks, const float* post_norm, float* post_out, float eps, unsigned* tickets) { \
+        gemv<N, false>(x, w, bias, y, n, in, out, accumulate, ks);                                                 \
         if (post_norm) last_block_rmsnorm(y, post_norm, post_out, n, out, eps, tickets);                          \
     }                                                                                                              \
     extern "C" __global__ void __launch_bounds__(256)                                                              \
-    matmul_glu##N(const float* x, const __nv_bfloat16* w, const float* bias, float* act, int n, int in, int inter) { \
-        gemv<N, true>(x, w, bias, act, n, in, inter, 0);                                                           \
+    matmul_glu##N(const float* x, const __nv_bfloat16* w, const float* bias, float* act, int n, int in, int inter,  \
+                  int ks) {                                                                                        \
+        gemv<N, true>(x, w, bias, act, n, in, inter, 0, ks);                                                       \
     }
 
 __device__ __forceinline__ void last_block_rmsnorm(const float* y, const float* __restrict__ g, float* __restrict__ out,

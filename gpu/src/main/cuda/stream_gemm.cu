@@ -15,10 +15,7 @@
 
 namespace {
 constexpr int WARPS = 8;
-constexpr int MW = 2;                  // m16 tiles (16 output columns each) per warp
-constexpr int BO = WARPS * MW * 16;    // output columns per unit: 256
 constexpr int BK = 64;                 // reduction depth per unit: one 128-byte row segment
-constexpr int STAGES = 4;
 
 __device__ __forceinline__ uint32_t smem_u32(const void* p) { return (uint32_t)__cvta_generic_to_shared(p); }
 
@@ -47,12 +44,16 @@ __device__ __forceinline__ void mma_bf16(float (&c)[4], const uint32_t (&a)[4], 
 __device__ __forceinline__ uint32_t swz(int r, int c) { return (uint32_t)(r * 128 + ((c ^ (r & 7)) << 4)); }
 } // namespace
 
-template <int NT>
+// NT: n8 tiles of x rows per slice; MW: m16 tiles (16 output columns) per warp, so BO = 128 MW output columns per
+// unit; STAGES: depth of the cp.async ring; TILED: W is stored tile by tile ([out / BO][in / 64][BO][64], each unit's
+// weights one contiguous block) instead of PyTorch's [out, in].
+template <int NT, int MW, int STAGES, bool TILED>
 __device__ __forceinline__ void stream_gemm(const __nv_bfloat16* __restrict__ xhi, const __nv_bfloat16* __restrict__ xlo,
                                             const __nv_bfloat16* __restrict__ w, const float* __restrict__ bias,
                                             float* __restrict__ y, int n, int in, int out, int slices) {
+    constexpr int BO = WARPS * MW * 16;
     constexpr int NP = 8 * NT;                       // rows of x per slice
-    constexpr int W_BYTES = BO * BK * 2;             // 32 KiB
+    constexpr int W_BYTES = BO * BK * 2;
     constexpr int X_BYTES = NP * BK * 2;             // hi (and again lo)
     constexpr int STAGE_BYTES = W_BYTES + 2 * X_BYTES;
     extern __shared__ __align__(128) unsigned char smem[];
@@ -71,13 +72,17 @@ __device__ __forceinline__ void stream_gemm(const __nv_bfloat16* __restrict__ xh
         long long seg = u / kts;                     // (column tile, slice), slices inner: a column tile's
         int sl = (int)(seg % slices), ct = (int)(seg / slices); // weights are re-read from L2 by the next slice
         uint32_t ws = base + stage * STAGE_BYTES;
-        const __nv_bfloat16* wk = w + (size_t)kt * BK;
+        const __nv_bfloat16* wk = TILED ? w + ((size_t)ct * kts + kt) * (BO * BK) : w + (size_t)kt * BK;
 #pragma unroll
         for (int j = 0; j < BO * 8 / (WARPS * 32); j++) {
             int e = tid + j * WARPS * 32;
             int r = e >> 3, c = e & 7;
-            int row = min(ct * BO + r, out - 1);     // rows past `out` read a valid row; their sums are dropped
-            cp_async16(ws + swz(r, c), wk + (size_t)row * in + c * 8);
+            if (TILED) {
+                cp_async16(ws + swz(r, c), wk + e * 8);
+            } else {
+                int row = min(ct * BO + r, out - 1); // rows past `out` read a valid row; their sums are dropped
+                cp_async16(ws + swz(r, c), wk + (size_t)row * in + c * 8);
+            }
         }
         uint32_t xs = ws + W_BYTES;
         size_t xoff = (size_t)sl * NP * in + (size_t)kt * BK;
@@ -168,16 +173,25 @@ __device__ __forceinline__ void stream_gemm(const __nv_bfloat16* __restrict__ xh
     cp_async_wait<0>();
 }
 
-// Shared memory bytes per block: the Java side passes the same figure (STAGES * (256*64*2 + 2 * 8*NT*64*2)).
-#define STREAM_GEMM(NT)                                                                                             \
-    extern "C" __global__ void __launch_bounds__(WARPS * 32, 1)                                                      \
-    stream_gemm##NT(const __nv_bfloat16* xhi, const __nv_bfloat16* xlo, const __nv_bfloat16* w, const float* bias, \
-                    float* y, int n, int in, int out, int slices) {                                                 \
-        stream_gemm<NT>(xhi, xlo, w, bias, y, n, in, out, slices);                                                  \
+// Shared memory bytes per block: the Java side passes the same figure (STAGES * (BO*64*2 + 2 * 8*NT*64*2)).
+#define STREAM_GEMM(NAME, NT, MW, STAGES, TILED)                                                                    \
+    extern "C" __global__ void __launch_bounds__(WARPS * 32)                                                         \
+    NAME(const __nv_bfloat16* xhi, const __nv_bfloat16* xlo, const __nv_bfloat16* w, const float* bias, float* y,   \
+         int n, int in, int out, int slices) {                                                                       \
+        stream_gemm<NT, MW, STAGES, TILED>(xhi, xlo, w, bias, y, n, in, out, slices);                                \
     }
-STREAM_GEMM(1)
-STREAM_GEMM(2)
-STREAM_GEMM(3)
-STREAM_GEMM(4)
-STREAM_GEMM(6)
-STREAM_GEMM(8)
+STREAM_GEMM(stream_gemm1, 1, 2, 4, false)
+STREAM_GEMM(stream_gemm2, 2, 2, 4, false)
+STREAM_GEMM(stream_gemm3, 3, 2, 4, false)
+STREAM_GEMM(stream_gemm4, 4, 2, 4, false)
+STREAM_GEMM(stream_gemm6, 6, 2, 4, false)
+STREAM_GEMM(stream_gemm8, 8, 2, 4, false)
+// variants for the benchmark's kernel comparison (name: _m MW _s STAGES [_t: tiled])
+STREAM_GEMM(stream_gemm1_m2_s6, 1, 2, 6, false)
+STREAM_GEMM(stream_gemm1_m1_s4, 1, 1, 4, false)
+STREAM_GEMM(stream_gemm1_m1_s8, 1, 1, 8, false)
+STREAM_GEMM(stream_gemm1_m2_s4_t, 1, 2, 4, true)
+STREAM_GEMM(stream_gemm1_m1_s4_t, 1, 1, 4, true)
+STREAM_GEMM(stream_gemm8_m1_s3, 8, 1, 3, false)
+STREAM_GEMM(stream_gemm8_m2_s4_t, 8, 2, 4, true)
+STREAM_GEMM(stream_gemm8_m1_s3_t, 8, 1, 3, true)

@@ -286,6 +286,23 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
         if (kCache == null) throw new IllegalStateException("allocateKvCache must be called before forward");
         dev.makeCurrent();
         boolean graph = useGraphs && StepInputs.isDecode(batch) && batch.chunks().size() <= GRAPH_BATCHES[GRAPH_BATCHES.length - 1];
+        StepInputs s = upload(batch, graph);
+        if (graph) {
+            long key = ((long) s.n() << 32) | s.width();
+            CUgraphExec exec = graphs.get(key);
+            if (exec == null) {
+                exec = capture(s);
+                graphs.put(key, exec);
+            }
+            cuGraphLaunch(exec, dev.stream);
+        } else {
+            encode(s);
+        }
+        return s;
+    }
+
+    /** The step's inputs on the device (padded to a graph's batch size when graph is set). */
+    private StepInputs upload(ForwardBatch batch, boolean graph) {
         int padTo = 0;
         int minWidth = 1;
         if (graph) {
@@ -300,18 +317,82 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
         StepInputs s = StepInputs.of(batch, config.vocabSize(), numBlocks, blockSize, padTo, minWidth, numBlocks);
         if (ensureWorkspace(s.n(), s.m(), s.packed().length)) dropGraphs();
         cuMemcpyHtoD(meta, Pointer.to(s.packed()), s.packed().length * 4L);
-        if (graph) {
-            long key = ((long) s.n() << 32) | s.width();
-            CUgraphExec exec = graphs.get(key);
-            if (exec == null) {
-                exec = capture(s);
-                graphs.put(key, exec);
-            }
-            cuGraphLaunch(exec, dev.stream);
-        } else {
-            encode(s);
-        }
         return s;
+    }
+
+    /**
+     * GPU time per kernel of one decode step, replayed as a CUDA graph with an event recorded after every kernel:
+     * one line per kernel and shape (launches, total microseconds), largest first, and the step's total.
+     */
+    String profileDecode(ForwardBatch batch) {
+        if (kCache == null) throw new IllegalStateException("allocateKvCache must be called before forward");
+        dev.makeCurrent();
+        StepInputs s = upload(batch, true);
+        encode(s); // kernels loaded and opted in outside the capture
+        dev.synchronize();
+        CUgraph g = new CUgraph();
+        CudaDevice.Profile p;
+        cuStreamBeginCapture(dev.stream, jcuda.driver.CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_THREAD_LOCAL);
+        try {
+            dev.startProfile();
+            encode(s);
+        } finally {
+            p = dev.stopProfile();
+            cuStreamEndCapture(dev.stream, g);
+        }
+        CUgraphExec exec = new CUgraphExec();
+        cuGraphInstantiate(exec, g, 0);
+        cuGraphDestroy(g);
+        cuGraphLaunch(exec, dev.stream);
+        cuGraphLaunch(exec, dev.stream);
+        dev.synchronize();
+        Map<String, double[]> by = new java.util.LinkedHashMap<>();
+        float[] ms = {0};
+        for (int i = 1; i < p.events().size(); i++) {
+            cuEventElapsedTime(ms, p.events().get(i - 1), p.events().get(i));
+            double[] a = by.computeIfAbsent(p.labels().get(i), k -> new double[2]);
+            a[0]++;
+            a[1] += 1000.0 * ms[0];
+        }
+        cuEventElapsedTime(ms, p.events().get(0), p.events().get(p.events().size() - 1));
+        double total = 1000.0 * ms[0];
+        cuGraphExecDestroy(exec);
+        for (jcuda.driver.CUevent e : p.events()) cuEventDestroy(e);
+        StringBuilder out = new StringBuilder(String.format("decode step, %d rows: %.0f us on the GPU%n", s.n(), total));
+        by.entrySet().stream().sorted((a, b) -> Double.compare(b.getValue()[1], a.getValue()[1])).limit(16)
+                .forEach(e -> out.append(String.format("  %-44s %4.0f x %7.1f us = %6.0f us (%4.1f%%)%n", e.getKey(),
+                        e.getValue()[0], e.getValue()[1] / e.getValue()[0], e.getValue()[1], 100 * e.getValue()[1] / total)));
+        return out.toString();
+    }
+
+    /** Mean GPU microseconds of what enqueue launches, replayed reps times from one CUDA graph. */
+    private double graphMicros(Runnable enqueue, int reps) {
+        enqueue.run(); // loads and opt-ins outside the capture
+        dev.synchronize();
+        CUgraph g = new CUgraph();
+        cuStreamBeginCapture(dev.stream, jcuda.driver.CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_THREAD_LOCAL);
+        try {
+            for (int r = 0; r < reps; r++) enqueue.run();
+        } finally {
+            cuStreamEndCapture(dev.stream, g);
+        }
+        CUgraphExec exec = new CUgraphExec();
+        cuGraphInstantiate(exec, g, 0);
+        cuGraphDestroy(g);
+        jcuda.driver.CUevent e0 = new jcuda.driver.CUevent(), e1 = new jcuda.driver.CUevent();
+        cuEventCreate(e0, 0);
+        cuEventCreate(e1, 0);
+        cuGraphLaunch(exec, dev.stream);
+        cuEventRecord(e0, dev.stream);
+        cuGraphLaunch(exec, dev.stream);
+        cuEventRecord(e1, dev.stream);
+        cuEventSynchronize(e1);
+        float[] ms = {0};
+        cuEventElapsedTime(ms, e0, e1);
+        cuGraphExecDestroy(exec);
+        cuEventDestroy(e0);
+        cuEventDestroy(e1);
+        return 1000.0 * ms[0] / reps;
     }
 
     private CUgraphExec capture(StepInputs s) {
@@ -372,8 +453,11 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
             // MLP block: x += down_proj(silu(gate_proj(h)) * up_proj(h))
             if (small) {
                 gemvNormed(attn, w.oProj(), w.oBias(), x, n, config.qDim(), hidden, w.postAttentionNorm());
-                dev.launch("matmul_glu" + n, (inter + 7) / 8, 1, 1, 256, h, w.gateUpProj(), w.gateUpBias(), act, n,
-                        hidden, inter);
+                int ks = gemvSplit(hidden, inter);
+                dev.tag = hidden + "x" + inter + "x2";
+                dev.launch("matmul_glu" + n, (inter + 8 / ks - 1) / (8 / ks), 1, 1, 256, h, w.gateUpProj(),
+                        w.gateUpBias(), act, n, hidden, inter, ks);
+                dev.tag = "";
                 CUdeviceptr nextNorm = l + 1 < config.numLayers() ? weights.layers()[l + 1].inputNorm() : null;
                 gemvNormed(act, w.downProj(), w.downBias(), x, n, inter, hidden, nextNorm);
                 continue;
@@ -403,8 +487,21 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
      */
     private void gemvNormed(CUdeviceptr xIn, CUdeviceptr w, CUdeviceptr bias, CUdeviceptr y, int n, int in, int out,
                             CUdeviceptr norm) {
-        dev.launch("matmul_gemv" + n, (out + 7) / 8, 1, 1, 256, xIn, w, bias, y, n, in, out, 1, norm, norm == null ? null : h,
-                eps, tickets);
+        int ks = gemvSplit(in, out);
+        dev.tag = in + "x" + out;
+        dev.launch("matmul_gemv" + n, (out + 8 / ks - 1) / (8 / ks), 1, 1, 256, xIn, w, bias, y, n, in, out, 1, ks, norm,
+                norm == null ? null : h, eps, tickets);
+        dev.tag = "";
+    }
+
+    /**
+     * Warps per output row of the gemv: more for matrices with few rows (down_proj, o_proj), so that there are blocks
+     * for every SM several times over, as long as each warp still streams 64 or more 16-byte chunks.
+     */
+    private int gemvSplit(int in, int out) {
+        int ks = 1;
+        while (ks < 8 && (long) out * ks / 8 < 4L * dev.multiprocessors && in / 8 / (2 * ks) >= 64) ks *= 2;
+        return ks;
     }
 
     /**
@@ -413,12 +510,23 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
      */
     private void matmul(CUdeviceptr xIn, CUdeviceptr norm, boolean gated, CUdeviceptr w, CUdeviceptr bias, CUdeviceptr y,
                         int n, int in, int out, boolean accumulate) {
+        dev.tag = in + "x" + out;
+        try {
+            matmulUntagged(xIn, norm, gated, w, bias, y, n, in, out, accumulate);
+        } finally {
+            dev.tag = "";
+        }
+    }
+
+    private void matmulUntagged(CUdeviceptr xIn, CUdeviceptr norm, boolean gated, CUdeviceptr w, CUdeviceptr bias,
+                                CUdeviceptr y, int n, int in, int out, boolean accumulate) {
         int acc = accumulate ? 1 : 0;
         int gate = gated ? 1 : 0;
         if (n <= 2) {
             if (norm != null || gated) throw new IllegalStateException("fused matmul inputs need three or more rows");
-            dev.launch("matmul_gemv" + n, (out + 7) / 8, 1, 1, 256, xIn, w, bias, y, n, in, out, acc, null, null, eps,
-                    tickets);
+            int ks = gemvSplit(in, out);
+            dev.launch("matmul_gemv" + n, (out + 8 / ks - 1) / (8 / ks), 1, 1, 256, xIn, w, bias, y, n, in, out, acc, ks,
+                    null, null, eps, tickets);
         } else if (batchKernel.equals("gemm") && in % STREAM_GEMM_K == 0 && out % 16 == 0) {
             int nt = n <= 8 ? 1 : n <= 16 ? 2 : n <= 24 ? 3 : n <= 32 ? 4 : n <= 48 ? 6 : 8;
             int slices = (n + 8 * nt - 1) / (8 * nt);
@@ -454,8 +562,9 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
     }
 
     /**
-     * Mean microseconds of one {@code y = x . W^T} over layer 0's projections and the lm_head at {@code n} rows (for
-     * the benchmark's per-kernel table); the activations are whatever the last step left.
+     * GPU microseconds of one {@code y = x . W^T} (with its split kernel where there is one) over layer 0's
+     * projections and the lm_head at {@code n} rows, replayed from a CUDA graph (for the benchmark's per-kernel table);
+     * the activations are whatever the last step left.
      */
     double[] timeMatmuls(int n, int reps) {
         dev.makeCurrent();
@@ -471,21 +580,57 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
                 () -> matmul(h, null, false, weights.lmHead(), null, gateUp, Math.min(n, capLogitRows), hidden,
                         config.vocabSize(), false)};
         double[] us = new double[shapes.length];
-        jcuda.driver.CUevent e0 = new jcuda.driver.CUevent(), e1 = new jcuda.driver.CUevent();
-        cuEventCreate(e0, 0);
-        cuEventCreate(e1, 0);
         for (int i = 0; i < shapes.length; i++) {
             if (i == 4 && (long) n * config.vocabSize() > (long) capTokens * 2 * inter) continue;
-            shapes[i].run();
-            cuEventRecord(e0, dev.stream);
-            for (int r = 0; r < reps; r++) shapes[i].run();
-            cuEventRecord(e1, dev.stream);
-            cuEventSynchronize(e1);
-            float[] ms = {0};
-            cuEventElapsedTime(ms, e0, e1);
-            us[i] = 1000.0 * ms[0] / reps;
+            us[i] = graphMicros(shapes[i], reps);
         }
         return us;
+    }
+
+    /**
+     * Microseconds per call of stream_gemm's shape variants (weights streamed, x and y whatever the buffers hold) on
+     * gate/up, down and the lm_head: "kernel shape: us, GB/s" lines, for choosing the variant.
+     */
+    String compareStreamVariants(int reps) {
+        dev.makeCurrent();
+        if (ensureWorkspace(64, 64, 16)) dropGraphs();
+        String[] names = {"stream_gemm1", "stream_gemm1_m2_s6", "stream_gemm1_m1_s4", "stream_gemm1_m1_s8",
+                "stream_gemm1_m2_s4_t", "stream_gemm1_m1_s4_t", "stream_gemm8", "stream_gemm8_m1_s3",
+                "stream_gemm8_m2_s4_t", "stream_gemm8_m1_s3_t"};
+        int[][] params = {{1, 2, 4, 0}, {1, 2, 6, 0}, {1, 1, 4, 0}, {1, 1, 8, 0}, {1, 2, 4, 1}, {1, 1, 4, 1},
+                {8, 2, 4, 0}, {8, 1, 3, 0}, {8, 2, 4, 1}, {8, 1, 3, 1}}; // nt, mw, stages, tiled
+        int hidden = config.hiddenSize();
+        int inter = config.intermediateSize();
+        CudaWeights.Layer w = weights.layers()[0];
+        CUdeviceptr[] mats = {w.gateUpProj(), w.downProj(), weights.lmHead()};
+        int[][] dims = {{hidden, 2 * inter}, {inter, hidden}, {hidden, config.vocabSize()}};
+        String[] shapeNames = {"gate/up", "down", "lm_head"};
+        long tiledBytes = 2L * ((config.vocabSize() + 255) / 256 * 256) * hidden;
+        CUdeviceptr tiled = dev.alloc(tiledBytes, "tiled weights (benchmark)");
+        StringBuilder out = new StringBuilder();
+        try {
+            for (int v = 0; v < names.length; v++) {
+                int nt = params[v][0], mw = params[v][1], stages = params[v][2];
+                boolean isTiled = params[v][3] == 1;
+                int smem = stages * (128 * mw * 64 * 2 + 2 * 8 * nt * 64 * 2);
+                int occ = dev.blocksPerSm(names[v], 256, smem);
+                out.append(String.format("%s (%d rows, %d blocks/SM, %d KiB shared):", names[v], 8 * nt, occ, smem / 1024));
+                for (int i = 0; i < mats.length; i++) {
+                    int in = dims[i][0], o = dims[i][1];
+                    long units = (long) (o + 128 * mw - 1) / (128 * mw) * (in / 64);
+                    int grid = (int) Math.min(units, (long) occ * dev.multiprocessors);
+                    CUdeviceptr m = isTiled ? tiled : mats[i];
+                    String name = names[v];
+                    double us = graphMicros(() -> dev.launchShared(name, grid, 1, 1, 256, smem, xHi, xLo, m, null, logits,
+                            8 * nt, in, o, 1), reps);
+                    out.append(String.format(" %s %.1f us %.0f GB/s;", shapeNames[i], us, 2.0 * in * o / us / 1e3));
+                }
+                out.append('\n');
+            }
+        } finally {
+            dev.free(tiled);
+        }
+        return out.toString();
     }
 
     /**

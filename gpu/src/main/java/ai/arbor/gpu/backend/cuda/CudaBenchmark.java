@@ -72,7 +72,7 @@ public final class CudaBenchmark {
             }
             String[] names = {"q/k/v 1536x2048", "o 1536x1536", "gate/up 1536x17920", "down 8960x1536", "lm_head 1536x151936"};
             long[] bytes = {2L * 1536 * 2048, 2L * 1536 * 1536, 2L * 1536 * 17920, 2L * 8960 * 1536, 2L * 1536 * 151936};
-            System.out.println("| matmul (bf16 weights, eager launches: small ones are launch-bound) | rows | kernel | us | weight GB/s |");
+            System.out.println("| matmul (bf16 weights; GPU time of 20 calls replayed from a CUDA graph) | rows | kernel | us | weight GB/s |");
             for (int n : new int[]{1, 8, 32, 64, 256}) {
                 for (String kernel : new String[]{"gemm", "tile"}) {
                     if (kernel.equals("tile") && n <= 2) continue;
@@ -86,6 +86,7 @@ public final class CudaBenchmark {
                 }
             }
             gpu.setBatchKernel("gemm");
+            System.out.print(gpu.compareStreamVariants(20));
             for (int n : new int[]{3, 8, 13, 24, 40, 64, 200}) {
                 double[] rel = gpu.compareBatchKernels(n, n);
                 System.out.printf("kernel check, %d rows: max |stream_gemm - previous| / max |previous| per shape %s%n", n,
@@ -180,6 +181,15 @@ public final class CudaBenchmark {
         }
         double secs = (System.nanoTime() - start) / 1e9;
         gpu.setUseGraphs(true);
+        if (graphs && System.getProperty("arbor.bench.profile") != null) {
+            List<SequenceChunk> chunks = new ArrayList<>(b);
+            for (int s = 0; s < b; s++) chunks.add(new SequenceChunk(new int[]{next[s]}, PROMPT + warm + steps, tables[s], true));
+            try {
+                System.out.print(gpu.profileDecode(new ForwardBatch(chunks)));
+            } catch (RuntimeException e) {
+                System.out.println("profile failed: " + e);
+            }
+        }
         return (double) b * steps / secs;
     }
 
