@@ -116,3 +116,137 @@ extern "C" __global__ void attention_combine(const float* __restrict__ part_acc,
     }
     out[unit * head_dim + d] = a / L;
 }
+
+// Decode and prefill attention over a bf16 paged cache, grouped by KV head: the g = num_heads / num_kv_heads query
+// heads that share a K/V head are handled by one block, so every K and V row is read once for all of them (the
+// kernel above reads it once per query head), and lanes work on several positions at once: a group of HD / 8 lanes
+// takes one position with one 16-byte load of K and of V each (8 dims per lane), two positions in flight per group.
+// The per-position latency chain (load, dot, reduce, exp) was what limited the kernel above at batch 64 and in prefill.
+// grid (tokens, kv_heads, splits), block 32 * WARPS; g <= GMAX. Same outputs and split partials as paged_attention.
+#define GMAX 8
+template <int HD>
+__device__ __forceinline__ void
+attention_gqa(const float* __restrict__ qkv, float* __restrict__ out, float* __restrict__ part_acc,
+              float* __restrict__ part_ml, const int* __restrict__ positions, const int* __restrict__ seq_of_token,
+              const int* __restrict__ tables, int table_width, const __nv_bfloat16* __restrict__ k_cache,
+              const __nv_bfloat16* __restrict__ v_cache, int block_size, int num_heads, int num_kv_heads, float scale) {
+    constexpr int L = HD / 8;        // lanes per position
+    constexpr int PG = 32 / L;       // positions per warp at a time
+    constexpr int GROUPS = WARPS * PG;
+    constexpr int UNR = 2;           // positions in flight per lane group
+    int t = blockIdx.x, kvh = blockIdx.y, s = blockIdx.z, splits = gridDim.z;
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    int sub = lane / L, li = lane % L;
+    int g = num_heads / num_kv_heads;
+    int kv_dim = num_kv_heads * HD;
+    int ctx = positions[t] + 1;
+    int chunk = (ctx + splits - 1) / splits;
+    int begin = s * chunk, end = min(ctx, begin + chunk);
+    const int* table = tables + (size_t)seq_of_token[t] * table_width;
+    const float* qrow = qkv + (size_t)t * (num_heads * HD + 2 * kv_dim) + (size_t)kvh * g * HD + li * 8;
+
+    float q[GMAX][8], acc[GMAX][8], m[GMAX], l[GMAX];
+#pragma unroll
+    for (int j = 0; j < GMAX; j++) {
+        m[j] = -CUDART_INF_F;
+        l[j] = 0.f;
+#pragma unroll
+        for (int e = 0; e < 8; e++) {
+            q[j][e] = j < g ? qrow[j * HD + e] * scale : 0.f;
+            acc[j][e] = 0.f;
+        }
+    }
+    constexpr int STEP = GROUPS * UNR;
+    for (int p0 = begin + (warp * PG + sub) * UNR; p0 - (warp * PG + sub) * UNR < end; p0 += STEP) {
+        uint4 kr[UNR], vr[UNR];
+        bool ok[UNR];
+#pragma unroll
+        for (int u = 0; u < UNR; u++) {
+            int p = p0 + u;
+            ok[u] = p < end;
+            kr[u] = vr[u] = make_uint4(0, 0, 0, 0);
+            if (ok[u]) {
+                size_t base = (size_t)(table[p / block_size] * block_size + p % block_size) * kv_dim + kvh * HD + li * 8;
+                kr[u] = *reinterpret_cast<const uint4*>(k_cache + base);
+                vr[u] = *reinterpret_cast<const uint4*>(v_cache + base);
+            }
+        }
+#pragma unroll
+        for (int u = 0; u < UNR; u++) {
+            float kf[8], vf[8];
+            const __nv_bfloat162* k2 = reinterpret_cast<const __nv_bfloat162*>(&kr[u]);
+            const __nv_bfloat162* v2 = reinterpret_cast<const __nv_bfloat162*>(&vr[u]);
+#pragma unroll
+            for (int e = 0; e < 4; e++) {
+                float2 a = __bfloat1622float2(k2[e]), b = __bfloat1622float2(v2[e]);
+                kf[2 * e] = a.x; kf[2 * e + 1] = a.y; vf[2 * e] = b.x; vf[2 * e + 1] = b.y;
+            }
+#pragma unroll
+            for (int j = 0; j < GMAX; j++) {
+                if (j < g) {
+                    float dot = 0.f;
+#pragma unroll
+                    for (int e = 0; e < 8; e++) dot += q[j][e] * kf[e];
+#pragma unroll
+                    for (int o = L / 2; o > 0; o >>= 1) dot += __shfl_xor_sync(0xffffffffu, dot, o);
+                    if (ok[u]) {
+                        float m_new = fmaxf(m[j], dot);
+                        float corr = __expf(m[j] - m_new);
+                        float w = __expf(dot - m_new);
+                        l[j] = l[j] * corr + w;
+#pragma unroll
+                        for (int e = 0; e < 8; e++) acc[j][e] = acc[j][e] * corr + w * vf[e];
+                        m[j] = m_new;
+                    }
+                }
+            }
+        }
+    }
+
+    // merge the GROUPS partial softmaxes of every head
+    __shared__ float sm_ml[GROUPS][GMAX][2];
+    __shared__ float sm_acc[GROUPS][GMAX][HD];
+    int grp = warp * PG + sub;
+#pragma unroll
+    for (int j = 0; j < GMAX; j++) {
+        if (j < g) {
+            if (li == 0) { sm_ml[grp][j][0] = m[j]; sm_ml[grp][j][1] = l[j]; }
+#pragma unroll
+            for (int e = 0; e < 8; e++) sm_acc[grp][j][li * 8 + e] = acc[j][e];
+        }
+    }
+    __syncthreads();
+    for (int idx = threadIdx.x; idx < g * HD; idx += blockDim.x) {
+        int j = idx / HD, d = idx % HD;
+        float M = -CUDART_INF_F;
+        for (int r = 0; r < GROUPS; r++) if (sm_ml[r][j][1] > 0.f) M = fmaxf(M, sm_ml[r][j][0]);
+        float Lsum = 0.f, a = 0.f;
+        for (int r = 0; r < GROUPS; r++) {
+            float lr = sm_ml[r][j][1];
+            if (lr > 0.f) {
+                float w = __expf(sm_ml[r][j][0] - M);
+                Lsum += lr * w;
+                a += sm_acc[r][j][d] * w;
+            }
+        }
+        size_t unit = (size_t)t * num_heads + kvh * g + j;
+        if (splits == 1) out[unit * HD + d] = a / Lsum;
+        else {
+            part_acc[(unit * splits + s) * HD + d] = a;
+            if (d == 0) { part_ml[(unit * splits + s) * 2] = M; part_ml[(unit * splits + s) * 2 + 1] = Lsum; }
+        }
+    }
+}
+
+#define ATTENTION_GQA(HD)                                                                                            \
+    extern "C" __global__ void __launch_bounds__(32 * WARPS)                                                          \
+    paged_attention_gqa##HD(const float* qkv, float* out, float* part_acc, float* part_ml, const int* positions,      \
+                            const int* seq_of_token, const int* tables, int table_width, const __nv_bfloat16* k_cache, \
+                            const __nv_bfloat16* v_cache, int block_size, int num_heads, int num_kv_heads, float scale) { \
+        attention_gqa<HD>(qkv, out, part_acc, part_ml, positions, seq_of_token, tables, table_width, k_cache, v_cache, \
+                          block_size, num_heads, num_kv_heads, scale);                                                \
+    }
+ATTENTION_GQA(32)
+ATTENTION_GQA(64)
+ATTENTION_GQA(128)
+ATTENTION_GQA(256)

@@ -51,6 +51,8 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
      * (three launches fewer per layer).
      */
     private boolean fuseSmallBatches = !"false".equals(System.getProperty("arbor.cuda.fuseSmall"));
+    /** Attention grouped by KV head (paged_attention_gqa*) where it applies (bf16 cache, head_dim 32..256, g <= 8). */
+    private boolean groupedAttention = !"false".equals(System.getProperty("arbor.cuda.groupedAttention"));
     private final int kvBytes;
     private final String kvSuffix;
     private final float eps;
@@ -69,6 +71,7 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
     private int capMetaInts;
     private CUdeviceptr meta, x, h, qkv, attn, gateUp, act, last, logits, partAcc, partMl, argmax, xHi, xLo, tickets;
     private int capSplitRows;
+    private StepInputs lastInputs;
     private final Map<Long, CUgraphExec> graphs = new HashMap<>();
     private CUdeviceptr samplingParams;
     private int samplingParamsInts;
@@ -173,6 +176,11 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
 
     void setBatchKernel(String kernel) {
         this.batchKernel = kernel;
+        dropGraphs();
+    }
+
+    void setGroupedAttention(boolean on) {
+        this.groupedAttention = on;
         dropGraphs();
     }
 
@@ -317,34 +325,26 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
         StepInputs s = StepInputs.of(batch, config.vocabSize(), numBlocks, blockSize, padTo, minWidth, numBlocks);
         if (ensureWorkspace(s.n(), s.m(), s.packed().length)) dropGraphs();
         cuMemcpyHtoD(meta, Pointer.to(s.packed()), s.packed().length * 4L);
+        lastInputs = s;
         return s;
     }
 
     /**
-     * GPU time per kernel of one decode step, replayed as a CUDA graph with an event recorded after every kernel:
+     * GPU time per kernel of one decode step (eager launches queued behind a spin kernel, an event after each):
      * one line per kernel and shape (launches, total microseconds), largest first, and the step's total.
      */
     String profileDecode(ForwardBatch batch) {
         if (kCache == null) throw new IllegalStateException("allocateKvCache must be called before forward");
         dev.makeCurrent();
         StepInputs s = upload(batch, true);
-        encode(s); // kernels loaded and opted in outside the capture
+        encode(s); // kernels loaded and opted in
         dev.synchronize();
-        CUgraph g = new CUgraph();
-        CudaDevice.Profile p;
-        cuStreamBeginCapture(dev.stream, jcuda.driver.CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_THREAD_LOCAL);
-        try {
-            dev.startProfile();
-            encode(s);
-        } finally {
-            p = dev.stopProfile();
-            cuStreamEndCapture(dev.stream, g);
-        }
-        CUgraphExec exec = new CUgraphExec();
-        cuGraphInstantiate(exec, g, 0);
-        cuGraphDestroy(g);
-        cuGraphLaunch(exec, dev.stream);
-        cuGraphLaunch(exec, dev.stream);
+        // the GPU waits ~50 ms while the host enqueues the step with an event after every kernel, then runs it back
+        // to back: per-kernel times without the host's launch gaps
+        dev.launch("spin", 1, 1, 1, 32, 100_000_000L);
+        dev.startProfile();
+        encode(s);
+        CudaDevice.Profile p = dev.stopProfile();
         dev.synchronize();
         Map<String, double[]> by = new java.util.LinkedHashMap<>();
         float[] ms = {0};
@@ -356,7 +356,6 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
         }
         cuEventElapsedTime(ms, p.events().get(0), p.events().get(p.events().size() - 1));
         double total = 1000.0 * ms[0];
-        cuGraphExecDestroy(exec);
         for (jcuda.driver.CUevent e : p.events()) cuEventDestroy(e);
         StringBuilder out = new StringBuilder(String.format("decode step, %d rows: %.0f us on the GPU%n", s.n(), total));
         by.entrySet().stream().sorted((a, b) -> Double.compare(b.getValue()[1], a.getValue()[1])).limit(16)
@@ -423,9 +422,6 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
         CUdeviceptr slots = ints(s.slotsOffset());
         CUdeviceptr seqOfToken = ints(s.seqOfTokenOffset());
         CUdeviceptr tables = ints(s.tablesOffset());
-        int splits = n * heads >= 2 * dev.multiprocessors ? 1
-                : Math.min(MAX_SPLITS, (2 * dev.multiprocessors + n * heads - 1) / (n * heads));
-        float scale = (float) (1.0 / Math.sqrt(headDim));
         boolean gemm = batchKernel.equals("gemm") && gemmable;
         // 3+ rows fold RMSNorm and SwiGLU into the bf16 split of the projections' input; one or two rows fold them
         // into the gemv's epilogues instead (a norm inside the gemv would re-read x per output row: measured slower)
@@ -447,9 +443,7 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
             }
             dev.launch("rope_kv_write" + kvSuffix, n, 1, 1, 128, qkv, positions, slots, invFreq, w.qNorm(), w.kNorm(),
                     eps, kc, vc, heads, config.numKvHeads(), headDim);
-            dev.launch("paged_attention" + kvSuffix, n, heads, splits, 128, qkv, attn, partAcc, partMl, positions,
-                    seqOfToken, tables, s.width(), kc, vc, blockSize, heads, config.numKvHeads(), headDim, scale);
-            if (splits > 1) dev.launch("attention_combine", n, heads, 1, headDim, partAcc, partMl, attn, heads, headDim, splits);
+            attention(s, kc, vc, groupedAttention);
             // MLP block: x += down_proj(silu(gate_proj(h)) * up_proj(h))
             if (small) {
                 gemvNormed(attn, w.oProj(), w.oBias(), x, n, config.qDim(), hidden, w.postAttentionNorm());
@@ -479,6 +473,56 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
             matmul(last, null, false, weights.lmHead(), null, logits, s.m(), hidden, config.vocabSize(), false);
             dev.launch("argmax_rows", s.m(), 1, 1, 1024, logits, config.vocabSize(), argmax);
         }
+    }
+
+    /** attn = softmax(q k^T / sqrt(d)) v over each token's cached positions, K/V of layer kc / vc. */
+    private void attention(StepInputs s, CUdeviceptr kc, CUdeviceptr vc, boolean grouped) {
+        int n = s.n();
+        int heads = config.numHeads();
+        int kvHeads = config.numKvHeads();
+        int headDim = config.headDim();
+        float scale = (float) (1.0 / Math.sqrt(headDim));
+        CUdeviceptr positions = ints(s.positionsOffset());
+        CUdeviceptr seqOfToken = ints(s.seqOfTokenOffset());
+        CUdeviceptr tables = ints(s.tablesOffset());
+        int splits;
+        if (grouped && kvBytes == 2 && heads / kvHeads <= 8 && Integer.bitCount(headDim) == 1 && headDim >= 32
+                && headDim <= 256) {
+            // blocks per (token, KV head); split the keys until there are blocks for every SM twice, but keep 32 or
+            // more positions per split (the table width bounds the context: a graph serves many steps)
+            splits = Math.max(1, Math.min(Math.min(MAX_SPLITS, (2 * dev.multiprocessors + n * kvHeads - 1) / (n * kvHeads)),
+                    s.width() * blockSize / 32));
+            splits = Math.max(1, Math.min(splits, (2 * dev.multiprocessors + MAX_SPLITS * heads) * MAX_SPLITS / (n * heads)));
+            dev.launch("paged_attention_gqa" + headDim, n, kvHeads, splits, 128, qkv, attn, partAcc, partMl, positions,
+                    seqOfToken, tables, s.width(), kc, vc, blockSize, heads, kvHeads, scale);
+        } else {
+            splits = n * heads >= 2 * dev.multiprocessors ? 1
+                    : Math.min(MAX_SPLITS, (2 * dev.multiprocessors + n * heads - 1) / (n * heads));
+            dev.launch("paged_attention" + kvSuffix, n, heads, splits, 128, qkv, attn, partAcc, partMl, positions,
+                    seqOfToken, tables, s.width(), kc, vc, blockSize, heads, kvHeads, headDim, scale);
+        }
+        if (splits > 1) dev.launch("attention_combine", n, heads, 1, headDim, partAcc, partMl, attn, heads, headDim, splits);
+    }
+
+    /**
+     * Max |grouped - per-head| / max |per-head| of the attention output for the last step's inputs as the last
+     * forward pass left them (the last layer's q, layer 0's cache: any consistent inputs do): a kernel check.
+     */
+    double compareAttention() {
+        dev.makeCurrent();
+        if (lastInputs == null) return Double.NaN;
+        int len = lastInputs.n() * config.qDim();
+        float[][] out = new float[2][len];
+        for (int k = 0; k < 2; k++) {
+            attention(lastInputs, kCache, vCache, k == 1);
+            cuMemcpyDtoH(Pointer.to(out[k]), attn, 4L * len);
+        }
+        double max = 0, diff = 0;
+        for (int e = 0; e < len; e++) {
+            max = Math.max(max, Math.abs(out[0][e]));
+            diff = Math.max(diff, Math.abs(out[0][e] - out[1][e]));
+        }
+        return Double.isFinite(diff) && max > 0 ? diff / max : Double.POSITIVE_INFINITY;
     }
 
     /**

@@ -61,10 +61,14 @@ public final class CudaBenchmark {
                     extra = String.format(" (without CUDA graphs: %.0f tok/s; without the gemv epilogue fusions: %.0f tok/s)",
                             eager, unfused);
                 } else {
+                    System.out.printf("kernel check, batch %d: max |grouped attention - per-head| / max |per-head| %.1e%n",
+                            b, gpu.compareAttention());
                     gpu.setBatchKernel("tile");
+                    gpu.setGroupedAttention(false);
                     double tile = decode(gpu, b, steps, perSeq, rnd, true);
                     gpu.setBatchKernel("gemm");
-                    extra = String.format(" (previous matmul_tile kernels: %.0f tok/s)", tile);
+                    gpu.setGroupedAttention(true);
+                    extra = String.format(" (previous kernels, matmul_tile and per-head attention: %.0f tok/s)", tile);
                 }
                 rows.add(String.format("| decode, batch %d | %.0f tok/s | %.2f ms/step | %.0f%% of roofline%s |", b, tps,
                         1000.0 * b / tps, 100 * tps / (roof * b), extra));
