@@ -120,11 +120,11 @@ extern "C" __global__ void attention_combine(const float* __restrict__ part_acc,
 // Decode and prefill attention over a bf16 paged cache, grouped by KV head: the g = num_heads / num_kv_heads query
 // heads that share a K/V head are handled by one block, so every K and V row is read once for all of them (the
 // kernel above reads it once per query head), and lanes work on several positions at once: a group of HD / 8 lanes
-// takes one position with one 16-byte load of K and of V each (8 dims per lane), two positions in flight per group.
-// The per-position latency chain (load, dot, reduce, exp) was what limited the kernel above at batch 64 and in prefill.
-// grid (tokens, kv_heads, splits), block 32 * WARPS; g <= GMAX. Same outputs and split partials as paged_attention.
-#define GMAX 8
-template <int HD>
+// takes one position with one 16-byte load of K and of V each (8 dims per lane), and the next position's loads are
+// issued before the current one is used. The per-position latency chain (table, load, dot, reduce, exp) was what
+// limited the kernel above at batch 64 and in prefill.
+// grid (tokens, kv_heads, splits), block 32 * WARPS; g <= G. Same outputs and split partials as paged_attention.
+template <int HD, int G>
 __device__ __forceinline__ void
 attention_gqa(const float* __restrict__ qkv, float* __restrict__ out, float* __restrict__ part_acc,
               float* __restrict__ part_ml, const int* __restrict__ positions, const int* __restrict__ seq_of_token,
@@ -133,7 +133,6 @@ attention_gqa(const float* __restrict__ qkv, float* __restrict__ out, float* __r
     constexpr int L = HD / 8;        // lanes per position
     constexpr int PG = 32 / L;       // positions per warp at a time
     constexpr int GROUPS = WARPS * PG;
-    constexpr int UNR = 2;           // positions in flight per lane group
     int t = blockIdx.x, kvh = blockIdx.y, s = blockIdx.z, splits = gridDim.z;
     int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     int sub = lane / L, li = lane % L;
@@ -144,71 +143,76 @@ attention_gqa(const float* __restrict__ qkv, float* __restrict__ out, float* __r
     int begin = s * chunk, end = min(ctx, begin + chunk);
     const int* table = tables + (size_t)seq_of_token[t] * table_width;
     const float* qrow = qkv + (size_t)t * (num_heads * HD + 2 * kv_dim) + (size_t)kvh * g * HD + li * 8;
+    int grp = warp * PG + sub;
 
-    float q[GMAX][8], acc[GMAX][8], m[GMAX], l[GMAX];
+    float q[G][8], acc[G][8], m[G], l[G];
 #pragma unroll
-    for (int j = 0; j < GMAX; j++) {
+    for (int j = 0; j < G; j++) {
         m[j] = -CUDART_INF_F;
         l[j] = 0.f;
-#pragma unroll
-        for (int e = 0; e < 8; e++) {
-            q[j][e] = j < g ? qrow[j * HD + e] * scale : 0.f;
-            acc[j][e] = 0.f;
+        float4 a = make_float4(0.f, 0.f, 0.f, 0.f), b = a;
+        if (j < g) {
+            a = *reinterpret_cast<const float4*>(qrow + j * HD);
+            b = *reinterpret_cast<const float4*>(qrow + j * HD + 4);
         }
+        q[j][0] = a.x * scale; q[j][1] = a.y * scale; q[j][2] = a.z * scale; q[j][3] = a.w * scale;
+        q[j][4] = b.x * scale; q[j][5] = b.y * scale; q[j][6] = b.z * scale; q[j][7] = b.w * scale;
+#pragma unroll
+        for (int e = 0; e < 8; e++) acc[j][e] = 0.f;
     }
-    constexpr int STEP = GROUPS * UNR;
-    for (int p0 = begin + (warp * PG + sub) * UNR; p0 - (warp * PG + sub) * UNR < end; p0 += STEP) {
-        uint4 kr[UNR], vr[UNR];
-        bool ok[UNR];
-#pragma unroll
-        for (int u = 0; u < UNR; u++) {
-            int p = p0 + u;
-            ok[u] = p < end;
-            kr[u] = vr[u] = make_uint4(0, 0, 0, 0);
-            if (ok[u]) {
-                size_t base = (size_t)(table[p / block_size] * block_size + p % block_size) * kv_dim + kvh * HD + li * 8;
-                kr[u] = *reinterpret_cast<const uint4*>(k_cache + base);
-                vr[u] = *reinterpret_cast<const uint4*>(v_cache + base);
-            }
+    auto fetch = [&](int p, uint4& kr, uint4& vr) {
+        kr = vr = make_uint4(0, 0, 0, 0);
+        if (p < end) {
+            size_t base = (size_t)(table[p / block_size] * block_size + p % block_size) * kv_dim + kvh * HD + li * 8;
+            kr = *reinterpret_cast<const uint4*>(k_cache + base);
+            vr = *reinterpret_cast<const uint4*>(v_cache + base);
         }
+    };
+    // every lane runs the same number of steps (the shuffles need the whole warp); p is this group's position
+    int steps = (end - begin + GROUPS - 1) / GROUPS;
+    uint4 kr, vr;
+    fetch(begin + grp, kr, vr);
+    for (int i = 0; i < steps; i++) {
+        int p = begin + i * GROUPS + grp;
+        uint4 kn, vn;
+        fetch(p + GROUPS, kn, vn);
+        float kf[8], vf[8];
+        const __nv_bfloat162* k2 = reinterpret_cast<const __nv_bfloat162*>(&kr);
+        const __nv_bfloat162* v2 = reinterpret_cast<const __nv_bfloat162*>(&vr);
 #pragma unroll
-        for (int u = 0; u < UNR; u++) {
-            float kf[8], vf[8];
-            const __nv_bfloat162* k2 = reinterpret_cast<const __nv_bfloat162*>(&kr[u]);
-            const __nv_bfloat162* v2 = reinterpret_cast<const __nv_bfloat162*>(&vr[u]);
+        for (int e = 0; e < 4; e++) {
+            float2 a = __bfloat1622float2(k2[e]), b = __bfloat1622float2(v2[e]);
+            kf[2 * e] = a.x; kf[2 * e + 1] = a.y; vf[2 * e] = b.x; vf[2 * e + 1] = b.y;
+        }
+        bool ok = p < end;
 #pragma unroll
-            for (int e = 0; e < 4; e++) {
-                float2 a = __bfloat1622float2(k2[e]), b = __bfloat1622float2(v2[e]);
-                kf[2 * e] = a.x; kf[2 * e + 1] = a.y; vf[2 * e] = b.x; vf[2 * e + 1] = b.y;
-            }
+        for (int j = 0; j < G; j++) {
+            if (j < g) {
+                float dot = 0.f;
 #pragma unroll
-            for (int j = 0; j < GMAX; j++) {
-                if (j < g) {
-                    float dot = 0.f;
+                for (int e = 0; e < 8; e++) dot += q[j][e] * kf[e];
 #pragma unroll
-                    for (int e = 0; e < 8; e++) dot += q[j][e] * kf[e];
+                for (int o = L / 2; o > 0; o >>= 1) dot += __shfl_xor_sync(0xffffffffu, dot, o);
+                if (ok) {
+                    float m_new = fmaxf(m[j], dot);
+                    float corr = __expf(m[j] - m_new);
+                    float w = __expf(dot - m_new);
+                    l[j] = l[j] * corr + w;
 #pragma unroll
-                    for (int o = L / 2; o > 0; o >>= 1) dot += __shfl_xor_sync(0xffffffffu, dot, o);
-                    if (ok[u]) {
-                        float m_new = fmaxf(m[j], dot);
-                        float corr = __expf(m[j] - m_new);
-                        float w = __expf(dot - m_new);
-                        l[j] = l[j] * corr + w;
-#pragma unroll
-                        for (int e = 0; e < 8; e++) acc[j][e] = acc[j][e] * corr + w * vf[e];
-                        m[j] = m_new;
-                    }
+                    for (int e = 0; e < 8; e++) acc[j][e] = acc[j][e] * corr + w * vf[e];
+                    m[j] = m_new;
                 }
             }
         }
+        kr = kn;
+        vr = vn;
     }
 
     // merge the GROUPS partial softmaxes of every head
-    __shared__ float sm_ml[GROUPS][GMAX][2];
-    __shared__ float sm_acc[GROUPS][GMAX][HD];
-    int grp = warp * PG + sub;
+    __shared__ float sm_ml[GROUPS][G][2];
+    __shared__ float sm_acc[GROUPS][G][HD];
 #pragma unroll
-    for (int j = 0; j < GMAX; j++) {
+    for (int j = 0; j < G; j++) {
         if (j < g) {
             if (li == 0) { sm_ml[grp][j][0] = m[j]; sm_ml[grp][j][1] = l[j]; }
 #pragma unroll
@@ -238,15 +242,18 @@ attention_gqa(const float* __restrict__ qkv, float* __restrict__ out, float* __r
     }
 }
 
-#define ATTENTION_GQA(HD)                                                                                            \
+// paged_attention_gqa<HD>_<G>: for g = num_heads / num_kv_heads <= G
+#define ATTENTION_GQA(HD, G)                                                                                         \
     extern "C" __global__ void __launch_bounds__(32 * WARPS)                                                          \
-    paged_attention_gqa##HD(const float* qkv, float* out, float* part_acc, float* part_ml, const int* positions,      \
-                            const int* seq_of_token, const int* tables, int table_width, const __nv_bfloat16* k_cache, \
-                            const __nv_bfloat16* v_cache, int block_size, int num_heads, int num_kv_heads, float scale) { \
-        attention_gqa<HD>(qkv, out, part_acc, part_ml, positions, seq_of_token, tables, table_width, k_cache, v_cache, \
-                          block_size, num_heads, num_kv_heads, scale);                                                \
+    paged_attention_gqa##HD##_##G(const float* qkv, float* out, float* part_acc, float* part_ml, const int* positions, \
+                                  const int* seq_of_token, const int* tables, int table_width,                        \
+                                  const __nv_bfloat16* k_cache, const __nv_bfloat16* v_cache, int block_size,         \
+                                  int num_heads, int num_kv_heads, float scale) {                                     \
+        attention_gqa<HD, G>(qkv, out, part_acc, part_ml, positions, seq_of_token, tables, table_width, k_cache,      \
+                             v_cache, block_size, num_heads, num_kv_heads, scale);                                    \
     }
-ATTENTION_GQA(32)
-ATTENTION_GQA(64)
-ATTENTION_GQA(128)
-ATTENTION_GQA(256)
+#define ATTENTION_GQA_ALL(HD) ATTENTION_GQA(HD, 2) ATTENTION_GQA(HD, 4) ATTENTION_GQA(HD, 6) ATTENTION_GQA(HD, 8)
+ATTENTION_GQA_ALL(32)
+ATTENTION_GQA_ALL(64)
+ATTENTION_GQA_ALL(128)
+ATTENTION_GQA_ALL(256)

@@ -1,6 +1,6 @@
 // y[n, out] (+)= x[n, in] . W[out, in]^T + bias, with fp32 activations x and y and bf16 weights W (PyTorch's Linear
-// layout). Here: the gemv for one or two rows (a warp streams one weight row with 16-byte loads, x stays fp32), with
-// its fused epilogues; split_bf16, which turns the input rows into the tensor-core kernels' bf16 hi + lo operand
+// layout). Here: the gemv for one or two rows (warps stream weight rows with 16-byte loads, x stays fp32), with
+// SwiGLU fusable into gate/up; split_bf16, which turns the input rows into the tensor-core kernels' bf16 hi + lo operand
 // (x = hi + lo to ~16 bits, both multiplied, so results stay within fp32 rounding of the gemv and batched and single
 // decodes pick the same tokens); and the older tensor-core kernels (WMMA tiles for prefill, matmul_tile for decode
 // batches), kept for shapes stream_gemm.cu does not take and for comparison. `accumulate` adds into y: that is the
@@ -15,20 +15,6 @@ __device__ __forceinline__ float warp_sum(float v) {
 }
 
 __device__ __forceinline__ float silu_mul(float g, float u) { return g / (1.f + expf(-g)) * u; }
-
-// Sum over the block (blockDim.x a multiple of 32), returned to every thread: the same order as layers.cu's rmsnorm,
-// so a norm computed here equals the standalone kernel's bit for bit.
-__device__ float block_sum(float v) {
-    __shared__ float partial[32];
-    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-    v = warp_sum(v);
-    __syncthreads();
-    if (lane == 0) partial[warp] = v;
-    __syncthreads();
-    int warps = blockDim.x >> 5;
-    float t = lane < warps ? partial[lane] : 0.f;
-    return warp_sum(t);
-}
 
 // One or two rows (n == N): ks warps of a block compute output column o together, each streaming a contiguous 1/ks
 // of weight row o with 16-byte loads (GLU: also row o + out, the up projection beside gate row o, written as
@@ -127,40 +113,18 @@ __device__ __forceinline__ void gemv(const float* __restrict__ x, const __nv_bfl
     }
 }
 
-// y (+)= x . W^T + bias for n <= N rows. With post_norm, the block that finishes last (a ticket counter, reset to 0
-// for the next launch) also writes post_out = RMSNorm(y) * post_norm: the next layer's input norm fused into the
-// residual projection, one launch fewer per norm.
+// y (+)= x . W^T + bias for n == N rows; matmul_glu: act = silu(x . Wg^T + bg) * (x . Wu^T + bu) with W = [Wg | Wu].
 #define GEMV(N)                                                                                                   \
     extern "C" __global__ void __launch_bounds__(256)                                                              \
     matmul_gemv##N(const float* x, const __nv_bfloat16* w, const float* bias, float* y, int n, int in, int out,   \
-                   int accumulate, int ks, const float* post_norm, float* post_out, float eps, unsigned* tickets) { \
+                   int accumulate, int ks) {                                                                       \
         gemv<N, false>(x, w, bias, y, n, in, out, accumulate, ks);                                                 \
-        if (post_norm) last_block_rmsnorm(y, post_norm, post_out, n, out, eps, tickets);                          \
     }                                                                                                              \
     extern "C" __global__ void __launch_bounds__(256)                                                              \
     matmul_glu##N(const float* x, const __nv_bfloat16* w, const float* bias, float* act, int n, int in, int inter,  \
                   int ks) {                                                                                        \
         gemv<N, true>(x, w, bias, act, n, in, inter, 0, ks);                                                       \
     }
-
-__device__ __forceinline__ void last_block_rmsnorm(const float* y, const float* __restrict__ g, float* __restrict__ out,
-                                                   int n, int dim, float eps, unsigned* tickets) {
-    __shared__ bool last;
-    __threadfence(); // this block's y writes are visible before its ticket is
-    __syncthreads();
-    if (threadIdx.x == 0) last = atomicAdd(tickets, 1u) == gridDim.x - 1;
-    __syncthreads();
-    if (!last) return;
-    __threadfence();
-    for (int t = 0; t < n; t++) {
-        const float* row = y + (size_t)t * dim;
-        float ss = 0.f;
-        for (int i = threadIdx.x; i < dim; i += blockDim.x) { float v = __ldcg(row + i); ss += v * v; }
-        float inv = rsqrtf(block_sum(ss) / dim + eps);
-        for (int i = threadIdx.x; i < dim; i += blockDim.x) out[(size_t)t * dim + i] = __ldcg(row + i) * inv * g[i];
-    }
-    if (threadIdx.x == 0) *tickets = 0;
-}
 
 GEMV(1)
 GEMV(2)
@@ -257,24 +221,29 @@ matmul_mma32(const float* x, const __nv_bfloat16* w, const float* bias, float* y
 }
 
 // The tensor-core kernels' operand: input rows (fp32, n rows; RMSNorm(x) * norm when norm is set, silu(gate) * up
-// from [gate | up] rows when gated) -> hi, lo (bf16, one block per padded row, zero beyond n) with value ~= hi + lo.
-// With zero set, also clears rows t < n of the matmul's output (zero_cols wide): the weight-streaming GEMM adds into
-// it, and this saves a memset launch. grid n_pad, block 256.
+// from [gate | up] rows when gated) -> hi, lo (bf16, zero beyond n) with value ~= hi + lo. With zero set, also clears
+// rows t < n of the matmul's output (zero_cols wide): the weight-streaming GEMM adds into it, and this saves a memset
+// launch. grid (n_pad, parts), block 256: part p of a row converts its 1/parts of the row (every part computes the
+// row's norm itself, from L2), so a few rows still spread over the SMs. in % 8 == 0.
 extern "C" __global__ void split_bf16(const float* __restrict__ x, const float* __restrict__ norm, float eps, int gated,
                                       __nv_bfloat16* __restrict__ hi, __nv_bfloat16* __restrict__ lo, int n, int in,
                                       float* __restrict__ zero, int zero_cols) {
-    int t = blockIdx.x;
+    int t = blockIdx.x, part = blockIdx.y, parts = gridDim.y;
     size_t row_stride = gated ? 2 * (size_t)in : (size_t)in;
     const float* xr = x + t * row_stride;
-    __nv_bfloat16* h = hi + (size_t)t * in;
-    __nv_bfloat16* l = lo + (size_t)t * in;
+    int quads = in >> 2;
+    int q0 = (int)((long long)quads * part / parts), q1 = (int)((long long)quads * (part + 1) / parts);
+    uint2* h = reinterpret_cast<uint2*>(hi + (size_t)t * in);
+    uint2* l = reinterpret_cast<uint2*>(lo + (size_t)t * in);
     if (t >= n) {
-        for (int i = threadIdx.x; i < in; i += blockDim.x) { h[i] = __float2bfloat16(0.f); l[i] = __float2bfloat16(0.f); }
+        for (int i = q0 + threadIdx.x; i < q1; i += blockDim.x) h[i] = l[i] = make_uint2(0, 0);
         return;
     }
     if (zero) {
-        float* z = zero + (size_t)t * zero_cols;
-        for (int i = threadIdx.x; i < zero_cols; i += blockDim.x) z[i] = 0.f;
+        float4* z = reinterpret_cast<float4*>(zero + (size_t)t * zero_cols);
+        int zq = zero_cols >> 2;
+        int z0 = (int)((long long)zq * part / parts), z1 = (int)((long long)zq * (part + 1) / parts);
+        for (int i = z0 + threadIdx.x; i < z1; i += blockDim.x) z[i] = make_float4(0.f, 0.f, 0.f, 0.f);
     }
     float inv = 1.f;
     if (norm) {
@@ -288,12 +257,27 @@ extern "C" __global__ void split_bf16(const float* __restrict__ x, const float* 
         for (int wi = 0; wi < (int)(blockDim.x >> 5); wi++) tot += partial[wi];
         inv = rsqrtf(tot / in + eps);
     }
-    for (int i = threadIdx.x; i < in; i += blockDim.x) {
-        float v = gated ? silu_mul(xr[i], xr[i + in]) : xr[i];
-        if (norm) v = v * inv * norm[i];
-        __nv_bfloat16 b = __float2bfloat16(v);
-        h[i] = b;
-        l[i] = __float2bfloat16(v - __bfloat162float(b));
+    const float4* x4 = reinterpret_cast<const float4*>(xr);
+    const float4* g4 = reinterpret_cast<const float4*>(norm);
+    for (int i = q0 + threadIdx.x; i < q1; i += blockDim.x) {
+        float4 a = x4[i];
+        float v[4] = {a.x, a.y, a.z, a.w};
+        if (gated) {
+            float4 u = x4[i + quads];
+            v[0] = silu_mul(v[0], u.x); v[1] = silu_mul(v[1], u.y); v[2] = silu_mul(v[2], u.z); v[3] = silu_mul(v[3], u.w);
+        }
+        if (norm) {
+            float4 g = g4[i];
+            v[0] = v[0] * inv * g.x; v[1] = v[1] * inv * g.y; v[2] = v[2] * inv * g.z; v[3] = v[3] * inv * g.w;
+        }
+        __align__(8) __nv_bfloat16 hb[4], lb[4];
+#pragma unroll
+        for (int e = 0; e < 4; e++) {
+            hb[e] = __float2bfloat16(v[e]);
+            lb[e] = __float2bfloat16(v[e] - __bfloat162float(hb[e]));
+        }
+        h[i] = *reinterpret_cast<uint2*>(hb);
+        l[i] = *reinterpret_cast<uint2*>(lb);
     }
 }
 

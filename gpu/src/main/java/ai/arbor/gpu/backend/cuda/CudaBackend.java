@@ -46,10 +46,7 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
      * tiles beyond), kept for comparison.
      */
     private String batchKernel = System.getProperty("arbor.cuda.batchKernel", "gemm");
-    /**
-     * One or two rows: fold SwiGLU into the gate/up gemv and each RMSNorm into the residual projection before it
-     * (three launches fewer per layer).
-     */
+    /** One or two rows: fold SwiGLU into the gate/up gemv (a launch fewer per layer, x read once for gate and up). */
     private boolean fuseSmallBatches = !"false".equals(System.getProperty("arbor.cuda.fuseSmall"));
     /** Attention grouped by KV head (paged_attention_gqa*) where it applies (bf16 cache, head_dim 32..256, g <= 8). */
     private boolean groupedAttention = !"false".equals(System.getProperty("arbor.cuda.groupedAttention"));
@@ -69,7 +66,7 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
     private int capTokens;
     private int capLogitRows;
     private int capMetaInts;
-    private CUdeviceptr meta, x, h, qkv, attn, gateUp, act, last, logits, partAcc, partMl, argmax, xHi, xLo, tickets;
+    private CUdeviceptr meta, x, h, qkv, attn, gateUp, act, last, logits, partAcc, partMl, argmax, xHi, xLo;
     private int capSplitRows;
     private StepInputs lastInputs;
     private final Map<Long, CUgraphExec> graphs = new HashMap<>();
@@ -429,7 +426,6 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
         boolean small = n <= 2 && fuseSmallBatches;
 
         dev.launch("embedding", n, 1, 1, 256, weights.embedTokens(), ids, x, hidden);
-        if (small) dev.launch("rmsnorm", n, 1, 1, 256, x, weights.layers()[0].inputNorm(), h, null, hidden, eps);
         for (int l = 0; l < config.numLayers(); l++) {
             CudaWeights.Layer w = weights.layers()[l];
             CUdeviceptr kc = kCache.withByteOffset(l * layerStride * kvBytes);
@@ -438,26 +434,23 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
             if (fused) {
                 matmul(x, w.inputNorm(), false, w.qkvProj(), w.qkvBias(), qkv, n, hidden, qkvDim, false);
             } else {
-                if (!small) dev.launch("rmsnorm", n, 1, 1, 256, x, w.inputNorm(), h, null, hidden, eps);
+                dev.launch("rmsnorm", n, 1, 1, 256, x, w.inputNorm(), h, null, hidden, eps);
                 matmul(h, null, false, w.qkvProj(), w.qkvBias(), qkv, n, hidden, qkvDim, false);
             }
             dev.launch("rope_kv_write" + kvSuffix, n, 1, 1, 128, qkv, positions, slots, invFreq, w.qNorm(), w.kNorm(),
                     eps, kc, vc, heads, config.numKvHeads(), headDim);
-            attention(s, kc, vc, groupedAttention);
+            attention(s, kc, vc, groupedAttention, 0);
+            matmul(attn, null, false, w.oProj(), w.oBias(), x, n, config.qDim(), hidden, true);
             // MLP block: x += down_proj(silu(gate_proj(h)) * up_proj(h))
             if (small) {
-                gemvNormed(attn, w.oProj(), w.oBias(), x, n, config.qDim(), hidden, w.postAttentionNorm());
+                dev.launch("rmsnorm", n, 1, 1, 256, x, w.postAttentionNorm(), h, null, hidden, eps);
                 int ks = gemvSplit(hidden, inter);
                 dev.tag = hidden + "x" + inter + "x2";
                 dev.launch("matmul_glu" + n, (inter + 8 / ks - 1) / (8 / ks), 1, 1, 256, h, w.gateUpProj(),
                         w.gateUpBias(), act, n, hidden, inter, ks);
                 dev.tag = "";
-                CUdeviceptr nextNorm = l + 1 < config.numLayers() ? weights.layers()[l + 1].inputNorm() : null;
-                gemvNormed(act, w.downProj(), w.downBias(), x, n, inter, hidden, nextNorm);
-                continue;
-            }
-            matmul(attn, null, false, w.oProj(), w.oBias(), x, n, config.qDim(), hidden, true);
-            if (fused) {
+                matmul(act, null, false, w.downProj(), w.downBias(), x, n, inter, hidden, true);
+            } else if (fused) {
                 matmul(x, w.postAttentionNorm(), false, w.gateUpProj(), w.gateUpBias(), gateUp, n, hidden, 2 * inter, false);
                 matmul(gateUp, null, true, w.downProj(), w.downBias(), x, n, inter, hidden, true);
             } else {
@@ -476,7 +469,7 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
     }
 
     /** attn = softmax(q k^T / sqrt(d)) v over each token's cached positions, K/V of layer kc / vc. */
-    private void attention(StepInputs s, CUdeviceptr kc, CUdeviceptr vc, boolean grouped) {
+    private void attention(StepInputs s, CUdeviceptr kc, CUdeviceptr vc, boolean grouped, int splitsOverride) {
         int n = s.n();
         int heads = config.numHeads();
         int kvHeads = config.numKvHeads();
@@ -492,9 +485,12 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
             // more positions per split (the table width bounds the context: a graph serves many steps)
             splits = Math.max(1, Math.min(Math.min(MAX_SPLITS, (2 * dev.multiprocessors + n * kvHeads - 1) / (n * kvHeads)),
                     s.width() * blockSize / 32));
+            if (splitsOverride > 0) splits = splitsOverride;
             splits = Math.max(1, Math.min(splits, (2 * dev.multiprocessors + MAX_SPLITS * heads) * MAX_SPLITS / (n * heads)));
-            dev.launch("paged_attention_gqa" + headDim, n, kvHeads, splits, 128, qkv, attn, partAcc, partMl, positions,
-                    seqOfToken, tables, s.width(), kc, vc, blockSize, heads, kvHeads, scale);
+            int g = heads / kvHeads;
+            int bucket = g <= 2 ? 2 : g <= 4 ? 4 : g <= 6 ? 6 : 8;
+            dev.launch("paged_attention_gqa" + headDim + "_" + bucket, n, kvHeads, splits, 128, qkv, attn, partAcc,
+                    partMl, positions, seqOfToken, tables, s.width(), kc, vc, blockSize, heads, kvHeads, scale);
         } else {
             splits = n * heads >= 2 * dev.multiprocessors ? 1
                     : Math.min(MAX_SPLITS, (2 * dev.multiprocessors + n * heads - 1) / (n * heads));
@@ -502,6 +498,19 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
                     seqOfToken, tables, s.width(), kc, vc, blockSize, heads, kvHeads, headDim, scale);
         }
         if (splits > 1) dev.launch("attention_combine", n, heads, 1, headDim, partAcc, partMl, attn, heads, headDim, splits);
+    }
+
+    /** GPU microseconds of one layer's attention for the last step's inputs: per-head, then grouped at 1..16 splits. */
+    String timeAttention() {
+        dev.makeCurrent();
+        if (lastInputs == null) return "";
+        StringBuilder out = new StringBuilder(String.format("attention, %d rows (graph-timed): per-head %.1f us; grouped:",
+                lastInputs.n(), graphMicros(() -> attention(lastInputs, kCache, vCache, false, 0), 20)));
+        for (int sp : new int[]{0, 1, 2, 4, 8, 16}) {
+            out.append(String.format(" %s %.1f us;", sp == 0 ? "default" : sp + " splits",
+                    graphMicros(() -> attention(lastInputs, kCache, vCache, true, sp), 20)));
+        }
+        return out.append('\n').toString();
     }
 
     /**
@@ -514,7 +523,7 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
         int len = lastInputs.n() * config.qDim();
         float[][] out = new float[2][len];
         for (int k = 0; k < 2; k++) {
-            attention(lastInputs, kCache, vCache, k == 1);
+            attention(lastInputs, kCache, vCache, k == 1, 0);
             cuMemcpyDtoH(Pointer.to(out[k]), attn, 4L * len);
         }
         double max = 0, diff = 0;
@@ -523,19 +532,6 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
             diff = Math.max(diff, Math.abs(out[0][e] - out[1][e]));
         }
         return Double.isFinite(diff) && max > 0 ? diff / max : Double.POSITIVE_INFINITY;
-    }
-
-    /**
-     * {@code x += xIn . W^T + bias} for one or two rows, then {@code h = RMSNorm(x) * norm} (when norm is set) by the
-     * gemv's last block.
-     */
-    private void gemvNormed(CUdeviceptr xIn, CUdeviceptr w, CUdeviceptr bias, CUdeviceptr y, int n, int in, int out,
-                            CUdeviceptr norm) {
-        int ks = gemvSplit(in, out);
-        dev.tag = in + "x" + out;
-        dev.launch("matmul_gemv" + n, (out + 8 / ks - 1) / (8 / ks), 1, 1, 256, xIn, w, bias, y, n, in, out, 1, ks, norm,
-                norm == null ? null : h, eps, tickets);
-        dev.tag = "";
     }
 
     /**
@@ -569,13 +565,15 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
         if (n <= 2) {
             if (norm != null || gated) throw new IllegalStateException("fused matmul inputs need three or more rows");
             int ks = gemvSplit(in, out);
-            dev.launch("matmul_gemv" + n, (out + 8 / ks - 1) / (8 / ks), 1, 1, 256, xIn, w, bias, y, n, in, out, acc, ks,
-                    null, null, eps, tickets);
+            dev.launch("matmul_gemv" + n, (out + 8 / ks - 1) / (8 / ks), 1, 1, 256, xIn, w, bias, y, n, in, out, acc, ks);
         } else if (batchKernel.equals("gemm") && in % STREAM_GEMM_K == 0 && out % 16 == 0) {
             int nt = n <= 8 ? 1 : n <= 16 ? 2 : n <= 24 ? 3 : n <= 32 ? 4 : n <= 48 ? 6 : 8;
             int slices = (n + 8 * nt - 1) / (8 * nt);
-            dev.launch("split_bf16", slices * 8 * nt, 1, 1, 256, xIn, norm, eps, gate, xHi, xLo, n, in,
-                    accumulate ? null : y, out);
+            int rows = slices * 8 * nt;
+            // parts per row: enough blocks for the SMs when there are few rows, ~1024+ elements each
+            int parts = (int) Math.max(1, Math.min((Math.max(in, accumulate ? 0 : out) + 1023) / 1024,
+                    (4L * dev.multiprocessors + rows - 1) / rows));
+            dev.launch("split_bf16", rows, parts, 1, 256, xIn, norm, eps, gate, xHi, xLo, n, in, accumulate ? null : y, out);
             long units = (long) (out + 255) / 256 * slices * (in / STREAM_GEMM_K);
             int grid = (int) Math.min(units, dev.multiprocessors);
             dev.launchShared("stream_gemm" + nt, grid, 1, 1, 256, streamGemmShared(nt), xHi, xLo, w, bias, y, n, in,
@@ -638,17 +636,15 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
     String compareStreamVariants(int reps) {
         dev.makeCurrent();
         if (ensureWorkspace(64, 64, 16)) dropGraphs();
-        String[] names = {"stream_gemm1", "stream_gemm1_m2_s6", "stream_gemm1_m1_s4", "stream_gemm1_m1_s8",
-                "stream_gemm1_m2_s4_t", "stream_gemm1_m1_s4_t", "stream_gemm8", "stream_gemm8_m1_s3",
-                "stream_gemm8_m2_s4_t", "stream_gemm8_m1_s3_t"};
-        int[][] params = {{1, 2, 4, 0}, {1, 2, 6, 0}, {1, 1, 4, 0}, {1, 1, 8, 0}, {1, 2, 4, 1}, {1, 1, 4, 1},
-                {8, 2, 4, 0}, {8, 1, 3, 0}, {8, 2, 4, 1}, {8, 1, 3, 1}}; // nt, mw, stages, tiled
+        String[] names = {"stream_gemm1", "stream_gemm1_m1_s4", "stream_gemm1_m1_s4_t", "stream_gemm8",
+                "stream_gemm8_m1_s3", "stream_gemm8_m1_s3_t"};
+        int[][] params = {{1, 2, 4, 0}, {1, 1, 4, 0}, {1, 1, 4, 1}, {8, 2, 4, 0}, {8, 1, 3, 0}, {8, 1, 3, 1}}; // nt, mw, stages, tiled
         int hidden = config.hiddenSize();
         int inter = config.intermediateSize();
         CudaWeights.Layer w = weights.layers()[0];
-        CUdeviceptr[] mats = {w.gateUpProj(), w.downProj(), weights.lmHead()};
-        int[][] dims = {{hidden, 2 * inter}, {inter, hidden}, {hidden, config.vocabSize()}};
-        String[] shapeNames = {"gate/up", "down", "lm_head"};
+        CUdeviceptr[] mats = {w.qkvProj(), w.gateUpProj(), w.downProj(), weights.lmHead()};
+        int[][] dims = {{hidden, qkvDim}, {hidden, 2 * inter}, {inter, hidden}, {hidden, config.vocabSize()}};
+        String[] shapeNames = {"q/k/v", "gate/up", "down", "lm_head"};
         long tiledBytes = 2L * ((config.vocabSize() + 255) / 256 * 256) * hidden;
         CUdeviceptr tiled = dev.alloc(tiledBytes, "tiled weights (benchmark)");
         StringBuilder out = new StringBuilder();
@@ -776,10 +772,7 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
             capSplitRows = cap;
             moved = true;
         }
-        if (tickets == null) {
-            tickets = dev.alloc(4, "gemv tickets");
-            cuMemsetD32(tickets, 0, 1);
-        }
+
         if (partAcc == null) {
             // splits are only used while tokens * heads < 2 * SMs, so the partials never exceed this
             long units = 2L * dev.multiprocessors + (long) MAX_SPLITS * config.numHeads();

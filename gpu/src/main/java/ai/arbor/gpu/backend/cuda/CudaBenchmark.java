@@ -52,6 +52,7 @@ public final class CudaBenchmark {
             SplittableRandom rnd = new SplittableRandom(7);
             for (int b : batches) {
                 double tps = decode(gpu, b, steps, perSeq, rnd, true);
+                System.out.print(gpu.timeAttention());
                 String extra;
                 if (b <= 2) {
                     double eager = decode(gpu, b, Math.min(steps, 32), perSeq, rnd, false);
