@@ -124,19 +124,12 @@ extern "C" __global__ void attention_combine(const float* __restrict__ part_acc,
 // issued before the current one is used. The per-position latency chain (table, load, dot, reduce, exp) was what
 // limited the kernel above at batch 64 and in prefill.
 // grid (tokens, kv_heads, splits), block 32 * WARPS; g <= G. Same outputs and split partials as paged_attention.
-//
-// DECODE (every token its own sequence, no q/k norm): also does rope_kv_write's work and attention_combine's, two
-// launches fewer per layer. Each block ropes its q heads and the token's k in registers (same arithmetic as
-// rope_kv_write), uses the token's own k and v (rounded to bf16, as the cache would hold them) for the current
-// position, and the block owning that position writes them to the cache; with splits, the block that finishes last
-// for its (token, KV head) (a ticket counter, reset for the next launch) merges the partials like attention_combine.
-template <int HD, int G, bool DECODE>
+template <int HD, int G>
 __device__ __forceinline__ void
 attention_gqa(const float* __restrict__ qkv, float* __restrict__ out, float* __restrict__ part_acc,
               float* __restrict__ part_ml, const int* __restrict__ positions, const int* __restrict__ seq_of_token,
-              const int* __restrict__ tables, int table_width, __nv_bfloat16* __restrict__ k_cache,
-              __nv_bfloat16* __restrict__ v_cache, int block_size, int num_heads, int num_kv_heads, float scale,
-              const int* __restrict__ slots, const float* __restrict__ inv_freq, unsigned* __restrict__ tickets) {
+              const int* __restrict__ tables, int table_width, const __nv_bfloat16* __restrict__ k_cache,
+              const __nv_bfloat16* __restrict__ v_cache, int block_size, int num_heads, int num_kv_heads, float scale) {
     constexpr int L = HD / 8;        // lanes per position
     constexpr int PG = 32 / L;       // positions per warp at a time
     constexpr int GROUPS = WARPS * PG;
@@ -152,26 +145,6 @@ attention_gqa(const float* __restrict__ qkv, float* __restrict__ out, float* __r
     const float* qrow = qkv + (size_t)t * (num_heads * HD + 2 * kv_dim) + (size_t)kvh * g * HD + li * 8;
     int grp = warp * PG + sub;
 
-    // DECODE: rotate_half RoPE of this lane's 8 dims, whose partners (d +- HD/2) sit in lane li ^ (L/2)
-    const int pos = ctx - 1;
-    float rc[8], rs[8];
-    bool low = li < L / 2;
-    if (DECODE) {
-#pragma unroll
-        for (int e = 0; e < 8; e++) {
-            float angle = (float)pos * inv_freq[(li * 8 + e) % (HD / 2)];
-            rc[e] = cosf(angle);
-            rs[e] = sinf(angle);
-        }
-    }
-    auto rope = [&](float (&v)[8]) {
-#pragma unroll
-        for (int e = 0; e < 8; e++) {
-            float other = __shfl_xor_sync(0xffffffffu, v[e], L / 2);
-            v[e] = low ? v[e] * rc[e] - other * rs[e] : v[e] * rc[e] + other * rs[e];
-        }
-    };
-
     float q[G][8], acc[G][8], m[G], l[G];
 #pragma unroll
     for (int j = 0; j < G; j++) {
@@ -182,41 +155,14 @@ attention_gqa(const float* __restrict__ qkv, float* __restrict__ out, float* __r
             a = *reinterpret_cast<const float4*>(qrow + j * HD);
             b = *reinterpret_cast<const float4*>(qrow + j * HD + 4);
         }
-        float v[8] = {a.x, a.y, a.z, a.w, b.x, b.y, b.z, b.w};
-        if (DECODE) rope(v);
+        q[j][0] = a.x * scale; q[j][1] = a.y * scale; q[j][2] = a.z * scale; q[j][3] = a.w * scale;
+        q[j][4] = b.x * scale; q[j][5] = b.y * scale; q[j][6] = b.z * scale; q[j][7] = b.w * scale;
 #pragma unroll
-        for (int e = 0; e < 8; e++) {
-            q[j][e] = v[e] * scale;
-            acc[j][e] = 0.f;
-        }
-    }
-    // DECODE: the token's own k (roped) and v, as bf16, for position pos; written to the cache by the block owning pos
-    uint4 kcur = make_uint4(0, 0, 0, 0), vcur = kcur;
-    if (DECODE) {
-        const float* krow = qkv + (size_t)t * (num_heads * HD + 2 * kv_dim) + num_heads * HD + kvh * HD + li * 8;
-        float kv[8], vv[8];
-#pragma unroll
-        for (int e = 0; e < 8; e++) kv[e] = krow[e], vv[e] = krow[kv_dim + e];
-        rope(kv);
-        __nv_bfloat162* k2 = reinterpret_cast<__nv_bfloat162*>(&kcur);
-        __nv_bfloat162* v2 = reinterpret_cast<__nv_bfloat162*>(&vcur);
-#pragma unroll
-        for (int e = 0; e < 4; e++) {
-            k2[e] = __halves2bfloat162(__float2bfloat16(kv[2 * e]), __float2bfloat16(kv[2 * e + 1]));
-            v2[e] = __halves2bfloat162(__float2bfloat16(vv[2 * e]), __float2bfloat16(vv[2 * e + 1]));
-        }
-        if (begin <= pos && pos < end && grp == 0) {
-            size_t dst = (size_t)slots[t] * kv_dim + kvh * HD + li * 8;
-            *reinterpret_cast<uint4*>(k_cache + dst) = kcur;
-            *reinterpret_cast<uint4*>(v_cache + dst) = vcur;
-        }
+        for (int e = 0; e < 8; e++) acc[j][e] = 0.f;
     }
     auto fetch = [&](int p, uint4& kr, uint4& vr) {
         kr = vr = make_uint4(0, 0, 0, 0);
-        if (DECODE && p == pos) {
-            kr = kcur;
-            vr = vcur;
-        } else if (p < end) {
+        if (p < end) {
             size_t base = (size_t)(table[p / block_size] * block_size + p % block_size) * kv_dim + kvh * HD + li * 8;
             kr = *reinterpret_cast<const uint4*>(k_cache + base);
             vr = *reinterpret_cast<const uint4*>(v_cache + base);
@@ -294,55 +240,17 @@ attention_gqa(const float* __restrict__ qkv, float* __restrict__ out, float* __r
             if (d == 0) { part_ml[(unit * splits + s) * 2] = M; part_ml[(unit * splits + s) * 2 + 1] = Lsum; }
         }
     }
-    if (!DECODE || splits == 1) return;
-    __shared__ bool last;
-    __threadfence(); // this block's partials are visible before its ticket is
-    __syncthreads();
-    unsigned* ticket = tickets + (size_t)t * num_kv_heads + kvh;
-    if (threadIdx.x == 0) last = atomicAdd(ticket, 1u) == (unsigned)splits - 1;
-    __syncthreads();
-    if (!last) return;
-    __threadfence();
-    for (int idx = threadIdx.x; idx < g * HD; idx += blockDim.x) { // attention_combine's arithmetic
-        int j = idx / HD, d = idx % HD;
-        size_t unit = (size_t)t * num_heads + kvh * g + j;
-        const float* ml = part_ml + unit * splits * 2;
-        float M = -CUDART_INF_F;
-        for (int r = 0; r < splits; r++) if (__ldcg(ml + 2 * r + 1) > 0.f) M = fmaxf(M, __ldcg(ml + 2 * r));
-        float Lsum = 0.f, a = 0.f;
-        for (int r = 0; r < splits; r++) {
-            float lr = __ldcg(ml + 2 * r + 1);
-            if (lr > 0.f) {
-                float w = __expf(__ldcg(ml + 2 * r) - M);
-                Lsum += lr * w;
-                a += __ldcg(part_acc + (unit * splits + r) * HD + d) * w;
-            }
-        }
-        out[unit * HD + d] = a / Lsum;
-    }
-    if (threadIdx.x == 0) *ticket = 0;
 }
 
-// paged_attention_gqa<HD>_<G> and decode_attention_gqa<HD>_<G> (DECODE): for g = num_heads / num_kv_heads <= G
+// paged_attention_gqa<HD>_<G>: for g = num_heads / num_kv_heads <= G
 #define ATTENTION_GQA(HD, G)                                                                                         \
     extern "C" __global__ void __launch_bounds__(32 * WARPS)                                                          \
     paged_attention_gqa##HD##_##G(const float* qkv, float* out, float* part_acc, float* part_ml, const int* positions, \
                                   const int* seq_of_token, const int* tables, int table_width,                        \
-                                  __nv_bfloat16* k_cache, __nv_bfloat16* v_cache, int block_size,                     \
+                                  const __nv_bfloat16* k_cache, const __nv_bfloat16* v_cache, int block_size,         \
                                   int num_heads, int num_kv_heads, float scale) {                                     \
-        attention_gqa<HD, G, false>(qkv, out, part_acc, part_ml, positions, seq_of_token, tables, table_width,        \
-                                    k_cache, v_cache, block_size, num_heads, num_kv_heads, scale, nullptr, nullptr,   \
-                                    nullptr);                                                                         \
-    }                                                                                                                 \
-    extern "C" __global__ void __launch_bounds__(32 * WARPS)                                                          \
-    decode_attention_gqa##HD##_##G(const float* qkv, float* out, float* part_acc, float* part_ml, const int* positions, \
-                                   const int* seq_of_token, const int* tables, int table_width,                       \
-                                   __nv_bfloat16* k_cache, __nv_bfloat16* v_cache, int block_size,                    \
-                                   int num_heads, int num_kv_heads, float scale, const int* slots,                    \
-                                   const float* inv_freq, unsigned* tickets) {                                        \
-        attention_gqa<HD, G, true>(qkv, out, part_acc, part_ml, positions, seq_of_token, tables, table_width,         \
-                                   k_cache, v_cache, block_size, num_heads, num_kv_heads, scale, slots, inv_freq,     \
-                                   tickets);                                                                          \
+        attention_gqa<HD, G>(qkv, out, part_acc, part_ml, positions, seq_of_token, tables, table_width, k_cache,      \
+                             v_cache, block_size, num_heads, num_kv_heads, scale);                                    \
     }
 #define ATTENTION_GQA_ALL(HD) ATTENTION_GQA(HD, 2) ATTENTION_GQA(HD, 4) ATTENTION_GQA(HD, 6) ATTENTION_GQA(HD, 8)
 ATTENTION_GQA_ALL(32)

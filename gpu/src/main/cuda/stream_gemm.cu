@@ -46,9 +46,8 @@ __device__ __forceinline__ uint32_t swz(int r, int c) { return (uint32_t)(r * 12
 
 // NT: n8 tiles of x rows per slice; MW: m16 tiles (16 output columns) per warp, so BO = 128 MW output columns per
 // unit; STAGES: depth of the cp.async ring; TILED: W is stored tile by tile ([out / BO][in / 64][BO][64], each unit's
-// weights one contiguous block) instead of PyTorch's [out, in]. PLAIN: stores instead of atomic adds (wrong sums;
-// only for measuring what the atomics cost).
-template <int NT, int MW, int STAGES, bool TILED, bool PLAIN = false>
+// weights one contiguous block) instead of PyTorch's [out, in].
+template <int NT, int MW, int STAGES, bool TILED>
 __device__ __forceinline__ void stream_gemm(const __nv_bfloat16* __restrict__ xhi, const __nv_bfloat16* __restrict__ xlo,
                                             const __nv_bfloat16* __restrict__ w, const float* __restrict__ bias,
                                             float* __restrict__ y, int n, int in, int out, int slices) {
@@ -158,13 +157,8 @@ __device__ __forceinline__ void stream_gemm(const __nv_bfloat16* __restrict__ xh
 #pragma unroll
                         for (int ni = 0; ni < NT; ni++) {
                             int t = sl * NP + ni * 8 + 2 * (lane & 3);
-                            if (PLAIN) {
-                                if (t < n) y[(size_t)t * out + oo] = acc[mi][ni][2 * h] + bo;
-                                if (t + 1 < n) y[(size_t)(t + 1) * out + oo] = acc[mi][ni][2 * h + 1] + bo;
-                            } else {
-                                if (t < n) atomicAdd(y + (size_t)t * out + oo, acc[mi][ni][2 * h] + bo);
-                                if (t + 1 < n) atomicAdd(y + (size_t)(t + 1) * out + oo, acc[mi][ni][2 * h + 1] + bo);
-                            }
+                            if (t < n) atomicAdd(y + (size_t)t * out + oo, acc[mi][ni][2 * h] + bo);
+                            if (t + 1 < n) atomicAdd(y + (size_t)(t + 1) * out + oo, acc[mi][ni][2 * h + 1] + bo);
                         }
                     }
                 }
@@ -180,11 +174,11 @@ __device__ __forceinline__ void stream_gemm(const __nv_bfloat16* __restrict__ xh
 }
 
 // Shared memory bytes per block: the Java side passes the same figure (STAGES * (BO*64*2 + 2 * 8*NT*64*2)).
-#define STREAM_GEMM(NAME, NT, MW, STAGES, TILED, ...)                                                                    \
+#define STREAM_GEMM(NAME, NT, MW, STAGES, TILED)                                                                    \
     extern "C" __global__ void __launch_bounds__(WARPS * 32)                                                         \
     NAME(const __nv_bfloat16* xhi, const __nv_bfloat16* xlo, const __nv_bfloat16* w, const float* bias, float* y,   \
          int n, int in, int out, int slices) {                                                                       \
-        stream_gemm<NT, MW, STAGES, TILED, ##__VA_ARGS__>(xhi, xlo, w, bias, y, n, in, out, slices);                                \
+        stream_gemm<NT, MW, STAGES, TILED>(xhi, xlo, w, bias, y, n, in, out, slices);                                \
     }
 STREAM_GEMM(stream_gemm1, 1, 2, 4, false)
 STREAM_GEMM(stream_gemm2, 2, 2, 4, false)
@@ -197,4 +191,3 @@ STREAM_GEMM(stream_gemm1_m1_s4, 1, 1, 4, false)
 STREAM_GEMM(stream_gemm1_m1_s4_t, 1, 1, 4, true)
 STREAM_GEMM(stream_gemm8_m1_s3, 8, 1, 3, false)
 STREAM_GEMM(stream_gemm8_m1_s3_t, 8, 1, 3, true)
-STREAM_GEMM(stream_gemm8_plain, 8, 2, 4, false, true)

@@ -66,7 +66,7 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
     private int capTokens;
     private int capLogitRows;
     private int capMetaInts;
-    private CUdeviceptr meta, x, h, qkv, attn, gateUp, act, last, logits, partAcc, partMl, argmax, xHi, xLo, attnTickets;
+    private CUdeviceptr meta, x, h, qkv, attn, gateUp, act, last, logits, partAcc, partMl, argmax, xHi, xLo;
     private int capSplitRows;
     private StepInputs lastInputs;
     private final Map<Long, CUgraphExec> graphs = new HashMap<>();
@@ -437,13 +437,9 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
                 dev.launch("rmsnorm", n, 1, 1, 256, x, w.inputNorm(), h, null, hidden, eps);
                 matmul(h, null, false, w.qkvProj(), w.qkvBias(), qkv, n, hidden, qkvDim, false);
             }
-            // decode steps rope q/k and write the cache inside the attention kernel (no q/k norm there)
-            boolean fuseRope = groupedAttention && groupedApplies() && n == s.seqs() && w.qNorm() == null;
-            if (!fuseRope) {
-                dev.launch("rope_kv_write" + kvSuffix, n, 1, 1, 128, qkv, positions, slots, invFreq, w.qNorm(),
-                        w.kNorm(), eps, kc, vc, heads, config.numKvHeads(), headDim);
-            }
-            attention(s, kc, vc, groupedAttention, 0, fuseRope);
+            dev.launch("rope_kv_write" + kvSuffix, n, 1, 1, 128, qkv, positions, slots, invFreq, w.qNorm(), w.kNorm(),
+                    eps, kc, vc, heads, config.numKvHeads(), headDim);
+            attention(s, kc, vc, groupedAttention, 0);
             matmul(attn, null, false, w.oProj(), w.oBias(), x, n, config.qDim(), hidden, true);
             // MLP block: x += down_proj(silu(gate_proj(h)) * up_proj(h))
             if (small) {
@@ -473,18 +469,7 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
     }
 
     /** attn = softmax(q k^T / sqrt(d)) v over each token's cached positions, K/V of layer kc / vc. */
-    private boolean groupedApplies() {
-        int headDim = config.headDim();
-        return kvBytes == 2 && config.numHeads() / config.numKvHeads() <= 8 && Integer.bitCount(headDim) == 1
-                && headDim >= 32 && headDim <= 256;
-    }
-
-    /**
-     * @param decode the grouped kernel also ropes q/k, writes the token's K/V into the cache and merges its splits
-     *               (every token its own sequence; rope_kv_write is then not launched)
-     */
-    private void attention(StepInputs s, CUdeviceptr kc, CUdeviceptr vc, boolean grouped, int splitsOverride,
-                           boolean decode) {
+    private void attention(StepInputs s, CUdeviceptr kc, CUdeviceptr vc, boolean grouped, int splitsOverride) {
         int n = s.n();
         int heads = config.numHeads();
         int kvHeads = config.numKvHeads();
@@ -494,7 +479,8 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
         CUdeviceptr seqOfToken = ints(s.seqOfTokenOffset());
         CUdeviceptr tables = ints(s.tablesOffset());
         int splits;
-        if (grouped && groupedApplies()) {
+        if (grouped && kvBytes == 2 && heads / kvHeads <= 8 && Integer.bitCount(headDim) == 1 && headDim >= 32
+                && headDim <= 256) {
             // blocks per (token, KV head); split the keys until there are blocks for every SM twice, but keep 32 or
             // more positions per split (the table width bounds the context: a graph serves many steps)
             splits = Math.max(1, Math.min(Math.min(MAX_SPLITS, (2 * dev.multiprocessors + n * kvHeads - 1) / (n * kvHeads)),
@@ -503,12 +489,6 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
             splits = Math.max(1, Math.min(splits, (2 * dev.multiprocessors + MAX_SPLITS * heads) * MAX_SPLITS / (n * heads)));
             int g = heads / kvHeads;
             int bucket = g <= 2 ? 2 : g <= 4 ? 4 : g <= 6 ? 6 : 8;
-            if (decode) {
-                dev.launch("decode_attention_gqa" + headDim + "_" + bucket, n, kvHeads, splits, 128, qkv, attn, partAcc,
-                        partMl, positions, seqOfToken, tables, s.width(), kc, vc, blockSize, heads, kvHeads, scale,
-                        ints(s.slotsOffset()), invFreq, attnTickets);
-                return; // merged its splits itself
-            }
             dev.launch("paged_attention_gqa" + headDim + "_" + bucket, n, kvHeads, splits, 128, qkv, attn, partAcc,
                     partMl, positions, seqOfToken, tables, s.width(), kc, vc, blockSize, heads, kvHeads, scale);
         } else {
@@ -525,10 +505,10 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
         dev.makeCurrent();
         if (lastInputs == null) return "";
         StringBuilder out = new StringBuilder(String.format("attention, %d rows (graph-timed): per-head %.1f us; grouped:",
-                lastInputs.n(), graphMicros(() -> attention(lastInputs, kCache, vCache, false, 0, false), 20)));
+                lastInputs.n(), graphMicros(() -> attention(lastInputs, kCache, vCache, false, 0), 20)));
         for (int sp : new int[]{0, 1, 2, 4, 8, 16}) {
             out.append(String.format(" %s %.1f us;", sp == 0 ? "default" : sp + " splits",
-                    graphMicros(() -> attention(lastInputs, kCache, vCache, true, sp, false), 20)));
+                    graphMicros(() -> attention(lastInputs, kCache, vCache, true, sp), 20)));
         }
         return out.append('\n').toString();
     }
@@ -543,7 +523,7 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
         int len = lastInputs.n() * config.qDim();
         float[][] out = new float[2][len];
         for (int k = 0; k < 2; k++) {
-            attention(lastInputs, kCache, vCache, k == 1, 0, false);
+            attention(lastInputs, kCache, vCache, k == 1, 0);
             cuMemcpyDtoH(Pointer.to(out[k]), attn, 4L * len);
         }
         double max = 0, diff = 0;
@@ -656,9 +636,9 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
     String compareStreamVariants(int reps) {
         dev.makeCurrent();
         if (ensureWorkspace(64, 64, 16)) dropGraphs();
-        String[] names = {"stream_gemm1", "stream_gemm1_m1_s4", "stream_gemm8", "stream_gemm8_m1_s3",
-                "stream_gemm8_m1_s3_t", "stream_gemm8_plain"};
-        int[][] params = {{1, 2, 4, 0}, {1, 1, 4, 0}, {8, 2, 4, 0}, {8, 1, 3, 0}, {8, 1, 3, 1}, {8, 2, 4, 0}}; // nt, mw, stages, tiled
+        String[] names = {"stream_gemm1", "stream_gemm1_m1_s4", "stream_gemm1_m1_s4_t", "stream_gemm8",
+                "stream_gemm8_m1_s3", "stream_gemm8_m1_s3_t"};
+        int[][] params = {{1, 2, 4, 0}, {1, 1, 4, 0}, {1, 1, 4, 1}, {8, 2, 4, 0}, {8, 1, 3, 0}, {8, 1, 3, 1}}; // nt, mw, stages, tiled
         int hidden = config.hiddenSize();
         int inter = config.intermediateSize();
         CudaWeights.Layer w = weights.layers()[0];
@@ -761,9 +741,6 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
             attn = dev.alloc(f * cap * config.qDim(), "activations");
             gateUp = dev.alloc(f * cap * 2L * config.intermediateSize(), "activations");
             act = dev.alloc(f * cap * config.intermediateSize(), "activations");
-            dev.free(attnTickets);
-            attnTickets = dev.alloc(4L * cap * config.numKvHeads(), "attention tickets");
-            cuMemsetD32(attnTickets, 0, (long) cap * config.numKvHeads());
             capTokens = cap;
             moved = true;
         }
