@@ -44,14 +44,18 @@ __device__ __forceinline__ void mma_bf16(float (&c)[4], const uint32_t (&a)[4], 
 __device__ __forceinline__ uint32_t swz(int r, int c) { return (uint32_t)(r * 128 + ((c ^ (r & 7)) << 4)); }
 } // namespace
 
-// NT: n8 tiles of x rows per slice; MW: m16 tiles (16 output columns) per warp, so BO = 128 MW output columns per
-// unit; STAGES: depth of the cp.async ring; TILED: W is stored tile by tile ([out / BO][in / 64][BO][64], each unit's
+// NT: n8 tiles of x rows per slice; the 8 warps form WM x WN (WN along the rows of x), each warp MW m16 tiles
+// (16 output columns each) by NT / WN n8 tiles, so BO = 16 MW WM output columns per unit. WN = 2 for 32+ rows: with
+// WN = 1 every warp re-read all of x's fragments from shared memory, 4x the weight fragments' bytes at 64 rows.
+// STAGES: depth of the cp.async ring; TILED: W is stored tile by tile ([out / BO][in / 64][BO][64], each unit's
 // weights one contiguous block) instead of PyTorch's [out, in].
-template <int NT, int MW, int STAGES, bool TILED>
+template <int NT, int MW, int STAGES, bool TILED, int WN = 1>
 __device__ __forceinline__ void stream_gemm(const __nv_bfloat16* __restrict__ xhi, const __nv_bfloat16* __restrict__ xlo,
                                             const __nv_bfloat16* __restrict__ w, const float* __restrict__ bias,
                                             float* __restrict__ y, int n, int in, int out, int slices) {
-    constexpr int BO = WARPS * MW * 16;
+    constexpr int WM = WARPS / WN, NTW = NT / WN;
+    static_assert(NT % WN == 0, "NT must split evenly over WN");
+    constexpr int BO = WM * MW * 16;
     constexpr int NP = 8 * NT;                       // rows of x per slice
     constexpr int W_BYTES = BO * BK * 2;
     constexpr int X_BYTES = NP * BK * 2;             // hi (and again lo)
@@ -60,6 +64,7 @@ __device__ __forceinline__ void stream_gemm(const __nv_bfloat16* __restrict__ xh
     const uint32_t base = smem_u32(smem);
 
     const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
+    const int wm = warp / WN, wn = warp % WN;
     const int kts = in / BK;
     const int cols = (out + BO - 1) / BO;
     const long long units = (long long)slices * cols * kts;
@@ -98,11 +103,11 @@ __device__ __forceinline__ void stream_gemm(const __nv_bfloat16* __restrict__ xh
         }
     };
 
-    float acc[MW][NT][4];
+    float acc[MW][NTW][4];
 #pragma unroll
     for (int i = 0; i < MW; i++)
 #pragma unroll
-        for (int j = 0; j < NT; j++)
+        for (int j = 0; j < NTW; j++)
 #pragma unroll
             for (int q = 0; q < 4; q++) acc[i][j][q] = 0.f;
 
@@ -125,13 +130,13 @@ __device__ __forceinline__ void stream_gemm(const __nv_bfloat16* __restrict__ xh
             uint32_t a[MW][4];
 #pragma unroll
             for (int mi = 0; mi < MW; mi++) {
-                int r = warp * (MW * 16) + mi * 16 + (lane & 15);
+                int r = wm * (MW * 16) + mi * 16 + (lane & 15);
                 ldmatrix_x4(a[mi], ws + swz(r, 2 * ks + (lane >> 4)));
             }
 #pragma unroll
-            for (int ni = 0; ni < NT; ni++) {
-                // matrices: hi k0-7, hi k8-15, lo k0-7, lo k8-15 of rows ni*8 .. ni*8+7
-                int r = ni * 8 + (lane & 7);
+            for (int ni = 0; ni < NTW; ni++) {
+                // matrices: hi k0-7, hi k8-15, lo k0-7, lo k8-15 of this n8 tile's 8 rows
+                int r = (wn * NTW + ni) * 8 + (lane & 7);
                 uint32_t b[4];
                 ldmatrix_x4(b, xs + ((lane & 16) ? X_BYTES : 0) + swz(r, 2 * ks + ((lane >> 3) & 1)));
 #pragma unroll
@@ -148,22 +153,22 @@ __device__ __forceinline__ void stream_gemm(const __nv_bfloat16* __restrict__ xh
             int sl = (int)(seg % slices), ct = (int)(seg / slices);
 #pragma unroll
             for (int mi = 0; mi < MW; mi++) {
-                int o = ct * BO + warp * (MW * 16) + mi * 16 + (lane >> 2);
+                int o = ct * BO + wm * (MW * 16) + mi * 16 + (lane >> 2);
 #pragma unroll
                 for (int h = 0; h < 2; h++) { // accumulator rows o and o + 8
                     int oo = o + 8 * h;
                     if (oo < out) {
                         float bo = with_bias ? bias[oo] : 0.f;
 #pragma unroll
-                        for (int ni = 0; ni < NT; ni++) {
-                            int t = sl * NP + ni * 8 + 2 * (lane & 3);
+                        for (int ni = 0; ni < NTW; ni++) {
+                            int t = sl * NP + (wn * NTW + ni) * 8 + 2 * (lane & 3);
                             if (t < n) atomicAdd(y + (size_t)t * out + oo, acc[mi][ni][2 * h] + bo);
                             if (t + 1 < n) atomicAdd(y + (size_t)(t + 1) * out + oo, acc[mi][ni][2 * h + 1] + bo);
                         }
                     }
                 }
 #pragma unroll
-                for (int ni = 0; ni < NT; ni++)
+                for (int ni = 0; ni < NTW; ni++)
 #pragma unroll
                     for (int q = 0; q < 4; q++) acc[mi][ni][q] = 0.f;
             }
@@ -174,20 +179,22 @@ __device__ __forceinline__ void stream_gemm(const __nv_bfloat16* __restrict__ xh
 }
 
 // Shared memory bytes per block: the Java side passes the same figure (STAGES * (BO*64*2 + 2 * 8*NT*64*2)).
-#define STREAM_GEMM(NAME, NT, MW, STAGES, TILED)                                                                    \
+#define STREAM_GEMM(NAME, NT, MW, STAGES, TILED, WN)                                                                \
     extern "C" __global__ void __launch_bounds__(WARPS * 32)                                                         \
     NAME(const __nv_bfloat16* xhi, const __nv_bfloat16* xlo, const __nv_bfloat16* w, const float* bias, float* y,   \
          int n, int in, int out, int slices) {                                                                       \
-        stream_gemm<NT, MW, STAGES, TILED>(xhi, xlo, w, bias, y, n, in, out, slices);                                \
+        stream_gemm<NT, MW, STAGES, TILED, WN>(xhi, xlo, w, bias, y, n, in, out, slices);                            \
     }
-STREAM_GEMM(stream_gemm1, 1, 2, 4, false)
-STREAM_GEMM(stream_gemm2, 2, 2, 4, false)
-STREAM_GEMM(stream_gemm3, 3, 2, 4, false)
-STREAM_GEMM(stream_gemm4, 4, 2, 4, false)
-STREAM_GEMM(stream_gemm6, 6, 2, 4, false)
-STREAM_GEMM(stream_gemm8, 8, 2, 4, false)
-// variants for the benchmark's kernel comparison (name: _m MW _s STAGES [_t: tiled])
-STREAM_GEMM(stream_gemm1_m1_s4, 1, 1, 4, false)
-STREAM_GEMM(stream_gemm1_m1_s4_t, 1, 1, 4, true)
-STREAM_GEMM(stream_gemm8_m1_s3, 8, 1, 3, false)
-STREAM_GEMM(stream_gemm8_m1_s3_t, 8, 1, 3, true)
+// all with BO = 256 output columns per unit
+STREAM_GEMM(stream_gemm1, 1, 2, 4, false, 1)
+STREAM_GEMM(stream_gemm2, 2, 2, 4, false, 1)
+STREAM_GEMM(stream_gemm3, 3, 2, 4, false, 1)
+STREAM_GEMM(stream_gemm4, 4, 4, 4, false, 2)
+STREAM_GEMM(stream_gemm6, 6, 4, 4, false, 2)
+STREAM_GEMM(stream_gemm8, 8, 4, 4, false, 2)
+// variants for the benchmark's kernel comparison (name: _m MW _s STAGES _w WN [_t: tiled])
+STREAM_GEMM(stream_gemm8_m2_s4_w1, 8, 2, 4, false, 1)
+STREAM_GEMM(stream_gemm8_m2_s3_w2, 8, 2, 3, false, 2)
+STREAM_GEMM(stream_gemm8_m1_s3_w1, 8, 1, 3, false, 1)
+STREAM_GEMM(stream_gemm1_m1_s4_w1_t, 1, 1, 4, true, 1)
+STREAM_GEMM(stream_gemm8_m4_s4_w2_t, 8, 4, 4, true, 2)

@@ -480,7 +480,7 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
         CUdeviceptr tables = ints(s.tablesOffset());
         int splits;
         if (grouped && kvBytes == 2 && heads / kvHeads <= 8 && Integer.bitCount(headDim) == 1 && headDim >= 32
-                && headDim <= 256) {
+                && headDim <= 256 && n >= 3) { // one or two rows: the per-head kernel measured faster
             // blocks per (token, KV head); split the keys until there are blocks for every SM twice, but keep 32 or
             // more positions per split (the table width bounds the context: a graph serves many steps)
             splits = Math.max(1, Math.min(Math.min(MAX_SPLITS, (2 * dev.multiprocessors + n * kvHeads - 1) / (n * kvHeads)),
@@ -636,9 +636,10 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
     String compareStreamVariants(int reps) {
         dev.makeCurrent();
         if (ensureWorkspace(64, 64, 16)) dropGraphs();
-        String[] names = {"stream_gemm1", "stream_gemm1_m1_s4", "stream_gemm1_m1_s4_t", "stream_gemm8",
-                "stream_gemm8_m1_s3", "stream_gemm8_m1_s3_t"};
-        int[][] params = {{1, 2, 4, 0}, {1, 1, 4, 0}, {1, 1, 4, 1}, {8, 2, 4, 0}, {8, 1, 3, 0}, {8, 1, 3, 1}}; // nt, mw, stages, tiled
+        String[] names = {"stream_gemm1", "stream_gemm1_m1_s4_w1_t", "stream_gemm8", "stream_gemm8_m2_s4_w1",
+                "stream_gemm8_m2_s3_w2", "stream_gemm8_m1_s3_w1", "stream_gemm8_m4_s4_w2_t"};
+        int[][] params = {{1, 2, 4, 0, 1}, {1, 1, 4, 1, 1}, {8, 4, 4, 0, 2}, {8, 2, 4, 0, 1}, {8, 2, 3, 0, 2},
+                {8, 1, 3, 0, 1}, {8, 4, 4, 1, 2}}; // nt, mw, stages, tiled, wn
         int hidden = config.hiddenSize();
         int inter = config.intermediateSize();
         CudaWeights.Layer w = weights.layers()[0];
@@ -650,14 +651,15 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
         StringBuilder out = new StringBuilder();
         try {
             for (int v = 0; v < names.length; v++) {
-                int nt = params[v][0], mw = params[v][1], stages = params[v][2];
+                int nt = params[v][0], stages = params[v][2];
+                int bo = 16 * params[v][1] * (8 / params[v][4]);
                 boolean isTiled = params[v][3] == 1;
-                int smem = stages * (128 * mw * 64 * 2 + 2 * 8 * nt * 64 * 2);
+                int smem = stages * (bo * 64 * 2 + 2 * 8 * nt * 64 * 2);
                 int occ = dev.blocksPerSm(names[v], 256, smem);
                 out.append(String.format("%s (%d rows, %d blocks/SM, %d KiB shared):", names[v], 8 * nt, occ, smem / 1024));
                 for (int i = 0; i < mats.length; i++) {
                     int in = dims[i][0], o = dims[i][1];
-                    long units = (long) (o + 128 * mw - 1) / (128 * mw) * (in / 64);
+                    long units = (long) (o + bo - 1) / bo * (in / 64);
                     int grid = (int) Math.min(units, (long) occ * dev.multiprocessors);
                     CUdeviceptr m = isTiled ? tiled : mats[i];
                     String name = names[v];
