@@ -574,10 +574,12 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
             int parts = (int) Math.max(1, Math.min((Math.max(in, accumulate ? 0 : out) + 1023) / 1024,
                     (4L * dev.multiprocessors + rows - 1) / rows));
             dev.launch("split_bf16", rows, parts, 1, 256, xIn, norm, eps, gate, xHi, xLo, n, in, accumulate ? null : y, out);
-            long units = (long) (out + 255) / 256 * slices * (in / STREAM_GEMM_K);
-            int grid = (int) Math.min(units, dev.multiprocessors);
-            dev.launchShared("stream_gemm" + nt, grid, 1, 1, 256, streamGemmShared(nt), xHi, xLo, w, bias, y, n, in,
-                    out, slices);
+            int bo = streamGemmColumns(nt);
+            int smem = streamGemmShared(nt);
+            String kernel = "stream_gemm" + nt;
+            long units = (long) (out + bo - 1) / bo * slices * (in / STREAM_GEMM_K);
+            int grid = (int) Math.min(units, (long) dev.blocksPerSm(kernel, 256, smem) * dev.multiprocessors);
+            dev.launchShared(kernel, grid, 1, 1, 256, smem, xHi, xLo, w, bias, y, n, in, out, slices);
         } else if (n <= STREAM_ROWS && in % 16 == 0 && out % 16 == 0) {
             int mt = n <= 16 ? 1 : n <= 32 ? 2 : 4;
             dev.launch("split_bf16", 16 * mt, 1, 1, 256, xIn, norm, eps, gate, xHi, xLo, n, in, null, 0);
@@ -598,9 +600,15 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
         }
     }
 
-    /** stream_gemm.cu's shared memory: 4 stages of a 256 x 64 weight tile and 8*nt x 64 hi and lo x tiles. */
+    /** Output columns per unit of stream_gemm&lt;nt&gt; (stream_gemm.cu's table: 256 up to 24 rows, 128 beyond). */
+    private static int streamGemmColumns(int nt) {
+        return nt <= 3 ? 256 : 128;
+    }
+
+    /** stream_gemm&lt;nt&gt;'s shared memory: its stages of a columns x 64 weight tile and 8*nt x 64 hi and lo x tiles. */
     private static int streamGemmShared(int nt) {
-        return 4 * (256 * 64 * 2 + 2 * 8 * nt * 64 * 2);
+        int stages = nt <= 3 ? 4 : 3;
+        return stages * (streamGemmColumns(nt) * 64 * 2 + 2 * 8 * nt * 64 * 2);
     }
 
     /**
@@ -637,9 +645,9 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
         dev.makeCurrent();
         if (ensureWorkspace(64, 64, 16)) dropGraphs();
         String[] names = {"stream_gemm1", "stream_gemm1_m1_s4_w1_t", "stream_gemm8", "stream_gemm8_m2_s4_w1",
-                "stream_gemm8_m2_s3_w2", "stream_gemm8_m1_s3_w1", "stream_gemm8_m4_s4_w2_t"};
-        int[][] params = {{1, 2, 4, 0, 1}, {1, 1, 4, 1, 1}, {8, 4, 4, 0, 2}, {8, 2, 4, 0, 1}, {8, 2, 3, 0, 2},
-                {8, 1, 3, 0, 1}, {8, 4, 4, 1, 2}}; // nt, mw, stages, tiled, wn
+                "stream_gemm8_m4_s4_w2", "stream_gemm8_m4_s4_w2_t"};
+        int[][] params = {{1, 2, 4, 0, 1}, {1, 1, 4, 1, 1}, {8, 2, 3, 0, 2}, {8, 2, 4, 0, 1}, {8, 4, 4, 0, 2},
+                {8, 4, 4, 1, 2}}; // nt, mw, stages, tiled, wn
         int hidden = config.hiddenSize();
         int inter = config.intermediateSize();
         CudaWeights.Layer w = weights.layers()[0];
