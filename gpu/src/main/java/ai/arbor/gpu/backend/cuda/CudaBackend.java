@@ -439,8 +439,10 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
             }
             dev.launch("rope_kv_write" + kvSuffix, n, 1, 1, 128, qkv, positions, slots, invFreq, w.qNorm(), w.kNorm(),
                     eps, kc, vc, heads, config.numKvHeads(), headDim);
-            attention(s, kc, vc, groupedAttention, 0);
-            matmul(attn, null, false, w.oProj(), w.oBias(), x, n, config.qDim(), hidden, true);
+            boolean oGemm = gemm && n > 2 && config.qDim() % STREAM_GEMM_K == 0;
+            int splits = attention(s, kc, vc, groupedAttention, 0, oGemm);
+            if (oGemm && splits > 1) oProjFromPartials(w, n, splits);
+            else matmul(attn, null, false, w.oProj(), w.oBias(), x, n, config.qDim(), hidden, true);
             // MLP block: x += down_proj(silu(gate_proj(h)) * up_proj(h))
             if (small) {
                 dev.launch("rmsnorm", n, 1, 1, 256, x, w.postAttentionNorm(), h, null, hidden, eps);
@@ -469,7 +471,12 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
     }
 
     /** attn = softmax(q k^T / sqrt(d)) v over each token's cached positions, K/V of layer kc / vc. */
-    private void attention(StepInputs s, CUdeviceptr kc, CUdeviceptr vc, boolean grouped, int splitsOverride) {
+    /**
+     * @param deferCombine leave split partials unmerged (the caller merges them, see oProjFromPartials)
+     * @return the number of key splits (partials in partAcc / partMl when above 1 and deferCombine)
+     */
+    private int attention(StepInputs s, CUdeviceptr kc, CUdeviceptr vc, boolean grouped, int splitsOverride,
+                          boolean deferCombine) {
         int n = s.n();
         int heads = config.numHeads();
         int kvHeads = config.numKvHeads();
@@ -497,7 +504,10 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
             dev.launch("paged_attention" + kvSuffix, n, heads, splits, 128, qkv, attn, partAcc, partMl, positions,
                     seqOfToken, tables, s.width(), kc, vc, blockSize, heads, kvHeads, headDim, scale);
         }
-        if (splits > 1) dev.launch("attention_combine", n, heads, 1, headDim, partAcc, partMl, attn, heads, headDim, splits);
+        if (splits > 1 && !deferCombine) {
+            dev.launch("attention_combine", n, heads, 1, headDim, partAcc, partMl, attn, heads, headDim, splits);
+        }
+        return splits;
     }
 
     /** GPU microseconds of one layer's attention for the last step's inputs: per-head, then grouped at 1..16 splits. */
@@ -505,10 +515,10 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
         dev.makeCurrent();
         if (lastInputs == null) return "";
         StringBuilder out = new StringBuilder(String.format("attention, %d rows (graph-timed): per-head %.1f us; grouped:",
-                lastInputs.n(), graphMicros(() -> attention(lastInputs, kCache, vCache, false, 0), 20)));
+                lastInputs.n(), graphMicros(() -> attention(lastInputs, kCache, vCache, false, 0, false), 20)));
         for (int sp : new int[]{0, 1, 2, 4, 8, 16}) {
             out.append(String.format(" %s %.1f us;", sp == 0 ? "default" : sp + " splits",
-                    graphMicros(() -> attention(lastInputs, kCache, vCache, true, sp), 20)));
+                    graphMicros(() -> attention(lastInputs, kCache, vCache, true, sp, false), 20)));
         }
         return out.append('\n').toString();
     }
@@ -523,7 +533,7 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
         int len = lastInputs.n() * config.qDim();
         float[][] out = new float[2][len];
         for (int k = 0; k < 2; k++) {
-            attention(lastInputs, kCache, vCache, k == 1, 0);
+            attention(lastInputs, kCache, vCache, k == 1, 0, false);
             cuMemcpyDtoH(Pointer.to(out[k]), attn, 4L * len);
         }
         double max = 0, diff = 0;
@@ -567,19 +577,10 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
             int ks = gemvSplit(in, out);
             dev.launch("matmul_gemv" + n, (out + 8 / ks - 1) / (8 / ks), 1, 1, 256, xIn, w, bias, y, n, in, out, acc, ks);
         } else if (batchKernel.equals("gemm") && in % STREAM_GEMM_K == 0 && out % 16 == 0) {
-            int nt = n <= 8 ? 1 : n <= 16 ? 2 : n <= 24 ? 3 : n <= 32 ? 4 : n <= 48 ? 6 : 8;
-            int slices = (n + 8 * nt - 1) / (8 * nt);
-            int rows = slices * 8 * nt;
-            // parts per row: enough blocks for the SMs when there are few rows, ~1024+ elements each
-            int parts = (int) Math.max(1, Math.min((Math.max(in, accumulate ? 0 : out) + 1023) / 1024,
-                    (4L * dev.multiprocessors + rows - 1) / rows));
-            dev.launch("split_bf16", rows, parts, 1, 256, xIn, norm, eps, gate, xHi, xLo, n, in, accumulate ? null : y, out);
-            int bo = streamGemmColumns(nt);
-            int smem = streamGemmShared(nt);
-            String kernel = "stream_gemm" + nt;
-            long units = (long) (out + bo - 1) / bo * slices * (in / STREAM_GEMM_K);
-            int grid = (int) Math.min(units, (long) dev.blocksPerSm(kernel, 256, smem) * dev.multiprocessors);
-            dev.launchShared(kernel, grid, 1, 1, 256, smem, xHi, xLo, w, bias, y, n, in, out, slices);
+            int rows = splitRows(n);
+            dev.launch("split_bf16", rows, splitParts(rows, Math.max(in, accumulate ? 0 : out)), 1, 256, xIn, norm, eps,
+                    gate, xHi, xLo, n, in, accumulate ? null : y, out);
+            streamGemm(w, bias, y, n, in, out);
         } else if (n <= STREAM_ROWS && in % 16 == 0 && out % 16 == 0) {
             int mt = n <= 16 ? 1 : n <= 32 ? 2 : 4;
             dev.launch("split_bf16", 16 * mt, 1, 1, 256, xIn, norm, eps, gate, xHi, xLo, n, in, null, 0);
@@ -598,6 +599,48 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
         } else {
             dev.launch("matmul_mma64", (out + 63) / 64, (n + 63) / 64, 1, 128, xIn, w, bias, y, n, in, out, acc);
         }
+    }
+
+    /** stream_gemm's n8 tiles per slice for n rows (64-row slices beyond 64). */
+    private static int streamTiles(int n) {
+        return n <= 8 ? 1 : n <= 16 ? 2 : n <= 24 ? 3 : n <= 32 ? 4 : n <= 48 ? 6 : 8;
+    }
+
+    /** Rows of the bf16 hi/lo operand for n rows: whole slices, zeros beyond n. */
+    private static int splitRows(int n) {
+        int nt = streamTiles(n);
+        return (n + 8 * nt - 1) / (8 * nt) * 8 * nt;
+    }
+
+    /** Blocks per row of the split kernels: enough for the SMs when there are few rows, ~1024+ elements each. */
+    private int splitParts(int rows, int elements) {
+        return (int) Math.max(1, Math.min((elements + 1023) / 1024, (4L * dev.multiprocessors + rows - 1) / rows));
+    }
+
+    /** {@code y += hi/lo . W^T + bias} by stream_gemm, with xHi / xLo already holding splitRows(n) rows. */
+    private void streamGemm(CUdeviceptr w, CUdeviceptr bias, CUdeviceptr y, int n, int in, int out) {
+        int nt = streamTiles(n);
+        int slices = splitRows(n) / (8 * nt);
+        int bo = streamGemmColumns(nt);
+        int smem = streamGemmShared(nt);
+        String kernel = "stream_gemm" + nt;
+        long units = (long) (out + bo - 1) / bo * slices * (in / STREAM_GEMM_K);
+        int grid = (int) Math.min(units, (long) dev.blocksPerSm(kernel, 256, smem) * dev.multiprocessors);
+        dev.launchShared(kernel, grid, 1, 1, 256, smem, xHi, xLo, w, bias, y, n, in, out, slices);
+    }
+
+    /**
+     * {@code x += attention . Wo^T + bo} where attention is still in split partials: their merge is written straight
+     * as the bf16 operand (combine_split_bf16), so attention_combine is not launched.
+     */
+    private void oProjFromPartials(CudaWeights.Layer w, int n, int splits) {
+        int in = config.qDim();
+        int rows = splitRows(n);
+        dev.tag = in + "x" + config.hiddenSize();
+        dev.launch("combine_split_bf16", rows, splitParts(rows, in), 1, 256, partAcc, partMl, config.numHeads(),
+                config.headDim(), splits, xHi, xLo, n, in);
+        streamGemm(w.oProj(), w.oBias(), x, n, in, config.hiddenSize());
+        dev.tag = "";
     }
 
     /** Output columns per unit of stream_gemm&lt;nt&gt; (stream_gemm.cu's table: 256 up to 24 rows, 128 beyond). */
