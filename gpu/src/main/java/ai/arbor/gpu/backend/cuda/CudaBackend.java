@@ -31,6 +31,8 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
     private static final int STREAM_ROWS = 64;
     /** stream_gemm.cu's reduction tile: its `in` must be a multiple. */
     private static final int STREAM_GEMM_K = 64;
+    /** stream_gemm's workspace holds partial tiles of this many blocks per SM (2 slots of 256 x 64 floats each). */
+    private static final int GEMM_MAX_BLOCKS_PER_SM = 4;
     private static final int RESERVED_TOKENS = 2048;
     private static final int RESERVED_LOGIT_ROWS = 256;
 
@@ -66,7 +68,7 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
     private int capTokens;
     private int capLogitRows;
     private int capMetaInts;
-    private CUdeviceptr meta, x, h, qkv, attn, gateUp, act, last, logits, partAcc, partMl, argmax, xHi, xLo;
+    private CUdeviceptr meta, x, h, qkv, attn, gateUp, act, last, logits, partAcc, partMl, argmax, xHi, xLo, gemmWs, gemmTickets;
     private int capSplitRows;
     private StepInputs lastInputs;
     private final Map<Long, CUgraphExec> graphs = new HashMap<>();
@@ -625,8 +627,9 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
         int smem = streamGemmShared(nt);
         String kernel = "stream_gemm" + nt;
         long units = (long) (out + bo - 1) / bo * slices * (in / STREAM_GEMM_K);
-        int grid = (int) Math.min(units, (long) dev.blocksPerSm(kernel, 256, smem) * dev.multiprocessors);
-        dev.launchShared(kernel, grid, 1, 1, 256, smem, xHi, xLo, w, bias, y, n, in, out, slices);
+        int grid = (int) Math.min(Math.min(units, (long) dev.blocksPerSm(kernel, 256, smem) * dev.multiprocessors),
+                (long) GEMM_MAX_BLOCKS_PER_SM * dev.multiprocessors);
+        dev.launchShared(kernel, grid, 1, 1, 256, smem, xHi, xLo, w, bias, y, n, in, out, slices, gemmWs, gemmTickets);
     }
 
     /**
@@ -711,11 +714,11 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
                 for (int i = 0; i < mats.length; i++) {
                     int in = dims[i][0], o = dims[i][1];
                     long units = (long) (o + bo - 1) / bo * (in / 64);
-                    int grid = (int) Math.min(units, (long) occ * dev.multiprocessors);
+                    int grid = (int) Math.min(units, (long) Math.min(occ, GEMM_MAX_BLOCKS_PER_SM) * dev.multiprocessors);
                     CUdeviceptr m = isTiled ? tiled : mats[i];
                     String name = names[v];
                     double us = graphMicros(() -> dev.launchShared(name, grid, 1, 1, 256, smem, xHi, xLo, m, null, logits,
-                            8 * nt, in, o, 1), reps);
+                            8 * nt, in, o, 1, gemmWs, gemmTickets), reps);
                     out.append(String.format(" %s %.1f us %.0f GB/s;", shapeNames[i], us, 2.0 * in * o / us / 1e3));
                 }
                 out.append('\n');
@@ -777,7 +780,8 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
     private long workspaceBytes(int tokens, int logitRows) {
         long perToken = 2L * config.hiddenSize() + qkvDim + config.qDim() + 3L * config.intermediateSize()
                 + Math.max(config.hiddenSize(), Math.max(config.qDim(), config.intermediateSize())); // + bf16 hi, lo
-        long partials = (long) (2 * 132 + 128 * config.numHeads()) * (config.headDim() + 2);
+        long partials = (long) (2 * 132 + 128 * config.numHeads()) * (config.headDim() + 2)
+                + (long) GEMM_MAX_BLOCKS_PER_SM * 132 * 2 * 256 * 64; // + stream_gemm's partial tiles
         return 4 * (tokens * perToken + (long) logitRows * (config.hiddenSize() + config.vocabSize() + 1) + partials);
     }
 
@@ -823,9 +827,18 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
             xHi = dev.alloc(2L * cap * maxIn, "bf16 activations");
             xLo = dev.alloc(2L * cap * maxIn, "bf16 activations");
             capSplitRows = cap;
+            // one ticket per (128-column tile, 64-row slice) of the widest matmul
+            long maxOut = Math.max(Math.max(config.vocabSize(), 2L * config.intermediateSize()), Math.max(qkvDim, config.hiddenSize()));
+            long ticketCount = (maxOut + 127) / 128 * Math.max(1, cap / 64);
+            dev.free(gemmTickets);
+            gemmTickets = dev.alloc(4 * ticketCount, "matmul tickets");
+            cuMemsetD32(gemmTickets, 0, ticketCount);
             moved = true;
         }
 
+        if (gemmWs == null) {
+            gemmWs = dev.alloc(4L * GEMM_MAX_BLOCKS_PER_SM * dev.multiprocessors * 2 * 256 * 64, "matmul partial tiles");
+        }
         if (partAcc == null) {
             // splits are only used while tokens * heads < 2 * SMs, so the partials never exceed this
             long units = 2L * dev.multiprocessors + (long) MAX_SPLITS * config.numHeads();
