@@ -143,7 +143,6 @@ __device__ __forceinline__ void stream_gemm(const __nv_bfloat16* __restrict__ xh
         }
     };
     const long long G = gridDim.x;
-    __shared__ bool last;
     for (int i = 0; i < count; i++) {
         cp_async_wait<STAGES - 2>();
         __syncthreads(); // unit i is in shared memory; every warp is done with the stage refilled next
@@ -192,12 +191,13 @@ __device__ __forceinline__ void stream_gemm(const __nv_bfloat16* __restrict__ xh
                         mine[mi * NTW + ni] = make_float4(acc[mi][ni][0], acc[mi][ni][1], acc[mi][ni][2], acc[mi][ni][3]);
                 __threadfence(); // the partial is visible before the ticket is
                 __syncthreads();
+                int is_last = 0;
                 if (tid == 0) {
                     unsigned done = (unsigned)(u - seg_begin + 1);
-                    last = atomicAdd(tickets + seg, done) + done == (unsigned)kts;
+                    is_last = atomicAdd(tickets + seg, done) + done == (unsigned)kts;
                 }
-                __syncthreads();
-                if (last) {
+                // no static __shared__ flag here: it would shift the dynamic shared memory off its 128-byte alignment
+                if (__syncthreads_or(is_last)) {
                     __threadfence();
                     // the tile's blocks, first to last = k order; block b covers units [units b / G, units (b+1) / G)
                     long long b0 = ((seg * kts + 1) * G + units - 1) / units - 1;
