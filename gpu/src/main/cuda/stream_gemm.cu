@@ -52,12 +52,12 @@ __device__ __forceinline__ uint32_t swz(int r, int c) { return (uint32_t)(r * 12
 // WN = 1 every warp re-read all of x's fragments from shared memory, 4x the weight fragments' bytes at 64 rows.
 // STAGES: depth of the cp.async ring; TILED: W is stored tile by tile ([out / BO][in / 64][BO][64], each unit's
 // weights one contiguous block) instead of PyTorch's [out, in].
-// ws: 2 slots per block of 256 x 4 MW (NT / WN) floats; tickets: one per (column tile, slice), zero between launches.
+// partials: 2 slots per block of 256 x 4 MW (NT / WN) floats; tickets: one per (column tile, slice), zero between launches.
 template <int NT, int MW, int STAGES, bool TILED, int WN = 1>
 __device__ __forceinline__ void stream_gemm(const __nv_bfloat16* __restrict__ xhi, const __nv_bfloat16* __restrict__ xlo,
                                             const __nv_bfloat16* __restrict__ w, const float* __restrict__ bias,
                                             float* __restrict__ y, int n, int in, int out, int slices,
-                                            float* __restrict__ ws, unsigned* __restrict__ tickets) {
+                                            float* __restrict__ partials, unsigned* __restrict__ tickets) {
     constexpr int WM = WARPS / WN, NTW = NT / WN;
     static_assert(NT % WN == 0, "NT must split evenly over WN");
     constexpr int BO = WM * MW * 16;
@@ -183,7 +183,7 @@ __device__ __forceinline__ void stream_gemm(const __nv_bfloat16* __restrict__ xh
                 add_to_y(acc, ct, sl); // the whole tile is this block's
             } else {
                 int slot = seg_begin == begin ? 0 : 1; // the block's first segment, or its last
-                float4* mine = reinterpret_cast<float4*>(ws + ((size_t)(blockIdx.x * 2 + slot) * blockDim.x + tid) * REGS);
+                float4* mine = reinterpret_cast<float4*>(partials + ((size_t)(blockIdx.x * 2 + slot) * blockDim.x + tid) * REGS);
 #pragma unroll
                 for (int mi = 0; mi < MW; mi++)
 #pragma unroll
@@ -212,7 +212,7 @@ __device__ __forceinline__ void stream_gemm(const __nv_bfloat16* __restrict__ xh
                     for (long long b = b0; b <= b1; b++) {
                         long long bb = units * b / G;
                         int bslot = bb / kts == seg ? 0 : 1;
-                        const float4* p = reinterpret_cast<const float4*>(ws + ((size_t)(b * 2 + bslot) * blockDim.x + tid) * REGS);
+                        const float4* p = reinterpret_cast<const float4*>(partials + ((size_t)(b * 2 + bslot) * blockDim.x + tid) * REGS);
 #pragma unroll
                         for (int mi = 0; mi < MW; mi++)
 #pragma unroll
