@@ -129,40 +129,6 @@ __device__ __forceinline__ void gemv(const float* __restrict__ x, const __nv_bfl
 GEMV(1)
 GEMV(2)
 
-// attention_combine's merge of the key-split partials (same arithmetic), written straight as the o projection's bf16
-// hi + lo operand: the merged rows were only ever read by split_bf16. grid (n_pad, parts), block 256.
-extern "C" __global__ void combine_split_bf16(const float* __restrict__ part_acc, const float* __restrict__ part_ml,
-                                              int num_heads, int head_dim, int splits, __nv_bfloat16* __restrict__ hi,
-                                              __nv_bfloat16* __restrict__ lo, int n, int in) {
-    int t = blockIdx.x, part = blockIdx.y, parts = gridDim.y;
-    int i0 = (int)((long long)in * part / parts), i1 = (int)((long long)in * (part + 1) / parts);
-    __nv_bfloat16* h = hi + (size_t)t * in;
-    __nv_bfloat16* l = lo + (size_t)t * in;
-    for (int i = i0 + threadIdx.x; i < i1; i += blockDim.x) {
-        float v = 0.f;
-        if (t < n) {
-            size_t unit = (size_t)t * num_heads + i / head_dim;
-            int d = i % head_dim;
-            const float* ml = part_ml + unit * splits * 2;
-            float M = -INFINITY;
-            for (int s = 0; s < splits; s++) if (ml[2 * s + 1] > 0.f) M = fmaxf(M, ml[2 * s]);
-            float L = 0.f, a = 0.f;
-            for (int s = 0; s < splits; s++) {
-                float ls = ml[2 * s + 1];
-                if (ls > 0.f) {
-                    float w = __expf(ml[2 * s] - M);
-                    L += ls * w;
-                    a += part_acc[(unit * splits + s) * head_dim + d] * w;
-                }
-            }
-            v = a / L;
-        }
-        __nv_bfloat16 b = __float2bfloat16(v);
-        h[i] = b;
-        l[i] = __float2bfloat16(v - __bfloat162float(b));
-    }
-}
-
 // Tensor-core tiles: 4 warps in a 2 x 2 arrangement, each warp FM x FN fragments of 16 x 16; block tile
 // BM = 32 FM rows of x by BN = 32 FN rows of W, stepping 32 along `in`.
 // grid (ceil(out / BN), ceil(n / BM)), block 128.

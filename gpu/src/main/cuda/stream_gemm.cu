@@ -6,11 +6,8 @@
 //
 // Work is cut into units of (BO output columns, slice of 8*NT rows, 64 of `in`), and each block takes a contiguous
 // run of units (stream-K): every SM gets the same number of weight bytes whatever the matrix shape, with no
-// wave-quantisation tail. Units walk the reduction dimension innermost. A block that covered a whole column tile adds
-// it into y; a tile shared by several blocks is summed deterministically: each block parks its partial in a
-// workspace slot, and the block that completes the tile's units (a ticket per tile) adds the partials in k order
-// (atomic adds into y made results vary run to run, flipping near-tied greedy tokens between identical batches).
-// y must hold the residual (accumulate) or zeros (split_bf16 zeroes it).
+// wave-quantisation tail. Units walk the reduction dimension innermost; a block adds its partial sums into y with
+// atomics whenever it leaves a column tile, so y must hold the residual (accumulate) or zeros (split_bf16 zeroes it).
 // Tiles move global -> shared memory with 16-byte cp.async through a STAGES-deep ring, then ldmatrix -> mma.sync.
 // Needs in % 64 == 0 and out % 16 == 0; hi/lo hold slices * 8*NT rows (zeros beyond n).
 #include <cuda_bf16.h>
@@ -52,12 +49,10 @@ __device__ __forceinline__ uint32_t swz(int r, int c) { return (uint32_t)(r * 12
 // WN = 1 every warp re-read all of x's fragments from shared memory, 4x the weight fragments' bytes at 64 rows.
 // STAGES: depth of the cp.async ring; TILED: W is stored tile by tile ([out / BO][in / 64][BO][64], each unit's
 // weights one contiguous block) instead of PyTorch's [out, in].
-// partials: 2 slots per block of 256 x 4 MW (NT / WN) floats; tickets: one per (column tile, slice), zero between launches.
 template <int NT, int MW, int STAGES, bool TILED, int WN = 1>
 __device__ __forceinline__ void stream_gemm(const __nv_bfloat16* __restrict__ xhi, const __nv_bfloat16* __restrict__ xlo,
                                             const __nv_bfloat16* __restrict__ w, const float* __restrict__ bias,
-                                            float* __restrict__ y, int n, int in, int out, int slices,
-                                            float* __restrict__ partials, unsigned* __restrict__ tickets) {
+                                            float* __restrict__ y, int n, int in, int out, int slices) {
     constexpr int WM = WARPS / WN, NTW = NT / WN;
     static_assert(NT % WN == 0, "NT must split evenly over WN");
     constexpr int BO = WM * MW * 16;
@@ -121,28 +116,7 @@ __device__ __forceinline__ void stream_gemm(const __nv_bfloat16* __restrict__ xh
         if (s < count) load(begin + s, s);
         cp_async_commit(); // empty groups keep the group count uniform for wait_group
     }
-    constexpr int REGS = MW * NTW * 4;
-    // y[t, o] += v[mi][ni][q] + bias[o] over this thread's accumulator positions of column tile ct, slice sl
-    auto add_to_y = [&](const float (&v)[MW][NTW][4], int ct, int sl) {
-#pragma unroll
-        for (int mi = 0; mi < MW; mi++) {
-            int o = ct * BO + wm * (MW * 16) + mi * 16 + (lane >> 2);
-#pragma unroll
-            for (int h = 0; h < 2; h++) { // accumulator rows o and o + 8
-                int oo = o + 8 * h;
-                if (oo < out) {
-                    float bo = bias ? bias[oo] : 0.f;
-#pragma unroll
-                    for (int ni = 0; ni < NTW; ni++) {
-                        int t = sl * NP + (wn * NTW + ni) * 8 + 2 * (lane & 3);
-                        if (t < n) y[(size_t)t * out + oo] += v[mi][ni][2 * h] + bo;
-                        if (t + 1 < n) y[(size_t)(t + 1) * out + oo] += v[mi][ni][2 * h + 1] + bo;
-                    }
-                }
-            }
-        }
-    };
-    const long long G = gridDim.x;
+    bool with_bias = bias != nullptr && begin % kts == 0;
     for (int i = 0; i < count; i++) {
         cp_async_wait<STAGES - 2>();
         __syncthreads(); // unit i is in shared memory; every warp is done with the stage refilled next
@@ -174,63 +148,31 @@ __device__ __forceinline__ void stream_gemm(const __nv_bfloat16* __restrict__ xh
         }
 
         long long u = begin + i;
-        int kt = (int)(u % kts);
-        if (kt == kts - 1 || i == count - 1) {
+        if ((int)(u % kts) == kts - 1 || i == count - 1) {
             long long seg = u / kts;
             int sl = (int)(seg % slices), ct = (int)(seg / slices);
-            long long seg_begin = begin > seg * kts ? begin : seg * kts; // this block's first unit of the tile
-            if (seg_begin == seg * kts && kt == kts - 1) {
-                add_to_y(acc, ct, sl); // the whole tile is this block's
-            } else {
-                int slot = seg_begin == begin ? 0 : 1; // the block's first segment, or its last
-                float4* mine = reinterpret_cast<float4*>(partials + ((size_t)(blockIdx.x * 2 + slot) * blockDim.x + tid) * REGS);
 #pragma unroll
-                for (int mi = 0; mi < MW; mi++)
+            for (int mi = 0; mi < MW; mi++) {
+                int o = ct * BO + wm * (MW * 16) + mi * 16 + (lane >> 2);
 #pragma unroll
-                    for (int ni = 0; ni < NTW; ni++)
-                        mine[mi * NTW + ni] = make_float4(acc[mi][ni][0], acc[mi][ni][1], acc[mi][ni][2], acc[mi][ni][3]);
-                __threadfence(); // the partial is visible before the ticket is
-                __syncthreads();
-                int is_last = 0;
-                if (tid == 0) {
-                    unsigned done = (unsigned)(u - seg_begin + 1);
-                    is_last = atomicAdd(tickets + seg, done) + done == (unsigned)kts;
-                }
-                // no static __shared__ flag here: it would shift the dynamic shared memory off its 128-byte alignment
-                if (__syncthreads_or(is_last)) {
-                    __threadfence();
-                    // the tile's blocks, first to last = k order; block b covers units [units b / G, units (b+1) / G)
-                    long long b0 = ((seg * kts + 1) * G + units - 1) / units - 1;
-                    long long b1 = ((seg * kts + kts) * G + units - 1) / units - 1;
-                    float sum[MW][NTW][4];
+                for (int h = 0; h < 2; h++) { // accumulator rows o and o + 8
+                    int oo = o + 8 * h;
+                    if (oo < out) {
+                        float bo = with_bias ? bias[oo] : 0.f;
 #pragma unroll
-                    for (int mi = 0; mi < MW; mi++)
-#pragma unroll
-                        for (int ni = 0; ni < NTW; ni++)
-#pragma unroll
-                            for (int q = 0; q < 4; q++) sum[mi][ni][q] = 0.f;
-                    for (long long b = b0; b <= b1; b++) {
-                        long long bb = units * b / G;
-                        int bslot = bb / kts == seg ? 0 : 1;
-                        const float4* p = reinterpret_cast<const float4*>(partials + ((size_t)(b * 2 + bslot) * blockDim.x + tid) * REGS);
-#pragma unroll
-                        for (int mi = 0; mi < MW; mi++)
-#pragma unroll
-                            for (int ni = 0; ni < NTW; ni++) {
-                                float4 v = __ldcg(p + mi * NTW + ni);
-                                sum[mi][ni][0] += v.x; sum[mi][ni][1] += v.y; sum[mi][ni][2] += v.z; sum[mi][ni][3] += v.w;
-                            }
+                        for (int ni = 0; ni < NTW; ni++) {
+                            int t = sl * NP + (wn * NTW + ni) * 8 + 2 * (lane & 3);
+                            if (t < n) atomicAdd(y + (size_t)t * out + oo, acc[mi][ni][2 * h] + bo);
+                            if (t + 1 < n) atomicAdd(y + (size_t)(t + 1) * out + oo, acc[mi][ni][2 * h + 1] + bo);
+                        }
                     }
-                    add_to_y(sum, ct, sl);
-                    if (tid == 0) tickets[seg] = 0; // ready for the next launch
                 }
-            }
-#pragma unroll
-            for (int mi = 0; mi < MW; mi++)
 #pragma unroll
                 for (int ni = 0; ni < NTW; ni++)
 #pragma unroll
                     for (int q = 0; q < 4; q++) acc[mi][ni][q] = 0.f;
+            }
+            with_bias = bias != nullptr; // the next unit starts a column tile at k = 0
         }
     }
     cp_async_wait<0>();
@@ -240,8 +182,8 @@ __device__ __forceinline__ void stream_gemm(const __nv_bfloat16* __restrict__ xh
 #define STREAM_GEMM(NAME, NT, MW, STAGES, TILED, WN)                                                                \
     extern "C" __global__ void __launch_bounds__(WARPS * 32)                                                         \
     NAME(const __nv_bfloat16* xhi, const __nv_bfloat16* xlo, const __nv_bfloat16* w, const float* bias, float* y,   \
-         int n, int in, int out, int slices, float* ws, unsigned* tickets) {                                         \
-        stream_gemm<NT, MW, STAGES, TILED, WN>(xhi, xlo, w, bias, y, n, in, out, slices, ws, tickets);               \
+         int n, int in, int out, int slices) {                                                                       \
+        stream_gemm<NT, MW, STAGES, TILED, WN>(xhi, xlo, w, bias, y, n, in, out, slices);                            \
     }
 // up to 24 rows: BO = 256 output columns per unit, 4 stages, one block per SM; from 32 rows: BO = 128, 3 stages, two
 // or more blocks per SM (measured ~9% faster at 64 rows than one block of 256 columns: while one block waits at its

@@ -31,8 +31,6 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
     private static final int STREAM_ROWS = 64;
     /** stream_gemm.cu's reduction tile: its `in` must be a multiple. */
     private static final int STREAM_GEMM_K = 64;
-    /** stream_gemm's workspace holds partial tiles of this many blocks per SM (2 slots of 256 x 64 floats each). */
-    private static final int GEMM_MAX_BLOCKS_PER_SM = 4;
     private static final int RESERVED_TOKENS = 2048;
     private static final int RESERVED_LOGIT_ROWS = 256;
 
@@ -68,7 +66,7 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
     private int capTokens;
     private int capLogitRows;
     private int capMetaInts;
-    private CUdeviceptr meta, x, h, qkv, attn, gateUp, act, last, logits, partAcc, partMl, argmax, xHi, xLo, gemmWs, gemmTickets;
+    private CUdeviceptr meta, x, h, qkv, attn, gateUp, act, last, logits, partAcc, partMl, argmax, xHi, xLo;
     private int capSplitRows;
     private StepInputs lastInputs;
     private final Map<Long, CUgraphExec> graphs = new HashMap<>();
@@ -441,10 +439,8 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
             }
             dev.launch("rope_kv_write" + kvSuffix, n, 1, 1, 128, qkv, positions, slots, invFreq, w.qNorm(), w.kNorm(),
                     eps, kc, vc, heads, config.numKvHeads(), headDim);
-            boolean oGemm = gemm && n > 2 && config.qDim() % STREAM_GEMM_K == 0;
-            int splits = attention(s, kc, vc, groupedAttention, 0, oGemm);
-            if (oGemm && splits > 1) oProjFromPartials(w, n, splits);
-            else matmul(attn, null, false, w.oProj(), w.oBias(), x, n, config.qDim(), hidden, true);
+            attention(s, kc, vc, groupedAttention, 0);
+            matmul(attn, null, false, w.oProj(), w.oBias(), x, n, config.qDim(), hidden, true);
             // MLP block: x += down_proj(silu(gate_proj(h)) * up_proj(h))
             if (small) {
                 dev.launch("rmsnorm", n, 1, 1, 256, x, w.postAttentionNorm(), h, null, hidden, eps);
@@ -473,12 +469,7 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
     }
 
     /** attn = softmax(q k^T / sqrt(d)) v over each token's cached positions, K/V of layer kc / vc. */
-    /**
-     * @param deferCombine leave split partials unmerged (the caller merges them, see oProjFromPartials)
-     * @return the number of key splits (partials in partAcc / partMl when above 1 and deferCombine)
-     */
-    private int attention(StepInputs s, CUdeviceptr kc, CUdeviceptr vc, boolean grouped, int splitsOverride,
-                          boolean deferCombine) {
+    private void attention(StepInputs s, CUdeviceptr kc, CUdeviceptr vc, boolean grouped, int splitsOverride) {
         int n = s.n();
         int heads = config.numHeads();
         int kvHeads = config.numKvHeads();
@@ -506,10 +497,7 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
             dev.launch("paged_attention" + kvSuffix, n, heads, splits, 128, qkv, attn, partAcc, partMl, positions,
                     seqOfToken, tables, s.width(), kc, vc, blockSize, heads, kvHeads, headDim, scale);
         }
-        if (splits > 1 && !deferCombine) {
-            dev.launch("attention_combine", n, heads, 1, headDim, partAcc, partMl, attn, heads, headDim, splits);
-        }
-        return splits;
+        if (splits > 1) dev.launch("attention_combine", n, heads, 1, headDim, partAcc, partMl, attn, heads, headDim, splits);
     }
 
     /** GPU microseconds of one layer's attention for the last step's inputs: per-head, then grouped at 1..16 splits. */
@@ -517,10 +505,10 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
         dev.makeCurrent();
         if (lastInputs == null) return "";
         StringBuilder out = new StringBuilder(String.format("attention, %d rows (graph-timed): per-head %.1f us; grouped:",
-                lastInputs.n(), graphMicros(() -> attention(lastInputs, kCache, vCache, false, 0, false), 20)));
+                lastInputs.n(), graphMicros(() -> attention(lastInputs, kCache, vCache, false, 0), 20)));
         for (int sp : new int[]{0, 1, 2, 4, 8, 16}) {
             out.append(String.format(" %s %.1f us;", sp == 0 ? "default" : sp + " splits",
-                    graphMicros(() -> attention(lastInputs, kCache, vCache, true, sp, false), 20)));
+                    graphMicros(() -> attention(lastInputs, kCache, vCache, true, sp), 20)));
         }
         return out.append('\n').toString();
     }
@@ -535,7 +523,7 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
         int len = lastInputs.n() * config.qDim();
         float[][] out = new float[2][len];
         for (int k = 0; k < 2; k++) {
-            attention(lastInputs, kCache, vCache, k == 1, 0, false);
+            attention(lastInputs, kCache, vCache, k == 1, 0);
             cuMemcpyDtoH(Pointer.to(out[k]), attn, 4L * len);
         }
         double max = 0, diff = 0;
@@ -579,10 +567,19 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
             int ks = gemvSplit(in, out);
             dev.launch("matmul_gemv" + n, (out + 8 / ks - 1) / (8 / ks), 1, 1, 256, xIn, w, bias, y, n, in, out, acc, ks);
         } else if (batchKernel.equals("gemm") && in % STREAM_GEMM_K == 0 && out % 16 == 0) {
-            int rows = splitRows(n);
-            dev.launch("split_bf16", rows, splitParts(rows, Math.max(in, accumulate ? 0 : out)), 1, 256, xIn, norm, eps,
-                    gate, xHi, xLo, n, in, accumulate ? null : y, out);
-            streamGemm(w, bias, y, n, in, out);
+            int nt = n <= 8 ? 1 : n <= 16 ? 2 : n <= 24 ? 3 : n <= 32 ? 4 : n <= 48 ? 6 : 8;
+            int slices = (n + 8 * nt - 1) / (8 * nt);
+            int rows = slices * 8 * nt;
+            // parts per row: enough blocks for the SMs when there are few rows, ~1024+ elements each
+            int parts = (int) Math.max(1, Math.min((Math.max(in, accumulate ? 0 : out) + 1023) / 1024,
+                    (4L * dev.multiprocessors + rows - 1) / rows));
+            dev.launch("split_bf16", rows, parts, 1, 256, xIn, norm, eps, gate, xHi, xLo, n, in, accumulate ? null : y, out);
+            int bo = streamGemmColumns(nt);
+            int smem = streamGemmShared(nt);
+            String kernel = "stream_gemm" + nt;
+            long units = (long) (out + bo - 1) / bo * slices * (in / STREAM_GEMM_K);
+            int grid = (int) Math.min(units, (long) dev.blocksPerSm(kernel, 256, smem) * dev.multiprocessors);
+            dev.launchShared(kernel, grid, 1, 1, 256, smem, xHi, xLo, w, bias, y, n, in, out, slices);
         } else if (n <= STREAM_ROWS && in % 16 == 0 && out % 16 == 0) {
             int mt = n <= 16 ? 1 : n <= 32 ? 2 : 4;
             dev.launch("split_bf16", 16 * mt, 1, 1, 256, xIn, norm, eps, gate, xHi, xLo, n, in, null, 0);
@@ -601,49 +598,6 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
         } else {
             dev.launch("matmul_mma64", (out + 63) / 64, (n + 63) / 64, 1, 128, xIn, w, bias, y, n, in, out, acc);
         }
-    }
-
-    /** stream_gemm's n8 tiles per slice for n rows (64-row slices beyond 64). */
-    private static int streamTiles(int n) {
-        return n <= 8 ? 1 : n <= 16 ? 2 : n <= 24 ? 3 : n <= 32 ? 4 : n <= 48 ? 6 : 8;
-    }
-
-    /** Rows of the bf16 hi/lo operand for n rows: whole slices, zeros beyond n. */
-    private static int splitRows(int n) {
-        int nt = streamTiles(n);
-        return (n + 8 * nt - 1) / (8 * nt) * 8 * nt;
-    }
-
-    /** Blocks per row of the split kernels: enough for the SMs when there are few rows, ~1024+ elements each. */
-    private int splitParts(int rows, int elements) {
-        return (int) Math.max(1, Math.min((elements + 1023) / 1024, (4L * dev.multiprocessors + rows - 1) / rows));
-    }
-
-    /** {@code y += hi/lo . W^T + bias} by stream_gemm, with xHi / xLo already holding splitRows(n) rows. */
-    private void streamGemm(CUdeviceptr w, CUdeviceptr bias, CUdeviceptr y, int n, int in, int out) {
-        int nt = streamTiles(n);
-        int slices = splitRows(n) / (8 * nt);
-        int bo = streamGemmColumns(nt);
-        int smem = streamGemmShared(nt);
-        String kernel = "stream_gemm" + nt;
-        long units = (long) (out + bo - 1) / bo * slices * (in / STREAM_GEMM_K);
-        int grid = (int) Math.min(Math.min(units, (long) dev.blocksPerSm(kernel, 256, smem) * dev.multiprocessors),
-                (long) GEMM_MAX_BLOCKS_PER_SM * dev.multiprocessors);
-        dev.launchShared(kernel, grid, 1, 1, 256, smem, xHi, xLo, w, bias, y, n, in, out, slices, gemmWs, gemmTickets);
-    }
-
-    /**
-     * {@code x += attention . Wo^T + bo} where attention is still in split partials: their merge is written straight
-     * as the bf16 operand (combine_split_bf16), so attention_combine is not launched.
-     */
-    private void oProjFromPartials(CudaWeights.Layer w, int n, int splits) {
-        int in = config.qDim();
-        int rows = splitRows(n);
-        dev.tag = in + "x" + config.hiddenSize();
-        dev.launch("combine_split_bf16", rows, splitParts(rows, in), 1, 256, partAcc, partMl, config.numHeads(),
-                config.headDim(), splits, xHi, xLo, n, in);
-        streamGemm(w.oProj(), w.oBias(), x, n, in, config.hiddenSize());
-        dev.tag = "";
     }
 
     /** Output columns per unit of stream_gemm&lt;nt&gt; (stream_gemm.cu's table: 256 up to 24 rows, 128 beyond). */
@@ -714,11 +668,11 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
                 for (int i = 0; i < mats.length; i++) {
                     int in = dims[i][0], o = dims[i][1];
                     long units = (long) (o + bo - 1) / bo * (in / 64);
-                    int grid = (int) Math.min(units, (long) Math.min(occ, GEMM_MAX_BLOCKS_PER_SM) * dev.multiprocessors);
+                    int grid = (int) Math.min(units, (long) occ * dev.multiprocessors);
                     CUdeviceptr m = isTiled ? tiled : mats[i];
                     String name = names[v];
                     double us = graphMicros(() -> dev.launchShared(name, grid, 1, 1, 256, smem, xHi, xLo, m, null, logits,
-                            8 * nt, in, o, 1, gemmWs, gemmTickets), reps);
+                            8 * nt, in, o, 1), reps);
                     out.append(String.format(" %s %.1f us %.0f GB/s;", shapeNames[i], us, 2.0 * in * o / us / 1e3));
                 }
                 out.append('\n');
@@ -780,8 +734,7 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
     private long workspaceBytes(int tokens, int logitRows) {
         long perToken = 2L * config.hiddenSize() + qkvDim + config.qDim() + 3L * config.intermediateSize()
                 + Math.max(config.hiddenSize(), Math.max(config.qDim(), config.intermediateSize())); // + bf16 hi, lo
-        long partials = (long) (2 * 132 + 128 * config.numHeads()) * (config.headDim() + 2)
-                + (long) GEMM_MAX_BLOCKS_PER_SM * 132 * 2 * 256 * 64; // + stream_gemm's partial tiles
+        long partials = (long) (2 * 132 + 128 * config.numHeads()) * (config.headDim() + 2);
         return 4 * (tokens * perToken + (long) logitRows * (config.hiddenSize() + config.vocabSize() + 1) + partials);
     }
 
@@ -827,18 +780,9 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
             xHi = dev.alloc(2L * cap * maxIn, "bf16 activations");
             xLo = dev.alloc(2L * cap * maxIn, "bf16 activations");
             capSplitRows = cap;
-            // one ticket per (128-column tile, 64-row slice) of the widest matmul
-            long maxOut = Math.max(Math.max(config.vocabSize(), 2L * config.intermediateSize()), Math.max(qkvDim, config.hiddenSize()));
-            long ticketCount = (maxOut + 127) / 128 * Math.max(1, cap / 64);
-            dev.free(gemmTickets);
-            gemmTickets = dev.alloc(4 * ticketCount, "matmul tickets");
-            cuMemsetD32(gemmTickets, 0, ticketCount);
             moved = true;
         }
 
-        if (gemmWs == null) {
-            gemmWs = dev.alloc(4L * GEMM_MAX_BLOCKS_PER_SM * dev.multiprocessors * 2 * 256 * 64, "matmul partial tiles");
-        }
         if (partAcc == null) {
             // splits are only used while tokens * heads < 2 * SMs, so the partials never exceed this
             long units = 2L * dev.multiprocessors + (long) MAX_SPLITS * config.numHeads();
