@@ -52,10 +52,24 @@ public final class CudaBenchmark {
             SplittableRandom rnd = new SplittableRandom(7);
             for (int b : batches) {
                 double tps = decode(gpu, b, steps, perSeq, rnd, true);
-                String extra = "";
-                if (b == 1) {
+                System.out.print(gpu.timeAttention());
+                String extra;
+                if (b <= 2) {
                     double eager = decode(gpu, b, Math.min(steps, 32), perSeq, rnd, false);
-                    extra = String.format(" (without CUDA graphs: %.0f tok/s)", eager);
+                    gpu.setFuseSmallBatches(false);
+                    double unfused = decode(gpu, b, steps, perSeq, rnd, true);
+                    gpu.setFuseSmallBatches(true);
+                    extra = String.format(" (without CUDA graphs: %.0f tok/s; SwiGLU not fused into the gate/up gemv: %.0f tok/s)",
+                            eager, unfused);
+                } else {
+                    System.out.printf("kernel check, batch %d: max |grouped attention - per-head| / max |per-head| %.1e%n",
+                            b, gpu.compareAttention());
+                    gpu.setBatchKernel("tile");
+                    gpu.setGroupedAttention(false);
+                    double tile = decode(gpu, b, steps, perSeq, rnd, true);
+                    gpu.setBatchKernel("gemm");
+                    gpu.setGroupedAttention(true);
+                    extra = String.format(" (previous kernels, matmul_tile and per-head attention: %.0f tok/s)", tile);
                 }
                 rows.add(String.format("| decode, batch %d | %.0f tok/s | %.2f ms/step | %.0f%% of roofline%s |", b, tps,
                         1000.0 * b / tps, 100 * tps / (roof * b), extra));
@@ -63,33 +77,43 @@ public final class CudaBenchmark {
             }
             String[] names = {"q/k/v 1536x2048", "o 1536x1536", "gate/up 1536x17920", "down 8960x1536", "lm_head 1536x151936"};
             long[] bytes = {2L * 1536 * 2048, 2L * 1536 * 1536, 2L * 1536 * 17920, 2L * 8960 * 1536, 2L * 1536 * 151936};
-            System.out.println("| matmul (bf16 weights, eager launches: small ones are launch-bound) | rows | kernel | us | weight GB/s |");
+            System.out.println("| matmul (bf16 weights; GPU time of 20 calls replayed from a CUDA graph) | rows | kernel | us | weight GB/s |");
             for (int n : new int[]{1, 8, 32, 64, 256}) {
-                for (String kernel : new String[]{"tile", "pipe", "stream"}) {
-                    if (!kernel.equals("tile") && (n <= 2 || n > 64)) continue;
+                for (String kernel : new String[]{"gemm", "tile"}) {
+                    if (kernel.equals("tile") && n <= 2) continue;
                     gpu.setBatchKernel(kernel);
                     double[] us = gpu.timeMatmuls(n, 20);
                     for (int i = 0; i < us.length; i++) {
                         if (us[i] > 0) System.out.printf("| %s | %d | %s | %.1f | %.0f |%n", names[i], n,
-                                n <= 2 ? "gemv" : n > 64 ? "mma64" : kernel, us[i], bytes[i] / us[i] / 1e3);
+                                n <= 2 ? "gemv" : kernel.equals("gemm") ? "stream_gemm" : n > 64 ? "mma64" : "tile",
+                                us[i], bytes[i] / us[i] / 1e3);
                     }
                 }
             }
-            gpu.setBatchKernel("tile");
+            gpu.setBatchKernel("gemm");
+            System.out.print(gpu.compareStreamVariants(20));
+            for (int n : new int[]{3, 8, 13, 24, 40, 64, 200}) {
+                double[] rel = gpu.compareBatchKernels(n, n);
+                System.out.printf("kernel check, %d rows: max |stream_gemm - previous| / max |previous| per shape %s%n", n,
+                        Arrays.toString(Arrays.stream(rel).mapToObj(v -> String.format("%.1e", v)).toArray()));
+            }
             int[] table = new int[prefillBlocks];
             for (int i = 0; i < table.length; i++) table[i] = maxBatch * perSeq + i;
             int[] tokens = rnd.ints(prefill, 0, c.vocabSize()).toArray();
-            double[] times = new double[4];
-            for (int r = 0; r < times.length; r++) {
-                long s = System.nanoTime();
-                gpu.forwardGreedy(new ForwardBatch(List.of(new SequenceChunk(tokens, 0, table, true))));
-                times[r] = (System.nanoTime() - s) / 1e9;
+            for (String kernel : new String[]{"tile", "gemm"}) {
+                gpu.setBatchKernel(kernel);
+                double[] times = new double[4];
+                for (int r = 0; r < times.length; r++) {
+                    long s = System.nanoTime();
+                    gpu.forwardGreedy(new ForwardBatch(List.of(new SequenceChunk(tokens, 0, table, true))));
+                    times[r] = (System.nanoTime() - s) / 1e9;
+                }
+                double[] timed = Arrays.copyOfRange(times, 1, times.length);
+                Arrays.sort(timed);
+                rows.add(String.format("| prefill, one %d-token prompt (%s) | %.0f tok/s | %.1f ms | |", prefill,
+                        kernel.equals("gemm") ? "stream_gemm" : "previous WMMA tiles", prefill / timed[1], 1000 * timed[1]));
+                System.out.println(rows.get(rows.size() - 1));
             }
-            double[] timed = Arrays.copyOfRange(times, 1, times.length);
-            Arrays.sort(timed);
-            rows.add(String.format("| prefill, one %d-token prompt | %.0f tok/s | %.1f ms | |", prefill,
-                    prefill / timed[1], 1000 * timed[1]));
-            System.out.println(rows.get(rows.size() - 1));
             System.out.println();
             System.out.printf("roofline: copy %.0f GB/s, weights %.3f GB -> %.0f tok/s at batch 1%n", bw / 1e9,
                     gpu.weightBytes() / 1e9, roof);
@@ -162,6 +186,15 @@ public final class CudaBenchmark {
         }
         double secs = (System.nanoTime() - start) / 1e9;
         gpu.setUseGraphs(true);
+        if (graphs && System.getProperty("arbor.bench.profile") != null) {
+            List<SequenceChunk> chunks = new ArrayList<>(b);
+            for (int s = 0; s < b; s++) chunks.add(new SequenceChunk(new int[]{next[s]}, PROMPT + warm + steps, tables[s], true));
+            try {
+                System.out.print(gpu.profileDecode(new ForwardBatch(chunks)));
+            } catch (RuntimeException e) {
+                System.out.println("profile failed: " + e);
+            }
+        }
         return (double) b * steps / secs;
     }
 
