@@ -4,7 +4,7 @@ manifest.json, in order, into a root filesystem (.image/check/rootfs) and runs t
 chroot, in its own mount and PID namespaces, as the image's user, in its working directory, with its environment, the
 way a container runtime would (with /proc, /dev, /sys, /etc/hosts and /etc/resolv.conf mounted, and volumes bound).
 
-  sudo tools/check_image.py [cluster/target/arbor-image.tar]     (root: chroot, mounts, unshare)
+  sudo tools/check_image.py [--podman] [cluster/target/arbor-image.tar]     (root: chroot, mounts, unshare)
 
 Checks, in order:
   1. the image's config matches the Dockerfile (entrypoint, command, user, working directory, ports, JAVA_HOME,
@@ -17,12 +17,17 @@ Checks, in order:
   5. `arbor node --config /etc/arbor/application.conf` as the manifests run it (the repository's application.conf and
      models/tiny-qwen2 bound read-only at /etc/arbor and /models, ARBOR_* variables as the manifests set them, etcd
      and NATS JetStream on this machine): /health, Pekko Management's /ready, /alive and /metrics, a chat completion;
-     skipped when etcd or nats-server is not installed.
+     skipped when etcd or nats-server is not installed;
+  6. with --podman, a real OCI runtime: `podman load -i` the tar into a private store under .image/check, `podman run`
+     `serve` with the host's network, the same API calls, `podman stop`.
 Each run ends with SIGTERM, as Kubernetes stops a pod, and must exit by itself.
 """
+import gzip
+import hashlib
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -64,6 +69,22 @@ def read_image(tar_path):
             info = t.getmember(name)
             layers.append((name, info.size))
     return entry, config, layers
+
+
+def check_digests(tar_path, config, layers):
+    """What `docker load` verifies: each layer, uncompressed, hashes to its diff_id in the config."""
+    diff_ids = config["rootfs"]["diff_ids"]
+    if len(diff_ids) != len(layers):
+        fail(f"{len(layers)} layers but {len(diff_ids)} diff_ids")
+    with tarfile.open(tar_path) as outer:
+        for (name, _), want in zip(layers, diff_ids):
+            h = hashlib.sha256()
+            with gzip.open(outer.extractfile(name)) as f:
+                for chunk in iter(lambda: f.read(1 << 20), b""):
+                    h.update(chunk)
+            if "sha256:" + h.hexdigest() != want:
+                fail(f"layer {name} hashes to sha256:{h.hexdigest()}, the config says {want}")
+    say(f"layer digests: all {len(layers)} layers match the config's diff_ids")
 
 
 def dockerfile_expectations():
@@ -348,7 +369,7 @@ def await_ok(container, url, timeout):
     fail(f"{url} not 200 after {timeout} s:\n" + container.tail())
 
 
-def exercise_api(container, base, model):
+def exercise_api(base, model):
     status, body = http("GET", f"{base}/v1/models")
     if status != 200 or model not in [m["id"] for m in json.loads(body)["data"]]:
         fail(f"GET /v1/models: {status} {body[:300]}")
@@ -387,7 +408,7 @@ def scenario_serve(rootfs, config):
         for line in c.tail(200).splitlines():
             if line.startswith("arbor: "):
                 say(f"  | {line}")
-        exercise_api(c, f"http://127.0.0.1:{port}", "tiny-qwen2")
+        exercise_api(f"http://127.0.0.1:{port}", "tiny-qwen2")
         djl = os.path.join(rootfs, "tmp", "djl")
         unpacked = [f for _, _, fs in os.walk(djl) for f in fs if f.endswith(".so")]
         if not unpacked:
@@ -453,7 +474,7 @@ def scenario_node(rootfs, config):
             if status != 200:
                 fail(f"management {path}: {status} {body[:200]}")
             say(f"  management {path} → {status}")
-        exercise_api(c, f"http://127.0.0.1:{port}", "tiny-qwen2")
+        exercise_api(f"http://127.0.0.1:{port}", "tiny-qwen2")
         # what the PodMonitor scrapes; the request counters appear once requests were served (a scrape tick later)
         deadline, series = time.time() + 30, set()
         while "arbor_frontend_requests_total" not in series and time.time() < deadline:
@@ -469,9 +490,57 @@ def scenario_node(rootfs, config):
             p.terminate()
             p.wait()
         shutil.rmtree(work, ignore_errors=True)
-    say(f"  SIGTERM → exit status {code} (the node drained and left the cluster)")
+    drained = [l for l in open(c.log_path, errors="replace") if "WorkerDrain" in l] if c else []
+    say(f"  SIGTERM → exit status {code}" + (f"; {drained[-1].split(' - ', 1)[-1].strip()}" if drained else ""))
     if code is None:
         fail("`arbor node` did not exit within 90 s of SIGTERM")
+
+
+def scenario_podman(tar_path, config):
+    """A real OCI runtime: `podman load` the tar into a private store, `podman run` it (host network), call the API."""
+    podman = shutil.which("podman")
+    if not podman:
+        fail("--podman needs podman (Debian podman; runc where crun cannot run, e.g. in a container)")
+    store = os.path.join(CHECK, "podman")
+    base = [podman, "--root", f"{store}/root", "--runroot", f"{store}/run", "--storage-driver", "vfs",
+            "--cgroup-manager", "cgroupfs", "--events-backend", "file"]
+    if shutil.which("runc"):
+        base += ["--runtime", "runc"]
+
+    def pod(*args, check=True):
+        r = subprocess.run(base + list(args), capture_output=True, text=True)
+        if check and r.returncode != 0:
+            fail(f"podman {' '.join(args)}: {r.stdout}{r.stderr}")
+        return r.stdout.strip()
+
+    loaded = pod("load", "-i", tar_path)
+    image = loaded.split("Loaded image:")[-1].strip().splitlines()[0].strip()
+    say(f"run 3: podman load -i → {image}; podman run … serve")
+    # podman's default limits are higher than a container without CAP_SYS_RESOURCE (like the development machine) may
+    # set: keep the open-file limit this process has, and a modest process limit (runc refused 65536 there, took 8192)
+    nofile = resource.getrlimit(resource.RLIMIT_NOFILE)
+    nproc = (8192, 8192)
+    port, name = free_port(), f"arbor-image-check-{os.getpid()}"
+    pod("run", "-d", "--name", name, "--network", "host", "--ulimit", f"nofile={nofile[0]}:{nofile[1]}",
+        "--ulimit", f"nproc={nproc[0]}:{nproc[1]}",
+        "-e", "ARBOR_JAVA_OPTS=-Xmx1g", "-e", "ARBOR_KV_CACHE_MEMORY=64 MiB",
+        image, "serve", "--host", "127.0.0.1", "--port", str(port))
+    try:
+        deadline, start = time.time() + 300, time.time()
+        while http("GET", f"http://127.0.0.1:{port}/health", timeout=5)[0] != 200:
+            if time.time() > deadline or pod("inspect", "--format", "{{.State.Running}}", name) != "true":
+                fail("podman run: no /health 200:\n" + pod("logs", name, check=False)[-3000:])
+            time.sleep(1)
+        say(f"  /health 200 after {time.time() - start:.0f} s; podman top: "
+            + " | ".join(pod("top", name, "user", "pid", "comm").splitlines()))
+        exercise_api(f"http://127.0.0.1:{port}", "tiny-qwen2")
+    finally:
+        pod("stop", "-t", "60", name, check=False)
+        code = pod("inspect", "--format", "{{.State.ExitCode}}", name, check=False)
+        pod("rm", "-f", name, check=False)
+        pod("rmi", "-a", "-f", check=False)
+        shutil.rmtree(store, ignore_errors=True)
+    say(f"  podman stop → exit status {code}")
 
 
 def main():
@@ -480,8 +549,8 @@ def main():
         return
     if os.geteuid() != 0:
         fail("needs root (chroot, mount, unshare)")
-    tar_path = os.path.abspath(sys.argv[1] if len(sys.argv) > 1
-                               else os.path.join(ROOT, "cluster", "target", "arbor-image.tar"))
+    args = [a for a in sys.argv[1:] if a != "--podman"]
+    tar_path = os.path.abspath(args[0] if args else os.path.join(ROOT, "cluster", "target", "arbor-image.tar"))
     if not os.path.exists(tar_path):
         fail(f"{tar_path} does not exist: run tools/build_image.sh")
     os.makedirs(CHECK, exist_ok=True)
@@ -489,6 +558,7 @@ def main():
     sizes = ", ".join(f"{h['comment']} {size / 2**20:.1f}" for h, (_, size) in zip(config["history"], layers))
     say(f"{tar_path}: {os.path.getsize(tar_path) / 2**20:.1f} MiB, {len(layers)} layers ({sizes} MiB compressed)")
     check_config(entry, config)
+    check_digests(tar_path, config, layers)
     rootfs = os.path.join(CHECK, "rootfs")
     size = unpack(tar_path, layers, rootfs)
     say(f"unpacked the layers in order into {os.path.relpath(rootfs, ROOT)}: {size / 2**20:.0f} MiB of files")
@@ -509,6 +579,8 @@ def main():
         + ", ".join(f"{k}={v}" for k, v in want.items()))
     scenario_serve(rootfs, config)
     scenario_node(rootfs, config)
+    if "--podman" in sys.argv:
+        scenario_podman(tar_path, config)
     say("OK: the image runs")
 
 
