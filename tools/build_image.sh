@@ -38,14 +38,16 @@ expected_missing="libjvm.so libcuda.so.1 libnvrtc.so.12"
 echo "build_image: building the jars"
 cp_file="$root/.image/classpath.txt"
 mkdir -p "$root/.image"
-mvn -o -q -pl cluster -am package dependency:build-classpath -DskipTests \
+mvn -B -o -q -pl cluster -am package dependency:build-classpath -DskipTests \
   -Dmdep.outputFile="$cp_file" -Dmdep.includeScope=runtime
 
 echo "build_image: jlink → $stage/opt/java/openjdk"
 rm -rf "$stage"
 mkdir -p "$stage/opt/java" "$stage/$libdir" "$stage/lib64" "$stage/bin" "$stage/etc" "$stage/tmp" "$stage/models"
+# no --generate-cds-archive: JDK 17 writes a different archive every time, which would change the JRE's layer on
+# every build (without it the JRE is byte-for-byte the same, and so is its layer's digest)
 jlink --add-modules "$modules" --compress=2 --strip-debug --no-header-files --no-man-pages \
-  --generate-cds-archive --output "$stage/opt/java/openjdk" 2>&1 | grep -v 'incubator modules' || true
+  --output "$stage/opt/java/openjdk" 2>&1 | grep -v 'incubator modules' || true
 java_home="$stage/opt/java/openjdk"
 [ -x "$java_home/bin/java" ] || { echo "jlink failed" >&2; exit 1; }
 for f in $gui_libs; do rm -f "$java_home/lib/$f"; done
@@ -109,6 +111,6 @@ printf 'passwd: files\ngroup: files\nhosts: files dns\n' >"$stage/etc/nsswitch.c
 
 echo "build_image: $(du -sh "$stage" | cut -f1) of runtime files; $(grep -c '^COPY' "$root/.image/ldd.txt") shared libraries"
 echo "build_image: Jib → cluster/target/arbor-image.tar"
-mvn -o -q -Pimage -pl cluster -am package -DskipTests -Djib.disableUpdateChecks=true "$@"
+mvn -B -o -q -Pimage -pl cluster -am package -DskipTests -Djib.disableUpdateChecks=true "$@"
 tar="$root/cluster/target/arbor-image.tar"
 echo "build_image: $tar ($(du -h "$tar" | cut -f1), $(cat "$root/cluster/target/jib-image.digest" 2>/dev/null))"
