@@ -49,6 +49,10 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
     /** One or two rows: fold SwiGLU into the gate/up gemv (a launch fewer per layer, x read once for gate and up). */
     private boolean fuseSmallBatches = !"false".equals(System.getProperty("arbor.cuda.fuseSmall"));
     /** Attention grouped by KV head (paged_attention_gqa*) where it applies (bf16 cache, head_dim 32..256, g <= 8). */
+    /** One or two rows: the input RMSNorm folded into the qkv and gate/up gemvs (no rmsnorm launches). */
+    private boolean fuseSmallNorm = !"false".equals(System.getProperty("arbor.cuda.fuseNorm"));
+    /** One or two rows, no q/k norm: RoPE and the K/V cache write in the qkv gemv's epilogue (no rope_kv_write launch). */
+    private boolean fuseSmallRope = !"false".equals(System.getProperty("arbor.cuda.fuseRope"));
     private boolean groupedAttention = !"false".equals(System.getProperty("arbor.cuda.groupedAttention"));
     private final int kvBytes;
     private final String kvSuffix;
@@ -183,6 +187,13 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
 
     void setFuseSmallBatches(boolean on) {
         this.fuseSmallBatches = on;
+        dropGraphs();
+    }
+
+    /** One or two rows: RMSNorm folded into the qkv and gate/up gemvs, RoPE + K/V write into the qkv gemv. */
+    void setFuseSmallNormRope(boolean norm, boolean rope) {
+        this.fuseSmallNorm = norm;
+        this.fuseSmallRope = rope;
         dropGraphs();
     }
 
@@ -433,20 +444,41 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
             // attention block: x += o_proj(attention(rope(q), rope(k), v)), K/V written into the paged cache
             if (fused) {
                 matmul(x, w.inputNorm(), false, w.qkvProj(), w.qkvBias(), qkv, n, hidden, qkvDim, false);
+            } else if (small && fuseSmallRope && w.qNorm() == null && w.kNorm() == null) {
+                // one launch: RMSNorm folded in, q/k/v, RoPE, K/V written into the cache at each row's own slot
+                CUdeviceptr in = x, norm = w.inputNorm();
+                if (!fuseSmallNorm) {
+                    dev.launch("rmsnorm", n, 1, 1, 256, x, w.inputNorm(), h, null, hidden, eps);
+                    in = h;
+                    norm = null;
+                }
+                int ks = gemvSplit(hidden, qkvDim / 2);
+                dev.tag = hidden + "x" + qkvDim + "+rope";
+                dev.launch("matmul_qkv_rope" + n, (qkvDim / 2 + 8 / ks - 1) / (8 / ks), 1, 1, 256, in, norm, eps,
+                        w.qkvProj(), w.qkvBias(), qkv, n, hidden, qkvDim, ks, positions, slots, invFreq, kc, vc, heads,
+                        config.numKvHeads(), headDim, kvSuffix.equals("_f32") ? 1 : 0);
+                dev.tag = "";
             } else {
                 dev.launch("rmsnorm", n, 1, 1, 256, x, w.inputNorm(), h, null, hidden, eps);
                 matmul(h, null, false, w.qkvProj(), w.qkvBias(), qkv, n, hidden, qkvDim, false);
             }
-            dev.launch("rope_kv_write" + kvSuffix, n, 1, 1, 128, qkv, positions, slots, invFreq, w.qNorm(), w.kNorm(),
-                    eps, kc, vc, heads, config.numKvHeads(), headDim);
+            if (!(small && fuseSmallRope && w.qNorm() == null && w.kNorm() == null) || fused) {
+                dev.launch("rope_kv_write" + kvSuffix, n, 1, 1, 128, qkv, positions, slots, invFreq, w.qNorm(), w.kNorm(),
+                        eps, kc, vc, heads, config.numKvHeads(), headDim);
+            }
             attention(s, kc, vc, groupedAttention, 0);
             matmul(attn, null, false, w.oProj(), w.oBias(), x, n, config.qDim(), hidden, true);
             // MLP block: x += down_proj(silu(gate_proj(h)) * up_proj(h))
             if (small) {
-                dev.launch("rmsnorm", n, 1, 1, 256, x, w.postAttentionNorm(), h, null, hidden, eps);
+                CUdeviceptr in = x, norm = w.postAttentionNorm();
+                if (!fuseSmallNorm) {
+                    dev.launch("rmsnorm", n, 1, 1, 256, x, w.postAttentionNorm(), h, null, hidden, eps);
+                    in = h;
+                    norm = null;
+                }
                 int ks = gemvSplit(hidden, inter);
                 dev.tag = hidden + "x" + inter + "x2";
-                dev.launch("matmul_glu" + n, (inter + 8 / ks - 1) / (8 / ks), 1, 1, 256, h, w.gateUpProj(),
+                dev.launch("matmul_glu" + n, (inter + 8 / ks - 1) / (8 / ks), 1, 1, 256, in, norm, eps, w.gateUpProj(),
                         w.gateUpBias(), act, n, hidden, inter, ks);
                 dev.tag = "";
                 matmul(act, null, false, w.downProj(), w.downBias(), x, n, inter, hidden, true);

@@ -59,8 +59,17 @@ public final class CudaBenchmark {
                     gpu.setFuseSmallBatches(false);
                     double unfused = decode(gpu, b, steps, perSeq, rnd, true);
                     gpu.setFuseSmallBatches(true);
-                    extra = String.format(" (without CUDA graphs: %.0f tok/s; SwiGLU not fused into the gate/up gemv: %.0f tok/s)",
-                            eager, unfused);
+                    gpu.setFuseSmallNormRope(false, false);
+                    double separate = decode(gpu, b, steps, perSeq, rnd, true);
+                    gpu.setFuseSmallNormRope(false, true);
+                    double ropeOnly = decode(gpu, b, steps, perSeq, rnd, true);
+                    gpu.setFuseSmallNormRope(true, false);
+                    double normOnly = decode(gpu, b, steps, perSeq, rnd, true);
+                    gpu.setFuseSmallNormRope(true, true);
+                    double again = decode(gpu, b, steps, perSeq, rnd, true);
+                    extra = String.format(" (without CUDA graphs: %.0f tok/s; SwiGLU not fused into the gate/up gemv: %.0f tok/s;"
+                            + " rmsnorm and rope_kv_write as own kernels: %.0f, only RoPE fused: %.0f, only the norm fused: %.0f,"
+                            + " both fused again: %.0f tok/s)", eager, unfused, separate, ropeOnly, normOnly, again);
                 } else {
                     System.out.printf("kernel check, batch %d: max |grouped attention - per-head| / max |per-head| %.1e%n",
                             b, gpu.compareAttention());
