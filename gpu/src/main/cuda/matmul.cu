@@ -187,7 +187,7 @@ __device__ __forceinline__ void gemv(const float* __restrict__ x, const float* _
                    int accumulate, int ks) {                                                                       \
         gemv<N, 0>(x, nullptr, 0.f, w, bias, y, n, in, out, accumulate, ks, RopeArgs{});                           \
     }                                                                                                              \
-    extern "C" __global__ void __launch_bounds__(256, N == 1 ? 4 : 1)                                             \
+    extern "C" __global__ void __launch_bounds__(256)                                                              \
     matmul_glu##N(const float* x, const float* norm, float eps, const __nv_bfloat16* w, const float* bias,        \
                   float* act, int n, int in, int inter, int ks) {                                                  \
         gemv<N, 1>(x, norm, eps, w, bias, act, n, in, inter, 0, ks, RopeArgs{});                                   \

@@ -53,6 +53,13 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
     private boolean fuseSmallNorm = !"false".equals(System.getProperty("arbor.cuda.fuseNorm"));
     /** One or two rows, no q/k norm: RoPE and the K/V cache write in the qkv gemv's epilogue (no rope_kv_write launch). */
     private boolean fuseSmallRope = !"false".equals(System.getProperty("arbor.cuda.fuseRope"));
+    /** Greedy argmax over several blocks per row (argmax_part + argmax_final) instead of one block per row. */
+    private boolean splitArgmax = !"false".equals(System.getProperty("arbor.cuda.splitArgmax"));
+    private static final int ARGMAX_PARTS = 64;
+    /** Blocks per SM the gemv's warp split aims for (more warps per output row for matrices with few rows). */
+    private int gemvBlocksPerSm = Integer.getInteger("arbor.cuda.gemvBlocksPerSm", 4);
+    /** Per-head decode attention of one or two rows: key splits (0: the default rule). */
+    private int smallAttentionSplits = Integer.getInteger("arbor.cuda.smallAttentionSplits", 0);
     private boolean groupedAttention = !"false".equals(System.getProperty("arbor.cuda.groupedAttention"));
     private final int kvBytes;
     private final String kvSuffix;
@@ -70,7 +77,7 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
     private int capTokens;
     private int capLogitRows;
     private int capMetaInts;
-    private CUdeviceptr meta, x, h, qkv, attn, gateUp, act, last, logits, partAcc, partMl, argmax, xHi, xLo;
+    private CUdeviceptr meta, x, h, qkv, attn, gateUp, act, last, logits, partAcc, partMl, argmax, argmaxPart, xHi, xLo;
     private int capSplitRows;
     private StepInputs lastInputs;
     private final Map<Long, CUgraphExec> graphs = new HashMap<>();
@@ -191,6 +198,17 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
     }
 
     /** One or two rows: RMSNorm folded into the qkv and gate/up gemvs, RoPE + K/V write into the qkv gemv. */
+    void setGemvTuning(int blocksPerSm, int smallAttentionSplits) {
+        this.gemvBlocksPerSm = blocksPerSm;
+        this.smallAttentionSplits = smallAttentionSplits;
+        dropGraphs();
+    }
+
+    void setSplitArgmax(boolean argmax) {
+        this.splitArgmax = argmax;
+        dropGraphs();
+    }
+
     void setFuseSmallNormRope(boolean norm, boolean rope) {
         this.fuseSmallNorm = norm;
         this.fuseSmallRope = rope;
@@ -496,7 +514,15 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
         if (s.m() > 0) {
             dev.launch("rmsnorm", s.m(), 1, 1, 256, x, weights.finalNorm(), last, ints(s.logitRowsOffset()), hidden, eps);
             matmul(last, null, false, weights.lmHead(), null, logits, s.m(), hidden, config.vocabSize(), false);
-            dev.launch("argmax_rows", s.m(), 1, 1, 1024, logits, config.vocabSize(), argmax);
+            if (splitArgmax) {
+                // the rows split over blocks: one block per row took ~60 us for a 152k vocabulary
+                dev.launch("argmax_part", s.m(), ARGMAX_PARTS, 1, 256, logits, config.vocabSize(), argmaxPart,
+                        argmaxPart.withByteOffset(4L * capLogitRows * ARGMAX_PARTS));
+                dev.launch("argmax_final", s.m(), 1, 1, 32, argmaxPart,
+                        argmaxPart.withByteOffset(4L * capLogitRows * ARGMAX_PARTS), ARGMAX_PARTS, argmax);
+            } else {
+                dev.launch("argmax_rows", s.m(), 1, 1, 1024, logits, config.vocabSize(), argmax);
+            }
         }
     }
 
@@ -526,6 +552,7 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
         } else {
             splits = n * heads >= 2 * dev.multiprocessors ? 1
                     : Math.min(MAX_SPLITS, (2 * dev.multiprocessors + n * heads - 1) / (n * heads));
+            if (n <= 2 && smallAttentionSplits > 0) splits = Math.min(MAX_SPLITS, smallAttentionSplits);
             dev.launch("paged_attention" + kvSuffix, n, heads, splits, 128, qkv, attn, partAcc, partMl, positions,
                     seqOfToken, tables, s.width(), kc, vc, blockSize, heads, kvHeads, headDim, scale);
         }
@@ -572,7 +599,7 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
      */
     private int gemvSplit(int in, int out) {
         int ks = 1;
-        while (ks < 8 && (long) out * ks / 8 < 4L * dev.multiprocessors && in / 8 / (2 * ks) >= 64) ks *= 2;
+        while (ks < 8 && (long) out * ks / 8 < (long) gemvBlocksPerSm * dev.multiprocessors && in / 8 / (2 * ks) >= 64) ks *= 2;
         return ks;
     }
 
@@ -788,10 +815,11 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
         }
         if (logitRows > capLogitRows) {
             int cap = Math.max(logitRows, capLogitRows * 2);
-            for (CUdeviceptr p : new CUdeviceptr[]{last, logits, argmax}) dev.free(p);
+            for (CUdeviceptr p : new CUdeviceptr[]{last, logits, argmax, argmaxPart}) dev.free(p);
             last = dev.alloc(4L * cap * config.hiddenSize(), "final norm rows");
             logits = dev.alloc(4L * cap * config.vocabSize(), "logits");
             argmax = dev.alloc(4L * cap, "sampled ids");
+            argmaxPart = dev.alloc(8L * cap * ARGMAX_PARTS, "argmax partials");
             capLogitRows = cap;
             moved = true;
         }
