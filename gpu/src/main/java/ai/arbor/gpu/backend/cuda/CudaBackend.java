@@ -57,10 +57,11 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
     private boolean splitArgmax = !"false".equals(System.getProperty("arbor.cuda.splitArgmax"));
     private static final int ARGMAX_PARTS = 64;
     /**
-     * Blocks per SM the gemv's warp split aims for (more warps per output row for matrices with few rows): 8 gives
-     * down_proj 8 warps per row at one row (measured 527 -> 540 tok/s at batch 1 against 4).
+     * Blocks per SM the gemv's warp split aims for (more warps per output row for matrices with few rows): 16 gives
+     * down_proj 8 warps per row and gate/up 2 at one row (batch 1, same runs: 4 -> 517-530, 8 -> 531-546,
+     * 16 -> 537-553 tok/s).
      */
-    private int gemvBlocksPerSm = Integer.getInteger("arbor.cuda.gemvBlocksPerSm", 8);
+    private int gemvBlocksPerSm = Integer.getInteger("arbor.cuda.gemvBlocksPerSm", 16);
     /** Per-head decode attention of one or two rows: key splits (0: the default rule). */
     private int smallAttentionSplits = Integer.getInteger("arbor.cuda.smallAttentionSplits", 0);
     private boolean groupedAttention = !"false".equals(System.getProperty("arbor.cuda.groupedAttention"));
