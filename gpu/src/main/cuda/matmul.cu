@@ -20,24 +20,47 @@ __device__ __forceinline__ float silu_mul(float g, float u) { return g / (1.f + 
 // of weight row o with 16-byte loads (GLU: also row o + out, the up projection beside gate row o, written as
 // silu(gate) * up: the SwiGLU fused, and x read once for both); their sums meet in shared memory. ks > 1 for the
 // matrices with few rows (down_proj: 1536 rows of 17.9 KB): one warp per row left 192 blocks for 132 SMs, half of
-// them idle for the second wave. Eight loads per lane in flight. grid ceil(out / (8 / ks)), block 256.
-template <int N, bool GLU>
-__device__ __forceinline__ void gemv(const float* __restrict__ x, const __nv_bfloat16* __restrict__ w,
-                                     const float* __restrict__ bias, float* __restrict__ y, int n, int in, int out,
-                                     int accumulate, int ks) {
-    __shared__ float red[8][2 * N];
+// them idle for the second wave. Eight loads per lane in flight. grid ceil(units / (8 / ks)), block 256.
+// norm (optional): the input is RMSNorm(x) * norm, folded in: x * norm is streamed and the sum of x^2 is taken in the
+// same pass (each warp group sees the whole row), the 1 / rms scale applied to the dot products (no rmsnorm launch).
+// MODE 0: y (+)= x . W^T; MODE 1 (GLU): see above; MODE 2 (ROPE, the qkv projection): each unit computes the pair of
+// columns (o, o + head_dim / 2) of one head, rotates q and k heads (rotate_half RoPE at positions[t]) and writes the
+// k and v heads also into the paged cache at slots[t] (each row writes only its own token's slot).
+struct RopeArgs {
+    const int* positions;
+    const int* slots;
+    const float* inv_freq;
+    void* k_cache;
+    void* v_cache;
+    int num_heads, num_kv_heads, head_dim, kv_f32;
+};
+
+template <int N, int MODE>
+__device__ __forceinline__ void gemv(const float* __restrict__ x, const float* __restrict__ norm, float eps,
+                                     const __nv_bfloat16* __restrict__ w, const float* __restrict__ bias,
+                                     float* __restrict__ y, int n, int in, int out, int accumulate, int ks,
+                                     RopeArgs ra) {
+    constexpr bool PAIR = MODE != 0;
+    __shared__ float red[8][3 * N];
     int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-    int o = blockIdx.x * (8 / ks) + warp / ks;
+    int o = blockIdx.x * (8 / ks) + warp / ks; // the unit
     int part = warp % ks;
-    bool valid = o < out;
-    float acc[N], acc2[N];
+    int units = MODE == 2 ? out / 2 : out;
+    bool valid = o < units;
+    int o1 = o, o2 = o + out; // GLU: gate row o, up row o + out
+    int half = MODE == 2 ? ra.head_dim / 2 : 0;
+    if (MODE == 2) {
+        o1 = (o / half) * ra.head_dim + o % half;
+        o2 = o1 + half;
+    }
+    float acc[N], acc2[N], ss[N];
 #pragma unroll
-    for (int t = 0; t < N; t++) acc[t] = acc2[t] = 0.f;
-    constexpr int U = GLU ? 4 : 8; // loads issued before the first use: 8 x 16 bytes per lane either way
+    for (int t = 0; t < N; t++) acc[t] = acc2[t] = ss[t] = 0.f;
+    constexpr int U = PAIR ? 4 : 8; // loads issued before the first use: 8 x 16 bytes per lane either way
     int chunks = in >> 3;
     int beg = valid ? part * chunks / ks : 0, end = valid ? (part + 1) * chunks / ks : 0;
-    const uint4* row = reinterpret_cast<const uint4*>(w + (size_t)o * in);
-    const uint4* row2 = reinterpret_cast<const uint4*>(w + (size_t)(o + (GLU ? out : 0)) * in);
+    const uint4* row = reinterpret_cast<const uint4*>(w + (size_t)o1 * in);
+    const uint4* row2 = reinterpret_cast<const uint4*>(w + (size_t)(PAIR ? o2 : o1) * in);
     for (int c0 = beg + lane; c0 < end; c0 += 32 * U) {
         uint4 raw[U], raw2[U];
 #pragma unroll
@@ -45,7 +68,7 @@ __device__ __forceinline__ void gemv(const float* __restrict__ x, const __nv_bfl
             int c = c0 + 32 * u;
             if (c < end) {
                 raw[u] = __ldg(row + c);
-                if (GLU) raw2[u] = __ldg(row2 + c);
+                if (PAIR) raw2[u] = __ldg(row2 + c);
             }
         }
 #pragma unroll
@@ -60,22 +83,34 @@ __device__ __forceinline__ void gemv(const float* __restrict__ x, const __nv_bfl
                 float2 f = __bfloat1622float2(h2[i]);
                 wf[2 * i] = f.x;
                 wf[2 * i + 1] = f.y;
-                if (GLU) {
+                if (PAIR) {
                     float2 g = __bfloat1622float2(u2[i]);
                     wf2[2 * i] = g.x;
                     wf2[2 * i + 1] = g.y;
                 }
+            }
+            float gv[8];
+            if (norm) {
+                const float4* q = reinterpret_cast<const float4*>(norm + c * 8);
+                float4 a = q[0], b = q[1];
+                gv[0] = a.x, gv[1] = a.y, gv[2] = a.z, gv[3] = a.w, gv[4] = b.x, gv[5] = b.y, gv[6] = b.z, gv[7] = b.w;
             }
 #pragma unroll
             for (int t = 0; t < N; t++) { // n == N
                 const float4* p = reinterpret_cast<const float4*>(x + (size_t)t * in + c * 8);
                 float4 a = p[0], b = p[1];
                 float xv[8] = {a.x, a.y, a.z, a.w, b.x, b.y, b.z, b.w};
+                if (norm) {
+                    float s2 = 0.f;
+#pragma unroll
+                    for (int i = 0; i < 8; i++) s2 += xv[i] * xv[i], xv[i] *= gv[i];
+                    ss[t] += s2;
+                }
                 float d = 0.f, d2 = 0.f;
 #pragma unroll
                 for (int i = 0; i < 8; i++) d += xv[i] * wf[i];
                 acc[t] += d;
-                if (GLU) {
+                if (PAIR) {
 #pragma unroll
                     for (int i = 0; i < 8; i++) d2 += xv[i] * wf2[i];
                     acc2[t] += d2;
@@ -86,44 +121,85 @@ __device__ __forceinline__ void gemv(const float* __restrict__ x, const __nv_bfl
 #pragma unroll
     for (int t = 0; t < N; t++) {
         acc[t] = warp_sum(acc[t]);
-        if (GLU) acc2[t] = warp_sum(acc2[t]);
+        if (PAIR) acc2[t] = warp_sum(acc2[t]);
+        if (norm) ss[t] = warp_sum(ss[t]);
     }
     if (ks > 1) {
         if (lane == 0) {
 #pragma unroll
-            for (int t = 0; t < N; t++) red[warp][t] = acc[t], red[warp][N + t] = acc2[t];
+            for (int t = 0; t < N; t++) red[warp][t] = acc[t], red[warp][N + t] = acc2[t], red[warp][2 * N + t] = ss[t];
         }
         __syncthreads();
         if (part == 0 && lane == 0) {
 #pragma unroll
             for (int t = 0; t < N; t++) {
-                acc[t] = acc2[t] = 0.f;
-                for (int p = 0; p < ks; p++) acc[t] += red[warp + p][t], acc2[t] += red[warp + p][N + t];
+                acc[t] = acc2[t] = ss[t] = 0.f;
+                for (int p = 0; p < ks; p++)
+                    acc[t] += red[warp + p][t], acc2[t] += red[warp + p][N + t], ss[t] += red[warp + p][2 * N + t];
             }
         }
     }
     if (lane == 0 && part == 0 && valid) {
 #pragma unroll
         for (int t = 0; t < N; t++) {
-            size_t i = (size_t)t * out + o;
-            float v = acc[t] + (bias ? bias[o] : 0.f);
-            if (GLU) y[i] = silu_mul(v, acc2[t] + (bias ? bias[o + out] : 0.f));
-            else y[i] = accumulate ? y[i] + v : v;
+            float inv = norm ? rsqrtf(ss[t] / in + eps) : 1.f;
+            float v = acc[t] * inv + (bias ? bias[o1] : 0.f);
+            if (MODE == 1) {
+                y[(size_t)t * out + o] = silu_mul(v, acc2[t] * inv + (bias ? bias[o2] : 0.f));
+            } else if (MODE == 2) {
+                float v2 = acc2[t] * inv + (bias ? bias[o2] : 0.f);
+                int head = o1 / ra.head_dim;
+                int q_dim = ra.num_heads * ra.head_dim, kv_dim = ra.num_kv_heads * ra.head_dim;
+                if (head < ra.num_heads + ra.num_kv_heads) { // q and k heads: rotate (as rope_kv_write in layers.cu)
+                    float angle = (float)ra.positions[t] * ra.inv_freq[o % half];
+                    float cs = cosf(angle), sn = sinf(angle);
+                    float x1 = v, x2 = v2;
+                    v = x1 * cs - x2 * sn;
+                    v2 = x2 * cs + x1 * sn;
+                }
+                y[(size_t)t * out + o1] = v;
+                y[(size_t)t * out + o2] = v2;
+                if (o1 >= q_dim) {
+                    bool is_k = o1 < q_dim + kv_dim;
+                    size_t dst = (size_t)ra.slots[t] * kv_dim + (o1 - q_dim - (is_k ? 0 : kv_dim));
+                    void* cache = is_k ? ra.k_cache : ra.v_cache;
+                    if (ra.kv_f32) {
+                        reinterpret_cast<float*>(cache)[dst] = v;
+                        reinterpret_cast<float*>(cache)[dst + half] = v2;
+                    } else {
+                        reinterpret_cast<__nv_bfloat16*>(cache)[dst] = __float2bfloat16(v);
+                        reinterpret_cast<__nv_bfloat16*>(cache)[dst + half] = __float2bfloat16(v2);
+                    }
+                }
+            } else {
+                size_t i = (size_t)t * out + o;
+                y[i] = accumulate ? y[i] + v : v;
+            }
         }
     }
 }
 
-// y (+)= x . W^T + bias for n == N rows; matmul_glu: act = silu(x . Wg^T + bg) * (x . Wu^T + bu) with W = [Wg | Wu].
+// y (+)= x . W^T + bias for n == N rows; matmul_glu: act = silu(x . Wg^T + bg) * (x . Wu^T + bu) with W = [Wg | Wu];
+// matmul_qkv_rope: qkv = x . W^T + b with RoPE and the K/V cache write. norm may be null (the input is x itself).
 #define GEMV(N)                                                                                                   \
     extern "C" __global__ void __launch_bounds__(256)                                                              \
     matmul_gemv##N(const float* x, const __nv_bfloat16* w, const float* bias, float* y, int n, int in, int out,   \
                    int accumulate, int ks) {                                                                       \
-        gemv<N, false>(x, w, bias, y, n, in, out, accumulate, ks);                                                 \
+        gemv<N, 0>(x, nullptr, 0.f, w, bias, y, n, in, out, accumulate, ks, RopeArgs{});                           \
     }                                                                                                              \
     extern "C" __global__ void __launch_bounds__(256)                                                              \
-    matmul_glu##N(const float* x, const __nv_bfloat16* w, const float* bias, float* act, int n, int in, int inter,  \
-                  int ks) {                                                                                        \
-        gemv<N, true>(x, w, bias, act, n, in, inter, 0, ks);                                                       \
+    matmul_glu##N(const float* x, const float* norm, float eps, const __nv_bfloat16* w, const float* bias,        \
+                  float* act, int n, int in, int inter, int ks) {                                                  \
+        gemv<N, 1>(x, norm, eps, w, bias, act, n, in, inter, 0, ks, RopeArgs{});                                   \
+    }                                                                                                              \
+    extern "C" __global__ void __launch_bounds__(256)                                                              \
+    matmul_qkv_rope##N(const float* x, const float* norm, float eps, const __nv_bfloat16* w, const float* bias,   \
+                       float* qkv, int n, int in, int out, int ks, const int* positions, const int* slots,         \
+                       const float* inv_freq, void* k_cache, void* v_cache, int num_heads, int num_kv_heads,       \
+                       int head_dim, int kv_f32) {                                                                 \
+        gemv<N, 2>(x, norm, eps, w, bias, qkv, n, in, out, 0, ks,                                                  \
+                   RopeArgs{positions, slots, inv_freq, k_cache, v_cache, num_heads, num_kv_heads, head_dim,       \
+                            kv_f32});                                                                              \
     }
 
 GEMV(1)

@@ -49,6 +49,21 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
     /** One or two rows: fold SwiGLU into the gate/up gemv (a launch fewer per layer, x read once for gate and up). */
     private boolean fuseSmallBatches = !"false".equals(System.getProperty("arbor.cuda.fuseSmall"));
     /** Attention grouped by KV head (paged_attention_gqa*) where it applies (bf16 cache, head_dim 32..256, g <= 8). */
+    /** One or two rows: the input RMSNorm folded into the qkv and gate/up gemvs (no rmsnorm launches). */
+    private boolean fuseSmallNorm = !"false".equals(System.getProperty("arbor.cuda.fuseNorm"));
+    /** One or two rows, no q/k norm: RoPE and the K/V cache write in the qkv gemv's epilogue (no rope_kv_write launch). */
+    private boolean fuseSmallRope = !"false".equals(System.getProperty("arbor.cuda.fuseRope"));
+    /** Greedy argmax over several blocks per row (argmax_part + argmax_final) instead of one block per row. */
+    private boolean splitArgmax = !"false".equals(System.getProperty("arbor.cuda.splitArgmax"));
+    private static final int ARGMAX_PARTS = 64;
+    /**
+     * Blocks per SM the gemv's warp split aims for (more warps per output row for matrices with few rows): 16 gives
+     * down_proj 8 warps per row and gate/up 2 at one row (batch 1, same runs: 4 -> 517-530, 8 -> 531-546,
+     * 16 -> 537-553 tok/s).
+     */
+    private int gemvBlocksPerSm = Integer.getInteger("arbor.cuda.gemvBlocksPerSm", 16);
+    /** Per-head decode attention of one or two rows: key splits (0: the default rule). */
+    private int smallAttentionSplits = Integer.getInteger("arbor.cuda.smallAttentionSplits", 0);
     private boolean groupedAttention = !"false".equals(System.getProperty("arbor.cuda.groupedAttention"));
     private final int kvBytes;
     private final String kvSuffix;
@@ -66,7 +81,7 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
     private int capTokens;
     private int capLogitRows;
     private int capMetaInts;
-    private CUdeviceptr meta, x, h, qkv, attn, gateUp, act, last, logits, partAcc, partMl, argmax, xHi, xLo;
+    private CUdeviceptr meta, x, h, qkv, attn, gateUp, act, last, logits, partAcc, partMl, argmax, argmaxPart, xHi, xLo;
     private int capSplitRows;
     private StepInputs lastInputs;
     private final Map<Long, CUgraphExec> graphs = new HashMap<>();
@@ -183,6 +198,24 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
 
     void setFuseSmallBatches(boolean on) {
         this.fuseSmallBatches = on;
+        dropGraphs();
+    }
+
+    /** One or two rows: RMSNorm folded into the qkv and gate/up gemvs, RoPE + K/V write into the qkv gemv. */
+    void setGemvTuning(int blocksPerSm, int smallAttentionSplits) {
+        this.gemvBlocksPerSm = blocksPerSm;
+        this.smallAttentionSplits = smallAttentionSplits;
+        dropGraphs();
+    }
+
+    void setSplitArgmax(boolean argmax) {
+        this.splitArgmax = argmax;
+        dropGraphs();
+    }
+
+    void setFuseSmallNormRope(boolean norm, boolean rope) {
+        this.fuseSmallNorm = norm;
+        this.fuseSmallRope = rope;
         dropGraphs();
     }
 
@@ -433,20 +466,41 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
             // attention block: x += o_proj(attention(rope(q), rope(k), v)), K/V written into the paged cache
             if (fused) {
                 matmul(x, w.inputNorm(), false, w.qkvProj(), w.qkvBias(), qkv, n, hidden, qkvDim, false);
+            } else if (small && fuseSmallRope && w.qNorm() == null && w.kNorm() == null) {
+                // one launch: RMSNorm folded in, q/k/v, RoPE, K/V written into the cache at each row's own slot
+                CUdeviceptr in = x, norm = w.inputNorm();
+                if (!fuseSmallNorm) {
+                    dev.launch("rmsnorm", n, 1, 1, 256, x, w.inputNorm(), h, null, hidden, eps);
+                    in = h;
+                    norm = null;
+                }
+                int ks = gemvSplit(hidden, qkvDim / 2);
+                dev.tag = hidden + "x" + qkvDim + "+rope";
+                dev.launch("matmul_qkv_rope" + n, (qkvDim / 2 + 8 / ks - 1) / (8 / ks), 1, 1, 256, in, norm, eps,
+                        w.qkvProj(), w.qkvBias(), qkv, n, hidden, qkvDim, ks, positions, slots, invFreq, kc, vc, heads,
+                        config.numKvHeads(), headDim, kvSuffix.equals("_f32") ? 1 : 0);
+                dev.tag = "";
             } else {
                 dev.launch("rmsnorm", n, 1, 1, 256, x, w.inputNorm(), h, null, hidden, eps);
                 matmul(h, null, false, w.qkvProj(), w.qkvBias(), qkv, n, hidden, qkvDim, false);
             }
-            dev.launch("rope_kv_write" + kvSuffix, n, 1, 1, 128, qkv, positions, slots, invFreq, w.qNorm(), w.kNorm(),
-                    eps, kc, vc, heads, config.numKvHeads(), headDim);
+            if (!(small && fuseSmallRope && w.qNorm() == null && w.kNorm() == null) || fused) {
+                dev.launch("rope_kv_write" + kvSuffix, n, 1, 1, 128, qkv, positions, slots, invFreq, w.qNorm(), w.kNorm(),
+                        eps, kc, vc, heads, config.numKvHeads(), headDim);
+            }
             attention(s, kc, vc, groupedAttention, 0);
             matmul(attn, null, false, w.oProj(), w.oBias(), x, n, config.qDim(), hidden, true);
             // MLP block: x += down_proj(silu(gate_proj(h)) * up_proj(h))
             if (small) {
-                dev.launch("rmsnorm", n, 1, 1, 256, x, w.postAttentionNorm(), h, null, hidden, eps);
+                CUdeviceptr in = x, norm = w.postAttentionNorm();
+                if (!fuseSmallNorm) {
+                    dev.launch("rmsnorm", n, 1, 1, 256, x, w.postAttentionNorm(), h, null, hidden, eps);
+                    in = h;
+                    norm = null;
+                }
                 int ks = gemvSplit(hidden, inter);
                 dev.tag = hidden + "x" + inter + "x2";
-                dev.launch("matmul_glu" + n, (inter + 8 / ks - 1) / (8 / ks), 1, 1, 256, h, w.gateUpProj(),
+                dev.launch("matmul_glu" + n, (inter + 8 / ks - 1) / (8 / ks), 1, 1, 256, in, norm, eps, w.gateUpProj(),
                         w.gateUpBias(), act, n, hidden, inter, ks);
                 dev.tag = "";
                 matmul(act, null, false, w.downProj(), w.downBias(), x, n, inter, hidden, true);
@@ -464,7 +518,15 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
         if (s.m() > 0) {
             dev.launch("rmsnorm", s.m(), 1, 1, 256, x, weights.finalNorm(), last, ints(s.logitRowsOffset()), hidden, eps);
             matmul(last, null, false, weights.lmHead(), null, logits, s.m(), hidden, config.vocabSize(), false);
-            dev.launch("argmax_rows", s.m(), 1, 1, 1024, logits, config.vocabSize(), argmax);
+            if (splitArgmax) {
+                // the rows split over blocks: one block per row took ~60 us for a 152k vocabulary
+                dev.launch("argmax_part", s.m(), ARGMAX_PARTS, 1, 256, logits, config.vocabSize(), argmaxPart,
+                        argmaxPart.withByteOffset(4L * capLogitRows * ARGMAX_PARTS));
+                dev.launch("argmax_final", s.m(), 1, 1, 32, argmaxPart,
+                        argmaxPart.withByteOffset(4L * capLogitRows * ARGMAX_PARTS), ARGMAX_PARTS, argmax);
+            } else {
+                dev.launch("argmax_rows", s.m(), 1, 1, 1024, logits, config.vocabSize(), argmax);
+            }
         }
     }
 
@@ -494,6 +556,7 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
         } else {
             splits = n * heads >= 2 * dev.multiprocessors ? 1
                     : Math.min(MAX_SPLITS, (2 * dev.multiprocessors + n * heads - 1) / (n * heads));
+            if (n <= 2 && smallAttentionSplits > 0) splits = Math.min(MAX_SPLITS, smallAttentionSplits);
             dev.launch("paged_attention" + kvSuffix, n, heads, splits, 128, qkv, attn, partAcc, partMl, positions,
                     seqOfToken, tables, s.width(), kc, vc, blockSize, heads, kvHeads, headDim, scale);
         }
@@ -540,7 +603,7 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
      */
     private int gemvSplit(int in, int out) {
         int ks = 1;
-        while (ks < 8 && (long) out * ks / 8 < 4L * dev.multiprocessors && in / 8 / (2 * ks) >= 64) ks *= 2;
+        while (ks < 8 && (long) out * ks / 8 < (long) gemvBlocksPerSm * dev.multiprocessors && in / 8 / (2 * ks) >= 64) ks *= 2;
         return ks;
     }
 
@@ -756,10 +819,11 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
         }
         if (logitRows > capLogitRows) {
             int cap = Math.max(logitRows, capLogitRows * 2);
-            for (CUdeviceptr p : new CUdeviceptr[]{last, logits, argmax}) dev.free(p);
+            for (CUdeviceptr p : new CUdeviceptr[]{last, logits, argmax, argmaxPart}) dev.free(p);
             last = dev.alloc(4L * cap * config.hiddenSize(), "final norm rows");
             logits = dev.alloc(4L * cap * config.vocabSize(), "logits");
             argmax = dev.alloc(4L * cap, "sampled ids");
+            argmaxPart = dev.alloc(8L * cap * ARGMAX_PARTS, "argmax partials");
             capLogitRows = cap;
             moved = true;
         }

@@ -59,8 +59,27 @@ public final class CudaBenchmark {
                     gpu.setFuseSmallBatches(false);
                     double unfused = decode(gpu, b, steps, perSeq, rnd, true);
                     gpu.setFuseSmallBatches(true);
-                    extra = String.format(" (without CUDA graphs: %.0f tok/s; SwiGLU not fused into the gate/up gemv: %.0f tok/s)",
-                            eager, unfused);
+                    gpu.setFuseSmallNormRope(false, false);
+                    double separate = decode(gpu, b, steps, perSeq, rnd, true);
+                    gpu.setFuseSmallNormRope(false, true);
+                    double ropeOnly = decode(gpu, b, steps, perSeq, rnd, true);
+                    gpu.setFuseSmallNormRope(true, false);
+                    double normOnly = decode(gpu, b, steps, perSeq, rnd, true);
+                    gpu.setFuseSmallNormRope(true, true);
+                    gpu.setSplitArgmax(false);
+                    double oneBlockArgmax = decode(gpu, b, steps, perSeq, rnd, true);
+                    gpu.setSplitArgmax(true);
+                    gpu.setGemvTuning(4, 0);
+                    double split4 = decode(gpu, b, steps, perSeq, rnd, true);
+                    gpu.setGemvTuning(8, 0);
+                    double split8 = decode(gpu, b, steps, perSeq, rnd, true);
+                    gpu.setGemvTuning(16, 0);
+                    double again = decode(gpu, b, steps, perSeq, rnd, true);
+                    extra = String.format(" (without CUDA graphs: %.0f tok/s; SwiGLU not fused into the gate/up gemv: %.0f tok/s;"
+                            + " rmsnorm and rope_kv_write as own kernels: %.0f, only RoPE fused: %.0f, only the norm fused: %.0f;"
+                            + " argmax in one block per row: %.0f; gemv split for 4 blocks/SM (down_proj 4 warps a row): %.0f,"
+                            + " for 8 (down_proj 8, gate/up 1): %.0f; all again: %.0f tok/s)", eager, unfused, separate,
+                            ropeOnly, normOnly, oneBlockArgmax, split4, split8, again);
                 } else {
                     System.out.printf("kernel check, batch %d: max |grouped attention - per-head| / max |per-head| %.1e%n",
                             b, gpu.compareAttention());
