@@ -19,7 +19,7 @@ public record RouterSettings(String mode, double overlapWeight, double temperatu
 
     /** Just a mode, every KV knob at its default (for callers that predate the knobs). */
     public RouterSettings(String mode) {
-        this(mode, 1.0, 0.0, false, Duration.ofSeconds(30), 10_000, Duration.ofSeconds(1));
+        this(mode, 2.0, 0.0, false, Duration.ofSeconds(30), 10_000, Duration.ofSeconds(1));
     }
 
     public RouterSettings {

@@ -10,8 +10,8 @@ import java.util.Random;
  * </pre>
  * {@code decode_blocks} is the KV the worker already holds for running requests and {@code queued_blocks} the prompt
  * work waiting there, so a worker with the whole prefix cached still loses once it is busy enough: one shared system
- * prompt cannot pull every request onto one worker. With temperature 0 the lowest cost wins and equal costs are broken
- * uniformly at random; with temperature &gt; 0 the choice is sampled from a softmax over the costs normalised to
+ * prompt cannot pull every request onto one worker. With temperature 0 the lowest cost wins; among equal costs the
+ * most cached overlap wins, then chance; with temperature &gt; 0 the choice is sampled from a softmax over the costs normalised to
  * [0, 1], which spreads load at the price of some cache hits.
  */
 public final class KvCostFunction {
@@ -62,7 +62,7 @@ public final class KvCostFunction {
             min = Math.min(min, cost[i]);
             max = Math.max(max, cost[i]);
         }
-        if (temperature == 0 || max - min <= TIE) return lowest(cost, min, random);
+        if (temperature == 0 || max - min <= TIE) return lowest(cost, min, candidates, random);
         double[] weight = new double[n];
         double total = 0;
         for (int i = 0; i < n; i++) {
@@ -77,12 +77,23 @@ public final class KvCostFunction {
         return n - 1;
     }
 
-    /** Uniform among the candidates within {@link #TIE} of the minimum (reservoir sampling, one pass). */
-    private static int lowest(double[] cost, double min, Random random) {
+    /**
+     * Among the candidates within {@link #TIE} of the minimum, the one with the most cached overlap (equal cost, less
+     * compute: it leaves the cluster more capacity and the other caches their contents), then uniformly at random
+     * (reservoir sampling, one pass).
+     */
+    private static int lowest(double[] cost, double min, Candidate[] candidates, Random random) {
         int chosen = -1;
         int seen = 0;
+        int bestOverlap = -1;
         for (int i = 0; i < cost.length; i++) {
-            if (cost[i] - min <= TIE && random.nextInt(++seen) == 0) chosen = i;
+            if (cost[i] - min > TIE) continue;
+            int overlap = candidates[i].overlapBlocks();
+            if (overlap > bestOverlap) {
+                bestOverlap = overlap;
+                seen = 0;
+            }
+            if (overlap == bestOverlap && random.nextInt(++seen) == 0) chosen = i;
         }
         return chosen;
     }

@@ -39,7 +39,8 @@ public final class KvCostSelector implements WorkerSelector {
         long[] load = new long[workers.size()];
         for (int i = 0; i < workers.size(); i++) {
             workerIds[i] = idOf(workers.get(i).worker());
-            load[i] = workers.get(i).activeTokens();
+            // the router's own count is whole prompts; the KV router counts what each worker must compute
+            load[i] = routing.uncachedTokensInFlight(workerIds[i]);
         }
         long t0 = System.nanoTime();
         lastDecision = routing.select(request.tokenIds(), workerIds, load, null, random);
@@ -53,19 +54,19 @@ public final class KvCostSelector implements WorkerSelector {
 
     @Override
     public void onRouted(RoutingRequest request, ActorRef<WorkerActor.Command> worker) {
-        routing.sharing().routed(request.requestId(), idOf(worker), request.tokenIds().length);
+        routing.routed(request.requestId(), idOf(worker), request.tokenIds().length, lastDecision);
     }
 
     @Override
     public void onReleased(String requestId, ActorRef<WorkerActor.Command> worker) {
-        routing.sharing().released(requestId);
+        routing.released(requestId);
     }
 
     @Override
     public void onWorkersChanged(Set<ActorRef<WorkerActor.Command>> workers) {
         Set<ActorRef<WorkerActor.Command>> gone = new HashSet<>(ids.keySet());
         gone.removeAll(workers);
-        for (ActorRef<WorkerActor.Command> w : gone) routing.indexer().removeWorker(ids.remove(w));
+        for (ActorRef<WorkerActor.Command> w : gone) routing.removeWorker(ids.remove(w));
         for (ActorRef<WorkerActor.Command> w : workers) idOf(w);
     }
 }

@@ -65,10 +65,12 @@ public final class KvIndexer implements KvEventSink, AutoCloseable {
     public void accept(long sequence, KvEventBatch batch) {
         synchronized (this) {
             if (sequence <= lastSequence) return; // redelivered after a consumer restart
+            index.prefetch(batch.workerId(), batch.events());
+            long applied = 0;
             for (KvEvent e : batch.events()) {
                 try {
                     ApplyResult r = index.apply(batch.workerId(), e);
-                    if (r != ApplyResult.DUPLICATE) ai.arbor.actors.metrics.RouterMetrics.kvEventsApplied(model, 1);
+                    if (r != ApplyResult.DUPLICATE) applied++;
                     if (r == ApplyResult.GAP && !(e instanceof KvEvent.AllBlocksCleared)) {
                         // a gap that ends in a clear is the worker's own resync; any other needs one
                         log.warn("model {}: worker {} skipped to event {}; dropped its blocks and asked it to resync",
@@ -81,6 +83,8 @@ public final class KvIndexer implements KvEventSink, AutoCloseable {
                 }
             }
             lastSequence = sequence;
+            // one metric update per batch: a per-event Kamon lookup would cost more than applying the event
+            ai.arbor.actors.metrics.RouterMetrics.kvEventsApplied(model, applied);
         }
         lastBatchNanos = System.nanoTime();
     }
@@ -97,15 +101,25 @@ public final class KvIndexer implements KvEventSink, AutoCloseable {
 
     /** Cached leading blocks per worker for a prompt (hashing is done outside the lock). */
     public OverlapScores findMatches(int[] tokenIds) {
+        return findMatches(localHashes(tokenIds));
+    }
+
+    /** The router's local hashes of a prompt's full blocks (timed for the hashing-overhead figure). */
+    public long[] localHashes(int[] tokenIds) {
         long t0 = System.nanoTime();
         long[] local = hasher.localHashes(tokenIds);
+        hashingNanos.addAndGet(System.nanoTime() - t0);
+        return local;
+    }
+
+    /** Cached leading blocks per worker for a prompt whose full blocks have these local hashes. */
+    public OverlapScores findMatches(long[] local) {
         long t1 = System.nanoTime();
         OverlapScores s;
         synchronized (this) {
             s = index.findMatches(local);
         }
         long t2 = System.nanoTime();
-        hashingNanos.addAndGet(t1 - t0);
         findMatchesNanos.addAndGet(t2 - t1);
         findMatchesCalls.incrementAndGet();
         return s;

@@ -45,6 +45,18 @@ public final class KvRouting implements AutoCloseable {
     private final ScheduledExecutorService timer;
     private long eventsAtLastSnapshot;
 
+    /**
+     * How long a released request's blocks still count as pending on its worker: KV events normally arrive within
+     * milliseconds of the prefill, long before the request ends; the grace covers one-token requests and slow links.
+     */
+    static final long PENDING_GRACE_NANOS = TimeUnit.SECONDS.toNanos(2);
+    private final PendingPrefixes pending = new PendingPrefixes(PENDING_GRACE_NANOS, System::nanoTime);
+    /** This replica's requests in flight: the worker and the prompt tokens it had to compute (not cached there). */
+    private final java.util.Map<String, InFlight> inFlight = new java.util.HashMap<>();
+    private final java.util.Map<Long, Long> uncachedTokensByWorker = new java.util.HashMap<>();
+
+    private record InFlight(long workerId, int uncachedTokens) {}
+
     private KvRouting(String model, KvEventBus bus, KvIndexer indexer, LoadSharing sharing, KvCostFunction cost,
                       Optional<IndexSnapshotStore> store, Settings settings) {
         this.model = model;
@@ -119,22 +131,31 @@ public final class KvRouting implements AutoCloseable {
         }
     }
 
-    /** The chosen candidate, and what it had cached of the request. */
-    public record Decision(int index, long workerId, int overlapBlocks, int cachedTokens, boolean loadOnly) {}
+    /**
+     * The chosen candidate, what it had cached of the request (from its KV events, or pending there from requests
+     * this replica routed), and the request's block sequence hashes (for {@link #routed}).
+     */
+    public record Decision(int index, long workerId, int overlapBlocks, int cachedTokens, boolean loadOnly,
+                           long[] sequenceHashes) {}
 
     /**
-     * Picks one of {@code workerIds} for a prompt: cached overlap from the index (unless KV events are not flowing),
-     * load = this replica's in-flight prompt tokens on each worker ({@code localActiveTokens}) plus other replicas'.
+     * Picks one of {@code workerIds} for a prompt: cached overlap from the index and from this replica's requests whose
+     * events have not arrived yet (unless KV events are not flowing), load = this replica's in-flight tokens on each
+     * worker ({@code localActiveTokens}; see {@link #uncachedTokensInFlight}) plus other replicas'.
      * A {@code pinned} worker among the candidates is taken as is.
      */
-    public Decision select(int[] tokenIds, long[] workerIds, long[] localActiveTokens, Long pinned, java.util.Random random) {
+    public synchronized Decision select(int[] tokenIds, long[] workerIds, long[] localActiveTokens, Long pinned,
+                                        java.util.Random random) {
         if (workerIds.length == 0) throw new IllegalArgumentException("no workers to route to");
         if (workerIds.length != localActiveTokens.length) {
             throw new IllegalArgumentException(workerIds.length + " workers but " + localActiveTokens.length + " loads");
         }
         long t0 = System.nanoTime();
         boolean useKv = bus.healthy();
-        OverlapScores scores = useKv ? indexer.findMatches(tokenIds) : OverlapScores.NONE;
+        long[] local = indexer.localHashes(tokenIds);
+        long[] sequence = TokenBlockHasher.sequenceHashes(local);
+        OverlapScores scores = useKv ? indexer.findMatches(local) : OverlapScores.NONE;
+        java.util.Map<Long, Integer> pendingDepth = useKv ? pending.depths(sequence) : java.util.Map.of();
         int blockSize = indexer.blockSize();
         int chosen = -1;
         if (pinned != null) {
@@ -145,13 +166,54 @@ public final class KvRouting implements AutoCloseable {
             for (int i = 0; i < workerIds.length; i++) {
                 long id = workerIds[i];
                 double decode = (localActiveTokens[i] + sharing.remoteTokens(id)) / (double) blockSize;
-                c[i] = new KvCostFunction.Candidate(id, scores.depth(id), decode, 0);
+                c[i] = new KvCostFunction.Candidate(id, overlap(scores, pendingDepth, id), decode, 0);
             }
             chosen = cost.choose(tokenIds.length / (double) blockSize, c, random);
         }
-        int overlap = scores.depth(workerIds[chosen]);
+        int overlap = overlap(scores, pendingDepth, workerIds[chosen]);
         stats.record(tokenIds.length / blockSize, overlap, System.nanoTime() - t0, !useKv);
-        return new Decision(chosen, workerIds[chosen], overlap, overlap * blockSize, !useKv);
+        return new Decision(chosen, workerIds[chosen], overlap, overlap * blockSize, !useKv, sequence);
+    }
+
+    private static int overlap(OverlapScores indexed, java.util.Map<Long, Integer> pendingDepth, long workerId) {
+        return Math.max(indexed.depth(workerId), pendingDepth.getOrDefault(workerId, 0));
+    }
+
+    /**
+     * The request of {@code decision} went to {@code workerId}: its blocks count as pending there, and its load is the
+     * prompt tokens that worker must compute (the rest it has cached), shared with the other replicas. Counting only
+     * uncached tokens matters: ten requests sharing a long prefix on one worker cost it one prefix, not ten, and
+     * counting the whole prompts would push the next request of that prefix to an idle worker that has to compute it
+     * all again.
+     */
+    public synchronized void routed(String requestId, long workerId, int promptTokens, Decision decision) {
+        released(requestId);
+        boolean same = decision != null && decision.workerId() == workerId;
+        int uncached = Math.max(0, promptTokens - (same ? decision.cachedTokens() : 0));
+        if (decision != null) pending.routed(requestId, workerId, decision.sequenceHashes());
+        inFlight.put(requestId, new InFlight(workerId, uncached));
+        uncachedTokensByWorker.merge(workerId, (long) uncached, Long::sum);
+        sharing.routed(requestId, workerId, uncached);
+    }
+
+    /** The request finished or was cancelled. */
+    public synchronized void released(String requestId) {
+        pending.released(requestId);
+        InFlight f = inFlight.remove(requestId);
+        if (f == null) return;
+        uncachedTokensByWorker.computeIfPresent(f.workerId(), (w, t) -> t - f.uncachedTokens() <= 0 ? null : t - f.uncachedTokens());
+        sharing.released(requestId);
+    }
+
+    /** Prompt tokens this replica's in-flight requests have to compute on the worker: its local load. */
+    public synchronized long uncachedTokensInFlight(long workerId) {
+        return uncachedTokensByWorker.getOrDefault(workerId, 0L);
+    }
+
+    /** A worker left the cluster: its indexed blocks and anything pending on it go. */
+    public synchronized void removeWorker(long workerId) {
+        indexer.removeWorker(workerId);
+        pending.removeWorker(workerId);
     }
 
     public String model() { return model; }

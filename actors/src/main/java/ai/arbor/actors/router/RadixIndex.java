@@ -85,6 +85,41 @@ public final class RadixIndex {
         return result;
     }
 
+    /** Keeps {@link #prefetch}'s loads alive; its value means nothing. */
+    private long prefetchSink;
+
+    /**
+     * Warms the cache for a batch of one worker's events before they are applied one by one: every per-worker table
+     * cell and removed node they will touch is read first, in a loop whose loads do not depend on each other, so their
+     * cache misses (the index is hundreds of megabytes at 64 workers x 100 k blocks) overlap instead of queueing.
+     * Changes nothing but timing.
+     */
+    public void prefetch(long workerId, java.util.List<KvEvent> events) {
+        WorkerBlocks w = workers.get(workerId);
+        if (w == null) return;
+        LongObjectMap<RadixNode> blocks = w.blocks;
+        long sink = 0;
+        for (KvEvent e : events) {
+            if (e instanceof KvEvent.BlockRemoved r) {
+                for (long h : r.blockHashes()) sink += blocks.touch(h);
+            } else if (e instanceof KvEvent.BlockStored s) {
+                if (s.parentBlockHash() != null) sink += blocks.touch(s.parentBlockHash());
+                for (long h : s.blockHashes()) sink += blocks.touch(h);
+            }
+        }
+        // second pass: the nodes removals will detach (their table cells are in cache by now), and their cells in the
+        // parents' child tables, which pruning a leaf edits
+        for (KvEvent e : events) {
+            if (e instanceof KvEvent.BlockRemoved r) {
+                for (long h : r.blockHashes()) {
+                    RadixNode n = blocks.get(h);
+                    if (n != null && n.parent != null) sink += n.parent.touchChild(n.localHash);
+                }
+            }
+        }
+        prefetchSink += sink;
+    }
+
     private void validate(long workerId, KvEvent event) {
         if (event instanceof KvEvent.BlockStored s) {
             if (s.blockSize() != blockSize) {

@@ -31,6 +31,11 @@ final class RadixNode {
         return onlyChild != null && onlyChildKey == localHash ? onlyChild : null;
     }
 
+    /** Reads the cell of the child table where {@code localHash} lives (see {@link LongObjectMap#touch}). */
+    long touchChild(long localHash) {
+        return children != null ? children.touch(localHash) : onlyChildKey;
+    }
+
     /** The child for {@code localHash}, created with the chained sequence hash when missing. */
     RadixNode childOrCreate(long localHash) {
         RadixNode c = child(localHash);

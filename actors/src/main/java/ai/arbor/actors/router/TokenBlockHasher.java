@@ -37,21 +37,22 @@ public final class TokenBlockHasher {
                     + (long) blocks * blockSize + " token ids, got " + tokens.length);
         }
         long[] out = new long[blocks];
-        byte[] buf = new byte[blockSize * 4];
-        for (int b = 0; b < blocks; b++) out[b] = localHash(tokens, b * blockSize, blockSize, buf);
+        int n = blocks * blockSize;
+        // the whole prompt as little-endian bytes in one pass, then one hash per block-sized slice
+        byte[] bytes = new byte[n << 2];
+        for (int i = 0; i < n; i++) INT_LE.set(bytes, i << 2, tokens[i]);
+        int blockBytes = blockSize << 2;
+        for (int b = 0; b < blocks; b++) out[b] = XXH3.hashBytesToLong(bytes, b * blockBytes, blockBytes);
         return out;
     }
 
+    /** Writes an int as 4 little-endian bytes in one store (a byte-by-byte loop costs as much as the hash itself). */
+    private static final java.lang.invoke.VarHandle INT_LE =
+            java.lang.invoke.MethodHandles.byteArrayViewVarHandle(int[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
+
     /** One block's local hash; {@code buf} must hold {@code 4 * blockSize} bytes and is overwritten. */
     static long localHash(int[] tokens, int offset, int blockSize, byte[] buf) {
-        for (int i = 0; i < blockSize; i++) {
-            int t = tokens[offset + i];
-            int p = i << 2;
-            buf[p] = (byte) t;
-            buf[p + 1] = (byte) (t >>> 8);
-            buf[p + 2] = (byte) (t >>> 16);
-            buf[p + 3] = (byte) (t >>> 24);
-        }
+        for (int i = 0; i < blockSize; i++) INT_LE.set(buf, i << 2, tokens[offset + i]);
         return XXH3.hashBytesToLong(buf, 0, blockSize << 2);
     }
 

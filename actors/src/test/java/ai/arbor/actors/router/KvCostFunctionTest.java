@@ -42,6 +42,13 @@ class KvCostFunctionTest {
     }
 
     @Test
+    void anEqualCostGoesToTheWorkerThatComputesLess() {
+        // 10 blocks: worker 1 has 6 cached but 6 blocks of work queued; worker 2 is idle with nothing cached
+        Candidate[] c = {new Candidate(2, 0, 0, 0), new Candidate(1, 6, 6, 0)};
+        for (int i = 0; i < 100; i++) assertEquals(1, KvCostFunction.defaults().choose(10, c, rnd));
+    }
+
+    @Test
     void temperatureSpreadsChoicesButFavoursTheCheapest() {
         Candidate[] c = {new Candidate(1, 8, 0, 0), new Candidate(2, 4, 0, 0), new Candidate(3, 0, 0, 0)};
         int[] hits = new int[3];

@@ -91,6 +91,42 @@ class KvRoutingTest {
     }
 
     @Test
+    void aRoutedPrefixCountsOnItsWorkerBeforeItsEventsArriveAndLoadIsWhatEachWorkerMustCompute() throws Exception {
+        SwitchableBus bus = new SwitchableBus();
+        try (KvRouting routing = KvRouting.start("m", bus, Optional.empty(), LoadSharing.none(), KvRouting.Settings.defaults(BS))) {
+            long[] workers = {11, 22, 33};
+            int[] first = prompt(10);
+            KvRouting.Decision d = routing.select(first, workers, new long[3], null, rnd);
+            assertEquals(0, d.overlapBlocks(), "nothing cached anywhere yet");
+            routing.routed("first", d.workerId(), first.length, d);
+            assertEquals(40, routing.uncachedTokensInFlight(d.workerId()), "it computes its whole prompt");
+
+            // the same prefix with a new last block, before any KV event: it follows the first request
+            int[] second = java.util.Arrays.copyOf(first, first.length + BS);
+            KvRouting.Decision d2 = routing.select(second, workers, loads(routing, workers), null, rnd);
+            assertEquals(d.workerId(), d2.workerId(), "its 10 blocks are pending there: 1 block to compute + 10 in flight ties with 11 elsewhere; the overlap wins the tie");
+            assertEquals(10, d2.overlapBlocks());
+            routing.routed("second", d2.workerId(), second.length, d2);
+            assertEquals(40 + 4, routing.uncachedTokensInFlight(d.workerId()), "only the second's new block adds load");
+
+            routing.released("first");
+            routing.released("second");
+            assertEquals(0, routing.uncachedTokensInFlight(d.workerId()));
+            // within the grace period the blocks still count there (the events are on their way)
+            assertEquals(d.workerId(), routing.select(second, workers, new long[3], null, rnd).workerId());
+            routing.removeWorker(d.workerId());
+            long[] others = java.util.Arrays.stream(workers).filter(w -> w != d.workerId()).toArray();
+            assertEquals(0, routing.select(second, others, new long[2], null, rnd).overlapBlocks());
+        }
+    }
+
+    private static long[] loads(KvRouting routing, long[] workers) {
+        long[] l = new long[workers.length];
+        for (int i = 0; i < workers.length; i++) l[i] = routing.uncachedTokensInFlight(workers[i]);
+        return l;
+    }
+
+    @Test
     void restartRestoresTheSnapshotAndResetPurgesEverything() throws Exception {
         SwitchableBus bus = new SwitchableBus();
         MemoryStore store = new MemoryStore();

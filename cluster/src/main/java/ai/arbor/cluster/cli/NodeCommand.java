@@ -76,6 +76,12 @@ public final class NodeCommand implements Callable<Integer> {
     @Option(names = "--gpu-memory-utilization", paramLabel = "FRACTION", description = "fraction of GPU memory a CUDA worker fills, default 0.9 (env ARBOR_GPU_MEMORY_UTILIZATION)")
     Double gpuMemoryUtilization;
 
+    @Option(names = "--router-mode", description = "frontends: kv, round-robin, random or least-loaded (env ARBOR_ROUTER_MODE)")
+    String routerMode;
+
+    @Option(names = "--router-reset-states", description = "frontends in kv mode: purge stored KV events and the index snapshot at start (env ARBOR_ROUTER_RESET_STATES)")
+    Boolean routerResetStates;
+
     @Option(names = "--config", paramLabel = "FILE", description = "HOCON file with an arbor { ... } block")
     Path config;
 
@@ -99,6 +105,8 @@ public final class NodeCommand implements Callable<Integer> {
         put(o, "arbor.engine.kv-cache-memory", kvCacheMemory);
         put(o, "arbor.engine.threads", threads);
         put(o, "arbor.engine.gpu-memory-utilization", gpuMemoryUtilization);
+        put(o, "arbor.router.mode", routerMode);
+        put(o, "arbor.router.reset-states", routerResetStates);
         return o;
     }
 

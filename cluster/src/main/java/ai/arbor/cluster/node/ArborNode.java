@@ -1,6 +1,8 @@
 package ai.arbor.cluster.node;
 
 import ai.arbor.actors.frontend.Frontend;
+import ai.arbor.actors.router.KvWiring;
+import ai.arbor.actors.router.WorkerSelector;
 import ai.arbor.actors.worker.WorkerActor;
 import ai.arbor.cluster.management.NodeHealth;
 import ai.arbor.cluster.registry.EtcdModelRegistry;
@@ -33,7 +35,9 @@ import org.slf4j.LoggerFactory;
 /**
  * One {@code arbor node}: the cluster membership ({@link ClusterNode}) plus its roles. A worker loads its engine,
  * registers a {@link WorkerActor} with the Receptionist and publishes its model card in etcd; a frontend serves the
- * OpenAI API over {@link ClusterWorkers} (routing with migration) and lists the models live workers serve.
+ * OpenAI API over {@link ClusterWorkers} (routing with migration) and lists the models live workers serve. Workers
+ * publish their KV cache events to NATS JetStream; a frontend in router mode {@code kv} indexes them to send each
+ * request where its prefix is cached.
  */
 public final class ArborNode implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ArborNode.class);
@@ -56,9 +60,11 @@ public final class ArborNode implements AutoCloseable {
         details.put("address", node.nodeAddress());
         details.put("model", node.servedModelName());
         health.details(() -> details);
+        KvEventsLink kv = new KvEventsLink(node);
+        system.getWhenTerminated().thenRun(kv::close);
         try {
-            if (node.isFrontend()) startFrontend(cluster, node, arbor, parts, registry);
-            if (node.isWorker()) startWorker(cluster, node, arbor, parts, registry, details);
+            if (node.isFrontend()) startFrontend(cluster, node, arbor, parts, registry, kv);
+            if (node.isWorker()) startWorker(cluster, node, arbor, parts, registry, details, kv);
             health.modelLoaded(true);
             log.info("node {} ready: roles {}", node.nodeAddress(), node.roles());
         } catch (RuntimeException e) {
@@ -70,7 +76,7 @@ public final class ArborNode implements AutoCloseable {
     }
 
     private static void startWorker(ClusterNode cluster, NodeSettings node, ArborSettings arbor, ModelParts parts,
-                                    EtcdModelRegistry registry, Map<String, Object> details) {
+                                    EtcdModelRegistry registry, Map<String, Object> details, KvEventsLink kv) {
         ActorSystem<Void> system = cluster.system();
         String model = node.servedModelName();
         String worker = node.nodeAddress();
@@ -79,6 +85,8 @@ public final class ArborNode implements AutoCloseable {
         InferenceEngine engine = parts.engine(arbor);
         ActorRef<WorkerActor.Command> ref = system.systemActorOf(WorkerActor.create(worker, model, engine),
                 "worker", Props.empty());
+        NodeKvEvents events = kv.forWorker();
+        if (events != null) KvWiring.publishEvents(system, ref, engine, events.bus(), model);
         EngineStats stats = engine.stats();
         registry.publish(cluster.leased(), new ModelCard(model, engine.blockSize(), stats.kvBlocksTotal(), engine.maxModelLen(),
                 worker, ModelCard.Status.READY));
@@ -99,12 +107,18 @@ public final class ArborNode implements AutoCloseable {
     }
 
     private static void startFrontend(ClusterNode cluster, NodeSettings node, ArborSettings arbor, ModelParts parts,
-                                      EtcdModelRegistry registry) throws RuntimeException {
+                                      EtcdModelRegistry registry, KvEventsLink kv) throws RuntimeException {
         ActorSystem<Void> system = cluster.system();
         String model = node.servedModelName();
         SingleNode.ModelSpec spec = parts.frontendSpec(arbor);
         Duration wait = arbor.frontend().workerWait();
-        ClusterWorkers.Refs workers = ClusterWorkers.start(system, model, node.migrationLimit(), wait);
+        String mode = arbor.router().mode();
+        WorkerSelector selector = KvWiring.selector(mode, system, () -> {
+            NodeKvEvents events = kv.forRouter();
+            return KvWiring.jetStreamRouting(events.connection(), events.bus(), model, arbor.router(), arbor.engine().blockSize());
+        });
+        log.info("frontend for '{}' routes in mode {}", model, mode);
+        ClusterWorkers.Refs workers = ClusterWorkers.start(system, model, node.migrationLimit(), wait, selector);
         ServedModel served = new ServedModel(model, new Frontend(system, workers.router(), spec.tokenizer(), wait),
                 spec.maxModelLen(), spec.defaults(), System.currentTimeMillis() / 1000);
         ModelRegistry models = new ModelRegistry();
@@ -132,6 +146,41 @@ public final class ArborNode implements AutoCloseable {
                     registry.close();
                     return Done.getInstance();
                 }));
+    }
+
+    /**
+     * The node's one NATS connection, opened on first use. A kv-mode router cannot work without it, so it fails the
+     * start; a worker without it still serves (routers then see no events from it and route to it by load alone).
+     */
+    private static final class KvEventsLink implements AutoCloseable {
+        private final NodeSettings node;
+        private NodeKvEvents events;
+        private boolean failed;
+
+        KvEventsLink(NodeSettings node) {
+            this.node = node;
+        }
+
+        synchronized NodeKvEvents forRouter() {
+            if (events == null) events = NodeKvEvents.connect(node.nats(), "arbor-" + node.nodeAddress());
+            return events;
+        }
+
+        synchronized NodeKvEvents forWorker() {
+            if (events != null || failed) return events;
+            try {
+                events = NodeKvEvents.connect(node.nats(), "arbor-" + node.nodeAddress());
+            } catch (RuntimeException e) {
+                failed = true;
+                log.warn("worker publishes no KV events, KV-aware routers will route to it by load alone: {}", e.getMessage());
+            }
+            return events;
+        }
+
+        @Override
+        public synchronized void close() {
+            if (events != null) events.close();
+        }
     }
 
     public ClusterNode cluster() { return cluster; }

@@ -1,6 +1,8 @@
 package ai.arbor.cluster.routing;
 
+import ai.arbor.actors.router.LeastLoadedSelector;
 import ai.arbor.actors.router.RouterActor;
+import ai.arbor.actors.router.WorkerSelector;
 import ai.arbor.actors.worker.WorkerActor;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -32,8 +34,9 @@ import org.apache.pekko.cluster.typed.Subscribe;
 /**
  * A frontend's view of the cluster's workers for one model, speaking the worker protocol itself: the HTTP frontend
  * sends it {@link WorkerActor.Generate} as it would to a local worker, and it runs each request on a worker found
- * through the Receptionist whose member is Up and reachable, choosing the one with the fewest requests in flight from
- * this frontend.
+ * through the Receptionist whose member is Up and reachable, chosen by the frontend's {@link WorkerSelector} (the
+ * router mode: {@code kv}, {@code round-robin}, {@code random}, {@code least-loaded}) from this frontend's requests
+ * and prompt tokens in flight on each worker.
  *
  * <p>Each request gets a {@link MigratingRequest} child that streams the worker's outputs to the caller and, when the
  * worker's member becomes unreachable or leaves mid-request, re-sends prompt plus the tokens generated so far to another
@@ -63,21 +66,31 @@ public final class ClusterWorkers extends AbstractBehavior<ClusterWorkers.Comman
 
     private record MembershipChanged(ClusterEvent.ClusterDomainEvent event) implements Internal {}
 
-    /** From a request child: pick a worker for it, avoiding {@code exclude} (the one that just died). */
-    record NeedWorker(ActorRef<MigratingRequest.Command> child, ActorRef<WorkerActor.Command> exclude) implements Internal {}
+    /**
+     * From a request child: pick a worker for its attempt {@code attemptId} with prompt {@code tokenIds} (after a
+     * migration: the original prompt plus the tokens generated so far), avoiding {@code exclude} (the one that just died).
+     */
+    record NeedWorker(ActorRef<MigratingRequest.Command> child, String attemptId, int[] tokenIds,
+                      ActorRef<WorkerActor.Command> exclude) implements Internal {}
 
-    record RequestFinished(String requestId, ActorRef<MigratingRequest.Command> child, ActorRef<WorkerActor.Command> worker)
-            implements Internal {}
+    record RequestFinished(String requestId, ActorRef<MigratingRequest.Command> child) implements Internal {}
 
-    record Reassigned(ActorRef<WorkerActor.Command> from, ActorRef<WorkerActor.Command> to) implements Internal {}
+    /** The child's current attempt ended without finishing the request (its worker was lost): free its load. */
+    record AttemptAbandoned(ActorRef<MigratingRequest.Command> child) implements Internal {}
 
     /** The refs a cluster frontend uses: {@code router} for its {@code Frontend}; {@code worker} speaks the worker protocol. */
     public record Refs(ActorRef<RouterActor.Command> router, ActorRef<WorkerActor.Command> worker) {}
 
-    /** Starts the actor and its two facades as system actors (frontends spawn them outside any guardian). */
+    /** {@link #start(ActorSystem, String, int, Duration, WorkerSelector)} choosing the least-loaded worker. */
     public static Refs start(ActorSystem<?> system, String servedModelName, int migrationLimit, Duration waitForWorker) {
+        return start(system, servedModelName, migrationLimit, waitForWorker, new LeastLoadedSelector());
+    }
+
+    /** Starts the actor and its two facades as system actors (frontends spawn them outside any guardian). */
+    public static Refs start(ActorSystem<?> system, String servedModelName, int migrationLimit, Duration waitForWorker,
+                             WorkerSelector selector) {
         String name = "cluster-workers-" + URLEncoder.encode(servedModelName, StandardCharsets.UTF_8);
-        ActorRef<Command> inner = system.systemActorOf(create(servedModelName, migrationLimit, waitForWorker), name, Props.empty());
+        ActorRef<Command> inner = system.systemActorOf(create(servedModelName, migrationLimit, waitForWorker, selector), name, Props.empty());
         ActorRef<WorkerActor.Command> worker = system.systemActorOf(
                 Behaviors.receiveMessage(cmd -> { inner.tell(new Worker(cmd)); return Behaviors.same(); }), name + "-worker", Props.empty());
         ActorRef<RouterActor.Command> router = system.systemActorOf(
@@ -86,10 +99,11 @@ public final class ClusterWorkers extends AbstractBehavior<ClusterWorkers.Comman
         return new Refs(router, worker);
     }
 
-    public static Behavior<Command> create(String servedModelName, int migrationLimit, Duration waitForWorker) {
+    public static Behavior<Command> create(String servedModelName, int migrationLimit, Duration waitForWorker,
+                                           WorkerSelector selector) {
         return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
             timers.startTimerWithFixedDelay(new ExpireRoutes(), Duration.ofMillis(200));
-            return new ClusterWorkers(ctx, servedModelName, migrationLimit, waitForWorker);
+            return new ClusterWorkers(ctx, servedModelName, migrationLimit, waitForWorker, selector);
         }));
     }
 
@@ -102,16 +116,23 @@ public final class ClusterWorkers extends AbstractBehavior<ClusterWorkers.Comman
     private final int migrationLimit;
     private final Duration waitForWorker;
     private final Cluster cluster;
+    private final WorkerSelector selector;
     private Set<ActorRef<WorkerActor.Command>> registered = Set.of();
-    private final Map<ActorRef<WorkerActor.Command>, Integer> inFlight = new HashMap<>();
+    /** Per worker: this frontend's attempts running there and their prompt tokens. */
+    private final Map<ActorRef<WorkerActor.Command>, long[]> inFlight = new HashMap<>();
+    /** Each child's current attempt, so its load is released exactly once. */
+    private final Map<ActorRef<MigratingRequest.Command>, Attempt> attempts = new HashMap<>();
     private final Map<String, ActorRef<MigratingRequest.Command>> requests = new HashMap<>();
     /** Children waiting for a worker to appear. */
     private final List<NeedWorker> waiting = new ArrayList<>();
     private long sequence;
-    private long rotation;
 
-    private ClusterWorkers(ActorContext<Command> ctx, String model, int migrationLimit, Duration waitForWorker) {
+    private record Attempt(String attemptId, ActorRef<WorkerActor.Command> worker, int tokens) {}
+
+    private ClusterWorkers(ActorContext<Command> ctx, String model, int migrationLimit, Duration waitForWorker,
+                           WorkerSelector selector) {
         super(ctx);
+        this.selector = selector;
         this.model = model;
         this.migrationLimit = migrationLimit;
         this.waitForWorker = waitForWorker;
@@ -135,7 +156,7 @@ public final class ClusterWorkers extends AbstractBehavior<ClusterWorkers.Comman
                 .onMessage(MembershipChanged.class, this::onMembership)
                 .onMessage(NeedWorker.class, this::onNeedWorker)
                 .onMessage(RequestFinished.class, this::onFinished)
-                .onMessage(Reassigned.class, r -> { release(r.from()); acquire(r.to()); return this; })
+                .onMessage(AttemptAbandoned.class, a -> { release(a.child()); return this; })
                 .build();
     }
 
@@ -154,7 +175,7 @@ public final class ClusterWorkers extends AbstractBehavior<ClusterWorkers.Comman
             ActorRef<MigratingRequest.Command> child = requests.get(c.requestId());
             if (child != null) child.tell(new MigratingRequest.Cancel());
         } else if (cmd instanceof WorkerActor.GetLoad l) {
-            int running = inFlight.values().stream().mapToInt(Integer::intValue).sum();
+            int running = attempts.size();
             l.replyTo().tell(new WorkerActor.Load("cluster:" + model, running, waiting.size(), 0, 0, 0));
         } else {
             getContext().getLog().warn("ignoring {}", cmd);
@@ -207,6 +228,7 @@ public final class ClusterWorkers extends AbstractBehavior<ClusterWorkers.Comman
         // A worker leaving the listing is not lost: a draining worker deregisters first and still finishes what it
         // runs. Only unreachability, leaving the cluster or the actor stopping moves its requests elsewhere.
         registered = now;
+        selector.onWorkersChanged(Set.copyOf(now));
         getContext().getLog().info("workers for '{}': {}", model, now);
         serveWaiting();
         answerRoutes();
@@ -237,11 +259,12 @@ public final class ClusterWorkers extends AbstractBehavior<ClusterWorkers.Comman
     }
 
     private Behavior<Command> onNeedWorker(NeedWorker n) {
-        ActorRef<WorkerActor.Command> w = pick(n.exclude());
+        WorkerSelector.RoutingRequest request = new WorkerSelector.RoutingRequest(n.attemptId(), n.tokenIds());
+        ActorRef<WorkerActor.Command> w = pick(request, n.exclude());
         if (w == null) {
             waiting.add(n);
         } else {
-            acquire(w);
+            acquire(n.child(), request, w);
             n.child().tell(new MigratingRequest.Assigned(w));
         }
         return this;
@@ -257,33 +280,47 @@ public final class ClusterWorkers extends AbstractBehavior<ClusterWorkers.Comman
     private Behavior<Command> onFinished(RequestFinished f) {
         requests.remove(f.requestId());
         waiting.removeIf(n -> n.child().equals(f.child()));
-        if (f.worker() != null) release(f.worker());
+        release(f.child());
         return this;
     }
 
-    private void acquire(ActorRef<WorkerActor.Command> w) {
-        if (w != null) inFlight.merge(w, 1, Integer::sum);
+    private void acquire(ActorRef<MigratingRequest.Command> child, WorkerSelector.RoutingRequest request,
+                         ActorRef<WorkerActor.Command> w) {
+        release(child);
+        int tokens = request.tokenIds().length;
+        attempts.put(child, new Attempt(request.requestId(), w, tokens));
+        long[] load = inFlight.computeIfAbsent(w, k -> new long[2]);
+        load[0]++;
+        load[1] += tokens;
+        selector.onRouted(request, w);
     }
 
-    private void release(ActorRef<WorkerActor.Command> w) {
-        if (w != null) inFlight.computeIfPresent(w, (k, v) -> v <= 1 ? null : v - 1);
+    private void release(ActorRef<MigratingRequest.Command> child) {
+        Attempt a = attempts.remove(child);
+        if (a == null) return;
+        long[] load = inFlight.get(a.worker());
+        if (load != null && --load[0] <= 0) inFlight.remove(a.worker());
+        else if (load != null) load[1] -= a.tokens();
+        selector.onReleased(a.attemptId(), a.worker());
     }
 
     /**
-     * A registered worker on an Up, reachable member with the fewest of our requests in flight; ties rotate, so
-     * sequential requests spread over idle workers.
+     * The selector's choice among the registered workers on Up, reachable members (in a stable order, so round-robin
+     * rotates), given this frontend's requests and prompt tokens in flight on each.
      */
-    private ActorRef<WorkerActor.Command> pick(ActorRef<WorkerActor.Command> exclude) {
+    private ActorRef<WorkerActor.Command> pick(WorkerSelector.RoutingRequest request, ActorRef<WorkerActor.Command> exclude) {
         Set<Address> usable = usableAddresses();
-        List<ActorRef<WorkerActor.Command>> candidates = registered.stream()
+        List<WorkerSelector.WorkerLoad> candidates = registered.stream()
                 .filter(w -> !w.equals(exclude))
                 .filter(w -> usable.contains(addressOf(w)))
                 .sorted(Comparator.comparing(w -> w.path().toString()))
+                .map(w -> {
+                    long[] load = inFlight.getOrDefault(w, new long[2]);
+                    return new WorkerSelector.WorkerLoad(w, (int) load[0], load[1]);
+                })
                 .toList();
         if (candidates.isEmpty()) return null;
-        int least = candidates.stream().mapToInt(w -> inFlight.getOrDefault(w, 0)).min().orElse(0);
-        List<ActorRef<WorkerActor.Command>> idlest = candidates.stream().filter(w -> inFlight.getOrDefault(w, 0) == least).toList();
-        return idlest.get((int) (rotation++ % idlest.size()));
+        return selector.select(request, candidates);
     }
 
     private Set<Address> usableAddresses() {

@@ -68,7 +68,7 @@ final class MigratingRequest extends AbstractBehavior<MigratingRequest.Command> 
         this.migrationLimit = migrationLimit;
         this.waitForWorker = waitForWorker;
         this.replies = ctx.messageAdapter(WorkerActor.Reply.class, FromWorker::new);
-        askForWorker(null);
+        askForWorker(original.requestId(), original.promptTokenIds(), null);
     }
 
     @Override
@@ -83,18 +83,18 @@ final class MigratingRequest extends AbstractBehavior<MigratingRequest.Command> 
                 .build();
     }
 
-    private void askForWorker(ActorRef<WorkerActor.Command> exclude) {
-        workers.tell(new ClusterWorkers.NeedWorker(getContext().getSelf(), exclude));
+    private void askForWorker(String id, int[] prompt, ActorRef<WorkerActor.Command> exclude) {
+        workers.tell(new ClusterWorkers.NeedWorker(getContext().getSelf(), id, prompt, exclude));
         timers.startSingleTimer("no-worker", new NoWorkerInTime(), waitForWorker);
     }
 
     private Behavior<Command> onAssigned(Assigned a) {
         timers.cancel("no-worker");
-        if (cancelled) return finish(a.worker());
+        if (cancelled) return finish();
         worker = a.worker();
         getContext().watch(worker);
-        int[] prompt = concat(original.promptTokenIds(), generated);
-        attemptId = migrations == 0 ? original.requestId() : original.requestId() + "#m" + migrations;
+        int[] prompt = attemptPrompt();
+        attemptId = attemptId();
         worker.tell(new WorkerActor.Generate(new EngineRequest(attemptId, prompt, remaining(original.sampling())), replies));
         return this;
     }
@@ -104,14 +104,14 @@ final class MigratingRequest extends AbstractBehavior<MigratingRequest.Command> 
         if (!reply.requestId().equals(attemptId)) return this; // a late output of an abandoned attempt
         if (reply instanceof WorkerActor.Rejected r) {
             caller.tell(new WorkerActor.Rejected(original.requestId(), r.reason()));
-            return finish(worker);
+            return finish();
         }
         RequestOutput out = ((WorkerActor.Output) reply).output();
         if (migrations == 0) cachedTokens = out.cachedTokens();
         generated = concat(generated, out.newTokenIds());
         caller.tell(new WorkerActor.Output(new RequestOutput(original.requestId(), out.newTokenIds(), out.logprobs(),
                 out.finished(), out.finishReason(), original.promptTokenIds().length, cachedTokens, generated.length)));
-        return out.finished() ? finish(worker) : this;
+        return out.finished() ? finish() : this;
     }
 
     private Behavior<Command> migrate(String why) {
@@ -127,8 +127,8 @@ final class MigratingRequest extends AbstractBehavior<MigratingRequest.Command> 
         migrations++;
         getContext().getLog().info("request {} moves to another worker ({}), {} tokens generated so far",
                 original.requestId(), why, generated.length);
-        workers.tell(new ClusterWorkers.Reassigned(lost, null));
-        askForWorker(lost);
+        workers.tell(new ClusterWorkers.AttemptAbandoned(getContext().getSelf()));
+        askForWorker(attemptId(), attemptPrompt(), lost);
         return this;
     }
 
@@ -140,11 +140,22 @@ final class MigratingRequest extends AbstractBehavior<MigratingRequest.Command> 
 
     private Behavior<Command> fail(String reason) {
         caller.tell(new WorkerActor.Rejected(original.requestId(), "request " + original.requestId() + " failed: " + reason));
-        return finish(worker);
+        return finish();
     }
 
-    private Behavior<Command> finish(ActorRef<WorkerActor.Command> heldWorker) {
-        workers.tell(new ClusterWorkers.RequestFinished(original.requestId(), getContext().getSelf(), heldWorker));
+    /** The id of the current attempt: the request's own at first, then one per migration. */
+    private String attemptId() {
+        return migrations == 0 ? original.requestId() : original.requestId() + "#m" + migrations;
+    }
+
+    /** The prompt of the current attempt: the original prompt plus whatever was generated before a migration. */
+    private int[] attemptPrompt() {
+        return concat(original.promptTokenIds(), generated);
+    }
+
+    private Behavior<Command> finish() {
+        // ClusterWorkers knows which attempt ran where and releases its load
+        workers.tell(new ClusterWorkers.RequestFinished(original.requestId(), getContext().getSelf()));
         return Behaviors.stopped();
     }
 

@@ -4,13 +4,21 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.arbor.actors.kvevents.InProcessKvEventBus;
+import ai.arbor.actors.kvevents.KvEventPublisher;
+import ai.arbor.actors.router.KvCostSelector;
+import ai.arbor.actors.router.KvRouting;
+import ai.arbor.actors.router.LoadSharing;
 import ai.arbor.actors.router.RouterActor;
+import ai.arbor.actors.router.WorkerIds;
+import ai.arbor.actors.router.WorkerSelector;
 import ai.arbor.actors.worker.WorkerActor;
 import ai.arbor.cluster.node.NodePekkoConfig;
 import ai.arbor.cluster.node.NodeSettings;
 import ai.arbor.gpu.engine.EngineRequest;
 import ai.arbor.gpu.engine.FinishReason;
 import ai.arbor.gpu.engine.RequestOutput;
+import ai.arbor.gpu.kv.KvEvent;
 import ai.arbor.gpu.sample.SamplingParams;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
@@ -20,6 +28,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
 import java.util.stream.IntStream;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -146,6 +156,102 @@ class ClusterWorkersTest {
         serving.terminate();
         int[] whole = collect(streaming, "long", tokens, Duration.ofSeconds(20));
         assertArrayEquals(IntStream.rangeClosed(1001, 1060).toArray(), whole, "stream must continue without gaps or repeats");
+    }
+
+    /** Waits until the frontend's ClusterWorkers lists {@code n} workers (registrations travel by gossip). */
+    private static void awaitWorkers(ActorSystem<Void> frontend, ClusterWorkers.Refs refs, int n) {
+        TestProbe<RouterActor.Status> status = TestProbe.create(frontend);
+        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        int seen = 0;
+        while (seen < n && System.nanoTime() < deadline) {
+            refs.router().tell(new RouterActor.GetStatus(status.getRef()));
+            seen = status.receiveMessage(Duration.ofSeconds(5)).workers();
+            if (seen < n) sleep(100);
+        }
+        assertEquals(n, seen, "frontend never saw all workers");
+    }
+
+    /** Runs one request to its end (so the next one finds every worker idle). */
+    private static void runToEnd(ActorSystem<Void> frontend, ActorRef<WorkerActor.Command> workers, String id, int[] prompt) {
+        TestProbe<WorkerActor.Reply> probe = TestProbe.create(frontend);
+        workers.tell(new WorkerActor.Generate(new EngineRequest(id, prompt, SamplingParams.greedy(2)), probe.getRef()));
+        while (true) {
+            WorkerActor.Reply reply = probe.receiveMessage(Duration.ofSeconds(10));
+            if (reply instanceof WorkerActor.Rejected r) throw new AssertionError("rejected: " + r.reason());
+            if (((WorkerActor.Output) reply).output().finished()) return;
+        }
+    }
+
+    private record TwoWorkers(ActorSystem<Void> frontend, ActorSystem<Void> w1, ActorSystem<Void> w2,
+                              ActorRef<WorkerActor.Command> ref1, ActorRef<WorkerActor.Command> ref2,
+                              CountingEngine e1, CountingEngine e2) {}
+
+    private TwoWorkers twoWorkers() {
+        ActorSystem<Void> frontend = node("frontend");
+        ActorSystem<Void> w1 = node("worker");
+        ActorSystem<Void> w2 = node("worker");
+        awaitUp(3);
+        CountingEngine e1 = new CountingEngine(1);
+        CountingEngine e2 = new CountingEngine(1);
+        return new TwoWorkers(frontend, w1, w2, startWorker(w1, e1), startWorker(w2, e2), e1, e2);
+    }
+
+    @Test
+    void kvModeSendsRequestsToTheWorkerThatHoldsTheirPrefix() throws Exception {
+        TwoWorkers c = twoWorkers();
+        int blockSize = 4;
+        InProcessKvEventBus bus = new InProcessKvEventBus();
+        KvRouting routing = KvRouting.start(MODEL, bus, Optional.empty(), LoadSharing.none(), KvRouting.Settings.defaults(blockSize));
+        ClusterWorkers.Refs refs = ClusterWorkers.start(c.frontend(), MODEL, 2, Duration.ofSeconds(5),
+                new KvCostSelector(c.frontend(), routing, new Random(1)));
+        awaitWorkers(c.frontend(), refs, 2);
+        // worker 2 reports two cached blocks under the id the worker side derives from its own ref
+        int[] prefix = {5, 6, 7, 8, 9, 10, 11, 12};
+        KvEventPublisher events = bus.publisher(MODEL, WorkerIds.of(c.w2(), c.ref2()));
+        events.onKvEvents(List.of(new KvEvent.BlockStored(0, null, new long[] {71, 72}, prefix, blockSize)));
+        assertTrue(events.flush(5_000));
+
+        for (int i = 0; i < 4; i++) {
+            int[] prompt = java.util.Arrays.copyOf(prefix, prefix.length + 3);
+            prompt[prefix.length] = 100 + i;
+            runToEnd(c.frontend(), refs.worker(), "p" + i, prompt);
+        }
+        assertEquals(4, c.e2().seen.size(), "every request with the cached prefix goes to worker 2: " + c.e2().seen.keySet());
+        assertTrue(c.e1().seen.isEmpty(), c.e1().seen.keySet().toString());
+        assertEquals(4, routing.stats().snapshot().decisions());
+        routing.close();
+    }
+
+    @Test
+    void theFrontendsSelectorChoosesTheWorkerAndHearsEveryReleaseWithItsLoad() {
+        TwoWorkers c = twoWorkers();
+        List<String> calls = new java.util.concurrent.CopyOnWriteArrayList<>();
+        WorkerSelector lastListed = new WorkerSelector() {
+            @Override
+            public ActorRef<WorkerActor.Command> select(RoutingRequest request, List<WorkerLoad> workers) {
+                for (WorkerLoad w : workers) assertEquals(0, w.activeRequests(), "the previous request was released");
+                return workers.get(workers.size() - 1).worker();
+            }
+
+            @Override
+            public void onRouted(RoutingRequest request, ActorRef<WorkerActor.Command> worker) {
+                calls.add("routed " + request.requestId() + " " + request.tokenIds().length);
+            }
+
+            @Override
+            public void onReleased(String requestId, ActorRef<WorkerActor.Command> worker) {
+                calls.add("released " + requestId);
+            }
+        };
+        ClusterWorkers.Refs refs = ClusterWorkers.start(c.frontend(), MODEL, 2, Duration.ofSeconds(5), lastListed);
+        awaitWorkers(c.frontend(), refs, 2);
+        for (int i = 0; i < 3; i++) runToEnd(c.frontend(), refs.worker(), "r" + i, new int[] {1, 2, 3});
+        // least-loaded would have alternated; this selector sends everything to one worker
+        assertEquals(3, c.e1().seen.size() + c.e2().seen.size());
+        assertTrue(c.e1().seen.isEmpty() || c.e2().seen.isEmpty(), c.e1().seen + " / " + c.e2().seen);
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (calls.size() < 6 && System.nanoTime() < deadline) sleep(20);
+        assertEquals(List.of("routed r0 3", "released r0", "routed r1 3", "released r1", "routed r2 3", "released r2"), calls);
     }
 
     @Test

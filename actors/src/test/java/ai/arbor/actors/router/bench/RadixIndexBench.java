@@ -1,5 +1,7 @@
 package ai.arbor.actors.router.bench;
 
+import ai.arbor.actors.kvevents.KvEventBatch;
+import ai.arbor.actors.router.KvIndexer;
 import ai.arbor.actors.router.OverlapScores;
 import ai.arbor.actors.router.RadixIndex;
 import ai.arbor.actors.router.TokenBlockHasher;
@@ -8,12 +10,16 @@ import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
@@ -47,6 +53,8 @@ public class RadixIndexBench {
     public int poolSequences;
 
     RadixIndex index;
+    KvIndexer indexer;
+    long busSequence;
     int[][] poolTokens;
     long[][] poolLocalHashes;
     int[] churnTokens;
@@ -76,6 +84,7 @@ public class RadixIndexBench {
         for (int s = 0; s < poolSequences; s++) poolLocalHashes[s] = hasher.localHashes(poolTokens[s]);
 
         index = new RadixIndex(BS);
+        indexer = new KvIndexer("bench", index, 0);
         nextEventId = new long[workers];
         anchorEngineHash = new long[workers];
         for (int w = 0; w < workers; w++) {
@@ -101,6 +110,17 @@ public class RadixIndexBench {
             queryHashes[q] = hasher.localHashes(queries[q]);
         }
         System.out.printf("%nindex: %d workers, %d nodes, %d blocks on worker 0%n", index.workerCount(), index.nodeCount(), index.blockCount(0));
+        // what a query finds, so the latency below is for realistic matches (deep, several workers), not early exits
+        long depthSum = 0, someSum = 0, fullSum = 0;
+        for (long[] q : queryHashes) {
+            OverlapScores m = index.findMatches(q);
+            depthSum += m.maxDepth();
+            someSum += m.size();
+            for (int d : m.depths()) if (d == SEQ_BLOCKS) fullSum++;
+        }
+        System.out.printf("queries of %d blocks: deepest match %.1f blocks; %.1f workers match a prefix, %.1f all of it%n",
+                SEQ_BLOCKS, (double) depthSum / queryHashes.length, (double) someSum / queryHashes.length,
+                (double) fullSum / queryHashes.length);
     }
 
     /** One event: alternately a worker stores a new block, or removes the block it stored a window ago. */
@@ -109,25 +129,112 @@ public class RadixIndexBench {
     @OutputTimeUnit(TimeUnit.SECONDS)
     public Object applyEvents() {
         int w = nextWorker;
-        long c = churnCounter++;
-        if ((c & 1) == 0) {
-            int pos = churnPos[w];
-            long old = churnRing[w][pos];
-            if (old != 0) {
-                churnRing[w][pos] = 0;
-                return index.apply(w, new KvEvent.BlockRemoved(nextEventId[w]++, new long[]{old}));
-            }
-            c++;
+        if ((churnCounter++ & 1) == 0) {
+            KvEvent.BlockRemoved r = nextRemoval(w);
+            if (r != null) return index.apply(w, r);
             churnCounter++;
         }
+        nextWorker = (w + 1) % workers;
+        return index.apply(w, nextStore(w));
+    }
+
+    /**
+     * A batch of {@code BATCH} events of one worker as the router receives them (one NATS message; the publisher sends
+     * each worker's events in order, up to 512 per message), through the production path {@link KvIndexer#accept}:
+     * lock, cache prefetch, apply, one metrics update. Half are removals of blocks stored a window ago, half new
+     * blocks. Score is per event.
+     */
+    @Benchmark
+    @BenchmarkMode(Mode.Throughput)
+    @OutputTimeUnit(TimeUnit.SECONDS)
+    @OperationsPerInvocation(BATCH)
+    public long applyEventBatch() {
+        int w = nextWorker;
+        nextWorker = (w + 1) % workers;
+        List<KvEvent> batch = new ArrayList<>(BATCH);
+        for (int i = 0; i < BATCH / 2; i++) {
+            KvEvent.BlockRemoved r = nextRemoval(w);
+            batch.add(r != null ? r : nextStore(w));
+            batch.add(nextStore(w));
+        }
+        indexer.accept(++busSequence, new KvEventBatch(w, batch));
+        return busSequence;
+    }
+
+    /** {@link #applyEventBatch}'s events applied one by one with no prefetch, lock or metrics: what the prefetch buys. */
+    @Benchmark
+    @BenchmarkMode(Mode.Throughput)
+    @OutputTimeUnit(TimeUnit.SECONDS)
+    @OperationsPerInvocation(BATCH)
+    public long applyEventBatchNoPrefetch() {
+        int w = nextWorker;
+        nextWorker = (w + 1) % workers;
+        List<KvEvent> batch = new ArrayList<>(BATCH);
+        for (int i = 0; i < BATCH / 2; i++) {
+            KvEvent.BlockRemoved r = nextRemoval(w);
+            batch.add(r != null ? r : nextStore(w));
+            batch.add(nextStore(w));
+        }
+        long applied = 0;
+        for (KvEvent e : batch) if (index.apply(w, e) != null) applied++;
+        return applied;
+    }
+
+    static final int BATCH = 32;
+
+    /** The removal of the block worker {@code w} stored {@code CHURN_WINDOW} stores ago, or null while its ring fills. */
+    private KvEvent.BlockRemoved nextRemoval(int w) {
+        int pos = churnPos[w];
+        long old = churnRing[w][pos];
+        if (old == 0) return null;
+        churnRing[w][pos] = 0;
+        return new KvEvent.BlockRemoved(nextEventId[w]++, new long[]{old});
+    }
+
+    /** A new block stored by worker {@code w} under its anchor block (engine hashes never repeat). */
+    private KvEvent.BlockStored nextStore(int w) {
+        long c = ++storeCounter;
         int pos = churnPos[w];
         long engineHash = (c << 8) | 1;
-        int off = (int) ((c >>> 1) & 0xFFFF) * BS;
+        int off = (int) (c & 0xFFFF) * BS;
         int[] tokens = java.util.Arrays.copyOfRange(churnTokens, off, off + BS);
         churnRing[w][pos] = engineHash;
         churnPos[w] = (pos + 1) % CHURN_WINDOW;
-        nextWorker = (w + 1) % workers;
-        return index.apply(w, new KvEvent.BlockStored(nextEventId[w]++, anchorEngineHash[w], new long[]{engineHash}, tokens, BS));
+        return new KvEvent.BlockStored(nextEventId[w]++, anchorEngineHash[w], new long[]{engineHash}, tokens, BS);
+    }
+
+    long storeCounter;
+
+    private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory.getThreadMXBean();
+    private long iterationCpuNanos;
+    private long iterationEvents;
+
+    @Setup(Level.Iteration)
+    public void startIteration() {
+        iterationCpuNanos = THREADS.getCurrentThreadCpuTime();
+        iterationEvents = index.eventsApplied();
+    }
+
+    /**
+     * Events applied per second of the benchmark thread's own CPU time (GC threads excluded): on a machine shared with
+     * other work the wall-clock score says how much CPU this thread got as much as how fast the index is.
+     */
+    @TearDown(Level.Iteration)
+    public void endIteration() {
+        long events = index.eventsApplied() - iterationEvents;
+        if (events == 0) return;
+        double cpuSeconds = (THREADS.getCurrentThreadCpuTime() - iterationCpuNanos) / 1e9;
+        System.out.printf(" [%.0f events per CPU-second of the applying thread]", events / cpuSeconds);
+    }
+
+    /** The events must have been applied as real changes, not skipped as repeats, gaps or orphans. */
+    @TearDown(Level.Trial)
+    public void check() {
+        System.out.printf("%nindex after the run: %d events applied, %d repeats, %d gaps, %d orphan stores, %d nodes%n",
+                index.eventsApplied(), index.duplicateEvents(), index.gaps(), index.orphanStores(), index.nodeCount());
+        if (index.duplicateEvents() + index.gaps() + index.orphanStores() > 0) {
+            throw new IllegalStateException("the benchmark's events were not all applied as changes");
+        }
     }
 
     @Benchmark
