@@ -46,6 +46,24 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
      * tiles beyond), kept for comparison.
      */
     private String batchKernel = System.getProperty("arbor.cuda.batchKernel", "gemm");
+    /**
+     * stream_gemm kernel for 49..64 rows: "stream_gemm8" or one of the candidates in {@link #GEMM64}
+     * (-Darbor.cuda.gemm64=NAME; the benchmark's sweep loops over them).
+     */
+    private String gemm64 = System.getProperty("arbor.cuda.gemm64", "stream_gemm8");
+    /** stream_gemm.cu's 64-row candidates: name -> {mw, stages, wn, lo (1: x as hi + lo, 0: hi only)}. */
+    static final java.util.Map<String, int[]> GEMM64 = new java.util.LinkedHashMap<>();
+    static {
+        GEMM64.put("stream_gemm8", new int[]{2, 3, 2, 1});
+        GEMM64.put("stream_gemm8_m2_s2_w2_b3", new int[]{2, 2, 2, 1});
+        GEMM64.put("stream_gemm8_m4_s3_w4", new int[]{4, 3, 4, 1});
+        GEMM64.put("stream_gemm8_m4_s2_w4_b3", new int[]{4, 2, 4, 1});
+        GEMM64.put("stream_gemm8_m4_s2_w2_b2", new int[]{4, 2, 2, 1});
+        GEMM64.put("stream_gemm8_m2_s3_w2_b3_hi", new int[]{2, 3, 2, 0});
+        GEMM64.put("stream_gemm8_m2_s4_w2_b2_hi", new int[]{2, 4, 2, 0});
+        GEMM64.put("stream_gemm8_m4_s2_w2_b2_hi", new int[]{4, 2, 2, 0});
+    }
+    private int attentionSplits = Integer.getInteger("arbor.cuda.attentionSplits", 0);
     /** One or two rows: fold SwiGLU into the gate/up gemv (a launch fewer per layer, x read once for gate and up). */
     private boolean fuseSmallBatches = !"false".equals(System.getProperty("arbor.cuda.fuseSmall"));
     /** Attention grouped by KV head (paged_attention_gqa*) where it applies (bf16 cache, head_dim 32..256, g <= 8). */
@@ -185,6 +203,20 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
     public void setUseGraphs(boolean on) { this.useGraphs = on; }
 
     CudaDevice device() { return dev; }
+
+    void setGemm64(String kernel) {
+        if (!GEMM64.containsKey(kernel)) throw new IllegalArgumentException(kernel);
+        this.gemm64 = kernel;
+        dropGraphs();
+    }
+
+    String gemm64() { return gemm64; }
+
+    /** Attention key splits for n >= 3 rows (0: the default rule), for the benchmark's sweep. */
+    void setAttentionSplits(int splits) {
+        this.attentionSplits = splits;
+        dropGraphs();
+    }
 
     void setBatchKernel(String kernel) {
         this.batchKernel = kernel;
@@ -548,6 +580,7 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
             splits = Math.max(1, Math.min(Math.min(MAX_SPLITS, (2 * dev.multiprocessors + n * kvHeads - 1) / (n * kvHeads)),
                     s.width() * blockSize / 32));
             if (splitsOverride > 0) splits = splitsOverride;
+            else if (attentionSplits > 0) splits = attentionSplits;
             splits = Math.max(1, Math.min(splits, (2 * dev.multiprocessors + MAX_SPLITS * heads) * MAX_SPLITS / (n * heads)));
             int g = heads / kvHeads;
             int bucket = g <= 2 ? 2 : g <= 4 ? 4 : g <= 6 ? 6 : 8;
@@ -637,9 +670,16 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
             int parts = (int) Math.max(1, Math.min((Math.max(in, accumulate ? 0 : out) + 1023) / 1024,
                     (4L * dev.multiprocessors + rows - 1) / rows));
             dev.launch("split_bf16", rows, parts, 1, 256, xIn, norm, eps, gate, xHi, xLo, n, in, accumulate ? null : y, out);
+            String kernel = "stream_gemm" + nt;
             int bo = streamGemmColumns(nt);
             int smem = streamGemmShared(nt);
-            String kernel = "stream_gemm" + nt;
+            if (nt == 8 && !gemm64.equals(kernel)) {
+                int[] p = GEMM64.get(gemm64);
+                if (p == null) throw new IllegalArgumentException("unknown arbor.cuda.gemm64 kernel " + gemm64);
+                kernel = gemm64;
+                bo = 16 * p[0] * (8 / p[2]);
+                smem = p[1] * (bo * 64 * 2 + (p[3] == 1 ? 2 : 1) * 64 * 64 * 2);
+            }
             long units = (long) (out + bo - 1) / bo * slices * (in / STREAM_GEMM_K);
             int grid = (int) Math.min(units, (long) dev.blocksPerSm(kernel, 256, smem) * dev.multiprocessors);
             dev.launchShared(kernel, grid, 1, 1, 256, smem, xHi, xLo, w, bias, y, n, in, out, slices);

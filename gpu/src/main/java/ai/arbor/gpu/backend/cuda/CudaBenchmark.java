@@ -50,6 +50,10 @@ public final class CudaBenchmark {
             gpu.allocateKvCache(maxBatch * perSeq + prefillBlocks, BLOCK);
             List<String> rows = new ArrayList<>();
             SplittableRandom rnd = new SplittableRandom(7);
+            if (System.getProperty("arbor.bench.sweep") != null) {
+                sweep64(gpu, steps, perSeq, rnd);
+                return;
+            }
             for (int b : batches) {
                 double tps = decode(gpu, b, steps, perSeq, rnd, true);
                 System.out.print(gpu.timeAttention());
@@ -148,6 +152,48 @@ public final class CudaBenchmark {
             System.out.println("|---|---|---|---|");
             for (String r : rows) System.out.println(r);
         }
+    }
+
+    /**
+     * Batch-64 sweep (-Darbor.bench.sweep=1): decode tok/s and per-matmul GPU time for every 64-row stream_gemm
+     * candidate (two rounds), the kernel check of each, then attention key splits; one profiled step of the default.
+     */
+    private static void sweep64(CudaBackend gpu, int steps, int perSeq, SplittableRandom rnd) {
+        int b = 64;
+        String base = gpu.gemm64();
+        decode(gpu, b, steps, perSeq, rnd, true); // warm-up
+        System.setProperty("arbor.bench.profile", "1");
+        double first = decode(gpu, b, steps, perSeq, rnd, true);
+        System.clearProperty("arbor.bench.profile");
+        System.out.printf("sweep: default %s %.0f tok/s (profiled run)%n", base, first);
+        System.out.print(gpu.timeAttention());
+        System.out.println("| 64-row kernel | decode b=64 tok/s (round 1 / 2) | q/k/v | o | gate/up | down | lm_head us | check 64 / 56 rows |");
+        java.util.Map<String, double[]> tps = new java.util.LinkedHashMap<>();
+        for (int round = 0; round < 2; round++) {
+            for (String k : CudaBackend.GEMM64.keySet()) {
+                gpu.setGemm64(k);
+                tps.computeIfAbsent(k, x -> new double[2])[round] = decode(gpu, b, steps, perSeq, rnd, true);
+            }
+        }
+        for (String k : CudaBackend.GEMM64.keySet()) {
+            gpu.setGemm64(k);
+            double[] us = gpu.timeMatmuls(64, 20);
+            double[] c64 = gpu.compareBatchKernels(64, 64);
+            double[] c56 = gpu.compareBatchKernels(56, 56);
+            double worst = 0;
+            for (double v : c64) worst = Math.max(worst, v);
+            for (double v : c56) worst = Math.max(worst, v);
+            System.out.printf("| %s | %.0f / %.0f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1e |%n", k, tps.get(k)[0],
+                    tps.get(k)[1], us[0], us[1], us[2], us[3], us[4], worst);
+        }
+        gpu.setGemm64(base);
+        StringBuilder att = new StringBuilder("attention splits at b=64, decode tok/s:");
+        for (int sp : new int[]{0, 2, 4, 6, 8, 0}) {
+            gpu.setAttentionSplits(sp);
+            att.append(String.format(" %s %.0f;", sp == 0 ? "default" : String.valueOf(sp), decode(gpu, b, steps, perSeq, rnd, true)));
+        }
+        gpu.setAttentionSplits(0);
+        System.out.println(att);
     }
 
     /**
