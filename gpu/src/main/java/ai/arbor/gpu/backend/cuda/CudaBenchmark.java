@@ -160,40 +160,40 @@ public final class CudaBenchmark {
      */
     private static void sweep64(CudaBackend gpu, int steps, int perSeq, SplittableRandom rnd) {
         int b = 64;
-        String base = gpu.gemm64();
         decode(gpu, b, steps, perSeq, rnd, true); // warm-up
-        System.setProperty("arbor.bench.profile", "1");
-        double first = decode(gpu, b, steps, perSeq, rnd, true);
-        System.clearProperty("arbor.bench.profile");
-        System.out.printf("sweep: default %s %.0f tok/s (profiled run)%n", base, first);
-        System.out.print(gpu.timeAttention());
-        System.out.println("| 64-row kernel | decode b=64 tok/s (round 1 / 2) | q/k/v | o | gate/up | down | lm_head us | check 64 / 56 rows |");
-        java.util.Map<String, double[]> tps = new java.util.LinkedHashMap<>();
-        for (int round = 0; round < 2; round++) {
-            for (String k : CudaBackend.GEMM64.keySet()) {
-                gpu.setGemm64(k);
-                tps.computeIfAbsent(k, x -> new double[2])[round] = decode(gpu, b, steps, perSeq, rnd, true);
+        if (System.getProperty("arbor.bench.sweepProfile") != null) {
+            System.setProperty("arbor.bench.profile", "1");
+            decode(gpu, b, steps, perSeq, rnd, true);
+            System.clearProperty("arbor.bench.profile");
+        }
+        for (int w : new int[]{4, 8}) {
+            gpu.setAttentionWarps(w);
+            decode(gpu, b, 4, perSeq, rnd, true);
+            System.out.print("warps " + w + ": " + gpu.timeAttention());
+        }
+        gpu.setAttentionWarps(4);
+        System.out.printf("kernel check, batch %d: max |grouped attention - per-head| / max |per-head| %.1e%n", b,
+                gpu.compareAttention());
+        // {attention warps, splits (0: default), fuse o split}
+        int[][] configs = {{4, 0, 0}, {4, 0, 1}, {8, 0, 0}, {8, 0, 1}, {8, 2, 1}, {4, 2, 1}, {4, 4, 1}};
+        double[][] tps = new double[configs.length][3];
+        for (int round = 0; round < 3; round++) {
+            for (int i = 0; i < configs.length; i++) {
+                gpu.setAttentionWarps(configs[i][0]);
+                gpu.setAttentionSplits(configs[i][1]);
+                gpu.setFuseOSplit(configs[i][2] == 1);
+                tps[i][round] = decode(gpu, b, steps, perSeq, rnd, true);
             }
         }
-        for (String k : CudaBackend.GEMM64.keySet()) {
-            gpu.setGemm64(k);
-            double[] us = gpu.timeMatmuls(64, 20);
-            double[] c64 = gpu.compareBatchKernels(64, 64);
-            double[] c56 = gpu.compareBatchKernels(56, 56);
-            double worst = 0;
-            for (double v : c64) worst = Math.max(worst, v);
-            for (double v : c56) worst = Math.max(worst, v);
-            System.out.printf("| %s | %.0f / %.0f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1e |%n", k, tps.get(k)[0],
-                    tps.get(k)[1], us[0], us[1], us[2], us[3], us[4], worst);
+        System.out.println("| attention warps | splits | o split in combine | decode b=64 tok/s (3 rounds) |");
+        for (int i = 0; i < configs.length; i++) {
+            System.out.printf("| %d | %s | %s | %.0f / %.0f / %.0f |%n", configs[i][0],
+                    configs[i][1] == 0 ? "default" : String.valueOf(configs[i][1]), configs[i][2] == 1 ? "yes" : "no",
+                    tps[i][0], tps[i][1], tps[i][2]);
         }
-        gpu.setGemm64(base);
-        StringBuilder att = new StringBuilder("attention splits at b=64, decode tok/s:");
-        for (int sp : new int[]{0, 2, 4, 6, 8, 0}) {
-            gpu.setAttentionSplits(sp);
-            att.append(String.format(" %s %.0f;", sp == 0 ? "default" : String.valueOf(sp), decode(gpu, b, steps, perSeq, rnd, true)));
-        }
+        gpu.setAttentionWarps(Integer.getInteger("arbor.cuda.attentionWarps", 4));
         gpu.setAttentionSplits(0);
-        System.out.println(att);
+        gpu.setFuseOSplit(!"false".equals(System.getProperty("arbor.cuda.fuseOSplit", "false")));
     }
 
     /**
