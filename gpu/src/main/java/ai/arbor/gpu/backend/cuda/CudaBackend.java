@@ -67,7 +67,12 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
     /** Warps per block of the grouped decode attention: 4 or 8 (paged_attention_gqa*_w8). */
     private int attentionWarps = Integer.getInteger("arbor.cuda.attentionWarps", 4);
     /** attention_combine also writes the o projection's bf16 hi / lo input, replacing its split_bf16 launch. */
-    private boolean fuseOSplit = !"false".equals(System.getProperty("arbor.cuda.fuseOSplit", "false"));
+    private boolean fuseOSplit = !"false".equals(System.getProperty("arbor.cuda.fuseOSplit"));
+    /**
+     * Threads per block (one block per row) of rope_kv_write: a warp per head, so 32 * (heads + KV heads) rounded up
+     * runs every head at once (512 for 12 + 2 heads; was 128: each warp 3-4 heads in turn).
+     */
+    private int ropeThreads = Integer.getInteger("arbor.cuda.ropeThreads", 512);
     /** Set while the o projection runs after a combine that wrote xHi / xLo (one-shot, see fuseOSplit). */
     private boolean preSplit;
     /** One or two rows: fold SwiGLU into the gate/up gemv (a launch fewer per layer, x read once for gate and up). */
@@ -220,6 +225,11 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
 
     void setAttentionWarps(int warps) {
         this.attentionWarps = warps;
+        dropGraphs();
+    }
+
+    void setRopeThreads(int threads) {
+        this.ropeThreads = threads;
         dropGraphs();
     }
 
@@ -533,7 +543,7 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
                 matmul(h, null, false, w.qkvProj(), w.qkvBias(), qkv, n, hidden, qkvDim, false);
             }
             if (!(small && fuseSmallRope && w.qNorm() == null && w.kNorm() == null) || fused) {
-                dev.launch("rope_kv_write" + kvSuffix, n, 1, 1, 128, qkv, positions, slots, invFreq, w.qNorm(), w.kNorm(),
+                dev.launch("rope_kv_write" + kvSuffix, n, 1, 1, ropeThreads, qkv, positions, slots, invFreq, w.qNorm(), w.kNorm(),
                         eps, kc, vc, heads, config.numKvHeads(), headDim);
             }
             preSplit = attention(s, kc, vc, groupedAttention, 0) && fuseOSplit;

@@ -166,34 +166,25 @@ public final class CudaBenchmark {
             decode(gpu, b, steps, perSeq, rnd, true);
             System.clearProperty("arbor.bench.profile");
         }
-        for (int w : new int[]{4, 8}) {
-            gpu.setAttentionWarps(w);
-            decode(gpu, b, 4, perSeq, rnd, true);
-            System.out.print("warps " + w + ": " + gpu.timeAttention());
-        }
-        gpu.setAttentionWarps(4);
-        System.out.printf("kernel check, batch %d: max |grouped attention - per-head| / max |per-head| %.1e%n", b,
-                gpu.compareAttention());
-        // {attention warps, splits (0: default), fuse o split}
-        int[][] configs = {{4, 0, 0}, {4, 0, 1}, {8, 0, 0}, {8, 0, 1}, {8, 2, 1}, {4, 2, 1}, {4, 4, 1}};
+        // {fuse o split, rope_kv_write threads}
+        int[][] configs = {{0, 128}, {1, 128}, {1, 256}, {1, 512}, {0, 512}};
         double[][] tps = new double[configs.length][3];
         for (int round = 0; round < 3; round++) {
             for (int i = 0; i < configs.length; i++) {
-                gpu.setAttentionWarps(configs[i][0]);
-                gpu.setAttentionSplits(configs[i][1]);
-                gpu.setFuseOSplit(configs[i][2] == 1);
+                gpu.setFuseOSplit(configs[i][0] == 1);
+                gpu.setRopeThreads(configs[i][1]);
                 tps[i][round] = decode(gpu, b, steps, perSeq, rnd, true);
             }
         }
-        System.out.println("| attention warps | splits | o split in combine | decode b=64 tok/s (3 rounds) |");
+        System.out.println("| o split in attention_combine | rope_kv_write threads | decode b=64 tok/s (3 rounds) |");
         for (int i = 0; i < configs.length; i++) {
-            System.out.printf("| %d | %s | %s | %.0f / %.0f / %.0f |%n", configs[i][0],
-                    configs[i][1] == 0 ? "default" : String.valueOf(configs[i][1]), configs[i][2] == 1 ? "yes" : "no",
+            System.out.printf("| %s | %d | %.0f / %.0f / %.0f |%n", configs[i][0] == 1 ? "yes" : "no", configs[i][1],
                     tps[i][0], tps[i][1], tps[i][2]);
         }
+        gpu.setRopeThreads(Integer.getInteger("arbor.cuda.ropeThreads", 512));
         gpu.setAttentionWarps(Integer.getInteger("arbor.cuda.attentionWarps", 4));
         gpu.setAttentionSplits(0);
-        gpu.setFuseOSplit(!"false".equals(System.getProperty("arbor.cuda.fuseOSplit", "false")));
+        gpu.setFuseOSplit(!"false".equals(System.getProperty("arbor.cuda.fuseOSplit")));
     }
 
     /**
