@@ -97,8 +97,10 @@ ATTENTION(paged_attention_bf16, __nv_bfloat16)
 ATTENTION(paged_attention_f32, float)
 
 // Merges the splits of paged_attention: grid (tokens, heads), block >= head_dim threads.
+// hi / lo (may be null): the output also as bf16 hi + lo (split_bf16's x ~= hi + lo), the o projection's input
 extern "C" __global__ void attention_combine(const float* __restrict__ part_acc, const float* __restrict__ part_ml,
-                                             float* __restrict__ out, int num_heads, int head_dim, int splits) {
+                                             float* __restrict__ out, int num_heads, int head_dim, int splits,
+                                             __nv_bfloat16* __restrict__ hi, __nv_bfloat16* __restrict__ lo) {
     size_t unit = (size_t)blockIdx.x * num_heads + blockIdx.y;
     int d = threadIdx.x;
     if (d >= head_dim) return;
@@ -114,7 +116,13 @@ extern "C" __global__ void attention_combine(const float* __restrict__ part_acc,
             a += part_acc[(unit * splits + s) * head_dim + d] * w;
         }
     }
-    out[unit * head_dim + d] = a / L;
+    float v = a / L;
+    out[unit * head_dim + d] = v;
+    if (hi != nullptr) {
+        __nv_bfloat16 h = __float2bfloat16(v);
+        hi[unit * head_dim + d] = h;
+        lo[unit * head_dim + d] = __float2bfloat16(v - __bfloat162float(h));
+    }
 }
 
 // Decode and prefill attention over a bf16 paged cache, grouped by KV head: the g = num_heads / num_kv_heads query
@@ -124,7 +132,7 @@ extern "C" __global__ void attention_combine(const float* __restrict__ part_acc,
 // issued before the current one is used. The per-position latency chain (table, load, dot, reduce, exp) was what
 // limited the kernel above at batch 64 and in prefill.
 // grid (tokens, kv_heads, splits), block 32 * WARPS; g <= G. Same outputs and split partials as paged_attention.
-template <int HD, int G>
+template <int HD, int G, int NW = WARPS>
 __device__ __forceinline__ void
 attention_gqa(const float* __restrict__ qkv, float* __restrict__ out, float* __restrict__ part_acc,
               float* __restrict__ part_ml, const int* __restrict__ positions, const int* __restrict__ seq_of_token,
@@ -132,7 +140,10 @@ attention_gqa(const float* __restrict__ qkv, float* __restrict__ out, float* __r
               const __nv_bfloat16* __restrict__ v_cache, int block_size, int num_heads, int num_kv_heads, float scale) {
     constexpr int L = HD / 8;        // lanes per position
     constexpr int PG = 32 / L;       // positions per warp at a time
-    constexpr int GROUPS = WARPS * PG;
+    constexpr int GROUPS = NW * PG;
+    // more than 4 warps: the PG groups of a warp merge by shuffles first, so shared memory holds one partial per warp
+    constexpr bool PRE = NW > 4;
+    constexpr int SLOTS = PRE ? NW : GROUPS;
     int t = blockIdx.x, kvh = blockIdx.y, s = blockIdx.z, splits = gridDim.z;
     int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     int sub = lane / L, li = lane % L;
@@ -208,24 +219,41 @@ attention_gqa(const float* __restrict__ qkv, float* __restrict__ out, float* __r
         vr = vn;
     }
 
-    // merge the GROUPS partial softmaxes of every head
-    __shared__ float sm_ml[GROUPS][G][2];
-    __shared__ float sm_acc[GROUPS][G][HD];
+    if (PRE) {
+#pragma unroll
+        for (int o = L; o < 32; o <<= 1) {
+#pragma unroll
+            for (int j = 0; j < G; j++) {
+                float m2 = __shfl_xor_sync(0xffffffffu, m[j], o), l2 = __shfl_xor_sync(0xffffffffu, l[j], o);
+                float M = fmaxf(m[j], m2);
+                float w1 = l[j] > 0.f ? __expf(m[j] - M) : 0.f, w2 = l2 > 0.f ? __expf(m2 - M) : 0.f;
+#pragma unroll
+                for (int e = 0; e < 8; e++) acc[j][e] = acc[j][e] * w1 + __shfl_xor_sync(0xffffffffu, acc[j][e], o) * w2;
+                l[j] = l[j] * w1 + l2 * w2;
+                m[j] = M;
+            }
+        }
+    }
+    const int slot = PRE ? warp : grp;
+    const bool writer = PRE ? sub == 0 : true;
+    // merge the SLOTS partial softmaxes of every head
+    __shared__ float sm_ml[SLOTS][G][2];
+    __shared__ float sm_acc[SLOTS][G][HD];
 #pragma unroll
     for (int j = 0; j < G; j++) {
-        if (j < g) {
-            if (li == 0) { sm_ml[grp][j][0] = m[j]; sm_ml[grp][j][1] = l[j]; }
+        if (j < g && writer) {
+            if (li == 0) { sm_ml[slot][j][0] = m[j]; sm_ml[slot][j][1] = l[j]; }
 #pragma unroll
-            for (int e = 0; e < 8; e++) sm_acc[grp][j][li * 8 + e] = acc[j][e];
+            for (int e = 0; e < 8; e++) sm_acc[slot][j][li * 8 + e] = acc[j][e];
         }
     }
     __syncthreads();
     for (int idx = threadIdx.x; idx < g * HD; idx += blockDim.x) {
         int j = idx / HD, d = idx % HD;
         float M = -CUDART_INF_F;
-        for (int r = 0; r < GROUPS; r++) if (sm_ml[r][j][1] > 0.f) M = fmaxf(M, sm_ml[r][j][0]);
+        for (int r = 0; r < SLOTS; r++) if (sm_ml[r][j][1] > 0.f) M = fmaxf(M, sm_ml[r][j][0]);
         float Lsum = 0.f, a = 0.f;
-        for (int r = 0; r < GROUPS; r++) {
+        for (int r = 0; r < SLOTS; r++) {
             float lr = sm_ml[r][j][1];
             if (lr > 0.f) {
                 float w = __expf(sm_ml[r][j][0] - M);
@@ -243,15 +271,17 @@ attention_gqa(const float* __restrict__ qkv, float* __restrict__ out, float* __r
 }
 
 // paged_attention_gqa<HD>_<G>: for g = num_heads / num_kv_heads <= G
-#define ATTENTION_GQA(HD, G)                                                                                         \
-    extern "C" __global__ void __launch_bounds__(32 * WARPS)                                                          \
-    paged_attention_gqa##HD##_##G(const float* qkv, float* out, float* part_acc, float* part_ml, const int* positions, \
+#define ATTENTION_GQA_W(HD, G, NW, NAME)                                                                             \
+    extern "C" __global__ void __launch_bounds__(32 * NW, NW > 4 ? 2 : 1)                                             \
+    NAME(const float* qkv, float* out, float* part_acc, float* part_ml, const int* positions, \
                                   const int* seq_of_token, const int* tables, int table_width,                        \
                                   const __nv_bfloat16* k_cache, const __nv_bfloat16* v_cache, int block_size,         \
                                   int num_heads, int num_kv_heads, float scale) {                                     \
-        attention_gqa<HD, G>(qkv, out, part_acc, part_ml, positions, seq_of_token, tables, table_width, k_cache,      \
+        attention_gqa<HD, G, NW>(qkv, out, part_acc, part_ml, positions, seq_of_token, tables, table_width, k_cache,      \
                              v_cache, block_size, num_heads, num_kv_heads, scale);                                    \
     }
+#define ATTENTION_GQA(HD, G) ATTENTION_GQA_W(HD, G, WARPS, paged_attention_gqa##HD##_##G)                               \
+    ATTENTION_GQA_W(HD, G, 8, paged_attention_gqa##HD##_##G##_w8)
 #define ATTENTION_GQA_ALL(HD) ATTENTION_GQA(HD, 2) ATTENTION_GQA(HD, 4) ATTENTION_GQA(HD, 6) ATTENTION_GQA(HD, 8)
 ATTENTION_GQA_ALL(32)
 ATTENTION_GQA_ALL(64)

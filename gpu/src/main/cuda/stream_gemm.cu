@@ -49,7 +49,7 @@ __device__ __forceinline__ uint32_t swz(int r, int c) { return (uint32_t)(r * 12
 // WN = 1 every warp re-read all of x's fragments from shared memory, 4x the weight fragments' bytes at 64 rows.
 // STAGES: depth of the cp.async ring; TILED: W is stored tile by tile ([out / BO][in / 64][BO][64], each unit's
 // weights one contiguous block) instead of PyTorch's [out, in].
-template <int NT, int MW, int STAGES, bool TILED, int WN = 1>
+template <int NT, int MW, int STAGES, bool TILED, int WN = 1, bool LO = true>
 __device__ __forceinline__ void stream_gemm(const __nv_bfloat16* __restrict__ xhi, const __nv_bfloat16* __restrict__ xlo,
                                             const __nv_bfloat16* __restrict__ w, const float* __restrict__ bias,
                                             float* __restrict__ y, int n, int in, int out, int slices) {
@@ -59,7 +59,7 @@ __device__ __forceinline__ void stream_gemm(const __nv_bfloat16* __restrict__ xh
     constexpr int NP = 8 * NT;                       // rows of x per slice
     constexpr int W_BYTES = BO * BK * 2;
     constexpr int X_BYTES = NP * BK * 2;             // hi (and again lo)
-    constexpr int STAGE_BYTES = W_BYTES + 2 * X_BYTES;
+    constexpr int STAGE_BYTES = W_BYTES + (LO ? 2 : 1) * X_BYTES;
     extern __shared__ __align__(128) unsigned char smem[];
     const uint32_t base = smem_u32(smem);
 
@@ -98,7 +98,7 @@ __device__ __forceinline__ void stream_gemm(const __nv_bfloat16* __restrict__ xh
                 int r = e >> 3, c = e & 7;
                 size_t g = xoff + (size_t)r * in + c * 8;
                 cp_async16(xs + swz(r, c), xhi + g);
-                cp_async16(xs + X_BYTES + swz(r, c), xlo + g);
+                if (LO) cp_async16(xs + X_BYTES + swz(r, c), xlo + g);
             }
         }
     };
@@ -138,11 +138,12 @@ __device__ __forceinline__ void stream_gemm(const __nv_bfloat16* __restrict__ xh
                 // matrices: hi k0-7, hi k8-15, lo k0-7, lo k8-15 of this n8 tile's 8 rows
                 int r = (wn * NTW + ni) * 8 + (lane & 7);
                 uint32_t b[4];
-                ldmatrix_x4(b, xs + ((lane & 16) ? X_BYTES : 0) + swz(r, 2 * ks + ((lane >> 3) & 1)));
+                // without lo: matrices 2 and 3 re-read hi (same addresses), unused
+                ldmatrix_x4(b, xs + ((LO && (lane & 16)) ? X_BYTES : 0) + swz(r, 2 * ks + ((lane >> 3) & 1)));
 #pragma unroll
                 for (int mi = 0; mi < MW; mi++) {
                     mma_bf16(acc[mi][ni], a[mi], b[0], b[1]);
-                    mma_bf16(acc[mi][ni], a[mi], b[2], b[3]);
+                    if (LO) mma_bf16(acc[mi][ni], a[mi], b[2], b[3]);
                 }
             }
         }
@@ -179,12 +180,13 @@ __device__ __forceinline__ void stream_gemm(const __nv_bfloat16* __restrict__ xh
 }
 
 // Shared memory bytes per block: the Java side passes the same figure (STAGES * (BO*64*2 + 2 * 8*NT*64*2)).
-#define STREAM_GEMM(NAME, NT, MW, STAGES, TILED, WN)                                                                \
-    extern "C" __global__ void __launch_bounds__(WARPS * 32)                                                         \
+#define STREAM_GEMM_X(NAME, NT, MW, STAGES, TILED, WN, LO, MINB)                                                  \
+    extern "C" __global__ void __launch_bounds__(WARPS * 32, MINB)                                                   \
     NAME(const __nv_bfloat16* xhi, const __nv_bfloat16* xlo, const __nv_bfloat16* w, const float* bias, float* y,   \
          int n, int in, int out, int slices) {                                                                       \
-        stream_gemm<NT, MW, STAGES, TILED, WN>(xhi, xlo, w, bias, y, n, in, out, slices);                            \
+        stream_gemm<NT, MW, STAGES, TILED, WN, LO>(xhi, xlo, w, bias, y, n, in, out, slices);                        \
     }
+#define STREAM_GEMM(NAME, NT, MW, STAGES, TILED, WN) STREAM_GEMM_X(NAME, NT, MW, STAGES, TILED, WN, true, 1)
 // up to 24 rows: BO = 256 output columns per unit, 4 stages, one block per SM; from 32 rows: BO = 128, 3 stages, two
 // or more blocks per SM (measured ~9% faster at 64 rows than one block of 256 columns: while one block waits at its
 // barrier, the other's MMAs run). The Java side keeps the same table (CudaBackend.streamGemmColumns / streamGemmShared).
@@ -199,3 +201,12 @@ STREAM_GEMM(stream_gemm8_m2_s4_w1, 8, 2, 4, false, 1)
 STREAM_GEMM(stream_gemm8_m4_s4_w2, 8, 4, 4, false, 2)
 STREAM_GEMM(stream_gemm1_m1_s4_w1_t, 1, 1, 4, true, 1)
 STREAM_GEMM(stream_gemm8_m4_s4_w2_t, 8, 4, 4, true, 2)
+// 64-row candidates swept by the benchmark (CudaBackend.GEMM64: name -> mw, stages, wn, lo; selected with
+// -Darbor.cuda.gemm64=NAME): _m MW _s STAGES _w WN [_b MINBLOCKS] [_hi: x as bf16 hi only, one MMA per fragment]
+STREAM_GEMM_X(stream_gemm8_m2_s2_w2_b3, 8, 2, 2, false, 2, true, 3)
+STREAM_GEMM_X(stream_gemm8_m4_s3_w4, 8, 4, 3, false, 4, true, 2)
+STREAM_GEMM_X(stream_gemm8_m4_s2_w4_b3, 8, 4, 2, false, 4, true, 3)
+STREAM_GEMM_X(stream_gemm8_m4_s2_w2_b2, 8, 4, 2, false, 2, true, 2)
+STREAM_GEMM_X(stream_gemm8_m2_s3_w2_b3_hi, 8, 2, 3, false, 2, false, 3)
+STREAM_GEMM_X(stream_gemm8_m2_s4_w2_b2_hi, 8, 2, 4, false, 2, false, 2)
+STREAM_GEMM_X(stream_gemm8_m4_s2_w2_b2_hi, 8, 4, 2, false, 2, false, 2)

@@ -46,6 +46,35 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
      * tiles beyond), kept for comparison.
      */
     private String batchKernel = System.getProperty("arbor.cuda.batchKernel", "gemm");
+    /**
+     * stream_gemm kernel for 49..64 rows: "stream_gemm8" or one of the candidates in {@link #GEMM64}
+     * (-Darbor.cuda.gemm64=NAME; the benchmark's sweep loops over them).
+     */
+    private String gemm64 = System.getProperty("arbor.cuda.gemm64", "stream_gemm8");
+    /** stream_gemm.cu's 64-row candidates: name -> {mw, stages, wn, lo (1: x as hi + lo, 0: hi only)}. */
+    static final java.util.Map<String, int[]> GEMM64 = new java.util.LinkedHashMap<>();
+    static {
+        GEMM64.put("stream_gemm8", new int[]{2, 3, 2, 1});
+        GEMM64.put("stream_gemm8_m2_s2_w2_b3", new int[]{2, 2, 2, 1});
+        GEMM64.put("stream_gemm8_m4_s3_w4", new int[]{4, 3, 4, 1});
+        GEMM64.put("stream_gemm8_m4_s2_w4_b3", new int[]{4, 2, 4, 1});
+        GEMM64.put("stream_gemm8_m4_s2_w2_b2", new int[]{4, 2, 2, 1});
+        GEMM64.put("stream_gemm8_m2_s3_w2_b3_hi", new int[]{2, 3, 2, 0});
+        GEMM64.put("stream_gemm8_m2_s4_w2_b2_hi", new int[]{2, 4, 2, 0});
+        GEMM64.put("stream_gemm8_m4_s2_w2_b2_hi", new int[]{4, 2, 2, 0});
+    }
+    private int attentionSplits = Integer.getInteger("arbor.cuda.attentionSplits", 0);
+    /** Warps per block of the grouped decode attention: 4 or 8 (paged_attention_gqa*_w8). */
+    private int attentionWarps = Integer.getInteger("arbor.cuda.attentionWarps", 4);
+    /** attention_combine also writes the o projection's bf16 hi / lo input, replacing its split_bf16 launch. */
+    private boolean fuseOSplit = !"false".equals(System.getProperty("arbor.cuda.fuseOSplit"));
+    /**
+     * Threads per block (one block per row) of rope_kv_write: a warp per head, so 32 * (heads + KV heads) rounded up
+     * runs every head at once (512 for 12 + 2 heads; was 128: each warp 3-4 heads in turn).
+     */
+    private int ropeThreads = Integer.getInteger("arbor.cuda.ropeThreads", 512);
+    /** Set while the o projection runs after a combine that wrote xHi / xLo (one-shot, see fuseOSplit). */
+    private boolean preSplit;
     /** One or two rows: fold SwiGLU into the gate/up gemv (a launch fewer per layer, x read once for gate and up). */
     private boolean fuseSmallBatches = !"false".equals(System.getProperty("arbor.cuda.fuseSmall"));
     /** Attention grouped by KV head (paged_attention_gqa*) where it applies (bf16 cache, head_dim 32..256, g <= 8). */
@@ -185,6 +214,35 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
     public void setUseGraphs(boolean on) { this.useGraphs = on; }
 
     CudaDevice device() { return dev; }
+
+    void setGemm64(String kernel) {
+        if (!GEMM64.containsKey(kernel)) throw new IllegalArgumentException(kernel);
+        this.gemm64 = kernel;
+        dropGraphs();
+    }
+
+    String gemm64() { return gemm64; }
+
+    void setAttentionWarps(int warps) {
+        this.attentionWarps = warps;
+        dropGraphs();
+    }
+
+    void setRopeThreads(int threads) {
+        this.ropeThreads = threads;
+        dropGraphs();
+    }
+
+    void setFuseOSplit(boolean on) {
+        this.fuseOSplit = on;
+        dropGraphs();
+    }
+
+    /** Attention key splits for n >= 3 rows (0: the default rule), for the benchmark's sweep. */
+    void setAttentionSplits(int splits) {
+        this.attentionSplits = splits;
+        dropGraphs();
+    }
 
     void setBatchKernel(String kernel) {
         this.batchKernel = kernel;
@@ -485,11 +543,15 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
                 matmul(h, null, false, w.qkvProj(), w.qkvBias(), qkv, n, hidden, qkvDim, false);
             }
             if (!(small && fuseSmallRope && w.qNorm() == null && w.kNorm() == null) || fused) {
-                dev.launch("rope_kv_write" + kvSuffix, n, 1, 1, 128, qkv, positions, slots, invFreq, w.qNorm(), w.kNorm(),
+                dev.launch("rope_kv_write" + kvSuffix, n, 1, 1, ropeThreads, qkv, positions, slots, invFreq, w.qNorm(), w.kNorm(),
                         eps, kc, vc, heads, config.numKvHeads(), headDim);
             }
-            attention(s, kc, vc, groupedAttention, 0);
-            matmul(attn, null, false, w.oProj(), w.oBias(), x, n, config.qDim(), hidden, true);
+            preSplit = attention(s, kc, vc, groupedAttention, 0) && fuseOSplit;
+            try {
+                matmul(attn, null, false, w.oProj(), w.oBias(), x, n, config.qDim(), hidden, true);
+            } finally {
+                preSplit = false;
+            }
             // MLP block: x += down_proj(silu(gate_proj(h)) * up_proj(h))
             if (small) {
                 CUdeviceptr in = x, norm = w.postAttentionNorm();
@@ -531,7 +593,8 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
     }
 
     /** attn = softmax(q k^T / sqrt(d)) v over each token's cached positions, K/V of layer kc / vc. */
-    private void attention(StepInputs s, CUdeviceptr kc, CUdeviceptr vc, boolean grouped, int splitsOverride) {
+    /** @return whether attention_combine also wrote the output's bf16 hi / lo split (xHi, xLo) */
+    private boolean attention(StepInputs s, CUdeviceptr kc, CUdeviceptr vc, boolean grouped, int splitsOverride) {
         int n = s.n();
         int heads = config.numHeads();
         int kvHeads = config.numKvHeads();
@@ -548,10 +611,12 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
             splits = Math.max(1, Math.min(Math.min(MAX_SPLITS, (2 * dev.multiprocessors + n * kvHeads - 1) / (n * kvHeads)),
                     s.width() * blockSize / 32));
             if (splitsOverride > 0) splits = splitsOverride;
+            else if (attentionSplits > 0) splits = attentionSplits;
             splits = Math.max(1, Math.min(splits, (2 * dev.multiprocessors + MAX_SPLITS * heads) * MAX_SPLITS / (n * heads)));
             int g = heads / kvHeads;
             int bucket = g <= 2 ? 2 : g <= 4 ? 4 : g <= 6 ? 6 : 8;
-            dev.launch("paged_attention_gqa" + headDim + "_" + bucket, n, kvHeads, splits, 128, qkv, attn, partAcc,
+            dev.launch("paged_attention_gqa" + headDim + "_" + bucket + (attentionWarps == 4 ? "" : "_w" + attentionWarps),
+                    n, kvHeads, splits, 32 * attentionWarps, qkv, attn, partAcc,
                     partMl, positions, seqOfToken, tables, s.width(), kc, vc, blockSize, heads, kvHeads, scale);
         } else {
             splits = n * heads >= 2 * dev.multiprocessors ? 1
@@ -560,7 +625,12 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
             dev.launch("paged_attention" + kvSuffix, n, heads, splits, 128, qkv, attn, partAcc, partMl, positions,
                     seqOfToken, tables, s.width(), kc, vc, blockSize, heads, kvHeads, headDim, scale);
         }
-        if (splits > 1) dev.launch("attention_combine", n, heads, 1, headDim, partAcc, partMl, attn, heads, headDim, splits);
+        // the o projection's bf16 split written by the combine (stream_gemm path only: n >= 3, "gemm" kernels)
+        boolean split = fuseOSplit && splits > 1 && n >= 3 && batchKernel.equals("gemm")
+                && config.qDim() % STREAM_GEMM_K == 0 && config.hiddenSize() % 16 == 0;
+        if (splits > 1) dev.launch("attention_combine", n, heads, 1, headDim, partAcc, partMl, attn, heads, headDim, splits,
+                split ? xHi : null, split ? xLo : null);
+        return split;
     }
 
     /** GPU microseconds of one layer's attention for the last step's inputs: per-head, then grouped at 1..16 splits. */
@@ -569,7 +639,7 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
         if (lastInputs == null) return "";
         StringBuilder out = new StringBuilder(String.format("attention, %d rows (graph-timed): per-head %.1f us; grouped:",
                 lastInputs.n(), graphMicros(() -> attention(lastInputs, kCache, vCache, false, 0), 20)));
-        for (int sp : new int[]{0, 1, 2, 4, 8, 16}) {
+        for (int sp : new int[]{0, 1, 2, 3, 4, 6, 8}) {
             out.append(String.format(" %s %.1f us;", sp == 0 ? "default" : sp + " splits",
                     graphMicros(() -> attention(lastInputs, kCache, vCache, true, sp), 20)));
         }
@@ -636,10 +706,19 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
             // parts per row: enough blocks for the SMs when there are few rows, ~1024+ elements each
             int parts = (int) Math.max(1, Math.min((Math.max(in, accumulate ? 0 : out) + 1023) / 1024,
                     (4L * dev.multiprocessors + rows - 1) / rows));
-            dev.launch("split_bf16", rows, parts, 1, 256, xIn, norm, eps, gate, xHi, xLo, n, in, accumulate ? null : y, out);
+            if (!(preSplit && accumulate && norm == null && !gated && xIn == attn)) {
+                dev.launch("split_bf16", rows, parts, 1, 256, xIn, norm, eps, gate, xHi, xLo, n, in, accumulate ? null : y, out);
+            }
+            String kernel = "stream_gemm" + nt;
             int bo = streamGemmColumns(nt);
             int smem = streamGemmShared(nt);
-            String kernel = "stream_gemm" + nt;
+            if (nt == 8 && !gemm64.equals(kernel)) {
+                int[] p = GEMM64.get(gemm64);
+                if (p == null) throw new IllegalArgumentException("unknown arbor.cuda.gemm64 kernel " + gemm64);
+                kernel = gemm64;
+                bo = 16 * p[0] * (8 / p[2]);
+                smem = p[1] * (bo * 64 * 2 + (p[3] == 1 ? 2 : 1) * 64 * 64 * 2);
+            }
             long units = (long) (out + bo - 1) / bo * slices * (in / STREAM_GEMM_K);
             int grid = (int) Math.min(units, (long) dev.blocksPerSm(kernel, 256, smem) * dev.multiprocessors);
             dev.launchShared(kernel, grid, 1, 1, 256, smem, xHi, xLo, w, bias, y, n, in, out, slices);
