@@ -1,10 +1,10 @@
 // y[n, out] (+)= x[n, in] . W[out, in]^T + bias, with fp32 activations x and y and bf16 weights W (PyTorch's Linear
-// layout). Three kernels: for one or two rows a warp streams one weight row with 16-byte loads and keeps x in fp32;
-// for decode batches up to 64 rows, tensor-core fragments read straight from the weights in global memory (every
-// weight byte read once) with x in shared-nothing bf16 fragments; for prefill, tensor-core tiles through shared memory.
-// The tensor-core kernels split x into bf16 hi + lo parts (x = hi + lo to ~16 bits) and multiply both, so results
-// stay within fp32 rounding of the weight-streaming kernel: batched and single decodes pick the same tokens. `accumulate` adds into y: that is the residual connection, fused into the projection's epilogue.
-// Both need in % 8 == 0.
+// layout). Here: the gemv for one or two rows (warps stream weight rows with 16-byte loads, x stays fp32), with
+// SwiGLU fusable into gate/up; split_bf16, which turns the input rows into the tensor-core kernels' bf16 hi + lo operand
+// (x = hi + lo to ~16 bits, both multiplied, so results stay within fp32 rounding of the gemv and batched and single
+// decodes pick the same tokens); and the older tensor-core kernels (WMMA tiles for prefill, matmul_tile for decode
+// batches), kept for shapes stream_gemm.cu does not take and for comparison. `accumulate` adds into y: that is the
+// residual connection, fused into the projection's epilogue. All need in % 8 == 0.
 #include <cuda_bf16.h>
 #include <mma.h>
 using namespace nvcuda;
@@ -14,105 +14,194 @@ __device__ __forceinline__ float warp_sum(float v) {
     return v;
 }
 
-// The matmul's input row t, element i: x itself, RMSNorm(x) (norm != null: the layer's input norm fused in), or
-// silu(gate) * up read from [gate | up] rows (gated: SwiGLU fused into the down projection).
-struct Input {
-    const float* x;
-    const float* norm;
-    int gated;
-};
-
 __device__ __forceinline__ float silu_mul(float g, float u) { return g / (1.f + expf(-g)) * u; }
 
-// grid ceil(out / 8), block 256: warp w of block b computes output column 8b + w for all n <= N rows.
-template <int N, bool FUSED>
-__device__ __forceinline__ void gemv(Input input, float eps, const __nv_bfloat16* __restrict__ w,
-                                     const float* __restrict__ bias, float* __restrict__ y, int n, int in, int out,
-                                     int accumulate) {
-    int lane = threadIdx.x & 31;
-    int o = blockIdx.x * 8 + (threadIdx.x >> 5);
-    if (o >= out) return;
-    if (!FUSED) input.norm = nullptr, input.gated = 0; // lets the compiler drop the fused paths
-    size_t row_stride = input.gated ? 2 * (size_t)in : (size_t)in;
-    float inv[N];
-#pragma unroll
-    for (int t = 0; t < N; t++) {
-        inv[t] = 1.f;
-        if (input.norm && t < n) {
-            const float* xr = input.x + t * row_stride;
-            float ss = 0.f;
-            for (int i = lane; i < in; i += 32) ss += xr[i] * xr[i];
-            ss = warp_sum(ss);
-            inv[t] = rsqrtf(ss / in + eps);
-        }
+// One or two rows (n == N): ks warps of a block compute output column o together, each streaming a contiguous 1/ks
+// of weight row o with 16-byte loads (GLU: also row o + out, the up projection beside gate row o, written as
+// silu(gate) * up: the SwiGLU fused, and x read once for both); their sums meet in shared memory. ks > 1 for the
+// matrices with few rows (down_proj: 1536 rows of 17.9 KB): one warp per row left 192 blocks for 132 SMs, half of
+// them idle for the second wave. Eight loads per lane in flight. grid ceil(units / (8 / ks)), block 256.
+// norm (optional): the input is RMSNorm(x) * norm, folded in: x * norm is streamed and the sum of x^2 is taken in the
+// same pass (each warp group sees the whole row), the 1 / rms scale applied to the dot products (no rmsnorm launch).
+// MODE 0: y (+)= x . W^T; MODE 1 (GLU): see above; MODE 2 (ROPE, the qkv projection): each unit computes the pair of
+// columns (o, o + head_dim / 2) of one head, rotates q and k heads (rotate_half RoPE at positions[t]) and writes the
+// k and v heads also into the paged cache at slots[t] (each row writes only its own token's slot).
+struct RopeArgs {
+    const int* positions;
+    const int* slots;
+    const float* inv_freq;
+    void* k_cache;
+    void* v_cache;
+    int num_heads, num_kv_heads, head_dim, kv_f32;
+};
+
+template <int N, int MODE>
+__device__ __forceinline__ void gemv(const float* __restrict__ x, const float* __restrict__ norm, float eps,
+                                     const __nv_bfloat16* __restrict__ w, const float* __restrict__ bias,
+                                     float* __restrict__ y, int n, int in, int out, int accumulate, int ks,
+                                     RopeArgs ra) {
+    constexpr bool PAIR = MODE != 0;
+    __shared__ float red[8][3 * N];
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    int o = blockIdx.x * (8 / ks) + warp / ks; // the unit
+    int part = warp % ks;
+    int units = MODE == 2 ? out / 2 : out;
+    bool valid = o < units;
+    int o1 = o, o2 = o + out; // GLU: gate row o, up row o + out
+    int half = MODE == 2 ? ra.head_dim / 2 : 0;
+    if (MODE == 2) {
+        o1 = (o / half) * ra.head_dim + o % half;
+        o2 = o1 + half;
     }
-    const uint4* row = reinterpret_cast<const uint4*>(w + (size_t)o * in);
-    float acc[N];
+    float acc[N], acc2[N], ss[N];
 #pragma unroll
-    for (int t = 0; t < N; t++) acc[t] = 0.f;
+    for (int t = 0; t < N; t++) acc[t] = acc2[t] = ss[t] = 0.f;
+    constexpr int U = PAIR ? 4 : 8; // loads issued before the first use: 8 x 16 bytes per lane either way
     int chunks = in >> 3;
-#pragma unroll 4
-    for (int c = lane; c < chunks; c += 32) {
-        uint4 raw = __ldg(row + c);
-        const __nv_bfloat162* h2 = reinterpret_cast<const __nv_bfloat162*>(&raw);
-        float wf[8];
+    int beg = valid ? part * chunks / ks : 0, end = valid ? (part + 1) * chunks / ks : 0;
+    const uint4* row = reinterpret_cast<const uint4*>(w + (size_t)o1 * in);
+    const uint4* row2 = reinterpret_cast<const uint4*>(w + (size_t)(PAIR ? o2 : o1) * in);
+    for (int c0 = beg + lane; c0 < end; c0 += 32 * U) {
+        uint4 raw[U], raw2[U];
 #pragma unroll
-        for (int i = 0; i < 4; i++) {
-            float2 f = __bfloat1622float2(h2[i]);
-            wf[2 * i] = f.x;
-            wf[2 * i + 1] = f.y;
-        }
-        float g[8];
-        if (input.norm) {
-            const float4* nv = reinterpret_cast<const float4*>(input.norm + c * 8);
-            float4 a = nv[0], b = nv[1];
-            g[0] = a.x; g[1] = a.y; g[2] = a.z; g[3] = a.w; g[4] = b.x; g[5] = b.y; g[6] = b.z; g[7] = b.w;
+        for (int u = 0; u < U; u++) {
+            int c = c0 + 32 * u;
+            if (c < end) {
+                raw[u] = __ldg(row + c);
+                if (PAIR) raw2[u] = __ldg(row2 + c);
+            }
         }
 #pragma unroll
-        for (int t = 0; t < N; t++) {
-            if (t < n) {
-                const float* xr = input.x + t * row_stride + c * 8;
-                float xv[8];
-                const float4* p = reinterpret_cast<const float4*>(xr);
+        for (int u = 0; u < U; u++) {
+            int c = c0 + 32 * u;
+            if (c >= end) break;
+            float wf[8], wf2[8];
+            const __nv_bfloat162* h2 = reinterpret_cast<const __nv_bfloat162*>(&raw[u]);
+            const __nv_bfloat162* u2 = reinterpret_cast<const __nv_bfloat162*>(&raw2[u]);
+#pragma unroll
+            for (int i = 0; i < 4; i++) {
+                float2 f = __bfloat1622float2(h2[i]);
+                wf[2 * i] = f.x;
+                wf[2 * i + 1] = f.y;
+                if (PAIR) {
+                    float2 g = __bfloat1622float2(u2[i]);
+                    wf2[2 * i] = g.x;
+                    wf2[2 * i + 1] = g.y;
+                }
+            }
+            float gv[8];
+            if (norm) {
+                const float4* q = reinterpret_cast<const float4*>(norm + c * 8);
+                float4 a = q[0], b = q[1];
+                gv[0] = a.x, gv[1] = a.y, gv[2] = a.z, gv[3] = a.w, gv[4] = b.x, gv[5] = b.y, gv[6] = b.z, gv[7] = b.w;
+            }
+#pragma unroll
+            for (int t = 0; t < N; t++) { // n == N
+                const float4* p = reinterpret_cast<const float4*>(x + (size_t)t * in + c * 8);
                 float4 a = p[0], b = p[1];
-                xv[0] = a.x; xv[1] = a.y; xv[2] = a.z; xv[3] = a.w; xv[4] = b.x; xv[5] = b.y; xv[6] = b.z; xv[7] = b.w;
-                if (input.gated) {
-                    const float4* q = reinterpret_cast<const float4*>(xr + in);
-                    float4 ua = q[0], ub = q[1];
-                    xv[0] = silu_mul(xv[0], ua.x); xv[1] = silu_mul(xv[1], ua.y);
-                    xv[2] = silu_mul(xv[2], ua.z); xv[3] = silu_mul(xv[3], ua.w);
-                    xv[4] = silu_mul(xv[4], ub.x); xv[5] = silu_mul(xv[5], ub.y);
-                    xv[6] = silu_mul(xv[6], ub.z); xv[7] = silu_mul(xv[7], ub.w);
-                }
-                if (input.norm) {
+                float xv[8] = {a.x, a.y, a.z, a.w, b.x, b.y, b.z, b.w};
+                if (norm) {
+                    float s2 = 0.f;
 #pragma unroll
-                    for (int i = 0; i < 8; i++) xv[i] = xv[i] * inv[t] * g[i];
+                    for (int i = 0; i < 8; i++) s2 += xv[i] * xv[i], xv[i] *= gv[i];
+                    ss[t] += s2;
                 }
-                float d = 0.f;
+                float d = 0.f, d2 = 0.f;
 #pragma unroll
                 for (int i = 0; i < 8; i++) d += xv[i] * wf[i];
                 acc[t] += d;
+                if (PAIR) {
+#pragma unroll
+                    for (int i = 0; i < 8; i++) d2 += xv[i] * wf2[i];
+                    acc2[t] += d2;
+                }
             }
         }
     }
 #pragma unroll
     for (int t = 0; t < N; t++) {
-        float s = warp_sum(acc[t]);
-        if (lane == 0 && t < n) {
-            size_t i = (size_t)t * out + o;
-            float v = s + (bias ? bias[o] : 0.f);
-            y[i] = accumulate ? y[i] + v : v;
+        acc[t] = warp_sum(acc[t]);
+        if (PAIR) acc2[t] = warp_sum(acc2[t]);
+        if (norm) ss[t] = warp_sum(ss[t]);
+    }
+    if (ks > 1) {
+        if (lane == 0) {
+#pragma unroll
+            for (int t = 0; t < N; t++) red[warp][t] = acc[t], red[warp][N + t] = acc2[t], red[warp][2 * N + t] = ss[t];
+        }
+        __syncthreads();
+        if (part == 0 && lane == 0) {
+#pragma unroll
+            for (int t = 0; t < N; t++) {
+                acc[t] = acc2[t] = ss[t] = 0.f;
+                for (int p = 0; p < ks; p++)
+                    acc[t] += red[warp + p][t], acc2[t] += red[warp + p][N + t], ss[t] += red[warp + p][2 * N + t];
+            }
+        }
+    }
+    if (lane == 0 && part == 0 && valid) {
+#pragma unroll
+        for (int t = 0; t < N; t++) {
+            float inv = norm ? rsqrtf(ss[t] / in + eps) : 1.f;
+            float v = acc[t] * inv + (bias ? bias[o1] : 0.f);
+            if (MODE == 1) {
+                y[(size_t)t * out + o] = silu_mul(v, acc2[t] * inv + (bias ? bias[o2] : 0.f));
+            } else if (MODE == 2) {
+                float v2 = acc2[t] * inv + (bias ? bias[o2] : 0.f);
+                int head = o1 / ra.head_dim;
+                int q_dim = ra.num_heads * ra.head_dim, kv_dim = ra.num_kv_heads * ra.head_dim;
+                if (head < ra.num_heads + ra.num_kv_heads) { // q and k heads: rotate (as rope_kv_write in layers.cu)
+                    float angle = (float)ra.positions[t] * ra.inv_freq[o % half];
+                    float cs = cosf(angle), sn = sinf(angle);
+                    float x1 = v, x2 = v2;
+                    v = x1 * cs - x2 * sn;
+                    v2 = x2 * cs + x1 * sn;
+                }
+                y[(size_t)t * out + o1] = v;
+                y[(size_t)t * out + o2] = v2;
+                if (o1 >= q_dim) {
+                    bool is_k = o1 < q_dim + kv_dim;
+                    size_t dst = (size_t)ra.slots[t] * kv_dim + (o1 - q_dim - (is_k ? 0 : kv_dim));
+                    void* cache = is_k ? ra.k_cache : ra.v_cache;
+                    if (ra.kv_f32) {
+                        reinterpret_cast<float*>(cache)[dst] = v;
+                        reinterpret_cast<float*>(cache)[dst + half] = v2;
+                    } else {
+                        reinterpret_cast<__nv_bfloat16*>(cache)[dst] = __float2bfloat16(v);
+                        reinterpret_cast<__nv_bfloat16*>(cache)[dst + half] = __float2bfloat16(v2);
+                    }
+                }
+            } else {
+                size_t i = (size_t)t * out + o;
+                y[i] = accumulate ? y[i] + v : v;
+            }
         }
     }
 }
 
+// y (+)= x . W^T + bias for n == N rows; matmul_glu: act = silu(x . Wg^T + bg) * (x . Wu^T + bu) with W = [Wg | Wu];
+// matmul_qkv_rope: qkv = x . W^T + b with RoPE and the K/V cache write. norm may be null (the input is x itself).
 #define GEMV(N)                                                                                                   \
     extern "C" __global__ void __launch_bounds__(256)                                                              \
-    matmul_gemv##N(const float* x, const float* norm, float eps, int gated, const __nv_bfloat16* w,               \
-                   const float* bias, float* y, int n, int in, int out, int accumulate) {                         \
-        if (norm || gated) gemv<N, true>(Input{x, norm, gated}, eps, w, bias, y, n, in, out, accumulate);      \
-        else gemv<N, false>(Input{x, nullptr, 0}, eps, w, bias, y, n, in, out, accumulate);                                    \
+    matmul_gemv##N(const float* x, const __nv_bfloat16* w, const float* bias, float* y, int n, int in, int out,   \
+                   int accumulate, int ks) {                                                                       \
+        gemv<N, 0>(x, nullptr, 0.f, w, bias, y, n, in, out, accumulate, ks, RopeArgs{});                           \
+    }                                                                                                              \
+    extern "C" __global__ void __launch_bounds__(256)                                                              \
+    matmul_glu##N(const float* x, const float* norm, float eps, const __nv_bfloat16* w, const float* bias,        \
+                  float* act, int n, int in, int inter, int ks) {                                                  \
+        gemv<N, 1>(x, norm, eps, w, bias, act, n, in, inter, 0, ks, RopeArgs{});                                   \
+    }                                                                                                              \
+    extern "C" __global__ void __launch_bounds__(256)                                                              \
+    matmul_qkv_rope##N(const float* x, const float* norm, float eps, const __nv_bfloat16* w, const float* bias,   \
+                       float* qkv, int n, int in, int out, int ks, const int* positions, const int* slots,         \
+                       const float* inv_freq, void* k_cache, void* v_cache, int num_heads, int num_kv_heads,       \
+                       int head_dim, int kv_f32) {                                                                 \
+        gemv<N, 2>(x, norm, eps, w, bias, qkv, n, in, out, 0, ks,                                                  \
+                   RopeArgs{positions, slots, inv_freq, k_cache, v_cache, num_heads, num_kv_heads, head_dim,       \
+                            kv_f32});                                                                              \
     }
+
 GEMV(1)
 GEMV(2)
 
@@ -207,18 +296,30 @@ matmul_mma32(const float* x, const __nv_bfloat16* w, const float* bias, float* y
     mma_tile<1, 1>(x, w, bias, y, n, in, out, accumulate);
 }
 
-// The input rows (see Input; fp32, n rows) -> hi, lo (bf16, n_pad rows, zero beyond n) with value ~= hi + lo: the
-// tensor-core kernels' operand. grid n_pad, block 256.
+// The tensor-core kernels' operand: input rows (fp32, n rows; RMSNorm(x) * norm when norm is set, silu(gate) * up
+// from [gate | up] rows when gated) -> hi, lo (bf16, zero beyond n) with value ~= hi + lo. With zero set, also clears
+// rows t < n of the matmul's output (zero_cols wide): the weight-streaming GEMM adds into it, and this saves a memset
+// launch. grid (n_pad, parts), block 256: part p of a row converts its 1/parts of the row (every part computes the
+// row's norm itself, from L2), so a few rows still spread over the SMs. in % 8 == 0.
 extern "C" __global__ void split_bf16(const float* __restrict__ x, const float* __restrict__ norm, float eps, int gated,
-                                      __nv_bfloat16* __restrict__ hi, __nv_bfloat16* __restrict__ lo, int n, int in) {
-    int t = blockIdx.x;
+                                      __nv_bfloat16* __restrict__ hi, __nv_bfloat16* __restrict__ lo, int n, int in,
+                                      float* __restrict__ zero, int zero_cols) {
+    int t = blockIdx.x, part = blockIdx.y, parts = gridDim.y;
     size_t row_stride = gated ? 2 * (size_t)in : (size_t)in;
     const float* xr = x + t * row_stride;
-    __nv_bfloat16* h = hi + (size_t)t * in;
-    __nv_bfloat16* l = lo + (size_t)t * in;
+    int quads = in >> 2;
+    int q0 = (int)((long long)quads * part / parts), q1 = (int)((long long)quads * (part + 1) / parts);
+    uint2* h = reinterpret_cast<uint2*>(hi + (size_t)t * in);
+    uint2* l = reinterpret_cast<uint2*>(lo + (size_t)t * in);
     if (t >= n) {
-        for (int i = threadIdx.x; i < in; i += blockDim.x) { h[i] = __float2bfloat16(0.f); l[i] = __float2bfloat16(0.f); }
+        for (int i = q0 + threadIdx.x; i < q1; i += blockDim.x) h[i] = l[i] = make_uint2(0, 0);
         return;
+    }
+    if (zero) {
+        float4* z = reinterpret_cast<float4*>(zero + (size_t)t * zero_cols);
+        int zq = zero_cols >> 2;
+        int z0 = (int)((long long)zq * part / parts), z1 = (int)((long long)zq * (part + 1) / parts);
+        for (int i = z0 + threadIdx.x; i < z1; i += blockDim.x) z[i] = make_float4(0.f, 0.f, 0.f, 0.f);
     }
     float inv = 1.f;
     if (norm) {
@@ -232,105 +333,29 @@ extern "C" __global__ void split_bf16(const float* __restrict__ x, const float* 
         for (int wi = 0; wi < (int)(blockDim.x >> 5); wi++) tot += partial[wi];
         inv = rsqrtf(tot / in + eps);
     }
-    for (int i = threadIdx.x; i < in; i += blockDim.x) {
-        float v = gated ? silu_mul(xr[i], xr[i + in]) : xr[i];
-        if (norm) v = v * inv * norm[i];
-        __nv_bfloat16 b = __float2bfloat16(v);
-        h[i] = b;
-        l[i] = __float2bfloat16(v - __bfloat162float(b));
+    const float4* x4 = reinterpret_cast<const float4*>(xr);
+    const float4* g4 = reinterpret_cast<const float4*>(norm);
+    for (int i = q0 + threadIdx.x; i < q1; i += blockDim.x) {
+        float4 a = x4[i];
+        float v[4] = {a.x, a.y, a.z, a.w};
+        if (gated) {
+            float4 u = x4[i + quads];
+            v[0] = silu_mul(v[0], u.x); v[1] = silu_mul(v[1], u.y); v[2] = silu_mul(v[2], u.z); v[3] = silu_mul(v[3], u.w);
+        }
+        if (norm) {
+            float4 g = g4[i];
+            v[0] = v[0] * inv * g.x; v[1] = v[1] * inv * g.y; v[2] = v[2] * inv * g.z; v[3] = v[3] * inv * g.w;
+        }
+        __align__(8) __nv_bfloat16 hb[4], lb[4];
+#pragma unroll
+        for (int e = 0; e < 4; e++) {
+            hb[e] = __float2bfloat16(v[e]);
+            lb[e] = __float2bfloat16(v[e] - __bfloat162float(hb[e]));
+        }
+        h[i] = *reinterpret_cast<uint2*>(hb);
+        l[i] = *reinterpret_cast<uint2*>(lb);
     }
 }
-
-// Decode batches: block = 8 warps computing NT x 16 output columns for all MT x 16 (padded) rows; the warps split
-// the reduction dimension (k-steps of 16 strided by 8) and their partial fragments are summed in shared memory.
-// Weight fragments are loaded straight from global memory, so every weight byte is read exactly once per step.
-// grid (ceil(out / (16 NT)), k splits); needs in % 16 == 0 and out % 16 == 0. With k splits > 1 the blocks add into
-// y atomically, so y must hold the residual (accumulate) or zeros.
-template <int MT, int NT>
-__device__ __forceinline__ void stream_mma(const __nv_bfloat16* __restrict__ xhi, const __nv_bfloat16* __restrict__ xlo,
-                                           const __nv_bfloat16* __restrict__ w, const float* __restrict__ bias,
-                                           float* __restrict__ y, int n, int in, int out, int accumulate) {
-    constexpr int BN = 16 * NT, BM = 16 * MT, WARPS = 8;
-    __shared__ __align__(32) float red[BM * BN];
-    int warp = threadIdx.x >> 5;
-    int col0 = blockIdx.x * BN;
-    wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc[MT][NT];
-#pragma unroll
-    for (int i = 0; i < MT; i++)
-#pragma unroll
-        for (int j = 0; j < NT; j++) wmma::fill_fragment(acc[i][j], 0.f);
-    int ksteps = in >> 4;
-    int stride = WARPS * gridDim.y;
-    // One k-step of weights loaded ahead of the one being multiplied, so loads stay in flight behind the MMAs.
-    wmma::fragment<wmma::matrix_b, 16, 16, 16, __nv_bfloat16, wmma::col_major> b[NT], nb[NT];
-    int ks = blockIdx.y * WARPS + warp;
-    if (ks < ksteps) {
-#pragma unroll
-        for (int j = 0; j < NT; j++) wmma::load_matrix_sync(nb[j], w + (size_t)min(col0 + 16 * j, out - 16) * in + (ks << 4), in);
-    }
-    for (; ks < ksteps; ks += stride) {
-        int k = ks << 4;
-#pragma unroll
-        for (int j = 0; j < NT; j++) b[j] = nb[j];
-        if (ks + stride < ksteps) {
-#pragma unroll
-            for (int j = 0; j < NT; j++)
-                wmma::load_matrix_sync(nb[j], w + (size_t)min(col0 + 16 * j, out - 16) * in + k + (stride << 4), in);
-        }
-#pragma unroll
-        for (int i = 0; i < MT; i++) {
-            wmma::fragment<wmma::matrix_a, 16, 16, 16, __nv_bfloat16, wmma::row_major> ah, al;
-            wmma::load_matrix_sync(ah, xhi + (size_t)(16 * i) * in + k, in);
-            wmma::load_matrix_sync(al, xlo + (size_t)(16 * i) * in + k, in);
-#pragma unroll
-            for (int j = 0; j < NT; j++) {
-                wmma::mma_sync(acc[i][j], ah, b[j], acc[i][j]);
-                wmma::mma_sync(acc[i][j], al, b[j], acc[i][j]);
-            }
-        }
-    }
-    // Sum the warps' partial fragments: same fragment type, same element layout in every warp.
-    for (int turn = 0; turn < WARPS; turn++) {
-        if (warp == turn) {
-#pragma unroll
-            for (int i = 0; i < MT; i++)
-#pragma unroll
-                for (int j = 0; j < NT; j++) {
-                    float* tile = red + (16 * i) * BN + 16 * j;
-                    if (turn > 0) {
-                        wmma::fragment<wmma::accumulator, 16, 16, 16, float> prev;
-                        wmma::load_matrix_sync(prev, tile, BN, wmma::mem_row_major);
-#pragma unroll
-                        for (int e = 0; e < prev.num_elements; e++) acc[i][j].x[e] += prev.x[e];
-                    }
-                    wmma::store_matrix_sync(tile, acc[i][j], BN, wmma::mem_row_major);
-                }
-        }
-        __syncthreads();
-    }
-    for (int e = threadIdx.x; e < BM * BN; e += blockDim.x) {
-        int r = e / BN, c = e % BN;
-        if (r < n && col0 + c < out) {
-            size_t i = (size_t)r * out + col0 + c;
-            float v = red[e] + (bias && blockIdx.y == 0 ? bias[col0 + c] : 0.f);
-            if (gridDim.y > 1) atomicAdd(y + i, v); // split over k: y holds the residual or was zeroed
-            else y[i] = accumulate ? y[i] + v : v;
-        }
-    }
-}
-
-#define STREAM(MT, NT)                                                                                              \
-    extern "C" __global__ void __launch_bounds__(256)                                                                \
-    matmul_stream##MT##_##NT(const __nv_bfloat16* xhi, const __nv_bfloat16* xlo, const __nv_bfloat16* w,           \
-                             const float* bias, float* y, int n, int in, int out, int accumulate) {                 \
-        stream_mma<MT, NT>(xhi, xlo, w, bias, y, n, in, out, accumulate);                                           \
-    }
-STREAM(1, 1)
-STREAM(2, 1)
-STREAM(4, 1)
-STREAM(1, 2)
-STREAM(2, 2)
-STREAM(4, 2)
 
 // Decode batches, second form: the x operand (hi/lo, MT x 16 padded rows) is staged through shared memory in
 // 64-wide k tiles and shared by 8 warps that each own 32 output columns (a block covers 256), so x is read from L2
@@ -427,135 +452,3 @@ __device__ __forceinline__ void tile_mma(const __nv_bfloat16* __restrict__ xhi, 
 TILE(1)
 TILE(2)
 TILE(4)
-
-// matmul_tile with one k tile of lookahead: the next tile's weight fragments and x values are loaded into registers
-// while the current tile is multiplied, and x is double-buffered in shared memory, so a block keeps global loads in
-// flight all the time instead of once per tile. Same grid, arguments and results as matmul_tile.
-template <int MT>
-__device__ __forceinline__ void pipe_mma(const __nv_bfloat16* __restrict__ xhi, const __nv_bfloat16* __restrict__ xlo,
-                                         const __nv_bfloat16* __restrict__ w, const float* __restrict__ bias,
-                                         float* __restrict__ y, int n, int in, int out, int accumulate) {
-    constexpr int BM = 16 * MT, BK = 64, LDA = BK + 8, NT = 2, WARPS = 8, S = BK / 16;
-    constexpr int APT = (BM * (BK / 8) + 255) / 256; // 16-byte x chunks per thread per tile
-    __shared__ __align__(32) __nv_bfloat16 ah_s[2][BM * LDA];
-    __shared__ __align__(32) __nv_bfloat16 al_s[2][BM * LDA];
-    __shared__ __align__(32) float stage[WARPS][16 * 16];
-    int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
-    int colw = blockIdx.x * (WARPS * 16 * NT) + warp * 16 * NT;
-    int ksteps = in >> 4;
-    int per = (ksteps + gridDim.y - 1) / gridDim.y;
-    int kbeg = blockIdx.y * per, kend = min(ksteps, kbeg + per);
-
-    wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc[MT][NT];
-#pragma unroll
-    for (int i = 0; i < MT; i++)
-#pragma unroll
-        for (int j = 0; j < NT; j++) wmma::fill_fragment(acc[i][j], 0.f);
-
-    wmma::fragment<wmma::matrix_b, 16, 16, 16, __nv_bfloat16, wmma::col_major> b[S][NT], nb[S][NT];
-    uint4 rh[APT], rl[APT];
-    auto load_w = [&](int kt, decltype(b)& dst) {
-#pragma unroll
-        for (int s = 0; s < S; s++)
-#pragma unroll
-            for (int j = 0; j < NT; j++)
-                if (kt + s < kend) {
-                    int col = min(colw + 16 * j, out - 16);
-                    wmma::load_matrix_sync(dst[s][j], w + (size_t)col * in + ((kt + s) << 4), in);
-                }
-    };
-    auto load_x = [&](int kt) {
-#pragma unroll
-        for (int a = 0; a < APT; a++) {
-            int e = threadIdx.x + a * 256;
-            rh[a] = make_uint4(0, 0, 0, 0);
-            rl[a] = make_uint4(0, 0, 0, 0);
-            if (e < BM * (BK / 8)) {
-                int r = e / (BK / 8), c = (e % (BK / 8)) * 8;
-                if ((kt << 4) + c < (kend << 4)) {
-                    rh[a] = *reinterpret_cast<const uint4*>(xhi + (size_t)r * in + (kt << 4) + c);
-                    rl[a] = *reinterpret_cast<const uint4*>(xlo + (size_t)r * in + (kt << 4) + c);
-                }
-            }
-        }
-    };
-    auto store_x = [&](int buf) {
-#pragma unroll
-        for (int a = 0; a < APT; a++) {
-            int e = threadIdx.x + a * 256;
-            if (e < BM * (BK / 8)) {
-                int r = e / (BK / 8), c = (e % (BK / 8)) * 8;
-                *reinterpret_cast<uint4*>(ah_s[buf] + r * LDA + c) = rh[a];
-                *reinterpret_cast<uint4*>(al_s[buf] + r * LDA + c) = rl[a];
-            }
-        }
-    };
-
-    if (kbeg < kend) {
-        load_w(kbeg, b);
-        load_x(kbeg);
-        store_x(0);
-    }
-    int buf = 0;
-    for (int kt = kbeg; kt < kend; kt += S) {
-        __syncthreads(); // x tile kt is in ah_s[buf] / al_s[buf]
-        bool more = kt + S < kend;
-        if (more) {
-            load_w(kt + S, nb);
-            load_x(kt + S);
-        }
-        int steps = min(S, kend - kt);
-#pragma unroll
-        for (int s = 0; s < S; s++) {
-            if (s < steps) {
-#pragma unroll
-                for (int i = 0; i < MT; i++) {
-                    wmma::fragment<wmma::matrix_a, 16, 16, 16, __nv_bfloat16, wmma::row_major> ah, al;
-                    wmma::load_matrix_sync(ah, ah_s[buf] + (16 * i) * LDA + 16 * s, LDA);
-                    wmma::load_matrix_sync(al, al_s[buf] + (16 * i) * LDA + 16 * s, LDA);
-#pragma unroll
-                    for (int j = 0; j < NT; j++) {
-                        wmma::mma_sync(acc[i][j], ah, b[s][j], acc[i][j]);
-                        wmma::mma_sync(acc[i][j], al, b[s][j], acc[i][j]);
-                    }
-                }
-            }
-        }
-        if (more) {
-            store_x(buf ^ 1); // the other buffer: its last readers finished before this iteration's barrier
-#pragma unroll
-            for (int s = 0; s < S; s++)
-#pragma unroll
-                for (int j = 0; j < NT; j++) b[s][j] = nb[s][j];
-        }
-        buf ^= 1;
-    }
-    float* st = stage[warp];
-#pragma unroll
-    for (int i = 0; i < MT; i++)
-#pragma unroll
-        for (int j = 0; j < NT; j++) {
-            wmma::store_matrix_sync(st, acc[i][j], 16, wmma::mem_row_major);
-            __syncwarp();
-            for (int e = lane; e < 256; e += 32) {
-                int r = 16 * i + e / 16, c = colw + 16 * j + e % 16;
-                if (r < n && c < out) {
-                    size_t idx = (size_t)r * out + c;
-                    float v = st[e] + (bias && blockIdx.y == 0 ? bias[c] : 0.f);
-                    if (gridDim.y > 1) atomicAdd(y + idx, v);
-                    else y[idx] = accumulate ? y[idx] + v : v;
-                }
-            }
-            __syncwarp();
-        }
-}
-
-#define PIPE(MT)                                                                                                    \
-    extern "C" __global__ void __launch_bounds__(256)                                                                \
-    matmul_pipe##MT(const __nv_bfloat16* xhi, const __nv_bfloat16* xlo, const __nv_bfloat16* w, const float* bias, \
-                    float* y, int n, int in, int out, int accumulate) {                                            \
-        pipe_mma<MT>(xhi, xlo, w, bias, y, n, in, out, accumulate);                                                 \
-    }
-PIPE(1)
-PIPE(2)
-PIPE(4)

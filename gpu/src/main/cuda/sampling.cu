@@ -23,6 +23,58 @@ extern "C" __global__ void argmax_rows(const float* __restrict__ logits, int voc
     if (threadIdx.x == 0) out[blockIdx.x] = si[0];
 }
 
+// The same argmax with each row split over gridDim.y blocks (argmax_rows' one block per row took ~60 us for one
+// 152k-vocabulary row: a serial chain of ~150 loads per thread): every block writes its best (value, index) to
+// part_v / part_i [row][block], then argmax_final (one warp per row) picks the row's best, lowest index on ties.
+__device__ __forceinline__ void better(float& best, int& idx, float v, int i) {
+    if (v > best || (v == best && i < idx)) { best = v; idx = i; }
+}
+
+__device__ __forceinline__ void warp_best(float& best, int& idx) {
+    for (int o = 16; o > 0; o >>= 1) {
+        float v = __shfl_xor_sync(0xffffffffu, best, o);
+        int i = __shfl_xor_sync(0xffffffffu, idx, o);
+        better(best, idx, v, i);
+    }
+}
+
+// grid (rows, parts), block 256
+extern "C" __global__ void argmax_part(const float* __restrict__ logits, int vocab, float* __restrict__ part_v,
+                                       int* __restrict__ part_i) {
+    const float* row = logits + (size_t)blockIdx.x * vocab;
+    int chunk = (vocab + gridDim.y - 1) / gridDim.y;
+    int beg = blockIdx.y * chunk, end = min(vocab, beg + chunk);
+    float best = -INFINITY;
+    int idx = 0x7fffffff;
+    for (int i = beg + threadIdx.x; i < end; i += blockDim.x) better(best, idx, row[i], i);
+    warp_best(best, idx);
+    __shared__ float sv[32];
+    __shared__ int si[32];
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    if (lane == 0) { sv[warp] = best; si[warp] = idx; }
+    __syncthreads();
+    if (warp == 0) {
+        best = lane < (blockDim.x >> 5) ? sv[lane] : -INFINITY;
+        idx = lane < (blockDim.x >> 5) ? si[lane] : 0x7fffffff;
+        warp_best(best, idx);
+        if (lane == 0) {
+            part_v[blockIdx.x * gridDim.y + blockIdx.y] = best;
+            part_i[blockIdx.x * gridDim.y + blockIdx.y] = idx;
+        }
+    }
+}
+
+// grid rows, block 32
+extern "C" __global__ void argmax_final(const float* __restrict__ part_v, const int* __restrict__ part_i, int parts,
+                                        int* __restrict__ out) {
+    float best = -INFINITY;
+    int idx = 0x7fffffff;
+    for (int p = threadIdx.x; p < parts; p += 32)
+        better(best, idx, part_v[blockIdx.x * parts + p], part_i[blockIdx.x * parts + p]);
+    warp_best(best, idx);
+    if (threadIdx.x == 0) out[blockIdx.x] = idx;
+}
+
 // Block-wide reductions for sample_rows (blockDim.x == 1024).
 __device__ float block_max(float v, float* sh) {
     for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));

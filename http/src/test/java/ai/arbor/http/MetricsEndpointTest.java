@@ -19,7 +19,7 @@ class MetricsEndpointTest {
     void requestsMoveFrontendAndWorkerMetrics() throws Exception {
         try (SingleNode node = SyntheticServers.start(Map.of(), 200_000)) {
             SyntheticServers.awaitHealthy(node);
-            String before = scrape(node);
+            String before = nextTick(node);
             double chatOk = value(before, "arbor_frontend_requests_total", M, "endpoint=\"chat_completions\"",
                     "request_type=\"unary\"", "status=\"success\"");
             double streamOk = value(before, "arbor_frontend_requests_total", M, "endpoint=\"completions\"",
@@ -72,6 +72,21 @@ class MetricsEndpointTest {
         HttpResponse<String> r = SyntheticServers.get(node, "/metrics");
         assertEquals(200, r.statusCode());
         return r.body();
+    }
+
+    /**
+     * A scrape rebuilt after this call: the text is rebuilt each tick, so a scrape taken at once can miss what earlier
+     * tests in this JVM recorded just before (Kamon is one registry per JVM), and exact deltas would then be wrong.
+     */
+    private static String nextTick(SingleNode node) throws Exception {
+        String first = scrape(node);
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        String s = first;
+        while (s.equals(first) && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+            s = scrape(node);
+        }
+        return s;
     }
 
     private static String await(SingleNode node, Predicate<String> ok) throws Exception {

@@ -24,7 +24,9 @@ import java.util.concurrent.Callable;
                         + "--prompts-per-group 25 --prefix-len 512 --request-rate 4 --plot run.html",
                 "",
                 "The server's prefix cache outlives a run: repeat a run with another --seed (or restart the server) "
-                        + "to measure prompts it has not seen."})
+                        + "to measure prompts it has not seen.",
+                "When the server serves /metrics, the report adds how its counters grew during the run; the bench "
+                        + "waits for the server's next metrics tick (at most ~10 s) before and after the run for that."})
 public final class BenchCommand implements Callable<Integer> {
     static final int EXIT_USAGE = 2;
 

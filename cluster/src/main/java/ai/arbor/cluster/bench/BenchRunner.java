@@ -50,11 +50,11 @@ public final class BenchRunner {
             try (StreamingClient modelClient = new StreamingClient(settings.url(), model, settings.endpoint(),
                     settings.timeout())) {
                 warmUp(modelClient, warmUpPrompts(settings, prompts), settings.warmup());
-                before = ServerMetrics.scrape(client.http(), settings.url());
+                before = ServerMetrics.scrapeFresh(client.http(), settings.url(), ServerMetrics.MAX_TICK_WAIT);
                 run = new RequestDriver(modelClient).run(prompts, arrivals, settings.concurrency(), listener);
             }
-            Map<String, Double> serverDeltas = before.flatMap(b -> ServerMetrics.scrape(client.http(), settings.url())
-                    .map(after -> after.counterDeltas(b))).orElse(null);
+            Map<String, Double> serverDeltas = before.flatMap(b -> ServerMetrics.scrapeFresh(client.http(),
+                    settings.url(), ServerMetrics.MAX_TICK_WAIT).map(after -> after.counterDeltas(b))).orElse(null);
             BenchReport report = ReportBuilder.build(settings, run, startedAt, serverDeltas);
             ReportPrinter.print(report, out);
             if (settings.output() != null) {

@@ -13,13 +13,39 @@ import java.util.Optional;
  * client measured. Best effort: a server without metrics just gets no such section.
  */
 final class ServerMetrics {
+    /** Arbor rebuilds its exposition at most every 10 s (its metrics tick); a little more covers a late tick. */
+    static final Duration MAX_TICK_WAIT = Duration.ofSeconds(12);
+
     private ServerMetrics() { }
 
-    static Optional<PrometheusText> scrape(HttpClient http, URI base) {
+    /**
+     * A scrape the server rebuilt after this call, so it counts everything that happened before it: the exposition is
+     * rebuilt once per tick, and an older one would leave the warm-up in a run's deltas or the run's tail out of them.
+     * Gives the latest scrape if none changes within {@code maxWait}.
+     */
+    static Optional<PrometheusText> scrapeFresh(HttpClient http, URI base, Duration maxWait) {
+        Optional<String> first = scrapeText(http, base);
+        if (first.isEmpty()) {
+            return Optional.empty();
+        }
+        long deadline = System.nanoTime() + maxWait.toNanos();
+        String latest = first.get();
+        try {
+            while (latest.equals(first.get()) && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+                latest = scrapeText(http, base).orElse(latest);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return Optional.of(PrometheusText.parse(latest));
+    }
+
+    private static Optional<String> scrapeText(HttpClient http, URI base) {
         try {
             HttpResponse<String> r = http.send(HttpRequest.newBuilder(base.resolve("/metrics"))
                     .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString());
-            return r.statusCode() == 200 ? Optional.of(PrometheusText.parse(r.body())) : Optional.empty();
+            return r.statusCode() == 200 ? Optional.of(r.body()) : Optional.empty();
         } catch (IOException e) {
             return Optional.empty();
         } catch (InterruptedException e) {

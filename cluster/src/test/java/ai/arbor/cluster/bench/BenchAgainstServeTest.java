@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -58,6 +59,13 @@ class BenchAgainstServeTest {
         return new BenchRunner(out, out, false).run(s);
     }
 
+    /** How much one metric grew during the run on the server, summed over its label sets. */
+    private static double serverDelta(BenchReport r, String metric) {
+        assertNotNull(r.serverMetrics(), "the bench scraped the server's /metrics");
+        return r.serverMetrics().entrySet().stream().filter(e -> PrometheusText.metricName(e.getKey()).equals(metric))
+                .mapToDouble(Map.Entry::getValue).sum();
+    }
+
     @Test
     void chatRunMatchesTheEnginesCounters(@TempDir Path dir) throws Exception {
         int n = 20, outputLen = 16;
@@ -80,6 +88,12 @@ class BenchAgainstServeTest {
                 "client and engine agree on prompt tokens");
         assertEquals(r.cachedTokens(), after.prefixCacheHits() - before.prefixCacheHits(),
                 "usage.cached_tokens adds up to the engine's prefix-cache hits");
+        // The server's own /metrics grew by what the client counted (the bench scrapes a fresh tick around the run).
+        assertEquals(n, serverDelta(r, "arbor_frontend_requests_total"), () -> r.serverMetrics().toString());
+        assertEquals(r.totalOutputTokens(), serverDelta(r, "arbor_worker_generated_tokens_total"));
+        assertEquals(r.totalOutputTokens(), serverDelta(r, "arbor_frontend_output_sequence_tokens_sum"));
+        assertEquals(r.totalInputTokens(), serverDelta(r, "arbor_frontend_input_sequence_tokens_sum"));
+        assertEquals(n, serverDelta(r, "arbor_frontend_time_to_first_token_seconds_count"));
         // Derived figures are consistent with the raw ones.
         assertEquals(r.totalOutputTokens() / r.durationSeconds(), r.outputThroughput(), 1e-6);
         assertEquals(n, r.ttftMs().count());

@@ -54,6 +54,7 @@ class EtcdLeaseAndRegistryIT {
             dying.close();
             await(() -> countQuietly(observer, EtcdKeys.nodesPrefix("expiry")) == 0, Duration.ofSeconds(10),
                     "key of a dead process outlived its lease");
+            leased.close(); // stops its renewal timer, which would otherwise retry on the closed client until the JVM ends
 
             try (Client alive = client(); LeasedKeys clean = new LeasedKeys(alive, Duration.ofSeconds(10))) {
                 new EtcdNodeRegistration(clean, "expiry", new NodeRecord("127.0.0.1", 4, 5, 0, List.of("frontend")));

@@ -29,6 +29,8 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
     private static final int[] GRAPH_BATCHES = {1, 2, 4, 8, 12, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128};
     private static final int MAX_SPLITS = 16;
     private static final int STREAM_ROWS = 64;
+    /** stream_gemm.cu's reduction tile: its `in` must be a multiple. */
+    private static final int STREAM_GEMM_K = 64;
     private static final int RESERVED_TOKENS = 2048;
     private static final int RESERVED_LOGIT_ROWS = 256;
 
@@ -39,16 +41,65 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
     private final double gpuMemoryUtilization;
     private boolean useGraphs;
     /**
-     * Decode-batch matmul kernel: "tile" (x shared through shared memory by 8 warps; measured fastest), "pipe" (the
-     * same with one tile of lookahead and double-buffered x: no faster, fewer blocks fit),
-     * or "stream" (x fragments per warp).
+     * Matmul kernel for 3 or more rows: "gemm" (stream_gemm.cu: mma.sync on cp.async-staged tiles, stream-K over the
+     * SMs, decode batches and prefill alike) or "tile" (the previous WMMA kernels: matmul_tile up to 64 rows, WMMA
+     * tiles beyond), kept for comparison.
      */
-    private String batchKernel = "tile";
+    private String batchKernel = System.getProperty("arbor.cuda.batchKernel", "gemm");
+    /**
+     * stream_gemm kernel for 49..64 rows: "stream_gemm8" or one of the candidates in {@link #GEMM64}
+     * (-Darbor.cuda.gemm64=NAME; the benchmark's sweep loops over them).
+     */
+    private String gemm64 = System.getProperty("arbor.cuda.gemm64", "stream_gemm8");
+    /** stream_gemm.cu's 64-row candidates: name -> {mw, stages, wn, lo (1: x as hi + lo, 0: hi only)}. */
+    static final java.util.Map<String, int[]> GEMM64 = new java.util.LinkedHashMap<>();
+    static {
+        GEMM64.put("stream_gemm8", new int[]{2, 3, 2, 1});
+        GEMM64.put("stream_gemm8_m2_s2_w2_b3", new int[]{2, 2, 2, 1});
+        GEMM64.put("stream_gemm8_m4_s3_w4", new int[]{4, 3, 4, 1});
+        GEMM64.put("stream_gemm8_m4_s2_w4_b3", new int[]{4, 2, 4, 1});
+        GEMM64.put("stream_gemm8_m4_s2_w2_b2", new int[]{4, 2, 2, 1});
+        GEMM64.put("stream_gemm8_m2_s3_w2_b3_hi", new int[]{2, 3, 2, 0});
+        GEMM64.put("stream_gemm8_m2_s4_w2_b2_hi", new int[]{2, 4, 2, 0});
+        GEMM64.put("stream_gemm8_m4_s2_w2_b2_hi", new int[]{4, 2, 2, 0});
+    }
+    private int attentionSplits = Integer.getInteger("arbor.cuda.attentionSplits", 0);
+    /** Warps per block of the grouped decode attention: 4 or 8 (paged_attention_gqa*_w8). */
+    private int attentionWarps = Integer.getInteger("arbor.cuda.attentionWarps", 4);
+    /** attention_combine also writes the o projection's bf16 hi / lo input, replacing its split_bf16 launch. */
+    private boolean fuseOSplit = !"false".equals(System.getProperty("arbor.cuda.fuseOSplit"));
+    /**
+     * Threads per block (one block per row) of rope_kv_write: a warp per head, so 32 * (heads + KV heads) rounded up
+     * runs every head at once (512 for 12 + 2 heads; was 128: each warp 3-4 heads in turn).
+     */
+    private int ropeThreads = Integer.getInteger("arbor.cuda.ropeThreads", 512);
+    /** Set while the o projection runs after a combine that wrote xHi / xLo (one-shot, see fuseOSplit). */
+    private boolean preSplit;
+    /** One or two rows: fold SwiGLU into the gate/up gemv (a launch fewer per layer, x read once for gate and up). */
+    private boolean fuseSmallBatches = !"false".equals(System.getProperty("arbor.cuda.fuseSmall"));
+    /** Attention grouped by KV head (paged_attention_gqa*) where it applies (bf16 cache, head_dim 32..256, g <= 8). */
+    /** One or two rows: the input RMSNorm folded into the qkv and gate/up gemvs (no rmsnorm launches). */
+    private boolean fuseSmallNorm = !"false".equals(System.getProperty("arbor.cuda.fuseNorm"));
+    /** One or two rows, no q/k norm: RoPE and the K/V cache write in the qkv gemv's epilogue (no rope_kv_write launch). */
+    private boolean fuseSmallRope = !"false".equals(System.getProperty("arbor.cuda.fuseRope"));
+    /** Greedy argmax over several blocks per row (argmax_part + argmax_final) instead of one block per row. */
+    private boolean splitArgmax = !"false".equals(System.getProperty("arbor.cuda.splitArgmax"));
+    private static final int ARGMAX_PARTS = 64;
+    /**
+     * Blocks per SM the gemv's warp split aims for (more warps per output row for matrices with few rows): 16 gives
+     * down_proj 8 warps per row and gate/up 2 at one row (batch 1, same runs: 4 -> 517-530, 8 -> 531-546,
+     * 16 -> 537-553 tok/s).
+     */
+    private int gemvBlocksPerSm = Integer.getInteger("arbor.cuda.gemvBlocksPerSm", 16);
+    /** Per-head decode attention of one or two rows: key splits (0: the default rule). */
+    private int smallAttentionSplits = Integer.getInteger("arbor.cuda.smallAttentionSplits", 0);
+    private boolean groupedAttention = !"false".equals(System.getProperty("arbor.cuda.groupedAttention"));
     private final int kvBytes;
     private final String kvSuffix;
     private final float eps;
     private final int qkvDim;
     private final boolean streamable;
+    private final boolean gemmable;
 
     private CUdeviceptr kCache;
     private CUdeviceptr vCache;
@@ -59,7 +110,9 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
     private int capTokens;
     private int capLogitRows;
     private int capMetaInts;
-    private CUdeviceptr meta, x, h, qkv, attn, gateUp, act, last, logits, partAcc, partMl, argmax, xHi, xLo;
+    private CUdeviceptr meta, x, h, qkv, attn, gateUp, act, last, logits, partAcc, partMl, argmax, argmaxPart, xHi, xLo;
+    private int capSplitRows;
+    private StepInputs lastInputs;
     private final Map<Long, CUgraphExec> graphs = new HashMap<>();
     private CUdeviceptr samplingParams;
     private int samplingParamsInts;
@@ -106,6 +159,9 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
         this.qkvDim = config.qDim() + 2 * config.kvDim();
         this.streamable = config.hiddenSize() % 16 == 0 && config.qDim() % 16 == 0 && qkvDim % 16 == 0
                 && config.intermediateSize() % 16 == 0 && config.vocabSize() % 16 == 0;
+        // every matmul whose input is fused into split_bf16 (q/k/v, gate/up, down) takes stream_gemm's shapes
+        this.gemmable = config.hiddenSize() % STREAM_GEMM_K == 0 && config.intermediateSize() % STREAM_GEMM_K == 0
+                && qkvDim % 16 == 0;
         this.dev = CudaDevice.open(deviceIndex);
         try {
             long[] mem = dev.memoryInfo();
@@ -159,8 +215,65 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
 
     CudaDevice device() { return dev; }
 
+    void setGemm64(String kernel) {
+        if (!GEMM64.containsKey(kernel)) throw new IllegalArgumentException(kernel);
+        this.gemm64 = kernel;
+        dropGraphs();
+    }
+
+    String gemm64() { return gemm64; }
+
+    void setAttentionWarps(int warps) {
+        this.attentionWarps = warps;
+        dropGraphs();
+    }
+
+    void setRopeThreads(int threads) {
+        this.ropeThreads = threads;
+        dropGraphs();
+    }
+
+    void setFuseOSplit(boolean on) {
+        this.fuseOSplit = on;
+        dropGraphs();
+    }
+
+    /** Attention key splits for n >= 3 rows (0: the default rule), for the benchmark's sweep. */
+    void setAttentionSplits(int splits) {
+        this.attentionSplits = splits;
+        dropGraphs();
+    }
+
     void setBatchKernel(String kernel) {
         this.batchKernel = kernel;
+        dropGraphs();
+    }
+
+    void setGroupedAttention(boolean on) {
+        this.groupedAttention = on;
+        dropGraphs();
+    }
+
+    void setFuseSmallBatches(boolean on) {
+        this.fuseSmallBatches = on;
+        dropGraphs();
+    }
+
+    /** One or two rows: RMSNorm folded into the qkv and gate/up gemvs, RoPE + K/V write into the qkv gemv. */
+    void setGemvTuning(int blocksPerSm, int smallAttentionSplits) {
+        this.gemvBlocksPerSm = blocksPerSm;
+        this.smallAttentionSplits = smallAttentionSplits;
+        dropGraphs();
+    }
+
+    void setSplitArgmax(boolean argmax) {
+        this.splitArgmax = argmax;
+        dropGraphs();
+    }
+
+    void setFuseSmallNormRope(boolean norm, boolean rope) {
+        this.fuseSmallNorm = norm;
+        this.fuseSmallRope = rope;
         dropGraphs();
     }
 
@@ -269,6 +382,23 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
         if (kCache == null) throw new IllegalStateException("allocateKvCache must be called before forward");
         dev.makeCurrent();
         boolean graph = useGraphs && StepInputs.isDecode(batch) && batch.chunks().size() <= GRAPH_BATCHES[GRAPH_BATCHES.length - 1];
+        StepInputs s = upload(batch, graph);
+        if (graph) {
+            long key = ((long) s.n() << 32) | s.width();
+            CUgraphExec exec = graphs.get(key);
+            if (exec == null) {
+                exec = capture(s);
+                graphs.put(key, exec);
+            }
+            cuGraphLaunch(exec, dev.stream);
+        } else {
+            encode(s);
+        }
+        return s;
+    }
+
+    /** The step's inputs on the device (padded to a graph's batch size when graph is set). */
+    private StepInputs upload(ForwardBatch batch, boolean graph) {
         int padTo = 0;
         int minWidth = 1;
         if (graph) {
@@ -283,18 +413,73 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
         StepInputs s = StepInputs.of(batch, config.vocabSize(), numBlocks, blockSize, padTo, minWidth, numBlocks);
         if (ensureWorkspace(s.n(), s.m(), s.packed().length)) dropGraphs();
         cuMemcpyHtoD(meta, Pointer.to(s.packed()), s.packed().length * 4L);
-        if (graph) {
-            long key = ((long) s.n() << 32) | s.width();
-            CUgraphExec exec = graphs.get(key);
-            if (exec == null) {
-                exec = capture(s);
-                graphs.put(key, exec);
-            }
-            cuGraphLaunch(exec, dev.stream);
-        } else {
-            encode(s);
-        }
+        lastInputs = s;
         return s;
+    }
+
+    /**
+     * GPU time per kernel of one decode step (eager launches queued behind a spin kernel, an event after each):
+     * one line per kernel and shape (launches, total microseconds), largest first, and the step's total.
+     */
+    String profileDecode(ForwardBatch batch) {
+        if (kCache == null) throw new IllegalStateException("allocateKvCache must be called before forward");
+        dev.makeCurrent();
+        StepInputs s = upload(batch, true);
+        encode(s); // kernels loaded and opted in
+        dev.synchronize();
+        // the GPU waits ~50 ms while the host enqueues the step with an event after every kernel, then runs it back
+        // to back: per-kernel times without the host's launch gaps
+        dev.launch("spin", 1, 1, 1, 32, 100_000_000L);
+        dev.startProfile();
+        encode(s);
+        CudaDevice.Profile p = dev.stopProfile();
+        dev.synchronize();
+        Map<String, double[]> by = new java.util.LinkedHashMap<>();
+        float[] ms = {0};
+        for (int i = 1; i < p.events().size(); i++) {
+            cuEventElapsedTime(ms, p.events().get(i - 1), p.events().get(i));
+            double[] a = by.computeIfAbsent(p.labels().get(i), k -> new double[2]);
+            a[0]++;
+            a[1] += 1000.0 * ms[0];
+        }
+        cuEventElapsedTime(ms, p.events().get(0), p.events().get(p.events().size() - 1));
+        double total = 1000.0 * ms[0];
+        for (jcuda.driver.CUevent e : p.events()) cuEventDestroy(e);
+        StringBuilder out = new StringBuilder(String.format("decode step, %d rows: %.0f us on the GPU%n", s.n(), total));
+        by.entrySet().stream().sorted((a, b) -> Double.compare(b.getValue()[1], a.getValue()[1])).limit(16)
+                .forEach(e -> out.append(String.format("  %-44s %4.0f x %7.1f us = %6.0f us (%4.1f%%)%n", e.getKey(),
+                        e.getValue()[0], e.getValue()[1] / e.getValue()[0], e.getValue()[1], 100 * e.getValue()[1] / total)));
+        return out.toString();
+    }
+
+    /** Mean GPU microseconds of what enqueue launches, replayed reps times from one CUDA graph. */
+    private double graphMicros(Runnable enqueue, int reps) {
+        enqueue.run(); // loads and opt-ins outside the capture
+        dev.synchronize();
+        CUgraph g = new CUgraph();
+        cuStreamBeginCapture(dev.stream, jcuda.driver.CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_THREAD_LOCAL);
+        try {
+            for (int r = 0; r < reps; r++) enqueue.run();
+        } finally {
+            cuStreamEndCapture(dev.stream, g);
+        }
+        CUgraphExec exec = new CUgraphExec();
+        cuGraphInstantiate(exec, g, 0);
+        cuGraphDestroy(g);
+        jcuda.driver.CUevent e0 = new jcuda.driver.CUevent(), e1 = new jcuda.driver.CUevent();
+        cuEventCreate(e0, 0);
+        cuEventCreate(e1, 0);
+        cuGraphLaunch(exec, dev.stream);
+        cuEventRecord(e0, dev.stream);
+        cuGraphLaunch(exec, dev.stream);
+        cuEventRecord(e1, dev.stream);
+        cuEventSynchronize(e1);
+        float[] ms = {0};
+        cuEventElapsedTime(ms, e0, e1);
+        cuGraphExecDestroy(exec);
+        cuEventDestroy(e0);
+        cuEventDestroy(e1);
+        return 1000.0 * ms[0] / reps;
     }
 
     private CUgraphExec capture(StepInputs s) {
@@ -325,12 +510,11 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
         CUdeviceptr slots = ints(s.slotsOffset());
         CUdeviceptr seqOfToken = ints(s.seqOfTokenOffset());
         CUdeviceptr tables = ints(s.tablesOffset());
-        int splits = n * heads >= 2 * dev.multiprocessors ? 1
-                : Math.min(MAX_SPLITS, (2 * dev.multiprocessors + n * heads - 1) / (n * heads));
-        float scale = (float) (1.0 / Math.sqrt(headDim));
-        // decode batches fold RMSNorm and SwiGLU into the bf16 split of the projections' input (one or two rows read
-        // fp32 activations directly, where a fused norm would re-read them per output row: measured slower)
-        boolean fused = n > 2 && n <= STREAM_ROWS && streamable;
+        boolean gemm = batchKernel.equals("gemm") && gemmable;
+        // 3+ rows fold RMSNorm and SwiGLU into the bf16 split of the projections' input; one or two rows fold them
+        // into the gemv's epilogues instead (a norm inside the gemv would re-read x per output row: measured slower)
+        boolean fused = n > 2 && (gemm || (n <= STREAM_ROWS && streamable));
+        boolean small = n <= 2 && fuseSmallBatches;
 
         dev.launch("embedding", n, 1, 1, 256, weights.embedTokens(), ids, x, hidden);
         for (int l = 0; l < config.numLayers(); l++) {
@@ -340,18 +524,49 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
             // attention block: x += o_proj(attention(rope(q), rope(k), v)), K/V written into the paged cache
             if (fused) {
                 matmul(x, w.inputNorm(), false, w.qkvProj(), w.qkvBias(), qkv, n, hidden, qkvDim, false);
+            } else if (small && fuseSmallRope && w.qNorm() == null && w.kNorm() == null) {
+                // one launch: RMSNorm folded in, q/k/v, RoPE, K/V written into the cache at each row's own slot
+                CUdeviceptr in = x, norm = w.inputNorm();
+                if (!fuseSmallNorm) {
+                    dev.launch("rmsnorm", n, 1, 1, 256, x, w.inputNorm(), h, null, hidden, eps);
+                    in = h;
+                    norm = null;
+                }
+                int ks = gemvSplit(hidden, qkvDim / 2);
+                dev.tag = hidden + "x" + qkvDim + "+rope";
+                dev.launch("matmul_qkv_rope" + n, (qkvDim / 2 + 8 / ks - 1) / (8 / ks), 1, 1, 256, in, norm, eps,
+                        w.qkvProj(), w.qkvBias(), qkv, n, hidden, qkvDim, ks, positions, slots, invFreq, kc, vc, heads,
+                        config.numKvHeads(), headDim, kvSuffix.equals("_f32") ? 1 : 0);
+                dev.tag = "";
             } else {
                 dev.launch("rmsnorm", n, 1, 1, 256, x, w.inputNorm(), h, null, hidden, eps);
                 matmul(h, null, false, w.qkvProj(), w.qkvBias(), qkv, n, hidden, qkvDim, false);
             }
-            dev.launch("rope_kv_write" + kvSuffix, n, 1, 1, 128, qkv, positions, slots, invFreq, w.qNorm(), w.kNorm(),
-                    eps, kc, vc, heads, config.numKvHeads(), headDim);
-            dev.launch("paged_attention" + kvSuffix, n, heads, splits, 128, qkv, attn, partAcc, partMl, positions,
-                    seqOfToken, tables, s.width(), kc, vc, blockSize, heads, config.numKvHeads(), headDim, scale);
-            if (splits > 1) dev.launch("attention_combine", n, heads, 1, headDim, partAcc, partMl, attn, heads, headDim, splits);
-            matmul(attn, null, false, w.oProj(), w.oBias(), x, n, config.qDim(), hidden, true);
+            if (!(small && fuseSmallRope && w.qNorm() == null && w.kNorm() == null) || fused) {
+                dev.launch("rope_kv_write" + kvSuffix, n, 1, 1, ropeThreads, qkv, positions, slots, invFreq, w.qNorm(), w.kNorm(),
+                        eps, kc, vc, heads, config.numKvHeads(), headDim);
+            }
+            preSplit = attention(s, kc, vc, groupedAttention, 0) && fuseOSplit;
+            try {
+                matmul(attn, null, false, w.oProj(), w.oBias(), x, n, config.qDim(), hidden, true);
+            } finally {
+                preSplit = false;
+            }
             // MLP block: x += down_proj(silu(gate_proj(h)) * up_proj(h))
-            if (fused) {
+            if (small) {
+                CUdeviceptr in = x, norm = w.postAttentionNorm();
+                if (!fuseSmallNorm) {
+                    dev.launch("rmsnorm", n, 1, 1, 256, x, w.postAttentionNorm(), h, null, hidden, eps);
+                    in = h;
+                    norm = null;
+                }
+                int ks = gemvSplit(hidden, inter);
+                dev.tag = hidden + "x" + inter + "x2";
+                dev.launch("matmul_glu" + n, (inter + 8 / ks - 1) / (8 / ks), 1, 1, 256, in, norm, eps, w.gateUpProj(),
+                        w.gateUpBias(), act, n, hidden, inter, ks);
+                dev.tag = "";
+                matmul(act, null, false, w.downProj(), w.downBias(), x, n, inter, hidden, true);
+            } else if (fused) {
                 matmul(x, w.postAttentionNorm(), false, w.gateUpProj(), w.gateUpBias(), gateUp, n, hidden, 2 * inter, false);
                 matmul(gateUp, null, true, w.downProj(), w.downBias(), x, n, inter, hidden, true);
             } else {
@@ -365,48 +580,161 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
         if (s.m() > 0) {
             dev.launch("rmsnorm", s.m(), 1, 1, 256, x, weights.finalNorm(), last, ints(s.logitRowsOffset()), hidden, eps);
             matmul(last, null, false, weights.lmHead(), null, logits, s.m(), hidden, config.vocabSize(), false);
-            dev.launch("argmax_rows", s.m(), 1, 1, 1024, logits, config.vocabSize(), argmax);
+            if (splitArgmax) {
+                // the rows split over blocks: one block per row took ~60 us for a 152k vocabulary
+                dev.launch("argmax_part", s.m(), ARGMAX_PARTS, 1, 256, logits, config.vocabSize(), argmaxPart,
+                        argmaxPart.withByteOffset(4L * capLogitRows * ARGMAX_PARTS));
+                dev.launch("argmax_final", s.m(), 1, 1, 32, argmaxPart,
+                        argmaxPart.withByteOffset(4L * capLogitRows * ARGMAX_PARTS), ARGMAX_PARTS, argmax);
+            } else {
+                dev.launch("argmax_rows", s.m(), 1, 1, 1024, logits, config.vocabSize(), argmax);
+            }
         }
     }
 
+    /** attn = softmax(q k^T / sqrt(d)) v over each token's cached positions, K/V of layer kc / vc. */
+    /** @return whether attention_combine also wrote the output's bf16 hi / lo split (xHi, xLo) */
+    private boolean attention(StepInputs s, CUdeviceptr kc, CUdeviceptr vc, boolean grouped, int splitsOverride) {
+        int n = s.n();
+        int heads = config.numHeads();
+        int kvHeads = config.numKvHeads();
+        int headDim = config.headDim();
+        float scale = (float) (1.0 / Math.sqrt(headDim));
+        CUdeviceptr positions = ints(s.positionsOffset());
+        CUdeviceptr seqOfToken = ints(s.seqOfTokenOffset());
+        CUdeviceptr tables = ints(s.tablesOffset());
+        int splits;
+        if (grouped && kvBytes == 2 && heads / kvHeads <= 8 && Integer.bitCount(headDim) == 1 && headDim >= 32
+                && headDim <= 256 && n >= 3) { // one or two rows: the per-head kernel measured faster
+            // blocks per (token, KV head); split the keys until there are blocks for every SM twice, but keep 32 or
+            // more positions per split (the table width bounds the context: a graph serves many steps)
+            splits = Math.max(1, Math.min(Math.min(MAX_SPLITS, (2 * dev.multiprocessors + n * kvHeads - 1) / (n * kvHeads)),
+                    s.width() * blockSize / 32));
+            if (splitsOverride > 0) splits = splitsOverride;
+            else if (attentionSplits > 0) splits = attentionSplits;
+            splits = Math.max(1, Math.min(splits, (2 * dev.multiprocessors + MAX_SPLITS * heads) * MAX_SPLITS / (n * heads)));
+            int g = heads / kvHeads;
+            int bucket = g <= 2 ? 2 : g <= 4 ? 4 : g <= 6 ? 6 : 8;
+            dev.launch("paged_attention_gqa" + headDim + "_" + bucket + (attentionWarps == 4 ? "" : "_w" + attentionWarps),
+                    n, kvHeads, splits, 32 * attentionWarps, qkv, attn, partAcc,
+                    partMl, positions, seqOfToken, tables, s.width(), kc, vc, blockSize, heads, kvHeads, scale);
+        } else {
+            splits = n * heads >= 2 * dev.multiprocessors ? 1
+                    : Math.min(MAX_SPLITS, (2 * dev.multiprocessors + n * heads - 1) / (n * heads));
+            if (n <= 2 && smallAttentionSplits > 0) splits = Math.min(MAX_SPLITS, smallAttentionSplits);
+            dev.launch("paged_attention" + kvSuffix, n, heads, splits, 128, qkv, attn, partAcc, partMl, positions,
+                    seqOfToken, tables, s.width(), kc, vc, blockSize, heads, kvHeads, headDim, scale);
+        }
+        // the o projection's bf16 split written by the combine (stream_gemm path only: n >= 3, "gemm" kernels)
+        boolean split = fuseOSplit && splits > 1 && n >= 3 && batchKernel.equals("gemm")
+                && config.qDim() % STREAM_GEMM_K == 0 && config.hiddenSize() % 16 == 0;
+        if (splits > 1) dev.launch("attention_combine", n, heads, 1, headDim, partAcc, partMl, attn, heads, headDim, splits,
+                split ? xHi : null, split ? xLo : null);
+        return split;
+    }
+
+    /** GPU microseconds of one layer's attention for the last step's inputs: per-head, then grouped at 1..16 splits. */
+    String timeAttention() {
+        dev.makeCurrent();
+        if (lastInputs == null) return "";
+        StringBuilder out = new StringBuilder(String.format("attention, %d rows (graph-timed): per-head %.1f us; grouped:",
+                lastInputs.n(), graphMicros(() -> attention(lastInputs, kCache, vCache, false, 0), 20)));
+        for (int sp : new int[]{0, 1, 2, 3, 4, 6, 8}) {
+            out.append(String.format(" %s %.1f us;", sp == 0 ? "default" : sp + " splits",
+                    graphMicros(() -> attention(lastInputs, kCache, vCache, true, sp), 20)));
+        }
+        return out.append('\n').toString();
+    }
+
     /**
-     * {@code y (+)= x . W^T + bias}: a weight-streaming kernel for one or two rows, tensor-core fragments streamed
-     * from the weights for decode batches, tensor-core tiles for prefill.
+     * Max |grouped - per-head| / max |per-head| of the attention output for the last step's inputs as the last
+     * forward pass left them (the last layer's q, layer 0's cache: any consistent inputs do): a kernel check.
+     */
+    double compareAttention() {
+        dev.makeCurrent();
+        if (lastInputs == null) return Double.NaN;
+        int len = lastInputs.n() * config.qDim();
+        float[][] out = new float[2][len];
+        for (int k = 0; k < 2; k++) {
+            attention(lastInputs, kCache, vCache, k == 1, 0);
+            cuMemcpyDtoH(Pointer.to(out[k]), attn, 4L * len);
+        }
+        double max = 0, diff = 0;
+        for (int e = 0; e < len; e++) {
+            max = Math.max(max, Math.abs(out[0][e]));
+            diff = Math.max(diff, Math.abs(out[0][e] - out[1][e]));
+        }
+        return Double.isFinite(diff) && max > 0 ? diff / max : Double.POSITIVE_INFINITY;
+    }
+
+    /**
+     * Warps per output row of the gemv: more for matrices with few rows (down_proj, o_proj), so that there are blocks
+     * for every SM several times over, as long as each warp still streams 64 or more 16-byte chunks.
+     */
+    private int gemvSplit(int in, int out) {
+        int ks = 1;
+        while (ks < 8 && (long) out * ks / 8 < (long) gemvBlocksPerSm * dev.multiprocessors && in / 8 / (2 * ks) >= 64) ks *= 2;
+        return ks;
+    }
+
+    /**
+     * {@code y (+)= x . W^T + bias}: a weight-streaming gemv for one or two rows, the tensor-core weight-streaming GEMM
+     * for more (norm / gated: its input is RMSNorm(x) * norm or silu(gate) * up, folded into the bf16 split).
      */
     private void matmul(CUdeviceptr xIn, CUdeviceptr norm, boolean gated, CUdeviceptr w, CUdeviceptr bias, CUdeviceptr y,
                         int n, int in, int out, boolean accumulate) {
+        dev.tag = in + "x" + out;
+        try {
+            matmulUntagged(xIn, norm, gated, w, bias, y, n, in, out, accumulate);
+        } finally {
+            dev.tag = "";
+        }
+    }
+
+    private void matmulUntagged(CUdeviceptr xIn, CUdeviceptr norm, boolean gated, CUdeviceptr w, CUdeviceptr bias,
+                                CUdeviceptr y, int n, int in, int out, boolean accumulate) {
         int acc = accumulate ? 1 : 0;
         int gate = gated ? 1 : 0;
         if (n <= 2) {
-            dev.launch("matmul_gemv" + n, (out + 7) / 8, 1, 1, 256, xIn, norm, eps, gate, w, bias, y, n, in, out, acc);
+            if (norm != null || gated) throw new IllegalStateException("fused matmul inputs need three or more rows");
+            int ks = gemvSplit(in, out);
+            dev.launch("matmul_gemv" + n, (out + 8 / ks - 1) / (8 / ks), 1, 1, 256, xIn, w, bias, y, n, in, out, acc, ks);
+        } else if (batchKernel.equals("gemm") && in % STREAM_GEMM_K == 0 && out % 16 == 0) {
+            int nt = n <= 8 ? 1 : n <= 16 ? 2 : n <= 24 ? 3 : n <= 32 ? 4 : n <= 48 ? 6 : 8;
+            int slices = (n + 8 * nt - 1) / (8 * nt);
+            int rows = slices * 8 * nt;
+            // parts per row: enough blocks for the SMs when there are few rows, ~1024+ elements each
+            int parts = (int) Math.max(1, Math.min((Math.max(in, accumulate ? 0 : out) + 1023) / 1024,
+                    (4L * dev.multiprocessors + rows - 1) / rows));
+            if (!(preSplit && accumulate && norm == null && !gated && xIn == attn)) {
+                dev.launch("split_bf16", rows, parts, 1, 256, xIn, norm, eps, gate, xHi, xLo, n, in, accumulate ? null : y, out);
+            }
+            String kernel = "stream_gemm" + nt;
+            int bo = streamGemmColumns(nt);
+            int smem = streamGemmShared(nt);
+            if (nt == 8 && !gemm64.equals(kernel)) {
+                int[] p = GEMM64.get(gemm64);
+                if (p == null) throw new IllegalArgumentException("unknown arbor.cuda.gemm64 kernel " + gemm64);
+                kernel = gemm64;
+                bo = 16 * p[0] * (8 / p[2]);
+                smem = p[1] * (bo * 64 * 2 + (p[3] == 1 ? 2 : 1) * 64 * 64 * 2);
+            }
+            long units = (long) (out + bo - 1) / bo * slices * (in / STREAM_GEMM_K);
+            int grid = (int) Math.min(units, (long) dev.blocksPerSm(kernel, 256, smem) * dev.multiprocessors);
+            dev.launchShared(kernel, grid, 1, 1, 256, smem, xHi, xLo, w, bias, y, n, in, out, slices);
         } else if (n <= STREAM_ROWS && in % 16 == 0 && out % 16 == 0) {
             int mt = n <= 16 ? 1 : n <= 32 ? 2 : 4;
-            dev.launch("split_bf16", 16 * mt, 1, 1, 256, xIn, norm, eps, gate, xHi, xLo, n, in);
-            if (!batchKernel.equals("stream")) {
-                int blocks = (out + 255) / 256;
-                int ksteps = in / 16;
-                int ksplit = Math.max(1, Math.min((2 * dev.multiprocessors + blocks - 1) / blocks, ksteps / 4));
-                if (ksplit > 1 && !accumulate) {
-                    cuMemsetD32Async(y, 0, (long) n * out, dev.stream);
-                    acc = 1;
-                }
-                dev.launch("matmul_" + batchKernel + mt, blocks, ksplit, 1, 256, xHi, xLo, w, bias, y, n, in, out, acc);
-                return;
-            }
-            int nt = out / 32 >= 2 * dev.multiprocessors ? 2 : 1;
-            int blocks = out / (16 * nt) + (out % (16 * nt) == 0 ? 0 : 1);
-            // Few output tiles (q/k/v, o, down): split the reduction over more blocks so enough loads are in flight.
-            int ksplit = 1;
-            if (blocks < 2 * dev.multiprocessors) {
-                ksplit = Math.max(1, Math.min((4 * dev.multiprocessors + blocks - 1) / blocks, in / 16 / (8 * 4)));
-            }
+            dev.launch("split_bf16", 16 * mt, 1, 1, 256, xIn, norm, eps, gate, xHi, xLo, n, in, null, 0);
+            int blocks = (out + 255) / 256;
+            int ksteps = in / 16;
+            int ksplit = Math.max(1, Math.min((2 * dev.multiprocessors + blocks - 1) / blocks, ksteps / 4));
             if (ksplit > 1 && !accumulate) {
                 cuMemsetD32Async(y, 0, (long) n * out, dev.stream);
                 acc = 1;
             }
-            dev.launch("matmul_stream" + mt + "_" + nt, blocks, ksplit, 1, 256, xHi, xLo, w, bias, y, n, in, out, acc);
+            dev.launch("matmul_tile" + mt, blocks, ksplit, 1, 256, xHi, xLo, w, bias, y, n, in, out, acc);
         } else if (norm != null || gated) {
-            throw new IllegalStateException("fused matmul inputs need the weight-streaming path");
+            throw new IllegalStateException("fused matmul inputs need the tensor-core paths");
         } else if (n <= 64) {
             dev.launch("matmul_mma32", (out + 31) / 32, (n + 31) / 32, 1, 128, xIn, w, bias, y, n, in, out, acc);
         } else {
@@ -414,9 +742,21 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
         }
     }
 
+    /** Output columns per unit of stream_gemm&lt;nt&gt; (stream_gemm.cu's table: 256 up to 24 rows, 128 beyond). */
+    private static int streamGemmColumns(int nt) {
+        return nt <= 3 ? 256 : 128;
+    }
+
+    /** stream_gemm&lt;nt&gt;'s shared memory: its stages of a columns x 64 weight tile and 8*nt x 64 hi and lo x tiles. */
+    private static int streamGemmShared(int nt) {
+        int stages = nt <= 3 ? 4 : 3;
+        return stages * (streamGemmColumns(nt) * 64 * 2 + 2 * 8 * nt * 64 * 2);
+    }
+
     /**
-     * Mean microseconds of one {@code y = x . W^T} over layer 0's projections and the lm_head at {@code n} rows (for
-     * the benchmark's per-kernel table); the activations are whatever the last step left.
+     * GPU microseconds of one {@code y = x . W^T} (with its split kernel where there is one) over layer 0's
+     * projections and the lm_head at {@code n} rows, replayed from a CUDA graph (for the benchmark's per-kernel table);
+     * the activations are whatever the last step left.
      */
     double[] timeMatmuls(int n, int reps) {
         dev.makeCurrent();
@@ -432,27 +772,110 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
                 () -> matmul(h, null, false, weights.lmHead(), null, gateUp, Math.min(n, capLogitRows), hidden,
                         config.vocabSize(), false)};
         double[] us = new double[shapes.length];
-        jcuda.driver.CUevent e0 = new jcuda.driver.CUevent(), e1 = new jcuda.driver.CUevent();
-        cuEventCreate(e0, 0);
-        cuEventCreate(e1, 0);
         for (int i = 0; i < shapes.length; i++) {
             if (i == 4 && (long) n * config.vocabSize() > (long) capTokens * 2 * inter) continue;
-            shapes[i].run();
-            cuEventRecord(e0, dev.stream);
-            for (int r = 0; r < reps; r++) shapes[i].run();
-            cuEventRecord(e1, dev.stream);
-            cuEventSynchronize(e1);
-            float[] ms = {0};
-            cuEventElapsedTime(ms, e0, e1);
-            us[i] = 1000.0 * ms[0] / reps;
+            us[i] = graphMicros(shapes[i], reps);
         }
         return us;
+    }
+
+    /**
+     * Microseconds per call of stream_gemm's shape variants (weights streamed, x and y whatever the buffers hold) on
+     * gate/up, down and the lm_head: "kernel shape: us, GB/s" lines, for choosing the variant.
+     */
+    String compareStreamVariants(int reps) {
+        dev.makeCurrent();
+        if (ensureWorkspace(64, 64, 16)) dropGraphs();
+        String[] names = {"stream_gemm1", "stream_gemm1_m1_s4_w1_t", "stream_gemm8", "stream_gemm8_m2_s4_w1",
+                "stream_gemm8_m4_s4_w2", "stream_gemm8_m4_s4_w2_t"};
+        int[][] params = {{1, 2, 4, 0, 1}, {1, 1, 4, 1, 1}, {8, 2, 3, 0, 2}, {8, 2, 4, 0, 1}, {8, 4, 4, 0, 2},
+                {8, 4, 4, 1, 2}}; // nt, mw, stages, tiled, wn
+        int hidden = config.hiddenSize();
+        int inter = config.intermediateSize();
+        CudaWeights.Layer w = weights.layers()[0];
+        CUdeviceptr[] mats = {w.qkvProj(), w.gateUpProj(), w.downProj(), weights.lmHead()};
+        int[][] dims = {{hidden, qkvDim}, {hidden, 2 * inter}, {inter, hidden}, {hidden, config.vocabSize()}};
+        String[] shapeNames = {"q/k/v", "gate/up", "down", "lm_head"};
+        long tiledBytes = 2L * ((config.vocabSize() + 255) / 256 * 256) * hidden;
+        CUdeviceptr tiled = dev.alloc(tiledBytes, "tiled weights (benchmark)");
+        StringBuilder out = new StringBuilder();
+        try {
+            for (int v = 0; v < names.length; v++) {
+                int nt = params[v][0], stages = params[v][2];
+                int bo = 16 * params[v][1] * (8 / params[v][4]);
+                boolean isTiled = params[v][3] == 1;
+                int smem = stages * (bo * 64 * 2 + 2 * 8 * nt * 64 * 2);
+                int occ = dev.blocksPerSm(names[v], 256, smem);
+                out.append(String.format("%s (%d rows, %d blocks/SM, %d KiB shared):", names[v], 8 * nt, occ, smem / 1024));
+                for (int i = 0; i < mats.length; i++) {
+                    int in = dims[i][0], o = dims[i][1];
+                    long units = (long) (o + bo - 1) / bo * (in / 64);
+                    int grid = (int) Math.min(units, (long) occ * dev.multiprocessors);
+                    CUdeviceptr m = isTiled ? tiled : mats[i];
+                    String name = names[v];
+                    double us = graphMicros(() -> dev.launchShared(name, grid, 1, 1, 256, smem, xHi, xLo, m, null, logits,
+                            8 * nt, in, o, 1), reps);
+                    out.append(String.format(" %s %.1f us %.0f GB/s;", shapeNames[i], us, 2.0 * in * o / us / 1e3));
+                }
+                out.append('\n');
+            }
+        } finally {
+            dev.free(tiled);
+        }
+        return out.toString();
+    }
+
+    /**
+     * How far the "gemm" kernels' outputs are from the "tile" kernels' on the same random inputs at {@code n} rows,
+     * per shape of {@link #timeMatmuls}: max |gemm - tile| / max |tile| (a kernel check for the benchmark's shape).
+     */
+    double[] compareBatchKernels(int n, long seed) {
+        dev.makeCurrent();
+        if (ensureWorkspace(n, n, 16)) dropGraphs();
+        int hidden = config.hiddenSize();
+        int inter = config.intermediateSize();
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(seed);
+        for (CUdeviceptr p : new CUdeviceptr[]{h, attn, act}) {
+            float[] v = new float[n * Math.max(hidden, Math.max(config.qDim(), inter))];
+            for (int i = 0; i < v.length; i++) v[i] = (float) rnd.nextGaussian();
+            cuMemcpyHtoD(p, Pointer.to(v), 4L * (p == act ? n * inter : p == attn ? n * config.qDim() : n * hidden));
+        }
+        CudaWeights.Layer w = weights.layers()[0];
+        CUdeviceptr[][] shapes = {{h, w.qkvProj(), w.qkvBias(), qkv}, {attn, w.oProj(), w.oBias(), gateUp},
+                {h, w.gateUpProj(), w.gateUpBias(), gateUp}, {act, w.downProj(), w.downBias(), gateUp},
+                {h, weights.lmHead(), null, logits}};
+        int[][] dims = {{hidden, qkvDim}, {config.qDim(), hidden}, {hidden, 2 * inter}, {inter, hidden},
+                {hidden, config.vocabSize()}};
+        String saved = batchKernel;
+        double[] rel = new double[shapes.length];
+        try {
+            for (int i = 0; i < shapes.length; i++) {
+                if (i == 4 && n > capLogitRows) continue;
+                float[][] out = new float[2][n * dims[i][1]];
+                String[] kernels = {"tile", "gemm"};
+                for (int k = 0; k < 2; k++) {
+                    batchKernel = kernels[k];
+                    matmul(shapes[i][0], null, false, shapes[i][1], shapes[i][2], shapes[i][3], n, dims[i][0], dims[i][1], false);
+                    cuMemcpyDtoH(Pointer.to(out[k]), shapes[i][3], 4L * out[k].length);
+                }
+                double max = 0, diff = 0;
+                for (int e = 0; e < out[0].length; e++) {
+                    max = Math.max(max, Math.abs(out[0][e]));
+                    diff = Math.max(diff, Math.abs(out[0][e] - out[1][e]));
+                }
+                rel[i] = Double.isFinite(diff) && max > 0 ? diff / max : Double.POSITIVE_INFINITY;
+            }
+        } finally {
+            batchKernel = saved;
+        }
+        return rel;
     }
 
     private CUdeviceptr ints(int offset) { return meta.withByteOffset(offset * 4L); }
 
     private long workspaceBytes(int tokens, int logitRows) {
-        long perToken = 2L * config.hiddenSize() + qkvDim + config.qDim() + 3L * config.intermediateSize();
+        long perToken = 2L * config.hiddenSize() + qkvDim + config.qDim() + 3L * config.intermediateSize()
+                + Math.max(config.hiddenSize(), Math.max(config.qDim(), config.intermediateSize())); // + bf16 hi, lo
         long partials = (long) (2 * 132 + 128 * config.numHeads()) * (config.headDim() + 2);
         return 4 * (tokens * perToken + (long) logitRows * (config.hiddenSize() + config.vocabSize() + 1) + partials);
     }
@@ -475,10 +898,11 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
         }
         if (logitRows > capLogitRows) {
             int cap = Math.max(logitRows, capLogitRows * 2);
-            for (CUdeviceptr p : new CUdeviceptr[]{last, logits, argmax}) dev.free(p);
+            for (CUdeviceptr p : new CUdeviceptr[]{last, logits, argmax, argmaxPart}) dev.free(p);
             last = dev.alloc(4L * cap * config.hiddenSize(), "final norm rows");
             logits = dev.alloc(4L * cap * config.vocabSize(), "logits");
             argmax = dev.alloc(4L * cap, "sampled ids");
+            argmaxPart = dev.alloc(8L * cap * ARGMAX_PARTS, "argmax partials");
             capLogitRows = cap;
             moved = true;
         }
@@ -489,11 +913,19 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
             capMetaInts = cap;
             moved = true;
         }
-        if (xHi == null) {
+        int splitRows = (Math.max(tokens, Math.max(logitRows, STREAM_ROWS)) + STREAM_ROWS - 1) / STREAM_ROWS * STREAM_ROWS;
+        if (splitRows > capSplitRows) {
+            // the bf16 hi/lo operand of the tensor-core kernels, padded to whole 64-row slices
+            dev.free(xHi);
+            dev.free(xLo);
             long maxIn = Math.max(config.hiddenSize(), Math.max(config.qDim(), config.intermediateSize()));
-            xHi = dev.alloc(2L * STREAM_ROWS * maxIn, "bf16 activations");
-            xLo = dev.alloc(2L * STREAM_ROWS * maxIn, "bf16 activations");
+            int cap = Math.max(splitRows, capSplitRows * 2);
+            xHi = dev.alloc(2L * cap * maxIn, "bf16 activations");
+            xLo = dev.alloc(2L * cap * maxIn, "bf16 activations");
+            capSplitRows = cap;
+            moved = true;
         }
+
         if (partAcc == null) {
             // splits are only used while tokens * heads < 2 * SMs, so the partials never exceed this
             long units = 2L * dev.multiprocessors + (long) MAX_SPLITS * config.numHeads();

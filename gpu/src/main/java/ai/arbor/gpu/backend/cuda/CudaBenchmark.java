@@ -50,12 +50,49 @@ public final class CudaBenchmark {
             gpu.allocateKvCache(maxBatch * perSeq + prefillBlocks, BLOCK);
             List<String> rows = new ArrayList<>();
             SplittableRandom rnd = new SplittableRandom(7);
+            if (System.getProperty("arbor.bench.sweep") != null) {
+                sweep64(gpu, steps, perSeq, rnd);
+                return;
+            }
             for (int b : batches) {
                 double tps = decode(gpu, b, steps, perSeq, rnd, true);
-                String extra = "";
-                if (b == 1) {
+                System.out.print(gpu.timeAttention());
+                String extra;
+                if (b <= 2) {
                     double eager = decode(gpu, b, Math.min(steps, 32), perSeq, rnd, false);
-                    extra = String.format(" (without CUDA graphs: %.0f tok/s)", eager);
+                    gpu.setFuseSmallBatches(false);
+                    double unfused = decode(gpu, b, steps, perSeq, rnd, true);
+                    gpu.setFuseSmallBatches(true);
+                    gpu.setFuseSmallNormRope(false, false);
+                    double separate = decode(gpu, b, steps, perSeq, rnd, true);
+                    gpu.setFuseSmallNormRope(false, true);
+                    double ropeOnly = decode(gpu, b, steps, perSeq, rnd, true);
+                    gpu.setFuseSmallNormRope(true, false);
+                    double normOnly = decode(gpu, b, steps, perSeq, rnd, true);
+                    gpu.setFuseSmallNormRope(true, true);
+                    gpu.setSplitArgmax(false);
+                    double oneBlockArgmax = decode(gpu, b, steps, perSeq, rnd, true);
+                    gpu.setSplitArgmax(true);
+                    gpu.setGemvTuning(4, 0);
+                    double split4 = decode(gpu, b, steps, perSeq, rnd, true);
+                    gpu.setGemvTuning(8, 0);
+                    double split8 = decode(gpu, b, steps, perSeq, rnd, true);
+                    gpu.setGemvTuning(16, 0);
+                    double again = decode(gpu, b, steps, perSeq, rnd, true);
+                    extra = String.format(" (without CUDA graphs: %.0f tok/s; SwiGLU not fused into the gate/up gemv: %.0f tok/s;"
+                            + " rmsnorm and rope_kv_write as own kernels: %.0f, only RoPE fused: %.0f, only the norm fused: %.0f;"
+                            + " argmax in one block per row: %.0f; gemv split for 4 blocks/SM (down_proj 4 warps a row): %.0f,"
+                            + " for 8 (down_proj 8, gate/up 1): %.0f; all again: %.0f tok/s)", eager, unfused, separate,
+                            ropeOnly, normOnly, oneBlockArgmax, split4, split8, again);
+                } else {
+                    System.out.printf("kernel check, batch %d: max |grouped attention - per-head| / max |per-head| %.1e%n",
+                            b, gpu.compareAttention());
+                    gpu.setBatchKernel("tile");
+                    gpu.setGroupedAttention(false);
+                    double tile = decode(gpu, b, steps, perSeq, rnd, true);
+                    gpu.setBatchKernel("gemm");
+                    gpu.setGroupedAttention(true);
+                    extra = String.format(" (previous kernels, matmul_tile and per-head attention: %.0f tok/s)", tile);
                 }
                 rows.add(String.format("| decode, batch %d | %.0f tok/s | %.2f ms/step | %.0f%% of roofline%s |", b, tps,
                         1000.0 * b / tps, 100 * tps / (roof * b), extra));
@@ -63,33 +100,43 @@ public final class CudaBenchmark {
             }
             String[] names = {"q/k/v 1536x2048", "o 1536x1536", "gate/up 1536x17920", "down 8960x1536", "lm_head 1536x151936"};
             long[] bytes = {2L * 1536 * 2048, 2L * 1536 * 1536, 2L * 1536 * 17920, 2L * 8960 * 1536, 2L * 1536 * 151936};
-            System.out.println("| matmul (bf16 weights, eager launches: small ones are launch-bound) | rows | kernel | us | weight GB/s |");
+            System.out.println("| matmul (bf16 weights; GPU time of 20 calls replayed from a CUDA graph) | rows | kernel | us | weight GB/s |");
             for (int n : new int[]{1, 8, 32, 64, 256}) {
-                for (String kernel : new String[]{"tile", "pipe", "stream"}) {
-                    if (!kernel.equals("tile") && (n <= 2 || n > 64)) continue;
+                for (String kernel : new String[]{"gemm", "tile"}) {
+                    if (kernel.equals("tile") && n <= 2) continue;
                     gpu.setBatchKernel(kernel);
                     double[] us = gpu.timeMatmuls(n, 20);
                     for (int i = 0; i < us.length; i++) {
                         if (us[i] > 0) System.out.printf("| %s | %d | %s | %.1f | %.0f |%n", names[i], n,
-                                n <= 2 ? "gemv" : n > 64 ? "mma64" : kernel, us[i], bytes[i] / us[i] / 1e3);
+                                n <= 2 ? "gemv" : kernel.equals("gemm") ? "stream_gemm" : n > 64 ? "mma64" : "tile",
+                                us[i], bytes[i] / us[i] / 1e3);
                     }
                 }
             }
-            gpu.setBatchKernel("tile");
+            gpu.setBatchKernel("gemm");
+            System.out.print(gpu.compareStreamVariants(20));
+            for (int n : new int[]{3, 8, 13, 24, 40, 64, 200}) {
+                double[] rel = gpu.compareBatchKernels(n, n);
+                System.out.printf("kernel check, %d rows: max |stream_gemm - previous| / max |previous| per shape %s%n", n,
+                        Arrays.toString(Arrays.stream(rel).mapToObj(v -> String.format("%.1e", v)).toArray()));
+            }
             int[] table = new int[prefillBlocks];
             for (int i = 0; i < table.length; i++) table[i] = maxBatch * perSeq + i;
             int[] tokens = rnd.ints(prefill, 0, c.vocabSize()).toArray();
-            double[] times = new double[4];
-            for (int r = 0; r < times.length; r++) {
-                long s = System.nanoTime();
-                gpu.forwardGreedy(new ForwardBatch(List.of(new SequenceChunk(tokens, 0, table, true))));
-                times[r] = (System.nanoTime() - s) / 1e9;
+            for (String kernel : new String[]{"tile", "gemm"}) {
+                gpu.setBatchKernel(kernel);
+                double[] times = new double[4];
+                for (int r = 0; r < times.length; r++) {
+                    long s = System.nanoTime();
+                    gpu.forwardGreedy(new ForwardBatch(List.of(new SequenceChunk(tokens, 0, table, true))));
+                    times[r] = (System.nanoTime() - s) / 1e9;
+                }
+                double[] timed = Arrays.copyOfRange(times, 1, times.length);
+                Arrays.sort(timed);
+                rows.add(String.format("| prefill, one %d-token prompt (%s) | %.0f tok/s | %.1f ms | |", prefill,
+                        kernel.equals("gemm") ? "stream_gemm" : "previous WMMA tiles", prefill / timed[1], 1000 * timed[1]));
+                System.out.println(rows.get(rows.size() - 1));
             }
-            double[] timed = Arrays.copyOfRange(times, 1, times.length);
-            Arrays.sort(timed);
-            rows.add(String.format("| prefill, one %d-token prompt | %.0f tok/s | %.1f ms | |", prefill,
-                    prefill / timed[1], 1000 * timed[1]));
-            System.out.println(rows.get(rows.size() - 1));
             System.out.println();
             System.out.printf("roofline: copy %.0f GB/s, weights %.3f GB -> %.0f tok/s at batch 1%n", bw / 1e9,
                     gpu.weightBytes() / 1e9, roof);
@@ -105,6 +152,39 @@ public final class CudaBenchmark {
             System.out.println("|---|---|---|---|");
             for (String r : rows) System.out.println(r);
         }
+    }
+
+    /**
+     * Batch-64 sweep (-Darbor.bench.sweep=1): decode tok/s and per-matmul GPU time for every 64-row stream_gemm
+     * candidate (two rounds), the kernel check of each, then attention key splits; one profiled step of the default.
+     */
+    private static void sweep64(CudaBackend gpu, int steps, int perSeq, SplittableRandom rnd) {
+        int b = 64;
+        decode(gpu, b, steps, perSeq, rnd, true); // warm-up
+        if (System.getProperty("arbor.bench.sweepProfile") != null) {
+            System.setProperty("arbor.bench.profile", "1");
+            decode(gpu, b, steps, perSeq, rnd, true);
+            System.clearProperty("arbor.bench.profile");
+        }
+        // {fuse o split, rope_kv_write threads}
+        int[][] configs = {{0, 128}, {1, 128}, {1, 256}, {1, 512}, {0, 512}};
+        double[][] tps = new double[configs.length][3];
+        for (int round = 0; round < 3; round++) {
+            for (int i = 0; i < configs.length; i++) {
+                gpu.setFuseOSplit(configs[i][0] == 1);
+                gpu.setRopeThreads(configs[i][1]);
+                tps[i][round] = decode(gpu, b, steps, perSeq, rnd, true);
+            }
+        }
+        System.out.println("| o split in attention_combine | rope_kv_write threads | decode b=64 tok/s (3 rounds) |");
+        for (int i = 0; i < configs.length; i++) {
+            System.out.printf("| %s | %d | %.0f / %.0f / %.0f |%n", configs[i][0] == 1 ? "yes" : "no", configs[i][1],
+                    tps[i][0], tps[i][1], tps[i][2]);
+        }
+        gpu.setRopeThreads(Integer.getInteger("arbor.cuda.ropeThreads", 512));
+        gpu.setAttentionWarps(Integer.getInteger("arbor.cuda.attentionWarps", 4));
+        gpu.setAttentionSplits(0);
+        gpu.setFuseOSplit(!"false".equals(System.getProperty("arbor.cuda.fuseOSplit")));
     }
 
     /**
@@ -162,6 +242,15 @@ public final class CudaBenchmark {
         }
         double secs = (System.nanoTime() - start) / 1e9;
         gpu.setUseGraphs(true);
+        if (graphs && System.getProperty("arbor.bench.profile") != null) {
+            List<SequenceChunk> chunks = new ArrayList<>(b);
+            for (int s = 0; s < b; s++) chunks.add(new SequenceChunk(new int[]{next[s]}, PROMPT + warm + steps, tables[s], true));
+            try {
+                System.out.print(gpu.profileDecode(new ForwardBatch(chunks)));
+            } catch (RuntimeException e) {
+                System.out.println("profile failed: " + e);
+            }
+        }
         return (double) b * steps / secs;
     }
 

@@ -27,7 +27,7 @@ import static jcuda.driver.JCudaDriver.*;
  */
 final class CudaDevice implements AutoCloseable {
     /** The PTX modules the build puts under {@code /cuda/} (one per {@code src/main/cuda/*.cu}). */
-    static final String[] MODULES = {"layers", "attention", "matmul", "sampling"};
+    static final String[] MODULES = {"layers", "attention", "matmul", "stream_gemm", "sampling"};
     static final CUdeviceptr NULL = new CUdeviceptr();
 
     final int index;
@@ -37,6 +37,12 @@ final class CudaDevice implements AutoCloseable {
     private final CUcontext context = new CUcontext();
     final CUstream stream = new CUstream();
     private final Map<String, CUfunction> functions = new HashMap<>();
+    private final Map<String, Integer> sharedLimits = new HashMap<>();
+    private final Map<String, Integer> occupancy = new HashMap<>();
+    /** Set around a launch to name its shape in a profile. */
+    String tag = "";
+    private List<String> profileLabels;
+    private List<jcuda.driver.CUevent> profileEvents;
     private final List<CUdeviceptr> allocations = new ArrayList<>();
 
     private CudaDevice(int index) {
@@ -178,6 +184,13 @@ final class CudaDevice implements AutoCloseable {
      * Launches a kernel on the stream. Arguments: {@link CUdeviceptr} (null for a null pointer), Integer, Float.
      */
     void launch(String kernel, int gx, int gy, int gz, int block, Object... args) {
+        launchShared(kernel, gx, gy, gz, block, 0, args);
+    }
+
+    /** {@link #launch} with {@code sharedBytes} of dynamic shared memory (above 48 KiB the kernel is opted in first). */
+    void launchShared(String kernel, int gx, int gy, int gz, int block, int sharedBytes, Object... args) {
+        CUfunction f = function(kernel);
+        optIn(kernel, sharedBytes);
         Pointer[] ptrs = new Pointer[args.length];
         for (int i = 0; i < args.length; i++) {
             Object a = args[i];
@@ -188,7 +201,52 @@ final class CudaDevice implements AutoCloseable {
             else if (a instanceof Long v) ptrs[i] = Pointer.to(new long[]{v});
             else throw new IllegalArgumentException("unsupported kernel argument " + a.getClass());
         }
-        cuLaunchKernel(function(kernel), gx, gy, gz, block, 1, 1, 0, stream, Pointer.to(ptrs), null);
+        cuLaunchKernel(f, gx, gy, gz, block, 1, 1, sharedBytes, stream, Pointer.to(ptrs), null);
+        if (profileEvents != null) mark(tag.isEmpty() ? kernel : kernel + " [" + tag + "]");
+    }
+
+    private void optIn(String kernel, int sharedBytes) {
+        if (sharedBytes > 48 * 1024 && sharedLimits.getOrDefault(kernel, 0) < sharedBytes) {
+            cuFuncSetAttribute(function(kernel),
+                    jcuda.driver.CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, sharedBytes);
+            sharedLimits.put(kernel, sharedBytes);
+        }
+    }
+
+    /** How many blocks of this kernel one SM holds at once with this block size and dynamic shared memory. */
+    int blocksPerSm(String kernel, int block, int sharedBytes) {
+        return occupancy.computeIfAbsent(kernel + "/" + block + "/" + sharedBytes, k -> {
+            optIn(kernel, sharedBytes);
+            int[] n = {0};
+            cuOccupancyMaxActiveBlocksPerMultiprocessor(n, function(kernel), block, sharedBytes);
+            return Math.max(1, n[0]);
+        });
+    }
+
+    /** From now on every launch is followed by an event record (also inside a stream capture), for a profile. */
+    void startProfile() {
+        profileLabels = new ArrayList<>();
+        profileEvents = new ArrayList<>();
+        mark("start");
+    }
+
+    /** Events recorded after the launches named by labels (index-aligned; the first one is the start). */
+    record Profile(List<String> labels, List<jcuda.driver.CUevent> events) {}
+
+    /** Stops recording after launches. */
+    Profile stopProfile() {
+        Profile p = new Profile(profileLabels, profileEvents);
+        profileLabels = null;
+        profileEvents = null;
+        return p;
+    }
+
+    private void mark(String label) {
+        jcuda.driver.CUevent e = new jcuda.driver.CUevent();
+        cuEventCreate(e, 0);
+        cuEventRecord(e, stream);
+        profileEvents.add(e);
+        profileLabels.add(label);
     }
 
     void synchronize() { cuStreamSynchronize(stream); }
