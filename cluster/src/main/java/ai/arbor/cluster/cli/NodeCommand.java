@@ -110,6 +110,24 @@ public final class NodeCommand implements Callable<Integer> {
         return o;
     }
 
+    /**
+     * A cluster's frontends route on KV events ({@value #CLUSTER_ROUTER_MODE}) unless a flag, an environment variable or
+     * a config file chose a mode: {@code arbor serve}'s single worker gains nothing from it, so the shared reference
+     * default stays load-based.
+     */
+    static final String CLUSTER_ROUTER_MODE = "kv";
+
+    static Config load(Map<String, Object> overrides, Path file, Map<String, String> env) {
+        Config loaded = ArborConfig.load(overrides, file, env);
+        var origin = loaded.getValue("arbor.router.mode").origin();
+        if ("reference.conf".equals(origin.resource())) {
+            Map<String, Object> withMode = new java.util.HashMap<>(overrides);
+            withMode.put("arbor.router.mode", CLUSTER_ROUTER_MODE);
+            loaded = ArborConfig.load(withMode, file, env);
+        }
+        return loaded;
+    }
+
     private static void put(Map<String, Object> o, String key, Object value) {
         if (value != null) o.put(key, value);
     }
@@ -119,7 +137,7 @@ public final class NodeCommand implements Callable<Integer> {
         NodeSettings node;
         ArborSettings arbor;
         try {
-            Config loaded = ArborConfig.load(overrides(), config);
+            Config loaded = load(overrides(), config, System.getenv());
             arbor = ArborSettings.from(loaded);
             node = NodeSettings.from(loaded);
         } catch (IllegalArgumentException | com.typesafe.config.ConfigException e) {

@@ -60,7 +60,11 @@ class MultiNodeClusterIT {
     }
 
     private NodeProcess node(String cluster, String name, String roles, String... extra) {
-        NodeProcess n = NodeProcess.create(name, roles, etcd.endpoint(), nats.url(), cluster, model(), MODEL_NAME, List.of(extra));
+        // These tests are about membership, migration and draining: frontends spread by load, so that a rejoined worker
+        // takes the next request (the kv default would keep sending repeated prompts to the worker that cached them).
+        List<String> args = new java.util.ArrayList<>(List.of(extra));
+        if (roles.contains("frontend")) args.addAll(List.of("--router-mode", "least-loaded"));
+        NodeProcess n = NodeProcess.create(name, roles, etcd.endpoint(), nats.url(), cluster, model(), MODEL_NAME, args);
         nodes.add(n);
         return n;
     }
