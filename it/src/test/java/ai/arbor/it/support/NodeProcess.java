@@ -63,7 +63,14 @@ public final class NodeProcess implements AutoCloseable {
                 "--kv-cache-memory", "64MiB",
                 "--threads", "1"));
         cmd.addAll(extraArgs);
-        return new NodeProcess(name, httpPort, managementPort, remotingPort, cmd, logDir().resolve(cluster + "-" + name + ".log"));
+        Path log = logDir().resolve(cluster + "-" + name + ".log");
+        try {
+            // a new node starts a new log (an earlier test run's lines would be counted as this one's); its restarts append
+            Files.deleteIfExists(log);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return new NodeProcess(name, httpPort, managementPort, remotingPort, cmd, log);
     }
 
     public NodeProcess start() {
