@@ -1,0 +1,150 @@
+package ai.arbor.cluster.serve.overhead;
+
+import ai.arbor.actors.frontend.ModelTokenizer;
+import ai.arbor.actors.frontend.TextDecoder;
+import ai.arbor.actors.synthetic.EngineTimestamps;
+import ai.arbor.actors.synthetic.SyntheticEngine;
+import ai.arbor.config.ArborSettings;
+import ai.arbor.http.SingleNode;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/** The two parts of the overhead benchmark (see {@code OverheadBenchmark}) and their tables. */
+public final class OverheadRuns {
+    /** What every request outputs, token by token: plain ASCII words, so every token is one visible SSE chunk. */
+    private static final String SCRIPT = "Distributed systems share state across unreliable networks, so every node "
+            + "must tolerate delays, partitions and failures of its peers.";
+
+    private final ArborSettings settings;
+    private final SingleNode.ModelSpec spec;
+    private final int concurrency;
+    private final int seconds;
+    private final int maxTokens;
+    private final double stepMs;
+    private final PrintStream out;
+    private final PrintStream progress;
+    private final int[] script;
+    private final int[] textEnds;
+
+    public OverheadRuns(ArborSettings settings, SingleNode.ModelSpec spec, int concurrency, int seconds, int maxTokens,
+                        double stepMs, PrintStream out, PrintStream progress) {
+        this.settings = settings;
+        this.spec = spec;
+        this.concurrency = concurrency;
+        this.seconds = seconds;
+        this.maxTokens = maxTokens;
+        this.stepMs = stepMs;
+        this.out = out;
+        this.progress = progress;
+        List<String> texts = new ArrayList<>();
+        this.script = script(spec.tokenizer(), texts);
+        this.textEnds = new int[maxTokens];
+        int length = 0;
+        for (int k = 0; k < maxTokens; k++) textEnds[k] = length += texts.get(k % texts.size()).length();
+    }
+
+    /** The script's tokens that decode, on their own, to plain ASCII text (no special tokens, quotes, escapes). */
+    private static int[] script(ModelTokenizer tokenizer, List<String> texts) {
+        TextDecoder decoder = tokenizer.newDecoder(new int[0]);
+        List<Integer> ids = new ArrayList<>();
+        for (int id : tokenizer.encodePrompt(SCRIPT)) {
+            String text = decoder.next(id);
+            if (!text.isEmpty() && text.chars().allMatch(c -> c >= 0x20 && c < 0x7f && c != '"' && c != '\\')) {
+                ids.add(id);
+                texts.add(text);
+            }
+        }
+        if (ids.isEmpty()) throw new IllegalStateException("no token of the script decodes to plain text");
+        return ids.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    public void run() throws Exception {
+        RequestLogToFile.redirect(Path.of(System.getProperty("java.io.tmpdir"), "arbor-overhead-requests.log"));
+        List<String> instant = instantEngine();
+        List<String> paced = pacedEngine();
+        out.printf(Locale.ROOT, "Instant engine: throughput of the serving path (%d output tokens per request)%n%n", maxTokens);
+        out.println("| workload | concurrency | requests/s | tokens/s | latency p50 | latency p99 | CPU per request |");
+        out.println("|---|---:|---:|---:|---:|---:|---:|");
+        instant.forEach(out::println);
+        out.printf(Locale.ROOT, "%nPaced engine (one step every %s ms for the whole batch), concurrency %d: latency "
+                + "added to the engine's own%n%n", fmt(stepMs), concurrency);
+        out.println("| workload | requests/s | engine TTFT p50 | TTFT added p50 / p99 | ITL added p50 / p99 "
+                + "| E2E added p50 / p99 | request → engine p50 | token → client p50 / p99 | CPU per request |");
+        out.println("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        paced.forEach(out::println);
+    }
+
+    private List<String> instantEngine() throws Exception {
+        List<String> rows = new ArrayList<>();
+        try (SingleNode node = SingleNode.start(settings, spec, engine(0, EngineTimestamps.NONE))) {
+            // warm the JIT on both workloads first, so that no measured run pays for compilation
+            for (boolean stream : new boolean[] {false, true}) run(node, stream, concurrency, Math.min(5, seconds));
+            for (int c : new int[] {1, concurrency}) {
+                for (boolean stream : new boolean[] {false, true}) {
+                    run(node, stream, c, Math.min(3, seconds));
+                    ClosedLoop.Run r = run(node, stream, c, seconds);
+                    Samples lat = r.latencies();
+                    progress.printf(Locale.ROOT, "instant engine, %s, concurrency %d: %.0f req/s, p50 %.2f ms, "
+                                    + "p99 %.2f ms, CPU %.2f ms/req%n", workload(stream), c, r.rps(),
+                            lat.percentileMs(50), lat.percentileMs(99), r.cpuMsPerRequest());
+                    rows.add(String.format(Locale.ROOT, "| %s | %d | %.0f | %.0f | %.2f ms | %.2f ms | %.2f ms |",
+                            workload(stream), c, r.rps(), r.rps() * maxTokens, lat.percentileMs(50),
+                            lat.percentileMs(99), r.cpuMsPerRequest()));
+                }
+            }
+        }
+        return rows;
+    }
+
+    private List<String> pacedEngine() throws Exception {
+        List<String> rows = new ArrayList<>();
+        EngineTimeline timeline = new EngineTimeline(maxTokens);
+        try (SingleNode node = SingleNode.start(settings, spec, engine((long) (stepMs * 1e6), timeline))) {
+            for (boolean stream : new boolean[] {true, false}) {
+                run(node, stream, concurrency, Math.min(3, seconds));
+                timeline.clear();
+                ClosedLoop.Run r = run(node, stream, concurrency, seconds);
+                AddedLatency a = AddedLatency.of(r.exchanges(), timeline);
+                if (a.unmatched > 0) throw new IllegalStateException(a.unmatched + " requests have no engine timestamps");
+                progress.printf(Locale.ROOT, "paced engine, %s, concurrency %d: %.0f req/s, TTFT added p50 %.3f ms, "
+                                + "E2E added p50 %.3f ms%n", workload(stream), concurrency, r.rps(),
+                        a.ttft.percentileMs(50), a.e2e.percentileMs(50));
+                rows.add(String.format(Locale.ROOT, "| %s | %.0f | %s | %s | %s | %s | %s | %s | %.2f ms |",
+                        workload(stream), r.rps(), ms(a.engineTtft.percentileMs(50)), pair(a.ttft), pair(a.itl),
+                        pair(a.e2e), ms(a.toEngine.percentileMs(50)), pair(a.delivery), r.cpuMsPerRequest()));
+            }
+        }
+        return rows;
+    }
+
+    private SyntheticEngine engine(long stepNanos, EngineTimestamps timestamps) {
+        return new SyntheticEngine(spec.maxModelLen(), settings.engine().blockSize(), spec.tokenizer().eosTokenIds(),
+                stepNanos, script, timestamps);
+    }
+
+    private ClosedLoop.Run run(SingleNode node, boolean stream, int c, double secs) throws Exception {
+        return ClosedLoop.run(node.port(), body(stream), stream, textEnds, c, secs);
+    }
+
+    private String body(boolean stream) {
+        return "{\"model\":\"" + settings.servedModelName() + "\",\"messages\":[{\"role\":\"user\",\"content\":"
+                + "\"Explain distributed systems in 2 sentences.\"}],\"max_tokens\":" + maxTokens
+                + ",\"ignore_eos\":true" + (stream ? ",\"stream\":true}" : "}");
+    }
+
+    private String workload(boolean stream) {
+        return "chat, " + (stream ? "streamed (SSE)" : "one JSON") + ", " + maxTokens + " tokens";
+    }
+
+    private static String pair(Samples s) {
+        if (s.size() == 0) return "–";
+        return ms(s.percentileMs(50)) + " / " + ms(s.percentileMs(99));
+    }
+
+    private static String ms(double v) { return Double.isNaN(v) ? "–" : String.format(Locale.ROOT, "%.3f ms", v); }
+
+    private static String fmt(double v) { return v == Math.rint(v) ? String.valueOf((long) v) : String.valueOf(v); }
+}
