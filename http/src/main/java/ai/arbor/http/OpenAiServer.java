@@ -17,6 +17,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ThreadLocalRandom;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -47,6 +48,12 @@ import org.apache.pekko.stream.javadsl.Source;
  */
 public final class OpenAiServer {
     private static final ContentType SSE = ContentTypes.create(MediaTypes.TEXT_EVENT_STREAM);
+    /**
+     * Runs a callback on the thread that completed the stage. Pekko's stages come from Scala futures, whose plain
+     * {@code thenApply}/{@code whenComplete} hop to the common pool: with fewer than three cores that is a new thread
+     * per callback. Every callback here is short and non-blocking.
+     */
+    static final Executor SAME_THREAD = Runnable::run;
 
     private final ActorSystem<?> system;
     private final ModelRegistry models;
@@ -146,7 +153,7 @@ public final class OpenAiServer {
             CompletionStage<HttpEntity.Strict> whole = request.entity() instanceof HttpEntity.Strict st
                     ? CompletableFuture.completedFuture(st)
                     : request.entity().toStrict(30_000, limit, system);
-            return whole.thenCompose(strict -> {
+            return whole.thenComposeAsync(strict -> {
                 JsonNode body;
                 try {
                     body = Json.MAPPER.readTree(strict.getData().toArray());
@@ -159,7 +166,7 @@ public final class OpenAiServer {
                 ParsedRequest parsed = chat ? parser.chat(body) : parser.completion(body);
                 handedOver[0] = true;
                 return generate(parsed, (chat ? "chatcmpl-" : "cmpl-") + randomId());
-            }).exceptionally(t -> {
+            }, SAME_THREAD).exceptionally(t -> {
                 if (!handedOver[0]) {
                     admission.release();
                     FrontendMetrics.refused(chat ? FrontendMetrics.CHAT : FrontendMetrics.COMPLETIONS);
@@ -185,12 +192,12 @@ public final class OpenAiServer {
         Source<GenerationEvent, NotUsed> events = FrontendMetrics.track(events(r, id), id, r.model().name(),
                         id.startsWith("chatcmpl-") ? FrontendMetrics.CHAT : FrontendMetrics.COMPLETIONS, r.stream())
                 .watchTermination((mat, done) -> {
-                    done.whenComplete((d, e) -> admission.release());
+                    done.whenCompleteAsync((d, e) -> admission.release(), SAME_THREAD);
                     return mat;
                 });
         OutputFormat fmt = OutputFormat.of(r, id, System.currentTimeMillis() / 1000, r.includeUsage());
         // wait for the first event so that a request no worker takes still gets a proper error status
-        return events.prefixAndTail(1).runWith(Sink.head(), system).thenApply(pair -> {
+        return events.prefixAndTail(1).runWith(Sink.head(), system).thenApplyAsync(pair -> {
             Source<GenerationEvent, NotUsed> all = Source.from(pair.first()).concat(pair.second());
             if (r.stream()) {
                 return HttpResponse.create().withStatus(200)
@@ -200,7 +207,7 @@ public final class OpenAiServer {
             // a streamed entity even for one JSON document: a client that hangs up cancels the generation
             return HttpResponse.create().withStatus(200)
                     .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, EventsToResponse.json(fmt, r, all)));
-        }).exceptionally(t -> {
+        }, SAME_THREAD).exceptionally(t -> {
             Throwable cause = unwrap(t);
             if (cause instanceof GenerationEvent.Failure f) {
                 return error(new ApiError(f.status(), f.status() == 503 ? "service_unavailable" : "invalid_request_error",

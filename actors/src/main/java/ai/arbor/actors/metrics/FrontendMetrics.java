@@ -46,7 +46,9 @@ public final class FrontendMetrics {
         Tracker t = new Tracker(requestId, model, endpoint, streaming ? "stream" : "unary");
         return events.map(e -> { t.onEvent(e); return e; })
                 .watchTermination((mat, done) -> {
-                    done.whenComplete((d, err) -> t.finish(err));
+                    // a completion stage from Scala: its plain whenComplete would hop to the common pool, which
+                    // with fewer than three cores means a new thread per request
+                    done.whenCompleteAsync((d, err) -> t.finish(err), Runnable::run);
                     return mat;
                 });
     }
