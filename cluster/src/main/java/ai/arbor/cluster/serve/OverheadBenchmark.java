@@ -19,7 +19,8 @@ import java.util.Map;
  * The model's real tokenizer and chat template are used; clients run in the same JVM, so they share one clock with
  * the engine (and the server's two cores).
  *
- * <p>Usage: {@code OverheadBenchmark [concurrency=64] [seconds=15] [maxTokens=16] [model=models/tiny-qwen2] [stepMs=20]}.
+ * <p>Usage: {@code OverheadBenchmark [concurrency=64] [seconds=15] [maxTokens=16] [model=models/tiny-qwen2] [stepMs=20]
+ * [parts=instant,paced]} ({@code parts} picks one part, e.g. to profile it).
  */
 public final class OverheadBenchmark {
     private OverheadBenchmark() {}
@@ -30,10 +31,12 @@ public final class OverheadBenchmark {
         int maxTokens = args.length > 2 ? Integer.parseInt(args[2]) : 16;
         String model = args.length > 3 ? args[3] : "models/tiny-qwen2";
         double stepMs = args.length > 4 ? Double.parseDouble(args[4]) : 20;
+        String parts = args.length > 5 ? args[5] : "instant,paced";
         ArborSettings s = ArborSettings.from(ArborConfig.load(Map.of("arbor.port", 0, "arbor.device", "synthetic",
                 "arbor.model", model, "arbor.frontend.max-queued-requests", 100_000), null, System.getenv()));
         try (LoadedModel loaded = LoadedModel.load(s, System.err)) {
-            new OverheadRuns(s, loaded.spec(), concurrency, seconds, maxTokens, stepMs, System.out, System.err).run();
+            new OverheadRuns(s, loaded.spec(), concurrency, seconds, maxTokens, stepMs, System.out, System.err)
+                    .run(parts.contains("instant"), parts.contains("paced"));
         }
         System.exit(0);
     }

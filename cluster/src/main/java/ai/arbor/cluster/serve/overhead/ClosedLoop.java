@@ -3,11 +3,11 @@ package ai.arbor.cluster.serve.overhead;
 import java.io.BufferedInputStream;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.lang.management.ManagementFactory;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
@@ -20,12 +20,17 @@ import java.util.concurrent.atomic.AtomicReference;
 final class ClosedLoop {
 
     /**
-     * @param cpuNanos CPU time the whole process (server, engine and clients) used during the run
+     * @param cpu CPU time the whole process (server, engine and clients) used during the run
      */
-    record Run(List<Exchange> exchanges, double seconds, long cpuNanos) {
+    record Run(List<Exchange> exchanges, double seconds, ProcessCpu cpu) {
         double rps() { return exchanges.size() / seconds; }
 
-        double cpuMsPerRequest() { return exchanges.isEmpty() ? Double.NaN : cpuNanos / 1e6 / exchanges.size(); }
+        double cpuMsPerRequest() { return exchanges.isEmpty() ? Double.NaN : cpu.totalNanos() / 1e6 / exchanges.size(); }
+
+        /** The kernel's share of {@link #cpu}, in percent; NaN where unknown. */
+        double systemPercent() {
+            return cpu.systemNanos() < 0 ? Double.NaN : 100.0 * cpu.systemNanos() / Math.max(1, cpu.totalNanos());
+        }
 
         Samples latencies() {
             Samples s = new Samples();
@@ -36,12 +41,28 @@ final class ClosedLoop {
 
     private ClosedLoop() {}
 
-    /** POSTs {@code body} to /v1/chat/completions from {@code concurrency} connections for {@code seconds}. */
-    static Run run(int port, String body, boolean streamed, int[] textEnds, int concurrency, double seconds)
+    /**
+     * What one client sends: the request for each output length in {@code [minTokens, maxTokens]}, picked at random
+     * per request, and how long to wait before its first request, at random up to {@code maxStaggerNanos}.
+     * Different lengths and start times keep the clients from falling into lockstep with a batch-synchronous engine
+     * (all of them finishing, then arriving, in the same step), which no real workload does.
+     */
+    record Plan(int minTokens, int maxTokens, java.util.function.IntFunction<String> body, long maxStaggerNanos) {
+        static Plan fixed(int tokens, java.util.function.IntFunction<String> body) {
+            return new Plan(tokens, tokens, body, 0);
+        }
+    }
+
+    /** POSTs the plan's requests to /v1/chat/completions from {@code concurrency} connections for {@code seconds}. */
+    static Run run(int port, Plan plan, boolean streamed, int[] textEnds, int concurrency, double seconds)
             throws Exception {
-        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        byte[] request = ("POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
-                + "Content-Length: " + bytes.length + "\r\n\r\n" + body).getBytes(StandardCharsets.UTF_8);
+        byte[][] requests = new byte[plan.maxTokens() + 1][];
+        for (int n = plan.minTokens(); n <= plan.maxTokens(); n++) {
+            String body = plan.body().apply(n);
+            requests[n] = ("POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: " + body.getBytes(StandardCharsets.UTF_8).length + "\r\n\r\n" + body)
+                    .getBytes(StandardCharsets.UTF_8);
+        }
         AtomicBoolean stop = new AtomicBoolean();
         AtomicReference<Throwable> failure = new AtomicReference<>();
         List<List<Exchange>> perClient = new ArrayList<>();
@@ -49,17 +70,20 @@ final class ClosedLoop {
         for (int t = 0; t < concurrency; t++) {
             List<Exchange> mine = new ArrayList<>();
             perClient.add(mine);
+            Random random = new Random(t); // the same lengths in every run
             Thread th = new Thread(() -> {
                 ResponseReader reader = new ResponseReader(textEnds);
                 try (Socket sock = new Socket("127.0.0.1", port)) {
                     sock.setTcpNoDelay(true);
                     OutputStream o = sock.getOutputStream();
                     InputStream in = new BufferedInputStream(sock.getInputStream(), 1 << 16);
+                    if (plan.maxStaggerNanos() > 0) Thread.sleep(random.nextLong(plan.maxStaggerNanos()) / 1_000_000);
                     while (!stop.get()) {
+                        int tokens = plan.minTokens() + random.nextInt(plan.maxTokens() - plan.minTokens() + 1);
                         long sentAt = System.nanoTime();
-                        o.write(request);
+                        o.write(requests[tokens]);
                         o.flush();
-                        mine.add(reader.read(in, sentAt, streamed));
+                        mine.add(reader.read(in, sentAt, streamed ? tokens : 0));
                     }
                 } catch (Throwable e) {
                     failure.compareAndSet(null, e);
@@ -71,14 +95,13 @@ final class ClosedLoop {
             th.setDaemon(true);
             th.start();
         }
-        var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
-        long cpu0 = os.getProcessCpuTime();
+        ProcessCpu cpu0 = ProcessCpu.now();
         long start = System.nanoTime();
         Thread.sleep((long) (seconds * 1000));
         stop.set(true);
         done.await();
         double elapsed = (System.nanoTime() - start) / 1e9;
-        long cpu = os.getProcessCpuTime() - cpu0;
+        ProcessCpu cpu = ProcessCpu.now().minus(cpu0);
         if (failure.get() != null) throw new IllegalStateException("a client failed", failure.get());
         List<Exchange> all = new ArrayList<>();
         perClient.forEach(all::addAll);

@@ -41,9 +41,9 @@ public final class OverheadRuns {
         this.progress = progress;
         List<String> texts = new ArrayList<>();
         this.script = script(spec.tokenizer(), texts);
-        this.textEnds = new int[maxTokens];
+        this.textEnds = new int[pacedMaxTokens()];
         int length = 0;
-        for (int k = 0; k < maxTokens; k++) textEnds[k] = length += texts.get(k % texts.size()).length();
+        for (int k = 0; k < textEnds.length; k++) textEnds[k] = length += texts.get(k % texts.size()).length();
     }
 
     /** The script's tokens that decode, on their own, to plain ASCII text (no special tokens, quotes, escapes). */
@@ -61,37 +61,46 @@ public final class OverheadRuns {
         return ids.stream().mapToInt(Integer::intValue).toArray();
     }
 
-    public void run() throws Exception {
+    public void run(boolean instant, boolean paced) throws Exception {
         RequestLogToFile.redirect(Path.of(System.getProperty("java.io.tmpdir"), "arbor-overhead-requests.log"));
-        List<String> instant = instantEngine();
-        List<String> paced = pacedEngine();
-        out.printf(Locale.ROOT, "Instant engine: throughput of the serving path (%d output tokens per request)%n%n", maxTokens);
-        out.println("| workload | concurrency | requests/s | tokens/s | latency p50 | latency p99 | CPU per request |");
-        out.println("|---|---:|---:|---:|---:|---:|---:|");
-        instant.forEach(out::println);
-        out.printf(Locale.ROOT, "%nPaced engine (one step every %s ms for the whole batch), concurrency %d: latency "
-                + "added to the engine's own%n%n", fmt(stepMs), concurrency);
-        out.println("| workload | requests/s | engine TTFT p50 | TTFT added p50 / p99 | ITL added p50 / p99 "
-                + "| E2E added p50 / p99 | request → engine p50 | token → client p50 / p99 | CPU per request |");
-        out.println("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
-        paced.forEach(out::println);
+        List<String> instantRows = instant ? instantEngine() : List.of();
+        List<String> pacedRows = paced ? pacedEngine() : List.of();
+        if (instant) {
+            out.printf(Locale.ROOT, "Instant engine: throughput of the serving path (%d output tokens per request)%n%n",
+                    maxTokens);
+            out.println("| workload | concurrency | requests/s | tokens/s | latency p50 | latency p99 | CPU per request |");
+            out.println("|---|---:|---:|---:|---:|---:|---:|");
+            instantRows.forEach(out::println);
+            out.println();
+        }
+        if (paced) {
+            out.printf(Locale.ROOT, "Paced engine (one step every %s ms for the whole batch), concurrency %d, output "
+                    + "lengths uniform in %d–%d: latency added to the engine's own%n%n", fmt(stepMs), concurrency,
+                    pacedMinTokens(), pacedMaxTokens());
+            out.println("| workload | requests/s | engine TTFT p50 | TTFT added p50 / p99 | ITL added p50 / p99 "
+                    + "| E2E added p50 / p99 | request → engine p50 | token → client p50 / p99 | CPU per request |");
+            out.println("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+            pacedRows.forEach(out::println);
+        }
     }
 
     private List<String> instantEngine() throws Exception {
         List<String> rows = new ArrayList<>();
         try (SingleNode node = SingleNode.start(settings, spec, engine(0, EngineTimestamps.NONE))) {
             // warm the JIT on both workloads first, so that no measured run pays for compilation
-            for (boolean stream : new boolean[] {false, true}) run(node, stream, concurrency, Math.min(5, seconds));
+            for (boolean stream : new boolean[] {false, true}) {
+                run(node, stream, instantPlan(stream), concurrency, Math.min(5, seconds));
+            }
             for (int c : new int[] {1, concurrency}) {
                 for (boolean stream : new boolean[] {false, true}) {
-                    run(node, stream, c, Math.min(3, seconds));
-                    ClosedLoop.Run r = run(node, stream, c, seconds);
+                    run(node, stream, instantPlan(stream), c, Math.min(3, seconds));
+                    ClosedLoop.Run r = run(node, stream, instantPlan(stream), c, seconds);
                     Samples lat = r.latencies();
                     progress.printf(Locale.ROOT, "instant engine, %s, concurrency %d: %.0f req/s, p50 %.2f ms, "
-                                    + "p99 %.2f ms, CPU %.2f ms/req%n", workload(stream), c, r.rps(),
-                            lat.percentileMs(50), lat.percentileMs(99), r.cpuMsPerRequest());
+                                    + "p99 %.2f ms, CPU %.2f ms/req (%.0f%% in the kernel)%n", workload(stream, maxTokens + ""), c,
+                            r.rps(), lat.percentileMs(50), lat.percentileMs(99), r.cpuMsPerRequest(), r.systemPercent());
                     rows.add(String.format(Locale.ROOT, "| %s | %d | %.0f | %.0f | %.2f ms | %.2f ms | %.2f ms |",
-                            workload(stream), c, r.rps(), r.rps() * maxTokens, lat.percentileMs(50),
+                            workload(stream, maxTokens + ""), c, r.rps(), r.rps() * maxTokens, lat.percentileMs(50),
                             lat.percentileMs(99), r.cpuMsPerRequest()));
                 }
             }
@@ -101,19 +110,24 @@ public final class OverheadRuns {
 
     private List<String> pacedEngine() throws Exception {
         List<String> rows = new ArrayList<>();
-        EngineTimeline timeline = new EngineTimeline(maxTokens);
-        try (SingleNode node = SingleNode.start(settings, spec, engine((long) (stepMs * 1e6), timeline))) {
+        EngineTimeline timeline = new EngineTimeline(pacedMaxTokens());
+        long stepNanos = (long) (stepMs * 1e6);
+        String lengths = pacedMinTokens() + "–" + pacedMaxTokens();
+        try (SingleNode node = SingleNode.start(settings, spec, engine(stepNanos, timeline))) {
             for (boolean stream : new boolean[] {true, false}) {
-                run(node, stream, concurrency, Math.min(3, seconds));
+                var plan = new ClosedLoop.Plan(pacedMinTokens(), pacedMaxTokens(), n -> body(stream, n),
+                        stepNanos * maxTokens);
+                run(node, stream, plan, concurrency, Math.min(3, seconds));
                 timeline.clear();
-                ClosedLoop.Run r = run(node, stream, concurrency, seconds);
+                ClosedLoop.Run r = run(node, stream, plan, concurrency, seconds);
                 AddedLatency a = AddedLatency.of(r.exchanges(), timeline);
                 if (a.unmatched > 0) throw new IllegalStateException(a.unmatched + " requests have no engine timestamps");
                 progress.printf(Locale.ROOT, "paced engine, %s, concurrency %d: %.0f req/s, TTFT added p50 %.3f ms, "
-                                + "E2E added p50 %.3f ms%n", workload(stream), concurrency, r.rps(),
-                        a.ttft.percentileMs(50), a.e2e.percentileMs(50));
+                                + "E2E added p50 %.3f ms, CPU %.2f ms/req (%.0f%% in the kernel)%n", workload(stream, lengths),
+                        concurrency, r.rps(), a.ttft.percentileMs(50), a.e2e.percentileMs(50), r.cpuMsPerRequest(),
+                        r.systemPercent());
                 rows.add(String.format(Locale.ROOT, "| %s | %.0f | %s | %s | %s | %s | %s | %s | %.2f ms |",
-                        workload(stream), r.rps(), ms(a.engineTtft.percentileMs(50)), pair(a.ttft), pair(a.itl),
+                        workload(stream, lengths), r.rps(), ms(a.engineTtft.percentileMs(50)), pair(a.ttft), pair(a.itl),
                         pair(a.e2e), ms(a.toEngine.percentileMs(50)), pair(a.delivery), r.cpuMsPerRequest()));
             }
         }
@@ -125,18 +139,25 @@ public final class OverheadRuns {
                 stepNanos, script, timestamps);
     }
 
-    private ClosedLoop.Run run(SingleNode node, boolean stream, int c, double secs) throws Exception {
-        return ClosedLoop.run(node.port(), body(stream), stream, textEnds, c, secs);
+    /** The paced part varies output lengths around {@code maxTokens} (same mean), see {@link ClosedLoop.Plan}. */
+    private int pacedMinTokens() { return Math.max(1, maxTokens / 2); }
+
+    private int pacedMaxTokens() { return maxTokens + (maxTokens - pacedMinTokens()); }
+
+    private ClosedLoop.Plan instantPlan(boolean stream) { return ClosedLoop.Plan.fixed(maxTokens, n -> body(stream, n)); }
+
+    private ClosedLoop.Run run(SingleNode node, boolean stream, ClosedLoop.Plan plan, int c, double secs) throws Exception {
+        return ClosedLoop.run(node.port(), plan, stream, textEnds, c, secs);
     }
 
-    private String body(boolean stream) {
+    private String body(boolean stream, int tokens) {
         return "{\"model\":\"" + settings.servedModelName() + "\",\"messages\":[{\"role\":\"user\",\"content\":"
-                + "\"Explain distributed systems in 2 sentences.\"}],\"max_tokens\":" + maxTokens
+                + "\"Explain distributed systems in 2 sentences.\"}],\"max_tokens\":" + tokens
                 + ",\"ignore_eos\":true" + (stream ? ",\"stream\":true}" : "}");
     }
 
-    private String workload(boolean stream) {
-        return "chat, " + (stream ? "streamed (SSE)" : "one JSON") + ", " + maxTokens + " tokens";
+    private static String workload(boolean stream, String tokens) {
+        return "chat, " + (stream ? "streamed (SSE)" : "one JSON") + ", " + tokens + " tokens";
     }
 
     private static String pair(Samples s) {

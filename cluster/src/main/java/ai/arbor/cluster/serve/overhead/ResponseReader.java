@@ -15,15 +15,18 @@ final class ResponseReader {
     private static final String ID = "\"id\":\"";
     private static final String CONTENT = "\"content\":\"";
 
-    /** textEnds[k] = length of the text of the first k + 1 output tokens. */
+    /** textEnds[k] = length of the text of the first k + 1 output tokens (at least as many as any response has). */
     private final int[] textEnds;
     private final StringBuilder line = new StringBuilder(128);
     private final StringBuilder pending = new StringBuilder(1024);
 
     ResponseReader(int[] textEnds) { this.textEnds = textEnds; }
 
-    /** Reads the response to a request sent at {@code sentAt}; {@code streamed} chat responses get per-token times. */
-    Exchange read(InputStream in, long sentAt, boolean streamed) throws IOException {
+    /**
+     * Reads the response to a request sent at {@code sentAt}; a streamed chat response of {@code streamedTokens}
+     * output tokens gets per-token times (0: not streamed).
+     */
+    Exchange read(InputStream in, long sentAt, int streamedTokens) throws IOException {
         String status = line(in);
         if (!status.startsWith("HTTP/1.1 200")) throw new IOException("unexpected status: " + status);
         long length = -1;
@@ -33,7 +36,7 @@ final class ResponseReader {
             if (lower.startsWith("content-length:")) length = Long.parseLong(h.substring(15).trim());
             if (lower.startsWith("transfer-encoding:") && lower.contains("chunked")) chunked = true;
         }
-        Stream s = new Stream(streamed ? new long[textEnds.length] : null);
+        Stream s = new Stream(streamedTokens > 0 ? new long[streamedTokens] : null);
         pending.setLength(0);
         if (!chunked) {
             s.body(in.readNBytes((int) length));
@@ -50,8 +53,8 @@ final class ResponseReader {
         }
         long doneAt = System.nanoTime();
         if (s.id == null) s.id = find(pending, ID, 0); // one JSON document: its id is in the body
-        if (streamed && s.tokens != textEnds.length) {
-            throw new IOException("expected " + textEnds.length + " tokens' text, matched " + s.tokens
+        if (streamedTokens > 0 && (s.tokens != streamedTokens || s.textLength != textEnds[streamedTokens - 1])) {
+            throw new IOException("expected " + streamedTokens + " tokens' text, matched " + s.tokens
                     + " (text length " + s.textLength + ")");
         }
         return new Exchange(s.id, sentAt, s.tokenAt, doneAt);
