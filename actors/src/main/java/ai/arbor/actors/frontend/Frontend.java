@@ -3,6 +3,7 @@ package ai.arbor.actors.frontend;
 import ai.arbor.actors.router.RouterActor;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -40,16 +41,27 @@ public final class Frontend {
      * {@link GenerationEvent.Usage}, or fails with a {@link GenerationEvent.Failure}. Cancelling the stream cancels
      * the generation.
      */
-    public Source<GenerationEvent, NotUsed> generate(GenerationSpec spec) {
+    public Source<GenerationEvent, NotUsed> generate(GenerationSpec spec) { return start(spec).events(); }
+
+    /** Like {@link #generate}, with signals for when the first event is ready; see {@link Generation}. */
+    public Generation start(GenerationSpec spec) {
+        CompletableFuture<Void> firstEvent = new CompletableFuture<>();
+        CompletableFuture<Void> unclaimed = new CompletableFuture<>();
         ActorRef<RequestActor.Command> actor = system.systemActorOf(
-                RequestActor.create(spec, tokenizer, router, routeTimeout),
+                RequestActor.create(spec, tokenizer, router, routeTimeout, firstEvent, unclaimed),
                 "request-" + sequence.incrementAndGet(), Props.empty());
-        return Source.<GenerationEvent>actorRefWithBackpressure(RequestActor.Ack.INSTANCE,
+        Source<GenerationEvent, NotUsed> events = Source.<GenerationEvent>actorRefWithBackpressure(RequestActor.Ack.INSTANCE,
                         m -> m == RequestActor.COMPLETE ? Optional.of(CompletionStrategy.draining()) : Optional.empty(),
                         m -> m instanceof RequestActor.Fail f ? Optional.of(f.failure()) : Optional.empty())
                 .mapMaterializedValue(ref -> {
-                    actor.tell(new RequestActor.StreamReady(ref));
+                    if (!unclaimed.isDone()) {
+                        actor.tell(new RequestActor.StreamReady(ref));
+                    } else { // run after the actor gave the request up: end at once
+                        ref.tell(new RequestActor.Fail(new GenerationEvent.Failure(503, "the request was given up: "
+                                + "its events were not taken in time")), org.apache.pekko.actor.ActorRef.noSender());
+                    }
                     return NotUsed.getInstance();
                 });
+        return new Generation(events, firstEvent, unclaimed);
     }
 }

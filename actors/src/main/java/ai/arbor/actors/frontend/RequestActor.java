@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -57,12 +58,17 @@ public final class RequestActor extends AbstractBehavior<RequestActor.Command> {
 
     record Fail(GenerationEvent.Failure failure) implements NoSerializationVerificationNeeded {}
 
-    private static final Duration NO_STREAM_TIMEOUT = Duration.ofSeconds(30);
+    /**
+     * How long the first event waits for its stream before the request is given up. The HTTP layer runs the stream
+     * as soon as it sent the headers, unless the client left meanwhile (like Pekko's subscription timeout).
+     */
+    static final Duration NO_STREAM_TIMEOUT = Duration.ofSeconds(5);
 
     static Behavior<Command> create(GenerationSpec spec, ModelTokenizer tokenizer,
-                                    ActorRef<RouterActor.Command> router, Duration routeTimeout) {
+                                    ActorRef<RouterActor.Command> router, Duration routeTimeout,
+                                    CompletableFuture<Void> firstEvent, CompletableFuture<Void> unclaimed) {
         return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new RequestActor(ctx, timers, spec, tokenizer,
-                router, routeTimeout)));
+                router, routeTimeout, firstEvent, unclaimed)));
     }
 
     private static final class Choice {
@@ -86,6 +92,8 @@ public final class RequestActor extends AbstractBehavior<RequestActor.Command> {
     private final Map<String, Integer> choiceByEngineId = new HashMap<>();
     private final ArrayDeque<Object> outbox = new ArrayDeque<>();
     private final org.apache.pekko.actor.ActorRef classicSelf;
+    private final CompletableFuture<Void> firstEvent;
+    private final CompletableFuture<Void> unclaimed;
     private org.apache.pekko.actor.ActorRef stream;
     private boolean awaitingAck;
     private boolean terminalSent;
@@ -97,9 +105,12 @@ public final class RequestActor extends AbstractBehavior<RequestActor.Command> {
     private int cachedTokens = -1;
 
     private RequestActor(ActorContext<Command> ctx, TimerScheduler<Command> timers, GenerationSpec spec,
-                         ModelTokenizer tokenizer, ActorRef<RouterActor.Command> router, Duration routeTimeout) {
+                         ModelTokenizer tokenizer, ActorRef<RouterActor.Command> router, Duration routeTimeout,
+                         CompletableFuture<Void> firstEvent, CompletableFuture<Void> unclaimed) {
         super(ctx);
         this.spec = spec;
+        this.firstEvent = firstEvent;
+        this.unclaimed = unclaimed;
         this.router = router;
         this.timers = timers;
         this.classicSelf = Adapter.toClassic(ctx.getSelf());
@@ -111,7 +122,6 @@ public final class RequestActor extends AbstractBehavior<RequestActor.Command> {
             choiceByEngineId.put(id, i);
         }
         this.unfinished = spec.n();
-        timers.startSingleTimer(NoStream.INSTANCE, NO_STREAM_TIMEOUT);
         ctx.ask(RouterActor.RouteReply.class, router, routeTimeout,
                 replyTo -> new RouterActor.Route(spec.requestId(), spec.promptTokenIds(), replyTo),
                 RouteResult::new);
@@ -126,7 +136,7 @@ public final class RequestActor extends AbstractBehavior<RequestActor.Command> {
                 .onMessage(FromWorker.class, this::onWorkerReply)
                 .onMessage(StreamGone.class, g -> abandon())
                 .onMessage(WorkerGone.class, g -> fail(503, "the worker serving this request stopped"))
-                .onMessage(NoStream.class, g -> stream == null ? abandon() : this)
+                .onMessage(NoStream.class, g -> stream == null ? unclaimed() : this)
                 .build();
     }
 
@@ -205,6 +215,7 @@ public final class RequestActor extends AbstractBehavior<RequestActor.Command> {
 
     /** Sends queued elements while the stream has demand; stops the actor after the terminal element. */
     private Behavior<Command> pump() {
+        if (!firstEvent.isDone() && !outbox.isEmpty()) signalFirstEvent();
         while (stream != null && !awaitingAck && !outbox.isEmpty()) {
             Object e = coalesce(outbox.poll());
             stream.tell(e, classicSelf);
@@ -242,6 +253,21 @@ public final class RequestActor extends AbstractBehavior<RequestActor.Command> {
             }
         }
         return new GenerationEvent.Delta(d.index(), text.toString(), ids, lps);
+    }
+
+    /** Tells the caller the response can start (or must be an error); its stream has a while to come for it. */
+    private void signalFirstEvent() {
+        if (outbox.peek() instanceof Fail f) firstEvent.completeExceptionally(f.failure());
+        else firstEvent.complete(null);
+        if (stream == null) timers.startSingleTimer(NoStream.INSTANCE, NO_STREAM_TIMEOUT);
+    }
+
+    /** Nobody came for the events (the client left before its response started): give the request up. */
+    private Behavior<Command> unclaimed() {
+        cancelUnfinished();
+        release();
+        unclaimed.complete(null);
+        return Behaviors.stopped();
     }
 
     private Behavior<Command> fail(int status, String message) {
