@@ -2,14 +2,12 @@ package ai.arbor.actors.frontend;
 
 import ai.arbor.actors.router.RouterActor;
 import java.time.Duration;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
-import org.apache.pekko.stream.CompletionStrategy;
 import org.apache.pekko.stream.javadsl.Source;
 
 /**
@@ -22,14 +20,22 @@ public final class Frontend {
     private final ActorRef<RouterActor.Command> router;
     private final ModelTokenizer tokenizer;
     private final Duration routeTimeout;
+    private final Duration noStreamTimeout;
     private final AtomicLong sequence = new AtomicLong();
 
     public Frontend(ActorSystem<?> system, ActorRef<RouterActor.Command> router, ModelTokenizer tokenizer,
                     Duration routeTimeout) {
+        this(system, router, tokenizer, routeTimeout, RequestActor.NO_STREAM_TIMEOUT);
+    }
+
+    /** @param noStreamTimeout how long a first event waits for its stream before the request is given up */
+    Frontend(ActorSystem<?> system, ActorRef<RouterActor.Command> router, ModelTokenizer tokenizer,
+             Duration routeTimeout, Duration noStreamTimeout) {
         this.system = system;
         this.router = router;
         this.tokenizer = tokenizer;
         this.routeTimeout = routeTimeout;
+        this.noStreamTimeout = noStreamTimeout;
     }
 
     public ModelTokenizer tokenizer() { return tokenizer; }
@@ -45,23 +51,13 @@ public final class Frontend {
 
     /** Like {@link #generate}, with signals for when the first event is ready; see {@link Generation}. */
     public Generation start(GenerationSpec spec) {
+        EventChannel channel = new EventChannel();
         CompletableFuture<Void> firstEvent = new CompletableFuture<>();
         CompletableFuture<Void> unclaimed = new CompletableFuture<>();
         ActorRef<RequestActor.Command> actor = system.systemActorOf(
-                RequestActor.create(spec, tokenizer, router, routeTimeout, firstEvent, unclaimed),
+                RequestActor.create(spec, tokenizer, router, routeTimeout, noStreamTimeout, channel, firstEvent,
+                        unclaimed),
                 "request-" + sequence.incrementAndGet(), Props.empty());
-        Source<GenerationEvent, NotUsed> events = Source.<GenerationEvent>actorRefWithBackpressure(RequestActor.Ack.INSTANCE,
-                        m -> m == RequestActor.COMPLETE ? Optional.of(CompletionStrategy.draining()) : Optional.empty(),
-                        m -> m instanceof RequestActor.Fail f ? Optional.of(f.failure()) : Optional.empty())
-                .mapMaterializedValue(ref -> {
-                    if (!unclaimed.isDone()) {
-                        actor.tell(new RequestActor.StreamReady(ref));
-                    } else { // run after the actor gave the request up: end at once
-                        ref.tell(new RequestActor.Fail(new GenerationEvent.Failure(503, "the request was given up: "
-                                + "its events were not taken in time")), org.apache.pekko.actor.ActorRef.noSender());
-                    }
-                    return NotUsed.getInstance();
-                });
-        return new Generation(events, firstEvent, unclaimed);
+        return new Generation(Source.fromGraph(new EventSource(channel, actor)), firstEvent, unclaimed);
     }
 }
