@@ -29,10 +29,8 @@ final class EventsToResponse {
             int[] totals = new int[3];
             int[] usages = {0};
             return e -> {
-                if (e instanceof GenerationEvent.Delta d) return List.of(Json.sse(fmt.delta(d)));
-                if (e instanceof GenerationEvent.Finished f) {
-                    return List.of(Json.sse(fmt.finish(f.index(), f.reason().openAi())));
-                }
+                if (e instanceof GenerationEvent.Delta d) return List.of(fmt.sseDelta(d));
+                if (e instanceof GenerationEvent.Finished f) return List.of(fmt.sseFinish(f.index(), f.reason().openAi()));
                 GenerationEvent.Usage u = (GenerationEvent.Usage) e;
                 totals[0] += u.promptTokens();
                 totals[1] += u.completionTokens();
