@@ -33,7 +33,7 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 public final class RequestActor extends AbstractBehavior<RequestActor.Command> {
 
     /** Local to the frontend's JVM, unlike the worker and router protocols. */
-    public sealed interface Command extends NoSerializationVerificationNeeded permits StreamReady, RouteResult, FromWorker, StreamGone, WorkerGone, NoStream {}
+    public sealed interface Command extends NoSerializationVerificationNeeded permits StreamReady, RouteResult, RouteTimeout, FromWorker, StreamGone, WorkerGone, NoStream {}
 
     /**
      * The response stream started and takes the events from the channel. Sent by the stream, which may outlive the
@@ -41,7 +41,9 @@ public final class RequestActor extends AbstractBehavior<RequestActor.Command> {
      */
     enum StreamReady implements Command, DeadLetterSuppression { INSTANCE }
 
-    private record RouteResult(RouterActor.RouteReply reply, Throwable error) implements Command {}
+    private record RouteResult(RouterActor.RouteReply reply) implements Command {}
+
+    private enum RouteTimeout implements Command { INSTANCE }
 
     private record FromWorker(WorkerActor.Reply reply) implements Command {}
 
@@ -118,9 +120,11 @@ public final class RequestActor extends AbstractBehavior<RequestActor.Command> {
             choiceByEngineId.put(id, i);
         }
         this.unfinished = spec.n();
-        ctx.ask(RouterActor.RouteReply.class, router, routeTimeout,
-                replyTo -> new RouterActor.Route(spec.requestId(), spec.promptTokenIds(), replyTo),
-                RouteResult::new);
+        // a message adapter and a timer rather than ctx.ask: the javadsl ask completes through a Scala future's
+        // CompletionStage, which runs its callback on the common pool (a new thread per request on two cores)
+        timers.startSingleTimer(RouteTimeout.INSTANCE, routeTimeout);
+        router.tell(new RouterActor.Route(spec.requestId(), spec.promptTokenIds(),
+                ctx.messageAdapter(RouterActor.RouteReply.class, RouteResult::new)));
     }
 
     @Override
@@ -128,6 +132,8 @@ public final class RequestActor extends AbstractBehavior<RequestActor.Command> {
         return newReceiveBuilder()
                 .onMessage(StreamReady.class, r -> onStreamReady())
                 .onMessage(RouteResult.class, this::onRouted)
+                .onMessage(RouteTimeout.class, t -> routed || terminalSent || released ? this
+                        : fail(503, "no worker answered for this model in time"))
                 .onMessage(FromWorker.class, this::onWorkerReply)
                 .onMessage(StreamGone.class, g -> abandon())
                 .onMessage(WorkerGone.class, g -> fail(503, "the worker serving this request stopped"))
@@ -143,8 +149,12 @@ public final class RequestActor extends AbstractBehavior<RequestActor.Command> {
     }
 
     private Behavior<Command> onRouted(RouteResult r) {
-        if (terminalSent || released) return this;
-        if (r.error() != null) return fail(503, "no worker answered for this model in time");
+        if (terminalSent || released) {
+            // too late (timed out, or the client left): the router counted the request, so it must hear it ended
+            if (r.reply() instanceof RouterActor.Routed) router.tell(new RouterActor.Release(spec.requestId()));
+            return this;
+        }
+        timers.cancel(RouteTimeout.INSTANCE);
         if (r.reply() instanceof RouterActor.NoWorkers nw) return fail(503, nw.reason());
         routed = true;
         worker = ((RouterActor.Routed) r.reply()).worker();
