@@ -20,6 +20,9 @@ final class ChunkTemplate {
     private static final byte[] TEXT_CONTENT_END = ascii("\",\"logprobs\":null,\"finish_reason\":null");
     private static final byte[] TEXT_FINISH = ascii(",\"text\":\"\",\"logprobs\":null,\"finish_reason\":\"");
     private static final byte[] QUOTE = ascii("\"");
+    private static final byte[] CHAT_ROLE = ascii(",\"delta\":{\"role\":\"assistant\",\"content\":\"\"},"
+            + "\"logprobs\":null,\"finish_reason\":null");
+    private static final byte[] NOTHING = new byte[0];
 
     private final boolean chat;
     /** {@code data: {"id":…,"object":…,"created":…,"model":…,"choices":[{"index":} */
@@ -49,6 +52,12 @@ final class ChunkTemplate {
         if (!plain || !plain(text)) return null;
         return chunk(index, chat ? CHAT_CONTENT : TEXT_CONTENT, ENCODER.quoteAsUTF8(text),
                 chat ? CHAT_CONTENT_END : TEXT_CONTENT_END);
+    }
+
+    /** Chat's first chunk of choice {@code index}: the assistant role; null where Jackson must write it. */
+    ByteString role(int index) {
+        if (!plain || !chat) return null;
+        return chunk(index, CHAT_ROLE, NOTHING, NOTHING);
     }
 
     /** The chunk that ends choice {@code index} with {@code reason}; null where Jackson must write it. */

@@ -50,6 +50,18 @@ abstract sealed class OutputFormat permits OutputFormat.Chat, OutputFormat.Text 
         return fast != null ? fast : Json.sse(delta(d));
     }
 
+    /** The SSE events sent before any token. */
+    List<ByteString> sseOpening(int choices) {
+        List<ObjectNode> nodes = new java.util.ArrayList<>();
+        opening(choices, nodes);
+        List<ByteString> events = new java.util.ArrayList<>(nodes.size());
+        for (int i = 0; i < nodes.size(); i++) {
+            ByteString fast = chunks.role(i);
+            events.add(fast != null ? fast : Json.sse(nodes.get(i)));
+        }
+        return events;
+    }
+
     /** The SSE event that ends a choice. */
     ByteString sseFinish(int index, String reason) {
         ByteString fast = chunks.finish(index, reason);

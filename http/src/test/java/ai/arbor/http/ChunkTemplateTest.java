@@ -52,6 +52,11 @@ class ChunkTemplateTest {
                         assertEquals(Json.sse(f.delta(d)), f.sseDelta(d), text);
                     }
                 }
+                List<com.fasterxml.jackson.databind.node.ObjectNode> opening = new ArrayList<>();
+                f.opening(3, opening);
+                List<ByteString> fastOpening = f.sseOpening(3);
+                assertEquals(opening.size(), fastOpening.size());
+                for (int i = 0; i < opening.size(); i++) assertEquals(Json.sse(opening.get(i)), fastOpening.get(i));
                 for (String reason : List.of("stop", "length")) {
                     assertEquals(Json.sse(f.finish(3, reason)), t.finish(3, reason));
                     assertEquals(Json.sse(f.finish(3, reason)), f.sseFinish(3, reason));
