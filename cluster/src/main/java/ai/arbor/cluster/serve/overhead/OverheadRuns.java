@@ -63,6 +63,7 @@ public final class OverheadRuns {
 
     public void run(boolean instant, boolean paced) throws Exception {
         RequestLogToFile.redirect(Path.of(System.getProperty("java.io.tmpdir"), "arbor-overhead-requests.log"));
+        warmUp();
         List<String> instantRows = instant ? instantEngine() : List.of();
         List<String> pacedRows = paced ? pacedEngine() : List.of();
         if (instant) {
@@ -84,13 +85,23 @@ public final class OverheadRuns {
         }
     }
 
+    /**
+     * Runs both workloads flat out on the instant engine first, so that no measured run (of either part) pays for
+     * the JIT: on two cores, C2 compiling the serving path competes with it for a good minute.
+     */
+    private void warmUp() throws Exception {
+        try (SingleNode node = SingleNode.start(settings, spec, engine(0, EngineTimestamps.NONE))) {
+            for (int round = 0; round < 2; round++) {
+                for (boolean stream : new boolean[] {false, true}) {
+                    run(node, stream, instantPlan(stream), concurrency, Math.min(10, seconds));
+                }
+            }
+        }
+    }
+
     private List<String> instantEngine() throws Exception {
         List<String> rows = new ArrayList<>();
         try (SingleNode node = SingleNode.start(settings, spec, engine(0, EngineTimestamps.NONE))) {
-            // warm the JIT on both workloads first, so that no measured run pays for compilation
-            for (boolean stream : new boolean[] {false, true}) {
-                run(node, stream, instantPlan(stream), concurrency, Math.min(5, seconds));
-            }
             for (int c : new int[] {1, concurrency}) {
                 for (boolean stream : new boolean[] {false, true}) {
                     run(node, stream, instantPlan(stream), c, Math.min(3, seconds));
