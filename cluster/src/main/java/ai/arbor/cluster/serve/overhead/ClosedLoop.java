@@ -3,6 +3,8 @@ package ai.arbor.cluster.serve.overhead;
 import java.io.BufferedInputStream;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -10,6 +12,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -21,11 +24,18 @@ final class ClosedLoop {
 
     /**
      * @param cpu CPU time the whole process (server, engine and clients) used during the run
+     * @param clientCpuNanos the part of it the client threads used (reading and parsing responses)
      */
-    record Run(List<Exchange> exchanges, double seconds, ProcessCpu cpu) {
+    record Run(List<Exchange> exchanges, double seconds, ProcessCpu cpu, long clientCpuNanos) {
         double rps() { return exchanges.size() / seconds; }
 
+        /** CPU per request of everything in the process (server, engine, clients, JIT, GC). */
         double cpuMsPerRequest() { return exchanges.isEmpty() ? Double.NaN : cpu.totalNanos() / 1e6 / exchanges.size(); }
+
+        /** CPU per request without the clients': what a server on its own would spend. */
+        double serverCpuMsPerRequest() {
+            return exchanges.isEmpty() ? Double.NaN : (cpu.totalNanos() - clientCpuNanos) / 1e6 / exchanges.size();
+        }
 
         /** The kernel's share of {@link #cpu}, in percent; NaN where unknown. */
         double systemPercent() {
@@ -38,6 +48,8 @@ final class ClosedLoop {
             return s;
         }
     }
+
+    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
     private ClosedLoop() {}
 
@@ -65,6 +77,7 @@ final class ClosedLoop {
         }
         AtomicBoolean stop = new AtomicBoolean();
         AtomicReference<Throwable> failure = new AtomicReference<>();
+        AtomicLong clientCpu = new AtomicLong();
         List<List<Exchange>> perClient = new ArrayList<>();
         CountDownLatch done = new CountDownLatch(concurrency);
         for (int t = 0; t < concurrency; t++) {
@@ -73,6 +86,7 @@ final class ClosedLoop {
             Random random = new Random(t); // the same lengths in every run
             Thread th = new Thread(() -> {
                 ResponseReader reader = new ResponseReader(textEnds);
+                long cpuStart = THREADS.getCurrentThreadCpuTime();
                 try (Socket sock = new Socket("127.0.0.1", port)) {
                     sock.setTcpNoDelay(true);
                     OutputStream o = sock.getOutputStream();
@@ -89,6 +103,7 @@ final class ClosedLoop {
                     failure.compareAndSet(null, e);
                     stop.set(true);
                 } finally {
+                    clientCpu.addAndGet(THREADS.getCurrentThreadCpuTime() - cpuStart);
                     done.countDown();
                 }
             }, "bench-client-" + t);
@@ -105,6 +120,6 @@ final class ClosedLoop {
         if (failure.get() != null) throw new IllegalStateException("a client failed", failure.get());
         List<Exchange> all = new ArrayList<>();
         perClient.forEach(all::addAll);
-        return new Run(all, elapsed, cpu);
+        return new Run(all, elapsed, cpu, clientCpu.get());
     }
 }

@@ -69,8 +69,9 @@ public final class OverheadRuns {
         if (instant) {
             out.printf(Locale.ROOT, "Instant engine: throughput of the serving path (%d output tokens per request)%n%n",
                     maxTokens);
-            out.println("| workload | concurrency | requests/s | tokens/s | latency p50 | latency p99 | CPU per request |");
-            out.println("|---|---:|---:|---:|---:|---:|---:|");
+            out.println("| workload | concurrency | requests/s | tokens/s | latency p50 | latency p99 | CPU per request "
+                    + "| of which server |");
+            out.println("|---|---:|---:|---:|---:|---:|---:|---:|");
             instantRows.forEach(out::println);
             out.println();
         }
@@ -79,8 +80,9 @@ public final class OverheadRuns {
                     + "lengths uniform in %d–%d: latency added to the engine's own%n%n", fmt(stepMs), concurrency,
                     pacedMinTokens(), pacedMaxTokens());
             out.println("| workload | requests/s | engine TTFT p50 | TTFT added p50 / p99 | ITL added p50 / p99 "
-                    + "| E2E added p50 / p99 | request → engine p50 | token → client p50 / p99 | CPU per request |");
-            out.println("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+                    + "| E2E added p50 / p99 | request → engine p50 | token → client p50 / p99 | CPU per request "
+                    + "| of which server |");
+            out.println("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
             pacedRows.forEach(out::println);
         }
     }
@@ -108,11 +110,12 @@ public final class OverheadRuns {
                     ClosedLoop.Run r = run(node, stream, instantPlan(stream), c, seconds);
                     Samples lat = r.latencies();
                     progress.printf(Locale.ROOT, "instant engine, %s, concurrency %d: %.0f req/s, p50 %.2f ms, "
-                                    + "p99 %.2f ms, CPU %.2f ms/req (%.0f%% in the kernel)%n", workload(stream, maxTokens + ""), c,
-                            r.rps(), lat.percentileMs(50), lat.percentileMs(99), r.cpuMsPerRequest(), r.systemPercent());
-                    rows.add(String.format(Locale.ROOT, "| %s | %d | %.0f | %.0f | %.2f ms | %.2f ms | %.2f ms |",
+                                    + "p99 %.2f ms, CPU %.2f ms/req (server %.2f, %.0f%% in the kernel)%n",
+                            workload(stream, maxTokens + ""), c, r.rps(), lat.percentileMs(50), lat.percentileMs(99),
+                            r.cpuMsPerRequest(), r.serverCpuMsPerRequest(), r.systemPercent());
+                    rows.add(String.format(Locale.ROOT, "| %s | %d | %.0f | %.0f | %.2f ms | %.2f ms | %.2f ms | %.2f ms |",
                             workload(stream, maxTokens + ""), c, r.rps(), r.rps() * maxTokens, lat.percentileMs(50),
-                            lat.percentileMs(99), r.cpuMsPerRequest()));
+                            lat.percentileMs(99), r.cpuMsPerRequest(), r.serverCpuMsPerRequest()));
                 }
             }
         }
@@ -134,12 +137,13 @@ public final class OverheadRuns {
                 AddedLatency a = AddedLatency.of(r.exchanges(), timeline);
                 if (a.unmatched > 0) throw new IllegalStateException(a.unmatched + " requests have no engine timestamps");
                 progress.printf(Locale.ROOT, "paced engine, %s, concurrency %d: %.0f req/s, TTFT added p50 %.3f ms, "
-                                + "E2E added p50 %.3f ms, CPU %.2f ms/req (%.0f%% in the kernel)%n", workload(stream, lengths),
-                        concurrency, r.rps(), a.ttft.percentileMs(50), a.e2e.percentileMs(50), r.cpuMsPerRequest(),
-                        r.systemPercent());
-                rows.add(String.format(Locale.ROOT, "| %s | %.0f | %s | %s | %s | %s | %s | %s | %.2f ms |",
+                                + "E2E added p50 %.3f ms, CPU %.2f ms/req (server %.2f, %.0f%% in the kernel)%n",
+                        workload(stream, lengths), concurrency, r.rps(), a.ttft.percentileMs(50), a.e2e.percentileMs(50),
+                        r.cpuMsPerRequest(), r.serverCpuMsPerRequest(), r.systemPercent());
+                rows.add(String.format(Locale.ROOT, "| %s | %.0f | %s | %s | %s | %s | %s | %s | %.2f ms | %.2f ms |",
                         workload(stream, lengths), r.rps(), ms(a.engineTtft.percentileMs(50)), pair(a.ttft), pair(a.itl),
-                        pair(a.e2e), ms(a.toEngine.percentileMs(50)), pair(a.delivery), r.cpuMsPerRequest()));
+                        pair(a.e2e), ms(a.toEngine.percentileMs(50)), pair(a.delivery), r.cpuMsPerRequest(),
+                        r.serverCpuMsPerRequest()));
             }
         }
         return rows;
