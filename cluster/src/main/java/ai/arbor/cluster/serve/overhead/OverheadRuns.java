@@ -76,13 +76,12 @@ public final class OverheadRuns {
             out.println();
         }
         if (paced) {
-            out.printf(Locale.ROOT, "Paced engine (one step every %s ms for the whole batch), concurrency %d, output "
-                    + "lengths uniform in %d–%d: latency added to the engine's own%n%n", fmt(stepMs), concurrency,
-                    pacedMinTokens(), pacedMaxTokens());
-            out.println("| workload | requests/s | engine TTFT p50 | TTFT added p50 / p99 | ITL added p50 / p99 "
+            out.printf(Locale.ROOT, "Paced engine (one step every %s ms for the whole batch), output lengths uniform in "
+                    + "%d–%d: latency added to the engine's own%n%n", fmt(stepMs), pacedMinTokens(), pacedMaxTokens());
+            out.println("| workload | concurrency | requests/s | engine TTFT p50 | TTFT added p50 / p99 | ITL added p50 / p99 "
                     + "| E2E added p50 / p99 | request → engine p50 | token → client p50 / p99 | CPU per request "
                     + "| of which server |");
-            out.println("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+            out.println("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
             pacedRows.forEach(out::println);
         }
     }
@@ -128,25 +127,33 @@ public final class OverheadRuns {
         long stepNanos = (long) (stepMs * 1e6);
         String lengths = pacedMinTokens() + "–" + pacedMaxTokens();
         try (SingleNode node = SingleNode.start(settings, spec, engine(stepNanos, timeline))) {
-            for (boolean stream : new boolean[] {true, false}) {
-                var plan = new ClosedLoop.Plan(pacedMinTokens(), pacedMaxTokens(), n -> body(stream, n),
-                        stepNanos * maxTokens);
-                run(node, stream, plan, concurrency, Math.min(3, seconds));
-                timeline.clear();
-                ClosedLoop.Run r = run(node, stream, plan, concurrency, seconds);
-                AddedLatency a = AddedLatency.of(r.exchanges(), timeline);
-                if (a.unmatched > 0) throw new IllegalStateException(a.unmatched + " requests have no engine timestamps");
-                progress.printf(Locale.ROOT, "paced engine, %s, concurrency %d: %.0f req/s, TTFT added p50 %.3f ms, "
-                                + "E2E added p50 %.3f ms, CPU %.2f ms/req (server %.2f, %.0f%% in the kernel)%n",
-                        workload(stream, lengths), concurrency, r.rps(), a.ttft.percentileMs(50), a.e2e.percentileMs(50),
-                        r.cpuMsPerRequest(), r.serverCpuMsPerRequest(), r.systemPercent());
-                rows.add(String.format(Locale.ROOT, "| %s | %.0f | %s | %s | %s | %s | %s | %s | %.2f ms | %.2f ms |",
-                        workload(stream, lengths), r.rps(), ms(a.engineTtft.percentileMs(50)), pair(a.ttft), pair(a.itl),
-                        pair(a.e2e), ms(a.toEngine.percentileMs(50)), pair(a.delivery), r.cpuMsPerRequest(),
-                        r.serverCpuMsPerRequest()));
+            // concurrency 1: the path's own latency; N: what a full batch adds (its tokens come out together)
+            for (int c : new int[] {1, concurrency}) {
+                for (boolean stream : new boolean[] {true, false}) {
+                    rows.add(pacedRun(node, timeline, stream, c, stepNanos, lengths));
+                }
             }
         }
         return rows;
+    }
+
+    private String pacedRun(SingleNode node, EngineTimeline timeline, boolean stream, int c, long stepNanos,
+                            String lengths) throws Exception {
+        var plan = new ClosedLoop.Plan(pacedMinTokens(), pacedMaxTokens(), n -> body(stream, n),
+                stepNanos * maxTokens);
+        run(node, stream, plan, c, Math.min(3, seconds));
+        timeline.clear();
+        ClosedLoop.Run r = run(node, stream, plan, c, seconds);
+        AddedLatency a = AddedLatency.of(r.exchanges(), timeline);
+        if (a.unmatched > 0) throw new IllegalStateException(a.unmatched + " requests have no engine timestamps");
+        progress.printf(Locale.ROOT, "paced engine, %s, concurrency %d: %.0f req/s, TTFT added p50 %.3f ms, "
+                        + "E2E added p50 %.3f ms, CPU %.2f ms/req (server %.2f, %.0f%% in the kernel)%n",
+                workload(stream, lengths), c, r.rps(), a.ttft.percentileMs(50), a.e2e.percentileMs(50),
+                r.cpuMsPerRequest(), r.serverCpuMsPerRequest(), r.systemPercent());
+        return String.format(Locale.ROOT, "| %s | %d | %.0f | %s | %s | %s | %s | %s | %s | %.2f ms | %.2f ms |",
+                workload(stream, lengths), c, r.rps(), ms(a.engineTtft.percentileMs(50)), pair(a.ttft),
+                pair(a.itl), pair(a.e2e), ms(a.toEngine.percentileMs(50)), pair(a.delivery),
+                r.cpuMsPerRequest(), r.serverCpuMsPerRequest());
     }
 
     private SyntheticEngine engine(long stepNanos, EngineTimestamps timestamps) {
