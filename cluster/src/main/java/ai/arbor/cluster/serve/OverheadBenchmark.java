@@ -20,7 +20,8 @@ import java.util.Map;
  * the engine (and the server's two cores).
  *
  * <p>Usage: {@code OverheadBenchmark [concurrency=64] [seconds=15] [maxTokens=16] [model=models/tiny-qwen2] [stepMs=20]
- * [parts=instant,paced]} ({@code parts} picks one part, e.g. to profile it).
+ * [parts=instant,paced]} ({@code parts} picks one part, e.g. to profile it; {@code paced-n}: the paced part at
+ * concurrency N only).
  */
 public final class OverheadBenchmark {
     private OverheadBenchmark() {}
@@ -36,7 +37,7 @@ public final class OverheadBenchmark {
                 "arbor.model", model, "arbor.frontend.max-queued-requests", 100_000), null, System.getenv()));
         try (LoadedModel loaded = LoadedModel.load(s, System.err)) {
             new OverheadRuns(s, loaded.spec(), concurrency, seconds, maxTokens, stepMs, System.out, System.err)
-                    .run(parts.contains("instant"), parts.contains("paced"));
+                    .run(parts.contains("instant"), parts.contains("paced"), parts.contains("paced-n"));
         }
         System.exit(0);
     }

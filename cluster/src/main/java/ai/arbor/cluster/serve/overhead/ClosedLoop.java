@@ -37,6 +37,11 @@ final class ClosedLoop {
             return exchanges.isEmpty() ? Double.NaN : (cpu.totalNanos() - clientCpuNanos) / 1e6 / exchanges.size();
         }
 
+        /** Server threads parking to be woken again, per request; NaN where unknown. */
+        double wakeupsPerRequest() {
+            return cpu.wakeups() < 0 || exchanges.isEmpty() ? Double.NaN : (double) cpu.wakeups() / exchanges.size();
+        }
+
         /** The kernel's share of {@link #cpu}, in percent; NaN where unknown. */
         double systemPercent() {
             return cpu.systemNanos() < 0 ? Double.NaN : 100.0 * cpu.systemNanos() / Math.max(1, cpu.totalNanos());

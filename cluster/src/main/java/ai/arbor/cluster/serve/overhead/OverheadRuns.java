@@ -61,7 +61,11 @@ public final class OverheadRuns {
         return ids.stream().mapToInt(Integer::intValue).toArray();
     }
 
-    public void run(boolean instant, boolean paced) throws Exception {
+    /** Profiling aid: the paced part at concurrency N only. */
+    private boolean pacedOnlyAtN;
+
+    public void run(boolean instant, boolean paced, boolean pacedOnlyAtN) throws Exception {
+        this.pacedOnlyAtN = pacedOnlyAtN;
         RequestLogToFile.redirect(Path.of(System.getProperty("java.io.tmpdir"), "arbor-overhead-requests.log"));
         warmUp();
         List<String> instantRows = instant ? instantEngine() : List.of();
@@ -109,9 +113,9 @@ public final class OverheadRuns {
                     ClosedLoop.Run r = run(node, stream, instantPlan(stream), c, seconds);
                     Samples lat = r.latencies();
                     progress.printf(Locale.ROOT, "instant engine, %s, concurrency %d: %.0f req/s, p50 %.2f ms, "
-                                    + "p99 %.2f ms, CPU %.2f ms/req (server %.2f, %.0f%% in the kernel)%n",
+                                    + "p99 %.2f ms, CPU %.2f ms/req (server %.2f, %.0f%% in the kernel), %.1f wake-ups/req%n",
                             workload(stream, maxTokens + ""), c, r.rps(), lat.percentileMs(50), lat.percentileMs(99),
-                            r.cpuMsPerRequest(), r.serverCpuMsPerRequest(), r.systemPercent());
+                            r.cpuMsPerRequest(), r.serverCpuMsPerRequest(), r.systemPercent(), r.wakeupsPerRequest());
                     rows.add(String.format(Locale.ROOT, "| %s | %d | %.0f | %.0f | %.2f ms | %.2f ms | %.2f ms | %.2f ms |",
                             workload(stream, maxTokens + ""), c, r.rps(), r.rps() * maxTokens, lat.percentileMs(50),
                             lat.percentileMs(99), r.cpuMsPerRequest(), r.serverCpuMsPerRequest()));
@@ -128,7 +132,7 @@ public final class OverheadRuns {
         String lengths = pacedMinTokens() + "–" + pacedMaxTokens();
         try (SingleNode node = SingleNode.start(settings, spec, engine(stepNanos, timeline))) {
             // concurrency 1: the path's own latency; N: what a full batch adds (its tokens come out together)
-            for (int c : new int[] {1, concurrency}) {
+            for (int c : pacedOnlyAtN ? new int[] {concurrency} : new int[] {1, concurrency}) {
                 for (boolean stream : new boolean[] {true, false}) {
                     rows.add(pacedRun(node, timeline, stream, c, stepNanos, lengths));
                 }
@@ -147,9 +151,9 @@ public final class OverheadRuns {
         AddedLatency a = AddedLatency.of(r.exchanges(), timeline);
         if (a.unmatched > 0) throw new IllegalStateException(a.unmatched + " requests have no engine timestamps");
         progress.printf(Locale.ROOT, "paced engine, %s, concurrency %d: %.0f req/s, TTFT added p50 %.3f ms, "
-                        + "E2E added p50 %.3f ms, CPU %.2f ms/req (server %.2f, %.0f%% in the kernel)%n",
+                        + "E2E added p50 %.3f ms, CPU %.2f ms/req (server %.2f, %.0f%% in the kernel), %.1f wake-ups/req%n",
                 workload(stream, lengths), c, r.rps(), a.ttft.percentileMs(50), a.e2e.percentileMs(50),
-                r.cpuMsPerRequest(), r.serverCpuMsPerRequest(), r.systemPercent());
+                r.cpuMsPerRequest(), r.serverCpuMsPerRequest(), r.systemPercent(), r.wakeupsPerRequest());
         return String.format(Locale.ROOT, "| %s | %d | %.0f | %s | %s | %s | %s | %s | %s | %.2f ms | %.2f ms |",
                 workload(stream, lengths), c, r.rps(), ms(a.engineTtft.percentileMs(50)), pair(a.ttft),
                 pair(a.itl), pair(a.e2e), ms(a.toEngine.percentileMs(50)), pair(a.delivery),
