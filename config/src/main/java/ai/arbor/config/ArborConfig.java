@@ -9,9 +9,13 @@ import java.util.Map;
 
 /**
  * Loads Arbor's HOCON configuration with its precedence: command-line overrides, then ARBOR_* environment variables,
- * then an optional file, then application.conf and reference.conf (with -D system properties on top, as usual).
+ * then an optional file, then -D system properties, application.conf, Arbor's Pekko tuning ({@value #PEKKO_DEFAULTS})
+ * and reference.conf.
  */
 public final class ArborConfig {
+    /** Pekko settings Arbor changes from Pekko's defaults; anything a user sets wins over them. */
+    static final String PEKKO_DEFAULTS = "arbor-pekko.conf";
+
     private ArborConfig() {}
 
     /**
@@ -29,7 +33,11 @@ public final class ArborConfig {
         return ConfigFactory.parseMap(overrides, "command line")
                 .withFallback(EnvironmentVariables.from(env))
                 .withFallback(fromFile)
-                .withFallback(ConfigFactory.load())
+                // ConfigFactory.load() with Arbor's Pekko defaults between application.conf and reference.conf
+                .withFallback(ConfigFactory.defaultOverrides())
+                .withFallback(ConfigFactory.defaultApplication())
+                .withFallback(ConfigFactory.parseResources(ArborConfig.class.getClassLoader(), PEKKO_DEFAULTS))
+                .withFallback(ConfigFactory.defaultReference())
                 .resolve();
     }
 

@@ -1,7 +1,6 @@
 package ai.arbor.http;
 
 import ai.arbor.actors.frontend.GenerationEvent;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.pekko.NotUsed;
@@ -23,16 +22,13 @@ final class EventsToResponse {
      */
     static Source<ByteString, NotUsed> sse(OutputFormat fmt, ParsedRequest r, Source<GenerationEvent, NotUsed> events) {
         int prompts = r.prompts().size();
-        List<ObjectNode> opening = new ArrayList<>();
-        fmt.opening(prompts * r.n(), opening);
+        List<ByteString> opening = fmt.sseOpening(prompts * r.n());
         Creator<Function<GenerationEvent, Iterable<ByteString>>> perStream = () -> {
             int[] totals = new int[3];
             int[] usages = {0};
             return e -> {
-                if (e instanceof GenerationEvent.Delta d) return List.of(Json.sse(fmt.delta(d)));
-                if (e instanceof GenerationEvent.Finished f) {
-                    return List.of(Json.sse(fmt.finish(f.index(), f.reason().openAi())));
-                }
+                if (e instanceof GenerationEvent.Delta d) return List.of(fmt.sseDelta(d));
+                if (e instanceof GenerationEvent.Finished f) return List.of(fmt.sseFinish(f.index(), f.reason().openAi()));
                 GenerationEvent.Usage u = (GenerationEvent.Usage) e;
                 totals[0] += u.promptTokens();
                 totals[1] += u.completionTokens();
@@ -42,7 +38,7 @@ final class EventsToResponse {
                 return List.of(Json.sse(fmt.usageChunk(OutputFormat.usage(totals[0], totals[1], totals[2]))), Json.DONE);
             };
         };
-        return Source.from(opening).map(Json::sse)
+        return Source.from(opening)
                 .concat(events.statefulMapConcat(perStream))
                 .recoverWithRetries(1, new PFBuilder<Throwable, Graph<SourceShape<ByteString>, NotUsed>>()
                         .match(GenerationEvent.Failure.class, f -> Source.from(List.of(Json.sse(

@@ -1,5 +1,6 @@
 package ai.arbor.http;
 
+import ai.arbor.actors.frontend.Generation;
 import ai.arbor.actors.frontend.GenerationEvent;
 import ai.arbor.actors.frontend.GenerationSpec;
 import ai.arbor.actors.metrics.FrontendMetrics;
@@ -17,7 +18,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
@@ -47,6 +50,12 @@ import org.apache.pekko.stream.javadsl.Source;
  */
 public final class OpenAiServer {
     private static final ContentType SSE = ContentTypes.create(MediaTypes.TEXT_EVENT_STREAM);
+    /**
+     * Runs a callback on the thread that completed the stage. Pekko's stages come from Scala futures, whose plain
+     * {@code thenApply}/{@code whenComplete} hop to the common pool: with fewer than three cores that is a new thread
+     * per callback. Every callback here is short and non-blocking.
+     */
+    static final Executor SAME_THREAD = Runnable::run;
 
     private final ActorSystem<?> system;
     private final ModelRegistry models;
@@ -146,7 +155,7 @@ public final class OpenAiServer {
             CompletionStage<HttpEntity.Strict> whole = request.entity() instanceof HttpEntity.Strict st
                     ? CompletableFuture.completedFuture(st)
                     : request.entity().toStrict(30_000, limit, system);
-            return whole.thenCompose(strict -> {
+            return whole.thenComposeAsync(strict -> {
                 JsonNode body;
                 try {
                     body = Json.MAPPER.readTree(strict.getData().toArray());
@@ -159,7 +168,7 @@ public final class OpenAiServer {
                 ParsedRequest parsed = chat ? parser.chat(body) : parser.completion(body);
                 handedOver[0] = true;
                 return generate(parsed, (chat ? "chatcmpl-" : "cmpl-") + randomId());
-            }).exceptionally(t -> {
+            }, SAME_THREAD).exceptionally(t -> {
                 if (!handedOver[0]) {
                     admission.release();
                     FrontendMetrics.refused(chat ? FrontendMetrics.CHAT : FrontendMetrics.COMPLETIONS);
@@ -182,25 +191,27 @@ public final class OpenAiServer {
     }
 
     private CompletionStage<HttpResponse> generate(ParsedRequest r, String id) {
-        Source<GenerationEvent, NotUsed> events = FrontendMetrics.track(events(r, id), id, r.model().name(),
+        Generation g = start(r, id);
+        // released once: a response rendered only after the unclaimed run below would run the events a second time
+        AtomicBoolean released = new AtomicBoolean();
+        Source<GenerationEvent, NotUsed> events = FrontendMetrics.track(g.events(), id, r.model().name(),
                         id.startsWith("chatcmpl-") ? FrontendMetrics.CHAT : FrontendMetrics.COMPLETIONS, r.stream())
                 .watchTermination((mat, done) -> {
-                    done.whenComplete((d, e) -> admission.release());
+                    done.whenCompleteAsync((d, e) -> {
+                        if (released.compareAndSet(false, true)) admission.release();
+                    }, SAME_THREAD);
                     return mat;
                 });
+        // the client left before its response started: run the events only to end them, so that admission, metrics
+        // and the request log see this request end like any other
+        g.unclaimed().thenRun(() -> events.runWith(Sink.cancelled(), system));
         OutputFormat fmt = OutputFormat.of(r, id, System.currentTimeMillis() / 1000, r.includeUsage());
-        // wait for the first event so that a request no worker takes still gets a proper error status
-        return events.prefixAndTail(1).runWith(Sink.head(), system).thenApply(pair -> {
-            Source<GenerationEvent, NotUsed> all = Source.from(pair.first()).concat(pair.second());
-            if (r.stream()) {
-                return HttpResponse.create().withStatus(200)
-                        .addHeader(RawHeader.create("Cache-Control", "no-cache"))
-                        .withEntity(HttpEntities.create(SSE, EventsToResponse.sse(fmt, r, all)));
-            }
-            // a streamed entity even for one JSON document: a client that hangs up cancels the generation
-            return HttpResponse.create().withStatus(200)
-                    .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, EventsToResponse.json(fmt, r, all)));
-        }).exceptionally(t -> {
+        // wait for the first event so that a request no worker takes still gets a proper error status; the actor
+        // says when, so nothing is materialised before the response
+        return g.firstEvent().handle((v, t) -> {
+            if (t == null) return response(r, fmt, events);
+            // the events fail at once: run them all the same, for the same reason as above
+            events.runWith(Sink.ignore(), system);
             Throwable cause = unwrap(t);
             if (cause instanceof GenerationEvent.Failure f) {
                 return error(new ApiError(f.status(), f.status() == 503 ? "service_unavailable" : "invalid_request_error",
@@ -210,19 +221,37 @@ public final class OpenAiServer {
         });
     }
 
-    /** One event stream for the whole request: the prompts' streams merged, choice indexes made global. */
-    private Source<GenerationEvent, NotUsed> events(ParsedRequest r, String id) {
+    private static HttpResponse response(ParsedRequest r, OutputFormat fmt, Source<GenerationEvent, NotUsed> events) {
+        if (r.stream()) {
+            return HttpResponse.create().withStatus(200)
+                    .addHeader(RawHeader.create("Cache-Control", "no-cache"))
+                    .withEntity(HttpEntities.create(SSE, EventsToResponse.sse(fmt, r, events)));
+        }
+        // a streamed entity even for one JSON document: a client that hangs up cancels the generation
+        return HttpResponse.create().withStatus(200)
+                .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, EventsToResponse.json(fmt, r, events)));
+    }
+
+    /** One generation for the whole request: the prompts' streams merged, choice indexes made global. */
+    private static Generation start(ParsedRequest r, String id) {
         var frontend = r.model().frontend();
         if (r.prompts().size() == 1) {
-            return frontend.generate(new GenerationSpec(id, r.prompts().get(0), r.sampling(), r.n(), r.stop()));
+            return frontend.start(new GenerationSpec(id, r.prompts().get(0), r.sampling(), r.n(), r.stop()));
         }
         List<Source<GenerationEvent, NotUsed>> parts = new ArrayList<>();
+        CompletableFuture<?>[] firsts = new CompletableFuture<?>[r.prompts().size()];
+        CompletableFuture<?>[] unclaimed = new CompletableFuture<?>[r.prompts().size()];
         for (int p = 0; p < r.prompts().size(); p++) {
             int offset = p * r.n();
-            parts.add(frontend.generate(new GenerationSpec(id + "-p" + p, r.prompts().get(p), r.sampling(), r.n(), r.stop()))
-                    .map(e -> shift(e, offset)));
+            Generation g = frontend.start(new GenerationSpec(id + "-p" + p, r.prompts().get(p), r.sampling(), r.n(),
+                    r.stop()));
+            parts.add(g.events().map(e -> shift(e, offset)));
+            firsts[p] = g.firstEvent().toCompletableFuture();
+            unclaimed[p] = g.unclaimed().toCompletableFuture();
         }
-        return Source.from(parts).flatMapMerge(parts.size(), s -> s);
+        // the merged stream's first event is whichever part's comes first, or fails if a part fails before that
+        return new Generation(Source.from(parts).flatMapMerge(parts.size(), s -> s),
+                CompletableFuture.anyOf(firsts).thenApply(x -> null), CompletableFuture.anyOf(unclaimed).thenApply(x -> null));
     }
 
     private static GenerationEvent shift(GenerationEvent e, int offset) {

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import org.apache.pekko.util.ByteString;
 
 /**
  * OpenAI's JSON for chat completions ({@code chat.completion[.chunk]}) and text completions ({@code text_completion}):
@@ -20,6 +21,7 @@ abstract sealed class OutputFormat permits OutputFormat.Chat, OutputFormat.Text 
     final boolean includeUsageNull;
     /** How many alternatives to show per token (the engine may have computed more); -1 = all. */
     int requestedTop = -1;
+    private ChunkTemplate chunks;
 
     OutputFormat(String id, long created, String model, ModelTokenizer tokenizer, boolean includeUsageNull) {
         this.id = id;
@@ -34,7 +36,36 @@ abstract sealed class OutputFormat permits OutputFormat.Chat, OutputFormat.Text 
         OutputFormat f = r.chat() ? new Chat(id, created, r.model().name(), t, includeUsageNull)
                 : new Text(id, created, r.model().name(), t, includeUsageNull);
         f.requestedTop = r.topLogprobs() == null ? -1 : r.topLogprobs();
+        f.useChunkTemplate();
         return f;
+    }
+
+    void useChunkTemplate() {
+        chunks = new ChunkTemplate(this instanceof Chat, id, chunkObject(), created, model, includeUsageNull);
+    }
+
+    /** The SSE event of a delta: pre-serialised where it can be (see {@link ChunkTemplate}). */
+    ByteString sseDelta(GenerationEvent.Delta d) {
+        ByteString fast = d.logprobs() != null && !d.logprobs().isEmpty() ? null : chunks.content(d.index(), d.text());
+        return fast != null ? fast : Json.sse(delta(d));
+    }
+
+    /** The SSE events sent before any token. */
+    List<ByteString> sseOpening(int choices) {
+        List<ObjectNode> nodes = new java.util.ArrayList<>();
+        opening(choices, nodes);
+        List<ByteString> events = new java.util.ArrayList<>(nodes.size());
+        for (int i = 0; i < nodes.size(); i++) {
+            ByteString fast = chunks.role(i);
+            events.add(fast != null ? fast : Json.sse(nodes.get(i)));
+        }
+        return events;
+    }
+
+    /** The SSE event that ends a choice. */
+    ByteString sseFinish(int index, String reason) {
+        ByteString fast = chunks.finish(index, reason);
+        return fast != null ? fast : Json.sse(finish(index, reason));
     }
 
     /** Chunks sent before any token (chat: the assistant role). */

@@ -2,13 +2,12 @@ package ai.arbor.actors.frontend;
 
 import ai.arbor.actors.router.RouterActor;
 import java.time.Duration;
-import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
-import org.apache.pekko.stream.CompletionStrategy;
 import org.apache.pekko.stream.javadsl.Source;
 
 /**
@@ -21,14 +20,22 @@ public final class Frontend {
     private final ActorRef<RouterActor.Command> router;
     private final ModelTokenizer tokenizer;
     private final Duration routeTimeout;
+    private final Duration noStreamTimeout;
     private final AtomicLong sequence = new AtomicLong();
 
     public Frontend(ActorSystem<?> system, ActorRef<RouterActor.Command> router, ModelTokenizer tokenizer,
                     Duration routeTimeout) {
+        this(system, router, tokenizer, routeTimeout, RequestActor.NO_STREAM_TIMEOUT);
+    }
+
+    /** @param noStreamTimeout how long a first event waits for its stream before the request is given up */
+    Frontend(ActorSystem<?> system, ActorRef<RouterActor.Command> router, ModelTokenizer tokenizer,
+             Duration routeTimeout, Duration noStreamTimeout) {
         this.system = system;
         this.router = router;
         this.tokenizer = tokenizer;
         this.routeTimeout = routeTimeout;
+        this.noStreamTimeout = noStreamTimeout;
     }
 
     public ModelTokenizer tokenizer() { return tokenizer; }
@@ -40,16 +47,17 @@ public final class Frontend {
      * {@link GenerationEvent.Usage}, or fails with a {@link GenerationEvent.Failure}. Cancelling the stream cancels
      * the generation.
      */
-    public Source<GenerationEvent, NotUsed> generate(GenerationSpec spec) {
+    public Source<GenerationEvent, NotUsed> generate(GenerationSpec spec) { return start(spec).events(); }
+
+    /** Like {@link #generate}, with signals for when the first event is ready; see {@link Generation}. */
+    public Generation start(GenerationSpec spec) {
+        EventChannel channel = new EventChannel();
+        CompletableFuture<Void> firstEvent = new CompletableFuture<>();
+        CompletableFuture<Void> unclaimed = new CompletableFuture<>();
         ActorRef<RequestActor.Command> actor = system.systemActorOf(
-                RequestActor.create(spec, tokenizer, router, routeTimeout),
+                RequestActor.create(spec, tokenizer, router, routeTimeout, noStreamTimeout, channel, firstEvent,
+                        unclaimed),
                 "request-" + sequence.incrementAndGet(), Props.empty());
-        return Source.<GenerationEvent>actorRefWithBackpressure(RequestActor.Ack.INSTANCE,
-                        m -> m == RequestActor.COMPLETE ? Optional.of(CompletionStrategy.draining()) : Optional.empty(),
-                        m -> m instanceof RequestActor.Fail f ? Optional.of(f.failure()) : Optional.empty())
-                .mapMaterializedValue(ref -> {
-                    actor.tell(new RequestActor.StreamReady(ref));
-                    return NotUsed.getInstance();
-                });
+        return new Generation(Source.fromGraph(new EventSource(channel, actor)), firstEvent, unclaimed);
     }
 }

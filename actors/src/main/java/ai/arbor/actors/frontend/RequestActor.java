@@ -8,23 +8,24 @@ import ai.arbor.gpu.engine.RequestOutput;
 import ai.arbor.gpu.sample.SamplingParams;
 import ai.arbor.gpu.tokenizer.StopStringMatcher;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.apache.pekko.actor.DeadLetterSuppression;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
-import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 
 /**
  * The frontend's actor for one API request: asks the router for a worker, starts the request's choices there,
- * turns the token ids that come back into text (incremental detokenizing, stop strings) and feeds the HTTP response's
- * stream one element per acknowledgement. The engine is never slowed by a slow client; text waits here instead.
+ * turns the token ids that come back into text (incremental detokenizing, stop strings) and hands the events to the
+ * HTTP response's stream through an {@link EventChannel}, which takes them on demand. The engine is never slowed by a
+ * slow client; text waits in the channel instead.
  *
  * <p>If the stream goes away (the client disconnected) the actor cancels its requests at the worker, which frees
  * their KV blocks, and tells the router they are done.
@@ -32,37 +33,39 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 public final class RequestActor extends AbstractBehavior<RequestActor.Command> {
 
     /** Local to the frontend's JVM, unlike the worker and router protocols. */
-    public sealed interface Command extends NoSerializationVerificationNeeded permits StreamReady, Ack, RouteResult, FromWorker, StreamGone, WorkerGone, NoStream {}
+    public sealed interface Command extends NoSerializationVerificationNeeded permits StreamReady, RouteResult, RouteTimeout, FromWorker, StreamGone, WorkerGone, NoStream {}
 
-    /** The response stream was materialized: elements go to {@code stream} (a classic stage actor). */
-    public record StreamReady(org.apache.pekko.actor.ActorRef stream) implements Command {}
+    /**
+     * The response stream started and takes the events from the channel. Sent by the stream, which may outlive the
+     * actor (after the end, or after the actor gave up): no dead-letter noise then.
+     */
+    enum StreamReady implements Command, DeadLetterSuppression { INSTANCE }
 
-    /** The stream took the last element and wants the next. */
-    public enum Ack implements Command { INSTANCE }
+    private record RouteResult(RouterActor.RouteReply reply) implements Command {}
 
-    private record RouteResult(RouterActor.RouteReply reply, Throwable error) implements Command {}
+    private enum RouteTimeout implements Command { INSTANCE }
 
     private record FromWorker(WorkerActor.Reply reply) implements Command {}
 
-    private enum StreamGone implements Command { INSTANCE }
+    /** The stream stopped before its last event: the client went away. */
+    enum StreamGone implements Command, DeadLetterSuppression { INSTANCE }
 
     private enum WorkerGone implements Command { INSTANCE }
 
     private enum NoStream implements Command { INSTANCE }
 
-    /** Stream control elements, matched by the source's completion and failure matchers. */
-    enum Complete implements NoSerializationVerificationNeeded { INSTANCE }
-
-    static final Object COMPLETE = Complete.INSTANCE;
-
-    record Fail(GenerationEvent.Failure failure) implements NoSerializationVerificationNeeded {}
-
-    private static final Duration NO_STREAM_TIMEOUT = Duration.ofSeconds(30);
+    /**
+     * How long the first event waits for its stream before the request is given up. The HTTP layer runs the stream
+     * as soon as it sent the headers, unless the client left meanwhile (like Pekko's subscription timeout).
+     */
+    static final Duration NO_STREAM_TIMEOUT = Duration.ofSeconds(5);
 
     static Behavior<Command> create(GenerationSpec spec, ModelTokenizer tokenizer,
-                                    ActorRef<RouterActor.Command> router, Duration routeTimeout) {
+                                    ActorRef<RouterActor.Command> router, Duration routeTimeout,
+                                    Duration noStreamTimeout, EventChannel channel,
+                                    CompletableFuture<Void> firstEvent, CompletableFuture<Void> unclaimed) {
         return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new RequestActor(ctx, timers, spec, tokenizer,
-                router, routeTimeout)));
+                router, routeTimeout, noStreamTimeout, channel, firstEvent, unclaimed)));
     }
 
     private static final class Choice {
@@ -84,10 +87,11 @@ public final class RequestActor extends AbstractBehavior<RequestActor.Command> {
     private final TimerScheduler<Command> timers;
     private final Choice[] choices;
     private final Map<String, Integer> choiceByEngineId = new HashMap<>();
-    private final ArrayDeque<Object> outbox = new ArrayDeque<>();
-    private final org.apache.pekko.actor.ActorRef classicSelf;
-    private org.apache.pekko.actor.ActorRef stream;
-    private boolean awaitingAck;
+    private final EventChannel channel;
+    private final Duration noStreamTimeout;
+    private final CompletableFuture<Void> firstEvent;
+    private final CompletableFuture<Void> unclaimed;
+    private boolean streamStarted;
     private boolean terminalSent;
     private ActorRef<WorkerActor.Command> worker;
     private boolean routed;
@@ -97,12 +101,17 @@ public final class RequestActor extends AbstractBehavior<RequestActor.Command> {
     private int cachedTokens = -1;
 
     private RequestActor(ActorContext<Command> ctx, TimerScheduler<Command> timers, GenerationSpec spec,
-                         ModelTokenizer tokenizer, ActorRef<RouterActor.Command> router, Duration routeTimeout) {
+                         ModelTokenizer tokenizer, ActorRef<RouterActor.Command> router, Duration routeTimeout,
+                         Duration noStreamTimeout, EventChannel channel, CompletableFuture<Void> firstEvent,
+                         CompletableFuture<Void> unclaimed) {
         super(ctx);
         this.spec = spec;
+        this.noStreamTimeout = noStreamTimeout;
+        this.channel = channel;
+        this.firstEvent = firstEvent;
+        this.unclaimed = unclaimed;
         this.router = router;
         this.timers = timers;
-        this.classicSelf = Adapter.toClassic(ctx.getSelf());
         this.promptTokens = spec.promptTokenIds().length;
         this.choices = new Choice[spec.n()];
         for (int i = 0; i < spec.n(); i++) {
@@ -111,35 +120,41 @@ public final class RequestActor extends AbstractBehavior<RequestActor.Command> {
             choiceByEngineId.put(id, i);
         }
         this.unfinished = spec.n();
-        timers.startSingleTimer(NoStream.INSTANCE, NO_STREAM_TIMEOUT);
-        ctx.ask(RouterActor.RouteReply.class, router, routeTimeout,
-                replyTo -> new RouterActor.Route(spec.requestId(), spec.promptTokenIds(), replyTo),
-                RouteResult::new);
+        // a message adapter and a timer rather than ctx.ask: the javadsl ask completes through a Scala future's
+        // CompletionStage, which runs its callback on the common pool (a new thread per request on two cores)
+        timers.startSingleTimer(RouteTimeout.INSTANCE, routeTimeout);
+        router.tell(new RouterActor.Route(spec.requestId(), spec.promptTokenIds(),
+                ctx.messageAdapter(RouterActor.RouteReply.class, RouteResult::new)));
     }
 
     @Override
     public Receive<Command> createReceive() {
         return newReceiveBuilder()
-                .onMessage(StreamReady.class, this::onStreamReady)
-                .onMessage(Ack.class, a -> { awaitingAck = false; return pump(); })
+                .onMessage(StreamReady.class, r -> onStreamReady())
                 .onMessage(RouteResult.class, this::onRouted)
+                .onMessage(RouteTimeout.class, t -> routed || terminalSent || released ? this
+                        : fail(503, "no worker answered for this model in time"))
                 .onMessage(FromWorker.class, this::onWorkerReply)
                 .onMessage(StreamGone.class, g -> abandon())
                 .onMessage(WorkerGone.class, g -> fail(503, "the worker serving this request stopped"))
-                .onMessage(NoStream.class, g -> stream == null ? abandon() : this)
+                .onMessage(NoStream.class, g -> streamStarted ? this : unclaimed())
                 .build();
     }
 
-    private Behavior<Command> onStreamReady(StreamReady r) {
-        stream = r.stream();
+    private Behavior<Command> onStreamReady() {
+        streamStarted = true;
         timers.cancel(NoStream.INSTANCE);
-        getContext().watchWith(Adapter.toTyped(stream), StreamGone.INSTANCE);
-        return pump();
+        // the stream takes the rest from the channel on its own
+        return terminalSent ? Behaviors.stopped() : this;
     }
 
     private Behavior<Command> onRouted(RouteResult r) {
-        if (terminalSent || released) return this;
-        if (r.error() != null) return fail(503, "no worker answered for this model in time");
+        if (terminalSent || released) {
+            // too late (timed out, or the client left): the router counted the request, so it must hear it ended
+            if (r.reply() instanceof RouterActor.Routed) router.tell(new RouterActor.Release(spec.requestId()));
+            return this;
+        }
+        timers.cancel(RouteTimeout.INSTANCE);
         if (r.reply() instanceof RouterActor.NoWorkers nw) return fail(503, nw.reason());
         routed = true;
         worker = ((RouterActor.Routed) r.reply()).worker();
@@ -187,68 +202,53 @@ public final class RequestActor extends AbstractBehavior<RequestActor.Command> {
             reason = out.finishReason();
         }
         if (!safe.isEmpty() || (out.logprobs() != null && !out.logprobs().isEmpty())) {
-            outbox.add(new GenerationEvent.Delta(index, safe, out.newTokenIds(), out.logprobs()));
+            emit(new GenerationEvent.Delta(index, safe, out.newTokenIds(), out.logprobs()));
         }
         if (reason != null) {
             c.finished = true;
-            outbox.add(new GenerationEvent.Finished(index, reason));
+            emit(new GenerationEvent.Finished(index, reason));
             if (--unfinished == 0) {
                 int completion = 0;
                 for (Choice ch : choices) completion += ch.outputTokens;
-                outbox.add(new GenerationEvent.Usage(promptTokens, completion, Math.max(cachedTokens, 0)));
-                outbox.add(COMPLETE);
+                emit(new GenerationEvent.Usage(promptTokens, completion, Math.max(cachedTokens, 0)));
                 release();
+                return end(EventChannel.COMPLETE);
             }
-        }
-        return pump();
-    }
-
-    /** Sends queued elements while the stream has demand; stops the actor after the terminal element. */
-    private Behavior<Command> pump() {
-        while (stream != null && !awaitingAck && !outbox.isEmpty()) {
-            Object e = coalesce(outbox.poll());
-            stream.tell(e, classicSelf);
-            if (e == COMPLETE || e instanceof Fail) {
-                terminalSent = true;
-                return Behaviors.stopped();
-            }
-            awaitingAck = true;
         }
         return this;
     }
 
-    /**
-     * Merges the deltas of one choice that queued up while the client was slower than the engine into one element, as
-     * vLLM's output collector does: fewer, larger chunks instead of a growing backlog.
-     */
-    private Object coalesce(Object first) {
-        if (!(first instanceof GenerationEvent.Delta d) || !(outbox.peek() instanceof GenerationEvent.Delta next)
-                || next.index() != d.index()) {
-            return first;
-        }
-        StringBuilder text = new StringBuilder(d.text());
-        int[] ids = d.tokenIds();
-        java.util.List<ai.arbor.gpu.sample.TokenLogprobs> lps =
-                d.logprobs() == null ? null : new java.util.ArrayList<>(d.logprobs());
-        while (outbox.peek() instanceof GenerationEvent.Delta n && n.index() == d.index()) {
-            outbox.poll();
-            text.append(n.text());
-            int[] merged = java.util.Arrays.copyOf(ids, ids.length + n.tokenIds().length);
-            System.arraycopy(n.tokenIds(), 0, merged, ids.length, n.tokenIds().length);
-            ids = merged;
-            if (n.logprobs() != null) {
-                if (lps == null) lps = new java.util.ArrayList<>();
-                lps.addAll(n.logprobs());
-            }
-        }
-        return new GenerationEvent.Delta(d.index(), text.toString(), ids, lps);
+    /** Hands an event to the stream; the first one also tells the caller that the response can start. */
+    private void emit(Object element) {
+        channel.offer(element);
+        if (firstEvent.isDone()) return;
+        if (element instanceof GenerationEvent.Failure f) firstEvent.completeExceptionally(f);
+        else firstEvent.complete(null);
+        // the stream has a while to come for the events
+        if (!streamStarted) timers.startSingleTimer(NoStream.INSTANCE, noStreamTimeout);
+    }
+
+    /** The last element: the actor is done once the stream has started (it takes the rest on its own). */
+    private Behavior<Command> end(Object terminal) {
+        emit(terminal);
+        terminalSent = true;
+        return streamStarted ? Behaviors.stopped() : this;
+    }
+
+    /** Nobody came for the events (the client left before its response started): give the request up. */
+    private Behavior<Command> unclaimed() {
+        cancelUnfinished();
+        release();
+        // a stream that still starts ends at once
+        channel.offer(new GenerationEvent.Failure(503, "the request was given up: its response did not start in time"));
+        unclaimed.complete(null);
+        return Behaviors.stopped();
     }
 
     private Behavior<Command> fail(int status, String message) {
         cancelUnfinished();
         release();
-        outbox.add(new Fail(new GenerationEvent.Failure(status, message)));
-        return pump();
+        return end(new GenerationEvent.Failure(status, message));
     }
 
     /** The client went away: stop generating and free everything. */

@@ -2,10 +2,6 @@ package ai.arbor.actors.metrics;
 
 import ai.arbor.actors.frontend.GenerationEvent;
 import kamon.Kamon;
-import kamon.metric.Counter;
-import kamon.metric.Gauge;
-import kamon.metric.Histogram;
-import kamon.metric.MeasurementUnit;
 import kamon.tag.TagSet;
 import org.apache.pekko.stream.SubscriptionWithCancelException;
 import org.apache.pekko.stream.javadsl.Source;
@@ -34,8 +30,6 @@ public final class FrontendMetrics {
 
     private FrontendMetrics() {}
 
-    private static final MeasurementUnit NANOS = MeasurementUnit.time().nanoseconds();
-
     /**
      * Wraps one request's event stream: counts it in flight and queued from now, records its latencies as events
      * pass, and its outcome when the stream ends ({@code success}, {@code error}, or {@code cancelled} when the
@@ -46,7 +40,9 @@ public final class FrontendMetrics {
         Tracker t = new Tracker(requestId, model, endpoint, streaming ? "stream" : "unary");
         return events.map(e -> { t.onEvent(e); return e; })
                 .watchTermination((mat, done) -> {
-                    done.whenComplete((d, err) -> t.finish(err));
+                    // a completion stage from Scala: its plain whenComplete would hop to the common pool, which
+                    // with fewer than three cores means a new thread per request
+                    done.whenCompleteAsync((d, err) -> t.finish(err), Runnable::run);
                     return mat;
                 });
     }
@@ -65,9 +61,7 @@ public final class FrontendMetrics {
         private final String model;
         private final String endpoint;
         private final String requestType;
-        private final TagSet modelTag;
-        private final Gauge inflight;
-        private final Gauge queued;
+        private final ModelInstruments instruments;
         private final long start = System.nanoTime();
         private long lastTokenAt;
         private boolean queuedNow = true;
@@ -81,11 +75,9 @@ public final class FrontendMetrics {
             this.model = model;
             this.endpoint = endpoint;
             this.requestType = requestType;
-            this.modelTag = TagSet.of("model", model);
-            this.inflight = Kamon.gauge(INFLIGHT).withTags(modelTag);
-            this.queued = Kamon.gauge(QUEUED).withTags(modelTag);
-            inflight.increment();
-            queued.increment();
+            this.instruments = ModelInstruments.of(model);
+            instruments.inflight.increment();
+            instruments.queued.increment();
         }
 
         // the map stage and the termination callback may run on different threads
@@ -94,19 +86,18 @@ public final class FrontendMetrics {
                 long now = System.nanoTime();
                 if (lastTokenAt == 0) {
                     firstTokenNanos = now - start;
-                    Kamon.histogram(TTFT, NANOS).withTags(modelTag).record(firstTokenNanos);
+                    instruments.ttft.record(firstTokenNanos);
                     leaveQueue();
                 } else {
-                    Kamon.histogram(ITL, NANOS).withTags(modelTag)
-                            .record((now - lastTokenAt) / d.tokenIds().length, d.tokenIds().length);
+                    instruments.itl.record((now - lastTokenAt) / d.tokenIds().length, d.tokenIds().length);
                 }
                 lastTokenAt = now;
             } else if (e instanceof GenerationEvent.Usage u) {
                 usageSeen = true;
                 usage = u;
-                Kamon.histogram(INPUT_TOKENS).withTags(modelTag).record(u.promptTokens());
-                Kamon.histogram(OUTPUT_TOKENS).withTags(modelTag).record(u.completionTokens());
-                Kamon.histogram(CACHED_TOKENS).withTags(modelTag).record(u.cachedTokens());
+                instruments.inputTokens.record(u.promptTokens());
+                instruments.outputTokens.record(u.completionTokens());
+                instruments.cachedTokens.record(u.cachedTokens());
             }
         }
 
@@ -114,28 +105,27 @@ public final class FrontendMetrics {
             if (finished) return;
             finished = true;
             leaveQueue();
-            inflight.decrement();
+            instruments.inflight.decrement();
             String status;
             if (usageSeen) {
                 status = "success";
             } else if (err == null || err instanceof SubscriptionWithCancelException) {
                 status = "cancelled";
-                Kamon.counter(DISCONNECTED).withTags(modelTag).increment();
+                instruments.disconnected.increment();
             } else {
                 status = "error";
             }
             long duration = System.nanoTime() - start;
-            Kamon.histogram(DURATION, NANOS).withTags(modelTag).record(duration);
+            instruments.duration.record(duration);
             RequestLog.finished(requestId, model, endpoint, requestType, status, usage, firstTokenNanos, duration,
                     err == null || status.equals("cancelled") ? null : err.getMessage());
-            Kamon.counter(REQUESTS).withTags(TagSet.builder().add("model", model).add("endpoint", endpoint)
-                    .add("request_type", requestType).add("status", status).build()).increment();
+            instruments.requests(endpoint, requestType, status).increment();
         }
 
         private void leaveQueue() {
             if (queuedNow) {
                 queuedNow = false;
-                queued.decrement();
+                instruments.queued.decrement();
             }
         }
     }

@@ -17,11 +17,14 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * An engine that computes nothing: each step gives every running request its next token at once. The output echoes
- * the prompt cyclically (so tests can predict the text), honours max_tokens, min_tokens, EOS and stop token ids, and
- * fills logprobs with made-up values. It measures the serving path's own overhead.
+ * the prompt cyclically (so tests can predict the text), or cycles through a fixed token script, honours max_tokens,
+ * min_tokens, EOS and stop token ids, and fills logprobs with made-up values. It measures the serving path's own
+ * overhead: instantly, or paced like a real engine (one step every {@code stepNanos} for the whole batch) while it
+ * reports its own timestamps ({@link EngineTimestamps}).
  */
 public final class SyntheticEngine implements InferenceEngine {
 
@@ -39,6 +42,8 @@ public final class SyntheticEngine implements InferenceEngine {
     }
 
     private final long stepNanos;
+    private final int[] script;
+    private final EngineTimestamps timestamps;
     private final int maxModelLen;
     private final int blockSize;
     private final int[] eosTokenIds;
@@ -55,9 +60,25 @@ public final class SyntheticEngine implements InferenceEngine {
         this(maxModelLen, blockSize, eosTokenIds, 0);
     }
 
-    /** @param stepNanos how long each step pretends to compute (0 = instant); tests use it to keep requests running */
+    /**
+     * @param stepNanos how long each step pretends to compute for the whole batch (0 = instant); tests use it to keep
+     *                  requests running, the overhead benchmark to pace tokens like a real engine
+     */
     public SyntheticEngine(int maxModelLen, int blockSize, int[] eosTokenIds, long stepNanos) {
+        this(maxModelLen, blockSize, eosTokenIds, stepNanos, null, EngineTimestamps.NONE);
+    }
+
+    /**
+     * @param script token ids every request outputs, cyclically, instead of echoing its prompt (null: echo); a benchmark
+     *               uses tokens that each decode to visible text, so that every token becomes one streamed chunk
+     * @param timestamps told when each request arrives and each token leaves
+     */
+    public SyntheticEngine(int maxModelLen, int blockSize, int[] eosTokenIds, long stepNanos, int[] script,
+                           EngineTimestamps timestamps) {
+        if (script != null && script.length == 0) throw new IllegalArgumentException("empty token script");
         this.stepNanos = stepNanos;
+        this.script = script == null ? null : script.clone();
+        this.timestamps = timestamps;
         this.maxModelLen = maxModelLen;
         this.blockSize = blockSize;
         this.eosTokenIds = eosTokenIds.clone();
@@ -65,6 +86,7 @@ public final class SyntheticEngine implements InferenceEngine {
 
     @Override
     public void addRequest(EngineRequest request, RequestSink sink) {
+        timestamps.arrived(request.requestId(), System.nanoTime());
         pending.incrementAndGet();
         incoming.add(new Incoming(request, sink));
     }
@@ -81,12 +103,13 @@ public final class SyntheticEngine implements InferenceEngine {
     @Override
     public void step() {
         long start = System.nanoTime();
-        if (stepNanos > 0) java.util.concurrent.locks.LockSupport.parkNanos(stepNanos);
+        // like a real engine: the batch is fixed when the step starts, its tokens come out when the step ends
         for (Incoming in; (in = incoming.poll()) != null; ) {
             pending.decrementAndGet();
             running.put(in.request().requestId(), new Running(in.request(), in.sink()));
             promptTokens += in.request().promptTokenIds().length;
         }
+        if (stepNanos > 0) computeUntil(start + stepNanos);
         int batch = running.size();
         for (Iterator<Running> it = running.values().iterator(); it.hasNext(); ) {
             Running r = it.next();
@@ -98,7 +121,8 @@ public final class SyntheticEngine implements InferenceEngine {
                 continue;
             }
             int[] prompt = r.request.promptTokenIds();
-            int token = prompt.length == 0 ? 0 : prompt[r.generated % prompt.length];
+            int[] source = script != null ? script : prompt;
+            int token = source.length == 0 ? 0 : source[r.generated % source.length];
             r.generated++;
             generatedTokens++;
             FinishReason reason = null;
@@ -109,6 +133,7 @@ public final class SyntheticEngine implements InferenceEngine {
                 reason = FinishReason.LENGTH;
             }
             List<TokenLogprobs> lp = sp.logprobs() == null ? null : List.of(logprobs(token, sp.logprobs()));
+            timestamps.emitted(id, r.generated, System.nanoTime());
             r.sink.onOutput(output(r, new int[] {token}, lp, reason != null, reason));
             if (reason != null) it.remove();
         }
@@ -127,6 +152,11 @@ public final class SyntheticEngine implements InferenceEngine {
         }
         stats = new EngineStats(running.size(), incoming.size(), blocks, Math.max(blocks, 1 << 16), 0, 0, 0,
                 promptTokens, generatedTokens, steps, batch, System.nanoTime() - start);
+    }
+
+    /** Pretends to compute; the loop's wakeups (new requests, aborts) must not cut a step short. */
+    private static void computeUntil(long deadline) {
+        for (long left; (left = deadline - System.nanoTime()) > 0; ) LockSupport.parkNanos(left);
     }
 
     private RequestOutput output(Running r, int[] tokens, List<TokenLogprobs> lp, boolean finished, FinishReason reason) {

@@ -174,6 +174,11 @@ public final class HfTokenizer implements AutoCloseable {
 
     /** Token ids of a text with nothing added (chat-template output already holds its special tokens). */
     public int[] encodeNoSpecial(String text) {
+        return IdsOnlyEncoder.encode(tokenizer, text, false);
+    }
+
+    /** Like {@link #encodeNoSpecial} through DJL's full {@code Encoding}: what the fast path must equal (tests). */
+    int[] encodeNoSpecialThroughDjl(String text) {
         Encoding e = tokenizer.encode(text, false, false);
         long[] ids = e.getIds();
         int[] out = new int[ids.length];

@@ -42,6 +42,21 @@ class HfTokenizerTest {
     }
 
     @Test
+    void idsOnlyEncodingEqualsDjlsFullEncoding() throws IOException {
+        assertTrue(IdsOnlyEncoder.direct(), "DJL's text preparation is reachable");
+        String[] texts = {"Hello world!", "你好，世界！", "Grüße 🙂👍🏽 emoji", "  spaces  ", "line\nbreaks\n\n\tand tabs", "",
+                "<|im_start|>user\nHi<|im_end|>\n", "ÀÉÎõü ß Straße"};
+        java.util.List<HfTokenizer> all = new java.util.ArrayList<>(java.util.List.of(chatml, bos));
+        for (String model : new String[] {"tiny-qwen2", "tiny-llama"}) {
+            Path dir = Path.of(System.getProperty("user.dir")).resolveSibling("models").resolve(model);
+            if (Files.isRegularFile(dir.resolve(HfTokenizer.FILE))) all.add(HfTokenizer.load(dir));
+        }
+        for (HfTokenizer t : all) {
+            for (String s : texts) assertArrayEquals(t.encodeNoSpecialThroughDjl(s), t.encodeNoSpecial(s), s);
+        }
+    }
+
+    @Test
     void mergesApply() {
         int[] ids = chatml.encodeNoSpecial("the the the");
         assertTrue(ids.length < "the the the".length(), "BPE merges shorten " + Arrays.toString(ids));
