@@ -64,7 +64,9 @@ class KvEventPublisherTest {
             assertTrue(p.sendFailures() > 0, "the sender keeps retrying");
             up.set(true);
             assertTrue(p.flush(5000));
-            assertEquals(1, p.resyncs());
+            // one resync repairs the drops; a second one when the sender took the first before the producer's last
+            // drops (it can, until its first send fails and it sits retrying)
+            assertTrue(p.resyncs() >= 1 && p.resyncs() <= 2, "resyncs " + p.resyncs());
         }
         // wire ids are consecutive, and what arrived rebuilds exactly the engine's cache
         ai.arbor.actors.router.RadixIndex router = new ai.arbor.actors.router.RadixIndex(4);
