@@ -15,30 +15,36 @@ import java.util.Optional;
 final class ServerMetrics {
     /** Arbor rebuilds its exposition at most every 10 s (its metrics tick); a little more covers a late tick. */
     static final Duration MAX_TICK_WAIT = Duration.ofSeconds(12);
+    /** Arbor's workers copy their engine's counters into metrics every second; this covers one such sample. */
+    static final Duration SAMPLE_SETTLE = Duration.ofMillis(1500);
 
     private ServerMetrics() { }
 
     /**
      * A scrape the server rebuilt after this call, so it counts everything that happened before it: the exposition is
      * rebuilt once per tick, and an older one would leave the warm-up in a run's deltas or the run's tail out of them.
-     * Gives the latest scrape if none changes within {@code maxWait}.
+     * It first lets the workers' counter sampling catch up ({@link #SAMPLE_SETTLE}). Gives the latest scrape if none
+     * changes within {@code maxWait}.
      */
     static Optional<PrometheusText> scrapeFresh(HttpClient http, URI base, Duration maxWait) {
-        Optional<String> first = scrapeText(http, base);
-        if (first.isEmpty()) {
+        if (scrapeText(http, base).isEmpty()) {
             return Optional.empty();
         }
-        long deadline = System.nanoTime() + maxWait.toNanos();
-        String latest = first.get();
+        String first = null;
+        String latest = null;
         try {
-            while (latest.equals(first.get()) && System.nanoTime() < deadline) {
+            Thread.sleep(SAMPLE_SETTLE.toMillis());
+            first = scrapeText(http, base).orElse("");
+            latest = first;
+            long deadline = System.nanoTime() + maxWait.toNanos();
+            while (latest.equals(first) && System.nanoTime() < deadline) {
                 Thread.sleep(100);
                 latest = scrapeText(http, base).orElse(latest);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        return Optional.of(PrometheusText.parse(latest));
+        return latest == null || latest.isEmpty() ? Optional.empty() : Optional.of(PrometheusText.parse(latest));
     }
 
     private static Optional<String> scrapeText(HttpClient http, URI base) {
