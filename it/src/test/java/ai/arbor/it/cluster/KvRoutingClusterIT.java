@@ -3,8 +3,7 @@ package ai.arbor.it.cluster;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.arbor.it.support.EtcdProcess;
-import ai.arbor.it.support.NatsProcess;
+import ai.arbor.it.support.ClusterProcesses;
 import ai.arbor.it.support.NodeProcess;
 import ai.arbor.it.support.OpenAiCalls;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -15,40 +14,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
  * KV-aware routing across processes: workers publish their engines' KV events to a real {@code nats-server -js},
  * a frontend in router mode {@code kv} indexes them and sends requests to the worker that has their prefix cached.
  */
-class KvRoutingClusterIT {
-    private static final String MODEL_NAME = "tiny";
-    private static final Duration READY = Duration.ofSeconds(120);
-    private static EtcdProcess etcd;
-    private static NatsProcess nats;
-    private final List<NodeProcess> nodes = new ArrayList<>();
-
-    @BeforeAll
-    static void services() {
-        etcd = EtcdProcess.start();
-        nats = NatsProcess.start();
-    }
-
-    @AfterAll
-    static void stopServices() {
-        if (nats != null) nats.close();
-        if (etcd != null) etcd.close();
-    }
-
-    @AfterEach
-    void stopNodes() {
-        nodes.forEach(NodeProcess::kill);
-        nodes.clear();
-    }
-
+class KvRoutingClusterIT extends ClusterProcesses {
     private NodeProcess node(String name, String roles, String... extra) {
         Path model = Path.of("..", "models", "tiny-qwen2").toAbsolutePath().normalize();
         NodeProcess n = NodeProcess.create(name, roles, etcd.endpoint(), nats.url(), "kv", model, MODEL_NAME, List.of(extra));

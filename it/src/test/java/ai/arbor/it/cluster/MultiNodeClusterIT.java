@@ -5,8 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.arbor.it.support.EtcdProcess;
-import ai.arbor.it.support.NatsProcess;
+import ai.arbor.it.support.ClusterProcesses;
 import ai.arbor.it.support.NodeProcess;
 import ai.arbor.it.support.OpenAiCalls;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -19,40 +18,13 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
 import java.util.function.BooleanSupplier;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
  * Real clusters: Debian's etcd and nats-server, and every node its own JVM started with {@code arbor node}, serving
  * the tiny model on CPU.
  */
-class MultiNodeClusterIT {
-    private static final String MODEL_NAME = "tiny";
-    private static final Duration READY = Duration.ofSeconds(120);
-    private static EtcdProcess etcd;
-    private static NatsProcess nats;
-    private final List<NodeProcess> nodes = new ArrayList<>();
-
-    @BeforeAll
-    static void services() {
-        etcd = EtcdProcess.start();
-        nats = NatsProcess.start();
-    }
-
-    @AfterAll
-    static void stopServices() {
-        if (nats != null) nats.close();
-        if (etcd != null) etcd.close();
-    }
-
-    @AfterEach
-    void stopNodes() {
-        nodes.forEach(NodeProcess::kill);
-        nodes.clear();
-    }
-
+class MultiNodeClusterIT extends ClusterProcesses {
     private static Path model() {
         Path p = Path.of("..", "models", "tiny-qwen2").toAbsolutePath().normalize();
         if (!Files.isDirectory(p)) throw new IllegalStateException("tiny model missing at " + p);
@@ -62,7 +34,7 @@ class MultiNodeClusterIT {
     private NodeProcess node(String cluster, String name, String roles, String... extra) {
         // These tests are about membership, migration and draining: frontends spread by load, so that a rejoined worker
         // takes the next request (the kv default would keep sending repeated prompts to the worker that cached them).
-        List<String> args = new java.util.ArrayList<>(List.of(extra));
+        List<String> args = new ArrayList<>(List.of(extra));
         if (roles.contains("frontend")) args.addAll(List.of("--router-mode", "least-loaded"));
         NodeProcess n = NodeProcess.create(name, roles, etcd.endpoint(), nats.url(), cluster, model(), MODEL_NAME, args);
         nodes.add(n);

@@ -149,16 +149,26 @@ public class RadixIndexBench {
     @OutputTimeUnit(TimeUnit.SECONDS)
     @OperationsPerInvocation(BATCH)
     public long applyEventBatch() {
+        int w = nextBatchWorker();
+        indexer.accept(++busSequence, new KvEventBatch(w, nextBatch(w)));
+        return busSequence;
+    }
+
+    private int nextBatchWorker() {
         int w = nextWorker;
         nextWorker = (w + 1) % workers;
+        return w;
+    }
+
+    /** {@code BATCH} events of worker {@code w}: half removals of blocks stored a window ago, half new blocks. */
+    private List<KvEvent> nextBatch(int w) {
         List<KvEvent> batch = new ArrayList<>(BATCH);
         for (int i = 0; i < BATCH / 2; i++) {
             KvEvent.BlockRemoved r = nextRemoval(w);
             batch.add(r != null ? r : nextStore(w));
             batch.add(nextStore(w));
         }
-        indexer.accept(++busSequence, new KvEventBatch(w, batch));
-        return busSequence;
+        return batch;
     }
 
     /** {@link #applyEventBatch}'s events applied one by one with no prefetch, lock or metrics: what the prefetch buys. */
@@ -167,16 +177,9 @@ public class RadixIndexBench {
     @OutputTimeUnit(TimeUnit.SECONDS)
     @OperationsPerInvocation(BATCH)
     public long applyEventBatchNoPrefetch() {
-        int w = nextWorker;
-        nextWorker = (w + 1) % workers;
-        List<KvEvent> batch = new ArrayList<>(BATCH);
-        for (int i = 0; i < BATCH / 2; i++) {
-            KvEvent.BlockRemoved r = nextRemoval(w);
-            batch.add(r != null ? r : nextStore(w));
-            batch.add(nextStore(w));
-        }
+        int w = nextBatchWorker();
         long applied = 0;
-        for (KvEvent e : batch) if (index.apply(w, e) != null) applied++;
+        for (KvEvent e : nextBatch(w)) if (index.apply(w, e) != null) applied++;
         return applied;
     }
 
