@@ -17,7 +17,9 @@ class MetricsEndpointTest {
 
     @Test
     void requestsMoveFrontendAndWorkerMetrics() throws Exception {
-        try (SingleNode node = SyntheticServers.start(Map.of(), 200_000)) {
+        // 5 ms steps: tokens come apart, so the stream does not merge them all into one chunk (which has no gaps to
+        // count as inter-token latency)
+        try (SingleNode node = SyntheticServers.start(Map.of(), 5_000_000)) {
             SyntheticServers.awaitHealthy(node);
             String before = nextTick(node);
             double chatOk = value(before, "arbor_frontend_requests_total", M, "endpoint=\"chat_completions\"",
