@@ -148,6 +148,10 @@ class ServeTinyModelTest {
         int events = 0;
         while ((line = in.readLine()) != null && events < 5) if (line.startsWith("data: ")) events++;
         assertEquals(5, events, "the stream started");
+        // The engine hands a step's tokens to the sinks before it publishes that step's stats, so a fast client can
+        // read the first tokens while the stats still show the idle engine: wait for the stats to catch up.
+        long seen = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (running.model().engine().stats().kvBlocksActive() == 0 && System.nanoTime() < seen) Thread.sleep(1);
         assertTrue(running.model().engine().stats().kvBlocksActive() > 0, "blocks held while generating");
         s.close();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
