@@ -43,8 +43,11 @@ public final class NodeProcess implements AutoCloseable {
         int remotingPort = FreePorts.next();
         List<String> cmd = new ArrayList<>();
         cmd.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx768m", "-Xss4m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                "--add-modules", "jdk.incubator.vector",
+                "-Xmx768m", "-Xss4m", "-XX:+UseSerialGC"));
+        // C1 alone saves JIT time on this shared machine, but only C2 compiles the Vector API to SIMD: under C1 the
+        // CPU engine runs the API's scalar fallback, and a 200-token prefill takes minutes. So only workers get C2.
+        if (!roles.contains("worker")) cmd.add("-XX:TieredStopAtLevel=1");
+        cmd.addAll(List.of("--add-modules", "jdk.incubator.vector",
                 "-Dlogback.configurationFile=" + resource("node-logback.xml"),
                 "-cp", classpath(),
                 "ai.arbor.cluster.cli.ArborCli", "node",
