@@ -131,7 +131,10 @@ extern "C" __global__ void attention_combine(const float* __restrict__ part_acc,
 // takes one position with one 16-byte load of K and of V each (8 dims per lane), and the next position's loads are
 // issued before the current one is used. The per-position latency chain (table, load, dot, reduce, exp) was what
 // limited the kernel above at batch 64 and in prefill.
-// grid (tokens, kv_heads, splits), block 32 * WARPS; g <= G. Same outputs and split partials as paged_attention.
+// grid (tokens, kv_heads * parts, splits), block 32 * WARPS; g / parts <= G. Same outputs and split partials as
+// paged_attention. parts = gridDim.y / kv_heads > 1 gives each block g / parts of the group's query heads (K/V rows
+// then read by each part, the second time mostly from L2): fewer registers for q and acc, so more warps per SM for a
+// kernel whose per-position chain (load, dot, shuffles, exp) is latency-bound.
 template <int HD, int G, int NW = WARPS>
 __device__ __forceinline__ void
 attention_gqa(const float* __restrict__ qkv, float* __restrict__ out, float* __restrict__ part_acc,
@@ -144,16 +147,18 @@ attention_gqa(const float* __restrict__ qkv, float* __restrict__ out, float* __r
     // more than 4 warps: the PG groups of a warp merge by shuffles first, so shared memory holds one partial per warp
     constexpr bool PRE = NW > 4;
     constexpr int SLOTS = PRE ? NW : GROUPS;
-    int t = blockIdx.x, kvh = blockIdx.y, s = blockIdx.z, splits = gridDim.z;
+    const int parts = gridDim.y / num_kv_heads;
+    int t = blockIdx.x, kvh = blockIdx.y / parts, s = blockIdx.z, splits = gridDim.z;
     int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     int sub = lane / L, li = lane % L;
-    int g = num_heads / num_kv_heads;
+    int g = num_heads / num_kv_heads / parts;
+    int head0 = kvh * (num_heads / num_kv_heads) + (blockIdx.y % parts) * g; // this block's first query head
     int kv_dim = num_kv_heads * HD;
     int ctx = positions[t] + 1;
     int chunk = (ctx + splits - 1) / splits;
     int begin = s * chunk, end = min(ctx, begin + chunk);
     const int* table = tables + (size_t)seq_of_token[t] * table_width;
-    const float* qrow = qkv + (size_t)t * (num_heads * HD + 2 * kv_dim) + (size_t)kvh * g * HD + li * 8;
+    const float* qrow = qkv + (size_t)t * (num_heads * HD + 2 * kv_dim) + (size_t)head0 * HD + li * 8;
     int grp = warp * PG + sub;
 
     float q[G][8], acc[G][8], m[G], l[G];
@@ -261,7 +266,7 @@ attention_gqa(const float* __restrict__ qkv, float* __restrict__ out, float* __r
                 a += sm_acc[r][j][d] * w;
             }
         }
-        size_t unit = (size_t)t * num_heads + kvh * g + j;
+        size_t unit = (size_t)t * num_heads + head0 + j;
         if (splits == 1) out[unit * HD + d] = a / Lsum;
         else {
             part_acc[(unit * splits + s) * HD + d] = a;
@@ -282,7 +287,8 @@ attention_gqa(const float* __restrict__ qkv, float* __restrict__ out, float* __r
     }
 #define ATTENTION_GQA(HD, G) ATTENTION_GQA_W(HD, G, WARPS, paged_attention_gqa##HD##_##G)                               \
     ATTENTION_GQA_W(HD, G, 8, paged_attention_gqa##HD##_##G##_w8)
-#define ATTENTION_GQA_ALL(HD) ATTENTION_GQA(HD, 2) ATTENTION_GQA(HD, 4) ATTENTION_GQA(HD, 6) ATTENTION_GQA(HD, 8)
+#define ATTENTION_GQA_ALL(HD) ATTENTION_GQA(HD, 2) ATTENTION_GQA(HD, 3) ATTENTION_GQA(HD, 4) ATTENTION_GQA(HD, 6) \
+    ATTENTION_GQA(HD, 8)
 ATTENTION_GQA_ALL(32)
 ATTENTION_GQA_ALL(64)
 ATTENTION_GQA_ALL(128)

@@ -13,32 +13,35 @@
 #include <cuda_bf16.h>
 #include <stdint.h>
 
+#include "ptx_async_mma.cuh"
+
 namespace {
 constexpr int WARPS = 8;
 constexpr int BK = 64;                 // reduction depth per unit: one 128-byte row segment
 
-__device__ __forceinline__ uint32_t smem_u32(const void* p) { return (uint32_t)__cvta_generic_to_shared(p); }
-
-__device__ __forceinline__ void cp_async16(uint32_t dst, const void* src) {
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(dst), "l"(src));
+// Weight tiles are read once per step (GBs through a 50 MB L2). HINT bit 2 (the default, 2): weight lines are marked
+// evict_first, so the stream pushes fewer of x, the atomically accumulated outputs and the KV cache out of L2 (batch 64:
+// +1.4%, lm_head 234 -> 228 us). Bit 1: ask L2 for the aligned 256 bytes around each 128-byte row segment, so the
+// next unit of the same rows finds them in L2 and DRAM sees 256-byte bursts: no faster (1), slower with bit 2 (3), so
+// DRAM row locality is not what holds the 64-row kernel back.
+template <int HINT>
+__device__ __forceinline__ void cp_async16_w(uint32_t dst, const void* src, uint64_t policy) {
+    if (HINT == 1) {
+        asm volatile("cp.async.cg.shared.global.L2::256B [%0], [%1], 16;\n" ::"r"(dst), "l"(src));
+    } else if (HINT == 2) {
+        asm volatile("cp.async.cg.shared.global.L2::cache_hint [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(src), "l"(policy));
+    } else if (HINT == 3) {
+        asm volatile("cp.async.cg.shared.global.L2::cache_hint.L2::256B [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(src),
+                     "l"(policy));
+    } else {
+        cp_async16(dst, src);
+    }
 }
-__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
-template <int N>
-__device__ __forceinline__ void cp_async_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(N)); }
-
-__device__ __forceinline__ void ldmatrix_x4(uint32_t (&r)[4], uint32_t addr) {
-    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
-                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-                 : "r"(addr));
+__device__ __forceinline__ uint64_t evict_first_policy() {
+    uint64_t p;
+    asm volatile("createpolicy.fractional.L2::evict_first.b64 %0, 1.0;\n" : "=l"(p));
+    return p;
 }
-
-__device__ __forceinline__ void mma_bf16(float (&c)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
-    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
-                 "{%0,%1,%2,%3};\n"
-                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-}
-
 // Byte offset of 16-byte chunk c (0..7) of row r in a tile of 128-byte rows. The chunk index is XOR-swizzled with the
 // row so that ldmatrix's 8 row addresses (8 consecutive rows, same logical chunk) hit 8 different bank groups.
 __device__ __forceinline__ uint32_t swz(int r, int c) { return (uint32_t)(r * 128 + ((c ^ (r & 7)) << 4)); }
@@ -49,7 +52,7 @@ __device__ __forceinline__ uint32_t swz(int r, int c) { return (uint32_t)(r * 12
 // WN = 1 every warp re-read all of x's fragments from shared memory, 4x the weight fragments' bytes at 64 rows.
 // STAGES: depth of the cp.async ring; TILED: W is stored tile by tile ([out / BO][in / 64][BO][64], each unit's
 // weights one contiguous block) instead of PyTorch's [out, in].
-template <int NT, int MW, int STAGES, bool TILED, int WN = 1, bool LO = true>
+template <int NT, int MW, int STAGES, bool TILED, int WN = 1, bool LO = true, int HINT = 0>
 __device__ __forceinline__ void stream_gemm(const __nv_bfloat16* __restrict__ xhi, const __nv_bfloat16* __restrict__ xlo,
                                             const __nv_bfloat16* __restrict__ w, const float* __restrict__ bias,
                                             float* __restrict__ y, int n, int in, int out, int slices) {
@@ -71,6 +74,7 @@ __device__ __forceinline__ void stream_gemm(const __nv_bfloat16* __restrict__ xh
     const long long begin = units * blockIdx.x / gridDim.x;
     const long long end = units * (blockIdx.x + 1) / gridDim.x;
     const int count = (int)(end - begin);
+    const uint64_t policy = (HINT & 2) ? evict_first_policy() : 0;
 
     auto load = [&](long long u, int stage) {
         int kt = (int)(u % kts);
@@ -83,10 +87,10 @@ __device__ __forceinline__ void stream_gemm(const __nv_bfloat16* __restrict__ xh
             int e = tid + j * WARPS * 32;
             int r = e >> 3, c = e & 7;
             if (TILED) {
-                cp_async16(ws + swz(r, c), wk + e * 8);
+                cp_async16_w<HINT>(ws + swz(r, c), wk + e * 8, policy);
             } else {
                 int row = min(ct * BO + r, out - 1); // rows past `out` read a valid row; their sums are dropped
-                cp_async16(ws + swz(r, c), wk + (size_t)row * in + c * 8);
+                cp_async16_w<HINT>(ws + swz(r, c), wk + (size_t)row * in + c * 8, policy);
             }
         }
         uint32_t xs = ws + W_BYTES;
@@ -180,22 +184,29 @@ __device__ __forceinline__ void stream_gemm(const __nv_bfloat16* __restrict__ xh
 }
 
 // Shared memory bytes per block: the Java side passes the same figure (STAGES * (BO*64*2 + 2 * 8*NT*64*2)).
-#define STREAM_GEMM_X(NAME, NT, MW, STAGES, TILED, WN, LO, MINB)                                                  \
+#define STREAM_GEMM_H(NAME, NT, MW, STAGES, TILED, WN, LO, MINB, HINT)                                            \
     extern "C" __global__ void __launch_bounds__(WARPS * 32, MINB)                                                   \
     NAME(const __nv_bfloat16* xhi, const __nv_bfloat16* xlo, const __nv_bfloat16* w, const float* bias, float* y,   \
          int n, int in, int out, int slices) {                                                                       \
-        stream_gemm<NT, MW, STAGES, TILED, WN, LO>(xhi, xlo, w, bias, y, n, in, out, slices);                        \
+        stream_gemm<NT, MW, STAGES, TILED, WN, LO, HINT>(xhi, xlo, w, bias, y, n, in, out, slices);                  \
     }
+#define STREAM_GEMM_X(NAME, NT, MW, STAGES, TILED, WN, LO, MINB) STREAM_GEMM_H(NAME, NT, MW, STAGES, TILED, WN, LO, MINB, 0)
+// the default kernels, plus _h1 / _h2 / _h3 with the weight-load hints above (CudaBackend's gemmHint picks them)
 #define STREAM_GEMM(NAME, NT, MW, STAGES, TILED, WN) STREAM_GEMM_X(NAME, NT, MW, STAGES, TILED, WN, true, 1)
+#define STREAM_GEMM_HINTED(NAME, NT, MW, STAGES, TILED, WN)                                                          \
+    STREAM_GEMM(NAME, NT, MW, STAGES, TILED, WN)                                                                     \
+    STREAM_GEMM_H(NAME##_h1, NT, MW, STAGES, TILED, WN, true, 1, 1)                                                  \
+    STREAM_GEMM_H(NAME##_h2, NT, MW, STAGES, TILED, WN, true, 1, 2)                                                  \
+    STREAM_GEMM_H(NAME##_h3, NT, MW, STAGES, TILED, WN, true, 1, 3)
 // up to 24 rows: BO = 256 output columns per unit, 4 stages, one block per SM; from 32 rows: BO = 128, 3 stages, two
 // or more blocks per SM (measured ~9% faster at 64 rows than one block of 256 columns: while one block waits at its
 // barrier, the other's MMAs run). The Java side keeps the same table (CudaBackend.streamGemmColumns / streamGemmShared).
-STREAM_GEMM(stream_gemm1, 1, 2, 4, false, 1)
-STREAM_GEMM(stream_gemm2, 2, 2, 4, false, 1)
-STREAM_GEMM(stream_gemm3, 3, 2, 4, false, 1)
-STREAM_GEMM(stream_gemm4, 4, 2, 3, false, 2)
-STREAM_GEMM(stream_gemm6, 6, 2, 3, false, 2)
-STREAM_GEMM(stream_gemm8, 8, 2, 3, false, 2)
+STREAM_GEMM_HINTED(stream_gemm1, 1, 2, 4, false, 1)
+STREAM_GEMM_HINTED(stream_gemm2, 2, 2, 4, false, 1)
+STREAM_GEMM_HINTED(stream_gemm3, 3, 2, 4, false, 1)
+STREAM_GEMM_HINTED(stream_gemm4, 4, 2, 3, false, 2)
+STREAM_GEMM_HINTED(stream_gemm6, 6, 2, 3, false, 2)
+STREAM_GEMM_HINTED(stream_gemm8, 8, 2, 3, false, 2)
 // variants for the benchmark's kernel comparison (name: _m MW _s STAGES _w WN [_t: tiled])
 STREAM_GEMM(stream_gemm8_m2_s4_w1, 8, 2, 4, false, 1)
 STREAM_GEMM(stream_gemm8_m4_s4_w2, 8, 4, 4, false, 2)

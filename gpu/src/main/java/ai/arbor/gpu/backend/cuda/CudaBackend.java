@@ -48,7 +48,7 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
     private String batchKernel = System.getProperty("arbor.cuda.batchKernel", "gemm");
     /**
      * stream_gemm kernel for 49..64 rows: "stream_gemm8" or one of the candidates in {@link #GEMM64}
-     * (-Darbor.cuda.gemm64=NAME; the benchmark's sweep loops over them).
+     * (-Darbor.cuda.gemm64=NAME; swept on the GPU at commits 06f971a and 950f8eb, see NOTES.md).
      */
     private String gemm64 = System.getProperty("arbor.cuda.gemm64", "stream_gemm8");
     /** stream_gemm.cu's 64-row candidates: name -> {mw, stages, wn, lo (1: x as hi + lo, 0: hi only)}. */
@@ -64,6 +64,22 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
         GEMM64.put("stream_gemm8_m4_s2_w2_b2_hi", new int[]{4, 2, 2, 0});
     }
     private int attentionSplits = Integer.getInteger("arbor.cuda.attentionSplits", 0);
+    /**
+     * Query-head parts per KV head of the grouped attention when not on tensor cores (1: one block takes all g heads of
+     * a KV head; 2: two blocks take g / 2 each, fewer registers, more warps per SM); only where g divides. 2 was faster
+     * at batch 64 (15.6 -> 13.3 us) but slower than attentionMma, and moved one tiny-qwen2 top-1 below the self-check's bar.
+     */
+    private int attentionParts = Integer.getInteger("arbor.cuda.attentionParts", 1);
+    /**
+     * stream_gemm's weight-load hints (stream_gemm.cu, kernels _h1.._h3): 0 none, 1 L2 256-byte prefetch, 2 L2
+     * evict_first (default: batch 64 +1.4% in turns with 0), 3 both.
+     */
+    private int gemmHint = Integer.getInteger("arbor.cuda.gemmHint", 2);
+    /**
+     * Grouped attention on tensor cores (attention_mma.cu) where it applies: bf16 cache, head_dim 32, 64 or 128,
+     * g <= 8, 3+ rows (batch 64: 15.6 -> 10.9 us a layer; 2048-token prefill 92 -> 58 ms). false: paged_attention_gqa.
+     */
+    private boolean attentionMma = !"false".equals(System.getProperty("arbor.cuda.attentionMma"));
     /** Warps per block of the grouped decode attention: 4 or 8 (paged_attention_gqa*_w8). */
     private int attentionWarps = Integer.getInteger("arbor.cuda.attentionWarps", 4);
     /** attention_combine also writes the o projection's bf16 hi / lo input, replacing its split_bf16 launch. */
@@ -222,6 +238,22 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
     }
 
     String gemm64() { return gemm64; }
+
+    void setAttentionParts(int parts) {
+        this.attentionParts = parts;
+        dropGraphs();
+    }
+
+    void setAttentionMma(boolean on) {
+        this.attentionMma = on;
+        dropGraphs();
+    }
+
+    void setGemmHint(int hint) {
+        if (hint < 0 || hint > 3) throw new IllegalArgumentException("gemm hint " + hint);
+        this.gemmHint = hint;
+        dropGraphs();
+    }
 
     void setAttentionWarps(int warps) {
         this.attentionWarps = warps;
@@ -606,17 +638,24 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
         int splits;
         if (grouped && kvBytes == 2 && heads / kvHeads <= 8 && Integer.bitCount(headDim) == 1 && headDim >= 32
                 && headDim <= 256 && n >= 3) { // one or two rows: the per-head kernel measured faster
-            // blocks per (token, KV head); split the keys until there are blocks for every SM twice, but keep 32 or
-            // more positions per split (the table width bounds the context: a graph serves many steps)
-            splits = Math.max(1, Math.min(Math.min(MAX_SPLITS, (2 * dev.multiprocessors + n * kvHeads - 1) / (n * kvHeads)),
+            int g = heads / kvHeads;
+            boolean mma = attentionMma && (headDim == 32 || headDim == 64 || headDim == 128);
+            int parts = !mma && attentionParts > 1 && g % attentionParts == 0 ? attentionParts : 1;
+            // blocks per (token, KV head, head part); split the keys until there are blocks for every SM twice, but
+            // keep 32 or more positions per split (the table width bounds the context: a graph serves many steps)
+            int perSplit = n * kvHeads * parts;
+            splits = Math.max(1, Math.min(Math.min(MAX_SPLITS, (2 * dev.multiprocessors + perSplit - 1) / perSplit),
                     s.width() * blockSize / 32));
             if (splitsOverride > 0) splits = splitsOverride;
             else if (attentionSplits > 0) splits = attentionSplits;
             splits = Math.max(1, Math.min(splits, (2 * dev.multiprocessors + MAX_SPLITS * heads) * MAX_SPLITS / (n * heads)));
-            int g = heads / kvHeads;
-            int bucket = g <= 2 ? 2 : g <= 4 ? 4 : g <= 6 ? 6 : 8;
-            dev.launch("paged_attention_gqa" + headDim + "_" + bucket + (attentionWarps == 4 ? "" : "_w" + attentionWarps),
-                    n, kvHeads, splits, 32 * attentionWarps, qkv, attn, partAcc,
+            int gp = g / parts;
+            int bucket = gp <= 2 ? 2 : gp <= 3 ? 3 : gp <= 4 ? 4 : gp <= 6 ? 6 : 8;
+            // attention_mma.cu: 4 warps x 2 stages x K and V tiles of 16 positions, and q as 16 bf16 rows
+            if (mma) dev.launchShared("paged_attention_mma" + headDim, n, kvHeads, splits, 128, (16 + 1) * 16 * headDim * 2, qkv, attn,
+                    partAcc, partMl, positions, seqOfToken, tables, s.width(), kc, vc, blockSize, heads, kvHeads, scale);
+            else dev.launch("paged_attention_gqa" + headDim + "_" + bucket + (attentionWarps == 4 ? "" : "_w" + attentionWarps),
+                    n, kvHeads * parts, splits, 32 * attentionWarps, qkv, attn, partAcc,
                     partMl, positions, seqOfToken, tables, s.width(), kc, vc, blockSize, heads, kvHeads, scale);
         } else {
             splits = n * heads >= 2 * dev.multiprocessors ? 1
@@ -709,10 +748,10 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
             if (!(preSplit && accumulate && norm == null && !gated && xIn == attn)) {
                 dev.launch("split_bf16", rows, parts, 1, 256, xIn, norm, eps, gate, xHi, xLo, n, in, accumulate ? null : y, out);
             }
-            String kernel = "stream_gemm" + nt;
+            String kernel = "stream_gemm" + nt + (gemmHint > 0 ? "_h" + gemmHint : "");
             int bo = streamGemmColumns(nt);
             int smem = streamGemmShared(nt);
-            if (nt == 8 && !gemm64.equals(kernel)) {
+            if (nt == 8 && !gemm64.equals("stream_gemm8")) {
                 int[] p = GEMM64.get(gemm64);
                 if (p == null) throw new IllegalArgumentException("unknown arbor.cuda.gemm64 kernel " + gemm64);
                 kernel = gemm64;

@@ -51,8 +51,8 @@ public final class CudaBenchmark {
             List<String> rows = new ArrayList<>();
             SplittableRandom rnd = new SplittableRandom(7);
             if (System.getProperty("arbor.bench.sweep") != null) {
-                sweep64(gpu, steps, perSeq, rnd);
-                return;
+                HintSweep.run(gpu, steps, perSeq, rnd); // leaves the best configuration set
+                if (System.getProperty("arbor.bench.sweepThenBench") == null) return;
             }
             for (int b : batches) {
                 double tps = decode(gpu, b, steps, perSeq, rnd, true);
@@ -155,39 +155,6 @@ public final class CudaBenchmark {
     }
 
     /**
-     * Batch-64 sweep (-Darbor.bench.sweep=1): decode tok/s and per-matmul GPU time for every 64-row stream_gemm
-     * candidate (two rounds), the kernel check of each, then attention key splits; one profiled step of the default.
-     */
-    private static void sweep64(CudaBackend gpu, int steps, int perSeq, SplittableRandom rnd) {
-        int b = 64;
-        decode(gpu, b, steps, perSeq, rnd, true); // warm-up
-        if (System.getProperty("arbor.bench.sweepProfile") != null) {
-            System.setProperty("arbor.bench.profile", "1");
-            decode(gpu, b, steps, perSeq, rnd, true);
-            System.clearProperty("arbor.bench.profile");
-        }
-        // {fuse o split, rope_kv_write threads}
-        int[][] configs = {{0, 128}, {1, 128}, {1, 256}, {1, 512}, {0, 512}};
-        double[][] tps = new double[configs.length][3];
-        for (int round = 0; round < 3; round++) {
-            for (int i = 0; i < configs.length; i++) {
-                gpu.setFuseOSplit(configs[i][0] == 1);
-                gpu.setRopeThreads(configs[i][1]);
-                tps[i][round] = decode(gpu, b, steps, perSeq, rnd, true);
-            }
-        }
-        System.out.println("| o split in attention_combine | rope_kv_write threads | decode b=64 tok/s (3 rounds) |");
-        for (int i = 0; i < configs.length; i++) {
-            System.out.printf("| %s | %d | %.0f / %.0f / %.0f |%n", configs[i][0] == 1 ? "yes" : "no", configs[i][1],
-                    tps[i][0], tps[i][1], tps[i][2]);
-        }
-        gpu.setRopeThreads(Integer.getInteger("arbor.cuda.ropeThreads", 512));
-        gpu.setAttentionWarps(Integer.getInteger("arbor.cuda.attentionWarps", 4));
-        gpu.setAttentionSplits(0);
-        gpu.setFuseOSplit(!"false".equals(System.getProperty("arbor.cuda.fuseOSplit")));
-    }
-
-    /**
      * The whole engine (scheduler, KV manager, sampling) decoding b random 128-token prompts greedily: tokens per
      * second from the second decode step on, with the argmax on the device or the logits rows on the host.
      */
@@ -219,7 +186,7 @@ public final class CudaBenchmark {
     }
 
     /** Prefills b random 128-token prompts, then times greedy decode steps (token ids only cross to the host). */
-    private static double decode(CudaBackend gpu, int b, int steps, int perSeq, SplittableRandom rnd, boolean graphs) {
+    static double decode(CudaBackend gpu, int b, int steps, int perSeq, SplittableRandom rnd, boolean graphs) {
         gpu.setUseGraphs(graphs);
         int[][] tables = new int[b][perSeq];
         for (int s = 0; s < b; s++) for (int i = 0; i < perSeq; i++) tables[s][i] = s * perSeq + i;

@@ -27,7 +27,7 @@ import static jcuda.driver.JCudaDriver.*;
  */
 final class CudaDevice implements AutoCloseable {
     /** The PTX modules the build puts under {@code /cuda/} (one per {@code src/main/cuda/*.cu}). */
-    static final String[] MODULES = {"layers", "attention", "matmul", "stream_gemm", "sampling"};
+    static final String[] MODULES = {"layers", "attention", "attention_mma", "matmul", "stream_gemm", "sampling"};
     static final CUdeviceptr NULL = new CUdeviceptr();
 
     final int index;
