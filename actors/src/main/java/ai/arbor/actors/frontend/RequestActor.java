@@ -9,6 +9,8 @@ import ai.arbor.actors.worker.LocalReplies;
 import java.util.concurrent.atomic.AtomicBoolean;
 import ai.arbor.gpu.sample.SamplingParams;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.actor.DeadLetterSuppression;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
@@ -22,8 +24,8 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 
 /**
- * The frontend's actor for one API request: asks the router for a worker, starts the request's choices there and
- * hands what comes back to the HTTP response's stream through an {@link EventChannel}, which decodes it into text
+ * The frontend's actor for one API request: asks the router for a worker, which starts the request's choices there,
+ * and hands what comes back to the HTTP response's stream through an {@link EventChannel}, which decodes it into text
  * on demand. The engine is never slowed by a slow client; outputs wait in the channel instead.
  *
  * <p>When the worker is in this actor system its engine thread puts the outputs into the channel itself
@@ -36,8 +38,8 @@ public final class RequestActor extends AbstractBehavior<RequestActor.Command> {
 
     /** Local to the frontend's JVM, unlike the worker and router protocols. */
     public sealed interface Command extends NoSerializationVerificationNeeded
-            permits StreamReady, RouteResult, RouteTimeout, FromWorker, Delivered, ChoiceStopped, StreamGone, WorkerGone,
-            NoStream {}
+            permits StreamReady, RouteResult, RouteTimeout, FromWorker, Delivered, ChoiceStopped, StreamGone,
+            WorkerGone, NoStream {}
 
     /**
      * The response stream started and takes the events from the channel. Sent by the stream, which may outlive the
@@ -93,7 +95,7 @@ public final class RequestActor extends AbstractBehavior<RequestActor.Command> {
     private boolean streamStarted;
     private boolean terminalSent;
     private ActorRef<WorkerActor.Command> worker;
-    private ActorRef<WorkerActor.Reply> replies;
+    private final ActorRef<WorkerActor.Reply> replies;
     private boolean routed;
     private boolean released;
     private int unfinished;
@@ -114,8 +116,16 @@ public final class RequestActor extends AbstractBehavior<RequestActor.Command> {
         // a message adapter and a timer rather than ctx.ask: the javadsl ask completes through a Scala future's
         // CompletionStage, which runs its callback on the common pool (a new thread per request on two cores)
         timers.startSingleTimer(RouteTimeout.INSTANCE, routeTimeout);
+        replies = ctx.messageAdapter(WorkerActor.Reply.class, FromWorker::new);
+        LocalReplies.get(ctx.getSystem()).register(replies, directDelivery());
+        List<WorkerActor.Generate> start = new ArrayList<>(ended.length);
+        for (int i = 0; i < ended.length; i++) {
+            start.add(new WorkerActor.Generate(new EngineRequest(spec.engineRequestId(i), spec.promptTokenIds(),
+                    samplingOf(i)), replies));
+        }
+        // the router starts the choices at the worker it picks: a hop less before the engine sees them
         router.tell(new RouterActor.Route(spec.requestId(), spec.promptTokenIds(),
-                ctx.messageAdapter(RouterActor.RouteReply.class, RouteResult::new)));
+                ctx.messageAdapter(RouterActor.RouteReply.class, RouteResult::new), start));
     }
 
     @Override
@@ -132,7 +142,7 @@ public final class RequestActor extends AbstractBehavior<RequestActor.Command> {
                 .onMessage(WorkerGone.class, g -> fail(503, "the worker serving this request stopped"))
                 .onMessage(NoStream.class, g -> streamStarted ? this : unclaimed())
                 .onSignal(PostStop.class, s -> {
-                    if (replies != null) LocalReplies.get(getContext().getSystem()).unregister(replies);
+                    LocalReplies.get(getContext().getSystem()).unregister(replies);
                     return this;
                 })
                 .build();
@@ -150,21 +160,22 @@ public final class RequestActor extends AbstractBehavior<RequestActor.Command> {
 
     private Behavior<Command> onRouted(RouteResult r) {
         if (terminalSent || released) {
-            // too late (timed out, or the client left): the router counted the request, so it must hear it ended
-            if (r.reply() instanceof RouterActor.Routed) router.tell(new RouterActor.Release(spec.requestId()));
+            // too late (timed out, or the client left): the router counted the request and started it at the worker,
+            // so both must hear it ended
+            if (r.reply() instanceof RouterActor.Routed late) {
+                for (int i = 0; i < ended.length; i++) {
+                    late.worker().tell(new WorkerActor.Cancel(spec.engineRequestId(i)));
+                }
+                router.tell(new RouterActor.Release(spec.requestId()));
+            }
             return this;
         }
         timers.cancel(RouteTimeout.INSTANCE);
         if (r.reply() instanceof RouterActor.NoWorkers nw) return fail(503, nw.reason());
         routed = true;
+        // the router already sent the worker our Generate messages
         worker = ((RouterActor.Routed) r.reply()).worker();
         getContext().watchWith(worker, WorkerGone.INSTANCE);
-        replies = getContext().messageAdapter(WorkerActor.Reply.class, FromWorker::new);
-        LocalReplies.get(getContext().getSystem()).register(replies, directDelivery());
-        for (int i = 0; i < ended.length; i++) {
-            worker.tell(new WorkerActor.Generate(new EngineRequest(spec.engineRequestId(i), spec.promptTokenIds(),
-                    samplingOf(i)), replies));
-        }
         return this;
     }
 
