@@ -44,7 +44,7 @@ final class EventSource extends GraphStage<SourceShape<GenerationEvent>> {
             @Override
             public void preStart() {
                 AsyncCallback<Object> more = createAsyncCallback(x -> { if (isAvailable(out)) emitNext(); });
-                channel.attach(() -> more.invoke(Boolean.TRUE));
+                channel.attach(() -> more.invoke(Boolean.TRUE), i -> actor.tell(new RequestActor.ChoiceStopped(i)));
                 actor.tell(RequestActor.StreamReady.INSTANCE);
             }
 

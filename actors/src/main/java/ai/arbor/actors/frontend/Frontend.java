@@ -51,12 +51,11 @@ public final class Frontend {
 
     /** Like {@link #generate}, with signals for when the first event is ready; see {@link Generation}. */
     public Generation start(GenerationSpec spec) {
-        EventChannel channel = new EventChannel();
+        EventChannel channel = new EventChannel(new OutputDecoder(spec, tokenizer));
         CompletableFuture<Void> firstEvent = new CompletableFuture<>();
         CompletableFuture<Void> unclaimed = new CompletableFuture<>();
         ActorRef<RequestActor.Command> actor = system.systemActorOf(
-                RequestActor.create(spec, tokenizer, router, routeTimeout, noStreamTimeout, channel, firstEvent,
-                        unclaimed),
+                RequestActor.create(spec, router, routeTimeout, noStreamTimeout, channel, firstEvent, unclaimed),
                 "request-" + sequence.incrementAndGet(), Props.empty());
         return new Generation(Source.fromGraph(new EventSource(channel, actor)), firstEvent, unclaimed);
     }

@@ -30,7 +30,17 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
 
     public sealed interface Command extends CborSerializable permits Route, Release, GetStatus, WorkersListed, Expire {}
 
-    public record Route(String requestId, int[] tokenIds, ActorRef<RouteReply> replyTo) implements Command {}
+    /**
+     * Pick a worker for a request. {@code start}: the request's {@code Generate} messages, which the router sends to the
+     * worker it picks, one hop sooner than the requester could after {@link Routed} (which it still gets, to watch
+     * and cancel); empty when the requester starts them itself.
+     */
+    public record Route(String requestId, int[] tokenIds, ActorRef<RouteReply> replyTo,
+                        List<WorkerActor.Generate> start) implements Command {
+        public Route(String requestId, int[] tokenIds, ActorRef<RouteReply> replyTo) {
+            this(requestId, tokenIds, replyTo, List.of());
+        }
+    }
 
     public record Release(String requestId) implements Command {}
 
@@ -112,6 +122,7 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
         load[1] += r.tokenIds().length;
         active.put(r.requestId(), new Active(worker, r.tokenIds().length));
         selector.onRouted(req, worker);
+        for (WorkerActor.Generate g : r.start()) worker.tell(g);
         r.replyTo().tell(new Routed(r.requestId(), worker));
         ai.arbor.actors.metrics.RouterMetrics.overhead(model, ai.arbor.actors.metrics.RouterMetrics.STAGE_ROUTE, System.nanoTime() - t0);
     }

@@ -12,6 +12,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
@@ -83,11 +84,13 @@ public final class WorkerActor extends AbstractBehavior<WorkerActor.Command> {
     private final Map<ActorRef<Reply>, Set<String>> requestsByRequester = new HashMap<>();
     private final Set<String> liveRequests = new HashSet<>();
     private final ai.arbor.actors.metrics.WorkerMetrics metrics;
+    private final LocalReplies localReplies;
 
     private WorkerActor(ActorContext<Command> ctx, String workerId, String servedModelName, InferenceEngine engine) {
         super(ctx);
         this.workerId = workerId;
         this.engine = engine;
+        this.localReplies = LocalReplies.get(ctx.getSystem());
         this.engineThread = new EngineLoop(engine, "arbor-engine-" + workerId);
         engineThread.start();
         this.metrics = ai.arbor.actors.metrics.WorkerMetrics.start(ctx.getSystem(), workerId, servedModelName, engine::stats);
@@ -134,17 +137,18 @@ public final class WorkerActor extends AbstractBehavior<WorkerActor.Command> {
         }
         ofRequester.add(r.requestId());
         ActorRef<Command> self = getContext().getSelf();
-        // runs on the engine thread: tell() only enqueues, so it never blocks a step
+        Consumer<Reply> deliver = localReplies.deliveryTo(replyTo);
+        // runs on the engine thread: delivering only enqueues, so it never blocks a step
         engine.addRequest(r, new RequestSink() {
             @Override
             public void onOutput(RequestOutput out) {
-                replyTo.tell(new Output(out));
+                deliver.accept(new Output(out));
                 if (out.finished()) self.tell(new RequestDone(out.requestId(), replyTo));
             }
 
             @Override
             public void onError(String requestId, Throwable cause) {
-                replyTo.tell(new Failed(requestId, "the engine failed: " + cause));
+                deliver.accept(new Failed(requestId, "the engine failed: " + cause));
                 self.tell(new RequestDone(requestId, replyTo));
             }
         });

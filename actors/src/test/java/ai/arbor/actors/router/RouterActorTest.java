@@ -78,4 +78,19 @@ class RouterActorTest {
         var e = assertThrows(IllegalArgumentException.class, () -> WorkerSelectors.create("no-such-mode"));
         assertTrue(e.getMessage().contains("least-loaded"), e.getMessage());
     }
+
+    @Test
+    void theRouterStartsTheRequestAtTheWorkerItPicks() {
+        var router = kit.spawn(RouterActor.create("m", WorkerSelectors.create("least-loaded"), Duration.ofSeconds(1)));
+        var w = worker("a", "m");
+        awaitWorkers(router, 1);
+        TestProbe<RouterActor.RouteReply> routed = kit.createTestProbe();
+        TestProbe<WorkerActor.Reply> replies = kit.createTestProbe();
+        var generate = new WorkerActor.Generate(new ai.arbor.gpu.engine.EngineRequest("r", new int[] {5, 6, 7},
+                ai.arbor.gpu.sample.SamplingParams.greedy(2)), replies.getRef());
+        router.tell(new RouterActor.Route("r", new int[] {5, 6, 7}, routed.getRef(), java.util.List.of(generate)));
+        assertEquals(w, ((RouterActor.Routed) routed.receiveMessage(Duration.ofSeconds(5))).worker());
+        var out = (WorkerActor.Output) replies.receiveMessage(Duration.ofSeconds(5));
+        assertEquals("r", out.requestId(), "the worker ran the Generate that came with the route");
+    }
 }

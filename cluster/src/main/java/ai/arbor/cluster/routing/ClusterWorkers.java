@@ -202,6 +202,8 @@ public final class ClusterWorkers extends AbstractBehavior<ClusterWorkers.Comman
         long now = System.nanoTime();
         routesWaiting.removeIf(w -> {
             if (any && facade != null) {
+                // the requester's Generate messages came with the route: start them here, as the facade would
+                w.route().start().forEach(g -> onWorkerCommand(new Worker(g)));
                 w.route().replyTo().tell(new RouterActor.Routed(w.route().requestId(), facade));
                 return true;
             }

@@ -101,8 +101,10 @@ class PrometheusScrapeIT {
         ArborSettings s = ArborSettings.from(ArborConfig.load(Map.of("arbor.port", 0, "arbor.host", "127.0.0.1",
                 "arbor.served-model-name", "synthetic", "arbor.device", "synthetic"), null, Map.of()));
         ByteTokenizer tok = new ByteTokenizer();
+        // 5 ms steps: tokens come apart, so the stream does not merge them all into one chunk (which has no gaps to
+        // count as inter-token latency)
         return SingleNode.start(s, new SingleNode.ModelSpec(tok, 512, SamplingDefaults.none()),
-                new SyntheticEngine(512, 16, tok.eosTokenIds(), 200_000));
+                new SyntheticEngine(512, 16, tok.eosTokenIds(), 5_000_000));
     }
 
     private static String job(String name, String target) {
