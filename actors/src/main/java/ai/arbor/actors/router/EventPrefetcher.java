@@ -91,8 +91,8 @@ final class EventPrefetcher {
 
     private int append(int n, long[] hashes) {
         if (n + hashes.length > engineHashes.length) engineHashes = Arrays.copyOf(engineHashes, Math.max(engineHashes.length * 2, n + hashes.length));
-        System.arraycopy(hashes, 0, engineHashes, n, hashes.length);
-        return n + hashes.length;
+        for (long h : hashes) engineHashes[n++] = h; // most events carry one hash: a loop beats arraycopy's call
+        return n;
     }
 
     private void hashStores(List<KvEvent> events) {

@@ -138,7 +138,8 @@ public final class RadixIndex {
             int previous = w.blocks.put(engineHashes[b], 0, child);
             if (previous != child) {
                 nodes.pin(child);
-                if (previous != 0) drop(previous, w.slot);
+                if (nodes.hasWorker(child, w.slot)) w.addAlias(child);
+                if (previous != 0) drop(w, previous);
             }
             nodes.addWorker(child, w.slot);
             node = child;
@@ -156,15 +157,15 @@ public final class RadixIndex {
 
     private void removeBlock(WorkerBlocks w, long engineHash) {
         int node = w.blocks.remove(engineHash, 0);
-        if (node != 0) drop(node, w.slot);
+        if (node != 0) drop(w, node);
     }
 
     /**
-     * One worker-table entry naming {@code node} is gone: takes the worker off it and prunes nodes left with no pins
-     * (no child, no entry) up the chain.
+     * One of the worker's table entries naming {@code node} is gone: takes the worker off it unless another of its
+     * entries still names it, and prunes nodes left with no pins (no child, no entry) up the chain.
      */
-    private void drop(int node, int slot) {
-        nodes.removeWorker(node, slot);
+    private void drop(WorkerBlocks w, int node) {
+        if (!w.releaseAlias(node)) nodes.removeWorker(node, w.slot);
         while (node != RadixNodes.ROOT && nodes.unpin(node) == 0) {
             int parent = nodes.parent(node);
             children.remove(nodes.localHash(node), parent);
@@ -175,8 +176,9 @@ public final class RadixIndex {
     }
 
     private void clearBlocks(WorkerBlocks w) {
-        w.blocks.forEach((h, owner, node) -> drop(node, w.slot));
+        w.blocks.forEach((h, owner, node) -> drop(w, node));
         w.blocks.clear();
+        w.aliases = null;
     }
 
     private WorkerBlocks addWorker(long workerId) {
@@ -343,6 +345,7 @@ public final class RadixIndex {
         if (w.blocks.put(engineHash, 0, node) != 0) throw new IllegalArgumentException("snapshot worker "
                 + w.workerId + " lists engine hash " + engineHash + " twice");
         nodes.pin(node);
+        if (nodes.hasWorker(node, w.slot)) w.addAlias(node);
         nodes.addWorker(node, w.slot);
     }
 
@@ -353,10 +356,30 @@ public final class RadixIndex {
         /** engine block hash (owner 0) → node id */
         final NodeIdTable blocks = new NodeIdTable(64);
         long lastEventId = -1;
+        /**
+         * Nodes the worker holds under more than one engine hash (an engine that stored the same tokens twice, e.g.
+         * under two LoRA adapters) → how many hashes beyond the first; null while there are none, as almost always.
+         */
+        NodeIdTable aliases;
 
         WorkerBlocks(long workerId, int slot) {
             this.workerId = workerId;
             this.slot = slot;
+        }
+
+        void addAlias(int node) {
+            if (aliases == null) aliases = new NodeIdTable();
+            aliases.put(node, 0, aliases.get(node, 0) + 1);
+        }
+
+        /** Returns false if no other engine hash of this worker names {@code node}; else counts one fewer. */
+        boolean releaseAlias(int node) {
+            if (aliases == null) return false;
+            int extra = aliases.get(node, 0);
+            if (extra == 0) return false;
+            if (extra == 1) aliases.remove(node, 0);
+            else aliases.put(node, 0, extra - 1);
+            return true;
         }
     }
 }

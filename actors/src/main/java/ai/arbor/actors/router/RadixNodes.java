@@ -114,6 +114,10 @@ final class RadixNodes {
         return i <= extraWords ? moreWorkers[id * extraWords + i - 1] : 0;
     }
 
+    boolean hasWorker(int id, int slot) {
+        return (word(id, slot >>> 6) & (1L << slot)) != 0;
+    }
+
     /** Needs {@link #ensureSlots} to cover {@code slot}. */
     void addWorker(int id, int slot) {
         int w = slot >>> 6;
