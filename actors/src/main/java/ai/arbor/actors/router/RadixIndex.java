@@ -36,6 +36,8 @@ public final class RadixIndex {
     private WorkerBlocks[] bySlot = new WorkerBlocks[64];
     private final ArrayDeque<Integer> freeSlots = new ArrayDeque<>();
     private int nextSlot;
+    /** The worker of the last event applied: events come in batches of one worker, so this saves a lookup each. */
+    private WorkerBlocks lastWorker;
     long nodeCount;
 
     private long eventsApplied;
@@ -63,8 +65,12 @@ public final class RadixIndex {
 
     /** Applies one event of {@code workerId}; see {@link ApplyResult}. Malformed events throw IllegalArgumentException. */
     public ApplyResult apply(long workerId, KvEvent event) {
-        WorkerBlocks w = workers.get(workerId);
-        if (w == null) w = addWorker(workerId);
+        WorkerBlocks w = lastWorker;
+        if (w == null || w.workerId != workerId) {
+            w = workers.get(workerId);
+            if (w == null) w = addWorker(workerId);
+            lastWorker = w;
+        }
         long id = event.eventId();
         if (id <= w.lastEventId) {
             duplicates++;
@@ -195,6 +201,7 @@ public final class RadixIndex {
     public boolean removeWorker(long workerId) {
         WorkerBlocks w = workers.remove(workerId);
         if (w == null) return false;
+        if (lastWorker == w) lastWorker = null;
         clearBlocks(w);
         bySlot[w.slot] = null;
         freeSlots.push(w.slot);
