@@ -139,7 +139,7 @@ public final class RadixIndex {
         int hashed = prefetcher.hashesOf(s);
         for (int b = 0; b < engineHashes.length; b++) {
             long local = hashed >= 0 ? prefetcher.local(hashed + b) : localHash(s, b);
-            int child = children.get(local, node);
+            int child = child(node, local);
             if (child == 0) child = addChild(node, local);
             int previous = w.blocks.put(engineHashes[b], 0, child);
             if (previous != child) {
@@ -156,9 +156,16 @@ public final class RadixIndex {
         long seq = parent == RadixNodes.ROOT ? local : TokenBlockHasher.chain(nodes.sequenceHash(parent), local);
         int child = nodes.create(parent, local, seq);
         children.put(local, parent, child);
+        nodes.noteChild(parent, local, child);
         nodes.pin(parent);
         nodeCount++;
         return child;
+    }
+
+    /** The child of {@code node} reached by {@code local}, 0 if none. */
+    private int child(int node, long local) {
+        int child = nodes.inlineChild(node, local);
+        return child != 0 ? child : children.get(local, node);
     }
 
     private void removeBlock(WorkerBlocks w, long engineHash) {
@@ -175,6 +182,7 @@ public final class RadixIndex {
         while (node != RadixNodes.ROOT && nodes.unpin(node) == 0) {
             int parent = nodes.parent(node);
             children.remove(nodes.localHash(node), parent);
+            nodes.forgetChild(parent, node);
             nodes.release(node);
             nodeCount--;
             node = parent;
@@ -221,7 +229,7 @@ public final class RadixIndex {
         int[] depthBySlot = null;
         int depth = 0;
         for (long h : localHashes) {
-            int child = children.get(h, node);
+            int child = child(node, h);
             if (child == 0) break;
             if (active == null) {
                 active = new long[(nextSlot + 63) >>> 6];

@@ -3,9 +3,9 @@ package ai.arbor.actors.router;
 import java.util.Arrays;
 
 /**
- * The radix tree's nodes as int ids into one {@code long[]}, four longs a node: local hash, sequence hash, parent id
- * and pin count, and the worker-set bits of slots 0..63. A node is then one cache line (or half of one) instead of an
- * object plus its child map, and the tree holds no references for the garbage collector to trace. Slots 64 and up
+ * The radix tree's nodes as int ids into one {@code long[]}, six longs a node: local hash, sequence hash, parent id
+ * and pin count, the worker-set bits of slots 0..63, and one child inline. A node is then one or two cache lines
+ * instead of an object plus its child map, and the tree holds no references for the garbage collector to trace. Slots 64 and up
  * live in a second array, sized only once there are that many workers.
  *
  * <p>A node is <em>pinned</em> once by each child and once by each worker-table entry that names it; at zero pins it
@@ -17,12 +17,15 @@ final class RadixNodes {
     /** The root, the empty prefix: never pruned, never a child. */
     static final int ROOT = 0;
 
-    private static final int STRIDE = 4;
+    private static final int STRIDE = 6;
     private static final int LOCAL = 0;
     private static final int SEQUENCE = 1;
     /** parent id in the high int, pins in the low int; -1 marks a free id. */
     private static final int LINK = 2;
     private static final int WORKERS = 3;
+    /** One child inline (local hash, id; id 0 = none), so a walk down a chain needs no edge-table probe. */
+    private static final int FIRST_CHILD_LOCAL = 4;
+    private static final int FIRST_CHILD = 5;
     private static final long FREE = -1;
 
     private long[] records;
@@ -69,6 +72,7 @@ final class RadixNodes {
         records[at + SEQUENCE] = sequenceHash;
         records[at + LINK] = (long) parent << 32;
         records[at + WORKERS] = 0;
+        records[at + FIRST_CHILD] = 0;
         if (extraWords > 0) Arrays.fill(moreWorkers, id * extraWords, (id + 1) * extraWords, 0);
         return id;
     }
@@ -82,6 +86,27 @@ final class RadixNodes {
     private void grow() {
         records = Arrays.copyOf(records, records.length * 2);
         if (extraWords > 0) moreWorkers = Arrays.copyOf(moreWorkers, records.length / STRIDE * extraWords);
+    }
+
+    /** The child of {@code id} reached by {@code localHash} if it is the one kept inline, else 0 (ask the edge table). */
+    int inlineChild(int id, long localHash) {
+        int at = id * STRIDE;
+        return records[at + FIRST_CHILD_LOCAL] == localHash ? (int) records[at + FIRST_CHILD] : 0;
+    }
+
+    /** A new child of {@code parent}: kept inline if the parent has none there. */
+    void noteChild(int parent, long localHash, int child) {
+        int at = parent * STRIDE;
+        if (records[at + FIRST_CHILD] == 0) {
+            records[at + FIRST_CHILD_LOCAL] = localHash;
+            records[at + FIRST_CHILD] = child;
+        }
+    }
+
+    /** {@code child} of {@code parent} is pruned. */
+    void forgetChild(int parent, int child) {
+        int at = parent * STRIDE;
+        if (records[at + FIRST_CHILD] == child) records[at + FIRST_CHILD] = 0;
     }
 
     /** Reads node {@code id}'s record so it is in cache (see {@link NodeIdTable#touch}). */
