@@ -13,7 +13,7 @@ import java.util.List;
  * batch. Three passes, because each needs what the one before brought in: table cells, then the nodes they name, then
  * those nodes' edge cells.
  *
- * <p>Stored events are hashed here (their edge cells depend on the local hashes) and {@link #localHashes} hands the
+ * <p>Stored events are hashed here (their edge cells depend on the local hashes) and {@link #hashesOf} hands the
  * hashes to the apply that follows, so no block is hashed twice. Changes nothing but timing.
  */
 final class EventPrefetcher {

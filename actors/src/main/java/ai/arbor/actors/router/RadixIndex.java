@@ -328,7 +328,11 @@ public final class RadixIndex {
 
     public record WorkerContent(long lastEventId, Map<Long, Long> engineHashToSequenceHash) {}
 
-    /** See {@link RadixIndexSnapshot#write}. */
+    /**
+     * The whole index as bytes: the tree breadth-first (each node after its parent), then every worker's event-id
+     * position and its engine-hash → node map (format: {@code RadixIndexSnapshot}). {@link #restore} rebuilds an index
+     * that behaves identically.
+     */
     public byte[] snapshot() {
         return RadixIndexSnapshot.write(this);
     }
