@@ -3,8 +3,8 @@ package ai.arbor.actors.router;
 import java.util.Arrays;
 
 /**
- * An open-addressing map from primitive {@code long} keys to objects. The index keeps millions of entries keyed by
- * 64-bit hashes: boxing each key as a {@code Long} in a {@code HashMap} would triple the memory and halve the speed.
+ * An open-addressing map from primitive {@code long} keys to objects: the index's worker id → worker part, looked up
+ * on every event without boxing the id. (The big maps, from hashes to nodes, are {@link NodeIdTable}s.)
  * Not thread-safe. Every key is allowed (a separate slot holds key 0, which marks empty cells).
  */
 final class LongObjectMap<V> {
@@ -48,16 +48,6 @@ final class LongObjectMap<V> {
             if (cur == key) return (V) values[i];
             if (cur == 0) return null;
         }
-    }
-
-    /**
-     * Reads the cells where {@code key} lives or would go, so that a later {@link #get}/{@link #put}/{@link #remove}
-     * finds them in cache; returns a value derived from them that the caller must keep (or the JIT drops the loads).
-     * Touching many keys in a row lets the CPU overlap their cache misses instead of waiting for each in turn.
-     */
-    long touch(long key) {
-        int i = slot(key);
-        return keys[i] + (values[i] == null ? 0 : 1);
     }
 
     /** Returns the previous value, or null. */

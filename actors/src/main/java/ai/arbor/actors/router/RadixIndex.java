@@ -2,12 +2,6 @@ package ai.arbor.actors.router;
 
 import ai.arbor.gpu.kv.KvEvent;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -26,31 +20,43 @@ import java.util.TreeMap;
  * <p>Event ids are checked per worker: a repeat is ignored (so a snapshot plus a replay that overlaps it gives the same
  * index), and a gap drops that worker's blocks, because the missing events may have removed some of them.
  *
+ * <p>Layout (for speed at millions of blocks, where every event is a few cache misses): nodes are int ids in
+ * {@link RadixNodes}, all edges are one {@link NodeIdTable} keyed by (local hash, parent id), and each worker's engine
+ * hash → node map is a {@link NodeIdTable} too.
+ *
  * <p>Not thread-safe: one thread (or actor) owns it; {@link KvIndexer} adds locking for shared use.
  */
 public final class RadixIndex {
-    private static final int SNAPSHOT_MAGIC = 0x41524249; // "ARBI"
-    private static final int SNAPSHOT_VERSION = 1;
-
     private final int blockSize;
     private final TokenBlockHasher hasher;
-    private final RadixNode root = RadixNode.root();
+    final RadixNodes nodes;
+    /** Every edge: (child's local hash, parent id) → child id. */
+    final NodeIdTable children;
     private final LongObjectMap<WorkerBlocks> workers = new LongObjectMap<>();
     private WorkerBlocks[] bySlot = new WorkerBlocks[64];
     private final ArrayDeque<Integer> freeSlots = new ArrayDeque<>();
     private int nextSlot;
-    private long nodeCount;
+    /** The worker of the last event applied: events come in batches of one worker, so this saves a lookup each. */
+    private WorkerBlocks lastWorker;
+    long nodeCount;
 
     private long eventsApplied;
     private long duplicates;
     private long gaps;
     private long orphanStores;
-    private byte[] hashBuf;
+    private final byte[] hashBuf;
+    private final EventPrefetcher prefetcher = new EventPrefetcher(this);
 
     public RadixIndex(int blockSize) {
+        this(blockSize, 1024);
+    }
+
+    RadixIndex(int blockSize, int expectedNodes) {
         this.hasher = new TokenBlockHasher(blockSize);
         this.blockSize = blockSize;
         this.hashBuf = new byte[blockSize * 4];
+        this.nodes = new RadixNodes(expectedNodes + 1);
+        this.children = new NodeIdTable(expectedNodes);
     }
 
     public int blockSize() { return blockSize; }
@@ -59,8 +65,12 @@ public final class RadixIndex {
 
     /** Applies one event of {@code workerId}; see {@link ApplyResult}. Malformed events throw IllegalArgumentException. */
     public ApplyResult apply(long workerId, KvEvent event) {
-        WorkerBlocks w = workers.get(workerId);
-        if (w == null) w = addWorker(workerId);
+        WorkerBlocks w = lastWorker;
+        if (w == null || w.workerId != workerId) {
+            w = workers.get(workerId);
+            if (w == null) w = addWorker(workerId);
+            lastWorker = w;
+        }
         long id = event.eventId();
         if (id <= w.lastEventId) {
             duplicates++;
@@ -85,104 +95,110 @@ public final class RadixIndex {
         return result;
     }
 
-    /** Keeps {@link #prefetch}'s loads alive; its value means nothing. */
-    private long prefetchSink;
-
     /**
-     * Warms the cache for a batch of one worker's events before they are applied one by one: every per-worker table
-     * cell and removed node they will touch is read first, in a loop whose loads do not depend on each other, so their
-     * cache misses (the index is hundreds of megabytes at 64 workers x 100 k blocks) overlap instead of queueing.
-     * Changes nothing but timing.
+     * Warms the cache for a batch of one worker's events before they are applied one by one, in order, with
+     * {@link #apply}: see {@link EventPrefetcher}. Changes nothing but timing.
      */
-    public void prefetch(long workerId, java.util.List<KvEvent> events) {
+    public void prefetch(long workerId, List<KvEvent> events) {
         WorkerBlocks w = workers.get(workerId);
-        if (w == null) return;
-        LongObjectMap<RadixNode> blocks = w.blocks;
-        long sink = 0;
-        for (KvEvent e : events) {
-            if (e instanceof KvEvent.BlockRemoved r) {
-                for (long h : r.blockHashes()) sink += blocks.touch(h);
-            } else if (e instanceof KvEvent.BlockStored s) {
-                if (s.parentBlockHash() != null) sink += blocks.touch(s.parentBlockHash());
-                for (long h : s.blockHashes()) sink += blocks.touch(h);
-            }
-        }
-        // second pass: the nodes removals will detach (their table cells are in cache by now), and their cells in the
-        // parents' child tables, which pruning a leaf edits
-        for (KvEvent e : events) {
-            if (e instanceof KvEvent.BlockRemoved r) {
-                for (long h : r.blockHashes()) {
-                    RadixNode n = blocks.get(h);
-                    if (n != null && n.parent != null) sink += n.parent.touchChild(n.localHash);
-                }
-            }
-        }
-        prefetchSink += sink;
+        if (w != null) prefetcher.prefetch(w.blocks, events);
+    }
+
+    boolean wellFormed(KvEvent.BlockStored s) {
+        return s.blockSize() == blockSize && (long) s.blockHashes().length * blockSize == s.tokenIds().length;
     }
 
     private void validate(long workerId, KvEvent event) {
-        if (event instanceof KvEvent.BlockStored s) {
+        if (event instanceof KvEvent.BlockStored s && !wellFormed(s)) {
             if (s.blockSize() != blockSize) {
                 throw new IllegalArgumentException("worker " + workerId + " event " + s.eventId() + ": block size "
                         + s.blockSize() + " but the router indexes blocks of " + blockSize + " tokens");
             }
-            if ((long) s.blockHashes().length * blockSize != s.tokenIds().length) {
-                throw new IllegalArgumentException("worker " + workerId + " event " + s.eventId() + ": "
-                        + s.blockHashes().length + " blocks of " + blockSize + " tokens need "
-                        + (long) s.blockHashes().length * blockSize + " token ids, got " + s.tokenIds().length);
-            }
+            throw new IllegalArgumentException("worker " + workerId + " event " + s.eventId() + ": "
+                    + s.blockHashes().length + " blocks of " + blockSize + " tokens need "
+                    + (long) s.blockHashes().length * blockSize + " token ids, got " + s.tokenIds().length);
         }
     }
 
+    /** Local hash of block {@code b} of a stored event. */
+    long localHash(KvEvent.BlockStored s, int b) {
+        return TokenBlockHasher.localHash(s.tokenIds(), b * blockSize, blockSize, hashBuf);
+    }
+
     private void store(WorkerBlocks w, KvEvent.BlockStored s) {
-        RadixNode node = root;
+        int node = RadixNodes.ROOT;
         if (s.parentBlockHash() != null) {
-            node = w.blocks.get(s.parentBlockHash());
-            if (node == null) {
+            node = w.blocks.get(s.parentBlockHash(), 0);
+            if (node == 0) {
                 // the parent was evicted or never seen: without it the chain (and so the prefix) is unknown
                 orphanStores++;
                 return;
             }
         }
-        int[] tokens = s.tokenIds();
         long[] engineHashes = s.blockHashes();
+        int hashed = prefetcher.hashesOf(s);
         for (int b = 0; b < engineHashes.length; b++) {
-            long local = TokenBlockHasher.localHash(tokens, b * blockSize, blockSize, hashBuf);
-            RadixNode child = node.child(local);
-            if (child == null) {
-                child = node.childOrCreate(local);
-                nodeCount++;
+            long local = hashed >= 0 ? prefetcher.local(hashed + b) : localHash(s, b);
+            int child = child(node, local);
+            if (child == 0) child = addChild(node, local);
+            int previous = w.blocks.put(engineHashes[b], 0, child);
+            if (previous != child) {
+                nodes.pin(child);
+                if (nodes.hasWorker(child, w.slot)) w.addAlias(child);
+                if (previous != 0) drop(w, previous);
             }
-            RadixNode previous = w.blocks.put(engineHashes[b], child);
-            if (previous != null && previous != child) detach(previous, w.slot);
-            child.addWorker(w.slot);
+            nodes.addWorker(child, w.slot);
             node = child;
         }
     }
 
-    private void removeBlock(WorkerBlocks w, long engineHash) {
-        RadixNode node = w.blocks.remove(engineHash);
-        if (node != null) detach(node, w.slot);
+    private int addChild(int parent, long local) {
+        long seq = parent == RadixNodes.ROOT ? local : TokenBlockHasher.chain(nodes.sequenceHash(parent), local);
+        int child = nodes.create(parent, local, seq);
+        children.put(local, parent, child);
+        nodes.noteChild(parent, local, child);
+        nodes.pin(parent);
+        nodeCount++;
+        return child;
     }
 
-    /** Takes the worker off {@code node} and prunes nodes left with neither workers nor children. */
-    private void detach(RadixNode node, int slot) {
-        node.removeWorker(slot);
-        while (!node.isRoot() && node.hasNoWorkers() && !node.hasChildren()) {
-            node.parent.removeChild(node.localHash);
+    /** The child of {@code node} reached by {@code local}, 0 if none. */
+    private int child(int node, long local) {
+        int child = nodes.inlineChild(node, local);
+        return child != 0 ? child : children.get(local, node);
+    }
+
+    private void removeBlock(WorkerBlocks w, long engineHash) {
+        int node = w.blocks.remove(engineHash, 0);
+        if (node != 0) drop(w, node);
+    }
+
+    /**
+     * One of the worker's table entries naming {@code node} is gone: takes the worker off it unless another of its
+     * entries still names it, and prunes nodes left with no pins (no child, no entry) up the chain.
+     */
+    private void drop(WorkerBlocks w, int node) {
+        if (!w.releaseAlias(node)) nodes.removeWorker(node, w.slot);
+        while (node != RadixNodes.ROOT && nodes.unpin(node) == 0) {
+            int parent = nodes.parent(node);
+            children.remove(nodes.localHash(node), parent);
+            nodes.forgetChild(parent, node);
+            nodes.release(node);
             nodeCount--;
-            node = node.parent;
+            node = parent;
         }
     }
 
     private void clearBlocks(WorkerBlocks w) {
-        w.blocks.forEach((h, node) -> detach(node, w.slot));
+        w.blocks.forEach((h, owner, node) -> drop(w, node));
         w.blocks.clear();
+        w.aliases = null;
     }
 
     private WorkerBlocks addWorker(long workerId) {
         int slot = freeSlots.isEmpty() ? nextSlot++ : freeSlots.pop();
         if (slot >= bySlot.length) bySlot = Arrays.copyOf(bySlot, bySlot.length * 2);
+        nodes.ensureSlots(slot + 1);
         WorkerBlocks w = new WorkerBlocks(workerId, slot);
         bySlot[slot] = w;
         workers.put(workerId, w);
@@ -193,6 +209,7 @@ public final class RadixIndex {
     public boolean removeWorker(long workerId) {
         WorkerBlocks w = workers.remove(workerId);
         if (w == null) return false;
+        if (lastWorker == w) lastWorker = null;
         clearBlocks(w);
         bySlot[w.slot] = null;
         freeSlots.push(w.slot);
@@ -207,21 +224,21 @@ public final class RadixIndex {
 
     /** Cached leading-block counts per worker for a request whose full blocks have these local hashes. */
     public OverlapScores findMatches(long[] localHashes) {
-        RadixNode node = root;
+        int node = RadixNodes.ROOT;
         long[] active = null;
         int[] depthBySlot = null;
         int depth = 0;
         for (long h : localHashes) {
-            RadixNode child = node.child(h);
-            if (child == null) break;
+            int child = child(node, h);
+            if (child == 0) break;
             if (active == null) {
                 active = new long[(nextSlot + 63) >>> 6];
-                for (int i = 0; i < active.length; i++) active[i] = child.word(i);
+                for (int i = 0; i < active.length; i++) active[i] = nodes.word(child, i);
                 depthBySlot = new int[nextSlot];
             } else {
                 boolean any = false;
                 for (int i = 0; i < active.length; i++) {
-                    long keep = active[i] & child.word(i);
+                    long keep = active[i] & nodes.word(child, i);
                     long dropped = active[i] & ~keep;
                     while (dropped != 0) {
                         int bit = Long.numberOfTrailingZeros(dropped);
@@ -303,7 +320,7 @@ public final class RadixIndex {
         Map<Long, WorkerContent> out = new TreeMap<>();
         workers.forEach((id, w) -> {
             TreeMap<Long, Long> blocks = new TreeMap<>();
-            w.blocks.forEach((h, node) -> blocks.put(h, node.sequenceHash));
+            w.blocks.forEach((h, owner, node) -> blocks.put(h, nodes.sequenceHash(node)));
             out.put(id, new WorkerContent(w.lastEventId, blocks));
         });
         return out;
@@ -313,106 +330,75 @@ public final class RadixIndex {
 
     /**
      * The whole index as bytes: the tree breadth-first (each node after its parent), then every worker's event-id
-     * position and its engine-hash → node map. {@link #restore} rebuilds an index that behaves identically.
+     * position and its engine-hash → node map (format: {@code RadixIndexSnapshot}). {@link #restore} rebuilds an index
+     * that behaves identically.
      */
     public byte[] snapshot() {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream((int) Math.min(Integer.MAX_VALUE - 64, 32 * nodeCount + 1024));
-        try (DataOutputStream out = new DataOutputStream(bytes)) {
-            out.writeInt(SNAPSHOT_MAGIC);
-            out.writeInt(SNAPSHOT_VERSION);
-            out.writeInt(blockSize);
-            out.writeLong(nodeCount);
-            ArrayDeque<RadixNode> queue = new ArrayDeque<>();
-            root.forEachChild(queue::add);
-            long written = 0;
-            while (!queue.isEmpty()) {
-                RadixNode n = queue.poll();
-                out.writeBoolean(n.parent.isRoot());
-                if (!n.parent.isRoot()) out.writeLong(n.parent.sequenceHash);
-                out.writeLong(n.localHash);
-                out.writeLong(n.sequenceHash);
-                n.forEachChild(queue::add);
-                written++;
-            }
-            if (written != nodeCount) throw new IllegalStateException("node count " + nodeCount + " but the tree has " + written);
-            out.writeInt(workers.size());
-            IOException[] failure = new IOException[1];
-            workers.forEach((id, w) -> {
-                try {
-                    out.writeLong(id);
-                    out.writeLong(w.lastEventId);
-                    out.writeInt(w.blocks.size());
-                    w.blocks.forEach((h, node) -> {
-                        try {
-                            out.writeLong(h);
-                            out.writeLong(node.sequenceHash);
-                        } catch (IOException e) {
-                            failure[0] = e;
-                        }
-                    });
-                } catch (IOException e) {
-                    failure[0] = e;
-                }
-            });
-            if (failure[0] != null) throw failure[0];
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return bytes.toByteArray();
+        return RadixIndexSnapshot.write(this);
     }
 
     /** Rebuilds an index from {@link #snapshot()} bytes; a damaged or foreign snapshot throws IllegalArgumentException. */
     public static RadixIndex restore(byte[] snapshot) {
-        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(snapshot))) {
-            if (in.readInt() != SNAPSHOT_MAGIC) throw new IllegalArgumentException("not a router index snapshot (bad magic)");
-            int version = in.readInt();
-            if (version != SNAPSHOT_VERSION) {
-                throw new IllegalArgumentException("router index snapshot version " + version + ", this build reads " + SNAPSHOT_VERSION);
-            }
-            RadixIndex index = new RadixIndex(in.readInt());
-            long nodes = in.readLong();
-            LongObjectMap<RadixNode> bySequence = new LongObjectMap<>((int) Math.min(nodes, 1 << 28));
-            for (long i = 0; i < nodes; i++) {
-                boolean underRoot = in.readBoolean();
-                RadixNode parent = underRoot ? index.root : bySequence.get(in.readLong());
-                if (parent == null) throw new IllegalArgumentException("snapshot node " + i + " names a parent not seen before it");
-                long local = in.readLong();
-                long seq = in.readLong();
-                RadixNode node = new RadixNode(parent, local, seq);
-                parent.addChild(node);
-                bySequence.put(seq, node);
-            }
-            index.nodeCount = nodes;
-            int workerCount = in.readInt();
-            for (int i = 0; i < workerCount; i++) {
-                WorkerBlocks w = index.addWorker(in.readLong());
-                w.lastEventId = in.readLong();
-                int blocks = in.readInt();
-                for (int b = 0; b < blocks; b++) {
-                    long engineHash = in.readLong();
-                    RadixNode node = bySequence.get(in.readLong());
-                    if (node == null) throw new IllegalArgumentException("snapshot worker " + w.workerId + " holds a block not in the tree");
-                    w.blocks.put(engineHash, node);
-                    node.addWorker(w.slot);
-                }
-            }
-            if (in.available() > 0) throw new IllegalArgumentException("snapshot has " + in.available() + " trailing bytes");
-            return index;
-        } catch (IOException e) {
-            throw new IllegalArgumentException("router index snapshot is truncated or damaged: " + e, e);
-        }
+        return RadixIndexSnapshot.read(snapshot);
+    }
+
+    /** Every worker, in no particular order. */
+    void forEachWorker(LongObjectMap.Visitor<WorkerBlocks> visitor) {
+        workers.forEach(visitor);
+    }
+
+    /** Adds a worker with this event-id position (restoring a snapshot). */
+    WorkerBlocks restoreWorker(long workerId, long lastEventId) {
+        WorkerBlocks w = addWorker(workerId);
+        w.lastEventId = lastEventId;
+        return w;
+    }
+
+    /** Restoring a snapshot: node {@code parent}'s child, exactly as a store would have made it. */
+    int restoreChild(int parent, long local) {
+        return addChild(parent, local);
+    }
+
+    /** Restoring a snapshot: the worker holds {@code node} under {@code engineHash}. */
+    void restoreBlock(WorkerBlocks w, long engineHash, int node) {
+        if (w.blocks.put(engineHash, 0, node) != 0) throw new IllegalArgumentException("snapshot worker "
+                + w.workerId + " lists engine hash " + engineHash + " twice");
+        nodes.pin(node);
+        if (nodes.hasWorker(node, w.slot)) w.addAlias(node);
+        nodes.addWorker(node, w.slot);
     }
 
     /** One worker's part of the index. */
-    private static final class WorkerBlocks {
+    static final class WorkerBlocks {
         final long workerId;
         final int slot;
-        final LongObjectMap<RadixNode> blocks = new LongObjectMap<>(64);
+        /** engine block hash (owner 0) → node id */
+        final NodeIdTable blocks = new NodeIdTable(64);
         long lastEventId = -1;
+        /**
+         * Nodes the worker holds under more than one engine hash (an engine that stored the same tokens twice, e.g.
+         * under two LoRA adapters) → how many hashes beyond the first; null while there are none, as almost always.
+         */
+        NodeIdTable aliases;
 
         WorkerBlocks(long workerId, int slot) {
             this.workerId = workerId;
             this.slot = slot;
+        }
+
+        void addAlias(int node) {
+            if (aliases == null) aliases = new NodeIdTable();
+            aliases.put(node, 0, aliases.get(node, 0) + 1);
+        }
+
+        /** Returns false if no other engine hash of this worker names {@code node}; else counts one fewer. */
+        boolean releaseAlias(int node) {
+            if (aliases == null) return false;
+            int extra = aliases.get(node, 0);
+            if (extra == 0) return false;
+            if (extra == 1) aliases.remove(node, 0);
+            else aliases.put(node, 0, extra - 1);
+            return true;
         }
     }
 }

@@ -122,6 +122,32 @@ class RadixIndexTest {
     }
 
     @Test
+    void aBlockStoredUnderTwoEngineHashesStaysUntilBothAreRemoved() {
+        RadixIndex index = new RadixIndex(BS);
+        int[] prompt = tokens(5, 2);
+        index.apply(1, stored(0, null, engineHashes(10, 2), prompt));
+        // the same tokens again under other engine hashes (another LoRA adapter, say)
+        index.apply(1, stored(1, null, engineHashes(20, 2), prompt));
+        assertEquals(4, index.blockCount(1));
+        assertEquals(2, index.nodeCount());
+        index.apply(1, new BlockRemoved(2, new long[]{11}));
+        assertEquals(2, index.findMatchesForTokens(prompt).depth(1), "block 2 is still held under engine hash 21");
+        // a snapshot taken now restores to the same index
+        RadixIndex restored = RadixIndex.restore(index.snapshot());
+        assertEquals(index.content(), restored.content());
+        for (RadixIndex i : List.of(index, restored)) {
+            i.apply(1, new BlockRemoved(3, new long[]{21}));
+            assertEquals(1, i.findMatchesForTokens(prompt).depth(1));
+            assertEquals(1, i.nodeCount());
+            i.apply(1, new BlockRemoved(4, new long[]{10}));
+            assertEquals(1, i.findMatchesForTokens(prompt).depth(1), "block 1 is still held under engine hash 20");
+            i.apply(1, new AllBlocksCleared(5));
+            assertEquals(0, i.findMatchesForTokens(prompt).size());
+            assertEquals(0, i.nodeCount());
+        }
+    }
+
+    @Test
     void repeatedEventsAreIgnoredAndGapsDropTheWorkersBlocks() {
         RadixIndex index = new RadixIndex(BS);
         index.apply(1, stored(0, null, engineHashes(10, 2), tokens(1, 2)));
@@ -159,6 +185,12 @@ class RadixIndexTest {
         OverlapScores s = index.findMatchesForTokens(prompt);
         assertEquals(150, s.size());
         for (int w = 0; w < 150; w++) assertEquals(1 + w % 8, s.depth(w), "worker " + w);
+        // the bits beyond the first word survive a snapshot, and a removed worker's stay clear
+        index.removeWorker(3);
+        RadixIndex restored = RadixIndex.restore(index.snapshot());
+        assertEquals(index.content(), restored.content());
+        assertEquals(index.findMatchesForTokens(prompt), restored.findMatchesForTokens(prompt));
+        assertEquals(149, restored.findMatchesForTokens(prompt).size());
     }
 
     @Test

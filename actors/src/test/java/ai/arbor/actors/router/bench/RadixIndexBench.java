@@ -31,7 +31,9 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code applyEvents}: throughput of single-block events (a store under a cached prefix, then the removal of the
  *       block stored 1024 events earlier by that worker), router-side hashing of the 16 token ids included;</li>
  *   <li>{@code findMatches}: latency for a 100-block request (hashes precomputed);</li>
- *   <li>{@code hashAndFindMatches}: the same with the router hashing the request's 1600 token ids first.</li>
+ *   <li>{@code hashAndFindMatches}: the same with the router hashing the request's 1600 token ids first;</li>
+ *   <li>{@code buildEventBatch}: the batches of {@code applyEventBatch} built and none applied: the benchmark's own
+ *       share of its time.</li>
  * </ul>
  * Run with tools/bench_router.sh (never part of mvn verify).
  */
@@ -181,6 +183,18 @@ public class RadixIndexBench {
         long applied = 0;
         for (KvEvent e : nextBatch(w)) if (index.apply(w, e) != null) applied++;
         return applied;
+    }
+
+    /**
+     * Only builds {@link #applyEventBatch}'s events (token copies, records, the list) and applies none: the share of
+     * that benchmark's time that is the benchmark's own.
+     */
+    @Benchmark
+    @BenchmarkMode(Mode.Throughput)
+    @OutputTimeUnit(TimeUnit.SECONDS)
+    @OperationsPerInvocation(BATCH)
+    public List<KvEvent> buildEventBatch() {
+        return nextBatch(nextBatchWorker());
     }
 
     static final int BATCH = 32;
