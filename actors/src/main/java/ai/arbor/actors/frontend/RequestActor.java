@@ -1,17 +1,18 @@
 package ai.arbor.actors.frontend;
 
 import ai.arbor.actors.router.RouterActor;
+import ai.arbor.actors.worker.LocalReplies;
 import ai.arbor.actors.worker.WorkerActor;
 import ai.arbor.gpu.engine.EngineRequest;
 import ai.arbor.gpu.engine.FinishReason;
 import ai.arbor.gpu.engine.RequestOutput;
-import ai.arbor.actors.worker.LocalReplies;
-import java.util.concurrent.atomic.AtomicBoolean;
 import ai.arbor.gpu.sample.SamplingParams;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import org.apache.pekko.actor.DeadLetterSuppression;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -183,7 +184,7 @@ public final class RequestActor extends AbstractBehavior<RequestActor.Command> {
      * For a worker in this actor system, on its engine thread: outputs go straight into the channel; the actor hears
      * of the first (the response can start) and of each choice's last, failures come to it as messages.
      */
-    private java.util.function.Consumer<WorkerActor.Reply> directDelivery() {
+    private Consumer<WorkerActor.Reply> directDelivery() {
         ActorRef<Command> self = getContext().getSelf();
         AtomicBoolean first = new AtomicBoolean(true);
         return reply -> {
