@@ -110,29 +110,16 @@ class ClusterWorkersTest {
 
     @Test
     void spreadsRequestsOverWorkersAndMigratesWhenOneLeaves() {
-        ActorSystem<Void> frontend = node("frontend");
-        ActorSystem<Void> w1 = node("worker");
-        ActorSystem<Void> w2 = node("worker");
-        awaitUp(3);
-        CountingEngine e1 = new CountingEngine(20);
-        CountingEngine e2 = new CountingEngine(20);
-        startWorker(w1, e1);
-        startWorker(w2, e2);
+        TwoWorkers c = twoWorkers(20);
+        ActorSystem<Void> frontend = c.frontend();
+        CountingEngine e1 = c.e1();
+        CountingEngine e2 = c.e2();
         ClusterWorkers.Refs refs = ClusterWorkers.start(frontend, MODEL, 2, Duration.ofSeconds(5));
         TestProbe<RouterActor.RouteReply> routes = TestProbe.create(frontend);
         refs.router().tell(new RouterActor.Route("x", new int[] {1}, routes.getRef()));
         assertEquals(new RouterActor.Routed("x", refs.worker()), routes.receiveMessage(Duration.ofSeconds(5)));
         ActorRef<WorkerActor.Command> workers = refs.worker();
-        // Receptionist registrations reach other nodes by gossip: wait until this frontend sees both workers.
-        TestProbe<RouterActor.Status> status = TestProbe.create(frontend);
-        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
-        int seen = 0;
-        while (seen < 2 && System.nanoTime() < deadline) {
-            refs.router().tell(new RouterActor.GetStatus(status.getRef()));
-            seen = status.receiveMessage(Duration.ofSeconds(5)).workers();
-            if (seen < 2) sleep(100);
-        }
-        assertEquals(2, seen, "frontend never saw both workers");
+        awaitWorkers(frontend, refs, 2);
 
         TestProbe<WorkerActor.Reply> probe = TestProbe.create(frontend);
         for (int i = 0; i < 4; i++) workers.tell(new WorkerActor.Generate(request("r" + i, 100 * i, 5), probe.getRef()));
@@ -152,7 +139,7 @@ class ClusterWorkersTest {
         WorkerActor.Reply first = streaming.receiveMessage(Duration.ofSeconds(10));
         List<Integer> tokens = new ArrayList<>();
         for (int t : ((WorkerActor.Output) first).output().newTokenIds()) tokens.add(t);
-        ActorSystem<Void> serving = e1.seen.containsKey("long") ? w1 : w2;
+        ActorSystem<Void> serving = e1.seen.containsKey("long") ? c.w1() : c.w2();
         serving.terminate();
         int[] whole = collect(streaming, "long", tokens, Duration.ofSeconds(20));
         assertArrayEquals(IntStream.rangeClosed(1001, 1060).toArray(), whole, "stream must continue without gaps or repeats");
@@ -186,19 +173,20 @@ class ClusterWorkersTest {
                               ActorRef<WorkerActor.Command> ref1, ActorRef<WorkerActor.Command> ref2,
                               CountingEngine e1, CountingEngine e2) {}
 
-    private TwoWorkers twoWorkers() {
+    /** A frontend node and two worker nodes whose engines take {@code stepMillis} per step. */
+    private TwoWorkers twoWorkers(int stepMillis) {
         ActorSystem<Void> frontend = node("frontend");
         ActorSystem<Void> w1 = node("worker");
         ActorSystem<Void> w2 = node("worker");
         awaitUp(3);
-        CountingEngine e1 = new CountingEngine(1);
-        CountingEngine e2 = new CountingEngine(1);
+        CountingEngine e1 = new CountingEngine(stepMillis);
+        CountingEngine e2 = new CountingEngine(stepMillis);
         return new TwoWorkers(frontend, w1, w2, startWorker(w1, e1), startWorker(w2, e2), e1, e2);
     }
 
     @Test
     void kvModeSendsRequestsToTheWorkerThatHoldsTheirPrefix() throws Exception {
-        TwoWorkers c = twoWorkers();
+        TwoWorkers c = twoWorkers(1);
         int blockSize = 4;
         InProcessKvEventBus bus = new InProcessKvEventBus();
         KvRouting routing = KvRouting.start(MODEL, bus, Optional.empty(), LoadSharing.none(), KvRouting.Settings.defaults(blockSize));
@@ -224,7 +212,7 @@ class ClusterWorkersTest {
 
     @Test
     void theFrontendsSelectorChoosesTheWorkerAndHearsEveryReleaseWithItsLoad() {
-        TwoWorkers c = twoWorkers();
+        TwoWorkers c = twoWorkers(1);
         List<String> calls = new java.util.concurrent.CopyOnWriteArrayList<>();
         java.util.concurrent.atomic.AtomicInteger maxActiveSeen = new java.util.concurrent.atomic.AtomicInteger();
         WorkerSelector lastListed = new WorkerSelector() {
