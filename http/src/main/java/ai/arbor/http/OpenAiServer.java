@@ -236,7 +236,7 @@ public final class OpenAiServer {
     private static Generation start(ParsedRequest r, String id) {
         var frontend = r.model().frontend();
         if (r.prompts().size() == 1) {
-            return frontend.start(new GenerationSpec(id, r.prompts().get(0), r.sampling(), r.n(), r.stop()));
+            return frontend.start(new GenerationSpec(id, r.prompts().get(0), r.sampling(), r.n(), r.stop()), r.stream());
         }
         List<Source<GenerationEvent, NotUsed>> parts = new ArrayList<>();
         CompletableFuture<?>[] firsts = new CompletableFuture<?>[r.prompts().size()];
@@ -244,7 +244,7 @@ public final class OpenAiServer {
         for (int p = 0; p < r.prompts().size(); p++) {
             int offset = p * r.n();
             Generation g = frontend.start(new GenerationSpec(id + "-p" + p, r.prompts().get(p), r.sampling(), r.n(),
-                    r.stop()));
+                    r.stop()), r.stream());
             parts.add(g.events().map(e -> shift(e, offset)));
             firsts[p] = g.firstEvent().toCompletableFuture();
             unclaimed[p] = g.unclaimed().toCompletableFuture();

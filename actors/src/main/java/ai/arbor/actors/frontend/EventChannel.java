@@ -31,18 +31,32 @@ final class EventChannel {
     private final AtomicBoolean consumerWaiting = new AtomicBoolean();
     private volatile Runnable wakeup;
     private final OutputDecoder decoder;
+    private final boolean everyOutput;
     /** Consumer's own: events decoded and not taken yet. */
     private final ArrayDeque<Object> ready = new ArrayDeque<>();
     private IntConsumer stopped = i -> {};
 
-    /** @param decoder turns the {@link RequestOutput}s offered into events; null if only events are offered */
-    EventChannel(OutputDecoder decoder) { this.decoder = decoder; }
+    /**
+     * @param decoder turns the {@link RequestOutput}s offered into events; null if only events are offered
+     * @param everyOutput wake a waiting consumer for every output (a streamed response). If false (one JSON document,
+     *                    no stop strings), only a choice's first and last outputs wake it: what came between is
+     *                    taken with the last, as one delta, a thread wake-up less per token that the client would not
+     *                    see before the end anyway. Stop strings need every output, since the consumer finds them.
+     */
+    EventChannel(OutputDecoder decoder, boolean everyOutput) {
+        this.decoder = decoder;
+        this.everyOutput = everyOutput;
+    }
 
     /**
      * Producer: an engine output, an event, {@link #COMPLETE}, or a {@link GenerationEvent.Failure} (both last).
      */
     void offer(Object element) {
         queue.add(element);
+        if (!everyOutput && element instanceof RequestOutput out && !out.finished()
+                && out.outputTokens() > out.newTokenIds().length) {
+            return; // neither the choice's first nor its last: the consumer takes it with the last
+        }
         if (consumerWaiting.compareAndSet(true, false)) wakeup.run();
     }
 

@@ -50,8 +50,14 @@ public final class Frontend {
     public Source<GenerationEvent, NotUsed> generate(GenerationSpec spec) { return start(spec).events(); }
 
     /** Like {@link #generate}, with signals for when the first event is ready; see {@link Generation}. */
-    public Generation start(GenerationSpec spec) {
-        EventChannel channel = new EventChannel(new OutputDecoder(spec, tokenizer));
+    public Generation start(GenerationSpec spec) { return start(spec, true); }
+
+    /**
+     * Like {@link #start(GenerationSpec)}; {@code streamed} false: the caller uses the text only when the request
+     * ends (one JSON document), so the tokens between a choice's first and last may reach it merged, all at the end.
+     */
+    public Generation start(GenerationSpec spec, boolean streamed) {
+        EventChannel channel = new EventChannel(new OutputDecoder(spec, tokenizer), streamed || !spec.stop().isEmpty());
         CompletableFuture<Void> firstEvent = new CompletableFuture<>();
         CompletableFuture<Void> unclaimed = new CompletableFuture<>();
         ActorRef<RequestActor.Command> actor = system.systemActorOf(

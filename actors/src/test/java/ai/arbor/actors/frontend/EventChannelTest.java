@@ -10,7 +10,7 @@ class EventChannelTest {
 
     @Test
     void aWaitingConsumerIsWokenOnceAndTakesWhatCame() {
-        EventChannel c = new EventChannel(null);
+        EventChannel c = new EventChannel(null, true);
         AtomicInteger wakeups = new AtomicInteger();
         c.attach(wakeups::incrementAndGet, i -> {});
         assertNull(c.take());
@@ -24,7 +24,7 @@ class EventChannelTest {
 
     @Test
     void deltasOfOneChoiceThatQueuedUpAreTakenAsOne() {
-        EventChannel c = new EventChannel(null);
+        EventChannel c = new EventChannel(null, true);
         c.offer(new GenerationEvent.Delta(0, "Hel", new int[] {1}, null));
         c.offer(new GenerationEvent.Delta(0, "lo", new int[] {2, 3}, null));
         c.offer(new GenerationEvent.Delta(1, "x", new int[] {4}, null));
@@ -41,7 +41,7 @@ class EventChannelTest {
     void logprobsOfMergedDeltasStayInOrder() {
         var a = new ai.arbor.gpu.sample.TokenLogprobs(1, -1f, new int[0], new float[0]);
         var b = new ai.arbor.gpu.sample.TokenLogprobs(2, -2f, new int[0], new float[0]);
-        EventChannel c = new EventChannel(null);
+        EventChannel c = new EventChannel(null, true);
         c.offer(new GenerationEvent.Delta(0, "a", new int[] {1}, List.of(a)));
         c.offer(new GenerationEvent.Delta(0, "b", new int[] {2}, List.of(b)));
         assertEquals(List.of(a, b), ((GenerationEvent.Delta) c.take()).logprobs());

@@ -16,13 +16,56 @@ class OutputDecoderTest {
 
     private EventChannel channel(int n, List<String> stop, List<Integer> stopped) {
         GenerationSpec spec = new GenerationSpec("r", tokenizer.encodePrompt("hi"), SamplingParams.greedy(16), n, stop);
-        EventChannel c = new EventChannel(new OutputDecoder(spec, tokenizer));
+        EventChannel c = new EventChannel(new OutputDecoder(spec, tokenizer), true);
         c.attach(() -> {}, stopped::add);
         return c;
     }
 
     private RequestOutput out(String id, String text, FinishReason finished) {
         return new RequestOutput(id, tokenizer.encodePrompt(text), null, finished != null, finished, 2, 1, 0);
+    }
+
+    private RequestOutput token(String text, int outputTokens, FinishReason finished) {
+        return new RequestOutput("r", tokenizer.encodePrompt(text), null, finished != null, finished, 2, 0,
+                outputTokens);
+    }
+
+    private EventChannel wakeCounting(boolean everyOutput, List<String> wakes) {
+        GenerationSpec spec = new GenerationSpec("r", tokenizer.encodePrompt("hi"), SamplingParams.greedy(16), 1,
+                List.of());
+        EventChannel c = new EventChannel(new OutputDecoder(spec, tokenizer), everyOutput);
+        c.attach(() -> wakes.add("wake"), i -> {});
+        return c;
+    }
+
+    @Test
+    void forOneJsonDocumentOnlyTheFirstAndLastOutputsWakeTheConsumer() {
+        List<String> wakes = new ArrayList<>();
+        EventChannel c = wakeCounting(false, wakes);
+        assertNull(c.take());
+        c.offer(token("a", 1, null));
+        assertEquals(1, wakes.size(), "the first token wakes it (time to first token)");
+        assertEquals("a", ((GenerationEvent.Delta) c.take()).text());
+        assertNull(c.take());
+        c.offer(token("b", 2, null));
+        c.offer(token("c", 3, null));
+        assertEquals(1, wakes.size(), "tokens in between do not");
+        c.offer(token("d", 4, FinishReason.LENGTH));
+        assertEquals(2, wakes.size(), "the last one does");
+        assertEquals("bcd", ((GenerationEvent.Delta) c.take()).text(), "taken together, as one delta");
+        assertEquals(new GenerationEvent.Finished(0, FinishReason.LENGTH), c.take());
+    }
+
+    @Test
+    void aStreamedResponseIsWokenForEveryOutput() {
+        List<String> wakes = new ArrayList<>();
+        EventChannel c = wakeCounting(true, wakes);
+        for (int k = 1; k <= 3; k++) {
+            assertNull(c.take());
+            c.offer(token("x", k, null));
+            assertEquals(k, wakes.size());
+            assertEquals("x", ((GenerationEvent.Delta) c.take()).text());
+        }
     }
 
     @Test

@@ -1,24 +1,26 @@
 package ai.arbor.cluster.serve.overhead;
 
-import java.io.BufferedInputStream;
-import java.io.InputStream;
-import java.io.OutputStream;
+import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
-import java.net.Socket;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Closed-loop clients in this JVM: each keeps one HTTP/1.1 keep-alive connection and sends the next request as soon
  * as the last response ended, for a fixed time. Same JVM as the server, so client and engine timestamps share one
- * clock.
+ * clock; one thread for all of them (see {@link #run}).
  */
 final class ClosedLoop {
 
@@ -70,7 +72,28 @@ final class ClosedLoop {
         }
     }
 
-    /** POSTs the plan's requests to /v1/chat/completions from {@code concurrency} connections for {@code seconds}. */
+    /** One client: its connection, what it waits for, and what it saw. */
+    private static final class Client {
+        final SocketChannel channel;
+        final Random random;
+        final ResponseReader reader;
+        final List<Exchange> exchanges = new ArrayList<>();
+        SelectionKey key;
+        long startAt;
+        boolean started;
+
+        Client(SocketChannel channel, Random random, ResponseReader reader) {
+            this.channel = channel;
+            this.random = random;
+            this.reader = reader;
+        }
+    }
+
+    /**
+     * POSTs the plan's requests to /v1/chat/completions from {@code concurrency} connections for {@code seconds}. One
+     * thread drives every connection through a selector, as load generators do: a thread per connection would wake
+     * once per token per client, and on two cores those wake-ups are most of what a client costs the server.
+     */
     static Run run(int port, Plan plan, boolean streamed, int[] textEnds, int concurrency, double seconds)
             throws Exception {
         byte[][] requests = new byte[plan.maxTokens() + 1][];
@@ -80,51 +103,96 @@ final class ClosedLoop {
                     + "Content-Length: " + body.getBytes(StandardCharsets.UTF_8).length + "\r\n\r\n" + body)
                     .getBytes(StandardCharsets.UTF_8);
         }
-        AtomicBoolean stop = new AtomicBoolean();
         AtomicReference<Throwable> failure = new AtomicReference<>();
         AtomicLong clientCpu = new AtomicLong();
-        List<List<Exchange>> perClient = new ArrayList<>();
-        CountDownLatch done = new CountDownLatch(concurrency);
-        for (int t = 0; t < concurrency; t++) {
-            List<Exchange> mine = new ArrayList<>();
-            perClient.add(mine);
-            Random random = new Random(t); // the same lengths in every run
-            Thread th = new Thread(() -> {
-                ResponseReader reader = new ResponseReader(textEnds);
-                long cpuStart = THREADS.getCurrentThreadCpuTime();
-                try (Socket sock = new Socket("127.0.0.1", port)) {
-                    sock.setTcpNoDelay(true);
-                    OutputStream o = sock.getOutputStream();
-                    InputStream in = new BufferedInputStream(sock.getInputStream(), 1 << 16);
-                    if (plan.maxStaggerNanos() > 0) Thread.sleep(random.nextLong(plan.maxStaggerNanos()) / 1_000_000);
-                    while (!stop.get()) {
-                        int tokens = plan.minTokens() + random.nextInt(plan.maxTokens() - plan.minTokens() + 1);
-                        long sentAt = System.nanoTime();
-                        o.write(requests[tokens]);
-                        o.flush();
-                        mine.add(reader.read(in, sentAt, streamed ? tokens : 0));
-                    }
-                } catch (Throwable e) {
-                    failure.compareAndSet(null, e);
-                    stop.set(true);
-                } finally {
-                    clientCpu.addAndGet(THREADS.getCurrentThreadCpuTime() - cpuStart);
-                    done.countDown();
+        List<Client> clients = new ArrayList<>();
+        CountDownLatch done = new CountDownLatch(1);
+        long[] window = new long[2];
+        Thread th = new Thread(() -> {
+            long cpuStart = THREADS.getCurrentThreadCpuTime();
+            try (Selector selector = Selector.open()) {
+                for (int t = 0; t < concurrency; t++) {
+                    SocketChannel ch = SocketChannel.open(new InetSocketAddress("127.0.0.1", port));
+                    ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                    ch.configureBlocking(false);
+                    Client c = new Client(ch, new Random(t), new ResponseReader(textEnds)); // the same lengths in every run
+                    c.key = ch.register(selector, 0, c);
+                    clients.add(c);
                 }
-            }, "bench-client-" + t);
-            th.setDaemon(true);
-            th.start();
-        }
+                window[0] = System.nanoTime();
+                long end = window[0] + (long) (seconds * 1e9);
+                for (Client c : clients) {
+                    c.startAt = window[0] + (plan.maxStaggerNanos() > 0 ? c.random.nextLong(plan.maxStaggerNanos()) : 0);
+                }
+                ByteBuffer buf = ByteBuffer.allocateDirect(1 << 16);
+                int open = clients.size();
+                while (open > 0) {
+                    long now = System.nanoTime();
+                    long nextStart = Long.MAX_VALUE;
+                    for (Client c : clients) {
+                        if (c.started) continue;
+                        if (c.startAt <= now) {
+                            c.started = true;
+                            send(c, plan, requests, streamed, now);
+                        } else {
+                            nextStart = Math.min(nextStart, c.startAt);
+                        }
+                    }
+                    long waitMs = nextStart == Long.MAX_VALUE ? 0 : Math.max(1, (nextStart - now) / 1_000_000);
+                    if (selector.select(waitMs) == 0) continue;
+                    for (SelectionKey key : selector.selectedKeys()) {
+                        Client c = (Client) key.attachment();
+                        buf.clear();
+                        int n = c.channel.read(buf);
+                        long at = System.nanoTime();
+                        if (n < 0) throw new IOException("connection closed");
+                        buf.flip();
+                        Exchange x = c.reader.feed(buf, at);
+                        if (x == null) continue;
+                        if (buf.hasRemaining()) throw new IOException("bytes after a response to one request");
+                        c.exchanges.add(x);
+                        if (at < end) {
+                            send(c, plan, requests, streamed, at);
+                        } else {
+                            key.interestOps(0);
+                            open--;
+                        }
+                    }
+                    selector.selectedKeys().clear();
+                }
+                window[1] = System.nanoTime();
+            } catch (Throwable e) {
+                failure.set(e);
+            } finally {
+                for (Client c : clients) {
+                    try {
+                        c.channel.close();
+                    } catch (IOException ignored) {
+                        // closing anyway
+                    }
+                }
+                clientCpu.set(THREADS.getCurrentThreadCpuTime() - cpuStart);
+                done.countDown();
+            }
+        }, "bench-client");
+        th.setDaemon(true);
         ProcessCpu cpu0 = ProcessCpu.now();
-        long start = System.nanoTime();
-        Thread.sleep((long) (seconds * 1000));
-        stop.set(true);
+        th.start();
         done.await();
-        double elapsed = (System.nanoTime() - start) / 1e9;
         ProcessCpu cpu = ProcessCpu.now().minus(cpu0);
-        if (failure.get() != null) throw new IllegalStateException("a client failed", failure.get());
+        if (failure.get() != null) throw new IllegalStateException("the client failed", failure.get());
+        double elapsed = (window[1] - window[0]) / 1e9;
         List<Exchange> all = new ArrayList<>();
-        perClient.forEach(all::addAll);
+        clients.forEach(c -> all.addAll(c.exchanges));
         return new Run(all, elapsed, cpu, clientCpu.get());
+    }
+
+    /** Writes the client's next request (small enough for the socket's buffer) and arms it for the response. */
+    private static void send(Client c, Plan plan, byte[][] requests, boolean streamed, long now) throws IOException {
+        int tokens = plan.minTokens() + c.random.nextInt(plan.maxTokens() - plan.minTokens() + 1);
+        c.reader.expect(now, streamed ? tokens : 0);
+        ByteBuffer req = ByteBuffer.wrap(requests[tokens]);
+        while (req.hasRemaining()) c.channel.write(req);
+        c.key.interestOps(SelectionKey.OP_READ);
     }
 }

@@ -7,6 +7,8 @@ import ai.arbor.actors.synthetic.SyntheticEngine;
 import ai.arbor.config.ArborSettings;
 import ai.arbor.http.SingleNode;
 import java.io.PrintStream;
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -64,7 +66,7 @@ public final class OverheadRuns {
     /** Profiling aid: the paced part at concurrency N only. */
     private boolean pacedOnlyAtN;
 
-    public void run(boolean instant, boolean paced, boolean pacedOnlyAtN) throws Exception {
+    public void run(boolean instant, boolean paced, boolean pacedOnlyAtN, boolean floor) throws Exception {
         this.pacedOnlyAtN = pacedOnlyAtN;
         RequestLogToFile.redirect(Path.of(System.getProperty("java.io.tmpdir"), "arbor-overhead-requests.log"));
         warmUp();
@@ -87,6 +89,14 @@ public final class OverheadRuns {
                     + "| of which server |");
             out.println("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
             pacedRows.forEach(out::println);
+            out.println();
+        }
+        if (floor) {
+            long stepNanos = (long) (stepMs * 1e6);
+            Samples d = DeliveryFloor.run(concurrency, stepNanos, (int) (seconds * 1e9 / stepNanos));
+            out.printf(Locale.ROOT, "Floor of token → client with no server (one thread writes a chunk to each of %d "
+                    + "connections every %s ms, one selector thread reads): p50 %s, p99 %s%n", concurrency,
+                    fmt(stepMs), ms(d.percentileMs(50)), ms(d.percentileMs(99)));
         }
     }
 
@@ -109,7 +119,8 @@ public final class OverheadRuns {
         try (SingleNode node = SingleNode.start(settings, spec, engine(0, EngineTimestamps.NONE))) {
             for (int c : new int[] {1, concurrency}) {
                 for (boolean stream : new boolean[] {false, true}) {
-                    run(node, stream, instantPlan(stream), c, Math.min(3, seconds));
+                    untilJitQuiet("instant engine, " + workload(stream, maxTokens + "") + ", concurrency " + c,
+                            () -> run(node, stream, instantPlan(stream), c, Math.min(3, seconds)));
                     ClosedLoop.Run r = run(node, stream, instantPlan(stream), c, seconds);
                     Samples lat = r.latencies();
                     progress.printf(Locale.ROOT, "instant engine, %s, concurrency %d: %.0f req/s, p50 %.2f ms, "
@@ -145,7 +156,8 @@ public final class OverheadRuns {
                             String lengths) throws Exception {
         var plan = new ClosedLoop.Plan(pacedMinTokens(), pacedMaxTokens(), n -> body(stream, n),
                 stepNanos * maxTokens);
-        run(node, stream, plan, c, Math.min(3, seconds));
+        untilJitQuiet("paced engine, " + workload(stream, lengths) + ", concurrency " + c,
+                () -> run(node, stream, plan, c, Math.min(5, seconds)));
         timeline.clear();
         ClosedLoop.Run r = run(node, stream, plan, c, seconds);
         AddedLatency a = AddedLatency.of(r.exchanges(), timeline);
@@ -159,6 +171,32 @@ public final class OverheadRuns {
                 pair(a.itl), pair(a.e2e), ms(a.toEngine.percentileMs(50)), pair(a.delivery),
                 r.cpuMsPerRequest(), r.serverCpuMsPerRequest());
     }
+
+    /** A measured run must not share the cores with C2, which takes them for tens of seconds on two. */
+    private static final double JIT_QUIET = 0.02;
+    private static final int MAX_WARM_UP_RUNS = 10;
+
+    /**
+     * Repeats an unmeasured run until the JIT compiled for less than 2% of its wall time: each part takes paths the
+     * instant warm-up never took (timers, threads parking between steps), and C2 compiling them during a measured run
+     * doubled its CPU per request.
+     */
+    private void untilJitQuiet(String what, WarmUpRun run) throws Exception {
+        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+        for (int i = 1; ; i++) {
+            long jit0 = jit.getTotalCompilationTime();
+            long t0 = System.nanoTime();
+            run.run();
+            double share = (jit.getTotalCompilationTime() - jit0) / ((System.nanoTime() - t0) / 1e6);
+            if (share < JIT_QUIET || i == MAX_WARM_UP_RUNS) {
+                progress.printf(Locale.ROOT, "%s: warmed up in %d runs (JIT %.1f%% of the last)%n", what, i,
+                        100 * share);
+                return;
+            }
+        }
+    }
+
+    private interface WarmUpRun { void run() throws Exception; }
 
     private SyntheticEngine engine(long stepNanos, EngineTimestamps timestamps) {
         return new SyntheticEngine(spec.maxModelLen(), settings.engine().blockSize(), spec.tokenizer().eosTokenIds(),
