@@ -69,7 +69,7 @@ public final class OverheadRuns {
     public void run(boolean instant, boolean paced, boolean pacedOnlyAtN, boolean floor) throws Exception {
         this.pacedOnlyAtN = pacedOnlyAtN;
         RequestLogToFile.redirect(Path.of(System.getProperty("java.io.tmpdir"), "arbor-overhead-requests.log"));
-        warmUp();
+        if (instant || paced) warmUp();
         List<String> instantRows = instant ? instantEngine() : List.of();
         List<String> pacedRows = paced ? pacedEngine() : List.of();
         if (instant) {
