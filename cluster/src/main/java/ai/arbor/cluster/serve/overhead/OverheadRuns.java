@@ -178,8 +178,8 @@ public final class OverheadRuns {
 
     /**
      * Repeats an unmeasured run until the JIT compiled for less than 2% of its wall time: each part takes paths the
-     * instant warm-up never took (timers, threads parking between steps), and C2 compiling them during a measured run
-     * doubled its CPU per request.
+     * instant warm-up never took (timers, threads parking between steps), and the JIT compiled thousands of methods
+     * during the measured paced run before this (BENCHMARKS.md, "Night run").
      */
     private void untilJitQuiet(String what, WarmUpRun run) throws Exception {
         CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
