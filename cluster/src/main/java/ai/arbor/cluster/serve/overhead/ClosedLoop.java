@@ -20,7 +20,7 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * Closed-loop clients in this JVM: each keeps one HTTP/1.1 keep-alive connection and sends the next request as soon
  * as the last response ended, for a fixed time. Same JVM as the server, so client and engine timestamps share one
- * clock; one thread for all of them (see {@link #run}).
+ * clock; a few threads drive them all (see {@link #clientThreads}).
  */
 final class ClosedLoop {
 
@@ -90,10 +90,14 @@ final class ClosedLoop {
     }
 
     /**
-     * POSTs the plan's requests to /v1/chat/completions from {@code concurrency} connections for {@code seconds}. One
-     * thread drives every connection through a selector, as load generators do: a thread per connection would wake
-     * once per token per client, and on two cores those wake-ups are most of what a client costs the server.
+     * Client threads: one per four cores, at least one. One thread drives many connections through a selector, as
+     * load generators do (a thread per connection would wake once per token per client, and on two cores those
+     * wake-ups are most of what a client costs the server); on a bigger machine one thread reading every connection
+     * in turn would itself delay the last of a step's tokens, so there are more.
      */
+    static int clientThreads() { return Math.max(1, Runtime.getRuntime().availableProcessors() / 4); }
+
+    /** POSTs the plan's requests to /v1/chat/completions from {@code concurrency} connections for {@code seconds}. */
     static Run run(int port, Plan plan, boolean streamed, int[] textEnds, int concurrency, double seconds)
             throws Exception {
         byte[][] requests = new byte[plan.maxTokens() + 1][];
@@ -103,88 +107,95 @@ final class ClosedLoop {
                     + "Content-Length: " + body.getBytes(StandardCharsets.UTF_8).length + "\r\n\r\n" + body)
                     .getBytes(StandardCharsets.UTF_8);
         }
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        AtomicLong clientCpu = new AtomicLong();
         List<Client> clients = new ArrayList<>();
-        CountDownLatch done = new CountDownLatch(1);
-        long[] window = new long[2];
-        Thread th = new Thread(() -> {
-            long cpuStart = THREADS.getCurrentThreadCpuTime();
-            try (Selector selector = Selector.open()) {
-                for (int t = 0; t < concurrency; t++) {
-                    SocketChannel ch = SocketChannel.open(new InetSocketAddress("127.0.0.1", port));
-                    ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
-                    ch.configureBlocking(false);
-                    Client c = new Client(ch, new Random(t), new ResponseReader(textEnds)); // the same lengths in every run
-                    c.key = ch.register(selector, 0, c);
-                    clients.add(c);
-                }
-                window[0] = System.nanoTime();
-                long end = window[0] + (long) (seconds * 1e9);
-                for (Client c : clients) {
-                    c.startAt = window[0] + (plan.maxStaggerNanos() > 0 ? c.random.nextLong(plan.maxStaggerNanos()) : 0);
-                }
-                ByteBuffer buf = ByteBuffer.allocateDirect(1 << 16);
-                int open = clients.size();
-                while (open > 0) {
-                    long now = System.nanoTime();
-                    long nextStart = Long.MAX_VALUE;
-                    for (Client c : clients) {
-                        if (c.started) continue;
-                        if (c.startAt <= now) {
-                            c.started = true;
-                            send(c, plan, requests, streamed, now);
-                        } else {
-                            nextStart = Math.min(nextStart, c.startAt);
-                        }
-                    }
-                    long waitMs = nextStart == Long.MAX_VALUE ? 0 : Math.max(1, (nextStart - now) / 1_000_000);
-                    if (selector.select(waitMs) == 0) continue;
-                    for (SelectionKey key : selector.selectedKeys()) {
-                        Client c = (Client) key.attachment();
-                        buf.clear();
-                        int n = c.channel.read(buf);
-                        long at = System.nanoTime();
-                        if (n < 0) throw new IOException("connection closed");
-                        buf.flip();
-                        Exchange x = c.reader.feed(buf, at);
-                        if (x == null) continue;
-                        if (buf.hasRemaining()) throw new IOException("bytes after a response to one request");
-                        c.exchanges.add(x);
-                        if (at < end) {
-                            send(c, plan, requests, streamed, at);
-                        } else {
-                            key.interestOps(0);
-                            open--;
-                        }
-                    }
-                    selector.selectedKeys().clear();
-                }
-                window[1] = System.nanoTime();
-            } catch (Throwable e) {
-                failure.set(e);
-            } finally {
-                for (Client c : clients) {
-                    try {
-                        c.channel.close();
-                    } catch (IOException ignored) {
-                        // closing anyway
-                    }
-                }
-                clientCpu.set(THREADS.getCurrentThreadCpuTime() - cpuStart);
-                done.countDown();
+        try {
+            for (int t = 0; t < concurrency; t++) {
+                SocketChannel ch = SocketChannel.open(new InetSocketAddress("127.0.0.1", port));
+                ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                ch.configureBlocking(false);
+                clients.add(new Client(ch, new Random(t), new ResponseReader(textEnds))); // the same lengths every run
             }
-        }, "bench-client");
-        th.setDaemon(true);
-        ProcessCpu cpu0 = ProcessCpu.now();
-        th.start();
-        done.await();
-        ProcessCpu cpu = ProcessCpu.now().minus(cpu0);
-        if (failure.get() != null) throw new IllegalStateException("the client failed", failure.get());
-        double elapsed = (window[1] - window[0]) / 1e9;
-        List<Exchange> all = new ArrayList<>();
-        clients.forEach(c -> all.addAll(c.exchanges));
-        return new Run(all, elapsed, cpu, clientCpu.get());
+            int threads = Math.min(concurrency, clientThreads());
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            AtomicLong clientCpu = new AtomicLong();
+            CountDownLatch done = new CountDownLatch(threads);
+            long start = System.nanoTime();
+            long end = start + (long) (seconds * 1e9);
+            for (Client c : clients) {
+                c.startAt = start + (plan.maxStaggerNanos() > 0 ? c.random.nextLong(plan.maxStaggerNanos()) : 0);
+            }
+            ProcessCpu cpu0 = ProcessCpu.now();
+            for (int t = 0; t < threads; t++) {
+                List<Client> mine = new ArrayList<>();
+                for (int i = t; i < clients.size(); i += threads) mine.add(clients.get(i));
+                Thread th = new Thread(() -> {
+                    long cpuStart = THREADS.getCurrentThreadCpuTime();
+                    try {
+                        drive(mine, plan, requests, streamed, end);
+                    } catch (Throwable e) {
+                        failure.compareAndSet(null, e);
+                    } finally {
+                        clientCpu.addAndGet(THREADS.getCurrentThreadCpuTime() - cpuStart);
+                        done.countDown();
+                    }
+                }, "bench-client-" + t);
+                th.setDaemon(true);
+                th.start();
+            }
+            done.await();
+            double elapsed = (System.nanoTime() - start) / 1e9;
+            ProcessCpu cpu = ProcessCpu.now().minus(cpu0);
+            if (failure.get() != null) throw new IllegalStateException("a client failed", failure.get());
+            List<Exchange> all = new ArrayList<>();
+            clients.forEach(c -> all.addAll(c.exchanges));
+            return new Run(all, elapsed, cpu, clientCpu.get());
+        } finally {
+            for (Client c : clients) c.channel.close();
+        }
+    }
+
+    /** One client thread: its connections' requests and responses until {@code end}, then their last responses. */
+    private static void drive(List<Client> clients, Plan plan, byte[][] requests, boolean streamed, long end)
+            throws IOException {
+        try (Selector selector = Selector.open()) {
+            for (Client c : clients) c.key = c.channel.register(selector, 0, c);
+            ByteBuffer buf = ByteBuffer.allocateDirect(1 << 16);
+            int open = clients.size();
+            while (open > 0) {
+                long now = System.nanoTime();
+                long nextStart = Long.MAX_VALUE;
+                for (Client c : clients) {
+                    if (c.started) continue;
+                    if (c.startAt <= now) {
+                        c.started = true;
+                        send(c, plan, requests, streamed, now);
+                    } else {
+                        nextStart = Math.min(nextStart, c.startAt);
+                    }
+                }
+                long waitMs = nextStart == Long.MAX_VALUE ? 0 : Math.max(1, (nextStart - now) / 1_000_000);
+                if (selector.select(waitMs) == 0) continue;
+                for (SelectionKey key : selector.selectedKeys()) {
+                    Client c = (Client) key.attachment();
+                    buf.clear();
+                    int n = c.channel.read(buf);
+                    long at = System.nanoTime();
+                    if (n < 0) throw new IOException("connection closed");
+                    buf.flip();
+                    Exchange x = c.reader.feed(buf, at);
+                    if (x == null) continue;
+                    if (buf.hasRemaining()) throw new IOException("bytes after a response to one request");
+                    c.exchanges.add(x);
+                    if (at < end) {
+                        send(c, plan, requests, streamed, at);
+                    } else {
+                        key.interestOps(0);
+                        open--;
+                    }
+                }
+                selector.selectedKeys().clear();
+            }
+        }
     }
 
     /** Writes the client's next request (small enough for the socket's buffer) and arms it for the response. */

@@ -16,9 +16,9 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * What token → client costs on this machine with no server at all: at the end of every step one thread writes one
- * SSE chunk (the size of the path's) to each of {@code streams} loopback connections, in a tight loop, and one
- * selector thread reads them, as the benchmark's client does. The delay of each chunk, from the step's end to its
+ * What token → client costs on this machine with no server at all: at the end of every step a thread writes one
+ * SSE chunk (the size of the path's) to each of its share of {@code streams} loopback connections, in a tight loop,
+ * and a selector thread per share reads them, as the benchmark's client does (one share per client thread). The delay of each chunk, from the step's end to its
  * read, is the least any HTTP server could add to a batch's tokens here; the paced part's "token → client" is
  * measured the same way, so the two compare directly.
  */
@@ -30,68 +30,100 @@ final class DeliveryFloor {
 
     private DeliveryFloor() {}
 
-    /** Delays of every chunk of {@code steps} steps (the first tenth left out as warm-up), in nanoseconds. */
-    static Samples run(int streams, long stepNanos, int steps) throws Exception {
+    /**
+     * Delays of every chunk of {@code steps} steps (the first tenth left out as warm-up), in nanoseconds. The
+     * connections are split between {@code threads} writers, each stepping on the same schedule, and as many
+     * readers (as the benchmark's client threads are).
+     */
+    static Samples run(int streams, long stepNanos, int steps, int threads) throws Exception {
         int warmUp = steps / 10;
         Samples delays = new Samples();
         AtomicReference<Throwable> failure = new AtomicReference<>();
-        try (ServerSocketChannel server = ServerSocketChannel.open(); Selector selector = Selector.open()) {
+        List<SocketChannel> all = new ArrayList<>();
+        try (ServerSocketChannel server = ServerSocketChannel.open()) {
             server.bind(new InetSocketAddress("127.0.0.1", 0));
-            List<SocketChannel> writers = new ArrayList<>();
-            List<SocketChannel> readers = new ArrayList<>();
+            List<List<SocketChannel>> writers = new ArrayList<>();
+            List<Selector> readers = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                writers.add(new ArrayList<>());
+                readers.add(Selector.open());
+            }
             for (int i = 0; i < streams; i++) {
                 SocketChannel r = SocketChannel.open(server.getLocalAddress());
                 r.setOption(StandardSocketOptions.TCP_NODELAY, true);
                 r.configureBlocking(false);
-                r.register(selector, SelectionKey.OP_READ, new long[1]); // bytes read from it so far
-                readers.add(r);
+                r.register(readers.get(i % threads), SelectionKey.OP_READ, new long[1]); // bytes read from it so far
                 SocketChannel w = server.accept();
                 w.setOption(StandardSocketOptions.TCP_NODELAY, true);
-                writers.add(w);
+                writers.get(i % threads).add(w);
+                all.add(r);
+                all.add(w);
             }
-            AtomicLongArray stepEnd = new AtomicLongArray(steps);
-            long expected = (long) streams * steps * CHUNK.length;
-            Thread reader = new Thread(() -> {
-                ByteBuffer buf = ByteBuffer.allocateDirect(1 << 16);
-                long bytes = 0;
-                try {
-                    while (bytes < expected) {
+            // a connection's k-th chunk is step k's, written by its writer; timed when its last byte arrived
+            AtomicLongArray[] stepEnd = new AtomicLongArray[threads];
+            List<Thread> running = new ArrayList<>();
+            long first = System.nanoTime() + stepNanos;
+            for (int t = 0; t < threads; t++) {
+                int me = t;
+                stepEnd[t] = new AtomicLongArray(steps);
+                long expected = (long) writers.get(t).size() * steps * CHUNK.length;
+                Samples mine = new Samples();
+                running.add(start("delivery-floor-reader-" + t, failure, () -> {
+                    ByteBuffer buf = ByteBuffer.allocateDirect(1 << 16);
+                    Selector selector = readers.get(me);
+                    for (long bytes = 0; bytes < expected; ) {
                         selector.select();
                         for (SelectionKey key : selector.selectedKeys()) {
                             buf.clear();
                             int n = ((SocketChannel) key.channel()).read(buf);
                             long at = System.nanoTime();
                             if (n < 0) throw new IOException("connection closed");
-                            // a connection's k-th chunk is step k's; timed when its last byte arrived
                             long[] read = (long[]) key.attachment();
                             for (long end = (read[0] / CHUNK.length + 1) * CHUNK.length; end <= read[0] + n;
                                  end += CHUNK.length) {
                                 int step = (int) (end / CHUNK.length - 1);
-                                if (step >= warmUp) delays.add(at - stepEnd.get(step));
+                                if (step >= warmUp) mine.add(at - stepEnd[me].get(step));
                             }
                             read[0] += n;
                             bytes += n;
                         }
                         selector.selectedKeys().clear();
                     }
-                } catch (Throwable e) {
-                    failure.set(e);
-                }
-            }, "delivery-floor-reader");
-            reader.setDaemon(true);
-            reader.start();
-            long next = System.nanoTime() + stepNanos;
-            for (int s = 0; s < steps; s++) {
-                for (long left; (left = next - System.nanoTime()) > 0; ) LockSupport.parkNanos(left);
-                stepEnd.set(s, System.nanoTime());
-                for (SocketChannel w : writers) w.write(ByteBuffer.wrap(CHUNK));
-                next += stepNanos;
+                    synchronized (delays) {
+                        mine.addTo(delays);
+                    }
+                }));
+                running.add(start("delivery-floor-writer-" + t, failure, () -> {
+                    long next = first;
+                    for (int s = 0; s < steps; s++) {
+                        for (long left; (left = next - System.nanoTime()) > 0; ) LockSupport.parkNanos(left);
+                        stepEnd[me].set(s, System.nanoTime());
+                        for (SocketChannel w : writers.get(me)) w.write(ByteBuffer.wrap(CHUNK));
+                        next += stepNanos;
+                    }
+                }));
             }
-            reader.join(10_000);
-            for (SocketChannel c : readers) c.close();
-            for (SocketChannel c : writers) c.close();
+            for (Thread th : running) th.join(stepNanos / 1_000_000 * steps + 10_000);
+            for (Selector sel : readers) sel.close();
+        } finally {
+            for (SocketChannel c : all) c.close();
         }
-        if (failure.get() != null) throw new IllegalStateException("the floor's reader failed", failure.get());
+        if (failure.get() != null) throw new IllegalStateException("the floor's threads failed", failure.get());
         return delays;
+    }
+
+    private interface Body { void run() throws Exception; }
+
+    private static Thread start(String name, AtomicReference<Throwable> failure, Body body) {
+        Thread th = new Thread(() -> {
+            try {
+                body.run();
+            } catch (Throwable e) {
+                failure.compareAndSet(null, e);
+            }
+        }, name);
+        th.setDaemon(true);
+        th.start();
+        return th;
     }
 }

@@ -93,10 +93,11 @@ public final class OverheadRuns {
         }
         if (floor) {
             long stepNanos = (long) (stepMs * 1e6);
-            Samples d = DeliveryFloor.run(concurrency, stepNanos, (int) (seconds * 1e9 / stepNanos));
-            out.printf(Locale.ROOT, "Floor of token → client with no server (one thread writes a chunk to each of %d "
-                    + "connections every %s ms, one selector thread reads): p50 %s, p99 %s%n", concurrency,
-                    fmt(stepMs), ms(d.percentileMs(50)), ms(d.percentileMs(99)));
+            int threads = ClosedLoop.clientThreads();
+            Samples d = DeliveryFloor.run(concurrency, stepNanos, (int) (seconds * 1e9 / stepNanos), threads);
+            out.printf(Locale.ROOT, "Floor of token → client with no server (%d thread(s) write a chunk to each of %d "
+                    + "connections every %s ms, as many selector threads read): p50 %s, p99 %s%n", threads,
+                    concurrency, fmt(stepMs), ms(d.percentileMs(50)), ms(d.percentileMs(99)));
         }
     }
 

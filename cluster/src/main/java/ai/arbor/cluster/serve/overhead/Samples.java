@@ -14,6 +14,11 @@ final class Samples {
 
     int size() { return size; }
 
+    /** Adds these samples to {@code other}. */
+    void addTo(Samples other) {
+        for (int i = 0; i < size; i++) other.add(values[i]);
+    }
+
     /** The nearest-rank percentile in milliseconds; NaN when empty. */
     double percentileMs(double p) {
         if (size == 0) return Double.NaN;
