@@ -21,7 +21,11 @@ public final class Frontend {
     private final ModelTokenizer tokenizer;
     private final Duration routeTimeout;
     private final Duration noStreamTimeout;
-    private final AtomicLong sequence = new AtomicLong();
+    /**
+     * Names request actors apart: one per JVM, not per frontend, since every served model's frontend spawns them under
+     * the same parent (/system) of one actor system.
+     */
+    private static final AtomicLong SEQUENCE = new AtomicLong();
 
     public Frontend(ActorSystem<?> system, ActorRef<RouterActor.Command> router, ModelTokenizer tokenizer,
                     Duration routeTimeout) {
@@ -62,7 +66,7 @@ public final class Frontend {
         CompletableFuture<Void> unclaimed = new CompletableFuture<>();
         ActorRef<RequestActor.Command> actor = system.systemActorOf(
                 RequestActor.create(spec, router, routeTimeout, noStreamTimeout, channel, firstEvent, unclaimed),
-                "request-" + sequence.incrementAndGet(), Props.empty());
+                "request-" + SEQUENCE.incrementAndGet(), Props.empty());
         return new Generation(Source.fromGraph(new EventSource(channel, actor)), firstEvent, unclaimed);
     }
 }

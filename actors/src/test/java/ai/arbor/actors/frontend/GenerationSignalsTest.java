@@ -63,6 +63,18 @@ class GenerationSignalsTest {
     }
 
     @Test
+    void twoFrontendsOfOneSystemStartRequestsSideBySide() throws Exception {
+        // as two served models do on one node: their request actors live under the same parent
+        Generation running = frontend.start(spec("s4", 3000));
+        Generation other = noWorkers.start(spec("s5", 4));
+        running.firstEvent().toCompletableFuture().get(5, TimeUnit.SECONDS);
+        var failed = assertThrows(ExecutionException.class,
+                () -> other.firstEvent().toCompletableFuture().get(5, TimeUnit.SECONDS));
+        assertEquals(503, ((GenerationEvent.Failure) failed.getCause()).status(), "no worker, not a name clash");
+        running.events().take(1).runWith(Sink.seq(), kit.system()).toCompletableFuture().get(5, TimeUnit.SECONDS);
+    }
+
+    @Test
     void aFailureBeforeAnyEventIsSignalledAndTheEventsFailTheSameWay() throws Exception {
         Generation g = noWorkers.start(spec("s2", 4));
         var signalled = assertThrows(ExecutionException.class,
