@@ -236,7 +236,8 @@ public final class OpenAiServer {
     private static Generation start(ParsedRequest r, String id) {
         var frontend = r.model().frontend();
         if (r.prompts().size() == 1) {
-            return frontend.start(new GenerationSpec(id, r.prompts().get(0), r.sampling(), r.n(), r.stop()), r.stream());
+            return frontend.start(new GenerationSpec(id, r.prompts().get(0), r.sampling(), r.n(), r.stop()),
+                    r.stream());
         }
         List<Source<GenerationEvent, NotUsed>> parts = new ArrayList<>();
         CompletableFuture<?>[] firsts = new CompletableFuture<?>[r.prompts().size()];

@@ -18,9 +18,9 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * What token → client costs on this machine with no server at all: at the end of every step a thread writes one
  * SSE chunk (the size of the path's) to each of its share of {@code streams} loopback connections, in a tight loop,
- * and a selector thread per share reads them, as the benchmark's client does (one share per client thread). The delay of each chunk, from the step's end to its
- * read, is the least any HTTP server could add to a batch's tokens here; the paced part's "token → client" is
- * measured the same way, so the two compare directly.
+ * and a selector thread per share reads them, as the benchmark's client does (one share per client thread). The
+ * delay of each chunk, from the step's end to its read, is the least a server writing from as many threads could add
+ * to a batch's tokens here; the paced part's "token → client" is measured the same way, so the two compare directly.
  */
 final class DeliveryFloor {
     /** A chunk as the path sends it for one token: HTTP chunk framing around one SSE event. */

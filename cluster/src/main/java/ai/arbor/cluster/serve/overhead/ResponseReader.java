@@ -60,7 +60,9 @@ final class ResponseReader {
             switch (state) {
                 case STATUS -> {
                     if (!line(in)) return null;
-                    if (!line.toString().startsWith("HTTP/1.1 200")) throw new IOException("unexpected status: " + line);
+                    if (!line.toString().startsWith("HTTP/1.1 200")) {
+                        throw new IOException("unexpected status: " + line);
+                    }
                     state = State.HEADERS;
                 }
                 case HEADERS -> {
