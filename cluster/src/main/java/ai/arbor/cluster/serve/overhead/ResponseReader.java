@@ -8,7 +8,7 @@ import java.util.Locale;
  * Parses the HTTP/1.1 responses of the OpenAI API (Content-Length or chunked) of one keep-alive connection from the
  * bytes as they arrive, and times them: for a streamed chat response, when each output token's text had fully
  * arrived, matched by the length of the text received so far against the engine's known token script
- * ({@code textEnds}). Push-style, so that one client thread can serve every connection; small and allocation-light,
+ * ({@code textEnds}). Push-style, so that one client thread can serve many connections; small and allocation-light,
  * since it shares the CPU with the server it measures.
  */
 final class ResponseReader {
