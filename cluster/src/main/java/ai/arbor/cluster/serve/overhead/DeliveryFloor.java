@@ -112,9 +112,7 @@ final class DeliveryFloor {
         return delays;
     }
 
-    private interface Body { void run() throws Exception; }
-
-    private static Thread start(String name, AtomicReference<Throwable> failure, Body body) {
+    private static Thread start(String name, AtomicReference<Throwable> failure, ThrowingRunnable body) {
         Thread th = new Thread(() -> {
             try {
                 body.run();

@@ -182,7 +182,7 @@ public final class OverheadRuns {
      * instant warm-up never took (timers, threads parking between steps), and the JIT compiled thousands of methods
      * during the measured paced run before this (BENCHMARKS.md, "Night run").
      */
-    private void untilJitQuiet(String what, WarmUpRun run) throws Exception {
+    private void untilJitQuiet(String what, ThrowingRunnable run) throws Exception {
         CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
         for (int i = 1; ; i++) {
             long jit0 = jit.getTotalCompilationTime();
@@ -196,8 +196,6 @@ public final class OverheadRuns {
             }
         }
     }
-
-    private interface WarmUpRun { void run() throws Exception; }
 
     private SyntheticEngine engine(long stepNanos, EngineTimestamps timestamps) {
         return new SyntheticEngine(spec.maxModelLen(), settings.engine().blockSize(), spec.tokenizer().eosTokenIds(),
