@@ -3,7 +3,6 @@
 # and runs the serving-path overhead benchmark on the machine's CPUs, e.g.
 #   tools/device_serve_run.sh 64 15 16              all cores
 #   taskset -c 0,1 tools/device_serve_run.sh 64 15 16   two cores
-# DJL would fetch a CUDA build of its tokenizer library where it sees a GPU: RUST_FLAVOR=cpu keeps the bundled one.
 set -e
 here=$(cd "$(dirname "$0")/.." && pwd)
 dir=${ARBOR_BUNDLE_DIR:-/tmp/arbor-serve}
@@ -14,5 +13,5 @@ if [ ! -x "$dir/jre/bin/java" ]; then
 fi
 cp=$(ls -d "$dir"/lib/* | tr '\n' ':')
 cd "$here"
-exec "$dir/jre/bin/java" --add-modules jdk.incubator.vector -XX:+UseParallelGC -Xmx2g -DRUST_FLAVOR=cpu \
-  -Dai.djl.offline=true -Darbor.home="$here" -cp "$cp" ai.arbor.cluster.serve.OverheadBenchmark "$@"
+exec "$dir/jre/bin/java" --add-modules jdk.incubator.vector -XX:+UseParallelGC -Xmx2g \
+  -Darbor.home="$here" -cp "$cp" ai.arbor.cluster.serve.OverheadBenchmark "$@"

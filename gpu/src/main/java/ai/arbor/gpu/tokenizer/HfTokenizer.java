@@ -34,6 +34,10 @@ import java.util.Set;
 public final class HfTokenizer implements AutoCloseable {
     public static final String FILE = "tokenizer.json";
 
+    static {
+        TokenizerNative.pinCpuBuild();
+    }
+
     private final HuggingFaceTokenizer tokenizer;
     private final TokenizerConfig config;
     private final Map<String, Integer> vocab;
