@@ -103,6 +103,16 @@ public final class BenchCommand implements Callable<Integer> {
                     + "that the server accepts the arguments (default ${DEFAULT-VALUE})")
     int warmup;
 
+    @Option(names = "--temperature", paramLabel = "T",
+            description = "temperature sent with every request (default: the server's)")
+    Double temperature;
+
+    @Option(names = "--top-p", paramLabel = "P", description = "top_p sent with every request (default: the server's)")
+    Double topP;
+
+    @Option(names = "--top-k", paramLabel = "K", description = "top_k sent with every request (default: the server's)")
+    Integer topK;
+
     @Option(names = "--no-progress", description = "No progress bar")
     boolean noProgress;
 
@@ -192,10 +202,11 @@ public final class BenchCommand implements Callable<Integer> {
         if (plot != null) {
             PlotWriter.checkName(plot);
         }
+        RequestSampling sampling = new RequestSampling(temperature, topP, topK);
         Path tok = tokenizer != null ? tokenizer : defaultTokenizer();
         return new BenchSettings(base, model, ep, kind, n, concurrency, rate, inputLen, outputLen, prefixLen,
                 numGroups, perGroup, seed, file, tok, output, plot, Duration.ofSeconds(timeoutSeconds), !noProgress,
-                warmup);
+                warmup, sampling);
     }
 
     /** The repository's default model, found from ARBOR_HOME (set by bin/arbor) or the working directory. */

@@ -40,15 +40,16 @@ public final class BenchRunner {
             BenchSettings settings = s.withModel(model);
             List<BenchPrompt> prompts = dataset(settings).prompts();
             long[] arrivals = ArrivalSchedule.offsetsNanos(prompts.size(), settings.requestRate(), settings.seed());
-            err.printf("arbor bench: %d %s requests to %s (model %s)%n", prompts.size(),
-                    settings.endpoint().name().toLowerCase(java.util.Locale.ROOT), settings.url(), model);
+            err.printf("arbor bench: %d %s requests to %s (model %s, sampling: %s)%n", prompts.size(),
+                    settings.endpoint().name().toLowerCase(java.util.Locale.ROOT), settings.url(), model,
+                    settings.sampling().describe());
             RequestDriver.Listener listener = settings.progress()
                     ? new ProgressBar(err, prompts.size(), terminal) : r -> { };
             Instant startedAt = Instant.now();
             RequestDriver.Run run;
             Optional<PrometheusText> before;
             try (StreamingClient modelClient = new StreamingClient(settings.url(), model, settings.endpoint(),
-                    settings.timeout())) {
+                    settings.timeout(), settings.sampling())) {
                 warmUp(modelClient, warmUpPrompts(settings, prompts), settings.warmup());
                 before = ServerMetrics.scrapeFresh(client.http(), settings.url(), ServerMetrics.MAX_TICK_WAIT);
                 run = new RequestDriver(modelClient).run(prompts, arrivals, settings.concurrency(), listener);

@@ -12,15 +12,27 @@ import java.time.Duration;
  * @param requestRate requests per second of the Poisson arrivals; infinity sends all at once
  * @param inputLen    prompt tokens (random), or the unique suffix after the common prefix (shared-prefix)
  * @param warmup      requests sent one at a time before the measured run and left out of it
+ * @param sampling    temperature, top_p and top_k sent with every request
  */
 public record BenchSettings(URI url, String model, Endpoint endpoint, String dataset, int numPrompts,
                             int concurrency, double requestRate, int inputLen, int outputLen, int prefixLen,
                             int numGroups, int promptsPerGroup, long seed, Path datasetPath, Path tokenizerDir,
-                            Path output, Path plot, Duration timeout, boolean progress, int warmup) {
+                            Path output, Path plot, Duration timeout, boolean progress, int warmup,
+                            RequestSampling sampling) {
+
+    /** Settings whose requests leave sampling to the server's defaults. */
+    public BenchSettings(URI url, String model, Endpoint endpoint, String dataset, int numPrompts, int concurrency,
+                         double requestRate, int inputLen, int outputLen, int prefixLen, int numGroups,
+                         int promptsPerGroup, long seed, Path datasetPath, Path tokenizerDir, Path output, Path plot,
+                         Duration timeout, boolean progress, int warmup) {
+        this(url, model, endpoint, dataset, numPrompts, concurrency, requestRate, inputLen, outputLen, prefixLen,
+                numGroups, promptsPerGroup, seed, datasetPath, tokenizerDir, output, plot, timeout, progress, warmup,
+                RequestSampling.NONE);
+    }
 
     public BenchSettings withModel(String m) {
         return new BenchSettings(url, m, endpoint, dataset, numPrompts, concurrency, requestRate, inputLen, outputLen,
                 prefixLen, numGroups, promptsPerGroup, seed, datasetPath, tokenizerDir, output, plot, timeout,
-                progress, warmup);
+                progress, warmup, sampling);
     }
 }

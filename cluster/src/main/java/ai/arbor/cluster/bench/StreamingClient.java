@@ -30,11 +30,17 @@ public final class StreamingClient implements AutoCloseable {
     private final URI base;
     private final String model;
     private final Endpoint endpoint;
+    private final RequestSampling sampling;
     private final Duration timeout;
     private final ExecutorService pool;
     private final HttpClient http;
 
     public StreamingClient(URI base, String model, Endpoint endpoint, Duration timeout) {
+        this(base, model, endpoint, timeout, RequestSampling.NONE);
+    }
+
+    public StreamingClient(URI base, String model, Endpoint endpoint, Duration timeout, RequestSampling sampling) {
+        this.sampling = sampling;
         this.base = base;
         this.model = model;
         this.endpoint = endpoint;
@@ -101,6 +107,7 @@ public final class StreamingClient implements AutoCloseable {
         body.put("max_tokens", prompt.outputLen());
         // Fixed output lengths make runs comparable: the model may not stop early (vLLM's bench does the same).
         body.put("ignore_eos", true);
+        sampling.addTo(body);
         body.put("stream", true);
         body.putObject("stream_options").put("include_usage", true);
         return body.toString();

@@ -121,6 +121,33 @@ class BenchCommandTest {
     }
 
     @Test
+    void samplingOptionsGoIntoEveryRequest() {
+        CommandLine cmd = BenchCommand.commandLine();
+        cmd.parseArgs("--url", "http://h:8000", "--temperature", "0.7", "--top-p", "0.9", "--top-k", "40");
+        BenchSettings s = ((BenchCommand) cmd.getCommand()).settings();
+        assertEquals(new RequestSampling(0.7, 0.9, 40), s.sampling());
+        try (StreamingClient client = new StreamingClient(s.url(), "m", s.endpoint(), s.timeout(), s.sampling())) {
+            String body = client.body(BenchPrompt.ofText("x y", new int[]{5, 9}, 3, -1));
+            assertTrue(body.contains("\"temperature\":0.7") && body.contains("\"top_p\":0.9")
+                    && body.contains("\"top_k\":40"), body);
+        }
+        cmd.parseArgs("--url", "http://h:8000");
+        BenchSettings plain = ((BenchCommand) cmd.getCommand()).settings();
+        try (StreamingClient client = new StreamingClient(plain.url(), "m", plain.endpoint(), plain.timeout(),
+                plain.sampling())) {
+            String body = client.body(BenchPrompt.ofText("x y", new int[]{5, 9}, 3, -1));
+            assertFalse(body.contains("temperature") || body.contains("top_p") || body.contains("top_k"), body);
+        }
+    }
+
+    @Test
+    void badSamplingOptionsNameTheOption() {
+        assertOneLineError(run("--url", "http://h:1", "--top-p", "0"), 2, "--top-p must be in (0, 1]");
+        err.getBuffer().setLength(0);
+        assertOneLineError(run("--url", "http://h:1", "--temperature", "-1"), 2, "--temperature");
+    }
+
+    @Test
     void fileRunWritesReportJsonAndPlot(@TempDir Path dir) throws Exception {
         Path prompts = dir.resolve("p.jsonl");
         Files.writeString(prompts, "{\"prompt\": \"one two three\"}\n{\"messages\": [{\"role\": \"user\", "
