@@ -1,5 +1,6 @@
 package ai.arbor.http;
 
+import ai.arbor.gpu.sample.LogitBias;
 import ai.arbor.gpu.sample.SamplingParams;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -185,6 +186,36 @@ final class RequestParser {
         return ids;
     }
 
+    /** OpenAI's {@code logit_bias}: an object from token id (as a string) to a bias in [-100, 100]. */
+    static LogitBias logitBias(JsonNode node, int vocab) {
+        if (node == null || node.isNull()) return LogitBias.NONE;
+        if (!node.isObject()) throw ApiError.badParam("logit_bias", "'logit_bias' must be an object of token id to bias");
+        int[] ids = new int[node.size()];
+        float[] values = new float[node.size()];
+        int i = 0;
+        for (var it = node.fields(); it.hasNext(); i++) {
+            var e = it.next();
+            int id;
+            try {
+                id = Integer.parseInt(e.getKey());
+            } catch (NumberFormatException ex) {
+                throw ApiError.badParam("logit_bias", "'logit_bias' key '" + e.getKey() + "' is not a token id");
+            }
+            if (id < 0 || id >= vocab) {
+                throw ApiError.badParam("logit_bias", "'logit_bias' token id " + id + " is outside the vocabulary [0, "
+                        + vocab + ")");
+            }
+            JsonNode v = e.getValue();
+            if (!v.isNumber() || !(v.asDouble() >= -100 && v.asDouble() <= 100)) {
+                throw ApiError.badParam("logit_bias", "'logit_bias' value for token " + id
+                        + " must be a number in [-100, 100]");
+            }
+            ids[i] = id;
+            values[i] = (float) v.asDouble();
+        }
+        return new LogitBias(ids, values);
+    }
+
     /** Fields chat and completions share. */
     private static final class Common {
         Double temperature, topP, minP, repetitionPenalty, presence, frequency;
@@ -194,6 +225,7 @@ final class RequestParser {
         boolean stream, includeUsage, ignoreEos;
         List<String> stop;
         int[] stopTokenIds;
+        JsonNode logitBias;
 
         SamplingParams sampling(ServedModel model, int maxTokens, Integer logprobs) {
             SamplingDefaults d = model.defaults();
@@ -216,7 +248,8 @@ final class RequestParser {
                     ignoreEos,
                     stopTokenIds,
                     stop,
-                    logprobs);
+                    logprobs,
+                    logitBias(logitBias, model.frontend().tokenizer().vocabSize()));
         }
     }
 
@@ -250,6 +283,7 @@ final class RequestParser {
             }
             c.includeUsage = iu != null && iu.asBoolean(false);
         }
+        c.logitBias = f.raw("logit_bias");
         c.ignoreEos = f.bool("ignore_eos", false);
         c.stop = f.stringOrList("stop");
         c.stopTokenIds = f.intList("stop_token_ids", 0, Integer.MAX_VALUE);

@@ -1,6 +1,7 @@
 package ai.arbor.gpu.engine;
 
 import ai.arbor.gpu.backend.ComputeBackend;
+import ai.arbor.gpu.backend.DeviceSampling;
 import ai.arbor.gpu.backend.ForwardBatch;
 import ai.arbor.gpu.backend.GreedyForward;
 import ai.arbor.gpu.backend.SequenceChunk;
@@ -12,6 +13,7 @@ import ai.arbor.gpu.model.ModelConfig;
 import ai.arbor.gpu.sample.Sampled;
 import ai.arbor.gpu.sample.Sampler;
 import ai.arbor.gpu.sample.SamplingParams;
+import ai.arbor.gpu.sample.SamplingRow;
 import ai.arbor.gpu.sample.TokenLogprobs;
 import ai.arbor.gpu.sched.Request;
 import ai.arbor.gpu.sched.ScheduledChunk;
@@ -57,12 +59,12 @@ public final class LLMEngine implements InferenceEngine {
     private final List<KvEventListener> listeners = new CopyOnWriteArrayList<>();
     private final Map<String, Request> live = new HashMap<>();
 
-    // Set when the backend can take the argmax where the logits are, so only token ids cross (a 151k-vocabulary fp32
-    // row is 600 KB). Only greedy steps use it: the device sampler draws over tokens in another order than Sampler,
-    // so seeded random requests would not reproduce their CPU-sampled tokens.
+    // Set when the backend can pick tokens where the logits are, so only token ids cross (a 151k-vocabulary fp32 row
+    // is 600 KB): every step on a DeviceSampling backend, plain greedy steps on one that only offers the argmax.
+    private final DeviceSampling deviceSampling;
     private final GreedyForward greedyForward;
-    private volatile boolean argmaxOnDevice = true;
-    private long argmaxOnDeviceSteps;
+    private volatile boolean sampleOnDevice = true;
+    private long deviceSampledSteps;
 
     private long promptTokens;
     private long generatedTokens;
@@ -77,6 +79,7 @@ public final class LLMEngine implements InferenceEngine {
     public LLMEngine(ModelConfig model, int[] eosTokenIds, ComputeBackend backend, EngineConfig config) {
         if (config.blockSize() <= 0) throw new IllegalArgumentException("blockSize must be positive, got " + config.blockSize());
         this.backend = backend;
+        this.deviceSampling = backend instanceof DeviceSampling d ? d : null;
         this.greedyForward = backend instanceof GreedyForward g ? g : null;
         this.blockSize = config.blockSize();
         this.vocabSize = model.vocabSize();
@@ -123,6 +126,12 @@ public final class LLMEngine implements InferenceEngine {
             }
         }
         Sampler.validate(request.sampling());
+        for (int t : request.sampling().logitBias().tokenIds()) {
+            if (t < 0 || t >= vocabSize) {
+                throw new IllegalArgumentException("logit_bias token id " + t + " is outside the vocabulary [0, "
+                        + vocabSize + ")");
+            }
+        }
         pendingAdds.add(new Request(request, sink, arrivals.getAndIncrement()));
         inFlight.incrementAndGet();
     }
@@ -143,10 +152,28 @@ public final class LLMEngine implements InferenceEngine {
         applyAbortsAndAdds();
         SchedulerOutput plan = scheduler.schedule();
         int batchSize = plan.chunks().size();
-        if (!plan.isEmpty() && greedyForward != null && argmaxOnDevice && allPlainArgmax(plan)) {
+        List<SamplingRow> rows = !plan.isEmpty() && deviceSampling != null && sampleOnDevice ? samplingRows(plan) : null;
+        if (rows != null && deviceSampling.canSample(rows)) {
+            DeviceSampling.StepTokens out = deviceSampling.forwardSampled(toForwardBatch(plan), rows);
+            scheduler.onForwardDone(plan);
+            deviceSampledSteps++;
+            if (out.tokens().length < rows.size()) {
+                throw new IllegalStateException("backend " + backend.name() + " returned " + out.tokens().length
+                        + " tokens for a batch that wants " + rows.size());
+            }
+            List<Request> finished = new ArrayList<>();
+            int row = 0;
+            for (ScheduledChunk c : plan.chunks()) {
+                if (!c.wantLogits()) continue;
+                Request r = c.request();
+                if (accept(r, out.tokens()[row], out.logprobs()[row]) != null) finished.add(r);
+                row++;
+            }
+            for (Request r : finished) end(r);
+        } else if (!plan.isEmpty() && greedyForward != null && sampleOnDevice && allPlainArgmax(plan)) {
             int[] tokens = greedyForward.forwardGreedy(toForwardBatch(plan));
             scheduler.onForwardDone(plan);
-            argmaxOnDeviceSteps++;
+            deviceSampledSteps++;
             List<Request> finished = new ArrayList<>();
             int row = 0;
             for (ScheduledChunk c : plan.chunks()) {
@@ -189,6 +216,7 @@ public final class LLMEngine implements InferenceEngine {
             live.remove(r.id());
             inFlight.decrementAndGet();
             try {
+                if (deviceSampling != null) deviceSampling.release(r.id());
                 scheduler.finish(r);
             } catch (RuntimeException e) {
                 log.error("could not free the blocks of {}", r.id(), e);
@@ -223,13 +251,14 @@ public final class LLMEngine implements InferenceEngine {
     public int maxModelLen() { return maxModelLen; }
 
     /**
-     * Whether greedy steps may take the argmax on a backend that offers {@link GreedyForward} (default on). Off, every
-     * step copies the logits to the host and samples there: the reference the fast path must match.
+     * Whether steps may pick their tokens on the device: every step on a {@link DeviceSampling} backend, plain greedy
+     * ones on a {@link GreedyForward} backend (default on). Off, every step copies the logits to the host and samples
+     * there with {@link Sampler}: the reference the device path must agree with.
      */
-    public void setArgmaxOnDevice(boolean on) { this.argmaxOnDevice = on; }
+    public void setSampleOnDevice(boolean on) { this.sampleOnDevice = on; }
 
-    /** Steps whose tokens were picked on the device (see {@link #setArgmaxOnDevice}). Engine thread. */
-    public long argmaxOnDeviceSteps() { return argmaxOnDeviceSteps; }
+    /** Steps whose tokens were picked on the device (see {@link #setSampleOnDevice}). Engine thread. */
+    public long deviceSampledSteps() { return deviceSampledSteps; }
 
     /** Blocks no request holds (cached or empty): all of them once every request has ended. Engine thread. */
     public int numFreeKvBlocks() { return kv.numFreeBlocks(); }
@@ -305,6 +334,20 @@ public final class LLMEngine implements InferenceEngine {
         return done;
     }
 
+    /** What the device sampler needs for each sequence that samples this step, in batch order. */
+    private List<SamplingRow> samplingRows(SchedulerOutput plan) {
+        List<SamplingRow> rows = new ArrayList<>();
+        for (ScheduledChunk c : plan.chunks()) {
+            if (!c.wantLogits()) continue;
+            Request r = c.request();
+            SamplingParams p = r.sampling();
+            int[] suppressed = r.numOutputTokens() < p.minTokens() ? stopTokensOf(p) : NONE;
+            rows.add(new SamplingRow(r.id(), p, r.seed(), r.numOutputTokens(), suppressed, null, r.tokens(),
+                    r.promptLength(), r.numTokens()));
+        }
+        return rows;
+    }
+
     /** True when every sequence that samples this step would take the plain argmax of its logits. */
     private boolean allPlainArgmax(SchedulerOutput plan) {
         for (ScheduledChunk c : plan.chunks()) {
@@ -348,6 +391,7 @@ public final class LLMEngine implements InferenceEngine {
     }
 
     private void end(Request r) {
+        if (deviceSampling != null) deviceSampling.release(r.id());
         scheduler.finish(r);
         live.remove(r.id());
         inFlight.decrementAndGet();

@@ -47,7 +47,12 @@ public final class Sampler {
      * penalties, no logprobs. Such a token can be picked where the logits are, without copying them out.
      */
     public static boolean isPlainArgmax(SamplingParams p) {
-        return p.isGreedy() && !Penalties.any(p) && p.logprobs() == null;
+        return p.isGreedy() && !Penalties.any(p) && p.logprobs() == null && p.logitBias().isEmpty();
+    }
+
+    /** A seed for a request's device-side draws: its own, or a random one fixed for its lifetime. */
+    public static long seedFor(SamplingParams p) {
+        return p.seed() != null ? p.seed() : ThreadLocalRandom.current().nextLong();
     }
 
     /**
@@ -58,7 +63,21 @@ public final class Sampler {
      */
     public Sampled sample(float[] logits, SamplingParams p, int[] tokens, int promptLength, int numTokens,
                           int[] suppressed, SplittableRandom rng) {
+        return sample(logits, p, tokens, promptLength, numTokens, suppressed, null, rng);
+    }
+
+    /**
+     * Samples one token among those {@code tokenMask} allows ({@code ceil(vocab / 32)} int words, bit set = allowed;
+     * null allows all). Overwrites {@code logits}: masked and suppressed tokens become -inf, then the logit bias is
+     * added and penalties applied, as the device sampler does.
+     */
+    public Sampled sample(float[] logits, SamplingParams p, int[] tokens, int promptLength, int numTokens,
+                          int[] suppressed, int[] tokenMask, SplittableRandom rng) {
+        if (tokenMask != null) {
+            for (int t = 0; t < logits.length; t++) if (!SamplingRow.allowed(tokenMask, t)) logits[t] = Float.NEGATIVE_INFINITY;
+        }
         for (int t : suppressed) if (t >= 0 && t < logits.length) logits[t] = Float.NEGATIVE_INFINITY;
+        p.logitBias().applyTo(logits);
         if (Penalties.any(p)) Penalties.apply(logits, p, tokens, promptLength, numTokens);
         int chosen = p.isGreedy() ? argmax(logits) : draw(logits, p, rng);
         TokenLogprobs lp = p.logprobs() == null ? null : logprobs(logits, chosen, p.logprobs());

@@ -17,6 +17,7 @@ public final class Request {
     private final SamplingParams sampling;
     private final RequestSink sink;
     private final SplittableRandom rng;
+    private final long seed;
     private final long arrival;
     private final int priority;
     private final int promptLength;
@@ -31,6 +32,7 @@ public final class Request {
         this.sampling = r.sampling();
         this.sink = sink;
         this.rng = Sampler.rngFor(r.sampling());
+        this.seed = Sampler.seedFor(r.sampling());
         this.arrival = arrival;
         this.priority = 0;
         this.promptLength = r.promptTokenIds().length;
@@ -46,6 +48,9 @@ public final class Request {
     public RequestSink sink() { return sink; }
 
     public SplittableRandom rng() { return rng; }
+
+    /** The seed of this request's device-side draws (its own, or one fixed when it arrived). */
+    public long seed() { return seed; }
 
     /** Order of arrival; among equal priorities the latest arrival is preempted first. */
     public long arrival() { return arrival; }

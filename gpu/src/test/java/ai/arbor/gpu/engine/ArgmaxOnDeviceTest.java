@@ -37,19 +37,19 @@ class ArgmaxOnDeviceTest {
         Map<String, Collector> got = EngineBehaviourTests.run(e, rs);
         for (TinyModels.Case c : cases) assertArrayEquals(c.generatedIds(), got.get(c.name()).tokenArray(), c.name());
         assertEquals(0, fast.forwardCalls, "every step was plain greedy");
-        assertEquals(fast.greedyCalls, e.argmaxOnDeviceSteps());
+        assertEquals(fast.greedyCalls, e.deviceSampledSteps());
         assertTrue(fast.greedyCalls >= n);
         e.close();
 
         ArgmaxBackend slow = backend();
         LLMEngine off = engine(slow);
-        off.setArgmaxOnDevice(false);
+        off.setSampleOnDevice(false);
         Map<String, Collector> host = EngineBehaviourTests.run(off, rs);
         for (TinyModels.Case c : cases) {
             assertArrayEquals(got.get(c.name()).tokenArray(), host.get(c.name()).tokenArray(), c.name());
         }
         assertEquals(0, slow.greedyCalls);
-        assertEquals(0, off.argmaxOnDeviceSteps());
+        assertEquals(0, off.deviceSampledSteps());
         off.close();
     }
 

@@ -2,16 +2,18 @@ package ai.arbor.gpu.backend.cuda;
 
 import ai.arbor.gpu.backend.ComputeBackend;
 import ai.arbor.gpu.backend.ForwardBatch;
-import ai.arbor.gpu.backend.GpuSampling;
+import ai.arbor.gpu.backend.DeviceSampling;
 import ai.arbor.gpu.backend.GreedyForward;
 import ai.arbor.gpu.model.ModelConfig;
 import ai.arbor.gpu.model.Weights;
+import ai.arbor.gpu.sample.SamplingRow;
 import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUgraph;
 import jcuda.driver.CUgraphExec;
 
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 import static jcuda.driver.JCudaDriver.*;
@@ -23,7 +25,7 @@ import static jcuda.driver.JCudaDriver.*;
  * Decode steps are captured into CUDA graphs per padded batch size and replayed, since launching ~300 kernels one by
  * one through JCuda costs milliseconds of host time.
  */
-public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSampling {
+public final class CudaBackend implements ComputeBackend, GreedyForward, DeviceSampling {
     public static final double DEFAULT_GPU_MEMORY_UTILIZATION = 0.9;
     /** Decode batch sizes that get a CUDA graph; a batch is padded up to the next one. */
     private static final int[] GRAPH_BATCHES = {1, 2, 4, 8, 12, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128};
@@ -33,6 +35,8 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
     private static final int STREAM_GEMM_K = 64;
     private static final int RESERVED_TOKENS = 2048;
     private static final int RESERVED_LOGIT_ROWS = 256;
+    /** Sequences with penalties sampled on the device at once (each keeps a vocabulary of token counts there). */
+    private static final int PENALTY_SLOTS = 256;
 
     private final ModelConfig config;
     private final CudaDevice dev;
@@ -130,8 +134,9 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
     private int capSplitRows;
     private StepInputs lastInputs;
     private final Map<Long, CUgraphExec> graphs = new HashMap<>();
-    private CUdeviceptr samplingParams;
-    private int samplingParamsInts;
+    private DeviceSampler sampler;
+    /** Set while a step's logits are sampled by {@link #sampler} rather than by the plain argmax. */
+    private boolean sampleStep;
 
     /** The model on {@code cuda:deviceIndex}, with graphs for decode steps. */
     public CudaBackend(ModelConfig config, Weights weights, int deviceIndex, double gpuMemoryUtilization) {
@@ -181,7 +186,8 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
         this.dev = CudaDevice.open(deviceIndex);
         try {
             long[] mem = dev.memoryInfo();
-            long need = CudaWeights.matrixBytes(config) + workspaceBytes(RESERVED_TOKENS, RESERVED_LOGIT_ROWS);
+            long need = CudaWeights.matrixBytes(config) + workspaceBytes(RESERVED_TOKENS, RESERVED_LOGIT_ROWS)
+                    + DeviceSampler.bytes(config.vocabSize(), PENALTY_SLOTS, RESERVED_LOGIT_ROWS);
             long allowed = (long) (mem[1] * gpuMemoryUtilization) - (mem[1] - mem[0]);
             if (need > allowed) {
                 throw new IllegalStateException(String.format(
@@ -195,6 +201,7 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
             this.invFreq = dev.alloc(inv.length * 4L, "rope frequencies");
             cuMemcpyHtoD(invFreq, Pointer.to(inv), inv.length * 4L);
             ensureWorkspace(RESERVED_TOKENS, RESERVED_LOGIT_ROWS, 4096);
+            this.sampler = new DeviceSampler(dev, config.vocabSize(), PENALTY_SLOTS, RESERVED_LOGIT_ROWS);
         } catch (RuntimeException e) {
             dev.close();
             throw e;
@@ -367,39 +374,42 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
     }
 
     @Override
-    public int[] forwardSample(ForwardBatch batch, float[] temperature, int[] topK, float[] topP, float[] uniform) {
-        StepInputs s = run(batch);
-        return sampleLogits(s.realM(), temperature, topK, topP, uniform);
+    public StepTokens forwardSampled(ForwardBatch batch, List<SamplingRow> rows) {
+        boolean plain = true;
+        for (SamplingRow r : rows) plain &= r.isPlainArgmax();
+        if (plain) return new StepTokens(forwardGreedy(batch), new ai.arbor.gpu.sample.TokenLogprobs[rows.size()]);
+        sampleStep = true;
+        try {
+            SamplingInputs[] in = new SamplingInputs[1];
+            StepInputs s = run(batch, rows, in);
+            if (s.realM() != rows.size()) {
+                throw new IllegalArgumentException(rows.size() + " sampling rows for " + s.realM() + " logits rows");
+            }
+            return sampler.read(in[0], rows, argmax);
+        } finally {
+            sampleStep = false;
+        }
     }
 
-    /** Samples the first {@code rows} rows of the logits the last forward pass left on the device. */
-    int[] sampleLogits(int rows, float[] temperature, int[] topK, float[] topP, float[] uniform) {
-        if (temperature.length < rows || topK.length < rows || topP.length < rows || uniform.length < rows) {
-            throw new IllegalArgumentException("sampling parameters for " + rows + " rows are missing");
-        }
-        if (rows == 0) return new int[0];
+    @Override
+    public boolean canSample(List<SamplingRow> rows) { return sampler.canSample(rows); }
+
+    @Override
+    public void release(String sequenceId) { sampler.release(sequenceId); }
+
+    /**
+     * Samples {@code rows} on the device from the given raw logits (row-major, one vocabulary per row) instead of a
+     * forward pass's: the self-check compares these draws with the host's for the same logits and rows.
+     */
+    StepTokens sampleLogits(float[] raw, List<SamplingRow> rows) {
         dev.makeCurrent();
-        int[] packed = new int[4 * rows];
-        for (int i = 0; i < rows; i++) {
-            if (!(topP[i] > 0 && topP[i] <= 1)) throw new IllegalArgumentException("top_p must be in (0, 1], got " + topP[i]);
-            if (!(uniform[i] >= 0 && uniform[i] < 1)) throw new IllegalArgumentException("uniform must be in [0, 1), got " + uniform[i]);
-            packed[i] = Float.floatToRawIntBits(temperature[i]);
-            packed[rows + i] = topK[i];
-            packed[2 * rows + i] = Float.floatToRawIntBits(topP[i]);
-            packed[3 * rows + i] = Float.floatToRawIntBits(uniform[i]);
-        }
-        if (samplingParams == null || samplingParamsInts < packed.length) {
-            dev.free(samplingParams);
-            samplingParamsInts = Math.max(packed.length, 4 * capLogitRows);
-            samplingParams = dev.alloc(4L * samplingParamsInts, "sampling parameters");
-        }
-        cuMemcpyHtoD(samplingParams, Pointer.to(packed), 4L * packed.length);
-        dev.launch("sample_rows", rows, 1, 1, 1024, logits, config.vocabSize(), samplingParams,
-                samplingParams.withByteOffset(4L * rows), samplingParams.withByteOffset(8L * rows),
-                samplingParams.withByteOffset(12L * rows), argmax);
-        int[] ids = new int[rows];
-        cuMemcpyDtoH(Pointer.to(ids), argmax, 4L * rows);
-        return ids;
+        if (ensureWorkspace(1, rows.size(), 16)) dropGraphs();
+        cuMemcpyHtoD(logits, Pointer.to(raw), 4L * raw.length);
+        boolean[] moved = {false};
+        SamplingInputs in = sampler.upload(rows, 0, moved);
+        if (moved[0]) dropGraphs();
+        sampler.enqueue(logits, rows.size(), argmax);
+        return sampler.read(in, rows, argmax);
     }
 
     /** Copies the first {@code rows} logits rows of the last forward pass to the host (for checks). */
@@ -411,18 +421,32 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
 
     /** Uploads the step's inputs and runs the forward pass (a graph replay for decode steps), leaving logits on the GPU. */
     private StepInputs run(ForwardBatch batch) {
+        return run(batch, null, null);
+    }
+
+    /**
+     * The forward pass of a step; with {@code rows} (while {@link #sampleStep} is set) its logits are sampled on the
+     * device too, inside the same graph, and {@code in[0]} gets the uploaded sampling inputs.
+     */
+    private StepInputs run(ForwardBatch batch, List<SamplingRow> rows, SamplingInputs[] in) {
         if (kCache == null) throw new IllegalStateException("allocateKvCache must be called before forward");
         dev.makeCurrent();
         boolean graph = useGraphs && StepInputs.isDecode(batch) && batch.chunks().size() <= GRAPH_BATCHES[GRAPH_BATCHES.length - 1];
         StepInputs s = upload(batch, graph);
+        if (rows != null) {
+            boolean[] moved = {false};
+            in[0] = sampler.upload(rows, s.m(), moved);
+            if (moved[0]) dropGraphs();
+        }
         if (graph) {
-            long key = ((long) s.n() << 32) | s.width();
+            long key = ((long) s.n() << 32) | s.width() | (sampleStep ? 1L << 62 : 0);
             CUgraphExec exec = graphs.get(key);
             if (exec == null) {
-                exec = capture(s);
-                graphs.put(key, exec);
+                // capturing runs the step once eagerly: its results stand (a replay now would sample twice)
+                graphs.put(key, capture(s));
+            } else {
+                cuGraphLaunch(exec, dev.stream);
             }
-            cuGraphLaunch(exec, dev.stream);
         } else {
             encode(s);
         }
@@ -612,7 +636,9 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
         if (s.m() > 0) {
             dev.launch("rmsnorm", s.m(), 1, 1, 256, x, weights.finalNorm(), last, ints(s.logitRowsOffset()), hidden, eps);
             matmul(last, null, false, weights.lmHead(), null, logits, s.m(), hidden, config.vocabSize(), false);
-            if (splitArgmax) {
+            if (sampleStep) {
+                sampler.enqueue(logits, s.m(), argmax);
+            } else if (splitArgmax) {
                 // the rows split over blocks: one block per row took ~60 us for a 152k vocabulary
                 dev.launch("argmax_part", s.m(), ARGMAX_PARTS, 1, 256, logits, config.vocabSize(), argmaxPart,
                         argmaxPart.withByteOffset(4L * capLogitRows * ARGMAX_PARTS));
@@ -985,6 +1011,7 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
     public void close() {
         dev.makeCurrent();
         dropGraphs();
+        if (sampler != null) sampler.close();
         dev.close();
     }
 }

@@ -165,7 +165,7 @@ public final class CudaBenchmark {
         EngineConfig ec = new EngineConfig(BLOCK, b * perSeq + 1, b, 2048, 0, false, 0);
         long[] produced = {0};
         try (LLMEngine engine = new LLMEngine(c, new int[0], new LentBackend(gpu), ec)) {
-            engine.setArgmaxOnDevice(argmaxOnDevice);
+            engine.setSampleOnDevice(argmaxOnDevice);
             SamplingParams greedy = new SamplingParams(0, 1, 0, 0, null, 0, 0, 1, steps, 0, true, new int[0],
                     List.of(), null);
             for (int i = 0; i < b; i++) {

@@ -60,8 +60,8 @@ public final class CudaSelfCheck {
         public String toString() {
             return String.format("%s: %s (%s KV cache, tolerance %.4f) | teacher-forced top-1 %d/%d (%.2f%%), max |dlogit| vs transformers %.4f, "
                             + "vs CPU %.4f | chunked prefill top-1 %d/%d | greedy exact %d/%d | batched+prefix-cache "
-                            + "same as single %d/%d (+%d near-tie divergences), equal to reference %d/%d | GPU sampling = host inverse CDF %d/%d, "
-                            + "in the top-k/top-p set %d/%d | engine argmax on device (%d steps) same as host sampler "
+                            + "same as single %d/%d (+%d near-tie divergences), equal to reference %d/%d | GPU sampling = host model %d/%d, "
+                            + "logprobs agree %d/%d | engine tokens on device (%d steps) same as host sampler "
                             + "%d/%d (+%d near-tie divergences), equal to reference %d/%d",
                     passed() ? "PASS" : "FAIL", model, kvCache, tolerance, top1Agree, positions, 100 * top1Rate(), maxLogitDiff, maxCpuDiff,
                     chunkedTop1Agree, chunkedPositions, greedyExact, greedyCases, batchedSame, batchedCases,
@@ -198,7 +198,7 @@ public final class CudaSelfCheck {
             }
             log.printf("  greedy: %d/%d continuations equal the reference%n", exact, cases.size());
 
-            // 4. sampling on the GPU (temperature, top-k, top-p) against the same draw computed on the host in double
+            // 4. sampling on the GPU, every parameter in one mixed batch, against the host model of the same algorithm
             int[] sampled = sampleCheck(gpu, cases, blocksPerSeq, log);
 
             // 5. the engine: all requests at once (continuous batching, prefix caching) vs one at a time
@@ -209,14 +209,14 @@ public final class CudaSelfCheck {
             long fastSteps;
             try (LLMEngine engine = new LLMEngine(config, eos, new LentBackend(gpu), ec)) {
                 // Logits rows to the host and the host sampler first: the reference for the device argmax path.
-                engine.setArgmaxOnDevice(false);
+                engine.setSampleOnDevice(false);
                 for (int ci = 0; ci < cases.size(); ci++) {
                     single[ci] = generate(engine, List.of(cases.get(ci)), "single")[0];
                 }
                 batched = generate(engine, cases, "batch");
-                engine.setArgmaxOnDevice(true);
+                engine.setSampleOnDevice(true);
                 fast = generate(engine, cases, "fast");
-                fastSteps = engine.argmaxOnDeviceSteps();
+                fastSteps = engine.deviceSampledSteps();
             }
             double tol = kvFloat32 ? FP32_KV_TOLERANCE : BF16_KV_TOLERANCE;
             int fastSame = 0, fastRef = 0, fastTie = 0;
@@ -249,88 +249,14 @@ public final class CudaSelfCheck {
         }
     }
 
-    /** {samples, agreeing with the host, inside the host's kept set}. */
+    /** {draws, agreeing with the host model, all logprobs agreeing (draws) or not (0)}. */
     private static int[] sampleCheck(CudaBackend gpu, List<Case> cases, int blocksPerSeq, PrintStream log) {
         List<SequenceChunk> chunks = new ArrayList<>();
         for (int ci = 0; ci < Math.min(4, cases.size()); ci++) {
             chunks.add(new SequenceChunk(cases.get(ci).prompt, 0, table(ci * blocksPerSeq, blocksPerSeq), true));
         }
-        int rows = chunks.size();
         gpu.forward(new ForwardBatch(chunks));
-        float[] flat = gpu.lastLogits(rows);
-        int vocab = flat.length / rows;
-        double[][] settings = {{0.7, 20, 0.8}, {1.0, 0, 1.0}, {0.6, 0, 0.9}, {1.3, 50, 1.0}, {0.0, 0, 1.0}};
-        java.util.SplittableRandom rnd = new java.util.SplittableRandom(11);
-        int total = 0, agree = 0, inSet = 0;
-        for (double[] st : settings) {
-            for (int rep = 0; rep < 50; rep++) {
-                float[] t = new float[rows], p = new float[rows], u = new float[rows];
-                int[] k = new int[rows];
-                for (int r = 0; r < rows; r++) {
-                    t[r] = (float) st[0];
-                    k[r] = (int) st[1];
-                    p[r] = (float) st[2];
-                    u[r] = (float) rnd.nextDouble();
-                }
-                int[] got = gpu.sampleLogits(rows, t, k, p, u);
-                for (int r = 0; r < rows; r++) {
-                    float[] row = Arrays.copyOfRange(flat, r * vocab, (r + 1) * vocab);
-                    boolean[] kept = new boolean[vocab];
-                    int want = hostSample(row, t[r], k[r], p[r], u[r], kept);
-                    total++;
-                    if (got[r] == want) agree++;
-                    if (got[r] >= 0 && got[r] < vocab && kept[got[r]]) inSet++;
-                }
-            }
-        }
-        log.printf("  GPU sampling: %d/%d draws equal the host's, %d/%d inside the kept set%n", agree, total, inSet, total);
-        return new int[]{total, agree, inSet};
-    }
-
-    /** transformers' temperature / top-k / top-p filtering, then the inverse CDF at u in vocabulary order. */
-    static int hostSample(float[] row, double temp, int k, double topP, double u, boolean[] kept) {
-        int v = row.length;
-        if (temp <= 0) {
-            int a = argmax(row);
-            kept[a] = true;
-            return a;
-        }
-        double kth = Double.NEGATIVE_INFINITY;
-        if (k > 0 && k < v) {
-            float[] sorted = row.clone();
-            Arrays.sort(sorted);
-            kth = sorted[v - k];
-        }
-        double mx = Double.NEGATIVE_INFINITY;
-        for (float x : row) mx = Math.max(mx, x);
-        double[] pr = new double[v];
-        double z = 0;
-        for (int i = 0; i < v; i++) if (row[i] >= kth) z += pr[i] = Math.exp((row[i] - mx) / temp);
-        for (int i = 0; i < v; i++) pr[i] /= z;
-        double q = 0;
-        if (topP < 1) {
-            double[] desc = Arrays.stream(pr).filter(x -> x > 0).sorted().toArray();
-            double cum = 0;
-            for (int i = desc.length - 1; i >= 0; i--) {
-                cum += desc[i];
-                q = desc[i];
-                if (cum >= topP) break;
-            }
-        }
-        double mass = 0;
-        for (int i = 0; i < v; i++) {
-            kept[i] = pr[i] > 0 && pr[i] >= q;
-            if (kept[i]) mass += pr[i];
-        }
-        double target = u * mass, acc = 0;
-        int last = 0;
-        for (int i = 0; i < v; i++) {
-            if (!kept[i]) continue;
-            last = i;
-            acc += pr[i];
-            if (acc > target) return i;
-        }
-        return last;
+        return SamplingCheck.run(gpu, gpu.lastLogits(chunks.size()), chunks.size(), log);
     }
 
     private static int[][] generate(LLMEngine engine, List<Case> cases, String prefix) {
