@@ -231,6 +231,12 @@ class OpenAiHttpTest {
         assertError(post(node, "/v1/chat/completions", "[1,2]"), 400, null);
         assertError(post(node, "/v1/chat/completions", """
                 {"messages":[{"role":"user","content":"hi"}]}"""), 400, "model");
+        assertError(post(node, "/v1/completions", """
+                {"model":"synthetic","prompt":"a","logit_bias":{"99999999":5}}"""), 400, "logit_bias", "vocabulary");
+        assertError(post(node, "/v1/completions", """
+                {"model":"synthetic","prompt":"a","logit_bias":{"5":101}}"""), 400, "logit_bias", "[-100, 100]");
+        assertError(post(node, "/v1/completions", """
+                {"model":"synthetic","prompt":"a","logit_bias":{"five":1}}"""), 400, "logit_bias", "five");
         assertError(post(node, "/v1/chat/completions", """
                 {"model":"synthetic"}"""), 400, "messages");
         assertError(post(node, "/v1/chat/completions", """

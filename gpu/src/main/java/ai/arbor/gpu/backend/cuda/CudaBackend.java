@@ -28,7 +28,8 @@ import static jcuda.driver.JCudaDriver.*;
 public final class CudaBackend implements ComputeBackend, GreedyForward, DeviceSampling {
     public static final double DEFAULT_GPU_MEMORY_UTILIZATION = 0.9;
     /** Decode batch sizes that get a CUDA graph; a batch is padded up to the next one. */
-    private static final int[] GRAPH_BATCHES = {1, 2, 4, 8, 12, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128};
+    private static final int[] GRAPH_BATCHES = {1, 2, 4, 8, 12, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192,
+        224, 256};
     private static final int MAX_SPLITS = 16;
     private static final int STREAM_ROWS = 64;
     /** stream_gemm.cu's reduction tile: its `in` must be a multiple. */

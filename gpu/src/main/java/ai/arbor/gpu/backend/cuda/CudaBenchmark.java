@@ -98,6 +98,15 @@ public final class CudaBenchmark {
                         1000.0 * b / tps, 100 * tps / (roof * b), extra));
                 System.out.println(rows.get(rows.size() - 1));
             }
+            // the device sampler against its host model on this vocabulary (152k), every parameter in one batch
+            List<SequenceChunk> probe = new ArrayList<>();
+            for (int s = 0; s < 4; s++) {
+                int[] t = new int[perSeq];
+                for (int i = 0; i < perSeq; i++) t[i] = s * perSeq + i;
+                probe.add(new SequenceChunk(rnd.ints(PROMPT, 0, c.vocabSize()).toArray(), 0, t, true));
+            }
+            gpu.forward(new ForwardBatch(probe));
+            SamplingCheck.run(gpu, gpu.lastLogits(probe.size()), probe.size(), System.out);
             String[] names = {"q/k/v 1536x2048", "o 1536x1536", "gate/up 1536x17920", "down 8960x1536", "lm_head 1536x151936"};
             long[] bytes = {2L * 1536 * 2048, 2L * 1536 * 1536, 2L * 1536 * 17920, 2L * 8960 * 1536, 2L * 1536 * 151936};
             System.out.println("| matmul (bf16 weights; GPU time of 20 calls replayed from a CUDA graph) | rows | kernel | us | weight GB/s |");
@@ -142,10 +151,14 @@ public final class CudaBenchmark {
                     gpu.weightBytes() / 1e9, roof);
             for (int b : batches) {
                 if (b != 1 && b != maxBatch) continue;
-                double host = engineDecode(c, gpu, b, steps, rnd, false);
-                double device = engineDecode(c, gpu, b, steps, rnd, true);
-                rows.add(String.format("| LLMEngine decode, batch %d: logits to host + Sampler / argmax on device | %.0f / %.0f tok/s | %.2f / %.2f ms/step | |",
-                        b, host, device, 1000.0 * b / host, 1000.0 * b / device));
+                SamplingParams greedy = params(0, 1, steps);
+                SamplingParams sampled = params(0.7, 0.9, steps);
+                double host = engineDecode(c, gpu, b, steps, rnd, false, greedy);
+                double device = engineDecode(c, gpu, b, steps, rnd, true, greedy);
+                double deviceSampled = engineDecode(c, gpu, b, steps, rnd, true, sampled);
+                rows.add(String.format("| LLMEngine decode, batch %d: greedy, logits to host + Sampler / greedy on device "
+                                + "/ temperature 0.7 top_p 0.9 on device | %.0f / %.0f / %.0f tok/s | %.2f / %.2f / %.2f ms/step | |",
+                        b, host, device, deviceSampled, 1000.0 * b / host, 1000.0 * b / device, 1000.0 * b / deviceSampled));
                 System.out.println(rows.get(rows.size() - 1));
             }
             System.out.println("| what | throughput | time | vs roofline |");
@@ -155,21 +168,23 @@ public final class CudaBenchmark {
     }
 
     /**
-     * The whole engine (scheduler, KV manager, sampling) decoding b random 128-token prompts greedily: tokens per
-     * second from the second decode step on, with the argmax on the device or the logits rows on the host.
+     * The whole engine (scheduler, KV manager, sampling) decoding b random 128-token prompts: tokens per second from
+     * the second decode step on, sampled on the device or with the logits rows on the host.
      */
+    private static SamplingParams params(double temperature, double topP, int steps) {
+        return new SamplingParams(temperature, topP, 0, 0, null, 0, 0, 1, steps, 0, true, new int[0], List.of(), null);
+    }
+
     private static double engineDecode(ModelConfig c, CudaBackend gpu, int b, int steps, SplittableRandom rnd,
-                                       boolean argmaxOnDevice) {
+                                       boolean onDevice, SamplingParams sampling) {
         gpu.setUseGraphs(true);
         int perSeq = (PROMPT + steps + BLOCK) / BLOCK + 1;
         EngineConfig ec = new EngineConfig(BLOCK, b * perSeq + 1, b, 2048, 0, false, 0);
         long[] produced = {0};
         try (LLMEngine engine = new LLMEngine(c, new int[0], new LentBackend(gpu), ec)) {
-            engine.setSampleOnDevice(argmaxOnDevice);
-            SamplingParams greedy = new SamplingParams(0, 1, 0, 0, null, 0, 0, 1, steps, 0, true, new int[0],
-                    List.of(), null);
+            engine.setSampleOnDevice(onDevice);
             for (int i = 0; i < b; i++) {
-                engine.addRequest(new EngineRequest("r" + i, rnd.ints(PROMPT, 0, c.vocabSize()).toArray(), greedy),
+                engine.addRequest(new EngineRequest("r" + i, rnd.ints(PROMPT, 0, c.vocabSize()).toArray(), sampling),
                         o -> produced[0] += o.newTokenIds().length);
             }
             long t0 = 0, start = 0;

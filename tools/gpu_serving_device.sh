@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# The GPU serving benchmark, device half (tools/gpu_serving_bench.sh built the bundle beside this script as run.sh):
+# unpacks the bundle, makes a model in Qwen2.5-1.5B's shape with random BF16 weights and the real Qwen tokenizer,
+# runs the engine-level benchmark (CudaBenchmark) and the CUDA self-check, then starts `bin/arbor serve --device cuda`
+# as the README says and drives it with `arbor bench` at concurrency 1, 16, 64 and 256, greedy and sampled
+# (temperature 0.7, top_p 0.9). Results go to $OUT (the device tool's) or ./gpu-results: summary.md first.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(pwd)
+res=${OUT:-$repo/gpu-results}
+mkdir -p "$res"
+B=/tmp/arbor-gpu
+MODEL=/tmp/qwen2.5-1.5b-random
+mkdir -p "$B"
+tar -xJf "$here/arbor-gpu.tar.xz" -C "$B"
+# bin/arbor finds its jars through cluster/target, as after a build
+ls -d "$B"/lib/* | tr '\n' ':' >"$B/cluster/target/arbor.classpath"
+export PATH="$B/jre/bin:$PATH"
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$res/gpu.txt"
+date -u +%Y-%m-%dT%H:%MZ >>"$res/gpu.txt"
+python3 "$B/tools/make_random_qwen.py" "$MODEL" "$B/qwen-tokenizer" 2>&1 | tail -1
+
+# engine alone, then the kernels' and the sampler's checks against the host on the repo's tiny models
+ARBOR_MAIN=ai.arbor.gpu.backend.cuda.CudaBenchmark timeout 200 "$B/bin/arbor" 64 1,64 2048 >"$res/engine.txt" 2>&1
+tail -6 "$res/engine.txt"
+ARBOR_MAIN=ai.arbor.gpu.backend.cuda.CudaSelfCheck timeout 120 "$B/bin/arbor" models/tiny-qwen2 \
+  gpu/src/test/resources/reference/tiny-qwen2.json >"$res/selfcheck.txt" 2>&1
+grep -E "GPU sampling|PASS|FAIL" "$res/selfcheck.txt" | tail -4
+
+# the product, started as the README says
+"$B/bin/arbor" serve --device cuda --model "$MODEL" >"$res/serve.log" 2>&1 &
+server=$!
+up=0
+for _ in $(seq 1 300); do
+  if python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/v1/models', timeout=2)" 2>/dev/null; then
+    up=1; break
+  fi
+  kill -0 $server 2>/dev/null || break
+  sleep 1
+done
+if [ $up = 0 ]; then echo "serve did not come up"; tail -30 "$res/serve.log"; exit 1; fi
+echo "serve is up"
+bench=$(mktemp -d)
+for mode in greedy sampled; do
+  case $mode in greedy) flags="--temperature 0" ;; sampled) flags="--temperature 0.7 --top-p 0.9" ;; esac
+  for c in 1 16 64 256; do
+    n=$((c * 4)); [ $n -lt 32 ] && n=32
+    timeout 120 "$B/bin/arbor" bench --url http://127.0.0.1:8000 --endpoint completions --dataset random \
+      --input-len 128 --output-len 128 --concurrency $c --num-prompts $n --tokenizer "$MODEL" $flags --no-progress \
+      --output "$bench/$mode-c$c.json" >"$bench/$mode-c$c.txt" 2>&1 || echo "bench $mode c=$c failed"
+  done
+done
+kill $server; wait $server 2>/dev/null
+tail -200 "$res/serve.log" >"$res/serve-tail.log"; rm "$res/serve.log"
+python3 - "$bench" "$res/engine.txt" >"$res/summary.md" <<'PY'
+import glob, json, os, re, sys
+bench, engine = sys.argv[1], sys.argv[2]
+print("| requests | concurrency | output tok/s | TPOT mean ms | TTFT mean ms | TTFT p99 ms | failed |")
+print("|---|---|---|---|---|---|---|")
+for mode in ("greedy", "sampled"):
+    for c in (1, 16, 64, 256):
+        f = f"{bench}/{mode}-c{c}.json"
+        if not os.path.exists(f):
+            print(f"| {mode} | {c} | - | - | - | - | run failed |"); continue
+        r = json.load(open(f))
+        t, tp = r["ttftMs"], r["tpotMs"]
+        print(f"| {mode} | {c} | {r['outputThroughput']:.0f} | {tp['mean']:.2f} | {t['mean']:.1f} | {t['p99']:.1f} | {r['failed']} |")
+print()
+for line in open(engine):
+    if line.startswith("| decode, batch") or line.startswith("| LLMEngine") or "GPU sampling" in line or line.startswith("device"):
+        print(line.rstrip()[:400])
+PY
+tar -czf "$res/bench.tgz" -C "$bench" .
+cat "$res/summary.md"
