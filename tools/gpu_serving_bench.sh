@@ -10,16 +10,18 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 out=$(realpath -m "${1:-$root/.dev/gpuserve}")
 cd "$root"
 command -v nvcc >/dev/null || { echo "nvcc is not on PATH: the kernels cannot be compiled" >&2; exit 1; }
-bin/arbor --version >/dev/null # builds cluster/target and its classpath file when stale
-jar=$(ls cluster/target/arbor-cluster-*.jar | head -1)
-unzip -l "$(ls gpu/target/arbor-gpu-*.jar | grep -v -e sources -e tests | head -1)" | grep -q 'cuda/sampling.sm90.ptx' \
-  || { echo "the gpu jar has no PTX kernels" >&2; exit 1; }
+bin/arbor --version >/dev/null # builds cluster/app/target and its classpath file when stale
+mvn -o -q -B -pl gpu/tools -am package -DskipTests # the self-check and the engine benchmark
+jar=$(ls cluster/app/target/arbor-*.jar | grep -v -e sources -e tests | head -1)
+tools_jar=$(ls gpu/tools/target/arbor-gpu-tools-*.jar | grep -v -e sources -e tests | head -1)
+unzip -l "$(ls gpu/cuda/target/arbor-gpu-cuda-*.jar | grep -v -e sources -e tests | head -1)" \
+  | grep -q 'cuda/sampling.sm90.ptx' || { echo "the gpu/cuda jar has no PTX kernels" >&2; exit 1; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/lib" "$work/bin" "$work/cluster/target" "$work/tools" "$work/qwen-tokenizer"
+mkdir -p "$work/lib" "$work/bin" "$work/cluster/app/target" "$work/tools" "$work/qwen-tokenizer"
 # the jars `serve` and `bench` load classes from (found with -Xlog:class+load), a few whose reference.conf the
 # configuration reads, and JCuda (its natives: the driver's only)
-keep=" api arbor-actors arbor-cluster arbor-config arbor-gpu arbor-http commons-lang3 config guava hash4j
+keep=" api commons-lang3 config guava hash4j
   immutables-exceptions jackson-annotations jackson-core jackson-databind jackson-dataformat-cbor jackson-dataformat-yaml
   jackson-datatype-jdk8 jackson-datatype-jsr310 jackson-module-parameter-names jackson-module-scala_2.13 jinjava jna
   jnats kamon-core_2.13 kamon-prometheus_2.13 logback-classic logback-core parboiled_2.13 pekko-actor-typed_2.13
@@ -30,7 +32,7 @@ keep=" api arbor-actors arbor-cluster arbor-config arbor-gpu arbor-http commons-
   pekko-slf4j_2.13 pekko-stream_2.13 pekko-testkit_2.13 picocli protobuf-java re2j reactive-streams scala-library
   slf4j-api snakeyaml ssl-config-core_2.13 tokenizers jcuda "
 keep=" $(echo $keep) "
-for dep in $(tr ':' '\n' <cluster/target/arbor.classpath); do
+for dep in $(tr ':' '\n' <cluster/app/target/arbor.classpath) "$tools_jar"; do
   dep=$(realpath "$dep")
   name=$(basename "$dep" .jar)
   case "$name" in
@@ -39,7 +41,7 @@ for dep in $(tr ':' '\n' <cluster/target/arbor.classpath); do
       continue ;;
   esac
   stem=$(echo "$name" | sed -E 's/-[0-9][^-]*(-SNAPSHOT)?(-jre|-GA)?$//')
-  case "$keep" in *" $stem "*) ;; *) continue ;; esac
+  case "$stem" in arbor-*) ;; *) case "$keep" in *" $stem "*) ;; *) continue ;; esac ;; esac
   mkdir -p "$work/lib/$name"
   if [ -d "$dep" ]; then cp -r "$dep/." "$work/lib/$name/"; else (cd "$work/lib/$name" && unzip -q -o "$dep"); fi
 done
@@ -50,7 +52,7 @@ find "$work/lib" -mindepth 2 -type d \( -name 'win-*' -o -name 'osx-*' -o -name 
   -o -name 'win32-*' -o -name 'linux-arm*' -o -name 'linux-ppc*' -o -name 'linux-s390x' -o -name 'freebsd-*' \
   -o -name 'sunos-*' -o -name 'aix-*' -o -name 'openbsd-*' -o -name 'linux-riscv64' -o -name 'linux-mips*' \
   -o -name 'linux-loongarch64' -o -name 'linux-x86' -o -name 'linux-armel' \) -prune -exec rm -rf {} +
-cp "$jar" "$work/cluster/target/"
+cp "$jar" "$work/cluster/app/target/"
 cp bin/arbor "$work/bin/"
 cp tools/make_random_qwen.py "$work/tools/"
 jlink --add-modules java.base,java.logging,java.management,jdk.management,jdk.unsupported,jdk.incubator.vector,java.naming,java.xml,java.desktop,java.sql,java.net.http,jdk.crypto.ec \

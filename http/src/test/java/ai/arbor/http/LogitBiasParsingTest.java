@@ -2,7 +2,7 @@ package ai.arbor.http;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-import ai.arbor.gpu.sample.LogitBias;
+import ai.arbor.gpu.protocol.LogitBias;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 
