@@ -242,6 +242,8 @@ __device__ float select_threshold(const float* __restrict__ l, int vocab, float 
     for (int level = 0; level < 3; level++) {
         for (int b = tid; b < NB; b += blockDim.x) { sh.hist[b] = 0; sh.cnt[b] = 0; sh.binmin[b] = 0xffffffffu; }
         __syncthreads();
+        // level 0 sees every token: only its weight histogram (one shared atomic each); counts and minima from
+        // level 1 on, where only the chosen bin's few tokens are left
         for (int i = tid; i < vocab; i += blockDim.x) {
             float v = l[i];
             if (!(v >= floor_v) || v == -INFINITY || v < lo) continue;
@@ -249,9 +251,14 @@ __device__ float select_threshold(const float* __restrict__ l, int vocab, float 
             for (int j = 0; j < level && in; j++) in = bin_of(v, los[j], scales[j]) == chosen[j];
             if (!in) continue;
             int b = bin_of(v, los[level], scales[level]);
-            atomicAdd(&sh.hist[b], mass ? fixed_weight(v, m, inv_t) : (u64)1);
-            atomicAdd(&sh.cnt[b], 1u);
-            atomicMin(&sh.binmin[b], ordered_key(v));
+            u64 w = mass ? fixed_weight(v, m, inv_t) : (u64)1;
+            if (level == 0) {
+                if (w) atomicAdd(&sh.hist[b], w);
+            } else {
+                atomicAdd(&sh.hist[b], w);
+                atomicAdd(&sh.cnt[b], 1u);
+                atomicMin(&sh.binmin[b], ordered_key(v));
+            }
         }
         __syncthreads();
         if (tid < 32) {
@@ -272,7 +279,8 @@ __device__ float select_threshold(const float* __restrict__ l, int vocab, float 
                 u64 acc = incl - s;
                 int pick = top - 63;
                 for (int b = top; b > top - 64; b--) {
-                    if (acc + sh.hist[b] >= need_here && sh.cnt[b] > 0) { pick = b; break; }
+                    bool nonempty = level == 0 ? sh.hist[b] > 0 : sh.cnt[b] > 0;
+                    if (acc + sh.hist[b] >= need_here && nonempty) { pick = b; break; }
                     acc += sh.hist[b];
                 }
                 sh.pick_bin = pick;
@@ -284,8 +292,8 @@ __device__ float select_threshold(const float* __restrict__ l, int vocab, float 
         if (pick < 0) return t; // weights fell short of need (rounding): keep everything left
         above += sh.pick_above;
         chosen[level] = pick;
-        t = key_value(sh.binmin[pick]);
-        bool last = level == 2 || sh.cnt[pick] <= 1;
+        if (level > 0) t = key_value(sh.binmin[pick]);
+        bool last = level == 2 || (level > 0 && sh.cnt[pick] <= 1);
         __syncthreads();
         if (last) break;
         los[level + 1] = los[level] + pick / scales[level];
@@ -372,25 +380,39 @@ extern "C" __global__ void __launch_bounds__(1024) sample_draw(const float* __re
             float lo = fmaxf(row_lo, fmaxf(floor_v, zero_below));
             floor_v = fmaxf(floor_v, select_threshold(l, vocab, floor_v, lo, m, true, m, inv_t, need, sh));
         }
-        // inverse CDF in vocabulary order over contiguous chunks
-        int per = (vocab + blockDim.x - 1) / blockDim.x;
-        int b = tid * per, e = min(vocab, b + per);
+        // inverse CDF in vocabulary order: each warp owns a contiguous range, read coalesced; the warp whose range
+        // holds the target walks it 32 tokens at a time
+        int lane = tid & 31, warp = tid >> 5, warps = blockDim.x >> 5;
+        int per = (vocab + warps - 1) / warps;
+        int b = warp * per, e = min(vocab, b + per);
         u64 s = 0;
-        for (int i = b; i < e; i++) {
+        for (int i = b + lane; i < e; i += 32) {
             float v = l[i];
             if (v >= floor_v && v > -INFINITY) s += fixed_weight(v, m, inv_t);
         }
+        for (int o = 16; o > 0; o >>= 1) s += __shfl_xor_sync(0xffffffffu, s, o);
         u64 total;
-        u64 pre = block_exclusive_scan(s, sh, &total);
+        u64 pre = block_exclusive_scan(lane == 0 ? s : 0, sh, &total);
+        pre = __shfl_sync(0xffffffffu, pre, 0);
         u64 bits = philox_bits((unsigned)h[F_SEED_LO], (unsigned)h[F_SEED_HI], (unsigned)h[F_STEP]);
         u64 target = __umul64hi(bits, total);
         if (s > 0 && pre <= target && target < pre + s) {
             u64 acc = pre;
-            for (int i = b; i < e; i++) {
-                float v = l[i];
-                if (!(v >= floor_v && v > -INFINITY)) continue;
-                acc += fixed_weight(v, m, inv_t);
-                if (acc > target) { picked = i; break; }
+            for (int base = b; base < e; base += 32) {
+                int i = base + lane;
+                float v = i < e ? l[i] : -INFINITY;
+                u64 w = v >= floor_v && v > -INFINITY ? fixed_weight(v, m, inv_t) : 0;
+                u64 incl = w;
+                for (int o = 1; o < 32; o <<= 1) {
+                    u64 x = __shfl_up_sync(0xffffffffu, incl, o);
+                    if (lane >= o) incl += x;
+                }
+                unsigned hit = __ballot_sync(0xffffffffu, w > 0 && acc + incl > target);
+                if (hit) {
+                    if (lane == __ffs(hit) - 1) picked = i;
+                    break;
+                }
+                acc += __shfl_sync(0xffffffffu, incl, 31);
             }
         }
         __syncthreads();

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.*;
 import ai.arbor.gpu.backend.cpu.CpuBackend;
 import ai.arbor.gpu.model.HfModel;
 import ai.arbor.gpu.protocol.LogitBias;
+import ai.arbor.gpu.protocol.EngineRequest;
 import ai.arbor.gpu.protocol.SamplingParams;
 import ai.arbor.gpu.sample.SamplingRow;
 import java.util.ArrayList;
