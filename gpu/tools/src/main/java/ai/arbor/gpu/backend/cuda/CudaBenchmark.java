@@ -56,28 +56,28 @@ public final class CudaBenchmark {
             }
             for (int b : batches) {
                 double tps = decode(gpu, b, steps, perSeq, rnd, true);
-                System.out.print(gpu.timeAttention());
+                System.out.print(KernelLab.timeAttention(gpu));
                 String extra;
                 if (b <= 2) {
                     double eager = decode(gpu, b, Math.min(steps, 32), perSeq, rnd, false);
-                    gpu.setFuseSmallBatches(false);
+                    gpu.setTuning(gpu.tuning().withSmallBatchFusion(false, true, true));
                     double unfused = decode(gpu, b, steps, perSeq, rnd, true);
-                    gpu.setFuseSmallBatches(true);
-                    gpu.setFuseSmallNormRope(false, false);
+                    gpu.setTuning(gpu.tuning().withSmallBatchFusion(true, true, true));
+                    gpu.setTuning(gpu.tuning().withSmallBatchFusion(true, false, false));
                     double separate = decode(gpu, b, steps, perSeq, rnd, true);
-                    gpu.setFuseSmallNormRope(false, true);
+                    gpu.setTuning(gpu.tuning().withSmallBatchFusion(true, false, true));
                     double ropeOnly = decode(gpu, b, steps, perSeq, rnd, true);
-                    gpu.setFuseSmallNormRope(true, false);
+                    gpu.setTuning(gpu.tuning().withSmallBatchFusion(true, true, false));
                     double normOnly = decode(gpu, b, steps, perSeq, rnd, true);
-                    gpu.setFuseSmallNormRope(true, true);
-                    gpu.setSplitArgmax(false);
+                    gpu.setTuning(gpu.tuning().withSmallBatchFusion(true, true, true));
+                    gpu.setTuning(gpu.tuning().withSplitArgmax(false));
                     double oneBlockArgmax = decode(gpu, b, steps, perSeq, rnd, true);
-                    gpu.setSplitArgmax(true);
-                    gpu.setGemvTuning(4, 0);
+                    gpu.setTuning(gpu.tuning().withSplitArgmax(true));
+                    gpu.setTuning(gpu.tuning().withGemv(4, 0));
                     double split4 = decode(gpu, b, steps, perSeq, rnd, true);
-                    gpu.setGemvTuning(8, 0);
+                    gpu.setTuning(gpu.tuning().withGemv(8, 0));
                     double split8 = decode(gpu, b, steps, perSeq, rnd, true);
-                    gpu.setGemvTuning(16, 0);
+                    gpu.setTuning(gpu.tuning().withGemv(16, 0));
                     double again = decode(gpu, b, steps, perSeq, rnd, true);
                     extra = String.format(" (without CUDA graphs: %.0f tok/s; SwiGLU not fused into the gate/up gemv: %.0f tok/s;"
                             + " rmsnorm and rope_kv_write as own kernels: %.0f, only RoPE fused: %.0f, only the norm fused: %.0f;"
@@ -86,12 +86,12 @@ public final class CudaBenchmark {
                             ropeOnly, normOnly, oneBlockArgmax, split4, split8, again);
                 } else {
                     System.out.printf("kernel check, batch %d: max |grouped attention - per-head| / max |per-head| %.1e%n",
-                            b, gpu.compareAttention());
-                    gpu.setBatchKernel("tile");
-                    gpu.setGroupedAttention(false);
+                            b, KernelLab.compareAttention(gpu));
+                    gpu.setTuning(gpu.tuning().withBatchKernel("tile"));
+                    gpu.setTuning(gpu.tuning().withGroupedAttention(false));
                     double tile = decode(gpu, b, steps, perSeq, rnd, true);
-                    gpu.setBatchKernel("gemm");
-                    gpu.setGroupedAttention(true);
+                    gpu.setTuning(gpu.tuning().withBatchKernel("gemm"));
+                    gpu.setTuning(gpu.tuning().withGroupedAttention(true));
                     extra = String.format(" (previous kernels, matmul_tile and per-head attention: %.0f tok/s)", tile);
                 }
                 rows.add(String.format("| decode, batch %d | %.0f tok/s | %.2f ms/step | %.0f%% of roofline%s |", b, tps,
@@ -113,8 +113,8 @@ public final class CudaBenchmark {
             for (int n : new int[]{1, 8, 32, 64, 256}) {
                 for (String kernel : new String[]{"gemm", "tile"}) {
                     if (kernel.equals("tile") && n <= 2) continue;
-                    gpu.setBatchKernel(kernel);
-                    double[] us = gpu.timeMatmuls(n, 20);
+                    gpu.setTuning(gpu.tuning().withBatchKernel(kernel));
+                    double[] us = KernelLab.timeMatmuls(gpu, n, 20);
                     for (int i = 0; i < us.length; i++) {
                         if (us[i] > 0) System.out.printf("| %s | %d | %s | %.1f | %.0f |%n", names[i], n,
                                 n <= 2 ? "gemv" : kernel.equals("gemm") ? "stream_gemm" : n > 64 ? "mma64" : "tile",
@@ -122,10 +122,10 @@ public final class CudaBenchmark {
                     }
                 }
             }
-            gpu.setBatchKernel("gemm");
-            System.out.print(gpu.compareStreamVariants(20));
+            gpu.setTuning(gpu.tuning().withBatchKernel("gemm"));
+            System.out.print(KernelLab.compareStreamVariants(gpu, 20));
             for (int n : new int[]{3, 8, 13, 24, 40, 64, 200}) {
-                double[] rel = gpu.compareBatchKernels(n, n);
+                double[] rel = KernelLab.compareBatchKernels(gpu, n, n);
                 System.out.printf("kernel check, %d rows: max |stream_gemm - previous| / max |previous| per shape %s%n", n,
                         Arrays.toString(Arrays.stream(rel).mapToObj(v -> String.format("%.1e", v)).toArray()));
             }
@@ -133,7 +133,7 @@ public final class CudaBenchmark {
             for (int i = 0; i < table.length; i++) table[i] = maxBatch * perSeq + i;
             int[] tokens = rnd.ints(prefill, 0, c.vocabSize()).toArray();
             for (String kernel : new String[]{"tile", "gemm"}) {
-                gpu.setBatchKernel(kernel);
+                gpu.setTuning(gpu.tuning().withBatchKernel(kernel));
                 double[] times = new double[4];
                 for (int r = 0; r < times.length; r++) {
                     long s = System.nanoTime();
@@ -228,7 +228,7 @@ public final class CudaBenchmark {
             List<SequenceChunk> chunks = new ArrayList<>(b);
             for (int s = 0; s < b; s++) chunks.add(new SequenceChunk(new int[]{next[s]}, PROMPT + warm + steps, tables[s], true));
             try {
-                System.out.print(gpu.profileDecode(new ForwardBatch(chunks)));
+                System.out.print(KernelLab.profileDecode(gpu, new ForwardBatch(chunks)));
             } catch (RuntimeException e) {
                 System.out.println("profile failed: " + e);
             }

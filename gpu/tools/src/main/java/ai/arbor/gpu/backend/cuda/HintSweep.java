@@ -45,7 +45,7 @@ final class HintSweep {
         String[] names = {"q/k/v", "o", "gate/up", "down", "lm_head"};
         for (int hint = 0; hint <= 3; hint++) {
             set(gpu, new Config(hint, 1, false));
-            double[] us = gpu.timeMatmuls(64, 20);
+            double[] us = KernelLab.timeMatmuls(gpu, 64, 20);
             StringBuilder line = new StringBuilder("matmuls at 64 rows, gemm hint " + hint + " (graph-timed us):");
             for (int i = 0; i < us.length; i++) line.append(String.format(" %s %.1f;", names[i], us[i]));
             System.out.println(line);
@@ -53,9 +53,9 @@ final class HintSweep {
         for (int i : withMma ? new int[]{0, 4, 5} : new int[]{0, 4}) {
             set(gpu, configs.get(i));
             CudaBenchmark.decode(gpu, b, 4, perSeq, rnd, true); // the last step's inputs at 64 rows
-            System.out.print(configs.get(i) + ": " + gpu.timeAttention());
+            System.out.print(configs.get(i) + ": " + KernelLab.timeAttention(gpu));
             System.out.printf("kernel check, %s: max |grouped - per-head| / max |per-head| %.1e%n", configs.get(i),
-                    gpu.compareAttention());
+                    KernelLab.compareAttention(gpu));
         }
 
         for (int rows : new int[]{1, 8, 32}) {
@@ -94,8 +94,6 @@ final class HintSweep {
     }
 
     private static void set(CudaBackend gpu, Config c) {
-        gpu.setGemmHint(c.hint());
-        gpu.setAttentionParts(c.parts());
-        gpu.setAttentionMma(c.mma());
+        gpu.setTuning(gpu.tuning().withAttention(c.hint(), c.parts(), c.mma()));
     }
 }
