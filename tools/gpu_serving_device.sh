@@ -13,6 +13,11 @@ B=/tmp/arbor-gpu
 MODEL=/tmp/qwen2.5-1.5b-random
 mkdir -p "$B"
 tar -xJf "$here/arbor-gpu.tar.xz" -C "$B"
+# an optional patch.tar.xz beside the bundle replaces whole lib/ folders (rebuilt modules, without a new bundle)
+if [ -f "$here/patch.tar.xz" ]; then
+  for d in $(tar -tJf "$here/patch.tar.xz" | grep -oE '^lib/[^/]+' | sort -u); do rm -rf "${B:?}/$d"; done
+  tar -xJf "$here/patch.tar.xz" -C "$B"
+fi
 # bin/arbor finds its jars through cluster/target, as after a build
 ls -d "$B"/lib/* | tr '\n' ':' >"$B/cluster/app/target/arbor.classpath"
 export PATH="$B/jre/bin:$PATH"
