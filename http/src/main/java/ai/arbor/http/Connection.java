@@ -124,6 +124,14 @@ final class Connection {
                             cancelTimer("head");
                             push(out, grab(in));
                         }
+
+                        @Override
+                        public void onUpstreamFinish() {
+                            // the client closed its side (FIN): Pekko would still wait for a pending response, as
+                            // for a half-closed client, but clients that hang up are far more common than those
+                            connection.close();
+                            completeStage();
+                        }
                     });
                     setHandler(out, new AbstractOutHandler() {
                         @Override
