@@ -8,18 +8,18 @@ import org.apache.pekko.http.javadsl.model.HttpRequest;
  * Bearer-token authentication of the API: the name of the key a request presents, or OpenAI's 401. The key itself
  * is never logged nor echoed back.
  */
-final class Authentication {
+public final class Authentication {
     /** Who a request came from when no keys are configured. */
-    static final String ANONYMOUS = "-";
+    public static final String ANONYMOUS = "-";
 
     private final ApiKeys keys;
 
-    Authentication(ApiKeys keys) { this.keys = keys; }
+    public Authentication(ApiKeys keys) { this.keys = keys; }
 
-    boolean required() { return keys.required(); }
+    public boolean required() { return keys.required(); }
 
     /** The key's name, or {@link #ANONYMOUS} when keys are off; throws the 401 otherwise. */
-    String authenticate(HttpRequest request) {
+    public String authenticate(HttpRequest request) {
         if (!keys.required()) return ANONYMOUS;
         Optional<String> header = request.getHeader("Authorization").map(h -> h.value());
         if (header.isEmpty()) {
