@@ -87,6 +87,9 @@ public final class OpenAiServer {
 
     public Admission admission() { return admission; }
 
+    /** True when {@link #bind} serves HTTPS. */
+    public boolean secure() { return tls != null; }
+
     /** Binds HTTP, or HTTPS when the settings name a certificate (reloaded when its files change). */
     public CompletionStage<ServerBinding> bind(String host, int port) {
         var builder = Http.get(system).newServerAt(host, port);
@@ -195,8 +198,16 @@ public final class OpenAiServer {
                 ParsedRequest parsed = chat ? parser.chat(body) : parser.completion(body);
                 WorkBudget.Work w = WorkBudget.of(parsed);
                 budget.acquire(w);
+                CompletionStage<HttpResponse> response;
+                try {
+                    response = generate(parsed, (chat ? "chatcmpl-" : "cmpl-") + randomId(), client, connection, w);
+                } catch (RuntimeException e) {
+                    budget.release(w);
+                    throw e;
+                }
+                // from here the generation's end releases the slot and the budget
                 work[0] = w;
-                return generate(parsed, (chat ? "chatcmpl-" : "cmpl-") + randomId(), client, connection, w);
+                return response;
             }, SAME_THREAD).exceptionally(t -> {
                 if (work[0] == null) {
                     if (admitted[0]) admission.release();

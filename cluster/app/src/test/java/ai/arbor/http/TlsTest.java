@@ -92,9 +92,12 @@ class TlsTest {
         Files.copy(dir.resolve("first/key.pem"), live.resolve("key.pem"));
         try (SingleNode node = SyntheticServers.start(Map.of("arbor.frontend.tls.cert-file", live.resolve("cert.pem")
                 .toString(), "arbor.frontend.tls.key-file", live.resolve("key.pem").toString()), 0)) {
+            assertTrue(node.url().startsWith("https://"), node.url());
             assertEquals(first.getSerialNumber(), servedSerial(trusting(first), node.port()));
             // plain HTTP on the TLS port is not served
-            assertThrows(Exception.class, () -> SyntheticServers.get(node, "/v1/models"));
+            assertThrows(Exception.class, () -> SyntheticServers.HTTP.send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + node.port() + "/v1/models")).GET().build(),
+                    HttpResponse.BodyHandlers.ofString()));
 
             // renewal: both files replaced, their times moved on so that a coarse file clock still sees the change
             Instant later = Instant.now().plusSeconds(5);
@@ -102,7 +105,6 @@ class TlsTest {
                 Files.copy(dir.resolve("second").resolve(f), live.resolve(f), StandardCopyOption.REPLACE_EXISTING);
                 Files.setLastModifiedTime(live.resolve(f), FileTime.from(later));
             }
-            HttpClient both = trusting(first, second);
             long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
             BigInteger served = servedSerial(trusting(first, second), node.port());
             while (!served.equals(second.getSerialNumber()) && System.nanoTime() < deadline) {
@@ -111,7 +113,6 @@ class TlsTest {
                 served = servedSerial(trusting(first, second), node.port());
             }
             assertEquals(second.getSerialNumber(), served);
-            assertNotNull(both);
         }
     }
 }
