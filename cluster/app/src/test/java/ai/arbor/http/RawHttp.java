@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -48,7 +49,7 @@ final class RawHttp {
             } catch (IOException e) {
                 // the server may answer and close before it read everything (an oversized head): read its answer
             }
-            return read(s.getInputStream());
+            return read(new BufferedInputStream(s.getInputStream()));
         }
     }
 
