@@ -172,7 +172,7 @@ public final class OpenAiServer {
         long limit = settings.maxBodyBytes();
         var declared = request.entity().getContentLengthOption();
         if (declared.isPresent() && declared.getAsLong() > limit) {
-            discard(request);
+            // not drained: Pekko closes the connection after the answer rather than read what may be 256 MB
             throw tooLarge(limit);
         }
         // the body is read before a slot is taken: a client that sends it slowly (or never) holds no slot
