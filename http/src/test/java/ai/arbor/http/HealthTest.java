@@ -31,7 +31,7 @@ class HealthTest {
             var router = kit.spawn(RouterActor.create("m", WorkerSelectors.create("round-robin"), Duration.ofMillis(300)));
             ModelRegistry models = new ModelRegistry();
             ByteTokenizer tok = new ByteTokenizer();
-            models.add(new ServedModel("m", new Frontend(kit.system(), router, tok, Duration.ofMillis(300)), 256,
+            models.add(new ServedModel("m", new Frontend(kit.system(), router, tok, Duration.ofMillis(300), 0), 256,
                     SamplingDefaults.none(), 0));
             OpenAiServer server = new OpenAiServer(kit.system(), models, s.frontend());
             ServerBinding binding = server.bind("127.0.0.1", 0).toCompletableFuture().get();

@@ -41,7 +41,7 @@ class PipelineSerializationTest {
         engine = new SyntheticEngine(256, 16, tok.eosTokenIds());
         var router = kit.spawn(RouterActor.create("m", WorkerSelectors.create("least-loaded"), Duration.ofSeconds(5)));
         kit.spawn(WorkerActor.create("w0", "m", engine));
-        frontend = new Frontend(kit.system(), router, tok, Duration.ofSeconds(5));
+        frontend = new Frontend(kit.system(), router, tok, Duration.ofSeconds(5), 0);
     }
 
     @AfterAll

@@ -2,8 +2,11 @@ package ai.arbor.cluster.routing;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.arbor.actors.frontend.Frontend;
+import ai.arbor.actors.frontend.GenerationEvent;
 import ai.arbor.actors.kvevents.InProcessKvEventBus;
 import ai.arbor.actors.kvevents.KvEventPublisher;
 import ai.arbor.actors.router.KvCostSelector;
@@ -12,25 +15,28 @@ import ai.arbor.actors.router.LoadSharing;
 import ai.arbor.actors.router.RouterActor;
 import ai.arbor.actors.router.WorkerIds;
 import ai.arbor.actors.router.WorkerSelector;
+import ai.arbor.actors.router.WorkerSelectors;
+import ai.arbor.actors.synthetic.ByteTokenizer;
+import ai.arbor.actors.worker.LocalReplies;
 import ai.arbor.actors.worker.WorkerActor;
 import ai.arbor.cluster.node.NodePekkoConfig;
 import ai.arbor.cluster.node.NodeSettings;
-import ai.arbor.gpu.engine.EngineRequest;
+import ai.arbor.config.FrontendSettings;
 import ai.arbor.gpu.engine.FinishReason;
-import ai.arbor.gpu.engine.RequestOutput;
 import ai.arbor.gpu.kv.KvEvent;
-import ai.arbor.gpu.sample.SamplingParams;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
-import java.util.stream.IntStream;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -42,10 +48,12 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * A frontend and two workers as three actor systems forming a real cluster in this JVM (remoting and Jackson CBOR
- * between them): requests spread over workers, and a request whose worker leaves mid-stream continues on the other.
+ * A cluster's request path, with nodes as actor systems forming a real cluster in this JVM (remoting and Jackson CBOR
+ * between them): a frontend routes through the same {@link Frontend} and {@link RouterActor} as {@code arbor serve},
+ * over the workers on reachable members. Requests spread over workers, a request whose worker's node leaves mid-stream
+ * continues on another, and a worker on the frontend's own node hands its tokens over in one hop.
  */
-class ClusterWorkersTest {
+class ClusterRequestPathTest {
     private static final String MODEL = "counting";
     private final List<ActorSystem<Void>> systems = new ArrayList<>();
 
@@ -87,86 +95,81 @@ class ClusterWorkersTest {
         throw new AssertionError("cluster of " + n + " did not come up");
     }
 
-    private static EngineRequest request(String id, int last, int maxTokens) {
-        return new EngineRequest(id, new int[] {1, 2, last}, SamplingParams.greedy(maxTokens));
+    /** The frontend every node with that role runs: {@link Frontend#start}, as {@code ArborNode} calls it. */
+    private static Frontend frontend(ActorSystem<Void> system, WorkerSelector selector, Duration workerWait) {
+        return Frontend.start(system, MODEL, selector, new ByteTokenizer(),
+                new FrontendSettings(1024, Duration.ofSeconds(1), 1 << 20, workerWait, 2));
     }
 
-    /** Collects one request's stream until its last output; returns the tokens in order. */
-    private static int[] collect(TestProbe<WorkerActor.Reply> probe, String id, List<Integer> tokens, Duration timeout) {
-        while (true) {
-            WorkerActor.Reply reply = probe.receiveMessage(timeout);
-            assertEquals(id, reply.requestId());
-            if (reply instanceof WorkerActor.Rejected r) throw new AssertionError("rejected: " + r.reason());
-            RequestOutput out = ((WorkerActor.Output) reply).output();
-            for (int t : out.newTokenIds()) tokens.add(t);
-            assertEquals(tokens.size(), out.outputTokens(), "output token count must cover the whole stream");
-            assertEquals(3, out.promptTokens(), "prompt length must be the original one, even after a migration");
-            if (out.finished()) {
-                assertEquals(FinishReason.LENGTH, out.finishReason());
-                return tokens.stream().mapToInt(Integer::intValue).toArray();
-            }
-        }
+    private static Frontend frontend(ActorSystem<Void> system) {
+        return frontend(system, WorkerSelectors.create("least-loaded"), Duration.ofSeconds(5));
+    }
+
+    /** Runs a request of the prompt {1, 2, last} to its end; a {@link CountingEngine} answers last+1, last+2, … */
+    private static Streams.Running run(ActorSystem<Void> system, Frontend f, String id, int last, int maxTokens)
+            throws Exception {
+        return new Streams.Running(f, Streams.spec(id, new int[] {1, 2, last}, maxTokens), system)
+                .finish(Duration.ofSeconds(15));
     }
 
     @Test
-    void spreadsRequestsOverWorkersAndMigratesWhenOneLeaves() {
+    void spreadsRequestsOverWorkersAndMigratesWhenOneLeaves() throws Exception {
         TwoWorkers c = twoWorkers(20);
-        ActorSystem<Void> frontend = c.frontend();
-        CountingEngine e1 = c.e1();
-        CountingEngine e2 = c.e2();
-        ClusterWorkers.Refs refs = ClusterWorkers.start(frontend, MODEL, 2, Duration.ofSeconds(5));
-        TestProbe<RouterActor.RouteReply> routes = TestProbe.create(frontend);
-        refs.router().tell(new RouterActor.Route("x", new int[] {1}, routes.getRef()));
-        assertEquals(new RouterActor.Routed("x", refs.worker()), routes.receiveMessage(Duration.ofSeconds(5)));
-        ActorRef<WorkerActor.Command> workers = refs.worker();
-        awaitWorkers(frontend, refs, 2);
-
-        TestProbe<WorkerActor.Reply> probe = TestProbe.create(frontend);
-        for (int i = 0; i < 4; i++) workers.tell(new WorkerActor.Generate(request("r" + i, 100 * i, 5), probe.getRef()));
-        List<WorkerActor.Reply> all = probe.receiveSeveralMessages(20, Duration.ofSeconds(15));
+        Frontend f = frontend(c.frontend());
+        awaitWorkers(c.frontend(), f, 2);
         for (int i = 0; i < 4; i++) {
-            String id = "r" + i;
-            int[] tokens = all.stream().filter(r -> r.requestId().equals(id))
-                    .flatMapToInt(r -> IntStream.of(((WorkerActor.Output) r).output().newTokenIds())).toArray();
-            int base = 100 * i;
-            assertArrayEquals(IntStream.rangeClosed(base + 1, base + 5).toArray(), tokens, id);
+            Streams.Running r = run(c.frontend(), f, "r" + i, 10 * i + 20, 5);
+            assertArrayEquals(Streams.counting(10 * i + 21, 5), r.tokens(), "r" + i);
         }
-        assertTrue(!e1.seen.isEmpty() && !e2.seen.isEmpty(), "both workers should take requests: " + e1.seen + " / " + e2.seen);
+        assertTrue(!c.e1().seen.isEmpty() && !c.e2().seen.isEmpty(),
+                "both workers should take requests: " + c.e1().seen + " / " + c.e2().seen);
 
         // A long request; its worker's node goes away mid-stream.
-        TestProbe<WorkerActor.Reply> streaming = TestProbe.create(frontend);
-        workers.tell(new WorkerActor.Generate(request("long", 1000, 60), streaming.getRef()));
-        WorkerActor.Reply first = streaming.receiveMessage(Duration.ofSeconds(10));
-        List<Integer> tokens = new ArrayList<>();
-        for (int t : ((WorkerActor.Output) first).output().newTokenIds()) tokens.add(t);
-        ActorSystem<Void> serving = e1.seen.containsKey("long") ? c.w1() : c.w2();
+        Streams.Running longOne = new Streams.Running(f, Streams.spec("long", new int[] {1, 2, 40}, 60), c.frontend())
+                .awaitTokens(3, Duration.ofSeconds(10));
+        ActorSystem<Void> serving = c.e1().seen.containsKey("long") ? c.w1() : c.w2();
+        CountingEngine other = serving == c.w1() ? c.e2() : c.e1();
         serving.terminate();
-        int[] whole = collect(streaming, "long", tokens, Duration.ofSeconds(20));
-        assertArrayEquals(IntStream.rangeClosed(1001, 1060).toArray(), whole, "stream must continue without gaps or repeats");
+        longOne.finish(Duration.ofSeconds(30));
+        assertArrayEquals(Streams.counting(41, 60), longOne.tokens(), "the stream continues without gaps or repeats");
+        assertEquals(FinishReason.LENGTH, longOne.reason());
+        assertEquals(new GenerationEvent.Usage(3, 60, 0), longOne.usage(), "usage counts the original prompt and every token");
+        assertTrue(other.seen.containsKey("long#m1"), "the rest ran on the other worker: " + other.seen.keySet());
     }
 
-    /** Waits until the frontend's ClusterWorkers lists {@code n} workers (registrations travel by gossip). */
-    private static void awaitWorkers(ActorSystem<Void> frontend, ClusterWorkers.Refs refs, int n) {
-        TestProbe<RouterActor.Status> status = TestProbe.create(frontend);
+    @Test
+    void aWorkerOnTheFrontendsNodeHandsItsTokensOverInOneHop() throws Exception {
+        ActorSystem<Void> both = node("frontend,worker");
+        ActorSystem<Void> remote = node("worker");
+        awaitUp(2);
+        CountingEngine local = new CountingEngine(1);
+        CountingEngine far = new CountingEngine(1);
+        startWorker(both, local);
+        startWorker(remote, far);
+        Frontend f = frontend(both, WorkerSelectors.create("round-robin"), Duration.ofSeconds(5));
+        awaitWorkers(both, f, 2);
+        for (int i = 0; i < 4; i++) run(both, f, "r" + i, 20, 5);
+        assertEquals(2, local.seen.size(), "round-robin: " + local.seen.keySet() + " / " + far.seen.keySet());
+        assertEquals(2, far.seen.size());
+        // the co-located worker's every output went straight into its request's stream, the remote one's as messages
+        LocalReplies.Deliveries here = LocalReplies.get(both).deliveries();
+        LocalReplies.Deliveries there = LocalReplies.get(remote).deliveries();
+        assertEquals(new LocalReplies.Deliveries(local.outputs.get(), 0), here);
+        assertEquals(new LocalReplies.Deliveries(0, far.outputs.get()), there);
+        assertEquals(10, here.direct());
+    }
+
+    /** Waits until the frontend's router lists {@code n} workers (registrations travel by gossip). */
+    private static void awaitWorkers(ActorSystem<Void> system, Frontend f, int n) {
+        TestProbe<RouterActor.Status> status = TestProbe.create(system);
         long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
         int seen = 0;
         while (seen < n && System.nanoTime() < deadline) {
-            refs.router().tell(new RouterActor.GetStatus(status.getRef()));
+            f.router().tell(new RouterActor.GetStatus(status.getRef()));
             seen = status.receiveMessage(Duration.ofSeconds(5)).workers();
             if (seen < n) sleep(100);
         }
         assertEquals(n, seen, "frontend never saw all workers");
-    }
-
-    /** Runs one request to its end (so the next one finds every worker idle). */
-    private static void runToEnd(ActorSystem<Void> frontend, ActorRef<WorkerActor.Command> workers, String id, int[] prompt) {
-        TestProbe<WorkerActor.Reply> probe = TestProbe.create(frontend);
-        workers.tell(new WorkerActor.Generate(new EngineRequest(id, prompt, SamplingParams.greedy(2)), probe.getRef()));
-        while (true) {
-            WorkerActor.Reply reply = probe.receiveMessage(Duration.ofSeconds(10));
-            if (reply instanceof WorkerActor.Rejected r) throw new AssertionError("rejected: " + r.reason());
-            if (((WorkerActor.Output) reply).output().finished()) return;
-        }
     }
 
     private record TwoWorkers(ActorSystem<Void> frontend, ActorSystem<Void> w1, ActorSystem<Void> w2,
@@ -190,9 +193,8 @@ class ClusterWorkersTest {
         int blockSize = 4;
         InProcessKvEventBus bus = new InProcessKvEventBus();
         KvRouting routing = KvRouting.start(MODEL, bus, Optional.empty(), LoadSharing.none(), KvRouting.Settings.defaults(blockSize));
-        ClusterWorkers.Refs refs = ClusterWorkers.start(c.frontend(), MODEL, 2, Duration.ofSeconds(5),
-                new KvCostSelector(c.frontend(), routing, new Random(1)));
-        awaitWorkers(c.frontend(), refs, 2);
+        Frontend f = frontend(c.frontend(), new KvCostSelector(c.frontend(), routing, new Random(1)), Duration.ofSeconds(5));
+        awaitWorkers(c.frontend(), f, 2);
         // worker 2 reports two cached blocks under the id the worker side derives from its own ref
         int[] prefix = {5, 6, 7, 8, 9, 10, 11, 12};
         KvEventPublisher events = bus.publisher(MODEL, WorkerIds.of(c.w2(), c.ref2()));
@@ -200,9 +202,10 @@ class ClusterWorkersTest {
         assertTrue(events.flush(5_000));
 
         for (int i = 0; i < 4; i++) {
-            int[] prompt = java.util.Arrays.copyOf(prefix, prefix.length + 3);
+            int[] prompt = Arrays.copyOf(prefix, prefix.length + 3);
             prompt[prefix.length] = 100 + i;
-            runToEnd(c.frontend(), refs.worker(), "p" + i, prompt);
+            prompt[prefix.length + 2] = 40;
+            new Streams.Running(f, Streams.spec("p" + i, prompt, 2), c.frontend()).finish(Duration.ofSeconds(10));
         }
         assertEquals(4, c.e2().seen.size(), "every request with the cached prefix goes to worker 2: " + c.e2().seen.keySet());
         assertTrue(c.e1().seen.isEmpty(), c.e1().seen.keySet().toString());
@@ -211,10 +214,10 @@ class ClusterWorkersTest {
     }
 
     @Test
-    void theFrontendsSelectorChoosesTheWorkerAndHearsEveryReleaseWithItsLoad() {
+    void theFrontendsSelectorChoosesTheWorkerAndHearsEveryReleaseWithItsLoad() throws Exception {
         TwoWorkers c = twoWorkers(1);
-        List<String> calls = new java.util.concurrent.CopyOnWriteArrayList<>();
-        java.util.concurrent.atomic.AtomicInteger maxActiveSeen = new java.util.concurrent.atomic.AtomicInteger();
+        List<String> calls = new CopyOnWriteArrayList<>();
+        AtomicInteger maxActiveSeen = new AtomicInteger();
         WorkerSelector lastListed = new WorkerSelector() {
             @Override
             public ActorRef<WorkerActor.Command> select(RoutingRequest request, List<WorkerLoad> workers) {
@@ -233,9 +236,9 @@ class ClusterWorkersTest {
                 calls.add("released " + requestId);
             }
         };
-        ClusterWorkers.Refs refs = ClusterWorkers.start(c.frontend(), MODEL, 2, Duration.ofSeconds(5), lastListed);
-        awaitWorkers(c.frontend(), refs, 2);
-        for (int i = 0; i < 3; i++) runToEnd(c.frontend(), refs.worker(), "r" + i, new int[] {1, 2, 3});
+        Frontend f = frontend(c.frontend(), lastListed, Duration.ofSeconds(5));
+        awaitWorkers(c.frontend(), f, 2);
+        for (int i = 0; i < 3; i++) run(c.frontend(), f, "r" + i, 40, 2);
         // least-loaded would have alternated; this selector sends everything to one worker
         assertEquals(3, c.e1().seen.size() + c.e2().seen.size());
         assertTrue(c.e1().seen.isEmpty() || c.e2().seen.isEmpty(), c.e1().seen + " / " + c.e2().seen);
@@ -253,17 +256,12 @@ class ClusterWorkersTest {
 
     @Test
     void noWorkerLeftEndsTheStreamWithAClearError() {
-        ActorSystem<Void> frontend = node("frontend");
+        ActorSystem<Void> system = node("frontend");
         awaitUp(1);
-        ClusterWorkers.Refs refs = ClusterWorkers.start(frontend, MODEL, 2, Duration.ofSeconds(1));
-        TestProbe<RouterActor.RouteReply> routes = TestProbe.create(frontend);
-        refs.router().tell(new RouterActor.Route("x", new int[] {1}, routes.getRef()));
-        assertTrue(routes.receiveMessage(Duration.ofSeconds(5)) instanceof RouterActor.NoWorkers);
-        ActorRef<WorkerActor.Command> workers = refs.worker();
-        TestProbe<WorkerActor.Reply> probe = TestProbe.create(frontend);
-        workers.tell(new WorkerActor.Generate(request("alone", 0, 5), probe.getRef()));
-        WorkerActor.Reply reply = probe.receiveMessage(Duration.ofSeconds(5));
-        assertTrue(reply instanceof WorkerActor.Rejected r && r.reason().contains("no worker"), reply.toString());
+        Frontend f = frontend(system, WorkerSelectors.create("least-loaded"), Duration.ofSeconds(1));
+        GenerationEvent.Failure failure = assertThrows(GenerationEvent.Failure.class, () -> run(system, f, "alone", 40, 5));
+        assertEquals(503, failure.status());
+        assertTrue(failure.getMessage().contains("no worker"), failure.getMessage());
     }
 
     private static int freePort() {
