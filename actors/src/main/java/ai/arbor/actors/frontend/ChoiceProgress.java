@@ -1,6 +1,6 @@
 package ai.arbor.actors.frontend;
 
-import ai.arbor.gpu.engine.RequestOutput;
+import ai.arbor.gpu.protocol.RequestOutput;
 import java.util.Arrays;
 
 /**
