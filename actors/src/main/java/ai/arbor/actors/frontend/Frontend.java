@@ -1,7 +1,7 @@
 package ai.arbor.actors.frontend;
 
 import ai.arbor.actors.router.RouterActor;
-import ai.arbor.actors.router.WorkerSelector;
+import ai.arbor.actors.router.select.WorkerSelector;
 import ai.arbor.config.FrontendSettings;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;

@@ -2,6 +2,7 @@ package ai.arbor.actors.router;
 
 import ai.arbor.actors.CborSerializable;
 import ai.arbor.actors.metrics.RouterMetrics;
+import ai.arbor.actors.router.select.WorkerSelector;
 import ai.arbor.actors.worker.WorkerActor;
 import java.time.Duration;
 import java.util.ArrayDeque;

@@ -3,7 +3,7 @@ package ai.arbor.actors.frontend;
 import static org.junit.jupiter.api.Assertions.*;
 
 import ai.arbor.actors.router.RouterActor;
-import ai.arbor.actors.router.WorkerSelectors;
+import ai.arbor.actors.router.select.WorkerSelectors;
 import ai.arbor.actors.synthetic.ByteTokenizer;
 import ai.arbor.actors.synthetic.SyntheticEngine;
 import ai.arbor.actors.worker.WorkerActor;

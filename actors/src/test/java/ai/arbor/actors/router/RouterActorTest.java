@@ -1,5 +1,6 @@
 package ai.arbor.actors.router;
 
+import ai.arbor.actors.router.select.WorkerSelectors;
 import static org.junit.jupiter.api.Assertions.*;
 
 import ai.arbor.actors.synthetic.SyntheticEngine;

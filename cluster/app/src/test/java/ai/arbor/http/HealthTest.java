@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import ai.arbor.actors.frontend.Frontend;
 import ai.arbor.actors.router.RouterActor;
-import ai.arbor.actors.router.WorkerSelectors;
+import ai.arbor.actors.router.select.WorkerSelectors;
 import ai.arbor.actors.synthetic.ByteTokenizer;
 import ai.arbor.actors.synthetic.SyntheticEngine;
 import ai.arbor.actors.worker.WorkerActor;

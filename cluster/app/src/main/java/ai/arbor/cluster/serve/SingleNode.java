@@ -2,12 +2,12 @@ package ai.arbor.cluster.serve;
 
 import ai.arbor.actors.frontend.Frontend;
 import ai.arbor.actors.frontend.ModelTokenizer;
-import ai.arbor.actors.router.RouterActor;
 import ai.arbor.actors.kvevents.InProcessKvEventBus;
-import ai.arbor.actors.router.KvRouting;
 import ai.arbor.actors.router.KvWiring;
-import ai.arbor.actors.router.LoadSharing;
-import ai.arbor.actors.router.WorkerSelector;
+import ai.arbor.actors.router.RouterActor;
+import ai.arbor.actors.router.kv.KvRouting;
+import ai.arbor.actors.router.kv.LoadSharing;
+import ai.arbor.actors.router.select.WorkerSelector;
 import ai.arbor.actors.worker.WorkerActor;
 import ai.arbor.config.ArborSettings;
 import ai.arbor.gpu.protocol.InferenceEngine;
