@@ -114,7 +114,7 @@ class ClusterRequestPathTest {
 
     @Test
     void spreadsRequestsOverWorkersAndMigratesWhenOneLeaves() throws Exception {
-        TwoWorkers c = twoWorkers(20);
+        TwoWorkers c = twoWorkers(50);
         Frontend f = frontend(c.frontend());
         awaitWorkers(c.frontend(), f, 2);
         for (int i = 0; i < 4; i++) {

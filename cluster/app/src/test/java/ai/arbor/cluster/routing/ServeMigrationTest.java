@@ -48,41 +48,57 @@ class ServeMigrationTest {
 
     @Test
     void aStreamWhoseWorkerStopsContinuesOnTheOtherWorker() {
-        CountingEngine e0 = new CountingEngine(20);
-        CountingEngine e1 = new CountingEngine(20);
+        streamWhileTheServingWorkerStops(1);
+    }
+
+    @Test
+    void everyChoiceOfAStreamMovesWithIt() {
+        streamWhileTheServingWorkerStops(2);
+    }
+
+    /**
+     * Streams {@code n} choices of 60 tokens (3 s: a client thread slowed by a busy machine still stops the worker
+     * mid-way), stops the worker serving them after the first few, checks the answer.
+     */
+    private static void streamWhileTheServingWorkerStops(int n) {
+        CountingEngine e0 = new CountingEngine(50);
+        CountingEngine e1 = new CountingEngine(50);
         List<InferenceEngine> engines = List.of(e0, e1);
         try (SingleNode node = SingleNode.start(settings(Map.of()),
                 new SingleNode.ModelSpec(new ByteTokenizer(), 4096, SamplingDefaults.none()), engines)) {
             OpenAIClient client = client(node);
             assertEquals(2, node.workers().size());
-            StringBuilder text = new StringBuilder();
+            StringBuilder[] text = new StringBuilder[n];
+            for (int i = 0; i < n; i++) text[i] = new StringBuilder();
             List<ChatCompletionChunk> chunks = new ArrayList<>();
             AtomicBoolean stopped = new AtomicBoolean();
             int[] serving = new int[1];
             try (var s = client.chat().completions().createStreaming(ChatCompletionCreateParams.builder()
-                    .model("counting").addUserMessage("go").maxTokens(60)
+                    .model("counting").addUserMessage("go").maxTokens(60).n(n)
                     .streamOptions(ChatCompletionStreamOptions.builder().includeUsage(true).build()).build())) {
                 s.stream().forEach(chunk -> {
                     chunks.add(chunk);
-                    chunk.choices().forEach(ch -> ch.delta().content().ifPresent(text::append));
-                    if (text.length() >= 5 && stopped.compareAndSet(false, true)) {
+                    chunk.choices().forEach(ch -> ch.delta().content().ifPresent(text[(int) ch.index()]::append));
+                    if (text[0].length() >= 5 && stopped.compareAndSet(false, true)) {
                         serving[0] = e0.seen.isEmpty() ? 1 : 0;
                         ActorRef<WorkerActor.Command> worker = node.workers().get(serving[0]);
                         Adapter.toClassic(node.system()).stop(Adapter.toClassic(worker));
                     }
                 });
             }
-            assertTrue(stopped.get(), "the stream ended before its worker could be stopped: " + text);
+            assertTrue(stopped.get(), "the stream ended before its worker could be stopped: " + text[0]);
             // CountingEngine answers the token after the prompt's last one, then the next: bytes 63, 64, ... 122
             StringBuilder expected = new StringBuilder();
             for (int b = 63; b < 63 + 60; b++) expected.append((char) b);
-            assertEquals(expected.toString(), text.toString(), "no token lost or repeated across the move");
+            for (int i = 0; i < n; i++) {
+                assertEquals(expected.toString(), text[i].toString(), "choice " + i + ": no token lost or repeated");
+            }
             CompletionUsage usage = chunks.get(chunks.size() - 1).usage().orElseThrow();
-            assertEquals(60, usage.completionTokens());
+            assertEquals(60L * n, usage.completionTokens());
             assertEquals(PROMPT.length(), usage.promptTokens(), "the original prompt, not the moved one");
             CountingEngine other = serving[0] == 0 ? e1 : e0;
-            assertTrue(other.seen.keySet().stream().anyMatch(id -> id.endsWith("#m1")),
-                    "the rest ran on the other worker: " + other.seen.keySet());
+            assertEquals(n, other.seen.keySet().stream().filter(id -> id.endsWith("#m1")).count(),
+                    "the rest of every choice ran on the other worker: " + other.seen.keySet());
             LocalReplies.Deliveries d = LocalReplies.get(node.system()).deliveries();
             assertEquals(0, d.messages(), "in one JVM every output takes the one-hop path");
             client.close();
