@@ -159,7 +159,7 @@ public final class RequestActor extends AbstractBehavior<RequestActor.Command> {
                 .onMessage(Delivered.class, d -> onDelivered(d.index(), d.finished(), d.reason()))
                 .onMessage(ChoiceStopped.class, this::onChoiceStopped)
                 .onMessage(StreamGone.class, g -> abandon())
-                .onMessage(WorkerGone.class, g -> worker == null ? this : migrate("its worker " + worker.path() + " stopped"))
+                .onMessage(WorkerGone.class, g -> worker == null ? this : migrate("its worker " + worker.path() + " stopped", false))
                 .onMessage(NoStream.class, g -> streamStarted ? this : unclaimed())
                 .onSignal(PostStop.class, s -> {
                     LocalReplies.get(getContext().getSystem()).unregister(replies);
@@ -180,7 +180,7 @@ public final class RequestActor extends AbstractBehavior<RequestActor.Command> {
 
     private Behavior<Command> onRouted(RouteResult r) {
         if (r.reply() instanceof RouterActor.WorkerLost lost) {
-            return lost.worker().equals(worker) ? migrate("its worker " + worker.path().address() + " was lost") : this;
+            return lost.worker().equals(worker) ? migrate("its worker " + worker.path().address() + " was lost", true) : this;
         }
         if (terminalSent || released) {
             // too late (timed out, or the client left): the router counted the request and started it at the worker,
@@ -210,9 +210,10 @@ public final class RequestActor extends AbstractBehavior<RequestActor.Command> {
 
     /**
      * The worker is lost: the unfinished choices continue elsewhere from where they are, or the request fails once it
-     * has moved {@code migrationLimit} times.
+     * has moved {@code migrationLimit} times. {@code mayStillRun}: the worker is unreachable rather than stopped, so it
+     * may still be generating; it is told to stop, its output is not wanted.
      */
-    private Behavior<Command> migrate(String why) {
+    private Behavior<Command> migrate(String why, boolean mayStillRun) {
         if (terminalSent || released || worker == null) return this;
         ActorRef<WorkerActor.Command> lost = worker;
         getContext().unwatch(lost);
@@ -220,8 +221,7 @@ public final class RequestActor extends AbstractBehavior<RequestActor.Command> {
         routed = false;
         router.tell(new RouterActor.Release(spec.requestId()));
         if (migrations >= routing.migrationLimit()) {
-            // an unreachable worker may still be generating: its output is not wanted
-            for (int i = 0; i < ended.length; i++) {
+            for (int i = 0; i < ended.length && mayStillRun; i++) {
                 if (!ended[i]) lost.tell(new WorkerActor.Cancel(progress[i].attemptId()));
             }
             return fail(503, "the request failed: " + why + " and it already moved " + migrations
@@ -233,7 +233,7 @@ public final class RequestActor extends AbstractBehavior<RequestActor.Command> {
         int generated = 0;
         for (int i = 0; i < ended.length; i++) {
             if (ended[i]) continue;
-            lost.tell(new WorkerActor.Cancel(progress[i].attemptId()));
+            if (mayStillRun) lost.tell(new WorkerActor.Cancel(progress[i].attemptId()));
             int[] done = progress[i].nextAttempt(migrations);
             int[] prompt = Arrays.copyOf(spec.promptTokenIds(), spec.promptTokenIds().length + done.length);
             System.arraycopy(done, 0, prompt, spec.promptTokenIds().length, done.length);
