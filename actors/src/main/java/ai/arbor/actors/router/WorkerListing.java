@@ -14,8 +14,6 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.apache.pekko.cluster.ClusterActorRefProvider;
 import org.apache.pekko.cluster.ClusterEvent;
-import org.apache.pekko.cluster.Member;
-import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Subscribe;
 
@@ -41,6 +39,12 @@ final class WorkerListing extends AbstractBehavior<WorkerListing.Event> {
     /** Null without a cluster. */
     private final Cluster cluster;
     private Set<ActorRef<WorkerActor.Command>> registered = Set.of();
+    /**
+     * Members Up and members unreachable, kept from the events themselves: {@code Cluster.state()} is updated by
+     * another subscriber and may not show yet what an event just said.
+     */
+    private final Set<Address> up = new HashSet<>();
+    private final Set<Address> unreachable = new HashSet<>();
 
     private WorkerListing(ActorContext<Event> ctx, String model, ActorRef<RouterActor.Command> router) {
         super(ctx);
@@ -68,17 +72,30 @@ final class WorkerListing extends AbstractBehavior<WorkerListing.Event> {
                     return this;
                 })
                 .onMessage(MembershipChanged.class, m -> {
+                    track(m.event());
                     tell(lost(m.event()));
                     return this;
                 })
                 .build();
     }
 
+    private void track(ClusterEvent.ClusterDomainEvent e) {
+        if (e instanceof ClusterEvent.MemberUp u) up.add(u.member().address());
+        else if (e instanceof ClusterEvent.MemberLeft l) up.remove(l.member().address());
+        else if (e instanceof ClusterEvent.MemberExited x) up.remove(x.member().address());
+        else if (e instanceof ClusterEvent.MemberDowned d) up.remove(d.member().address());
+        else if (e instanceof ClusterEvent.MemberRemoved r) {
+            up.remove(r.member().address());
+            unreachable.remove(r.member().address());
+        } else if (e instanceof ClusterEvent.UnreachableMember u) unreachable.add(u.member().address());
+        else if (e instanceof ClusterEvent.ReachableMember r) unreachable.remove(r.member().address());
+    }
+
     private void tell(Set<ActorRef<WorkerActor.Command>> lost) {
         Set<ActorRef<WorkerActor.Command>> usable = new HashSet<>();
-        Set<Address> up = cluster == null ? null : usableAddresses();
         for (ActorRef<WorkerActor.Command> w : registered) {
-            if (up == null || up.contains(addressOf(w))) usable.add(w);
+            Address a = cluster == null ? null : addressOf(w);
+            if (a == null || (up.contains(a) && !unreachable.contains(a))) usable.add(w);
         }
         router.tell(new RouterActor.WorkersChanged(usable, lost));
     }
@@ -94,17 +111,6 @@ final class WorkerListing extends AbstractBehavior<WorkerListing.Event> {
             if (addressOf(w).equals(gone)) lost.add(w);
         }
         return lost;
-    }
-
-    private Set<Address> usableAddresses() {
-        var state = cluster.state();
-        Set<Member> unreachable = new HashSet<>();
-        state.getUnreachable().forEach(unreachable::add);
-        Set<Address> out = new HashSet<>();
-        for (Member m : state.getMembers()) {
-            if (m.status() == MemberStatus.up() && !unreachable.contains(m)) out.add(m.address());
-        }
-        return out;
     }
 
     private Address addressOf(ActorRef<?> ref) {
