@@ -205,7 +205,7 @@ public final class RequestActor extends AbstractBehavior<RequestActor.Command> {
         if (choice == 0 || s.seed() == null) return s;
         return new SamplingParams(s.temperature(), s.topP(), s.topK(), s.minP(), s.seed() + choice, s.presencePenalty(),
                 s.frequencyPenalty(), s.repetitionPenalty(), s.maxTokens(), s.minTokens(), s.ignoreEos(),
-                s.stopTokenIds(), s.stop(), s.logprobs());
+                s.stopTokenIds(), s.stop(), s.logprobs(), s.constraint());
     }
 
     private Behavior<Command> onWorkerReply(FromWorker m) {

@@ -4,8 +4,8 @@ import java.util.SplittableRandom;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * Picks the next token from one row of logits, in vLLM's order: suppressed tokens (EOS and stop tokens before
- * {@code min_tokens}) are masked, penalties applied, then greedy argmax, or temperature, min-p, top-k, top-p and a
+ * Picks the next token from one row of logits, in vLLM's order: tokens a structured-output constraint forbids and
+ * suppressed tokens (EOS and stop tokens before {@code min_tokens}) are masked, penalties applied, then greedy argmax, or temperature, min-p, top-k, top-p and a
  * draw from the request's own RNG.
  *
  * <p>Logprobs are the log-softmax of the logits after masking and penalties but before temperature and the top-k/p
@@ -58,6 +58,17 @@ public final class Sampler {
      */
     public Sampled sample(float[] logits, SamplingParams p, int[] tokens, int promptLength, int numTokens,
                           int[] suppressed, SplittableRandom rng) {
+        return sample(logits, p, tokens, promptLength, numTokens, suppressed, null, rng);
+    }
+
+    /**
+     * Samples one token among those {@code allowed}. Overwrites {@code logits}.
+     *
+     * @param allowed bitmask of allowed tokens (bit {@code t % 32} of word {@code t / 32}), or null for all
+     */
+    public Sampled sample(float[] logits, SamplingParams p, int[] tokens, int promptLength, int numTokens,
+                          int[] suppressed, int[] allowed, SplittableRandom rng) {
+        if (allowed != null) TokenMask.apply(logits, allowed);
         for (int t : suppressed) if (t >= 0 && t < logits.length) logits[t] = Float.NEGATIVE_INFINITY;
         if (Penalties.any(p)) Penalties.apply(logits, p, tokens, promptLength, numTokens);
         int chosen = p.isGreedy() ? argmax(logits) : draw(logits, p, rng);

@@ -1,5 +1,6 @@
 package ai.arbor.gpu.sample;
 
+import ai.arbor.structured.OutputConstraint;
 import java.util.List;
 
 /**
@@ -11,6 +12,7 @@ import java.util.List;
  * @param topK        0 or less disables
  * @param seed        null for a random seed; equal seeds give equal outputs
  * @param logprobs    null for none, else the number of top alternatives (0..20) besides the chosen token
+ * @param constraint  null for free text, else what the output must match (structured outputs)
  */
 public record SamplingParams(
         double temperature,
@@ -26,11 +28,26 @@ public record SamplingParams(
         boolean ignoreEos,
         int[] stopTokenIds,
         List<String> stop,
-        Integer logprobs) {
+        Integer logprobs,
+        OutputConstraint constraint) {
+
+    /** Unconstrained output. */
+    public SamplingParams(double temperature, double topP, int topK, double minP, Long seed, double presencePenalty,
+                          double frequencyPenalty, double repetitionPenalty, int maxTokens, int minTokens,
+                          boolean ignoreEos, int[] stopTokenIds, List<String> stop, Integer logprobs) {
+        this(temperature, topP, topK, minP, seed, presencePenalty, frequencyPenalty, repetitionPenalty, maxTokens,
+                minTokens, ignoreEos, stopTokenIds, stop, logprobs, null);
+    }
 
     public static SamplingParams greedy(int maxTokens) {
         return new SamplingParams(0, 1, 0, 0, null, 0, 0, 1, maxTokens, 0, false, new int[0], List.of(), null);
     }
 
     public boolean isGreedy() { return temperature <= 0; }
+
+    /** These parameters with the output held to {@code c} (null: free text). */
+    public SamplingParams withConstraint(OutputConstraint c) {
+        return new SamplingParams(temperature, topP, topK, minP, seed, presencePenalty, frequencyPenalty,
+                repetitionPenalty, maxTokens, minTokens, ignoreEos, stopTokenIds, stop, logprobs, c);
+    }
 }
