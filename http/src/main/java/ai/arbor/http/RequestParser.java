@@ -1,6 +1,7 @@
 package ai.arbor.http;
 
 import ai.arbor.gpu.sample.SamplingParams;
+import ai.arbor.structured.OutputConstraint;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.util.ArrayList;
@@ -24,10 +25,11 @@ final class RequestParser {
             "repetition_penalty", "min_tokens", "ignore_eos", "stop_token_ids",
             // accepted and ignored
             "user", "metadata", "store", "service_tier", "logit_bias", "priority", "cache_salt", "request_id",
-            "skip_special_tokens", "spaces_between_special_tokens", "include_stop_str_in_output", "best_of");
+            "skip_special_tokens", "spaces_between_special_tokens", "include_stop_str_in_output", "best_of",
+            "response_format", "structured_outputs");
     private static final Set<String> CHAT_ONLY = Set.of("messages", "max_completion_tokens", "top_logprobs",
             "add_generation_prompt", "chat_template_kwargs", "parallel_tool_calls", "tool_choice", "tools",
-            "response_format", "reasoning_effort", "modalities");
+            "reasoning_effort", "modalities");
     private static final Set<String> COMPLETION_ONLY = Set.of("prompt", "echo", "suffix");
 
     private final ModelRegistry models;
@@ -45,10 +47,6 @@ final class RequestParser {
         if (top != null && !logprobs) throw ApiError.badParam("top_logprobs", "'top_logprobs' requires 'logprobs' to be true");
         Integer topLogprobs = logprobs ? (top == null ? 0 : top) : null;
         if (f.has("tools") && f.raw("tools").size() > 0) throw ApiError.badParam("tools", "tool calling is not supported");
-        JsonNode format = f.raw("response_format");
-        if (format != null && !"text".equals(format.path("type").asText())) {
-            throw ApiError.badParam("response_format", "only response_format {\"type\":\"text\"} is supported");
-        }
         boolean addGenerationPrompt = f.bool("add_generation_prompt", true);
         Map<String, Object> templateVars = new LinkedHashMap<>();
         JsonNode kwargs = f.raw("chat_template_kwargs");
@@ -194,6 +192,7 @@ final class RequestParser {
         boolean stream, includeUsage, ignoreEos;
         List<String> stop;
         int[] stopTokenIds;
+        OutputConstraint constraint;
 
         SamplingParams sampling(ServedModel model, int maxTokens, Integer logprobs) {
             SamplingDefaults d = model.defaults();
@@ -216,7 +215,8 @@ final class RequestParser {
                     ignoreEos,
                     stopTokenIds,
                     stop,
-                    logprobs);
+                    logprobs,
+                    constraint);
         }
     }
 
@@ -251,6 +251,7 @@ final class RequestParser {
             c.includeUsage = iu != null && iu.asBoolean(false);
         }
         c.ignoreEos = f.bool("ignore_eos", false);
+        c.constraint = ConstraintParser.parse(f.raw("response_format"), f.raw("structured_outputs"));
         c.stop = f.stringOrList("stop");
         c.stopTokenIds = f.intList("stop_token_ids", 0, Integer.MAX_VALUE);
         if (f.bool("include_stop_str_in_output", false)) {

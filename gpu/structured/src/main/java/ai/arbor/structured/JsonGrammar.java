@@ -21,11 +21,17 @@ final class JsonGrammar {
     static final Automaton STRING_CHAR = stringChar();
     static final Automaton PLAIN_CHAR = plainChar();
     static final Automaton STRING = lit("\"").concatenate(STRING_CHAR.repeat()).concatenate(lit("\""));
+    /**
+     * Digits are bounded (a long's 19, a double's 17 after the point, 3 in an exponent): past them a number carries no
+     * more information, and a weak model would otherwise write digits until it runs out of tokens.
+     */
+    static final int MAX_INTEGER_DIGITS = 19;
+    static final int MAX_FRACTION_DIGITS = 17;
+    static final Automaton FRACTION = lit(".").concatenate(BasicAutomata.makeCharRange('0', '9').repeat(1, MAX_FRACTION_DIGITS));
     static final Automaton INTEGER = lit("-").optional().concatenate(natural());
-    static final Automaton NUMBER = INTEGER
-            .concatenate(lit(".").concatenate(BasicAutomata.makeCharRange('0', '9').repeat(1)).optional())
+    static final Automaton NUMBER = INTEGER.concatenate(FRACTION.optional())
             .concatenate(BasicAutomata.makeCharSet("eE").concatenate(BasicAutomata.makeCharSet("+-").optional())
-                    .concatenate(BasicAutomata.makeCharRange('0', '9').repeat(1)).optional());
+                    .concatenate(BasicAutomata.makeCharRange('0', '9').repeat(1, 3)).optional());
     static final Automaton BOOLEAN = BasicOperations.union(List.of(lit("true"), lit("false")));
     static final Automaton NULL = lit("null");
 
@@ -82,7 +88,8 @@ final class JsonGrammar {
 
     private static Automaton natural() {
         return BasicOperations.union(List.of(lit("0"),
-                BasicAutomata.makeCharRange('1', '9').concatenate(BasicAutomata.makeCharRange('0', '9').repeat())));
+                BasicAutomata.makeCharRange('1', '9').concatenate(BasicAutomata.makeCharRange('0', '9')
+                        .repeat(0, MAX_INTEGER_DIGITS - 1))));
     }
 
     /** A character JSON allows unescaped in a string. */

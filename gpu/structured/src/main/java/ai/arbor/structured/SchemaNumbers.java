@@ -17,11 +17,11 @@ import java.util.List;
  * with or without a fraction. Number bounds must be integers, and exponents are left out once a number is bounded.
  */
 final class SchemaNumbers {
-    private static final Automaton DIGITS = BasicAutomata.makeCharRange('0', '9').repeat(1);
     private static final Automaton NATURAL = BasicOperations.union(List.of(lit("0"),
-            BasicAutomata.makeCharRange('1', '9').concatenate(BasicAutomata.makeCharRange('0', '9').repeat())));
-    private static final Automaton FRACTION = lit(".").concatenate(DIGITS).optional();
-    private static final Automaton ZERO_FRACTION = lit(".").concatenate(lit("0").repeat(1)).optional();
+            BasicAutomata.makeCharRange('1', '9').concatenate(BasicAutomata.makeCharRange('0', '9')
+                    .repeat(0, JsonGrammar.MAX_INTEGER_DIGITS - 1))));
+    private static final Automaton FRACTION = JsonGrammar.FRACTION.optional();
+    private static final Automaton ZERO_FRACTION = lit(".").concatenate(lit("0").repeat(1, JsonGrammar.MAX_FRACTION_DIGITS)).optional();
 
     private SchemaNumbers() {}
 
