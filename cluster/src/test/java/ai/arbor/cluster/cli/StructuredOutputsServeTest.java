@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.arbor.config.ArborConfig;
-import ai.arbor.config.ArborSettings;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.erosb.jsonsKema.JsonParser;
@@ -13,7 +11,6 @@ import com.github.erosb.jsonsKema.SchemaLoader;
 import com.github.erosb.jsonsKema.ValidationFailure;
 import com.github.erosb.jsonsKema.Validator;
 import com.openai.client.OpenAIClient;
-import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.core.JsonValue;
 import com.openai.models.ResponseFormatJsonObject;
 import com.openai.models.ResponseFormatJsonSchema;
@@ -24,7 +21,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -57,21 +53,18 @@ class StructuredOutputsServeTest {
               "nickname":{"type":["string","null"],"maxLength":8}},
              "required":["name","age","mood","scores","address"],"additionalProperties":false}""";
 
+    static TinyServe server;
+
     @BeforeAll
     static void start() {
-        Path model = Path.of("..", "models", MODEL);
-        ArborSettings s = ArborSettings.from(ArborConfig.load(Map.of("arbor.model", model.toString(), "arbor.port", 0,
-                "arbor.engine.kv-cache-memory", "64MiB"), null, Map.of()));
-        running = ServeCommand.start(s);
-        url = running.node().url();
-        client = OpenAIOkHttpClient.builder().baseUrl(url + "/v1").apiKey("unused").maxRetries(0).build();
+        server = TinyServe.start(MODEL);
+        running = server.running();
+        url = server.url();
+        client = server.client();
     }
 
     @AfterAll
-    static void stop() {
-        client.close();
-        running.close();
-    }
+    static void stop() { server.close(); }
 
     static HttpResponse<String> post(String path, String body) throws Exception {
         return HTTP.send(HttpRequest.newBuilder(URI.create(url + path)).header("Content-Type", "application/json")

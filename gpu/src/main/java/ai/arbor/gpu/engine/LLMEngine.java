@@ -331,6 +331,8 @@ public final class LLMEngine implements InferenceEngine {
         // Once the constraint is satisfied EOS must stay possible, min_tokens or not, or the output could not end.
         boolean suppress = r.numOutputTokens() < p.minTokens() && (m == null || !m.isAccepting());
         int[] suppressed = suppress ? stopTokensOf(p) : NONE;
+        // ignore_eos under a constraint: the output runs on while the constraint lets it, instead of ending at EOS.
+        if (m != null && p.ignoreEos()) suppressed = concat(suppressed, eosTokenIds);
         Sampled s = sampler.sample(logits, p, r.tokens(), r.promptLength(), r.numTokens(), suppressed, allowed, r.rng());
         return accept(r, s.tokenId(), s.logprobs());
     }
@@ -364,10 +366,7 @@ public final class LLMEngine implements InferenceEngine {
 
     private int[] stopTokensOf(SamplingParams p) {
         int[] stop = p.stopTokenIds() == null ? NONE : p.stopTokenIds();
-        if (p.ignoreEos()) return stop;
-        int[] all = Arrays.copyOf(eosTokenIds, eosTokenIds.length + stop.length);
-        System.arraycopy(stop, 0, all, eosTokenIds.length, stop.length);
-        return all;
+        return p.ignoreEos() ? stop : concat(eosTokenIds, stop);
     }
 
     private FinishReason stopReason(Request r, int token) {
@@ -412,6 +411,12 @@ public final class LLMEngine implements InferenceEngine {
         stats = new EngineStats(scheduler.numRunning(), scheduler.numWaiting(), kv.numActiveBlocks(), kv.numBlocks(),
                 scheduler.prefixCacheQueries(), scheduler.prefixCacheHits(), scheduler.preemptions(), promptTokens,
                 generatedTokens, steps, batchSize, stepNanos);
+    }
+
+    private static int[] concat(int[] a, int[] b) {
+        int[] all = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
+        return all;
     }
 
     private static boolean contains(int[] a, int x) {
