@@ -35,28 +35,36 @@ final class JsonGrammar {
     static final Automaton BOOLEAN = BasicOperations.union(List.of(lit("true"), lit("false")));
     static final Automaton NULL = lit("null");
 
+    private static final Automaton SCALAR = min(BasicOperations.union(List.of(STRING, NUMBER, BOOLEAN, NULL)));
+    /** Built on first use: the deeper generic values take a while to minimize, and most schemas never need them. */
     private static final Automaton[] ANY_VALUE = new Automaton[ANY_VALUE_DEPTH + 1];
     private static final Automaton[] ANY_OBJECT = new Automaton[ANY_VALUE_DEPTH + 1];
-
-    static {
-        Automaton scalar = min(BasicOperations.union(List.of(STRING, NUMBER, BOOLEAN, NULL)));
-        ANY_VALUE[0] = scalar;
-        for (int d = 1; d <= ANY_VALUE_DEPTH; d++) {
-            Automaton inner = ANY_VALUE[d - 1];
-            ANY_OBJECT[d] = min(objectOf(STRING, inner));
-            ANY_VALUE[d] = min(BasicOperations.union(List.of(scalar, ANY_OBJECT[d], arrayOf(inner, 0, -1))));
-        }
-    }
 
     private JsonGrammar() {}
 
     static Automaton lit(String s) { return BasicAutomata.makeString(s); }
 
     /** Any JSON value nesting at most {@code depth} levels of objects and arrays. */
-    static Automaton anyValue(int depth) { return ANY_VALUE[Math.max(0, Math.min(depth, ANY_VALUE_DEPTH))]; }
+    static Automaton anyValue(int depth) {
+        int d = Math.max(0, Math.min(depth, ANY_VALUE_DEPTH));
+        if (d == 0) return SCALAR;
+        synchronized (ANY_VALUE) {
+            if (ANY_VALUE[d] == null) {
+                Automaton inner = anyValue(d - 1);
+                ANY_VALUE[d] = min(BasicOperations.union(List.of(SCALAR, anyObject(d), arrayOf(inner, 0, -1))));
+            }
+            return ANY_VALUE[d];
+        }
+    }
 
     /** Any JSON object whose values nest at most {@code depth - 1} further levels. */
-    static Automaton anyObject(int depth) { return ANY_OBJECT[Math.max(1, Math.min(depth, ANY_VALUE_DEPTH))]; }
+    static Automaton anyObject(int depth) {
+        int d = Math.max(1, Math.min(depth, ANY_VALUE_DEPTH));
+        synchronized (ANY_VALUE) {
+            if (ANY_OBJECT[d] == null) ANY_OBJECT[d] = min(objectOf(STRING, anyValue(d - 1)));
+            return ANY_OBJECT[d];
+        }
+    }
 
     /** {@code {}} or {@code {k: v, ...}} with any keys from {@code key} (a quoted-string automaton). */
     static Automaton objectOf(Automaton key, Automaton value) {

@@ -1,8 +1,6 @@
 package ai.arbor.structured;
 
 import java.util.Arrays;
-import java.util.HashMap;
-import java.util.Map;
 
 /**
  * Every token's bytes in one trie (first-child / next-sibling arrays), so a walk against an automaton tests each
@@ -17,53 +15,92 @@ final class TokenTrie {
     final int[] nextToken;
     final int maxDepth;
 
+    /** Built from the tokens in sorted byte order, so each token only adds the nodes past its common prefix with the last. */
     TokenTrie(byte[][] tokens) {
-        Map<Long, Integer> edges = new HashMap<>();
-        int[] parent = new int[16];
-        byte[] lab = new byte[16];
-        int[] head = new int[16];
-        Arrays.fill(head, -1);
-        int nodes = 1;
-        int[] chain = new int[tokens.length];
-        Arrays.fill(chain, -1);
+        Integer[] order = new Integer[tokens.length];
+        int count = 0;
         int depth = 0;
         for (int id = 0; id < tokens.length; id++) {
+            if (tokens[id] == null || tokens[id].length == 0) continue;
+            order[count++] = id;
+            depth = Math.max(depth, tokens[id].length);
+        }
+        Integer[] sorted = Arrays.copyOf(order, count);
+        Arrays.sort(sorted, (a, b) -> Arrays.compareUnsigned(tokens[a], tokens[b]));
+        Growable g = new Growable(Math.max(16, count * 2));
+        int[] chain = new int[tokens.length];
+        Arrays.fill(chain, -1);
+        int[] path = new int[depth + 1];
+        byte[] prev = new byte[0];
+        for (int id : sorted) {
             byte[] b = tokens[id];
-            if (b == null || b.length == 0) continue;
-            depth = Math.max(depth, b.length);
-            int node = 0;
-            for (byte x : b) {
-                long key = ((long) node << 8) | (x & 0xFF);
-                Integer child = edges.get(key);
-                if (child == null) {
-                    if (nodes == parent.length) {
-                        parent = Arrays.copyOf(parent, nodes * 2);
-                        lab = Arrays.copyOf(lab, nodes * 2);
-                        head = Arrays.copyOf(head, nodes * 2);
-                        Arrays.fill(head, nodes, nodes * 2, -1);
-                    }
-                    child = nodes++;
-                    parent[child] = node;
-                    lab[child] = x;
-                    edges.put(key, child);
-                }
-                node = child;
+            int common = Arrays.mismatch(prev, b);
+            if (common < 0) common = b.length;
+            int node = path[common];
+            for (int k = common; k < b.length; k++) {
+                node = g.addChild(node, b[k]);
+                path[k + 1] = node;
             }
-            chain[id] = head[node];
-            head[node] = id;
+            chain[id] = g.tokenAt[node];
+            g.tokenAt[node] = id;
+            prev = b;
         }
-        firstChild = new int[nodes];
-        nextSibling = new int[nodes];
-        Arrays.fill(firstChild, -1);
-        Arrays.fill(nextSibling, -1);
-        for (int n = nodes - 1; n >= 1; n--) {
-            nextSibling[n] = firstChild[parent[n]];
-            firstChild[parent[n]] = n;
-        }
-        label = Arrays.copyOf(lab, nodes);
-        tokenAt = Arrays.copyOf(head, nodes);
+        firstChild = Arrays.copyOf(g.firstChild, g.size);
+        nextSibling = Arrays.copyOf(g.nextSibling, g.size);
+        label = Arrays.copyOf(g.label, g.size);
+        tokenAt = Arrays.copyOf(g.tokenAt, g.size);
         nextToken = chain;
         maxDepth = depth;
+    }
+
+    /** Node arrays that grow while the trie is built; node 0 is the root. */
+    private static final class Growable {
+        int[] firstChild;
+        int[] lastChild;
+        int[] nextSibling;
+        byte[] label;
+        int[] tokenAt;
+        int size = 1;
+
+        Growable(int capacity) {
+            firstChild = filled(capacity);
+            lastChild = filled(capacity);
+            nextSibling = filled(capacity);
+            tokenAt = filled(capacity);
+            label = new byte[capacity];
+        }
+
+        int addChild(int parent, byte b) {
+            if (size == label.length) grow();
+            int child = size++;
+            label[child] = b;
+            if (firstChild[parent] < 0) firstChild[parent] = child;
+            else nextSibling[lastChild[parent]] = child;
+            lastChild[parent] = child;
+            return child;
+        }
+
+        private void grow() {
+            int n = label.length * 2;
+            firstChild = grown(firstChild, n);
+            lastChild = grown(lastChild, n);
+            nextSibling = grown(nextSibling, n);
+            tokenAt = grown(tokenAt, n);
+            label = Arrays.copyOf(label, n);
+        }
+
+        private static int[] filled(int n) {
+            int[] a = new int[n];
+            Arrays.fill(a, -1);
+            return a;
+        }
+
+        private static int[] grown(int[] a, int n) {
+            int old = a.length;
+            a = Arrays.copyOf(a, n);
+            Arrays.fill(a, old, n, -1);
+            return a;
+        }
     }
 
     int numNodes() { return firstChild.length; }
