@@ -2,7 +2,7 @@ package ai.arbor.http;
 
 import ai.arbor.structured.ConstraintException;
 import ai.arbor.structured.GrammarCompiler;
-import ai.arbor.structured.OutputConstraint;
+import ai.arbor.gpu.protocol.OutputConstraint;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.List;

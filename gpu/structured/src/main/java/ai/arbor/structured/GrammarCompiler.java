@@ -1,5 +1,6 @@
 package ai.arbor.structured;
 
+import ai.arbor.gpu.protocol.OutputConstraint;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

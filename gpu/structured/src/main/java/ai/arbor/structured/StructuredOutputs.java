@@ -1,5 +1,6 @@
 package ai.arbor.structured;
 
+import ai.arbor.gpu.protocol.OutputConstraint;
 import java.util.function.Supplier;
 
 /**

@@ -1,5 +1,6 @@
 package ai.arbor.structured;
 
+import ai.arbor.gpu.protocol.OutputConstraint;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;

@@ -18,7 +18,7 @@ class TokenVocabularyTest {
     @ValueSource(strings = {"tiny-qwen2", "tiny-llama"})
     void tokenBytesSpellTheEncodedText(String model) throws Exception {
         TokenVocabulary vocab = Vocabularies.of(model);
-        JsonNode ref = new ObjectMapper().readTree(Vocabularies.repoFile("gpu/src/test/resources/reference/" + model + ".json").toFile());
+        JsonNode ref = new ObjectMapper().readTree(Vocabularies.repoFile("gpu/model/src/test/resources/reference/" + model + ".json").toFile());
         int checked = 0;
         for (JsonNode c : ref.get("tokenizer_cases")) {
             ByteArrayOutputStream out = new ByteArrayOutputStream();
