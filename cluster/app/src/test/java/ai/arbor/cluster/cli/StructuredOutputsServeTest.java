@@ -169,6 +169,16 @@ class StructuredOutputsServeTest {
         assertValid(schema, text.toString());
     }
 
+    @Test
+    void logitBiasForcesAndRejects() throws Exception {
+        JsonNode forced = ok(post("/v1/completions", """
+                {"model":"tiny-qwen2","prompt":"Hello","max_tokens":4,"temperature":0,"logit_bias":{"300":100}}"""));
+        assertEquals(" is is is is", forced.at("/choices/0/text").asText(), forced.toString());
+        String chat = "{\"model\":\"tiny-qwen2\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],";
+        assertBadParam(post("/v1/chat/completions", chat + "\"logit_bias\":{\"99999\":5}}"), "logit_bias", "99999");
+        assertBadParam(post("/v1/chat/completions", chat + "\"logit_bias\":{\"5\":101}}"), "logit_bias", "[-100, 100]");
+    }
+
     static void assertBadParam(HttpResponse<String> r, String param, String... inMessage) throws Exception {
         assertEquals(400, r.statusCode(), r.body());
         JsonNode e = M.readTree(r.body()).get("error");

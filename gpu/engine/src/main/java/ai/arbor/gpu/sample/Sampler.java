@@ -49,7 +49,7 @@ public final class Sampler {
      * penalties, no logprobs. Such a token can be picked where the logits are, without copying them out.
      */
     public static boolean isPlainArgmax(SamplingParams p) {
-        return p.isGreedy() && !Penalties.any(p) && p.logprobs() == null;
+        return p.isGreedy() && !Penalties.any(p) && p.logprobs() == null && !p.hasLogitBias();
     }
 
     /**
@@ -70,6 +70,12 @@ public final class Sampler {
      */
     public Sampled sample(float[] logits, SamplingParams p, int[] tokens, int promptLength, int numTokens,
                           int[] suppressed, int[] allowed, SplittableRandom rng) {
+        if (p.hasLogitBias()) {
+            for (var e : p.logitBias().entrySet()) {
+                int t = e.getKey();
+                if (t >= 0 && t < logits.length) logits[t] += e.getValue();
+            }
+        }
         if (allowed != null) TokenMask.apply(logits, allowed);
         for (int t : suppressed) if (t >= 0 && t < logits.length) logits[t] = Float.NEGATIVE_INFINITY;
         if (Penalties.any(p)) Penalties.apply(logits, p, tokens, promptLength, numTokens);

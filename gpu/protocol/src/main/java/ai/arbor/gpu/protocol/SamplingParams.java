@@ -1,6 +1,7 @@
 package ai.arbor.gpu.protocol;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * How to pick each next token and when to stop, with OpenAI's and vLLM's meanings. The frontend fills defaults from
@@ -13,6 +14,7 @@ import java.util.List;
  * @param seed        null for a random seed; equal seeds give equal outputs
  * @param logprobs    null for none, else the number of top alternatives (0..20) besides the chosen token
  * @param constraint  null for free text, else what the output must match (structured outputs)
+ * @param logitBias   null or empty for none, else a bias added to the logit of each token id (OpenAI's {@code logit_bias})
  */
 public record SamplingParams(
         double temperature,
@@ -29,15 +31,27 @@ public record SamplingParams(
         int[] stopTokenIds,
         List<String> stop,
         Integer logprobs,
-        OutputConstraint constraint) {
+        OutputConstraint constraint,
+        Map<Integer, Float> logitBias) {
 
     /** Unconstrained output. */
     public SamplingParams(double temperature, double topP, int topK, double minP, Long seed, double presencePenalty,
                           double frequencyPenalty, double repetitionPenalty, int maxTokens, int minTokens,
                           boolean ignoreEos, int[] stopTokenIds, List<String> stop, Integer logprobs) {
         this(temperature, topP, topK, minP, seed, presencePenalty, frequencyPenalty, repetitionPenalty, maxTokens,
-                minTokens, ignoreEos, stopTokenIds, stop, logprobs, null);
+                minTokens, ignoreEos, stopTokenIds, stop, logprobs, null, null);
     }
+
+    /** Output held to {@code constraint}, no logit bias. */
+    public SamplingParams(double temperature, double topP, int topK, double minP, Long seed, double presencePenalty,
+                          double frequencyPenalty, double repetitionPenalty, int maxTokens, int minTokens,
+                          boolean ignoreEos, int[] stopTokenIds, List<String> stop, Integer logprobs,
+                          OutputConstraint constraint) {
+        this(temperature, topP, topK, minP, seed, presencePenalty, frequencyPenalty, repetitionPenalty, maxTokens,
+                minTokens, ignoreEos, stopTokenIds, stop, logprobs, constraint, null);
+    }
+
+    public boolean hasLogitBias() { return logitBias != null && !logitBias.isEmpty(); }
 
     /** Greedy decoding of up to {@code maxTokens} tokens, everything else off. */
     public static SamplingParams greedy(int maxTokens) {
@@ -77,6 +91,7 @@ public record SamplingParams(
         private List<String> stop = List.of();
         private Integer logprobs;
         private OutputConstraint constraint;
+        private Map<Integer, Float> logitBias;
 
         private Builder() {}
 
@@ -96,6 +111,7 @@ public record SamplingParams(
             stop = p.stop;
             logprobs = p.logprobs;
             constraint = p.constraint;
+            logitBias = p.logitBias;
         }
 
         public Builder temperature(double v) { temperature = v; return this; }
@@ -128,9 +144,11 @@ public record SamplingParams(
 
         public Builder constraint(OutputConstraint v) { constraint = v; return this; }
 
+        public Builder logitBias(Map<Integer, Float> v) { logitBias = v; return this; }
+
         public SamplingParams build() {
             return new SamplingParams(temperature, topP, topK, minP, seed, presencePenalty, frequencyPenalty,
-                    repetitionPenalty, maxTokens, minTokens, ignoreEos, stopTokenIds, stop, logprobs, constraint);
+                    repetitionPenalty, maxTokens, minTokens, ignoreEos, stopTokenIds, stop, logprobs, constraint, logitBias);
         }
     }
 }
