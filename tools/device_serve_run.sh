@@ -14,4 +14,4 @@ fi
 cp=$(ls -d "$dir"/lib/* | tr '\n' ':')
 cd "$here"
 exec "$dir/jre/bin/java" --add-modules jdk.incubator.vector -XX:+UseParallelGC -Xmx2g \
-  -Darbor.home="$here" -cp "$cp" ai.arbor.cluster.serve.OverheadBenchmark "$@"
+  -Darbor.home="$here" -cp "$cp" ai.arbor.cluster.serve.overhead.OverheadBenchmark "$@"

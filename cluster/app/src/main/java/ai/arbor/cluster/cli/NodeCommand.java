@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -82,6 +83,9 @@ public final class NodeCommand implements Callable<Integer> {
     @Option(names = "--router-reset-states", description = "frontends in kv mode: purge stored KV events and the index snapshot at start (env ARBOR_ROUTER_RESET_STATES)")
     Boolean routerResetStates;
 
+    @Mixin
+    HttpSecurityOptions security = new HttpSecurityOptions();
+
     @Option(names = "--config", paramLabel = "FILE", description = "HOCON file with an arbor { ... } block")
     Path config;
 
@@ -99,13 +103,14 @@ public final class NodeCommand implements Callable<Integer> {
         put(o, "arbor.port", port);
         put(o, "arbor.node.management-port", managementPort);
         put(o, "arbor.node.remoting-port", remotingPort);
-        put(o, "arbor.node.migration-limit", migrationLimit);
+        put(o, "arbor.frontend.migration-limit", migrationLimit);
         put(o, "arbor.node.drain-timeout", drainTimeout);
         put(o, "arbor.node.lease-ttl", leaseTtl);
         put(o, "arbor.engine.kv-cache-memory", kvCacheMemory);
         put(o, "arbor.engine.threads", threads);
         put(o, "arbor.engine.gpu-memory-utilization", gpuMemoryUtilization);
         put(o, "arbor.router.mode", routerMode);
+        security.putInto(o);
         put(o, "arbor.router.reset-states", routerResetStates);
         return o;
     }

@@ -1,6 +1,5 @@
 package ai.arbor.gpu.sample;
 
-import ai.arbor.gpu.protocol.LogitBias;
 import ai.arbor.gpu.protocol.SamplingParams;
 import ai.arbor.gpu.protocol.TokenLogprobs;
 import java.util.Arrays;
@@ -37,8 +36,9 @@ public final class ReferenceRowSampler {
         if (row.tokenMask() != null) {
             for (int i = 0; i < l.length; i++) if (!SamplingRow.allowed(row.tokenMask(), i)) l[i] = Float.NEGATIVE_INFINITY;
         }
-        LogitBias bias = row.params().logitBias();
-        for (int j = 0; j < bias.size(); j++) l[bias.tokenIds()[j]] += bias.values()[j];
+        if (row.params().hasLogitBias()) {
+            for (var e : row.params().logitBias().entrySet()) l[e.getKey()] += e.getValue();
+        }
         for (int t : row.suppressed()) l[t] = Float.NEGATIVE_INFINITY;
         if (!row.hasPenalties()) return;
         int[] counts = new int[l.length];

@@ -6,8 +6,8 @@ import java.util.SplittableRandom;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * Picks the next token from one row of logits, in vLLM's order: suppressed tokens (EOS and stop tokens before
- * {@code min_tokens}) are masked, penalties applied, then greedy argmax, or temperature, min-p, top-k, top-p and a
+ * Picks the next token from one row of logits, in vLLM's order: tokens a structured-output constraint forbids and
+ * suppressed tokens (EOS and stop tokens before {@code min_tokens}) are masked, penalties applied, then greedy argmax, or temperature, min-p, top-k, top-p and a
  * draw from the request's own RNG.
  *
  * <p>Logprobs are the log-softmax of the logits after masking and penalties but before temperature and the top-k/p
@@ -49,12 +49,7 @@ public final class Sampler {
      * penalties, no logprobs. Such a token can be picked where the logits are, without copying them out.
      */
     public static boolean isPlainArgmax(SamplingParams p) {
-        return p.isGreedy() && !Penalties.any(p) && p.logprobs() == null && p.logitBias().isEmpty();
-    }
-
-    /** A seed for a request's device-side draws: its own, or a random one fixed for its lifetime. */
-    public static long seedFor(SamplingParams p) {
-        return p.seed() != null ? p.seed() : ThreadLocalRandom.current().nextLong();
+        return p.isGreedy() && !Penalties.any(p) && p.logprobs() == null && !p.hasLogitBias();
     }
 
     /**
@@ -69,17 +64,20 @@ public final class Sampler {
     }
 
     /**
-     * Samples one token among those {@code tokenMask} allows ({@code ceil(vocab / 32)} int words, bit set = allowed;
-     * null allows all). Overwrites {@code logits}: masked and suppressed tokens become -inf, then the logit bias is
-     * added and penalties applied, as the device sampler does.
+     * Samples one token among those {@code allowed}. Overwrites {@code logits}.
+     *
+     * @param allowed bitmask of allowed tokens (bit {@code t % 32} of word {@code t / 32}), or null for all
      */
     public Sampled sample(float[] logits, SamplingParams p, int[] tokens, int promptLength, int numTokens,
-                          int[] suppressed, int[] tokenMask, SplittableRandom rng) {
-        if (tokenMask != null) {
-            for (int t = 0; t < logits.length; t++) if (!SamplingRow.allowed(tokenMask, t)) logits[t] = Float.NEGATIVE_INFINITY;
+                          int[] suppressed, int[] allowed, SplittableRandom rng) {
+        if (p.hasLogitBias()) {
+            for (var e : p.logitBias().entrySet()) {
+                int t = e.getKey();
+                if (t >= 0 && t < logits.length) logits[t] += e.getValue();
+            }
         }
+        if (allowed != null) TokenMask.apply(logits, allowed);
         for (int t : suppressed) if (t >= 0 && t < logits.length) logits[t] = Float.NEGATIVE_INFINITY;
-        p.logitBias().applyTo(logits);
         if (Penalties.any(p)) Penalties.apply(logits, p, tokens, promptLength, numTokens);
         int chosen = p.isGreedy() ? argmax(logits) : draw(logits, p, rng);
         TokenLogprobs lp = p.logprobs() == null ? null : logprobs(logits, chosen, p.logprobs());

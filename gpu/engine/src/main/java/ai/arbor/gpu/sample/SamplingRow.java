@@ -1,6 +1,5 @@
 package ai.arbor.gpu.sample;
 
-import ai.arbor.gpu.protocol.LogitBias;
 import ai.arbor.gpu.protocol.SamplingParams;
 import ai.arbor.gpu.protocol.TokenLogprobs;
 /**
@@ -23,7 +22,7 @@ public record SamplingRow(String sequenceId, SamplingParams params, long seed, i
     /** True when the pick is the plain argmax of the raw logits: nothing to mask, bias, penalize or report. */
     public boolean isPlainArgmax() {
         return Sampler.isPlainArgmax(params) && suppressed.length == 0 && tokenMask == null
-                && params.logitBias().isEmpty();
+                && !params.hasLogitBias();
     }
 
     /** Whether bit {@code token} of a mask is set (a null mask allows every token). */

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import ai.arbor.gpu.backend.cpu.CpuBackend;
 import ai.arbor.gpu.model.HfModel;
-import ai.arbor.gpu.protocol.LogitBias;
 import ai.arbor.gpu.protocol.EngineRequest;
 import ai.arbor.gpu.protocol.SamplingParams;
 import ai.arbor.gpu.sample.SamplingRow;
@@ -64,8 +63,8 @@ class DeviceSamplingEngineTest {
         LLMEngine e = engine(b);
         int eos = TinyModels.model(MODEL).eosTokenIds()[0];
         // a bias that makes EOS the only likely token: without min_tokens the request would stop at once
-        SamplingParams p = new SamplingParams(0, 1, 0, 0, null, 0, 0, 1, 8, 3, false, new int[0], List.of(), null,
-                new LogitBias(new int[]{eos}, new float[]{100f}));
+        SamplingParams p = new SamplingParams(0, 1, 0, 0, null, 0, 0, 1, 8, 3, false, new int[0], List.of(), null)
+                .toBuilder().logitBias(Map.of(eos, 100f)).build();
         int[] out = EngineBehaviourTests.solo(e, prompt(), p);
         assertEquals(4, out.length, "three tokens with EOS suppressed, then EOS");
         assertEquals(eos, out[3]);

@@ -1,6 +1,5 @@
 package ai.arbor.gpu.sample;
 
-import ai.arbor.gpu.protocol.LogitBias;
 import ai.arbor.gpu.protocol.SamplingParams;
 import ai.arbor.gpu.protocol.TokenLogprobs;
 import static org.junit.jupiter.api.Assertions.*;
@@ -73,8 +72,8 @@ class ReferenceRowSamplerTest {
     @Test
     void penaltiesBiasSuppressionAndMasks() {
         assertSameDistribution(params(1.0, 1, 0, 0, 0.8, 0.5, 1.4), new int[0], null);
-        LogitBias bias = new LogitBias(new int[]{0, 1, 2}, new float[]{2f, -100f, 1.5f});
-        assertSameDistribution(params(0.9, 1, 0, 0, 0, 0, 1).withLogitBias(bias), new int[0], null);
+        java.util.Map<Integer, Float> bias = java.util.Map.of(0, 2f, 1, -100f, 2, 1.5f);
+        assertSameDistribution(params(0.9, 1, 0, 0, 0, 0, 1).toBuilder().logitBias(bias).build(), new int[0], null);
         assertSameDistribution(params(1.0, 0.95, 0, 0, 0, 0, 1), new int[]{5, 6, 7, 8}, null);
         int[] mask = new int[]{0b1010_1010_1010_1010_1010_1010_1010_1010, 0b1111};
         assertSameDistribution(params(1.0, 1, 0, 0, 0, 0, 1), new int[0], mask);
@@ -82,10 +81,9 @@ class ReferenceRowSamplerTest {
 
     @Test
     void greedyRowsAndLogprobsEqualTheHostSamplers() {
-        LogitBias bias = new LogitBias(new int[]{4}, new float[]{3f});
         int[] mask = new int[]{0xffff_fff0, 0xff};
-        SamplingParams p = new SamplingParams(0, 1, 0, 0, null, 0.3, 0.2, 1.3, 16, 0, true, new int[0], List.of(), 5,
-                bias);
+        SamplingParams p = new SamplingParams(0, 1, 0, 0, null, 0.3, 0.2, 1.3, 16, 0, true, new int[0], List.of(), 5)
+                .toBuilder().logitBias(java.util.Map.of(4, 3f)).build();
         SamplingRow row = new SamplingRow("r", p, 1, 0, new int[]{9}, mask, HISTORY, 4, HISTORY.length);
         Sampled device = ReferenceRowSampler.sample(logits(), row);
         Sampled host = new Sampler().sample(logits(), p, HISTORY, 4, HISTORY.length, new int[]{9}, mask,

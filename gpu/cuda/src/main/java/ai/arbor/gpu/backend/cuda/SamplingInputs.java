@@ -1,6 +1,5 @@
 package ai.arbor.gpu.backend.cuda;
 
-import ai.arbor.gpu.protocol.LogitBias;
 import ai.arbor.gpu.protocol.SamplingParams;
 import ai.arbor.gpu.sample.SamplingRow;
 import java.util.List;
@@ -34,7 +33,7 @@ record SamplingInputs(int rows, int[] packed, boolean anyLogprobs) {
         int words = (vocab + 31) >>> 5;
         int extra = 0;
         for (SamplingRow r : rows) {
-            extra += 2 * (r.params().logitBias().size() + r.suppressed().length);
+            extra += 2 * (biasCount(r.params()) + r.suppressed().length);
             if (r.tokenMask() != null) {
                 if (r.tokenMask().length != words) {
                     throw new IllegalArgumentException("token mask of " + r.sequenceId() + " has " + r.tokenMask().length
@@ -71,17 +70,21 @@ record SamplingInputs(int rows, int[] packed, boolean anyLogprobs) {
             p[h + SLOT] = r.hasPenalties() ? slots.slotOf(r) : -1;
             p[h + LOGPROBS] = s.logprobs() == null ? -1 : s.logprobs();
             anyLogprobs |= s.logprobs() != null;
-            LogitBias bias = s.logitBias();
-            int count = bias.size() + r.suppressed().length;
+            int biases = biasCount(s);
+            int count = biases + r.suppressed().length;
             p[h + BIAS_OFF] = next;
             p[h + BIAS_N] = count;
-            for (int j = 0; j < bias.size(); j++) {
-                p[next + j] = bias.tokenIds()[j];
-                p[next + count + j] = Float.floatToRawIntBits(bias.values()[j]);
+            if (biases > 0) {
+                int j = 0;
+                for (var e : s.logitBias().entrySet()) {
+                    p[next + j] = e.getKey();
+                    p[next + count + j] = Float.floatToRawIntBits(e.getValue());
+                    j++;
+                }
             }
             for (int j = 0; j < r.suppressed().length; j++) {
-                p[next + bias.size() + j] = r.suppressed()[j];
-                p[next + count + bias.size() + j] = Float.floatToRawIntBits(Float.NEGATIVE_INFINITY);
+                p[next + biases + j] = r.suppressed()[j];
+                p[next + count + biases + j] = Float.floatToRawIntBits(Float.NEGATIVE_INFINITY);
             }
             next += 2 * count;
             if (r.tokenMask() != null) {
@@ -93,5 +96,9 @@ record SamplingInputs(int rows, int[] packed, boolean anyLogprobs) {
             }
         }
         return new SamplingInputs(n, p, anyLogprobs);
+    }
+
+    private static int biasCount(SamplingParams s) {
+        return s.hasLogitBias() ? s.logitBias().size() : 0;
     }
 }

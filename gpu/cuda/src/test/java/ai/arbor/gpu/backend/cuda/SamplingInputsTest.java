@@ -3,7 +3,6 @@ package ai.arbor.gpu.backend.cuda;
 import static ai.arbor.gpu.backend.cuda.SamplingInputs.*;
 import static org.junit.jupiter.api.Assertions.*;
 
-import ai.arbor.gpu.protocol.LogitBias;
 import ai.arbor.gpu.protocol.SamplingParams;
 import ai.arbor.gpu.sample.SamplingRow;
 import java.util.List;
@@ -15,8 +14,11 @@ class SamplingInputsTest {
 
     @Test
     void rowsCarryTheirParametersBiasMasksAndPaddingIsSkipped() {
+        java.util.Map<Integer, Float> bias = new java.util.LinkedHashMap<>();
+        bias.put(7, 2.5f);
+        bias.put(9, -100f);
         SamplingParams sampled = new SamplingParams(0.7, 0.9, 40, 0.05, 5L, 0.5, 0.25, 1.2, 16, 3, false, new int[0],
-                List.of(), 4, new LogitBias(new int[]{7, 9}, new float[]{2.5f, -100f}));
+                List.of(), 4).toBuilder().logitBias(bias).build();
         int[] mask = {0xffff, 0, 0x3};
         long seed = 0x1234_5678_9abc_def0L;
         SamplingRow a = new SamplingRow("a", sampled, seed, 11, new int[]{2}, mask, new int[]{1, 2, 3}, 2, 3);

@@ -1,7 +1,6 @@
 package ai.arbor.gpu.backend.cuda;
 
 import ai.arbor.gpu.backend.DeviceSampling;
-import ai.arbor.gpu.protocol.LogitBias;
 import ai.arbor.gpu.sample.ReferenceRowSampler;
 import ai.arbor.gpu.sample.Sampled;
 import ai.arbor.gpu.protocol.SamplingParams;
@@ -60,7 +59,7 @@ final class SamplingCheck {
 
     private static List<SamplingParams> kinds(float[] flat, int vocab) {
         int top = argmax(flat, 0, vocab);
-        LogitBias bias = new LogitBias(new int[]{top, (top + 1) % vocab, (top + 2) % vocab}, new float[]{-100f, 5f, 3f});
+        java.util.Map<Integer, Float> bias = java.util.Map.of(top, -100f, (top + 1) % vocab, 5f, (top + 2) % vocab, 3f);
         List<SamplingParams> k = new ArrayList<>();
         k.add(params(0.7, 0.9, 0, 0, 0, 0, 1, null));      // 0 the usual client settings
         k.add(params(1.0, 1, 0, 0, 0, 0, 1, null));        // 1 plain temperature
@@ -69,7 +68,7 @@ final class SamplingCheck {
         k.add(params(1.3, 0.8, 50, 0, 0, 0, 1, null));     // 4 top-k and top-p
         k.add(params(0, 1, 0, 0, 0.5, 0.3, 1.3, null));    // 5 greedy with penalties
         k.add(params(0.9, 0.95, 0, 0, 0.4, 0.2, 1.2, null)); // 6 sampled with penalties
-        k.add(params(1.0, 1, 0, 0, 0, 0, 1, null).withLogitBias(bias)); // 7 logit bias
+        k.add(params(1.0, 1, 0, 0, 0, 0, 1, null).toBuilder().logitBias(bias).build()); // 7 logit bias
         k.add(params(0, 1, 0, 0, 0, 0, 1, null));          // 8 greedy, its argmax suppressed (min_tokens)
         k.add(params(0.8, 1, 0, 0, 0, 0, 1, null));        // 9 token mask
         k.add(params(0.7, 1, 0, 0, 0, 0, 1, 5));           // 10 logprobs
