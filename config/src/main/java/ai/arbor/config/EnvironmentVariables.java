@@ -31,6 +31,7 @@ public final class EnvironmentVariables {
         m.put("ARBOR_MAX_MODEL_LEN", "arbor.engine.max-model-len");
         m.put("ARBOR_ENABLE_PREFIX_CACHING", "arbor.engine.enable-prefix-caching");
         m.put("ARBOR_KV_CACHE_MEMORY", "arbor.engine.kv-cache-memory");
+        m.put("ARBOR_KV_HOST_MEMORY", "arbor.engine.kv-host-memory");
         m.put("ARBOR_THREADS", "arbor.engine.threads");
         m.put("ARBOR_GPU_MEMORY_UTILIZATION", "arbor.engine.gpu-memory-utilization");
         m.put("ARBOR_MAX_QUEUED_REQUESTS", "arbor.frontend.max-queued-requests");

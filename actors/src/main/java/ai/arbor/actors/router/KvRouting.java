@@ -166,13 +166,17 @@ public final class KvRouting implements AutoCloseable {
             for (int i = 0; i < workerIds.length; i++) {
                 long id = workerIds[i];
                 double decode = (localActiveTokens[i] + sharing.remoteTokens(id)) / (double) blockSize;
-                c[i] = new KvCostFunction.Candidate(id, overlap(scores, pendingDepth, id), decode, 0);
+                int device = overlap(scores, pendingDepth, id);
+                int host = Math.max(0, scores.depth(WorkerIds.reachable(id)) - device);
+                c[i] = new KvCostFunction.Candidate(id, device, decode, 0, host);
             }
             chosen = cost.choose(tokenIds.length / (double) blockSize, c, random);
         }
         int overlap = overlap(scores, pendingDepth, workerIds[chosen]);
+        // blocks in its host tier are cached too: the worker copies them up instead of computing them
+        int reachable = Math.max(overlap, scores.depth(WorkerIds.reachable(workerIds[chosen])));
         stats.record(tokenIds.length / blockSize, overlap, System.nanoTime() - t0, !useKv);
-        return new Decision(chosen, workerIds[chosen], overlap, overlap * blockSize, !useKv, sequence);
+        return new Decision(chosen, workerIds[chosen], overlap, reachable * blockSize, !useKv, sequence);
     }
 
     private static int overlap(OverlapScores indexed, java.util.Map<Long, Integer> pendingDepth, long workerId) {
@@ -213,6 +217,7 @@ public final class KvRouting implements AutoCloseable {
     /** A worker left the cluster: its indexed blocks and anything pending on it go. */
     public synchronized void removeWorker(long workerId) {
         indexer.removeWorker(workerId);
+        indexer.removeWorker(WorkerIds.reachable(workerId));
         pending.removeWorker(workerId);
     }
 

@@ -16,8 +16,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,7 +23,6 @@ import java.util.Optional;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.*;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The whole chain with real engines: four LLMEngines on tiny-qwen2 (CPU) publish their real KV events through the
@@ -39,10 +36,7 @@ class RealEngineKvRoutingTest {
 
     @BeforeAll
     static void load() {
-        Path dir = Path.of("").toAbsolutePath();
-        while (dir != null && !Files.isDirectory(dir.resolve("models/tiny-qwen2"))) dir = dir.getParent();
-        assumeTrue(dir != null, "models/tiny-qwen2 not found");
-        model = HfModel.load(dir.resolve("models/tiny-qwen2"));
+        model = TinyQwen2.load();
     }
 
     @AfterAll

@@ -70,6 +70,9 @@ public final class NodeCommand implements Callable<Integer> {
     @Option(names = "--kv-cache-memory", paramLabel = "SIZE", description = "KV cache size of a worker, e.g. 256MiB (env ARBOR_KV_CACHE_MEMORY)")
     String kvCacheMemory;
 
+    @Option(names = "--kv-host-memory", paramLabel = "SIZE", description = "host KV tier of a worker (evicted blocks, LRU), e.g. 4GiB, default 0 = none (env ARBOR_KV_HOST_MEMORY)")
+    String kvHostMemory;
+
     @Option(names = "--threads", description = "CPU compute threads of a worker, 0 = all cores (env ARBOR_THREADS)")
     Integer threads;
 
@@ -103,6 +106,7 @@ public final class NodeCommand implements Callable<Integer> {
         put(o, "arbor.node.drain-timeout", drainTimeout);
         put(o, "arbor.node.lease-ttl", leaseTtl);
         put(o, "arbor.engine.kv-cache-memory", kvCacheMemory);
+        put(o, "arbor.engine.kv-host-memory", kvHostMemory);
         put(o, "arbor.engine.threads", threads);
         put(o, "arbor.engine.gpu-memory-utilization", gpuMemoryUtilization);
         put(o, "arbor.router.mode", routerMode);

@@ -3,7 +3,9 @@ package ai.arbor.gpu.engine;
 import ai.arbor.gpu.backend.ComputeBackend;
 import ai.arbor.gpu.backend.ForwardBatch;
 import ai.arbor.gpu.backend.GreedyForward;
+import ai.arbor.gpu.backend.KvBlockCopier;
 import ai.arbor.gpu.backend.SequenceChunk;
+import ai.arbor.gpu.kv.HostKvTier;
 import ai.arbor.gpu.kv.KvCacheManager;
 import ai.arbor.gpu.kv.KvEvent;
 import ai.arbor.gpu.kv.KvEventListener;
@@ -55,6 +57,7 @@ public final class LLMEngine implements InferenceEngine {
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicLong arrivals = new AtomicLong();
     private final List<KvEventListener> listeners = new CopyOnWriteArrayList<>();
+    private final List<KvEventListener> reachableListeners = new CopyOnWriteArrayList<>();
     private final Map<String, Request> live = new HashMap<>();
 
     // Set when the backend can take the argmax where the logits are, so only token ids cross (a 151k-vocabulary fp32
@@ -96,7 +99,7 @@ public final class LLMEngine implements InferenceEngine {
         }
         this.maxModelLen = modelLen;
         backend.allocateKvCache(numBlocks, blockSize);
-        this.kv = new KvCacheManager(numBlocks, blockSize, config.enablePrefixCaching());
+        this.kv = new KvCacheManager(numBlocks, blockSize, config.enablePrefixCaching(), hostTier(backend, config));
         this.scheduler = new Scheduler(kv, config.maxNumSeqs(), config.maxNumBatchedTokens());
         publishStats(0, 0);
         log.info("engine on {}: {} KV blocks of {} tokens, max model length {}, max {} seqs / {} tokens per step",
@@ -210,11 +213,18 @@ public final class LLMEngine implements InferenceEngine {
         if (queued == 0) return s;
         return new EngineStats(s.runningRequests(), s.waitingRequests() + queued, s.kvBlocksActive(), s.kvBlocksTotal(),
                 s.prefixCacheQueries(), s.prefixCacheHits(), s.preemptions(), s.promptTokens(), s.generatedTokens(),
-                s.steps(), s.lastBatchSize(), s.lastStepNanos());
+                s.steps(), s.lastBatchSize(), s.lastStepNanos(), s.hostKvBlocks(), s.onboardedHostBlocks(),
+                s.onboardedPeerBlocks());
     }
 
     @Override
     public void addKvEventListener(KvEventListener listener) { listeners.add(listener); }
+
+    @Override
+    public void addReachableKvEventListener(KvEventListener listener) { reachableListeners.add(listener); }
+
+    @Override
+    public boolean hasHostKvTier() { return kv.hostTier() != null; }
 
     @Override
     public int blockSize() { return blockSize; }
@@ -240,6 +250,7 @@ public final class LLMEngine implements InferenceEngine {
     public boolean resetPrefixCache() {
         boolean ok = kv.resetPrefixCache();
         flushKvEvents();
+        publishStats(0, 0);
         return ok;
     }
 
@@ -354,9 +365,13 @@ public final class LLMEngine implements InferenceEngine {
     }
 
     private void flushKvEvents() {
-        List<KvEvent> events = kv.drainEvents();
+        publish(kv.drainEvents(), listeners);
+        publish(kv.drainReachableEvents(), reachableListeners);
+    }
+
+    private static void publish(List<KvEvent> events, List<KvEventListener> to) {
         if (events.isEmpty()) return;
-        for (KvEventListener l : listeners) {
+        for (KvEventListener l : to) {
             try {
                 l.onKvEvents(events);
             } catch (RuntimeException e) {
@@ -366,9 +381,21 @@ public final class LLMEngine implements InferenceEngine {
     }
 
     private void publishStats(int batchSize, long stepNanos) {
+        HostKvTier host = kv.hostTier();
         stats = new EngineStats(scheduler.numRunning(), scheduler.numWaiting(), kv.numActiveBlocks(), kv.numBlocks(),
                 scheduler.prefixCacheQueries(), scheduler.prefixCacheHits(), scheduler.preemptions(), promptTokens,
-                generatedTokens, steps, batchSize, stepNanos);
+                generatedTokens, steps, batchSize, stepNanos, host == null ? 0 : host.size(),
+                host == null ? 0 : host.onboarded(), 0);
+    }
+
+    /** The host tier the config asks for, on a backend that can copy blocks out; null for none. */
+    private static HostKvTier hostTier(ComputeBackend backend, EngineConfig config) {
+        if (config.hostKvMemoryBytes() <= 0 || !config.enablePrefixCaching()) return null;
+        KvBlockCopier copier = backend.kvBlockCopier().orElseThrow(() -> new IllegalArgumentException(
+                "backend " + backend.name() + " cannot copy KV blocks, so it has no host KV tier"));
+        HostKvTier tier = new HostKvTier(copier, config.hostKvMemoryBytes());
+        log.info("host KV tier: {} blocks of {} bytes", tier.capacity(), copier.blockBytes());
+        return tier;
     }
 
     private static boolean contains(int[] a, int x) {
