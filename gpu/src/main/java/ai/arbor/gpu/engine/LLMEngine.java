@@ -6,6 +6,8 @@ import ai.arbor.gpu.backend.GreedyForward;
 import ai.arbor.gpu.backend.KvBlockCopier;
 import ai.arbor.gpu.backend.SequenceChunk;
 import ai.arbor.gpu.kv.HostKvTier;
+import ai.arbor.gpu.kv.KvBlockBatch;
+import ai.arbor.gpu.kv.KvBlockExchange;
 import ai.arbor.gpu.kv.KvCacheManager;
 import ai.arbor.gpu.kv.KvEvent;
 import ai.arbor.gpu.kv.KvEventListener;
@@ -26,6 +28,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -40,7 +43,7 @@ import org.slf4j.LoggerFactory;
  * {@link #addRequest} and {@link #abort} may be called from any thread; everything else runs on the engine thread.
  * The engine owns the backend it is given and closes it.
  */
-public final class LLMEngine implements InferenceEngine {
+public final class LLMEngine implements InferenceEngine, KvBlockExchange {
     private static final Logger log = LoggerFactory.getLogger(LLMEngine.class);
 
     private final ComputeBackend backend;
@@ -54,6 +57,9 @@ public final class LLMEngine implements InferenceEngine {
 
     private final ConcurrentLinkedQueue<Request> pendingAdds = new ConcurrentLinkedQueue<>();
     private final ConcurrentLinkedQueue<String> pendingAborts = new ConcurrentLinkedQueue<>();
+    /** Block copies for peers, run on the engine thread between steps. */
+    private final ConcurrentLinkedQueue<Runnable> pendingCopies = new ConcurrentLinkedQueue<>();
+    private long importedPeerBlocks;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicLong arrivals = new AtomicLong();
     private final List<KvEventListener> listeners = new CopyOnWriteArrayList<>();
@@ -137,7 +143,7 @@ public final class LLMEngine implements InferenceEngine {
 
     @Override
     public boolean hasWork() {
-        return inFlight.get() > 0 || !pendingAborts.isEmpty();
+        return inFlight.get() > 0 || !pendingAborts.isEmpty() || !pendingCopies.isEmpty();
     }
 
     @Override
@@ -269,6 +275,7 @@ public final class LLMEngine implements InferenceEngine {
     }
 
     private void applyAbortsAndAdds() {
+        for (Runnable copy; (copy = pendingCopies.poll()) != null; ) copy.run();
         Set<String> aborts = new HashSet<>();
         for (String id; (id = pendingAborts.poll()) != null; ) aborts.add(id);
         for (Request r; (r = pendingAdds.poll()) != null; ) {
@@ -385,7 +392,49 @@ public final class LLMEngine implements InferenceEngine {
         stats = new EngineStats(scheduler.numRunning(), scheduler.numWaiting(), kv.numActiveBlocks(), kv.numBlocks(),
                 scheduler.prefixCacheQueries(), scheduler.prefixCacheHits(), scheduler.preemptions(), promptTokens,
                 generatedTokens, steps, batchSize, stepNanos, host == null ? 0 : host.size(),
-                host == null ? 0 : host.onboarded(), 0);
+                host == null ? 0 : host.onboarded(), importedPeerBlocks);
+    }
+
+    @Override
+    public long[] prefixHashes(int[] tokens) { return kv.prefixHashes(tokens); }
+
+    @Override
+    public CompletableFuture<Integer> heldPrefix(long[] hashes) {
+        return onEngineThread(() -> kv.heldPrefix(hashes));
+    }
+
+    @Override
+    public CompletableFuture<KvBlockBatch> exportBlocks(long[] hashes) {
+        return onEngineThread(() -> kv.exportBlocks(hashes, copier()));
+    }
+
+    @Override
+    public CompletableFuture<Integer> importBlocks(KvBlockBatch blocks) {
+        return onEngineThread(() -> {
+            int n = kv.importBlocks(blocks, copier());
+            importedPeerBlocks += n;
+            flushKvEvents();
+            publishStats(0, 0);
+            return n;
+        });
+    }
+
+    private KvBlockCopier copier() {
+        return backend.kvBlockCopier().orElseThrow(() -> new UnsupportedOperationException(
+                "backend " + backend.name() + " cannot copy KV blocks"));
+    }
+
+    /** Runs {@code work} on the engine thread before the next step; the engine loop must be woken by the caller. */
+    private <T> CompletableFuture<T> onEngineThread(java.util.function.Supplier<T> work) {
+        CompletableFuture<T> f = new CompletableFuture<>();
+        pendingCopies.add(() -> {
+            try {
+                f.complete(work.get());
+            } catch (RuntimeException e) {
+                f.completeExceptionally(e);
+            }
+        });
+        return f;
     }
 
     /** The host tier the config asks for, on a backend that can copy blocks out; null for none. */

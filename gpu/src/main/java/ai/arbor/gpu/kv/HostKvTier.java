@@ -108,6 +108,18 @@ public final class HostKvTier {
         onboarded++;
     }
 
+    /** The block's entry without touching its LRU position, or null. */
+    Entry peek(long hash) {
+        Entry e = lru.remove(hash);
+        if (e != null) lru.put(hash, e);
+        return e;
+    }
+
+    /** Copies a held block's bytes into {@code dst} (advancing it), for a peer. */
+    void copyOut(Entry e, ByteBuffer dst) {
+        dst.put(slotBuffer(e.slot()));
+    }
+
     /** The primary pool computed this block again: the copy here is redundant (it stays reachable). */
     boolean discard(long hash) {
         Entry e = lru.remove(hash);

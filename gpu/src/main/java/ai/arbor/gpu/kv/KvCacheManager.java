@@ -1,5 +1,7 @@
 package ai.arbor.gpu.kv;
 
+import ai.arbor.gpu.backend.KvBlockCopier;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -197,6 +199,87 @@ public final class KvCacheManager {
             }
         }
         if (runStart >= 0) report(rb, tokens, runParent, runStart, numFull);
+    }
+
+    /** Hashes of the full blocks of {@code tokens} a prefix hit may cover (not the block of the last token). */
+    public long[] prefixHashes(int[] tokens) {
+        return hasher.hashFullBlocks(tokens, ((tokens.length - 1) / blockSize) * blockSize);
+    }
+
+    /** Leading blocks of the chain held in either tier. */
+    public int heldPrefix(long[] hashes) {
+        int n = 0;
+        while (n < hashes.length && (pool.cachedBlock(hashes[n]) != null || (host != null && host.contains(hashes[n])))) n++;
+        return n;
+    }
+
+    /** Copies out the leading run of the chain that either tier holds, for a peer. */
+    public KvBlockBatch exportBlocks(long[] hashes, KvBlockCopier copier) {
+        int n = heldPrefix(hashes);
+        int bytes = (int) copier.blockBytes();
+        if (n == 0) return KvBlockBatch.empty(blockSize, bytes);
+        ByteBuffer data = ByteBuffer.allocateDirect(n * bytes);
+        int[] tokens = new int[n * blockSize];
+        Long parent = null;
+        for (int i = 0; i < n; i++) {
+            KvBlock b = pool.cachedBlock(hashes[i]);
+            int[] blockTokens;
+            Long blockParent;
+            if (b != null) {
+                copier.read(b.id(), data);
+                blockTokens = b.tokens;
+                blockParent = b.parentHash;
+            } else {
+                HostKvTier.Entry e = host.peek(hashes[i]);
+                host.copyOut(e, data);
+                blockTokens = e.tokens();
+                blockParent = e.parentHash();
+            }
+            if (i == 0) parent = blockParent;
+            System.arraycopy(blockTokens, 0, tokens, i * blockSize, blockSize);
+        }
+        data.flip();
+        return new KvBlockBatch(parent, Arrays.copyOf(hashes, n), tokens, blockSize, bytes, data);
+    }
+
+    /**
+     * Writes a peer's blocks into free primary blocks and caches them there (free, so LRU may evict them like any
+     * cached block), announcing them as stored. Stops at the first block already held (the rest of such a chain is
+     * normally held too), or when no free block is left.
+     *
+     * @return blocks taken in
+     */
+    public int importBlocks(KvBlockBatch in, KvBlockCopier copier) {
+        if (!prefixCaching || in.size() == 0) return 0;
+        if (in.blockSize() != blockSize || in.blockBytes() != copier.blockBytes()) {
+            throw new IllegalArgumentException("peer blocks of " + in.blockSize() + " tokens / " + in.blockBytes()
+                    + " bytes do not fit this cache's " + blockSize + " tokens / " + copier.blockBytes() + " bytes");
+        }
+        int skip = heldPrefix(in.hashes());
+        int n = Math.min(in.size() - skip, pool.numFreeBlocks());
+        if (n <= 0) return 0;
+        List<KvBlock> fresh = pool.allocate(n);
+        ByteBuffer data = in.data().duplicate().position(skip * in.blockBytes());
+        Long parent = skip == 0 ? in.parentHash() : Long.valueOf(in.hashes()[skip - 1]);
+        for (int i = 0; i < n; i++) {
+            KvBlock b = fresh.get(i);
+            int k = skip + i;
+            copier.write(b.id(), data);
+            long h = in.hashes()[k];
+            if (pool.cache(b, h)) {
+                b.parentHash = k == 0 ? in.parentHash() : Long.valueOf(in.hashes()[k - 1]);
+                b.tokens = Arrays.copyOfRange(in.tokens(), k * blockSize, (k + 1) * blockSize);
+                if (host != null) host.discard(h);
+            }
+        }
+        long[] hashes = Arrays.copyOfRange(in.hashes(), skip, skip + n);
+        int[] tokens = Arrays.copyOfRange(in.tokens(), skip * blockSize, (skip + n) * blockSize);
+        pool.reportStored(parent, hashes, tokens);
+        if (host != null) host.stored(parent, hashes, tokens, blockSize);
+        // the leading blocks go last in the free queue: a prefix is worth more than its tail
+        Collections.reverse(fresh);
+        pool.free(fresh);
+        return n;
     }
 
     /** The request's physical block ids in logical order. */
