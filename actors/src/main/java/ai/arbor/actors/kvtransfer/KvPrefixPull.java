@@ -33,6 +33,18 @@ public final class KvPrefixPull {
 
     /** Pulls the blocks of {@code prompt}'s prefix after those held here from {@code peer}, within {@code timeout}. */
     public Outcome pull(InetSocketAddress peer, int[] prompt, Duration timeout) {
+        return fetch(peer, prompt, timeout, false);
+    }
+
+    /**
+     * Has {@code peer} (a prefill worker) compute {@code prompt} and takes in the blocks of its prefix that are not held
+     * here (disaggregated prefill; the peer's own prefix cache spares it what it holds).
+     */
+    public Outcome prefill(InetSocketAddress peer, int[] prompt, Duration timeout) {
+        return fetch(peer, prompt, timeout, true);
+    }
+
+    private Outcome fetch(InetSocketAddress peer, int[] prompt, Duration timeout, boolean remotePrefill) {
         long deadline = System.nanoTime() + timeout.toNanos();
         try {
             long[] hashes = engine.prefixHashes(prompt);
@@ -41,8 +53,9 @@ public final class KvPrefixPull {
             wakeEngine.run();
             int held = heldF.get(remaining(deadline), TimeUnit.NANOSECONDS);
             if (held == hashes.length) return new Outcome(0, null);
-            KvBlockBatch got = client.pull(peer, Arrays.copyOfRange(hashes, held, hashes.length),
-                    Duration.ofNanos(remaining(deadline)));
+            Duration left = Duration.ofNanos(remaining(deadline));
+            KvBlockBatch got = remotePrefill ? client.prefill(peer, prompt, left)
+                    : client.pull(peer, Arrays.copyOfRange(hashes, held, hashes.length), left);
             if (got.size() == 0) return new Outcome(0, null);
             var takenF = engine.importBlocks(got);
             wakeEngine.run();
@@ -51,7 +64,8 @@ public final class KvPrefixPull {
             Thread.currentThread().interrupt();
             return new Outcome(0, "interrupted");
         } catch (Exception e) {
-            log.info("KV prefix pull from {} failed, the prefix will be computed here: {}", peer, e.getMessage());
+            log.info("KV prefix {} from {} failed, the prefix will be computed here: {}", remotePrefill ? "prefill" : "pull", peer,
+                    e.getMessage());
             return new Outcome(0, String.valueOf(e.getMessage()));
         }
     }

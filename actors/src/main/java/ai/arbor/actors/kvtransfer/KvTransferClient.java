@@ -37,6 +37,18 @@ public final class KvTransferClient {
         return got;
     }
 
+    /** Has the peer compute {@code prompt} and returns the blocks of its cacheable prefix. */
+    public KvBlockBatch prefill(InetSocketAddress peer, int[] prompt, Duration timeout) throws KvTransferException {
+        long t0 = System.nanoTime();
+        KvBlockBatch got = exchange(peer, timeout, KvTransferWire.PREFILL, ch -> {
+            KvTransferWire.writeTokens(ch, prompt);
+            KvTransferWire.readStatus(ch);
+            return KvTransferWire.readBatch(ch);
+        });
+        metrics.received(got.size(), System.nanoTime() - t0);
+        return got;
+    }
+
     /** Sends blocks into the peer's cache; returns how many it took in. */
     public int push(InetSocketAddress peer, KvBlockBatch blocks, Duration timeout) throws KvTransferException {
         long t0 = System.nanoTime();

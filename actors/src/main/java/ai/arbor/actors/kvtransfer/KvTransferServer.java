@@ -26,8 +26,15 @@ public final class KvTransferServer implements AutoCloseable {
     /** The longest a peer may ask a transfer to take. */
     static final long MAX_TIMEOUT_MS = 60_000;
 
+    /** Computes a prompt in this worker's engine (a one-token request); completes when its blocks are cached. */
+    @FunctionalInterface
+    public interface Prefill {
+        CompletableFuture<?> run(int[] promptTokens);
+    }
+
     private final KvBlockExchange engine;
     private final Runnable wakeEngine;
+    private volatile Prefill prefill;
     private final KvTransferMetrics metrics;
     private final ServerSocketChannel listener;
     private final ExecutorService connections;
@@ -55,6 +62,12 @@ public final class KvTransferServer implements AutoCloseable {
         acceptor.start();
     }
 
+    /** Makes this worker serve remote prefills (prefill workers; null: refuse them). */
+    public KvTransferServer prefillWith(Prefill p) {
+        this.prefill = p;
+        return this;
+    }
+
     /** The port peers connect to. */
     public int port() { return listener.socket().getLocalPort(); }
 
@@ -80,6 +93,7 @@ public final class KvTransferServer implements AutoCloseable {
             try (Deadline d = Deadline.closing(ch, timeoutMs)) {
                 if (op == KvTransferWire.PULL) servePull(ch, d, t0);
                 else if (op == KvTransferWire.PUSH) servePush(ch, d, t0);
+                else if (op == KvTransferWire.PREFILL) servePrefill(ch, d, t0);
                 else KvTransferWire.writeError(ch, "unknown KV transfer op " + op);
             }
         } catch (Exception e) {
@@ -97,6 +111,20 @@ public final class KvTransferServer implements AutoCloseable {
         long[] hashes = new long[n];
         for (int i = 0; i < n; i++) hashes[i] = body.getLong();
         KvBlockBatch out = onEngine(engine.exportBlocks(hashes), d);
+        KvTransferWire.writeFully(ch, ByteBuffer.allocate(1).put(KvTransferWire.OK).flip());
+        KvTransferWire.writeBatch(ch, out);
+        metrics.sent(out.size(), System.nanoTime() - t0);
+    }
+
+    private void servePrefill(SocketChannel ch, Deadline d, long t0) throws Exception {
+        int[] tokens = KvTransferWire.readTokens(ch);
+        Prefill p = prefill;
+        if (p == null) {
+            KvTransferWire.writeError(ch, "this worker does not serve prefills");
+            return;
+        }
+        p.run(tokens).get(d.remainingMillis(), TimeUnit.MILLISECONDS);
+        KvBlockBatch out = onEngine(engine.exportBlocks(engine.prefixHashes(tokens)), d);
         KvTransferWire.writeFully(ch, ByteBuffer.allocate(1).put(KvTransferWire.OK).flip());
         KvTransferWire.writeBatch(ch, out);
         metrics.sent(out.size(), System.nanoTime() - t0);

@@ -14,6 +14,8 @@ import java.nio.charset.StandardCharsets;
  *   request:  i32 magic "ARKV" | u8 op | i64 timeout ms | body
  *     PULL body: i32 n | n x i64 block hash
  *     PUSH body: batch
+ *     PREFILL body: i32 n | n x i32 prompt token (the peer computes the prompt, then replies as to a PULL of its
+ *                   full blocks)
  *   reply:    u8 status (0 ok, 1 error) | ok: PULL batch, PUSH i32 blocks taken in | error: i32 length | UTF-8 message
  *   batch:    i32 n | i32 block size | i32 block bytes | u8 has parent [i64 parent] | n x i64 hash
  *             | n * block size x i32 token | n * block bytes of data
@@ -22,7 +24,7 @@ import java.nio.charset.StandardCharsets;
  */
 final class KvTransferWire {
     static final int MAGIC = 0x41524b56; // "ARKV"
-    static final byte PULL = 1, PUSH = 2;
+    static final byte PULL = 1, PUSH = 2, PREFILL = 3;
     static final byte OK = 0, ERROR = 1;
     /** No transfer asks for more blocks than this in one frame (a bound on what a header may make us allocate). */
     static final int MAX_BLOCKS = 1 << 20;
@@ -63,6 +65,21 @@ final class KvTransferWire {
         readInto(ch, data);
         data.flip();
         return new KvBlockBatch(hasParent ? parent : null, hashes, tokens, blockSize, blockBytes, data);
+    }
+
+    static int[] readTokens(SocketChannel ch) throws IOException {
+        int n = readFully(ch, 4).getInt();
+        if (n <= 0 || n > MAX_BLOCKS) throw new IOException("a prompt of " + n + " tokens");
+        ByteBuffer b = readFully(ch, n * 4);
+        int[] tokens = new int[n];
+        for (int i = 0; i < n; i++) tokens[i] = b.getInt();
+        return tokens;
+    }
+
+    static void writeTokens(SocketChannel ch, int[] tokens) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(4 + tokens.length * 4).putInt(tokens.length);
+        for (int t : tokens) b.putInt(t);
+        writeFully(ch, b.flip());
     }
 
     static void writeError(SocketChannel ch, String message) throws IOException {

@@ -179,6 +179,22 @@ public final class KvRouting implements AutoCloseable {
         return new Decision(chosen, workerIds[chosen], overlap, reachable * blockSize, !useKv, sequence);
     }
 
+    /**
+     * Leading blocks of the prompt each worker holds in any tier (from its events, or pending from this replica's
+     * requests): what it would not have to compute, or could hand to a peer.
+     */
+    public synchronized int[] cachedDepths(int[] tokenIds, long[] workerIds) {
+        int[] out = new int[workerIds.length];
+        if (!bus.healthy()) return out;
+        long[] local = indexer.localHashes(tokenIds);
+        OverlapScores scores = indexer.findMatches(local);
+        java.util.Map<Long, Integer> pendingDepth = pending.depths(TokenBlockHasher.sequenceHashes(local));
+        for (int i = 0; i < workerIds.length; i++) {
+            out[i] = Math.max(overlap(scores, pendingDepth, workerIds[i]), scores.depth(WorkerIds.reachable(workerIds[i])));
+        }
+        return out;
+    }
+
     private static int overlap(OverlapScores indexed, java.util.Map<Long, Integer> pendingDepth, long workerId) {
         return Math.max(indexed.depth(workerId), pendingDepth.getOrDefault(workerId, 0));
     }

@@ -49,10 +49,16 @@ public final class KvWiring {
 
     /** Router side: the selector for {@code mode}; {@code kv} uses {@code routing}, the others need nothing. */
     public static WorkerSelector selector(String mode, ActorSystem<?> system, java.util.function.Supplier<KvRouting> routing) {
+        return selector(mode, system, routing, ai.arbor.config.KvSharingSettings.defaults());
+    }
+
+    /** As above, with KV sharing between the workers (disaggregated prefill, prefix pulls) in mode {@code kv}. */
+    public static WorkerSelector selector(String mode, ActorSystem<?> system, java.util.function.Supplier<KvRouting> routing,
+                                          ai.arbor.config.KvSharingSettings kvSharing) {
         if (KV_MODE.equals(mode)) {
             KvRouting r = routing.get();
             system.getWhenTerminated().thenRun(r::close);
-            return new KvCostSelector(system, r, new Random());
+            return new KvCostSelector(system, r, new Random(), kvSharing);
         }
         return WorkerSelectors.create(mode);
     }
