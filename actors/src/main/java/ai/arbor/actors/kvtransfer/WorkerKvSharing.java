@@ -2,10 +2,10 @@ package ai.arbor.actors.kvtransfer;
 
 import ai.arbor.actors.metrics.KvTransferMetrics;
 import ai.arbor.config.KvSharingSettings;
-import ai.arbor.gpu.engine.EngineRequest;
-import ai.arbor.gpu.engine.InferenceEngine;
+import ai.arbor.gpu.protocol.EngineRequest;
+import ai.arbor.gpu.protocol.InferenceEngine;
 import ai.arbor.gpu.kv.KvBlockExchange;
-import ai.arbor.gpu.sample.SamplingParams;
+import ai.arbor.gpu.protocol.SamplingParams;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -71,9 +71,9 @@ public final class WorkerKvSharing implements AutoCloseable {
     private CompletableFuture<?> prefillHere(int[] prompt) {
         CompletableFuture<Void> done = new CompletableFuture<>();
         String id = "kv-prefill-" + UUID.randomUUID();
-        engine.addRequest(new EngineRequest(id, prompt, SamplingParams.greedy(1)), new ai.arbor.gpu.engine.RequestSink() {
+        engine.addRequest(new EngineRequest(id, prompt, SamplingParams.greedy(1)), new ai.arbor.gpu.protocol.RequestSink() {
             @Override
-            public void onOutput(ai.arbor.gpu.engine.RequestOutput out) {
+            public void onOutput(ai.arbor.gpu.protocol.RequestOutput out) {
                 if (out.finished()) done.complete(null);
             }
 
