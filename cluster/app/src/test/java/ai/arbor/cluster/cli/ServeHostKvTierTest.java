@@ -35,7 +35,7 @@ class ServeHostKvTierTest {
 
     @Test
     void aDocumentPushedOutOfThePrimaryPoolIsOnboardedFromHostMemory() throws Exception {
-        ArborSettings s = ArborSettings.from(ArborConfig.load(Map.of("arbor.model", Path.of("..", "models", "tiny-qwen2")
+        ArborSettings s = ArborSettings.from(ArborConfig.load(Map.of("arbor.model", Path.of("..", "..", "models", "tiny-qwen2")
                 .toString(), "arbor.port", 0, "arbor.engine.num-kv-blocks", 40, "arbor.engine.max-model-len", 600,
                 "arbor.engine.kv-host-memory", "16MiB"), null, Map.of()));
         try (ServeCommand.Running running = ServeCommand.start(s)) {
