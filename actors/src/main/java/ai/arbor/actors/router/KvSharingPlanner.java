@@ -33,6 +33,8 @@ final class KvSharingPlanner {
     private final Map<ActorRef<WorkerActor.Command>, Long> prefillTokensInFlight = new HashMap<>();
     private final Map<String, Prefill> prefills = new HashMap<>();
 
+    private static final java.util.concurrent.atomic.AtomicInteger INSTANCES = new java.util.concurrent.atomic.AtomicInteger();
+
     private record Prefill(ActorRef<WorkerActor.Command> worker, long tokens) {}
 
     KvSharingPlanner(ActorSystem<?> system, KvRouting routing, KvSharingSettings settings) {
@@ -48,7 +50,7 @@ final class KvSharingPlanner {
                 learn(listed, prefillWorkers);
                 return Behaviors.same();
             });
-        }), "kv-prefill-workers-" + routing.model() + "-" + System.identityHashCode(this), Props.empty());
+        }), "kv-prefill-workers-" + INSTANCES.incrementAndGet(), Props.empty()); // model names need not be actor names
     }
 
     /** Learns the endpoints of request workers that joined and forgets those that left. */
