@@ -61,6 +61,9 @@ public final class KvCostSelector implements WorkerSelector {
         return chosen;
     }
 
+    /** Request workers whose block transfer endpoint the router knows (tests wait for it). */
+    int knownTransferEndpoints() { return sharing.knownEndpoints(); }
+
     /** The last decision (its worker's cached overlap), for the router to report. */
     public KvRouting.Decision lastDecision() { return lastDecision; }
 

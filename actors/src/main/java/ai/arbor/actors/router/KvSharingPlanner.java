@@ -122,6 +122,8 @@ final class KvSharingPlanner {
         return e == null ? null : new WorkerActor.KvHint(requestId, e.host(), e.port(), false);
     }
 
+    int knownEndpoints() { return endpoints.size(); }
+
     void released(String requestId) {
         Prefill p = prefills.remove(requestId);
         if (p != null) prefillTokensInFlight.computeIfPresent(p.worker(), (w, t) -> t - p.tokens() <= 0 ? null : t - p.tokens());
