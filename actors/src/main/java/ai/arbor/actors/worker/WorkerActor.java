@@ -1,6 +1,8 @@
 package ai.arbor.actors.worker;
 
 import ai.arbor.actors.CborSerializable;
+import ai.arbor.actors.metrics.WorkerMetrics;
+import ai.arbor.gpu.protocol.ContextLength;
 import ai.arbor.gpu.protocol.EngineRequest;
 import ai.arbor.gpu.engine.EngineLoop;
 import ai.arbor.gpu.protocol.EngineStats;
@@ -13,6 +15,7 @@ import ai.arbor.actors.kvtransfer.WorkerKvSharing;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -111,7 +114,7 @@ public final class WorkerActor extends AbstractBehavior<WorkerActor.Command> {
     /** Live requests of each requester, so one watch per requester suffices and its death aborts them all. */
     private final Map<ActorRef<Reply>, Set<String>> requestsByRequester = new HashMap<>();
     private final Set<String> liveRequests = new HashSet<>();
-    private final ai.arbor.actors.metrics.WorkerMetrics metrics;
+    private final WorkerMetrics metrics;
     private final LocalReplies localReplies;
     private final WorkerKvSharing kvSharing;
     /** Hints that came ahead of their requests; bounded, oldest dropped (a hint whose request never came). */
@@ -128,7 +131,7 @@ public final class WorkerActor extends AbstractBehavior<WorkerActor.Command> {
         engineThread.start();
         this.kvSharing = kv == null ? null : WorkerKvSharing.start(workerId, engine, engineThread::wakeup, kv.settings(),
                 kv.bindHost(), kv.advertiseHost());
-        this.metrics = ai.arbor.actors.metrics.WorkerMetrics.start(ctx.getSystem(), workerId, servedModelName, engine::stats);
+        this.metrics = WorkerMetrics.start(ctx.getSystem(), workerId, servedModelName, engine::stats);
         // a prefill-only worker is not offered for requests; routers that disaggregate find it under its own key
         boolean prefillOnly = kvSharing != null && "prefill".equals(kvSharing.endpoint().mode());
         ctx.getSystem().receptionist().tell(Receptionist.register(
@@ -161,10 +164,10 @@ public final class WorkerActor extends AbstractBehavior<WorkerActor.Command> {
 
     private Behavior<Command> onGenerate(Generate g) {
         EngineRequest r = g.request();
-        int total = r.promptTokenIds().length + r.sampling().maxTokens();
-        if (total > engine.maxModelLen()) {
-            g.replyTo().tell(new Rejected(r.requestId(), "prompt (" + r.promptTokenIds().length + " tokens) plus max_tokens ("
-                    + r.sampling().maxTokens() + ") exceeds the maximum context length of " + engine.maxModelLen()));
+        Optional<String> tooLong = ContextLength.exceeded(r.promptTokenIds().length, r.sampling().maxTokens(),
+                engine.maxModelLen());
+        if (tooLong.isPresent()) {
+            g.replyTo().tell(new Rejected(r.requestId(), tooLong.get()));
             return this;
         }
         try {

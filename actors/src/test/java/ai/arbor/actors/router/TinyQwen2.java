@@ -7,10 +7,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** The repository's tiny Qwen2 model, found from the module's or the repository's directory. */
-final class TinyQwen2 {
+public final class TinyQwen2 {
     private TinyQwen2() {}
 
-    static HfModel load() {
+    public static HfModel load() {
         Path dir = Path.of("").toAbsolutePath();
         while (dir != null && !Files.isDirectory(dir.resolve("models/tiny-qwen2"))) dir = dir.getParent();
         assumeTrue(dir != null, "models/tiny-qwen2 not found");
