@@ -1,6 +1,7 @@
 package ai.arbor.actors.router.kv;
 
 import ai.arbor.actors.kvevents.InProcessKvEventBus;
+import ai.arbor.actors.router.TinyQwen2;
 import ai.arbor.actors.kvevents.KvEventPublisher;
 import ai.arbor.actors.router.KvWiring;
 import ai.arbor.actors.router.RouterActor;
