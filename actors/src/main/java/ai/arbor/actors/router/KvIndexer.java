@@ -1,9 +1,9 @@
 package ai.arbor.actors.router;
 
+import ai.arbor.actors.kvevents.BlockEvent;
 import ai.arbor.actors.kvevents.KvEventBatch;
 import ai.arbor.actors.kvevents.KvEventBus;
 import ai.arbor.actors.kvevents.KvEventSink;
-import ai.arbor.gpu.kv.KvEvent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -69,11 +69,11 @@ public final class KvIndexer implements KvEventSink, AutoCloseable {
             if (sequence <= lastSequence) return; // redelivered after a consumer restart
             index.prefetch(batch.workerId(), batch.events());
             long applied = 0;
-            for (KvEvent e : batch.events()) {
+            for (BlockEvent e : batch.events()) {
                 try {
                     ApplyResult r = index.apply(batch.workerId(), e);
                     if (r != ApplyResult.DUPLICATE) applied++;
-                    if (r == ApplyResult.GAP && !(e instanceof KvEvent.AllBlocksCleared)) {
+                    if (r == ApplyResult.GAP && !(e instanceof BlockEvent.Cleared)) {
                         // a gap that ends in a clear is the worker's own resync; any other needs one
                         log.warn("model {}: worker {} skipped to event {}; dropped its blocks and asked it to resync",
                                 model, Long.toHexString(batch.workerId()), e.eventId());

@@ -154,8 +154,8 @@ class KvRoutingTest {
         // a durable bus may apply the whole replay before start() returns (JetStream often does): those events are in
         // no stored snapshot yet, so the first snapshot must still be due
         int[] p = prompt(3);
-        KvEventBatch stored = new KvEventBatch(5, List.of(
-                new KvEvent.BlockStored(0, null, new long[]{1, 2, 3}, p, BS)));
+        KvEventBatch stored = new KvEventBatch(5, List.of(ai.arbor.actors.kvevents.BlockEvent.fromEngine(
+                new KvEvent.BlockStored(0, null, new long[]{1, 2, 3}, p, BS))));
         SwitchableBus replaying = new SwitchableBus() {
             @Override public AutoCloseable subscribe(String model, long after, KvEventSink sink) {
                 sink.accept(after + 1, stored);
