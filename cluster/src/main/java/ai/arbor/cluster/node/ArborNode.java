@@ -6,7 +6,6 @@ import ai.arbor.actors.router.WorkerSelector;
 import ai.arbor.actors.worker.WorkerActor;
 import ai.arbor.cluster.management.NodeHealth;
 import ai.arbor.cluster.registry.EtcdModelRegistry;
-import ai.arbor.cluster.registry.ModelAvailability;
 import ai.arbor.cluster.registry.ModelCard;
 import ai.arbor.cluster.routing.ClusterWorkers;
 import ai.arbor.config.ArborSettings;
@@ -124,11 +123,7 @@ public final class ArborNode implements AutoCloseable {
         ModelRegistry models = new ModelRegistry();
         // A model is offered while some live worker serves or loads it: /v1/models follows the workers, a model no
         // worker has is a 404, and one that is still loading waits for it (then 503 if it takes too long).
-        registry.addListener(cards -> {
-            ModelAvailability a = registry.availability(model);
-            if (a == ModelAvailability.UNKNOWN) models.remove(model);
-            else if (models.get(model).isEmpty()) models.add(served);
-        });
+        ModelOffer.install(system, registry, models, served);
         registry.startWatching(Duration.ofSeconds(5));
         OpenAiServer server = new OpenAiServer(system, models, arbor.frontend());
         ai.arbor.http.MetricsEndpoint.install(server, system);

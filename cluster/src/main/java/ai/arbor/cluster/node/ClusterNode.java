@@ -53,7 +53,7 @@ public final class ClusterNode implements AutoCloseable {
         Config config = NodePekkoConfig.build(settings, base);
         ActorSystem<Void> system = ActorSystem.create(guardian, settings.clusterName(), config);
         Client etcd = EtcdClients.connect(settings.etcd());
-        LeasedKeys leased = new LeasedKeys(etcd, settings.leaseTtl());
+        LeasedKeys leased = new LeasedKeys(() -> EtcdClients.connect(settings.etcd()), settings.leaseTtl());
         NodeRecord self = new NodeRecord(settings.advertiseHost(), settings.managementPort(), settings.remotingPort(),
                 settings.isFrontend() ? settings.port() : 0, settings.roles().stream().map(Role::pekkoRole).toList());
         EtcdNodeRegistration registration = new EtcdNodeRegistration(leased, settings.clusterName(), self);
