@@ -62,6 +62,7 @@ public final class OpenAiServer {
     private final FrontendSettings settings;
     private final Admission admission;
     private final RequestParser parser;
+    private final InFlightResponses inFlight = new InFlightResponses();
     private final Map<String, Function<HttpRequest, CompletionStage<HttpResponse>>> extra = new ConcurrentHashMap<>();
 
     public OpenAiServer(ActorSystem<?> system, ModelRegistry models, FrontendSettings settings) {
@@ -80,8 +81,11 @@ public final class OpenAiServer {
     public Admission admission() { return admission; }
 
     public CompletionStage<ServerBinding> bind(String host, int port) {
-        return Http.get(system).newServerAt(host, port).bind(this::handle);
+        return Http.get(system).newServerAt(host, port).bind(inFlight.wrap(this::handle));
     }
+
+    /** What a graceful drain waits for (see {@link InFlightResponses}). */
+    public InFlightResponses inFlight() { return inFlight; }
 
     CompletionStage<HttpResponse> handle(HttpRequest request) {
         String path = request.getUri().path();

@@ -134,8 +134,7 @@ public final class ArborNode implements AutoCloseable {
             throw new IllegalStateException("could not bind the HTTP API on " + arbor.host() + ":" + arbor.port() + ": " + e, e);
         }
         log.info("frontend for '{}' listening on {}:{}", model, arbor.host(), arbor.port());
-        CoordinatedShutdown.get(Adapter.toClassic(system)).addTask(CoordinatedShutdown.PhaseServiceUnbind(), "arbor-http-unbind",
-                () -> binding.unbind().thenApply(d -> Done.getInstance()));
+        FrontendDrain.install(system, binding, server.inFlight(), node.drainTimeout());
         CoordinatedShutdown.get(Adapter.toClassic(system)).addTask(CoordinatedShutdown.PhaseServiceStop(), "arbor-registry-close",
                 () -> CompletableFuture.supplyAsync(() -> {
                     registry.close();
@@ -157,14 +156,14 @@ public final class ArborNode implements AutoCloseable {
         }
 
         synchronized NodeKvEvents forRouter() {
-            if (events == null) events = NodeKvEvents.connect(node.nats(), "arbor-" + node.nodeAddress());
+            if (events == null) events = NodeKvEvents.connect(node.nats(), "arbor-" + node.nodeAddress(), node.security().nats());
             return events;
         }
 
         synchronized NodeKvEvents forWorker() {
             if (events != null || failed) return events;
             try {
-                events = NodeKvEvents.connect(node.nats(), "arbor-" + node.nodeAddress());
+                events = NodeKvEvents.connect(node.nats(), "arbor-" + node.nodeAddress(), node.security().nats());
             } catch (RuntimeException e) {
                 failed = true;
                 log.warn("worker publishes no KV events, KV-aware routers will route to it by load alone: {}", e.getMessage());

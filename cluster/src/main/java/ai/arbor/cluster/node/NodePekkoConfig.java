@@ -30,6 +30,7 @@ public final class NodePekkoConfig {
                 // the worker drain runs in service-unbind: give it the drain timeout and a margin
                 .withValue("pekko.coordinated-shutdown.phases.service-unbind.timeout",
                         ConfigValueFactory.fromAnyRef((s.drainTimeout().toSeconds() + 10) + "s"));
+        node = RemotingTls.config(s.security().remoting()).withFallback(node);
         return node.withFallback(ConfigFactory.parseResources(NodePekkoConfig.class.getClassLoader(), "arbor-node.conf"))
                 .withFallback(base)
                 .resolve();

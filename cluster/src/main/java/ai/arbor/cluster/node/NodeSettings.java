@@ -1,6 +1,7 @@
 package ai.arbor.cluster.node;
 
 import ai.arbor.cluster.etcd.EtcdClients;
+import ai.arbor.config.ClusterSecuritySettings;
 import com.typesafe.config.Config;
 import java.net.InetAddress;
 import java.net.URI;
@@ -18,7 +19,7 @@ import java.util.stream.Collectors;
 public record NodeSettings(Set<Role> roles, List<URI> etcd, String nats, String clusterName, Path model,
                            String servedModelName, String device, String host, String advertiseHost, int port,
                            int managementPort, int remotingPort, Duration leaseTtl, Duration drainTimeout,
-                           int migrationLimit) {
+                           int migrationLimit, ClusterSecuritySettings security) {
 
     public static NodeSettings from(Config root) {
         Config a = root.getConfig("arbor");
@@ -34,13 +35,16 @@ public record NodeSettings(Set<Role> roles, List<URI> etcd, String nats, String 
             throw new IllegalArgumentException("cluster name '" + cluster + "' must be letters, digits, '-' or '_' (it names the Pekko actor system)");
         }
         String nats = c.getString("nats");
-        if (!nats.startsWith("nats://")) throw new IllegalArgumentException("bad NATS URL '" + nats + "': expected nats://HOST:PORT");
+        if (!nats.startsWith("nats://") && !nats.startsWith("tls://")) {
+            throw new IllegalArgumentException("bad NATS URL '" + nats + "': expected nats://HOST:PORT or tls://HOST:PORT");
+        }
         int migration = c.getInt("migration-limit");
         if (migration < 0) throw new IllegalArgumentException("migration-limit must be >= 0: " + migration);
         return new NodeSettings(Role.parse(c.getString("roles")), EtcdClients.parseEndpoints(c.getString("etcd")), nats,
                 cluster, model, served, a.getString("device"), host, advertise,
                 port(a, "port"), port(c, "management-port"), port(c, "remoting-port"),
-                c.getDuration("lease-ttl"), c.getDuration("drain-timeout"), migration);
+                c.getDuration("lease-ttl"), c.getDuration("drain-timeout"), migration,
+                ClusterSecuritySettings.from(c.getConfig("security")));
     }
 
     public boolean isFrontend() { return roles.contains(Role.FRONTEND); }

@@ -99,6 +99,12 @@ public final class NodeProcess implements AutoCloseable {
 
     public void kill() { process.kill(); }
 
+    /** SIGTERM, returning at once: the node drains and leaves while the caller watches. */
+    public void signalTerm() { process.signalTerm(); }
+
+    /** Waits for the process to exit; its exit code, or -1 if it still runs after {@code timeout}. */
+    public int waitForExit(Duration timeout) { return process.waitForExit(timeout); }
+
     /** SIGTERM: the node drains and leaves; waits up to {@code grace} for it to exit. */
     public int terminate(Duration grace) {
         process.stop(grace);
