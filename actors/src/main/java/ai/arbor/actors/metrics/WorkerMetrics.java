@@ -74,7 +74,11 @@ public final class WorkerMetrics implements AutoCloseable {
     }
 
     private void grow(String counter, long by) {
-        // counters exist from the first sample (at 0) so that rate() has a starting point
+        grow(counter, tags, by);
+    }
+
+    /** Adds a sampled total's growth to a counter that exists from the first sample on (at 0), so rate() has a start. */
+    static void grow(String counter, TagSet tags, long by) {
         var c = Kamon.counter(counter).withTags(tags);
         if (by > 0) c.increment(by);
     }

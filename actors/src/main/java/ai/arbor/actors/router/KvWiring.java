@@ -2,6 +2,7 @@ package ai.arbor.actors.router;
 
 import ai.arbor.actors.kvevents.KvEventBus;
 import ai.arbor.actors.kvevents.KvEventPublisher;
+import ai.arbor.actors.metrics.KvEventMetrics;
 import ai.arbor.actors.worker.WorkerActor;
 import ai.arbor.gpu.engine.InferenceEngine;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -16,14 +17,20 @@ public final class KvWiring {
     public static final String KV_MODE = "kv";
 
     /**
-     * Worker side: the engine's KV events go to {@code bus} under the spawned worker's id ({@link WorkerIds}); the
-     * publisher is closed with the actor system.
+     * Worker side: the engine's KV events go to {@code bus} under the spawned worker's id ({@link WorkerIds}), with
+     * their counts exported ({@link KvEventMetrics}); the publisher is closed with the actor system.
      */
     public static KvEventPublisher publishEvents(ActorSystem<?> system, ActorRef<WorkerActor.Command> worker,
                                                  InferenceEngine engine, KvEventBus bus, String model) {
-        KvEventPublisher publisher = bus.publisher(model, WorkerIds.of(system, worker));
+        long workerId = WorkerIds.of(system, worker);
+        KvEventPublisher publisher = bus.publisher(model, workerId);
         engine.addKvEventListener(publisher);
-        system.getWhenTerminated().thenRun(publisher::close);
+        KvEventMetrics metrics = KvEventMetrics.start(system, model, Long.toHexString(workerId), () -> new KvEventMetrics.Counts(
+                publisher.dropped(), publisher.published(), publisher.resyncs(), publisher.queued()));
+        system.getWhenTerminated().thenRun(() -> {
+            metrics.close();
+            publisher.close();
+        });
         return publisher;
     }
 

@@ -87,6 +87,24 @@ class PrometheusNamesTest {
     }
 
     @Test
+    void kvEventDropsArePublished() throws Exception {
+        // a publisher whose transport is down: its buffer of 4 fills and the rest is dropped and counted
+        try (ai.arbor.actors.kvevents.KvEventPublisher p = new ai.arbor.actors.kvevents.KvEventPublisher("m", 1, 4, 2, b -> {
+            throw new java.io.IOException("NATS down");
+        }); KvEventMetrics m = KvEventMetrics.start(system, "m-kv", "w-1", () -> new KvEventMetrics.Counts(
+                p.dropped(), p.published(), p.resyncs(), p.queued()))) {
+            for (int i = 0; i < 20; i++) p.onKvEvents(List.of(new ai.arbor.gpu.kv.KvEvent.BlockRemoved(i, new long[]{i})));
+            long dropped = p.dropped();
+            assertTrue(dropped >= 14, "dropped " + dropped);
+            String l = "worker=\"w-1\",model=\"m-kv\"";
+            awaitAll("arbor_worker_kv_events_dropped_total{" + l + "} " + (double) dropped,
+                    "arbor_worker_kv_events_published_total{" + l + "} 0.0",
+                    "arbor_worker_kv_events_resyncs_total{" + l + "}",
+                    "arbor_worker_kv_events_queued{" + l + "}");
+        }
+    }
+
+    @Test
     void routerMetricsHaveStageLabels() throws Exception {
         RouterMetrics.overhead("m-route", RouterMetrics.STAGE_ROUTE, 30_000);
         RouterMetrics.kvHitRate("m-route", 3, 4);
