@@ -1,6 +1,6 @@
 package ai.arbor.http;
 
-import ai.arbor.gpu.sample.SamplingParams;
+import ai.arbor.gpu.protocol.SamplingParams;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.util.ArrayList;

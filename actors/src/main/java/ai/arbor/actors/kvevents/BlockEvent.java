@@ -1,6 +1,6 @@
 package ai.arbor.actors.kvevents;
 
-import ai.arbor.gpu.kv.KvEvent;
+import ai.arbor.gpu.protocol.KvEvent;
 
 /**
  * A KV event as it travels from a worker to the routers: block hashes and the router's own local hashes of each block,

@@ -1,7 +1,7 @@
 package ai.arbor.actors.kvevents;
 
-import ai.arbor.gpu.kv.KvEvent;
-import ai.arbor.gpu.kv.KvEventListener;
+import ai.arbor.gpu.protocol.KvEvent;
+import ai.arbor.gpu.protocol.KvEventListener;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

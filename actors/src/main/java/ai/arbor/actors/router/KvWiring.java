@@ -4,7 +4,7 @@ import ai.arbor.actors.kvevents.KvEventBus;
 import ai.arbor.actors.kvevents.KvEventPublisher;
 import ai.arbor.actors.metrics.KvEventMetrics;
 import ai.arbor.actors.worker.WorkerActor;
-import ai.arbor.gpu.engine.InferenceEngine;
+import ai.arbor.gpu.protocol.InferenceEngine;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 

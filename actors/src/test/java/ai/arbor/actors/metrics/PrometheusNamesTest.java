@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import ai.arbor.actors.frontend.GenerationEvent;
-import ai.arbor.gpu.engine.EngineStats;
-import ai.arbor.gpu.engine.FinishReason;
+import ai.arbor.gpu.protocol.EngineStats;
+import ai.arbor.gpu.protocol.FinishReason;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -93,7 +93,7 @@ class PrometheusNamesTest {
             throw new java.io.IOException("NATS down");
         }); KvEventMetrics m = KvEventMetrics.start(system, "m-kv", "w-1", () -> new KvEventMetrics.Counts(
                 p.dropped(), p.published(), p.resyncs(), p.queued()))) {
-            for (int i = 0; i < 20; i++) p.onKvEvents(List.of(new ai.arbor.gpu.kv.KvEvent.BlockRemoved(i, new long[]{i})));
+            for (int i = 0; i < 20; i++) p.onKvEvents(List.of(new ai.arbor.gpu.protocol.KvEvent.BlockRemoved(i, new long[]{i})));
             long dropped = p.dropped();
             assertTrue(dropped >= 14, "dropped " + dropped);
             String l = "worker=\"w-1\",model=\"m-kv\"";

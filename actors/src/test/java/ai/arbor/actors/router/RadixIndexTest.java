@@ -3,7 +3,7 @@ package ai.arbor.actors.router;
 import ai.arbor.actors.kvevents.BlockEvent;
 import ai.arbor.actors.kvevents.BlockEvent.Cleared;
 import ai.arbor.actors.kvevents.BlockEvent.Removed;
-import ai.arbor.gpu.kv.KvEvent.BlockStored;
+import ai.arbor.gpu.protocol.KvEvent.BlockStored;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
