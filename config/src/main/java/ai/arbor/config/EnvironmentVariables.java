@@ -49,6 +49,7 @@ public final class EnvironmentVariables {
         m.put("ARBOR_ADVERTISE_HOST", "arbor.node.advertise-host");
         m.put("ARBOR_MANAGEMENT_PORT", "arbor.node.management-port");
         m.put("ARBOR_REMOTING_PORT", "arbor.node.remoting-port");
+        m.put("ARBOR_ADVERTISE_REMOTING_PORT", "arbor.node.advertise-remoting-port");
         m.put("ARBOR_LEASE_TTL", "arbor.node.lease-ttl");
         m.put("ARBOR_DRAIN_TIMEOUT", "arbor.node.drain-timeout");
         m.put("ARBOR_MIGRATION_LIMIT", "arbor.node.migration-limit");

@@ -174,7 +174,7 @@ class ServiceCredentialsIT {
                 plain.servedModelName(), plain.device(), plain.host(), plain.advertiseHost(), plain.port(),
                 plain.managementPort(), plain.remotingPort(), plain.leaseTtl(), plain.drainTimeout(), plain.migrationLimit(),
                 ClusterSecuritySettings.from(ConfigFactory.parseMap(security).withFallback(ConfigFactory.load())
-                        .getConfig("arbor.node.security")));
+                        .getConfig("arbor.node.security")), plain.advertiseRemotingPort());
     }
 
     @Test

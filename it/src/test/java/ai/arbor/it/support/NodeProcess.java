@@ -99,6 +99,19 @@ public final class NodeProcess implements AutoCloseable {
 
     public void kill() { process.kill(); }
 
+    /** Sends a signal by name (STOP, CONT, …) with the {@code kill} command. */
+    public void signal(String name) {
+        try {
+            Process p = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start();
+            if (p.waitFor() != 0) throw new IllegalStateException("kill -" + name + " failed for " + this.name);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** SIGTERM, returning at once: the node drains and leaves while the caller watches. */
     public void signalTerm() { process.signalTerm(); }
 

@@ -54,7 +54,7 @@ public final class ClusterNode implements AutoCloseable {
         ActorSystem<Void> system = ActorSystem.create(guardian, settings.clusterName(), config);
         Client etcd = EtcdClients.connect(settings.etcd(), settings.security().etcd());
         LeasedKeys leased = new LeasedKeys(() -> EtcdClients.connect(settings.etcd(), settings.security().etcd()), settings.leaseTtl());
-        NodeRecord self = new NodeRecord(settings.advertiseHost(), settings.managementPort(), settings.remotingPort(),
+        NodeRecord self = new NodeRecord(settings.advertiseHost(), settings.managementPort(), settings.advertiseRemotingPort(),
                 settings.isFrontend() ? settings.port() : 0, settings.roles().stream().map(Role::pekkoRole).toList());
         EtcdNodeRegistration registration = new EtcdNodeRegistration(leased, settings.clusterName(), self);
         ClusterNode node = new ClusterNode(settings, system, etcd, leased, registration);

@@ -19,7 +19,8 @@ import java.util.stream.Collectors;
 public record NodeSettings(Set<Role> roles, List<URI> etcd, String nats, String clusterName, Path model,
                            String servedModelName, String device, String host, String advertiseHost, int port,
                            int managementPort, int remotingPort, Duration leaseTtl, Duration drainTimeout,
-                           int migrationLimit, ClusterSecuritySettings security) {
+                           int migrationLimit, ClusterSecuritySettings security,
+                           int advertiseRemotingPort) {
 
     public static NodeSettings from(Config root) {
         Config a = root.getConfig("arbor");
@@ -44,15 +45,16 @@ public record NodeSettings(Set<Role> roles, List<URI> etcd, String nats, String 
                 cluster, model, served, a.getString("device"), host, advertise,
                 port(a, "port"), port(c, "management-port"), port(c, "remoting-port"),
                 c.getDuration("lease-ttl"), c.getDuration("drain-timeout"), migration,
-                ClusterSecuritySettings.from(c.getConfig("security")));
+                ClusterSecuritySettings.from(c.getConfig("security")),
+                port(c, "advertise-remoting-port") == 0 ? port(c, "remoting-port") : port(c, "advertise-remoting-port"));
     }
 
     public boolean isFrontend() { return roles.contains(Role.FRONTEND); }
 
     public boolean isWorker() { return roles.contains(Role.WORKER); }
 
-    /** {@code advertiseHost:remotingPort}: the node's identity in etcd. */
-    public String nodeAddress() { return advertiseHost + ":" + remotingPort; }
+    /** {@code advertiseHost:advertiseRemotingPort}: the node's identity in etcd and its Pekko address. */
+    public String nodeAddress() { return advertiseHost + ":" + advertiseRemotingPort; }
 
     public String etcdEndpoints() {
         return etcd.stream().map(URI::toString).collect(Collectors.joining(","));
