@@ -1,6 +1,8 @@
 package ai.arbor.actors.worker;
 
 import ai.arbor.actors.CborSerializable;
+import ai.arbor.actors.metrics.WorkerMetrics;
+import ai.arbor.gpu.protocol.ContextLength;
 import ai.arbor.gpu.protocol.EngineRequest;
 import ai.arbor.gpu.engine.EngineLoop;
 import ai.arbor.gpu.protocol.EngineStats;
@@ -11,6 +13,7 @@ import ai.arbor.gpu.sample.Sampler;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -83,7 +86,7 @@ public final class WorkerActor extends AbstractBehavior<WorkerActor.Command> {
     /** Live requests of each requester, so one watch per requester suffices and its death aborts them all. */
     private final Map<ActorRef<Reply>, Set<String>> requestsByRequester = new HashMap<>();
     private final Set<String> liveRequests = new HashSet<>();
-    private final ai.arbor.actors.metrics.WorkerMetrics metrics;
+    private final WorkerMetrics metrics;
     private final LocalReplies localReplies;
 
     private WorkerActor(ActorContext<Command> ctx, String workerId, String servedModelName, InferenceEngine engine) {
@@ -93,7 +96,7 @@ public final class WorkerActor extends AbstractBehavior<WorkerActor.Command> {
         this.localReplies = LocalReplies.get(ctx.getSystem());
         this.engineThread = new EngineLoop(engine, "arbor-engine-" + workerId);
         engineThread.start();
-        this.metrics = ai.arbor.actors.metrics.WorkerMetrics.start(ctx.getSystem(), workerId, servedModelName, engine::stats);
+        this.metrics = WorkerMetrics.start(ctx.getSystem(), workerId, servedModelName, engine::stats);
         ctx.getSystem().receptionist().tell(Receptionist.register(serviceKey(servedModelName), ctx.getSelf()));
     }
 
@@ -111,10 +114,10 @@ public final class WorkerActor extends AbstractBehavior<WorkerActor.Command> {
 
     private Behavior<Command> onGenerate(Generate g) {
         EngineRequest r = g.request();
-        int total = r.promptTokenIds().length + r.sampling().maxTokens();
-        if (total > engine.maxModelLen()) {
-            g.replyTo().tell(new Rejected(r.requestId(), "prompt (" + r.promptTokenIds().length + " tokens) plus max_tokens ("
-                    + r.sampling().maxTokens() + ") exceeds the maximum context length of " + engine.maxModelLen()));
+        Optional<String> tooLong = ContextLength.exceeded(r.promptTokenIds().length, r.sampling().maxTokens(),
+                engine.maxModelLen());
+        if (tooLong.isPresent()) {
+            g.replyTo().tell(new Rejected(r.requestId(), tooLong.get()));
             return this;
         }
         try {

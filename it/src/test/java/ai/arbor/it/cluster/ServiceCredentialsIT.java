@@ -172,7 +172,7 @@ class ServiceCredentialsIT {
         security.put("arbor.node.security.remoting.ca-file", remotingCa.toString());
         return new NodeSettings(plain.roles(), plain.etcd(), plain.nats(), plain.clusterName(), plain.model(),
                 plain.servedModelName(), plain.device(), plain.host(), plain.advertiseHost(), plain.port(),
-                plain.managementPort(), plain.remotingPort(), plain.leaseTtl(), plain.drainTimeout(), plain.migrationLimit(),
+                plain.managementPort(), plain.remotingPort(), plain.leaseTtl(), plain.drainTimeout(),
                 ClusterSecuritySettings.from(ConfigFactory.parseMap(security).withFallback(ConfigFactory.load())
                         .getConfig("arbor.node.security")), plain.advertiseRemotingPort());
     }

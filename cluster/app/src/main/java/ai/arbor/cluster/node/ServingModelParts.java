@@ -4,7 +4,6 @@ import ai.arbor.actors.frontend.HfModelTokenizer;
 import ai.arbor.cluster.serve.LoadedModel;
 import ai.arbor.config.ArborSettings;
 import ai.arbor.gpu.protocol.InferenceEngine;
-import ai.arbor.gpu.model.GenerationConfig;
 import ai.arbor.gpu.model.HfModel;
 import ai.arbor.http.SamplingDefaults;
 import ai.arbor.cluster.serve.SingleNode;
@@ -26,10 +25,8 @@ public final class ServingModelParts implements ModelParts {
     public synchronized SingleNode.ModelSpec frontendSpec(ArborSettings s) {
         if (loaded != null || "synthetic".equals(s.device())) return load(s).spec();
         HfModel model = HfModel.load(s.model());
-        GenerationConfig g = model.generation();
         int maxLen = s.engine().maxModelLen() > 0 ? s.engine().maxModelLen() : model.config().maxPositionEmbeddings();
-        return new SingleNode.ModelSpec(new HfModelTokenizer(model), maxLen,
-                new SamplingDefaults(g.temperature(), g.topP(), g.topK(), g.repetitionPenalty()));
+        return new SingleNode.ModelSpec(new HfModelTokenizer(model), maxLen, SamplingDefaults.of(model.generation()));
     }
 
     @Override
@@ -38,7 +35,8 @@ public final class ServingModelParts implements ModelParts {
     }
 
     private LoadedModel load(ArborSettings s) {
-        if (loaded == null) loaded = LoadedModel.load(s, progress);
+        // a node runs one worker: arbor.engine.workers is for arbor serve
+        if (loaded == null) loaded = LoadedModel.load(s, 1, progress);
         return loaded;
     }
 }

@@ -1,5 +1,6 @@
 package ai.arbor.gpu.engine;
 
+import ai.arbor.gpu.protocol.ContextLength;
 import ai.arbor.gpu.protocol.EngineRequest;
 import ai.arbor.gpu.protocol.EngineStats;
 import ai.arbor.gpu.protocol.FinishReason;
@@ -118,11 +119,10 @@ public final class LLMEngine implements InferenceEngine {
         if (prompt == null || prompt.length == 0) {
             throw new IllegalArgumentException("request " + request.requestId() + " has an empty prompt");
         }
-        if (prompt.length >= maxModelLen) {
-            throw new IllegalArgumentException("prompt of request " + request.requestId() + " has " + prompt.length
-                    + " tokens, but the maximum model length is " + maxModelLen
-                    + " tokens (prompt plus at least one generated token)");
-        }
+        // at least one token must fit: a request whose max_tokens reaches past the context stops at its end
+        ContextLength.exceeded(prompt.length, 1, maxModelLen).ifPresent(why -> {
+            throw new IllegalArgumentException("request " + request.requestId() + ": " + why);
+        });
         for (int t : prompt) {
             if (t < 0 || t >= vocabSize) {
                 throw new IllegalArgumentException("prompt token id " + t + " is outside the vocabulary [0, " + vocabSize + ")");
