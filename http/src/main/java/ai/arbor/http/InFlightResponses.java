@@ -8,8 +8,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.Done;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
-import org.apache.pekko.http.javadsl.model.headers.Connection;
 import org.apache.pekko.japi.function.Function;
+import org.apache.pekko.japi.function.Function2;
 import org.apache.pekko.stream.javadsl.Flow;
 import org.apache.pekko.util.ByteString;
 
@@ -26,15 +26,16 @@ public final class InFlightResponses {
     private final CompletableFuture<Done> idle = new CompletableFuture<>();
 
     /** {@code handler}, counted. */
-    Function<HttpRequest, CompletionStage<HttpResponse>> wrap(Function<HttpRequest, CompletionStage<HttpResponse>> handler) {
-        return request -> handle(handler, request);
+    Function2<HttpRequest, Connection, CompletionStage<HttpResponse>> wrap(
+            Function2<HttpRequest, Connection, CompletionStage<HttpResponse>> handler) {
+        return (request, connection) -> handle(r -> handler.apply(r, connection), request);
     }
 
     private CompletionStage<HttpResponse> handle(Function<HttpRequest, CompletionStage<HttpResponse>> handler, HttpRequest request)
             throws Exception {
         if (refusing) {
             return CompletableFuture.completedFuture(OpenAiServer.error(new ApiError(503, "service_unavailable",
-                    "this server is shutting down: retry on another", null, "draining")).addHeader(Connection.create("close")));
+                    "this server is shutting down: retry on another", null, "draining")).addHeader(org.apache.pekko.http.javadsl.model.headers.Connection.create("close")));
         }
         inFlight.incrementAndGet();
         CompletionStage<HttpResponse> response;

@@ -6,6 +6,7 @@ import ai.arbor.actors.frontend.GenerationSpec;
 import ai.arbor.actors.metrics.FrontendMetrics;
 import ai.arbor.actors.router.RouterActor;
 import ai.arbor.config.FrontendSettings;
+import ai.arbor.config.PemTls;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -36,7 +37,7 @@ import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.MediaTypes;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.model.headers.RetryAfter;
-import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
+import org.apache.pekko.http.javadsl.model.headers.TimeoutAccess;
 import org.apache.pekko.japi.function.Function;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
@@ -61,6 +62,9 @@ public final class OpenAiServer {
     private final ModelRegistry models;
     private final FrontendSettings settings;
     private final Admission admission;
+    private final WorkBudget budget;
+    private final Authentication auth;
+    private final PemTls tls;
     private final RequestParser parser;
     private final InFlightResponses inFlight = new InFlightResponses();
     private final Map<String, Function<HttpRequest, CompletionStage<HttpResponse>>> extra = new ConcurrentHashMap<>();
@@ -70,7 +74,11 @@ public final class OpenAiServer {
         this.models = models;
         this.settings = settings;
         this.admission = new Admission(settings.maxQueuedRequests());
-        this.parser = new RequestParser(models);
+        this.budget = new WorkBudget(settings.limits());
+        this.auth = new Authentication(settings.security().apiKeys());
+        var sec = settings.security();
+        this.tls = sec.tls() ? new PemTls(sec.tlsCertFile(), sec.tlsKeyFile()) : null;
+        this.parser = new RequestParser(models, settings.limits());
     }
 
     /** Serves {@code method path} with {@code handler}, ahead of the built-in endpoints. */
@@ -80,24 +88,43 @@ public final class OpenAiServer {
 
     public Admission admission() { return admission; }
 
+    /** True when {@link #bind} serves HTTPS. */
+    public boolean secure() { return tls != null; }
+
+    /** Binds HTTP, or HTTPS when the settings name a certificate (reloaded when its files change). */
     public CompletionStage<ServerBinding> bind(String host, int port) {
-        return Http.get(system).newServerAt(host, port).bind(inFlight.wrap(this::handle));
+        var builder = Http.get(system).newServerAt(host, port);
+        if (tls != null) builder = builder.enableHttps(HttpsContext.server(tls));
+        return builder.bindFlow(Connection.flow(inFlight.wrap(this::handle), settings.headerTimeout()));
     }
 
     /** What a graceful drain waits for (see {@link InFlightResponses}). */
     public InFlightResponses inFlight() { return inFlight; }
 
-    CompletionStage<HttpResponse> handle(HttpRequest request) {
+    CompletionStage<HttpResponse> handle(HttpRequest request, Connection connection) {
         String path = request.getUri().path();
         String method = request.method().value();
+        // Pekko's own answer when the first event is slower than request-timeout: OpenAI's shape, like every error
+        request.getHeader(TimeoutAccess.class).ifPresent(t -> t.timeoutAccess().updateHandler(r -> error(new ApiError(
+                503, "service_unavailable", "the request was not answered in time", null, "timeout"))));
         try {
+            String client = Authentication.ANONYMOUS;
+            if (path.startsWith("/v1/") || (path.equals("/metrics") && settings.security().metricsRequireKey())) {
+                try {
+                    client = auth.authenticate(request);
+                } catch (ApiError e) {
+                    discard(request);
+                    return CompletableFuture.completedFuture(error(e).addHeader(
+                            RawHeader.create("WWW-Authenticate", "Bearer")));
+                }
+            }
             var handler = extra.get(method + " " + path);
             if (handler != null) return handler.apply(request);
             switch (path) {
                 case "/v1/chat/completions":
-                    return post(request, true);
+                    return post(request, true, client, connection);
                 case "/v1/completions":
-                    return post(request, false);
+                    return post(request, false, client, connection);
                 case "/v1/models":
                     requireGet(request);
                     discard(request);
@@ -134,32 +161,35 @@ public final class OpenAiServer {
                 + r.getUri().path(), null, "method_not_allowed");
     }
 
-    private CompletionStage<HttpResponse> post(HttpRequest request, boolean chat) {
+    private CompletionStage<HttpResponse> post(HttpRequest request, boolean chat, String client, Connection connection) {
+        String endpoint = chat ? FrontendMetrics.CHAT : FrontendMetrics.COMPLETIONS;
         if (request.method() != HttpMethods.POST) {
             discard(request);
             throw methodNotAllowed(request);
         }
+        if (!request.entity().getContentType().mediaType().equals(MediaTypes.APPLICATION_JSON)) {
+            discard(request);
+            throw new ApiError(415, "invalid_request_error", "the request body must be JSON, sent with 'Content-Type:"
+                    + " application/json'; got '" + request.entity().getContentType() + "'", null,
+                    "unsupported_media_type");
+        }
         long limit = settings.maxBodyBytes();
         var declared = request.entity().getContentLengthOption();
         if (declared.isPresent() && declared.getAsLong() > limit) {
-            discard(request);
+            // not drained: Pekko closes the connection after the answer rather than read what may be 256 MB
             throw tooLarge(limit);
         }
-        if (!admission.tryAcquire()) {
-            FrontendMetrics.refused(chat ? FrontendMetrics.CHAT : FrontendMetrics.COMPLETIONS);
-            discard(request);
-            long seconds = Math.max(1, settings.retryAfter().toSeconds());
-            return CompletableFuture.completedFuture(error(new ApiError(429, "rate_limit_error",
-                    "too many requests in flight (limit " + admission.limit() + "); retry later", null,
-                    "too_many_requests")).addHeader(RetryAfter.create(seconds)));
-        }
-        boolean[] handedOver = {false};
-        try {
-            // small bodies usually arrive whole: skip materializing a stream to collect them
-            CompletionStage<HttpEntity.Strict> whole = request.entity() instanceof HttpEntity.Strict st
-                    ? CompletableFuture.completedFuture(st)
-                    : request.entity().toStrict(30_000, limit, system);
-            return whole.thenComposeAsync(strict -> {
+        // the body is read before a slot is taken: a client that sends it slowly (or never) holds no slot
+        CompletionStage<HttpEntity.Strict> whole = request.entity() instanceof HttpEntity.Strict st
+                ? CompletableFuture.completedFuture(st)
+                : request.entity().withSizeLimit(limit).toStrict(settings.bodyTimeout().toMillis(), limit, system);
+        WorkBudget.Work[] work = {null};
+        boolean[] admitted = {false};
+        return whole.thenComposeAsync(strict -> {
+                if (!admission.tryAcquire()) {
+                    throw WorkBudget.busy("too many requests in flight (limit " + admission.limit() + "); retry later");
+                }
+                admitted[0] = true;
                 JsonNode body;
                 try {
                     body = Json.MAPPER.readTree(strict.getData().toArray());
@@ -170,52 +200,77 @@ public final class OpenAiServer {
                 }
                 if (body == null) throw ApiError.badRequest("the request body is empty; expected a JSON object");
                 ParsedRequest parsed = chat ? parser.chat(body) : parser.completion(body);
-                handedOver[0] = true;
-                return generate(parsed, (chat ? "chatcmpl-" : "cmpl-") + randomId());
+                WorkBudget.Work w = WorkBudget.of(parsed);
+                budget.acquire(w);
+                CompletionStage<HttpResponse> response;
+                try {
+                    response = generate(parsed, (chat ? "chatcmpl-" : "cmpl-") + randomId(), client, connection, w);
+                } catch (RuntimeException e) {
+                    budget.release(w);
+                    throw e;
+                }
+                // from here the generation's end releases the slot and the budget
+                work[0] = w;
+                return response;
             }, SAME_THREAD).exceptionally(t -> {
-                if (!handedOver[0]) {
-                    admission.release();
-                    FrontendMetrics.refused(chat ? FrontendMetrics.CHAT : FrontendMetrics.COMPLETIONS);
+                if (work[0] == null) {
+                    if (admitted[0]) admission.release();
+                    FrontendMetrics.refused(endpoint);
                 }
                 Throwable cause = unwrap(t);
-                if (cause instanceof EntityStreamSizeException) return error(tooLarge(limit));
-                if (cause instanceof ApiError e) return error(e);
+                if (cause instanceof ApiError e) {
+                    HttpResponse r = error(e);
+                    return e.status() == 429 ? r.addHeader(RetryAfter.create(retryAfterSeconds())) : r;
+                }
+                ApiError known = BodyErrors.of(cause, limit, settings.bodyTimeout());
+                if (known != null) return error(known);
                 system.log().error("request failed", cause);
                 return error(internal(cause));
             });
-        } catch (RuntimeException e) {
-            if (!handedOver[0]) admission.release();
-            throw e;
-        }
     }
 
-    private static ApiError tooLarge(long limit) {
-        return new ApiError(413, "invalid_request_error", "the request body exceeds the limit of " + limit + " bytes",
-                null, "request_too_large");
-    }
+    private long retryAfterSeconds() { return Math.max(1, settings.retryAfter().toSeconds()); }
 
-    private CompletionStage<HttpResponse> generate(ParsedRequest r, String id) {
+    private static ApiError tooLarge(long limit) { return BodyErrors.tooLarge(limit); }
+
+    private CompletionStage<HttpResponse> generate(ParsedRequest r, String id, String client, Connection connection,
+                                                   WorkBudget.Work work) {
         Generation g = start(r, id);
         // released once: a response rendered only after the unclaimed run below would run the events a second time
         AtomicBoolean released = new AtomicBoolean();
         Source<GenerationEvent, NotUsed> events = FrontendMetrics.track(g.events(), id, r.model().name(),
-                        id.startsWith("chatcmpl-") ? FrontendMetrics.CHAT : FrontendMetrics.COMPLETIONS, r.stream())
+                        id.startsWith("chatcmpl-") ? FrontendMetrics.CHAT : FrontendMetrics.COMPLETIONS, r.stream(),
+                        client)
                 .watchTermination((mat, done) -> {
                     done.whenCompleteAsync((d, e) -> {
-                        if (released.compareAndSet(false, true)) admission.release();
+                        if (released.compareAndSet(false, true)) {
+                            admission.release();
+                            budget.release(work);
+                        }
                     }, SAME_THREAD);
                     return mat;
                 });
-        // the client left before its response started: run the events only to end them, so that admission, metrics
-        // and the request log see this request end like any other
+        // the events run once: as the response, or here only to end them (the client left before its response
+        // started), so that the worker stops and admission, metrics and the request log see the request end
+        AtomicBoolean claimed = new AtomicBoolean();
+        Runnable giveUp = () -> {
+            if (claimed.compareAndSet(false, true)) events.runWith(Sink.cancelled(), system);
+        };
+        // the actor says so only when the events never ran: a response dropped because its connection had closed
         g.unclaimed().thenRun(() -> events.runWith(Sink.cancelled(), system));
+        // a client that hangs up while the request waits for its first token stops it now, not at that token
+        connection.onClose(giveUp);
         OutputFormat fmt = OutputFormat.of(r, id, System.currentTimeMillis() / 1000, r.includeUsage());
         // wait for the first event so that a request no worker takes still gets a proper error status; the actor
         // says when, so nothing is materialised before the response
         return g.firstEvent().handle((v, t) -> {
-            if (t == null) return response(r, fmt, events);
+            connection.forget(giveUp);
+            if (t == null) {
+                if (claimed.compareAndSet(false, true)) return response(r, fmt, events);
+                return error(new ApiError(499, "invalid_request_error", "the client closed the connection", null, null));
+            }
             // the events fail at once: run them all the same, for the same reason as above
-            events.runWith(Sink.ignore(), system);
+            if (claimed.compareAndSet(false, true)) events.runWith(Sink.ignore(), system);
             Throwable cause = unwrap(t);
             if (cause instanceof GenerationEvent.Failure f) {
                 return error(new ApiError(f.status(), f.status() == 503 ? "service_unavailable" : "invalid_request_error",

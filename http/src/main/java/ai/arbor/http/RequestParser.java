@@ -1,5 +1,6 @@
 package ai.arbor.http;
 
+import ai.arbor.config.RequestLimits;
 import ai.arbor.gpu.protocol.ContextLength;
 import ai.arbor.gpu.protocol.SamplingParams;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -32,8 +33,12 @@ final class RequestParser {
     private static final Set<String> COMPLETION_ONLY = Set.of("prompt", "echo", "suffix");
 
     private final ModelRegistry models;
+    private final RequestLimits limits;
 
-    RequestParser(ModelRegistry models) { this.models = models; }
+    RequestParser(ModelRegistry models, RequestLimits limits) {
+        this.models = models;
+        this.limits = limits;
+    }
 
     ParsedRequest chat(JsonNode body) {
         JsonFields f = fields(body, CHAT_ONLY);
@@ -57,8 +62,11 @@ final class RequestParser {
             if (!kwargs.isObject()) throw ApiError.badParam("chat_template_kwargs", "'chat_template_kwargs' must be an object");
             templateVars.putAll(new ObjectMapper().convertValue(kwargs, Map.class));
         }
-        Common c = common(f, false);
+        Common c = common(f, false, limits);
         ServedModel model = model(modelName);
+        long bytes = 0;
+        for (Map<String, Object> m : messages) bytes += PromptBytes.utf8Length((String) m.get("content"));
+        PromptBytes.check(bytes, model.maxModelLen(), limits.maxBytesPerToken(), "messages");
         int[] prompt;
         try {
             prompt = model.frontend().tokenizer().encodeChat(messages, addGenerationPrompt, templateVars);
@@ -67,6 +75,9 @@ final class RequestParser {
         }
         int max = maxTokens != null ? maxTokens : model.maxModelLen() - prompt.length;
         checkLength(model, prompt, max, maxTokens != null, "messages");
+        if (c.n > limits.maxSequencesPerRequest()) {
+            throw ApiError.badParam("n", "'n' must be at most " + limits.maxSequencesPerRequest());
+        }
         return new ParsedRequest(true, model, List.of(prompt), c.sampling(model, max, topLogprobs), c.n, c.stream,
                 c.includeUsage, c.stop, topLogprobs);
     }
@@ -79,9 +90,18 @@ final class RequestParser {
         Integer logprobs = f.integer("logprobs", 0, MAX_LOGPROBS);
         if (f.bool("echo", false)) throw ApiError.badParam("echo", "'echo' is not supported");
         if (f.has("suffix")) throw ApiError.badParam("suffix", "'suffix' is not supported");
-        Common c = common(f, true);
+        Common c = common(f, true, limits);
         ServedModel model = model(modelName);
-        List<int[]> prompts = prompts(f.raw("prompt"), model);
+        JsonNode promptNode = f.raw("prompt");
+        // before any tokenizing: how many sequences, and whether each prompt could fit at all
+        int count = promptNode.isArray() && !promptNode.isEmpty() && !promptNode.get(0).isIntegralNumber()
+                ? promptNode.size() : 1;
+        if ((long) count * c.n > limits.maxSequencesPerRequest()) {
+            throw ApiError.badParam(count > 1 ? "prompt" : "n", "this request asks for " + count + " prompts x n "
+                    + c.n + " = " + ((long) count * c.n) + " sequences; at most " + limits.maxSequencesPerRequest()
+                    + " are allowed per request");
+        }
+        List<int[]> prompts = prompts(promptNode, model, limits.maxBytesPerToken());
         int max = maxTokens != null ? maxTokens : COMPLETION_DEFAULT_MAX_TOKENS;
         for (int[] p : prompts) checkLength(model, p, max, true, "prompt");
         return new ParsedRequest(false, model, prompts, c.sampling(model, max, logprobs), c.n, c.stream, c.includeUsage,
@@ -150,17 +170,22 @@ final class RequestParser {
     }
 
     /** A string, a list of strings, a list of token ids, or a list of lists of token ids. */
-    private static List<int[]> prompts(JsonNode p, ServedModel model) {
+    private static List<int[]> prompts(JsonNode p, ServedModel model, int maxBytesPerToken) {
         var tok = model.frontend().tokenizer();
         List<int[]> out = new ArrayList<>();
         if (p.isTextual()) {
+            PromptBytes.check(PromptBytes.utf8Length(p.textValue()), model.maxModelLen(), maxBytesPerToken, "prompt");
             out.add(tok.encodePrompt(p.textValue()));
         } else if (p.isArray() && !p.isEmpty() && p.get(0).isIntegralNumber()) {
             out.add(tokenIds(p, tok.vocabSize(), "prompt"));
         } else if (p.isArray() && !p.isEmpty()) {
             for (int i = 0; i < p.size(); i++) {
                 JsonNode e = p.get(i);
-                if (e.isTextual()) out.add(tok.encodePrompt(e.textValue()));
+                if (e.isTextual()) {
+                    PromptBytes.check(PromptBytes.utf8Length(e.textValue()), model.maxModelLen(), maxBytesPerToken,
+                            "prompt");
+                    out.add(tok.encodePrompt(e.textValue()));
+                }
                 else if (e.isArray()) out.add(tokenIds(e, tok.vocabSize(), "prompt[" + i + "]"));
                 else throw ApiError.badParam("prompt", "'prompt' must be a string, an array of strings, or token ids");
             }
@@ -174,7 +199,8 @@ final class RequestParser {
         int[] ids = new int[arr.size()];
         for (int i = 0; i < ids.length; i++) {
             JsonNode e = arr.get(i);
-            if (!e.isIntegralNumber() || e.asLong() < 0 || e.asLong() >= vocab) {
+            // canConvertToLong first: asLong() wraps 2^64 + 5 to 5
+            if (!e.isIntegralNumber() || !e.canConvertToLong() || e.asLong() < 0 || e.asLong() >= vocab) {
                 throw ApiError.badParam("prompt", where + "[" + i + "] must be a token id between 0 and " + (vocab - 1));
             }
             ids[i] = e.intValue();
@@ -194,6 +220,13 @@ final class RequestParser {
 
         SamplingParams sampling(ServedModel model, int maxTokens, Integer logprobs) {
             SamplingDefaults d = model.defaults();
+            int vocab = model.frontend().tokenizer().vocabSize();
+            for (int id : stopTokenIds) {
+                if (id >= vocab) {
+                    throw ApiError.badParam("stop_token_ids", "'stop_token_ids' must contain token ids between 0 and "
+                            + (vocab - 1) + ", got " + id);
+                }
+            }
             if (minTokens != null && minTokens > maxTokens) {
                 throw ApiError.badParam("min_tokens", "'min_tokens' (" + minTokens + ") must not exceed max_tokens ("
                         + maxTokens + ")");
@@ -217,7 +250,7 @@ final class RequestParser {
         }
     }
 
-    private static Common common(JsonFields f, boolean completion) {
+    private static Common common(JsonFields f, boolean completion, RequestLimits limits) {
         Common c = new Common();
         c.temperature = f.number("temperature", 0, 2);
         c.topP = f.number("top_p", 0, 1);
@@ -249,7 +282,21 @@ final class RequestParser {
         }
         c.ignoreEos = f.bool("ignore_eos", false);
         c.stop = f.stringOrList("stop");
+        if (c.stop.size() > limits.maxStopStrings()) {
+            throw ApiError.badParam("stop", "'stop' may hold at most " + limits.maxStopStrings() + " strings, got "
+                    + c.stop.size());
+        }
+        for (String stop : c.stop) {
+            if (PromptBytes.utf8Length(stop) > limits.maxStopStringBytes()) {
+                throw ApiError.badParam("stop", "a stop string may be at most " + limits.maxStopStringBytes()
+                        + " bytes long");
+            }
+        }
         c.stopTokenIds = f.intList("stop_token_ids", 0, Integer.MAX_VALUE);
+        if (c.stopTokenIds.length > limits.maxStopStrings()) {
+            throw ApiError.badParam("stop_token_ids", "'stop_token_ids' may hold at most " + limits.maxStopStrings()
+                    + " ids, got " + c.stopTokenIds.length);
+        }
         if (f.bool("include_stop_str_in_output", false)) {
             throw ApiError.badParam("include_stop_str_in_output", "'include_stop_str_in_output' is not supported");
         }

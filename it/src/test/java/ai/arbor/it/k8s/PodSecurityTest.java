@@ -175,6 +175,10 @@ class PodSecurityTest {
                 assertTrue(EnvironmentVariables.MAPPING.containsKey(file), file + " is a variable Arbor reads");
             }
         }
+        JsonNode frontend = containers(podSpec(m.get("Deployment", "arbor", "arbor-frontend"))).stream()
+                .filter(c -> c.path("name").asText().equals("arbor")).findFirst().orElseThrow();
+        assertTrue(frontend.path("env").valueStream().anyMatch(e -> e.path("name").asText().equals("ARBOR_API_KEYS_FILE")
+                && e.path("value").asText().startsWith("/etc/arbor/api-keys/")), "the API takes the keys of the arbor-api-keys Secret");
         for (JsonNode w : List.of(m.get("Deployment", "arbor", "arbor-frontend"), m.get("StatefulSet", "arbor", "arbor-worker"))) {
             assertTrue(podSpec(w).path("volumes").valueStream().anyMatch(v -> v.path("secret").path("secretName").asText().equals("arbor-node-tls")), id(w));
         }

@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -35,6 +36,9 @@ public final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--device", description = "cpu, cuda:N (cuda = cuda:0) or synthetic (default cpu; env ARBOR_DEVICE)")
     String device;
+
+    @Mixin
+    HttpSecurityOptions security = new HttpSecurityOptions();
 
     @Option(names = "--config", paramLabel = "FILE", description = "HOCON file with an arbor { ... } block")
     Path config;
@@ -88,6 +92,7 @@ public final class ServeCommand implements Callable<Integer> {
         put(o, "arbor.frontend.max-queued-requests", maxQueuedRequests);
         put(o, "arbor.engine.workers", workers);
         put(o, "arbor.router.mode", routerMode);
+        security.putInto(o);
         return o;
     }
 
