@@ -3,6 +3,7 @@ package ai.arbor.http;
 import ai.arbor.config.RequestLimits;
 import ai.arbor.gpu.protocol.ContextLength;
 import ai.arbor.gpu.protocol.SamplingParams;
+import ai.arbor.gpu.protocol.OutputConstraint;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.util.ArrayList;
@@ -25,11 +26,12 @@ final class RequestParser {
             "top_p", "n", "seed", "stop", "presence_penalty", "frequency_penalty", "logprobs", "top_k", "min_p",
             "repetition_penalty", "min_tokens", "ignore_eos", "stop_token_ids",
             // accepted and ignored
-            "user", "metadata", "store", "service_tier", "logit_bias", "priority", "cache_salt", "request_id",
-            "skip_special_tokens", "spaces_between_special_tokens", "include_stop_str_in_output", "best_of");
+            "user", "metadata", "store", "service_tier", "priority", "cache_salt", "request_id",
+            "skip_special_tokens", "spaces_between_special_tokens", "include_stop_str_in_output", "best_of",
+            "response_format", "structured_outputs", "logit_bias");
     private static final Set<String> CHAT_ONLY = Set.of("messages", "max_completion_tokens", "top_logprobs",
             "add_generation_prompt", "chat_template_kwargs", "parallel_tool_calls", "tool_choice", "tools",
-            "response_format", "reasoning_effort", "modalities");
+            "reasoning_effort", "modalities");
     private static final Set<String> COMPLETION_ONLY = Set.of("prompt", "echo", "suffix");
 
     private final ModelRegistry models;
@@ -51,10 +53,6 @@ final class RequestParser {
         if (top != null && !logprobs) throw ApiError.badParam("top_logprobs", "'top_logprobs' requires 'logprobs' to be true");
         Integer topLogprobs = logprobs ? (top == null ? 0 : top) : null;
         if (f.has("tools") && f.raw("tools").size() > 0) throw ApiError.badParam("tools", "tool calling is not supported");
-        JsonNode format = f.raw("response_format");
-        if (format != null && !"text".equals(format.path("type").asText())) {
-            throw ApiError.badParam("response_format", "only response_format {\"type\":\"text\"} is supported");
-        }
         boolean addGenerationPrompt = f.bool("add_generation_prompt", true);
         Map<String, Object> templateVars = new LinkedHashMap<>();
         JsonNode kwargs = f.raw("chat_template_kwargs");
@@ -217,6 +215,8 @@ final class RequestParser {
         boolean stream, includeUsage, ignoreEos;
         List<String> stop;
         int[] stopTokenIds;
+        OutputConstraint constraint;
+        JsonNode logitBias;
 
         SamplingParams sampling(ServedModel model, int maxTokens, Integer logprobs) {
             SamplingDefaults d = model.defaults();
@@ -246,7 +246,36 @@ final class RequestParser {
                     ignoreEos,
                     stopTokenIds,
                     stop,
-                    logprobs);
+                    logprobs,
+                    constraint,
+                    logitBias(logitBias, model.frontend().tokenizer().vocabSize()));
+        }
+
+        /** OpenAI's {@code logit_bias}: token ids (as strings) to a bias in [-100, 100]. */
+        private static Map<Integer, Float> logitBias(JsonNode bias, int vocab) {
+            if (bias == null || bias.isNull()) return null;
+            if (!bias.isObject()) throw ApiError.badParam("logit_bias", "'logit_bias' must map token ids to numbers");
+            Map<Integer, Float> out = new LinkedHashMap<>();
+            for (var it = bias.fields(); it.hasNext(); ) {
+                var e = it.next();
+                int id;
+                try {
+                    id = Integer.parseInt(e.getKey());
+                } catch (NumberFormatException x) {
+                    throw ApiError.badParam("logit_bias", "'logit_bias' keys must be token ids, got '" + e.getKey() + "'");
+                }
+                if (id < 0 || id >= vocab) {
+                    throw ApiError.badParam("logit_bias", "'logit_bias' token id " + id + " is outside the vocabulary [0, "
+                            + vocab + ")");
+                }
+                JsonNode v = e.getValue();
+                if (!v.isNumber() || v.doubleValue() < -100 || v.doubleValue() > 100) {
+                    throw ApiError.badParam("logit_bias", "'logit_bias' values must be numbers in [-100, 100], got " + v
+                            + " for token " + id);
+                }
+                out.put(id, v.floatValue());
+            }
+            return out.isEmpty() ? null : out;
         }
     }
 
@@ -281,6 +310,8 @@ final class RequestParser {
             c.includeUsage = iu != null && iu.asBoolean(false);
         }
         c.ignoreEos = f.bool("ignore_eos", false);
+        c.logitBias = f.raw("logit_bias");
+        c.constraint = ConstraintParser.parse(f.raw("response_format"), f.raw("structured_outputs"));
         c.stop = f.stringOrList("stop");
         if (c.stop.size() > limits.maxStopStrings()) {
             throw ApiError.badParam("stop", "'stop' may hold at most " + limits.maxStopStrings() + " strings, got "

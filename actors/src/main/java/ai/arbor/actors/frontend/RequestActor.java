@@ -241,7 +241,7 @@ public final class RequestActor extends AbstractBehavior<RequestActor.Command> {
             if (routePrompt == null) routePrompt = prompt;
             generated += done.length;
             start.add(new WorkerActor.Generate(new EngineRequest(progress[i].attemptId(), prompt,
-                    remaining(samplingOf(i), done.length)), replies));
+                    remaining(samplingOf(i), done.length), done.length), replies));
         }
         getContext().getLog().info("request {} moves to another worker ({}), {} token(s) generated so far",
                 spec.requestId(), why, generated);
