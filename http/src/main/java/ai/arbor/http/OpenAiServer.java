@@ -66,6 +66,7 @@ public final class OpenAiServer {
     private final Authentication auth;
     private final PemTls tls;
     private final RequestParser parser;
+    private final InFlightResponses inFlight = new InFlightResponses();
     private final Map<String, Function<HttpRequest, CompletionStage<HttpResponse>>> extra = new ConcurrentHashMap<>();
 
     public OpenAiServer(ActorSystem<?> system, ModelRegistry models, FrontendSettings settings) {
@@ -94,8 +95,11 @@ public final class OpenAiServer {
     public CompletionStage<ServerBinding> bind(String host, int port) {
         var builder = Http.get(system).newServerAt(host, port);
         if (tls != null) builder = builder.enableHttps(HttpsContext.server(tls));
-        return builder.bindFlow(Connection.flow(this::handle, settings.headerTimeout()));
+        return builder.bindFlow(Connection.flow(inFlight.wrap(this::handle), settings.headerTimeout()));
     }
+
+    /** What a graceful drain waits for (see {@link InFlightResponses}). */
+    public InFlightResponses inFlight() { return inFlight; }
 
     CompletionStage<HttpResponse> handle(HttpRequest request, Connection connection) {
         String path = request.getUri().path();
