@@ -2,9 +2,11 @@ package ai.arbor.actors.kvtransfer;
 
 import ai.arbor.actors.metrics.KvTransferMetrics;
 import ai.arbor.config.KvSharingSettings;
+import ai.arbor.gpu.kv.KvBlockExchange;
 import ai.arbor.gpu.protocol.EngineRequest;
 import ai.arbor.gpu.protocol.InferenceEngine;
-import ai.arbor.gpu.kv.KvBlockExchange;
+import ai.arbor.gpu.protocol.RequestOutput;
+import ai.arbor.gpu.protocol.RequestSink;
 import ai.arbor.gpu.protocol.SamplingParams;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -71,9 +73,9 @@ public final class WorkerKvSharing implements AutoCloseable {
     private CompletableFuture<?> prefillHere(int[] prompt) {
         CompletableFuture<Void> done = new CompletableFuture<>();
         String id = "kv-prefill-" + UUID.randomUUID();
-        engine.addRequest(new EngineRequest(id, prompt, SamplingParams.greedy(1)), new ai.arbor.gpu.protocol.RequestSink() {
+        engine.addRequest(new EngineRequest(id, prompt, SamplingParams.greedy(1)), new RequestSink() {
             @Override
-            public void onOutput(ai.arbor.gpu.protocol.RequestOutput out) {
+            public void onOutput(RequestOutput out) {
                 if (out.finished()) done.complete(null);
             }
 

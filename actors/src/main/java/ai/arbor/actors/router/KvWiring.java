@@ -11,12 +11,12 @@ import ai.arbor.actors.router.select.KvCostSelector;
 import ai.arbor.actors.router.select.WorkerSelector;
 import ai.arbor.actors.router.select.WorkerSelectors;
 import ai.arbor.actors.worker.WorkerActor;
+import ai.arbor.config.KvSharingSettings;
 import ai.arbor.config.RouterSettings;
 import ai.arbor.gpu.protocol.InferenceEngine;
+import java.util.Random;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
-
-import java.util.Random;
 
 /** How a node assembles KV-aware routing: one call on the worker side, one on the router side. */
 public final class KvWiring {
@@ -63,12 +63,12 @@ public final class KvWiring {
 
     /** Router side: the selector for {@code mode}; {@code kv} uses {@code routing}, the others need nothing. */
     public static WorkerSelector selector(String mode, ActorSystem<?> system, java.util.function.Supplier<KvRouting> routing) {
-        return selector(mode, system, routing, ai.arbor.config.KvSharingSettings.defaults());
+        return selector(mode, system, routing, KvSharingSettings.defaults());
     }
 
     /** As above, with KV sharing between the workers (disaggregated prefill, prefix pulls) in mode {@code kv}. */
     public static WorkerSelector selector(String mode, ActorSystem<?> system, java.util.function.Supplier<KvRouting> routing,
-                                          ai.arbor.config.KvSharingSettings kvSharing) {
+                                          KvSharingSettings kvSharing) {
         if (KV_MODE.equals(mode)) {
             KvRouting r = routing.get();
             system.getWhenTerminated().thenRun(r::close);

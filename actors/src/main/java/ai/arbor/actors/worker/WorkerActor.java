@@ -1,17 +1,18 @@
 package ai.arbor.actors.worker;
 
 import ai.arbor.actors.CborSerializable;
+import ai.arbor.actors.kvtransfer.WorkerKvSharing;
 import ai.arbor.actors.metrics.WorkerMetrics;
+import ai.arbor.config.KvSharingSettings;
+import ai.arbor.gpu.engine.EngineLoop;
 import ai.arbor.gpu.protocol.ContextLength;
 import ai.arbor.gpu.protocol.EngineRequest;
-import ai.arbor.gpu.engine.EngineLoop;
 import ai.arbor.gpu.protocol.EngineStats;
 import ai.arbor.gpu.protocol.InferenceEngine;
 import ai.arbor.gpu.protocol.RequestOutput;
 import ai.arbor.gpu.protocol.RequestSink;
 import ai.arbor.gpu.sample.Sampler;
 import java.util.HashMap;
-import ai.arbor.actors.kvtransfer.WorkerKvSharing;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -106,7 +107,7 @@ public final class WorkerActor extends AbstractBehavior<WorkerActor.Command> {
     }
 
     /** KV sharing of a worker: its settings and the addresses its transfer listener binds and advertises. */
-    public record KvSharingConfig(ai.arbor.config.KvSharingSettings settings, String bindHost, String advertiseHost) {}
+    public record KvSharingConfig(KvSharingSettings settings, String bindHost, String advertiseHost) {}
 
     private final String workerId;
     private final InferenceEngine engine;

@@ -4,15 +4,15 @@ import ai.arbor.actors.metrics.RouterMetrics;
 import ai.arbor.actors.router.kv.KvRouting;
 import ai.arbor.actors.router.kv.WorkerIds;
 import ai.arbor.actors.worker.WorkerActor;
-import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.actor.typed.ActorSystem;
-
+import ai.arbor.config.KvSharingSettings;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
 
 /**
  * Router mode {@code kv}: {@link KvRouting#select} over the router's workers, with the router's own in-flight prompt
@@ -29,12 +29,12 @@ public final class KvCostSelector implements WorkerSelector {
     private WorkerActor.KvHint lastHint;
 
     public KvCostSelector(ActorSystem<?> system, KvRouting routing, Random random) {
-        this(system, routing, random, ai.arbor.config.KvSharingSettings.defaults());
+        this(system, routing, random, KvSharingSettings.defaults());
     }
 
     /** With KV sharing between workers: disaggregated prefill and prefix pulls, as {@code kvSharing} says. */
     public KvCostSelector(ActorSystem<?> system, KvRouting routing, Random random,
-                          ai.arbor.config.KvSharingSettings kvSharing) {
+                          KvSharingSettings kvSharing) {
         this.system = system;
         this.routing = routing;
         this.random = random;
@@ -60,7 +60,7 @@ public final class KvCostSelector implements WorkerSelector {
                 lastDecision.overlapBlocks(), request.tokenIds().length / routing.indexer().blockSize());
         ActorRef<WorkerActor.Command> chosen = workers.get(lastDecision.index()).worker();
         lastHint = sharing.plan(request.requestId(), request.tokenIds(), workers, chosen);
-        if (lastHint != null && lastHint.prefill()) ai.arbor.actors.metrics.RouterMetrics.disaggregated(routing.model());
+        if (lastHint != null && lastHint.prefill()) RouterMetrics.disaggregated(routing.model());
         return chosen;
     }
 

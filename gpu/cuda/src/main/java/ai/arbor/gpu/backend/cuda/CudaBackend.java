@@ -4,15 +4,15 @@ import ai.arbor.gpu.backend.ComputeBackend;
 import ai.arbor.gpu.backend.ForwardBatch;
 import ai.arbor.gpu.backend.GpuSampling;
 import ai.arbor.gpu.backend.GreedyForward;
+import ai.arbor.gpu.backend.KvBlockCopier;
 import ai.arbor.gpu.model.ModelConfig;
 import ai.arbor.gpu.model.Weights;
+import java.util.HashMap;
+import java.util.Map;
 import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUgraph;
 import jcuda.driver.CUgraphExec;
-
-import java.util.HashMap;
-import java.util.Map;
 
 import static jcuda.driver.JCudaDriver.*;
 
@@ -324,7 +324,7 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
     }
 
     @Override
-    public java.util.Optional<ai.arbor.gpu.backend.KvBlockCopier> kvBlockCopier() {
+    public java.util.Optional<KvBlockCopier> kvBlockCopier() {
         return kCache == null ? java.util.Optional.empty() : java.util.Optional.of(new CudaKvBlockCopier(dev, kCache,
                 vCache, layerStride, blockSize, config.kvDim(), kvBytes, config.numLayers(), numBlocks));
     }

@@ -2,10 +2,10 @@ package ai.arbor.gpu.backend.cpu;
 
 import ai.arbor.gpu.backend.ComputeBackend;
 import ai.arbor.gpu.backend.ForwardBatch;
+import ai.arbor.gpu.backend.KvBlockCopier;
 import ai.arbor.gpu.backend.SequenceChunk;
 import ai.arbor.gpu.model.ModelConfig;
 import ai.arbor.gpu.model.Weights;
-
 import java.util.List;
 
 /**
@@ -78,7 +78,7 @@ public final class CpuBackend implements ComputeBackend {
     }
 
     @Override
-    public java.util.Optional<ai.arbor.gpu.backend.KvBlockCopier> kvBlockCopier() {
+    public java.util.Optional<KvBlockCopier> kvBlockCopier() {
         return cache == null ? java.util.Optional.empty() : java.util.Optional.of(new CpuKvBlockCopier(cache));
     }
 
