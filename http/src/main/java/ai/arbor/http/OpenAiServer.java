@@ -5,6 +5,7 @@ import ai.arbor.actors.frontend.GenerationEvent;
 import ai.arbor.actors.frontend.GenerationSpec;
 import ai.arbor.actors.metrics.FrontendMetrics;
 import ai.arbor.actors.router.RouterActor;
+import ai.arbor.config.ChatSettings;
 import ai.arbor.config.FrontendSettings;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -65,11 +66,16 @@ public final class OpenAiServer {
     private final Map<String, Function<HttpRequest, CompletionStage<HttpResponse>>> extra = new ConcurrentHashMap<>();
 
     public OpenAiServer(ActorSystem<?> system, ModelRegistry models, FrontendSettings settings) {
+        this(system, models, settings, ChatSettings.defaults());
+    }
+
+    /** @param chat how chat output is read back (tool-call and reasoning parsers) */
+    public OpenAiServer(ActorSystem<?> system, ModelRegistry models, FrontendSettings settings, ChatSettings chat) {
         this.system = system;
         this.models = models;
         this.settings = settings;
         this.admission = new Admission(settings.maxQueuedRequests());
-        this.parser = new RequestParser(models);
+        this.parser = new RequestParser(models, chat);
     }
 
     /** Serves {@code method path} with {@code handler}, ahead of the built-in endpoints. */

@@ -1,6 +1,8 @@
 package ai.arbor.http;
 
+import ai.arbor.config.ChatSettings;
 import ai.arbor.gpu.sample.SamplingParams;
+import ai.arbor.http.chat.OutputRules;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.util.ArrayList;
@@ -30,21 +32,33 @@ final class RequestParser {
             "response_format", "reasoning_effort", "modalities");
     private static final Set<String> COMPLETION_ONLY = Set.of("prompt", "echo", "suffix");
 
-    private final ModelRegistry models;
+    private static final Set<String> REASONING_EFFORTS = Set.of("none", "minimal", "low", "medium", "high");
 
-    RequestParser(ModelRegistry models) { this.models = models; }
+    private final ModelRegistry models;
+    private final ChatSettings chat;
+
+    RequestParser(ModelRegistry models, ChatSettings chat) {
+        this.models = models;
+        this.chat = chat;
+    }
+
+    /** Whether the rendered prompt ends inside an opened {@code <think>}, so the output starts as reasoning. */
+    private static boolean opensThinking(ServedModel model, int[] prompt) {
+        int from = Math.max(0, prompt.length - 8);
+        String tail = model.frontend().tokenizer().decode(java.util.Arrays.copyOfRange(prompt, from, prompt.length));
+        return tail.strip().endsWith("<think>");
+    }
 
     ParsedRequest chat(JsonNode body) {
         JsonFields f = fields(body, CHAT_ONLY);
         String modelName = f.requiredString("model");
-        List<Map<String, Object>> messages = messages(f);
+        List<Map<String, Object>> messages = ChatMessages.parse(f.raw("messages"));
         Integer maxTokens = f.integer("max_completion_tokens", 1, Integer.MAX_VALUE);
         if (maxTokens == null) maxTokens = f.integer("max_tokens", 1, Integer.MAX_VALUE);
         boolean logprobs = f.bool("logprobs", false);
         Integer top = f.integer("top_logprobs", 0, MAX_LOGPROBS);
         if (top != null && !logprobs) throw ApiError.badParam("top_logprobs", "'top_logprobs' requires 'logprobs' to be true");
         Integer topLogprobs = logprobs ? (top == null ? 0 : top) : null;
-        if (f.has("tools") && f.raw("tools").size() > 0) throw ApiError.badParam("tools", "tool calling is not supported");
         JsonNode format = f.raw("response_format");
         if (format != null && !"text".equals(format.path("type").asText())) {
             throw ApiError.badParam("response_format", "only response_format {\"type\":\"text\"} is supported");
@@ -56,8 +70,20 @@ final class RequestParser {
             if (!kwargs.isObject()) throw ApiError.badParam("chat_template_kwargs", "'chat_template_kwargs' must be an object");
             templateVars.putAll(new ObjectMapper().convertValue(kwargs, Map.class));
         }
+        String effort = f.has("reasoning_effort") ? f.requiredString("reasoning_effort") : null;
+        if (effort != null) {
+            if (!REASONING_EFFORTS.contains(effort)) {
+                throw ApiError.badParam("reasoning_effort", "'reasoning_effort' must be one of none, minimal, low, "
+                        + "medium, high; got '" + effort + "'");
+            }
+            // as vLLM: the template decides what it means (gpt-oss-style templates read it)
+            templateVars.put("reasoning_effort", effort);
+        }
         Common c = common(f, false);
         ServedModel model = model(modelName);
+        ChatFormat chatFormat = ChatFormat.of(chat, model.frontend().tokenizer());
+        ChatTools tools = ChatTools.parse(f, chatFormat.toolParser());
+        if (tools.templateTools() != null) templateVars.putIfAbsent("tools", tools.templateTools());
         int[] prompt;
         try {
             prompt = model.frontend().tokenizer().encodeChat(messages, addGenerationPrompt, templateVars);
@@ -66,8 +92,10 @@ final class RequestParser {
         }
         int max = maxTokens != null ? maxTokens : model.maxModelLen() - prompt.length;
         checkLength(model, prompt, max, maxTokens != null, "messages");
+        OutputRules rules = new OutputRules(tools.mode(), tools.function(), tools.parallelToolCalls(),
+                chatFormat.reasoning(), chatFormat.reasoning() != OutputRules.Reasoning.NONE && opensThinking(model, prompt));
         return new ParsedRequest(true, model, List.of(prompt), c.sampling(model, max, topLogprobs), c.n, c.stream,
-                c.includeUsage, c.stop, topLogprobs);
+                c.includeUsage, c.stop, topLogprobs, rules, tools.schema());
     }
 
     ParsedRequest completion(JsonNode body) {
@@ -84,7 +112,7 @@ final class RequestParser {
         int max = maxTokens != null ? maxTokens : COMPLETION_DEFAULT_MAX_TOKENS;
         for (int[] p : prompts) checkLength(model, p, max, true, "prompt");
         return new ParsedRequest(false, model, prompts, c.sampling(model, max, logprobs), c.n, c.stream, c.includeUsage,
-                c.stop, logprobs);
+                c.stop, logprobs, OutputRules.PLAIN, null);
     }
 
     private JsonFields fields(JsonNode body, Set<String> specific) {
@@ -113,43 +141,6 @@ final class RequestParser {
                     + " of the " + promptParam + " or completion.", explicit ? "max_tokens" : promptParam,
                     "context_length_exceeded");
         }
-    }
-
-    private static List<Map<String, Object>> messages(JsonFields f) {
-        JsonNode arr = f.raw("messages");
-        if (arr == null) throw ApiError.badParam("messages", "'messages' is a required property");
-        if (!arr.isArray() || arr.isEmpty()) throw ApiError.badParam("messages", "'messages' must be a non-empty array");
-        List<Map<String, Object>> out = new ArrayList<>();
-        for (int i = 0; i < arr.size(); i++) {
-            JsonNode m = arr.get(i);
-            String where = "messages[" + i + "]";
-            if (!m.isObject()) throw ApiError.badParam(where, where + " must be an object");
-            JsonNode role = m.get("role");
-            if (role == null || !role.isTextual()) throw ApiError.badParam(where + ".role", where + ".role must be a string");
-            Map<String, Object> msg = new LinkedHashMap<>();
-            msg.put("role", role.textValue());
-            msg.put("content", content(m.get("content"), where + ".content"));
-            JsonNode name = m.get("name");
-            if (name != null && name.isTextual()) msg.put("name", name.textValue());
-            out.add(msg);
-        }
-        return out;
-    }
-
-    /** A string, null, or an array of {"type":"text","text":...} parts (joined with newlines). */
-    private static String content(JsonNode c, String where) {
-        if (c == null || c.isNull()) return "";
-        if (c.isTextual()) return c.textValue();
-        if (!c.isArray()) throw ApiError.badParam(where, where + " must be a string or an array of content parts");
-        StringBuilder sb = new StringBuilder();
-        for (JsonNode part : c) {
-            if (!"text".equals(part.path("type").asText()) || !part.path("text").isTextual()) {
-                throw ApiError.badParam(where, where + ": only text content parts are supported");
-            }
-            if (sb.length() > 0) sb.append('\n');
-            sb.append(part.get("text").textValue());
-        }
-        return sb.toString();
     }
 
     /** A string, a list of strings, a list of token ids, or a list of lists of token ids. */

@@ -61,7 +61,7 @@ public final class SingleNode implements AutoCloseable {
             ModelRegistry registry = new ModelRegistry();
             registry.add(new ServedModel(name, new Frontend(system, router, model.tokenizer(), wait),
                     model.maxModelLen(), model.defaults(), System.currentTimeMillis() / 1000));
-            OpenAiServer server = new OpenAiServer(system, registry, settings.frontend());
+            OpenAiServer server = new OpenAiServer(system, registry, settings.frontend(), settings.chat());
             MetricsEndpoint.install(server, system);
             ServerBinding binding = server.bind(settings.host(), settings.port()).toCompletableFuture()
                     .get(30, TimeUnit.SECONDS);

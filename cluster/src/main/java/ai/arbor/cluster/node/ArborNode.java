@@ -130,7 +130,7 @@ public final class ArborNode implements AutoCloseable {
             else if (models.get(model).isEmpty()) models.add(served);
         });
         registry.startWatching(Duration.ofSeconds(5));
-        OpenAiServer server = new OpenAiServer(system, models, arbor.frontend());
+        OpenAiServer server = new OpenAiServer(system, models, arbor.frontend(), arbor.chat());
         ai.arbor.http.MetricsEndpoint.install(server, system);
         ServerBinding binding;
         try {

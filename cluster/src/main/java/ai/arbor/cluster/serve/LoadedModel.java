@@ -66,7 +66,7 @@ public final class LoadedModel implements AutoCloseable {
             ComputeBackend backend = cuda ? cudaBackend(s, model, progress) : cpuBackend(e, model, progress);
             LLMEngine engine = new LLMEngine(model, backend, engineConfig(e));
             GenerationConfig g = model.generation();
-            SingleNode.ModelSpec spec = new SingleNode.ModelSpec(new HfModelTokenizer(model), engine.maxModelLen(),
+            SingleNode.ModelSpec spec = new SingleNode.ModelSpec(tokenizer(s, model), engine.maxModelLen(),
                     new SamplingDefaults(g.temperature(), g.topP(), g.topK(), g.repetitionPenalty()));
             progress.printf("arbor: engine ready in %.1f s: %d KV blocks of %d tokens, max model length %d%n",
                     seconds(t0), engine.numKvBlocks(), engine.blockSize(), engine.maxModelLen());
@@ -98,7 +98,7 @@ public final class LoadedModel implements AutoCloseable {
         int maxLen = e.maxModelLen() > 0 ? e.maxModelLen() : 4096;
         if (Files.isRegularFile(s.model().resolve("tokenizer.json"))) {
             model = HfModel.load(s.model());
-            tok = new HfModelTokenizer(model);
+            tok = tokenizer(s, model);
             if (e.maxModelLen() == 0) maxLen = model.config().maxPositionEmbeddings();
         } else {
             tok = new ByteTokenizer();
@@ -107,6 +107,12 @@ public final class LoadedModel implements AutoCloseable {
                 model == null ? "byte" : "the model's", maxLen);
         SyntheticEngine engine = new SyntheticEngine(maxLen, e.blockSize(), tok.eosTokenIds());
         return new LoadedModel(model, engine, new SingleNode.ModelSpec(tok, maxLen, SamplingDefaults.none()));
+    }
+
+    /** The model's tokenizer, with the chat template that {@code --chat-template} names if one does. */
+    public static HfModelTokenizer tokenizer(ArborSettings s, HfModel model) {
+        return new HfModelTokenizer(model, s.chat().chatTemplate()
+                .map(file -> HfModelTokenizer.templateFile(model, file)).orElse(null));
     }
 
     public static EngineConfig engineConfig(EngineSettings e) {
