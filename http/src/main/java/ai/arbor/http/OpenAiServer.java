@@ -41,6 +41,7 @@ import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
 import org.apache.pekko.japi.function.Function;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.util.ByteString;
 
 /**
  * The OpenAI-compatible HTTP API of one frontend: {@code POST /v1/chat/completions}, {@code POST /v1/completions},
@@ -58,11 +59,16 @@ public final class OpenAiServer {
      */
     static final Executor SAME_THREAD = Runnable::run;
 
+    /** What {@code GET /version} answers: the build's version from the jar manifest, "dev" outside a jar. */
+    static final String VERSION = java.util.Objects.requireNonNullElse(
+            OpenAiServer.class.getPackage().getImplementationVersion(), "dev");
+
     private final ActorSystem<?> system;
     private final ModelRegistry models;
     private final FrontendSettings settings;
     private final Admission admission;
     private final RequestParser parser;
+    private final Tokenization tokenization;
     private final Map<String, Function<HttpRequest, CompletionStage<HttpResponse>>> extra = new ConcurrentHashMap<>();
 
     public OpenAiServer(ActorSystem<?> system, ModelRegistry models, FrontendSettings settings) {
@@ -76,6 +82,7 @@ public final class OpenAiServer {
         this.settings = settings;
         this.admission = new Admission(settings.maxQueuedRequests());
         this.parser = new RequestParser(models, chat);
+        this.tokenization = new Tokenization(models, chat);
     }
 
     /** Serves {@code method path} with {@code handler}, ahead of the built-in endpoints. */
@@ -97,9 +104,19 @@ public final class OpenAiServer {
             if (handler != null) return handler.apply(request);
             switch (path) {
                 case "/v1/chat/completions":
-                    return post(request, true);
+                    return post(request, Api.CHAT);
                 case "/v1/completions":
-                    return post(request, false);
+                    return post(request, Api.COMPLETIONS);
+                case "/v1/responses":
+                    return post(request, Api.RESPONSES);
+                case "/tokenize":
+                    return jsonPost(request, body -> CompletableFuture.completedFuture(tokenization.tokenize(body)));
+                case "/detokenize":
+                    return jsonPost(request, body -> CompletableFuture.completedFuture(tokenization.detokenize(body)));
+                case "/version":
+                    requireGet(request);
+                    discard(request);
+                    return CompletableFuture.completedFuture(json(200, Json.object().put("version", VERSION)));
                 case "/v1/models":
                     requireGet(request);
                     discard(request);
@@ -136,7 +153,11 @@ public final class OpenAiServer {
                 + r.getUri().path(), null, "method_not_allowed");
     }
 
-    private CompletionStage<HttpResponse> post(HttpRequest request, boolean chat) {
+    /** The generating endpoints. */
+    private enum Api { CHAT, COMPLETIONS, RESPONSES }
+
+    private CompletionStage<HttpResponse> post(HttpRequest request, Api api) {
+        boolean chat = api != Api.COMPLETIONS;
         if (request.method() != HttpMethods.POST) {
             discard(request);
             throw methodNotAllowed(request);
@@ -157,23 +178,24 @@ public final class OpenAiServer {
         }
         boolean[] handedOver = {false};
         try {
-            // small bodies usually arrive whole: skip materializing a stream to collect them
-            CompletionStage<HttpEntity.Strict> whole = request.entity() instanceof HttpEntity.Strict st
-                    ? CompletableFuture.completedFuture(st)
-                    : request.entity().toStrict(30_000, limit, system);
-            return whole.thenComposeAsync(strict -> {
-                JsonNode body;
-                try {
-                    body = Json.MAPPER.readTree(strict.getData().toArray());
-                } catch (JsonProcessingException e) {
-                    throw ApiError.badRequest("Invalid JSON in the request body: " + e.getOriginalMessage());
-                } catch (java.io.IOException e) {
-                    throw ApiError.badRequest("Unreadable request body: " + e.getMessage());
+            return readBody(request).thenComposeAsync(body -> {
+                long created = System.currentTimeMillis() / 1000;
+                if (api == Api.RESPONSES) {
+                    ResponsesRequest rr = ResponsesRequest.parse(body);
+                    ParsedRequest parsed = parser.chat(rr.chat());
+                    handedOver[0] = true;
+                    String id = "resp_" + randomId();
+                    ResponsesFormat fmt = new ResponsesFormat(id, created, parsed, rr.body());
+                    return generate(parsed, id, events -> parsed.stream()
+                            ? streamed(fmt.sse(events)) : whole(fmt.json(events)));
                 }
-                if (body == null) throw ApiError.badRequest("the request body is empty; expected a JSON object");
                 ParsedRequest parsed = chat ? parser.chat(body) : parser.completion(body);
                 handedOver[0] = true;
-                return generate(parsed, (chat ? "chatcmpl-" : "cmpl-") + randomId());
+                String id = (chat ? "chatcmpl-" : "cmpl-") + randomId();
+                OutputFormat fmt = OutputFormat.of(parsed, id, created, parsed.includeUsage());
+                return generate(parsed, id, events -> parsed.stream()
+                        ? streamed(EventsToResponse.sse(fmt, parsed, events))
+                        : whole(EventsToResponse.json(fmt, parsed, events)));
             }, SAME_THREAD).exceptionally(t -> {
                 if (!handedOver[0]) {
                     admission.release();
@@ -191,17 +213,62 @@ public final class OpenAiServer {
         }
     }
 
+    /**
+     * A POST answered without generating (no admission slot): its JSON body, size-limited like any other, goes to
+     * {@code handler}; an {@link ApiError} it throws becomes the error response.
+     */
+    private CompletionStage<HttpResponse> jsonPost(HttpRequest request,
+                                                   java.util.function.Function<JsonNode, CompletionStage<? extends JsonNode>> handler) {
+        if (request.method() != HttpMethods.POST) {
+            discard(request);
+            throw methodNotAllowed(request);
+        }
+        return readBody(request).thenComposeAsync(handler::apply, SAME_THREAD).thenApply(out -> json(200, out))
+                .exceptionally(t -> {
+            Throwable cause = unwrap(t);
+            if (cause instanceof EntityStreamSizeException) return error(tooLarge(settings.maxBodyBytes()));
+            if (cause instanceof ApiError e) return error(e);
+            system.log().error("request failed", cause);
+            return error(internal(cause));
+        });
+    }
+
+    /** The request's body as JSON; fails with a 400 {@link ApiError} if it is not JSON, or 413 if too large. */
+    private CompletionStage<JsonNode> readBody(HttpRequest request) {
+        long limit = settings.maxBodyBytes();
+        var declared = request.entity().getContentLengthOption();
+        if (declared.isPresent() && declared.getAsLong() > limit) {
+            discard(request);
+            throw tooLarge(limit);
+        }
+        CompletionStage<HttpEntity.Strict> whole = request.entity() instanceof HttpEntity.Strict st
+                ? CompletableFuture.completedFuture(st)
+                : request.entity().toStrict(30_000, limit, system);
+        return whole.thenApplyAsync(strict -> {
+            try {
+                JsonNode body = Json.MAPPER.readTree(strict.getData().toArray());
+                if (body == null) throw ApiError.badRequest("the request body is empty; expected a JSON object");
+                return body;
+            } catch (JsonProcessingException e) {
+                throw ApiError.badRequest("Invalid JSON in the request body: " + e.getOriginalMessage());
+            } catch (java.io.IOException e) {
+                throw ApiError.badRequest("Unreadable request body: " + e.getMessage());
+            }
+        }, SAME_THREAD);
+    }
+
     private static ApiError tooLarge(long limit) {
         return new ApiError(413, "invalid_request_error", "the request body exceeds the limit of " + limit + " bytes",
                 null, "request_too_large");
     }
 
-    private CompletionStage<HttpResponse> generate(ParsedRequest r, String id) {
+    private CompletionStage<HttpResponse> generate(ParsedRequest r, String id,
+            java.util.function.Function<Source<GenerationEvent, NotUsed>, HttpResponse> render) {
         Generation g = start(r, id);
         // released once: a response rendered only after the unclaimed run below would run the events a second time
         AtomicBoolean released = new AtomicBoolean();
         Source<GenerationEvent, NotUsed> events = FrontendMetrics.track(g.events(), id, r.model().name(),
-                        id.startsWith("chatcmpl-") ? FrontendMetrics.CHAT : FrontendMetrics.COMPLETIONS, r.stream())
+                        r.chat() ? FrontendMetrics.CHAT : FrontendMetrics.COMPLETIONS, r.stream())
                 .watchTermination((mat, done) -> {
                     done.whenCompleteAsync((d, e) -> {
                         if (released.compareAndSet(false, true)) admission.release();
@@ -211,11 +278,10 @@ public final class OpenAiServer {
         // the client left before its response started: run the events only to end them, so that admission, metrics
         // and the request log see this request end like any other
         g.unclaimed().thenRun(() -> events.runWith(Sink.cancelled(), system));
-        OutputFormat fmt = OutputFormat.of(r, id, System.currentTimeMillis() / 1000, r.includeUsage());
         // wait for the first event so that a request no worker takes still gets a proper error status; the actor
         // says when, so nothing is materialised before the response
         return g.firstEvent().handle((v, t) -> {
-            if (t == null) return response(r, fmt, events);
+            if (t == null) return render.apply(events);
             // the events fail at once: run them all the same, for the same reason as above
             events.runWith(Sink.ignore(), system);
             Throwable cause = unwrap(t);
@@ -227,15 +293,15 @@ public final class OpenAiServer {
         });
     }
 
-    private static HttpResponse response(ParsedRequest r, OutputFormat fmt, Source<GenerationEvent, NotUsed> events) {
-        if (r.stream()) {
-            return HttpResponse.create().withStatus(200)
-                    .addHeader(RawHeader.create("Cache-Control", "no-cache"))
-                    .withEntity(HttpEntities.create(SSE, EventsToResponse.sse(fmt, r, events)));
-        }
-        // a streamed entity even for one JSON document: a client that hangs up cancels the generation
+    private static HttpResponse streamed(Source<ByteString, NotUsed> sse) {
         return HttpResponse.create().withStatus(200)
-                .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, EventsToResponse.json(fmt, r, events)));
+                .addHeader(RawHeader.create("Cache-Control", "no-cache"))
+                .withEntity(HttpEntities.create(SSE, sse));
+    }
+
+    /** A streamed entity even for one JSON document: a client that hangs up cancels the generation. */
+    private static HttpResponse whole(Source<ByteString, NotUsed> json) {
+        return HttpResponse.create().withStatus(200).withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, json));
     }
 
     /** One generation for the whole request: the prompts' streams merged, choice indexes made global. */

@@ -32,8 +32,6 @@ final class RequestParser {
             "response_format", "reasoning_effort", "modalities");
     private static final Set<String> COMPLETION_ONLY = Set.of("prompt", "echo", "suffix");
 
-    private static final Set<String> REASONING_EFFORTS = Set.of("none", "minimal", "low", "medium", "high");
-
     private final ModelRegistry models;
     private final ChatSettings chat;
 
@@ -63,33 +61,12 @@ final class RequestParser {
         if (format != null && !"text".equals(format.path("type").asText())) {
             throw ApiError.badParam("response_format", "only response_format {\"type\":\"text\"} is supported");
         }
-        boolean addGenerationPrompt = f.bool("add_generation_prompt", true);
-        Map<String, Object> templateVars = new LinkedHashMap<>();
-        JsonNode kwargs = f.raw("chat_template_kwargs");
-        if (kwargs != null) {
-            if (!kwargs.isObject()) throw ApiError.badParam("chat_template_kwargs", "'chat_template_kwargs' must be an object");
-            templateVars.putAll(new ObjectMapper().convertValue(kwargs, Map.class));
-        }
-        String effort = f.has("reasoning_effort") ? f.requiredString("reasoning_effort") : null;
-        if (effort != null) {
-            if (!REASONING_EFFORTS.contains(effort)) {
-                throw ApiError.badParam("reasoning_effort", "'reasoning_effort' must be one of none, minimal, low, "
-                        + "medium, high; got '" + effort + "'");
-            }
-            // as vLLM: the template decides what it means (gpt-oss-style templates read it)
-            templateVars.put("reasoning_effort", effort);
-        }
         Common c = common(f, false);
         ServedModel model = model(modelName);
-        ChatFormat chatFormat = ChatFormat.of(chat, model.frontend().tokenizer());
-        ChatTools tools = ChatTools.parse(f, chatFormat.toolParser());
-        if (tools.templateTools() != null) templateVars.putIfAbsent("tools", tools.templateTools());
-        int[] prompt;
-        try {
-            prompt = model.frontend().tokenizer().encodeChat(messages, addGenerationPrompt, templateVars);
-        } catch (IllegalArgumentException e) {
-            throw ApiError.badParam("messages", "the chat template rejected the messages: " + e.getMessage());
-        }
+        ChatPrompt chatPrompt = ChatPrompt.render(f, messages, model, chat);
+        int[] prompt = chatPrompt.tokenIds();
+        ChatTools tools = chatPrompt.tools();
+        ChatFormat chatFormat = chatPrompt.format();
         int max = maxTokens != null ? maxTokens : model.maxModelLen() - prompt.length;
         checkLength(model, prompt, max, maxTokens != null, "messages");
         OutputRules rules = new OutputRules(tools.mode(), tools.function(), tools.parallelToolCalls(),
@@ -126,7 +103,7 @@ final class RequestParser {
         return new JsonFields(body);
     }
 
-    private ServedModel model(String name) {
+    ServedModel model(String name) {
         return models.get(name).orElseThrow(() -> ApiError.modelNotFound(name));
     }
 

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.*;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.openai.client.OpenAIClient;
-import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.core.JsonValue;
 import com.openai.core.http.StreamResponse;
 import com.openai.helpers.ChatCompletionAccumulator;
@@ -35,21 +34,19 @@ class ToolCallsSdkTest {
     static final ObjectMapper M = new ObjectMapper();
     static final String CALL = "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\", "
             + "\"days\": 3}}\n</tool_call>";
+    static SyntheticServers.Sdk server;
     static SingleNode node;
     static OpenAIClient client;
 
     @BeforeAll
     static void start() throws Exception {
-        node = SyntheticServers.start(Map.of("arbor.chat.tool-call-parser", "hermes"), 0);
-        SyntheticServers.awaitHealthy(node);
-        client = OpenAIOkHttpClient.builder().baseUrl(node.url() + "/v1").apiKey("unused").maxRetries(0).build();
+        server = SyntheticServers.sdk(Map.of("arbor.chat.tool-call-parser", "hermes"));
+        node = server.node();
+        client = server.client();
     }
 
     @AfterAll
-    static void stop() {
-        client.close();
-        node.close();
-    }
+    static void stop() { server.close(); }
 
     static ChatCompletionFunctionTool weatherTool() {
         return ChatCompletionFunctionTool.builder().function(FunctionDefinition.builder().name("get_weather")
