@@ -10,20 +10,32 @@ WORKDIR /src
 COPY pom.xml ./
 COPY config/pom.xml config/
 COPY gpu/pom.xml gpu/
+COPY gpu/protocol/pom.xml gpu/protocol/
+COPY gpu/model/pom.xml gpu/model/
+COPY gpu/engine/pom.xml gpu/engine/
+COPY gpu/cuda/pom.xml gpu/cuda/
+COPY gpu/tools/pom.xml gpu/tools/
 COPY actors/pom.xml actors/
 COPY http/pom.xml http/
 COPY cluster/pom.xml cluster/
+COPY cluster/bench/pom.xml cluster/bench/
+COPY cluster/app/pom.xml cluster/app/
+COPY cluster/overhead/pom.xml cluster/overhead/
 COPY it/pom.xml it/
-RUN mvn -B -q -pl cluster -am dependency:go-offline -DexcludeReactor=true || true
+RUN mvn -B -q -pl cluster/app -am dependency:go-offline -DexcludeReactor=true || true
 COPY config/src config/src
-COPY gpu/src gpu/src
+COPY gpu/protocol/src gpu/protocol/src
+COPY gpu/model/src gpu/model/src
+COPY gpu/engine/src gpu/engine/src
+COPY gpu/cuda/src gpu/cuda/src
 COPY actors/src actors/src
 COPY http/src http/src
-COPY cluster/src cluster/src
-RUN mvn -B -q -pl cluster -am package -Dmaven.test.skip=true \
- && mkdir -p /out/lib \
- && mvn -B -q -pl cluster dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory=/out/lib \
- && cp cluster/target/arbor-cluster-*.jar /out/lib/
+COPY cluster/bench/src cluster/bench/src
+COPY cluster/app/src cluster/app/src
+# one reactor invocation, so the sibling modules' jars resolve from their target/ (nothing is installed)
+RUN mvn -B -q -pl cluster/app -am package -Dmaven.test.skip=true \
+      dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory=/out/lib \
+ && cp cluster/app/target/arbor-cluster-app-*.jar /out/lib/
 
 FROM eclipse-temurin:17-jre AS jre
 

@@ -4,7 +4,7 @@
 # Env: BENCH_HEAP (default 4g), BENCH_QUICK=1 for a short smoke run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# one reactor invocation, so arbor-gpu/arbor-config resolve to their target/classes (nothing is installed in ~/.m2)
+# one reactor invocation, so arbor-gpu-*/arbor-config resolve to their target/classes (nothing is installed in ~/.m2)
 mvn -o -q -pl actors -am test-compile dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/bench.classpath
 CP="actors/target/test-classes:actors/target/classes:$(cat actors/target/bench.classpath)"
 if [[ "${BENCH_QUICK:-0}" == 1 ]]; then

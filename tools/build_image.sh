@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds Arbor's container image without a Docker daemon or a registry: Jib (profile `image` of the cluster module)
+# Builds Arbor's container image without a Docker daemon or a registry: Jib (profile `image` of the cluster/app module)
 # writes a docker-save tar onto `scratch`, with everything the Dockerfile's eclipse-temurin base would bring added as
 # Jib extra directories, prepared here in the ignored folder .image/rootfs:
 #   /opt/java/openjdk            a jlinked Java 17 (the host's JDK; the modules Arbor's jars use, per jdeps)
@@ -11,9 +11,9 @@
 #   /models (the mount point of the manifests' model volume), /usr/lib/locale/C.utf8 (LANG=C.UTF-8)
 # Jib adds the jars under /opt/arbor, the launcher as /opt/arbor/bin/arbor and models/ as /opt/arbor/models.
 #
-#   tools/build_image.sh                 → cluster/target/arbor-image.tar, image arbor:0.1.0 (the lab overlay's)
+#   tools/build_image.sh                 → cluster/app/target/arbor-image.tar, image arbor:0.1.0 (the lab overlay's)
 #   tools/build_image.sh -Darbor.image=registry.example.com/arbor/arbor:0.1.0     (extra arguments go to Maven)
-# Then: docker load -i cluster/target/arbor-image.tar (or ctr images import, kind load image-archive);
+# Then: docker load -i cluster/app/target/arbor-image.tar (or ctr images import, kind load image-archive);
 # tools/check_image.sh runs the tar's entrypoint in a chroot without Docker.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -38,7 +38,7 @@ expected_missing="libjvm.so libcuda.so.1 libnvrtc.so.12"
 echo "build_image: building the jars"
 cp_file="$root/.image/classpath.txt"
 mkdir -p "$root/.image"
-mvn -B -o -q -pl cluster -am package dependency:build-classpath -DskipTests \
+mvn -B -o -q -pl cluster/app -am package dependency:build-classpath -DskipTests \
   -Dmdep.outputFile="$cp_file" -Dmdep.includeScope=runtime
 
 echo "build_image: jlink → $stage/opt/java/openjdk"
@@ -110,7 +110,7 @@ EOF
 printf 'passwd: files\ngroup: files\nhosts: files dns\n' >"$stage/etc/nsswitch.conf"
 
 echo "build_image: $(du -sh "$stage" | cut -f1) of runtime files; $(grep -c '^COPY' "$root/.image/ldd.txt") shared libraries"
-echo "build_image: Jib → cluster/target/arbor-image.tar"
-mvn -B -o -q -Pimage -pl cluster -am package -DskipTests -Djib.disableUpdateChecks=true "$@"
-tar="$root/cluster/target/arbor-image.tar"
-echo "build_image: $tar ($(du -h "$tar" | cut -f1), $(cat "$root/cluster/target/jib-image.digest" 2>/dev/null))"
+echo "build_image: Jib → cluster/app/target/arbor-image.tar"
+mvn -B -o -q -Pimage -pl cluster/app -am package -DskipTests -Djib.disableUpdateChecks=true "$@"
+tar="$root/cluster/app/target/arbor-image.tar"
+echo "build_image: $tar ($(du -h "$tar" | cut -f1), $(cat "$root/cluster/app/target/jib-image.digest" 2>/dev/null))"

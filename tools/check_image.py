@@ -4,7 +4,7 @@ manifest.json, in order, into a root filesystem (.image/check/rootfs) and runs t
 chroot, in its own mount and PID namespaces, as the image's user, in its working directory, with its environment, the
 way a container runtime would (with /proc, /dev, /sys, /etc/hosts and /etc/resolv.conf mounted, and volumes bound).
 
-  sudo tools/check_image.py [--podman] [cluster/target/arbor-image.tar]     (root: chroot, mounts, unshare)
+  sudo tools/check_image.py [--podman] [cluster/app/target/arbor-image.tar]     (root: chroot, mounts, unshare)
 
 Checks, in order:
   1. the image's config matches the Dockerfile (entrypoint, command, user, working directory, ports, JAVA_HOME,

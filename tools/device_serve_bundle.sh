@@ -6,11 +6,12 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-bin/arbor --version >/dev/null 2>&1 || true # builds cluster/target and its classpath file when stale
-cp_file=cluster/target/arbor.classpath
+ARBOR_MODULE=cluster/overhead bin/arbor --version >/dev/null 2>&1 || true # builds cluster/overhead/target and its classpath file when stale
+cp_file=cluster/overhead/target/arbor.classpath
 [ -f "$cp_file" ] || { echo "no $cp_file: bin/arbor did not build" >&2; exit 1; }
 # the jars a run of the benchmark loads classes from, and a few whose reference.conf the configuration reads
-keep=" api arbor-actors arbor-cluster arbor-config arbor-gpu arbor-http commons-lang3 config guava hash4j
+keep=" api arbor-actors arbor-cluster-app arbor-cluster-bench arbor-cluster-overhead arbor-config arbor-gpu-protocol
+  arbor-gpu-model arbor-gpu-engine arbor-gpu-cuda arbor-http commons-lang3 config guava hash4j
   immutables-exceptions jackson-annotations jackson-core jackson-databind jackson-dataformat-cbor jackson-dataformat-yaml
   jackson-datatype-jdk8 jackson-datatype-jsr310 jackson-module-parameter-names jackson-module-scala_2.13 jinjava jna
   jnats kamon-core_2.13 kamon-prometheus_2.13 logback-classic logback-core parboiled_2.13 pekko-actor-typed_2.13
@@ -24,7 +25,7 @@ keep=" $(echo $keep) "
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/lib"
-for jar in $(tr ':' '\n' <"$cp_file") cluster/target/arbor-cluster-*.jar; do
+for jar in $(tr ':' '\n' <"$cp_file") cluster/overhead/target/arbor-cluster-overhead-*.jar; do
   jar=$(realpath "$jar")
   name=$(basename "$jar" .jar)
   stem=$(echo "$name" | sed -E 's/-[0-9][^-]*(-SNAPSHOT)?(-jre|-GA)?$//')

@@ -2,7 +2,7 @@
 """Builds the small byte-level BPE tokenizer.json files the gpu module's tests use (no downloads, no `tokenizers`).
 
 It trains a few hundred BPE merges on a built-in corpus, the GPT-2 way (byte-to-unicode alphabet, ByteLevel
-pre-tokenizer and decoder), and writes two variants under gpu/src/test/resources/tokenizers/:
+pre-tokenizer and decoder), and writes two variants under gpu/model/src/test/resources/tokenizers/:
   bytelevel-chatml/  Qwen2-like: ChatML special tokens, ByteLevel post-processor (adds nothing)
   bytelevel-bos/     Llama-3-like: TemplateProcessing post-processor that prepends <|begin_of_text|>
 Run: python3 tools/make_test_tokenizer.py

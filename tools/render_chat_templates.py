@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Renders the chat templates under gpu/src/test/resources/templates/ with Python jinja2, configured exactly like
+"""Renders the chat templates under gpu/model/src/test/resources/templates/ with Python jinja2, configured exactly like
 Hugging Face transformers' apply_chat_template (transformers/utils/chat_template_utils.py), and writes the results to
-gpu/src/test/resources/templates/fixtures.json, which ChatTemplateFixturesTest compares with our Jinjava rendering.
+gpu/model/src/test/resources/templates/fixtures.json, which ChatTemplateFixturesTest compares with our Jinjava rendering.
 
 Environment as in transformers: ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True,
 extensions=[loopcontrols]); filter tojson = json.dumps(ensure_ascii=False, indent, separators, sort_keys);

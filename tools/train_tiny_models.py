@@ -12,7 +12,7 @@ build or test time, so this script makes them from scratch out of Debian's freel
      built from them, and saves them in BF16 (tiny-qwen2 in the classic pre-v5 file layout, tiny-llama in the
      transformers-5 layout, so that Arbor's loader is tested against both),
   4. reloads each saved model, casts it to float32 (eager attention, CPU) and records greedy continuations with the
-     top-5 raw logits at every step into gpu/src/test/resources/reference/<model>.json.
+     top-5 raw logits at every step into gpu/model/src/test/resources/reference/<model>.json.
 
 Run on the GPU machine (see models/README.md for the exact command). `--dry-run` skips everything that needs torch
 (training, weights, references) and only builds the corpus, tokenizers and chat templates, for checking locally.
@@ -617,7 +617,7 @@ nothing but testing an inference engine.
   translate-me, ethnic and men-women left out), as plain text and as ChatML conversations whose assistant turns are
   fortunes.
 - Made by `{SCRIPT_NAME}` (see `models/README.md` for the exact command); reference outputs computed by
-  transformers from these files are in `gpu/src/test/resources/reference/{model_name}.json`.
+  transformers from these files are in `gpu/model/src/test/resources/reference/{model_name}.json`.
 """
 
 
@@ -715,7 +715,7 @@ def build_llama(args, entries, base, corpus_bytes, dry_run):
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--corpus", default="/usr/share/games/fortunes", help="directory of fortune files")
-    p.add_argument("--out", default=".", help="root under which models/ and gpu/src/test/resources/ are written")
+    p.add_argument("--out", default=".", help="root under which models/ and gpu/model/src/test/resources/ are written")
     p.add_argument("--steps", type=int, default=3000)
     p.add_argument("--time-budget", type=float, default=130.0, help="seconds of training per model at most")
     p.add_argument("--batch", type=int, default=64)

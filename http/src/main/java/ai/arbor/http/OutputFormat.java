@@ -2,7 +2,7 @@ package ai.arbor.http;
 
 import ai.arbor.actors.frontend.GenerationEvent;
 import ai.arbor.actors.frontend.ModelTokenizer;
-import ai.arbor.gpu.sample.TokenLogprobs;
+import ai.arbor.gpu.protocol.TokenLogprobs;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.charset.StandardCharsets;

@@ -1,6 +1,6 @@
 package ai.arbor.http;
 
-import ai.arbor.gpu.sample.SamplingParams;
+import ai.arbor.gpu.protocol.SamplingParams;
 import ai.arbor.http.chat.OutputRules;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.List;

@@ -1,7 +1,7 @@
 package ai.arbor.http;
 
 import ai.arbor.config.ChatSettings;
-import ai.arbor.gpu.sample.SamplingParams;
+import ai.arbor.gpu.protocol.SamplingParams;
 import ai.arbor.http.chat.OutputRules;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

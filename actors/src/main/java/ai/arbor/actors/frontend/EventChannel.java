@@ -1,6 +1,6 @@
 package ai.arbor.actors.frontend;
 
-import ai.arbor.gpu.engine.RequestOutput;
+import ai.arbor.gpu.protocol.RequestOutput;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -98,7 +98,7 @@ final class EventChannel {
         if (!(ready.peek() instanceof GenerationEvent.Delta next) || next.index() != d.index()) return d;
         StringBuilder text = new StringBuilder(d.text());
         int[] ids = d.tokenIds();
-        List<ai.arbor.gpu.sample.TokenLogprobs> lps = d.logprobs() == null ? null : new ArrayList<>(d.logprobs());
+        List<ai.arbor.gpu.protocol.TokenLogprobs> lps = d.logprobs() == null ? null : new ArrayList<>(d.logprobs());
         while (ready.peek() instanceof GenerationEvent.Delta n && n.index() == d.index()) {
             ready.poll();
             text.append(n.text());

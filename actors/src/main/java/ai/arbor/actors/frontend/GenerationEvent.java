@@ -1,7 +1,7 @@
 package ai.arbor.actors.frontend;
 
-import ai.arbor.gpu.engine.FinishReason;
-import ai.arbor.gpu.sample.TokenLogprobs;
+import ai.arbor.gpu.protocol.FinishReason;
+import ai.arbor.gpu.protocol.TokenLogprobs;
 import java.util.List;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 

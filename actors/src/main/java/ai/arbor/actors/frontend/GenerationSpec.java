@@ -1,6 +1,6 @@
 package ai.arbor.actors.frontend;
 
-import ai.arbor.gpu.sample.SamplingParams;
+import ai.arbor.gpu.protocol.SamplingParams;
 import java.util.List;
 
 /**

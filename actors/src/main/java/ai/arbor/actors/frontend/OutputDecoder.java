@@ -1,7 +1,7 @@
 package ai.arbor.actors.frontend;
 
-import ai.arbor.gpu.engine.FinishReason;
-import ai.arbor.gpu.engine.RequestOutput;
+import ai.arbor.gpu.protocol.FinishReason;
+import ai.arbor.gpu.protocol.RequestOutput;
 import ai.arbor.gpu.tokenizer.StopStringMatcher;
 import java.util.Queue;
 import java.util.function.IntConsumer;

@@ -1,7 +1,7 @@
 package ai.arbor.actors.kvevents;
 
-import ai.arbor.gpu.kv.KvEvent;
-import ai.arbor.gpu.kv.KvEventListener;
+import ai.arbor.gpu.protocol.KvEvent;
+import ai.arbor.gpu.protocol.KvEventListener;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -1,6 +1,6 @@
 package ai.arbor.actors.metrics;
 
-import ai.arbor.gpu.engine.EngineStats;
+import ai.arbor.gpu.protocol.EngineStats;
 import java.time.Duration;
 import java.util.function.Supplier;
 import kamon.Kamon;

@@ -3,7 +3,7 @@ package ai.arbor.actors.router;
 import ai.arbor.actors.kvevents.KvEventBatch;
 import ai.arbor.actors.kvevents.KvEventBus;
 import ai.arbor.actors.kvevents.KvEventSink;
-import ai.arbor.gpu.kv.KvEvent;
+import ai.arbor.gpu.protocol.KvEvent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -3,7 +3,7 @@ package ai.arbor.actors.router;
 import ai.arbor.actors.kvevents.KvEventBus;
 import ai.arbor.actors.kvevents.KvEventPublisher;
 import ai.arbor.actors.worker.WorkerActor;
-import ai.arbor.gpu.engine.InferenceEngine;
+import ai.arbor.gpu.protocol.InferenceEngine;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 

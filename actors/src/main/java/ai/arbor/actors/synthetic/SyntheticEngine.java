@@ -1,13 +1,13 @@
 package ai.arbor.actors.synthetic;
 
-import ai.arbor.gpu.engine.EngineRequest;
-import ai.arbor.gpu.engine.EngineStats;
-import ai.arbor.gpu.engine.FinishReason;
-import ai.arbor.gpu.engine.InferenceEngine;
-import ai.arbor.gpu.engine.RequestOutput;
-import ai.arbor.gpu.engine.RequestSink;
-import ai.arbor.gpu.kv.KvEventListener;
-import ai.arbor.gpu.sample.TokenLogprobs;
+import ai.arbor.gpu.protocol.EngineRequest;
+import ai.arbor.gpu.protocol.EngineStats;
+import ai.arbor.gpu.protocol.FinishReason;
+import ai.arbor.gpu.protocol.InferenceEngine;
+import ai.arbor.gpu.protocol.RequestOutput;
+import ai.arbor.gpu.protocol.RequestSink;
+import ai.arbor.gpu.protocol.KvEventListener;
+import ai.arbor.gpu.protocol.TokenLogprobs;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;

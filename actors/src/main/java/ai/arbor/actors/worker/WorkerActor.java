@@ -1,12 +1,12 @@
 package ai.arbor.actors.worker;
 
 import ai.arbor.actors.CborSerializable;
-import ai.arbor.gpu.engine.EngineRequest;
+import ai.arbor.gpu.protocol.EngineRequest;
 import ai.arbor.gpu.engine.EngineLoop;
-import ai.arbor.gpu.engine.EngineStats;
-import ai.arbor.gpu.engine.InferenceEngine;
-import ai.arbor.gpu.engine.RequestOutput;
-import ai.arbor.gpu.engine.RequestSink;
+import ai.arbor.gpu.protocol.EngineStats;
+import ai.arbor.gpu.protocol.InferenceEngine;
+import ai.arbor.gpu.protocol.RequestOutput;
+import ai.arbor.gpu.protocol.RequestSink;
 import ai.arbor.gpu.sample.Sampler;
 import java.util.HashMap;
 import java.util.HashSet;

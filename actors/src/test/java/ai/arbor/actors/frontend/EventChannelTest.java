@@ -14,7 +14,7 @@ class EventChannelTest {
         AtomicInteger wakeups = new AtomicInteger();
         c.attach(wakeups::incrementAndGet, i -> {});
         assertNull(c.take());
-        c.offer(new GenerationEvent.Finished(0, ai.arbor.gpu.engine.FinishReason.STOP));
+        c.offer(new GenerationEvent.Finished(0, ai.arbor.gpu.protocol.FinishReason.STOP));
         c.offer(EventChannel.COMPLETE);
         assertEquals(1, wakeups.get(), "woken for the first offer only");
         assertInstanceOf(GenerationEvent.Finished.class, c.take());
@@ -39,8 +39,8 @@ class EventChannelTest {
 
     @Test
     void logprobsOfMergedDeltasStayInOrder() {
-        var a = new ai.arbor.gpu.sample.TokenLogprobs(1, -1f, new int[0], new float[0]);
-        var b = new ai.arbor.gpu.sample.TokenLogprobs(2, -2f, new int[0], new float[0]);
+        var a = new ai.arbor.gpu.protocol.TokenLogprobs(1, -1f, new int[0], new float[0]);
+        var b = new ai.arbor.gpu.protocol.TokenLogprobs(2, -2f, new int[0], new float[0]);
         EventChannel c = new EventChannel(null, true);
         c.offer(new GenerationEvent.Delta(0, "a", new int[] {1}, List.of(a)));
         c.offer(new GenerationEvent.Delta(0, "b", new int[] {2}, List.of(b)));

@@ -7,7 +7,7 @@ import ai.arbor.actors.router.WorkerSelectors;
 import ai.arbor.actors.synthetic.ByteTokenizer;
 import ai.arbor.actors.synthetic.SyntheticEngine;
 import ai.arbor.actors.worker.WorkerActor;
-import ai.arbor.gpu.sample.SamplingParams;
+import ai.arbor.gpu.protocol.SamplingParams;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ExecutionException;

@@ -3,9 +3,9 @@ package ai.arbor.actors.frontend;
 import static org.junit.jupiter.api.Assertions.*;
 
 import ai.arbor.actors.synthetic.ByteTokenizer;
-import ai.arbor.gpu.engine.FinishReason;
-import ai.arbor.gpu.engine.RequestOutput;
-import ai.arbor.gpu.sample.SamplingParams;
+import ai.arbor.gpu.protocol.FinishReason;
+import ai.arbor.gpu.protocol.RequestOutput;
+import ai.arbor.gpu.protocol.SamplingParams;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;

@@ -1,6 +1,6 @@
 package ai.arbor.actors.kvevents;
 
-import ai.arbor.gpu.kv.KvEvent;
+import ai.arbor.gpu.protocol.KvEvent;
 
 import java.util.ArrayList;
 import java.util.List;

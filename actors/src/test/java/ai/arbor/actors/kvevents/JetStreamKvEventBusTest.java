@@ -4,7 +4,7 @@ import ai.arbor.actors.router.IndexSnapshot;
 import ai.arbor.actors.router.JetStreamSnapshotStore;
 import ai.arbor.actors.router.KvIndexer;
 import ai.arbor.actors.router.RadixIndex;
-import ai.arbor.gpu.kv.KvEvent;
+import ai.arbor.gpu.protocol.KvEvent;
 import io.nats.client.Connection;
 import io.nats.client.Nats;
 import io.nats.client.Options;

@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import ai.arbor.actors.frontend.GenerationEvent;
-import ai.arbor.gpu.engine.EngineStats;
-import ai.arbor.gpu.engine.FinishReason;
+import ai.arbor.gpu.protocol.EngineStats;
+import ai.arbor.gpu.protocol.FinishReason;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.arbor.actors.frontend.GenerationEvent;
-import ai.arbor.gpu.engine.FinishReason;
+import ai.arbor.gpu.protocol.FinishReason;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;

@@ -12,7 +12,7 @@ import ai.arbor.actors.router.WorkerIds;
 import ai.arbor.actors.router.WorkerSelector;
 import ai.arbor.actors.router.WorkerSelectors;
 import ai.arbor.actors.worker.WorkerActor;
-import ai.arbor.gpu.kv.KvEvent;
+import ai.arbor.gpu.protocol.KvEvent;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;

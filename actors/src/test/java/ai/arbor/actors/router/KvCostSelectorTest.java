@@ -4,7 +4,7 @@ import ai.arbor.actors.kvevents.InProcessKvEventBus;
 import ai.arbor.actors.kvevents.KvEventPublisher;
 import ai.arbor.actors.synthetic.SyntheticEngine;
 import ai.arbor.actors.worker.WorkerActor;
-import ai.arbor.gpu.kv.KvEvent;
+import ai.arbor.gpu.protocol.KvEvent;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;

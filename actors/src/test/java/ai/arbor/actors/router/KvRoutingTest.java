@@ -4,7 +4,7 @@ import ai.arbor.actors.kvevents.InProcessKvEventBus;
 import ai.arbor.actors.kvevents.KvEventBus;
 import ai.arbor.actors.kvevents.KvEventPublisher;
 import ai.arbor.actors.kvevents.KvEventSink;
-import ai.arbor.gpu.kv.KvEvent;
+import ai.arbor.gpu.protocol.KvEvent;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;

@@ -1,8 +1,8 @@
 package ai.arbor.actors.router;
 
-import ai.arbor.gpu.kv.KvEvent.AllBlocksCleared;
-import ai.arbor.gpu.kv.KvEvent.BlockRemoved;
-import ai.arbor.gpu.kv.KvEvent.BlockStored;
+import ai.arbor.gpu.protocol.KvEvent.AllBlocksCleared;
+import ai.arbor.gpu.protocol.KvEvent.BlockRemoved;
+import ai.arbor.gpu.protocol.KvEvent.BlockStored;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -275,12 +275,12 @@ class RadixIndexTest {
             if (source != null) {
                 source.step();
                 Object[] e = source.log.get(source.log.size() - 1);
-                index.apply((Long) e[0], (ai.arbor.gpu.kv.KvEvent) e[1]);
+                index.apply((Long) e[0], (ai.arbor.gpu.protocol.KvEvent) e[1]);
                 return;
             }
             int w = rnd.nextInt(workers);
             long id = nextEvent[w]++;
-            ai.arbor.gpu.kv.KvEvent ev;
+            ai.arbor.gpu.protocol.KvEvent ev;
             int r = rnd.nextInt(100);
             List<Long> mine = held.get(w);
             if (r < 60) {

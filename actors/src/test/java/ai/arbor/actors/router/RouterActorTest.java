@@ -86,8 +86,8 @@ class RouterActorTest {
         awaitWorkers(router, 1);
         TestProbe<RouterActor.RouteReply> routed = kit.createTestProbe();
         TestProbe<WorkerActor.Reply> replies = kit.createTestProbe();
-        var generate = new WorkerActor.Generate(new ai.arbor.gpu.engine.EngineRequest("r", new int[] {5, 6, 7},
-                ai.arbor.gpu.sample.SamplingParams.greedy(2)), replies.getRef());
+        var generate = new WorkerActor.Generate(new ai.arbor.gpu.protocol.EngineRequest("r", new int[] {5, 6, 7},
+                ai.arbor.gpu.protocol.SamplingParams.greedy(2)), replies.getRef());
         router.tell(new RouterActor.Route("r", new int[] {5, 6, 7}, routed.getRef(), java.util.List.of(generate)));
         assertEquals(w, ((RouterActor.Routed) routed.receiveMessage(Duration.ofSeconds(5))).worker());
         var out = (WorkerActor.Output) replies.receiveMessage(Duration.ofSeconds(5));

@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.arbor.actors.synthetic.SyntheticEngine;
-import ai.arbor.gpu.engine.EngineRequest;
-import ai.arbor.gpu.sample.SamplingParams;
+import ai.arbor.gpu.protocol.EngineRequest;
+import ai.arbor.gpu.protocol.SamplingParams;
 import java.util.List;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;

@@ -10,7 +10,7 @@ import ai.arbor.cluster.node.ClusterNode;
 import ai.arbor.config.ArborConfig;
 import ai.arbor.config.ArborSettings;
 import ai.arbor.http.SamplingDefaults;
-import ai.arbor.http.SingleNode;
+import ai.arbor.cluster.serve.SingleNode;
 import ai.arbor.it.support.ChildProcess;
 import ai.arbor.it.support.EtcdProcess;
 import ai.arbor.it.support.FreePorts;

@@ -5,7 +5,7 @@ import ai.arbor.actors.router.KvIndexer;
 import ai.arbor.actors.router.OverlapScores;
 import ai.arbor.actors.router.RadixIndex;
 import ai.arbor.actors.router.TokenBlockHasher;
-import ai.arbor.gpu.kv.KvEvent;
+import ai.arbor.gpu.protocol.KvEvent;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;

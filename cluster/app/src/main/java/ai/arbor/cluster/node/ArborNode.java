@@ -1,0 +1,199 @@
+package ai.arbor.cluster.node;
+
+import ai.arbor.actors.frontend.Frontend;
+import ai.arbor.actors.router.KvWiring;
+import ai.arbor.actors.router.WorkerSelector;
+import ai.arbor.actors.worker.WorkerActor;
+import ai.arbor.cluster.management.NodeHealth;
+import ai.arbor.cluster.registry.EtcdModelRegistry;
+import ai.arbor.cluster.registry.ModelAvailability;
+import ai.arbor.cluster.registry.ModelCard;
+import ai.arbor.cluster.routing.ClusterWorkers;
+import ai.arbor.config.ArborSettings;
+import ai.arbor.gpu.protocol.EngineStats;
+import ai.arbor.gpu.protocol.InferenceEngine;
+import ai.arbor.http.ModelRegistry;
+import ai.arbor.http.OpenAiServer;
+import ai.arbor.http.ServedModel;
+import ai.arbor.cluster.serve.SingleNode;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One {@code arbor node}: the cluster membership ({@link ClusterNode}) plus its roles. A worker loads its engine,
+ * registers a {@link WorkerActor} with the Receptionist and publishes its model card in etcd; a frontend serves the
+ * OpenAI API over {@link ClusterWorkers} (routing with migration) and lists the models live workers serve. Workers
+ * publish their KV cache events to NATS JetStream; a frontend in router mode {@code kv} indexes them to send each
+ * request where its prefix is cached.
+ */
+public final class ArborNode implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ArborNode.class);
+
+    private final ClusterNode cluster;
+    private final EtcdModelRegistry registry;
+
+    private ArborNode(ClusterNode cluster, EtcdModelRegistry registry) {
+        this.cluster = cluster;
+        this.registry = registry;
+    }
+
+    public static ArborNode start(NodeSettings node, ArborSettings arbor, ModelParts parts) {
+        ClusterNode cluster = ClusterNode.start(node, arbor.raw(), Behaviors.empty());
+        ActorSystem<Void> system = cluster.system();
+        EtcdModelRegistry registry = new EtcdModelRegistry(cluster.etcd(), node.clusterName());
+        NodeHealth health = cluster.health();
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("roles", node.roles().stream().map(Role::pekkoRole).toList());
+        details.put("address", node.nodeAddress());
+        details.put("model", node.servedModelName());
+        health.details(() -> details);
+        KvEventsLink kv = new KvEventsLink(node);
+        system.getWhenTerminated().thenRun(kv::close);
+        try {
+            if (node.isFrontend()) startFrontend(cluster, node, arbor, parts, registry, kv);
+            if (node.isWorker()) startWorker(cluster, node, arbor, parts, registry, details, kv);
+            health.modelLoaded(true);
+            log.info("node {} ready: roles {}", node.nodeAddress(), node.roles());
+        } catch (RuntimeException e) {
+            health.failed(e.toString());
+            cluster.close();
+            throw e;
+        }
+        return new ArborNode(cluster, registry);
+    }
+
+    private static void startWorker(ClusterNode cluster, NodeSettings node, ArborSettings arbor, ModelParts parts,
+                                    EtcdModelRegistry registry, Map<String, Object> details, KvEventsLink kv) {
+        ActorSystem<Void> system = cluster.system();
+        String model = node.servedModelName();
+        String worker = node.nodeAddress();
+        registry.publish(cluster.leased(), ModelCard.starting(model, worker));
+        log.info("loading model {} from {} on {}", model, node.model(), node.device());
+        InferenceEngine engine = parts.engine(arbor);
+        ActorRef<WorkerActor.Command> ref = system.systemActorOf(WorkerActor.create(worker, model, engine),
+                "worker", Props.empty());
+        NodeKvEvents events = kv.forWorker();
+        if (events != null) KvWiring.publishEvents(system, ref, engine, events.bus(), model);
+        EngineStats stats = engine.stats();
+        registry.publish(cluster.leased(), new ModelCard(model, engine.blockSize(), stats.kvBlocksTotal(), engine.maxModelLen(),
+                worker, ModelCard.Status.READY));
+        WorkerDrain.install(system, model, ref, engine, () -> registry.withdraw(cluster.leased(), model, worker),
+                node.drainTimeout());
+        Map<String, Object> engineDetails = new LinkedHashMap<>(details);
+        cluster.health().details(() -> {
+            EngineStats s = engine.stats();
+            Map<String, Object> d = new LinkedHashMap<>(engineDetails);
+            d.put("runningRequests", s.runningRequests());
+            d.put("waitingRequests", s.waitingRequests());
+            d.put("kvBlocksActive", s.kvBlocksActive());
+            d.put("kvBlocksTotal", s.kvBlocksTotal());
+            d.put("promptTokens", s.promptTokens());
+            d.put("generatedTokens", s.generatedTokens());
+            return d;
+        });
+    }
+
+    private static void startFrontend(ClusterNode cluster, NodeSettings node, ArborSettings arbor, ModelParts parts,
+                                      EtcdModelRegistry registry, KvEventsLink kv) throws RuntimeException {
+        ActorSystem<Void> system = cluster.system();
+        String model = node.servedModelName();
+        SingleNode.ModelSpec spec = parts.frontendSpec(arbor);
+        Duration wait = arbor.frontend().workerWait();
+        String mode = arbor.router().mode();
+        WorkerSelector selector = KvWiring.selector(mode, system, () -> {
+            NodeKvEvents events = kv.forRouter();
+            return KvWiring.jetStreamRouting(events.connection(), events.bus(), model, arbor.router(), arbor.engine().blockSize());
+        });
+        log.info("frontend for '{}' routes in mode {}", model, mode);
+        ClusterWorkers.Refs workers = ClusterWorkers.start(system, model, node.migrationLimit(), wait, selector);
+        ServedModel served = new ServedModel(model, new Frontend(system, workers.router(), spec.tokenizer(), wait),
+                spec.maxModelLen(), spec.defaults(), System.currentTimeMillis() / 1000);
+        ModelRegistry models = new ModelRegistry();
+        // A model is offered while some live worker serves or loads it: /v1/models follows the workers, a model no
+        // worker has is a 404, and one that is still loading waits for it (then 503 if it takes too long).
+        registry.addListener(cards -> {
+            ModelAvailability a = registry.availability(model);
+            if (a == ModelAvailability.UNKNOWN) models.remove(model);
+            else if (models.get(model).isEmpty()) models.add(served);
+        });
+        registry.startWatching(Duration.ofSeconds(5));
+        OpenAiServer server = new OpenAiServer(system, models, arbor.frontend(), arbor.chat());
+        ai.arbor.http.MetricsEndpoint.install(server, system);
+        ServerBinding binding;
+        try {
+            binding = server.bind(arbor.host(), arbor.port()).toCompletableFuture().get(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("could not bind the HTTP API on " + arbor.host() + ":" + arbor.port() + ": " + e, e);
+        }
+        log.info("frontend for '{}' listening on {}:{}", model, arbor.host(), arbor.port());
+        CoordinatedShutdown.get(Adapter.toClassic(system)).addTask(CoordinatedShutdown.PhaseServiceUnbind(), "arbor-http-unbind",
+                () -> binding.unbind().thenApply(d -> Done.getInstance()));
+        CoordinatedShutdown.get(Adapter.toClassic(system)).addTask(CoordinatedShutdown.PhaseServiceStop(), "arbor-registry-close",
+                () -> CompletableFuture.supplyAsync(() -> {
+                    registry.close();
+                    return Done.getInstance();
+                }));
+    }
+
+    /**
+     * The node's one NATS connection, opened on first use. A kv-mode router cannot work without it, so it fails the
+     * start; a worker without it still serves (routers then see no events from it and route to it by load alone).
+     */
+    private static final class KvEventsLink implements AutoCloseable {
+        private final NodeSettings node;
+        private NodeKvEvents events;
+        private boolean failed;
+
+        KvEventsLink(NodeSettings node) {
+            this.node = node;
+        }
+
+        synchronized NodeKvEvents forRouter() {
+            if (events == null) events = NodeKvEvents.connect(node.nats(), "arbor-" + node.nodeAddress());
+            return events;
+        }
+
+        synchronized NodeKvEvents forWorker() {
+            if (events != null || failed) return events;
+            try {
+                events = NodeKvEvents.connect(node.nats(), "arbor-" + node.nodeAddress());
+            } catch (RuntimeException e) {
+                failed = true;
+                log.warn("worker publishes no KV events, KV-aware routers will route to it by load alone: {}", e.getMessage());
+            }
+            return events;
+        }
+
+        @Override
+        public synchronized void close() {
+            if (events != null) events.close();
+        }
+    }
+
+    public ClusterNode cluster() { return cluster; }
+
+    public ActorSystem<Void> system() { return cluster.system(); }
+
+    /** Blocks until the node's actor system has terminated (SIGTERM, being downed, or {@link #close()}). */
+    public void awaitTermination() {
+        cluster.system().getWhenTerminated().toCompletableFuture().join();
+    }
+
+    @Override
+    public void close() {
+        cluster.close();
+    }
+}

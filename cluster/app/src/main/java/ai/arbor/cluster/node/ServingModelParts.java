@@ -1,0 +1,44 @@
+package ai.arbor.cluster.node;
+
+import ai.arbor.actors.frontend.HfModelTokenizer;
+import ai.arbor.cluster.serve.LoadedModel;
+import ai.arbor.config.ArborSettings;
+import ai.arbor.gpu.protocol.InferenceEngine;
+import ai.arbor.gpu.model.GenerationConfig;
+import ai.arbor.gpu.model.HfModel;
+import ai.arbor.http.SamplingDefaults;
+import ai.arbor.cluster.serve.SingleNode;
+import java.io.PrintStream;
+
+/**
+ * The model loaders of {@code arbor serve}, split by role: a worker loads the whole model and engine; a frontend-only
+ * node loads just the tokenizer, chat template and generation defaults (no weights in memory, no KV cache).
+ */
+public final class ServingModelParts implements ModelParts {
+    private final PrintStream progress;
+    private LoadedModel loaded;
+
+    public ServingModelParts(PrintStream progress) {
+        this.progress = progress;
+    }
+
+    @Override
+    public synchronized SingleNode.ModelSpec frontendSpec(ArborSettings s) {
+        if (loaded != null || "synthetic".equals(s.device())) return load(s).spec();
+        HfModel model = HfModel.load(s.model());
+        GenerationConfig g = model.generation();
+        int maxLen = s.engine().maxModelLen() > 0 ? s.engine().maxModelLen() : model.config().maxPositionEmbeddings();
+        return new SingleNode.ModelSpec(new HfModelTokenizer(model), maxLen,
+                new SamplingDefaults(g.temperature(), g.topP(), g.topK(), g.repetitionPenalty()));
+    }
+
+    @Override
+    public synchronized InferenceEngine engine(ArborSettings s) {
+        return load(s).engine();
+    }
+
+    private LoadedModel load(ArborSettings s) {
+        if (loaded == null) loaded = LoadedModel.load(s, progress);
+        return loaded;
+    }
+}

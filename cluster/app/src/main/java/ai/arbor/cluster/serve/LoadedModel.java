@@ -1,0 +1,149 @@
+package ai.arbor.cluster.serve;
+
+import ai.arbor.actors.frontend.HfModelTokenizer;
+import ai.arbor.actors.frontend.ModelTokenizer;
+import ai.arbor.actors.synthetic.ByteTokenizer;
+import ai.arbor.actors.synthetic.SyntheticEngine;
+import ai.arbor.config.ArborSettings;
+import ai.arbor.config.EngineSettings;
+import ai.arbor.gpu.backend.ComputeBackend;
+import ai.arbor.gpu.backend.cpu.CpuBackend;
+import ai.arbor.gpu.backend.cuda.CudaBackend;
+import ai.arbor.gpu.engine.EngineConfig;
+import ai.arbor.gpu.protocol.InferenceEngine;
+import ai.arbor.gpu.engine.LLMEngine;
+import ai.arbor.gpu.model.GenerationConfig;
+import ai.arbor.gpu.model.HfModel;
+import ai.arbor.http.SamplingDefaults;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.stream.Stream;
+
+/**
+ * A model made ready to serve on the configured device: its engine (which a worker will own) and what the frontend
+ * needs (tokenizer, context length, sampling defaults). Reports each loading stage on {@code progress}, since a large
+ * model takes a while.
+ */
+public final class LoadedModel implements AutoCloseable {
+    private final HfModel model;
+    private final InferenceEngine engine;
+    private final SingleNode.ModelSpec spec;
+
+    private LoadedModel(HfModel model, InferenceEngine engine, SingleNode.ModelSpec spec) {
+        this.model = model;
+        this.engine = engine;
+        this.spec = spec;
+    }
+
+    public InferenceEngine engine() { return engine; }
+
+    public SingleNode.ModelSpec spec() { return spec; }
+
+    public static LoadedModel load(ArborSettings s, PrintStream progress) {
+        long t0 = System.nanoTime();
+        Path dir = s.model();
+        EngineSettings e = s.engine();
+        if ("synthetic".equals(s.device())) return synthetic(s, progress);
+        boolean cuda = s.isCuda();
+        if (!cuda && !"cpu".equals(s.device())) {
+            throw new IllegalArgumentException("device '" + s.device() + "' has no backend in this build; use cpu, cuda:N or synthetic");
+        }
+        // Before mapping gigabytes of weights: a missing GPU should fail at once, in one line.
+        if (cuda && !CudaBackend.isAvailable()) {
+            throw new IllegalArgumentException("--device " + s.device() + ": no CUDA device found (no NVIDIA driver or "
+                    + "GPU on this machine, or the kernels were not built); use --device cpu");
+        }
+        progress.printf("arbor: loading %s from %s (%s of weights)…%n", s.servedModelName(), dir, size(dir));
+        HfModel model = HfModel.load(dir);
+        try {
+            progress.printf("arbor: %s %s, %d layers, vocabulary %d; weights mapped in %.1f s%n",
+                    model.config().architecture(), s.servedModelName(), model.config().numLayers(),
+                    model.config().vocabSize(), seconds(t0));
+            ComputeBackend backend = cuda ? cudaBackend(s, model, progress) : cpuBackend(e, model, progress);
+            LLMEngine engine = new LLMEngine(model, backend, engineConfig(e));
+            GenerationConfig g = model.generation();
+            SingleNode.ModelSpec spec = new SingleNode.ModelSpec(tokenizer(s, model), engine.maxModelLen(),
+                    new SamplingDefaults(g.temperature(), g.topP(), g.topK(), g.repetitionPenalty()));
+            progress.printf("arbor: engine ready in %.1f s: %d KV blocks of %d tokens, max model length %d%n",
+                    seconds(t0), engine.numKvBlocks(), engine.blockSize(), engine.maxModelLen());
+            return new LoadedModel(model, engine, spec);
+        } catch (RuntimeException ex) {
+            model.close();
+            throw ex;
+        }
+    }
+
+    private static ComputeBackend cpuBackend(EngineSettings e, HfModel model, PrintStream progress) {
+        int threads = e.effectiveThreads();
+        progress.printf("arbor: allocating the KV cache (%s) on %d CPU thread(s)…%n", bytes(e.kvCacheMemoryBytes()), threads);
+        return new CpuBackend(model.config(), model.weights(), threads, e.kvCacheMemoryBytes());
+    }
+
+    private static ComputeBackend cudaBackend(ArborSettings s, HfModel model, PrintStream progress) {
+        double util = s.engine().gpuMemoryUtilization();
+        progress.printf("arbor: copying the weights to %s (KV cache fills up to %.0f%% of its memory)…%n", s.device(),
+                util * 100);
+        return new CudaBackend(model.config(), model.weights(), CudaBackend.deviceIndex(s.device()), util);
+    }
+
+    /** The instant engine: the model's tokenizer when the directory has one, else one token per byte. */
+    private static LoadedModel synthetic(ArborSettings s, PrintStream progress) {
+        EngineSettings e = s.engine();
+        HfModel model = null;
+        ModelTokenizer tok;
+        int maxLen = e.maxModelLen() > 0 ? e.maxModelLen() : 4096;
+        if (Files.isRegularFile(s.model().resolve("tokenizer.json"))) {
+            model = HfModel.load(s.model());
+            tok = tokenizer(s, model);
+            if (e.maxModelLen() == 0) maxLen = model.config().maxPositionEmbeddings();
+        } else {
+            tok = new ByteTokenizer();
+        }
+        progress.printf("arbor: synthetic engine (instant tokens, %s tokenizer), max model length %d%n",
+                model == null ? "byte" : "the model's", maxLen);
+        SyntheticEngine engine = new SyntheticEngine(maxLen, e.blockSize(), tok.eosTokenIds());
+        return new LoadedModel(model, engine, new SingleNode.ModelSpec(tok, maxLen, SamplingDefaults.none()));
+    }
+
+    /** The model's tokenizer, with the chat template that {@code --chat-template} names if one does. */
+    public static HfModelTokenizer tokenizer(ArborSettings s, HfModel model) {
+        return new HfModelTokenizer(model, s.chat().chatTemplate()
+                .map(file -> HfModelTokenizer.templateFile(model, file)).orElse(null));
+    }
+
+    public static EngineConfig engineConfig(EngineSettings e) {
+        return new EngineConfig(e.blockSize(), e.numKvBlocks(), e.maxNumSeqs(), e.maxNumBatchedTokens(), e.maxModelLen(),
+                e.enablePrefixCaching(), e.kvCacheMemoryBytes());
+    }
+
+    private static double seconds(long t0) { return (System.nanoTime() - t0) / 1e9; }
+
+    private static String size(Path dir) {
+        try (Stream<Path> files = Files.list(dir)) {
+            return bytes(files.filter(p -> p.toString().endsWith(".safetensors")).mapToLong(p -> {
+                try {
+                    return Files.size(p);
+                } catch (IOException ex) {
+                    return 0;
+                }
+            }).sum());
+        } catch (IOException ex) {
+            return "?";
+        }
+    }
+
+    static String bytes(long b) {
+        if (b >= 1L << 30) return String.format(Locale.ROOT, "%.1f GiB", b / (double) (1L << 30));
+        if (b >= 1L << 20) return String.format(Locale.ROOT, "%.1f MiB", b / (double) (1L << 20));
+        return String.format(Locale.ROOT, "%.1f KiB", b / 1024.0);
+    }
+
+    /** The engine belongs to the worker, which closes it; this releases the model's mapped weights and tokenizer. */
+    @Override
+    public void close() {
+        if (model != null) model.close();
+    }
+}

@@ -1,0 +1,384 @@
+package ai.arbor.gpu.engine;
+
+import ai.arbor.gpu.protocol.EngineRequest;
+import ai.arbor.gpu.protocol.EngineStats;
+import ai.arbor.gpu.protocol.FinishReason;
+import ai.arbor.gpu.protocol.InferenceEngine;
+import ai.arbor.gpu.protocol.RequestOutput;
+import ai.arbor.gpu.protocol.RequestSink;
+import ai.arbor.gpu.backend.ComputeBackend;
+import ai.arbor.gpu.backend.ForwardBatch;
+import ai.arbor.gpu.backend.GreedyForward;
+import ai.arbor.gpu.backend.SequenceChunk;
+import ai.arbor.gpu.kv.KvCacheManager;
+import ai.arbor.gpu.protocol.KvEvent;
+import ai.arbor.gpu.protocol.KvEventListener;
+import ai.arbor.gpu.model.HfModel;
+import ai.arbor.gpu.model.ModelConfig;
+import ai.arbor.gpu.sample.Sampled;
+import ai.arbor.gpu.sample.Sampler;
+import ai.arbor.gpu.protocol.SamplingParams;
+import ai.arbor.gpu.protocol.TokenLogprobs;
+import ai.arbor.gpu.sched.Request;
+import ai.arbor.gpu.sched.ScheduledChunk;
+import ai.arbor.gpu.sched.Scheduler;
+import ai.arbor.gpu.sched.SchedulerOutput;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The inference engine, after vLLM V1's EngineCore: each {@link #step()} applies queued requests and aborts,
+ * schedules a batch, runs one forward pass over it, samples a token for every sequence that reached its end, checks
+ * stop conditions, hands each request its output and frees the finished ones, then publishes the step's KV events.
+ * {@link #addRequest} and {@link #abort} may be called from any thread; everything else runs on the engine thread.
+ * The engine owns the backend it is given and closes it.
+ */
+public final class LLMEngine implements InferenceEngine {
+    private static final Logger log = LoggerFactory.getLogger(LLMEngine.class);
+
+    private final ComputeBackend backend;
+    private final int blockSize;
+    private final int maxModelLen;
+    private final int vocabSize;
+    private final int[] eosTokenIds;
+    private final KvCacheManager kv;
+    private final Scheduler scheduler;
+    private final Sampler sampler = new Sampler();
+
+    private final ConcurrentLinkedQueue<Request> pendingAdds = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<String> pendingAborts = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final AtomicLong arrivals = new AtomicLong();
+    private final List<KvEventListener> listeners = new CopyOnWriteArrayList<>();
+    private final Map<String, Request> live = new HashMap<>();
+
+    // Set when the backend can take the argmax where the logits are, so only token ids cross (a 151k-vocabulary fp32
+    // row is 600 KB). Only greedy steps use it: the device sampler draws over tokens in another order than Sampler,
+    // so seeded random requests would not reproduce their CPU-sampled tokens.
+    private final GreedyForward greedyForward;
+    private volatile boolean argmaxOnDevice = true;
+    private long argmaxOnDeviceSteps;
+
+    private long promptTokens;
+    private long generatedTokens;
+    private long steps;
+    private volatile EngineStats stats;
+
+    /** The engine for a loaded model; its EOS tokens are the union of config, generation config and tokenizer. */
+    public LLMEngine(HfModel model, ComputeBackend backend, EngineConfig config) {
+        this(model.config(), model.eosTokenIds(), backend, config);
+    }
+
+    public LLMEngine(ModelConfig model, int[] eosTokenIds, ComputeBackend backend, EngineConfig config) {
+        if (config.blockSize() <= 0) throw new IllegalArgumentException("blockSize must be positive, got " + config.blockSize());
+        this.backend = backend;
+        this.greedyForward = backend instanceof GreedyForward g ? g : null;
+        this.blockSize = config.blockSize();
+        this.vocabSize = model.vocabSize();
+        this.eosTokenIds = eosTokenIds.clone();
+        int numBlocks = config.numKvBlocks() > 0 ? config.numKvBlocks() : backend.availableKvBlocks(blockSize);
+        if (numBlocks <= 0) {
+            throw new IllegalArgumentException("backend " + backend.name() + " has no room for a single KV block of "
+                    + blockSize + " tokens (" + backend.kvBlockBytes(blockSize) + " bytes)");
+        }
+        int modelLen = config.maxModelLen() > 0 ? config.maxModelLen() : model.maxPositionEmbeddings();
+        // A request that grows beyond the whole cache could never be scheduled again once preempted.
+        int capacity = numBlocks * blockSize;
+        if (modelLen > capacity) {
+            log.warn("max model length {} exceeds the KV cache ({} blocks of {} = {} tokens); capping it", modelLen,
+                    numBlocks, blockSize, capacity);
+            modelLen = capacity;
+        }
+        this.maxModelLen = modelLen;
+        backend.allocateKvCache(numBlocks, blockSize);
+        this.kv = new KvCacheManager(numBlocks, blockSize, config.enablePrefixCaching());
+        this.scheduler = new Scheduler(kv, config.maxNumSeqs(), config.maxNumBatchedTokens());
+        publishStats(0, 0);
+        log.info("engine on {}: {} KV blocks of {} tokens, max model length {}, max {} seqs / {} tokens per step",
+                backend.name(), numBlocks, blockSize, maxModelLen, config.maxNumSeqs(), config.maxNumBatchedTokens());
+    }
+
+    @Override
+    public void addRequest(EngineRequest request, RequestSink sink) {
+        if (request.requestId() == null || request.requestId().isEmpty()) {
+            throw new IllegalArgumentException("request id must not be empty");
+        }
+        int[] prompt = request.promptTokenIds();
+        if (prompt == null || prompt.length == 0) {
+            throw new IllegalArgumentException("request " + request.requestId() + " has an empty prompt");
+        }
+        if (prompt.length >= maxModelLen) {
+            throw new IllegalArgumentException("prompt of request " + request.requestId() + " has " + prompt.length
+                    + " tokens, but the maximum model length is " + maxModelLen
+                    + " tokens (prompt plus at least one generated token)");
+        }
+        for (int t : prompt) {
+            if (t < 0 || t >= vocabSize) {
+                throw new IllegalArgumentException("prompt token id " + t + " is outside the vocabulary [0, " + vocabSize + ")");
+            }
+        }
+        Sampler.validate(request.sampling());
+        pendingAdds.add(new Request(request, sink, arrivals.getAndIncrement()));
+        inFlight.incrementAndGet();
+    }
+
+    @Override
+    public void abort(String requestId) {
+        pendingAborts.add(requestId);
+    }
+
+    @Override
+    public boolean hasWork() {
+        return inFlight.get() > 0 || !pendingAborts.isEmpty();
+    }
+
+    @Override
+    public void step() {
+        long t0 = System.nanoTime();
+        applyAbortsAndAdds();
+        SchedulerOutput plan = scheduler.schedule();
+        int batchSize = plan.chunks().size();
+        if (!plan.isEmpty() && greedyForward != null && argmaxOnDevice && allPlainArgmax(plan)) {
+            int[] tokens = greedyForward.forwardGreedy(toForwardBatch(plan));
+            scheduler.onForwardDone(plan);
+            argmaxOnDeviceSteps++;
+            List<Request> finished = new ArrayList<>();
+            int row = 0;
+            for (ScheduledChunk c : plan.chunks()) {
+                if (!c.wantLogits()) continue;
+                if (row >= tokens.length) {
+                    throw new IllegalStateException("backend " + backend.name() + " returned " + tokens.length
+                            + " tokens for a batch that wants more");
+                }
+                Request r = c.request();
+                if (accept(r, tokens[row++], null) != null) finished.add(r);
+            }
+            for (Request r : finished) end(r);
+        } else if (!plan.isEmpty()) {
+            float[][] logits = backend.forward(toForwardBatch(plan));
+            scheduler.onForwardDone(plan);
+            List<Request> finished = new ArrayList<>();
+            int row = 0;
+            for (ScheduledChunk c : plan.chunks()) {
+                if (!c.wantLogits()) continue;
+                Request r = c.request();
+                if (row >= logits.length) {
+                    throw new IllegalStateException("backend " + backend.name() + " returned " + logits.length
+                            + " logit rows for a batch that wants more");
+                }
+                FinishReason done = sampleAndCheck(r, logits[row++]);
+                if (done != null) finished.add(r);
+            }
+            for (Request r : finished) end(r);
+        }
+        flushKvEvents();
+        steps++;
+        publishStats(batchSize, System.nanoTime() - t0);
+    }
+
+    @Override
+    public void failInFlight(Throwable cause) {
+        List<Request> all = new ArrayList<>(live.values());
+        log.error("engine step failed; failing {} requests in flight", all.size(), cause);
+        for (Request r : all) {
+            live.remove(r.id());
+            inFlight.decrementAndGet();
+            try {
+                scheduler.finish(r);
+            } catch (RuntimeException e) {
+                log.error("could not free the blocks of {}", r.id(), e);
+            }
+            try {
+                r.sink().onError(r.id(), cause);
+            } catch (RuntimeException e) {
+                log.warn("sink of {} threw on error", r.id(), e);
+            }
+        }
+        flushKvEvents();
+        publishStats(0, 0);
+    }
+
+    @Override
+    public EngineStats stats() {
+        EngineStats s = stats;
+        int queued = pendingAdds.size();
+        if (queued == 0) return s;
+        return new EngineStats(s.runningRequests(), s.waitingRequests() + queued, s.kvBlocksActive(), s.kvBlocksTotal(),
+                s.prefixCacheQueries(), s.prefixCacheHits(), s.preemptions(), s.promptTokens(), s.generatedTokens(),
+                s.steps(), s.lastBatchSize(), s.lastStepNanos());
+    }
+
+    @Override
+    public void addKvEventListener(KvEventListener listener) { listeners.add(listener); }
+
+    @Override
+    public int blockSize() { return blockSize; }
+
+    @Override
+    public int maxModelLen() { return maxModelLen; }
+
+    /**
+     * Whether greedy steps may take the argmax on a backend that offers {@link GreedyForward} (default on). Off, every
+     * step copies the logits to the host and samples there: the reference the fast path must match.
+     */
+    public void setArgmaxOnDevice(boolean on) { this.argmaxOnDevice = on; }
+
+    /** Steps whose tokens were picked on the device (see {@link #setArgmaxOnDevice}). Engine thread. */
+    public long argmaxOnDeviceSteps() { return argmaxOnDeviceSteps; }
+
+    /** Blocks no request holds (cached or empty): all of them once every request has ended. Engine thread. */
+    public int numFreeKvBlocks() { return kv.numFreeBlocks(); }
+
+    public int numKvBlocks() { return kv.numBlocks(); }
+
+    /** Drops the prefix cache (reported as AllBlocksCleared); false while requests hold blocks. Engine thread. */
+    public boolean resetPrefixCache() {
+        boolean ok = kv.resetPrefixCache();
+        flushKvEvents();
+        return ok;
+    }
+
+    /** Ends every request with ABORT and closes the backend. Call after the loop has stopped. */
+    @Override
+    public void close() {
+        pendingAborts.clear();
+        for (Request r; (r = pendingAdds.poll()) != null; ) live.put(r.id(), r);
+        for (Request r : new ArrayList<>(live.values())) {
+            scheduler.finish(r);
+            live.remove(r.id());
+            inFlight.decrementAndGet();
+            emit(r, new int[0], List.of(), FinishReason.ABORT);
+        }
+        backend.close();
+    }
+
+    private void applyAbortsAndAdds() {
+        Set<String> aborts = new HashSet<>();
+        for (String id; (id = pendingAborts.poll()) != null; ) aborts.add(id);
+        for (Request r; (r = pendingAdds.poll()) != null; ) {
+            if (live.containsKey(r.id())) {
+                inFlight.decrementAndGet();
+                r.sink().onError(r.id(), new IllegalArgumentException("request id " + r.id() + " is already running"));
+                continue;
+            }
+            live.put(r.id(), r);
+            scheduler.add(r);
+            promptTokens += r.promptLength();
+        }
+        for (String id : aborts) {
+            Request r = live.get(id);
+            if (r == null) continue;
+            emit(r, new int[0], List.of(), FinishReason.ABORT);
+            end(r);
+        }
+    }
+
+    private ForwardBatch toForwardBatch(SchedulerOutput plan) {
+        List<SequenceChunk> chunks = new ArrayList<>(plan.chunks().size());
+        for (ScheduledChunk c : plan.chunks()) {
+            Request r = c.request();
+            int[] tokens = Arrays.copyOfRange(r.tokens(), c.startPosition(), c.startPosition() + c.numTokens());
+            chunks.add(new SequenceChunk(tokens, c.startPosition(), kv.blockTable(r.id()), c.wantLogits()));
+        }
+        return new ForwardBatch(chunks);
+    }
+
+    /** Samples the request's next token, emits it, and returns why the request ends now, or null. */
+    private FinishReason sampleAndCheck(Request r, float[] logits) {
+        SamplingParams p = r.sampling();
+        int[] suppressed = r.numOutputTokens() < p.minTokens() ? stopTokensOf(p) : NONE;
+        Sampled s = sampler.sample(logits, p, r.tokens(), r.promptLength(), r.numTokens(), suppressed, r.rng());
+        return accept(r, s.tokenId(), s.logprobs());
+    }
+
+    /** Appends and emits the request's next token; returns why the request ends now, or null. */
+    private FinishReason accept(Request r, int token, TokenLogprobs logprobs) {
+        r.appendToken(token);
+        generatedTokens++;
+        FinishReason done = stopReason(r, token);
+        emit(r, new int[] {token}, logprobs == null ? List.of() : List.of(logprobs), done);
+        return done;
+    }
+
+    /** True when every sequence that samples this step would take the plain argmax of its logits. */
+    private boolean allPlainArgmax(SchedulerOutput plan) {
+        for (ScheduledChunk c : plan.chunks()) {
+            if (!c.wantLogits()) continue;
+            Request r = c.request();
+            SamplingParams p = r.sampling();
+            if (!Sampler.isPlainArgmax(p)) return false;
+            // min_tokens masks EOS and stop tokens on the host until enough tokens are out.
+            if (r.numOutputTokens() < p.minTokens() && stopTokensOf(p).length > 0) return false;
+        }
+        return true;
+    }
+
+    private static final int[] NONE = new int[0];
+
+    private int[] stopTokensOf(SamplingParams p) {
+        int[] stop = p.stopTokenIds() == null ? NONE : p.stopTokenIds();
+        if (p.ignoreEos()) return stop;
+        int[] all = Arrays.copyOf(eosTokenIds, eosTokenIds.length + stop.length);
+        System.arraycopy(stop, 0, all, eosTokenIds.length, stop.length);
+        return all;
+    }
+
+    private FinishReason stopReason(Request r, int token) {
+        SamplingParams p = r.sampling();
+        // EOS and stop tokens were masked while fewer than min_tokens were out, so seeing one here is a real stop.
+        if (!p.ignoreEos() && contains(eosTokenIds, token)) return FinishReason.STOP;
+        if (p.stopTokenIds() != null && contains(p.stopTokenIds(), token)) return FinishReason.STOP;
+        if (r.numOutputTokens() >= p.maxTokens() || r.numTokens() >= maxModelLen) return FinishReason.LENGTH;
+        return null;
+    }
+
+    private void emit(Request r, int[] tokens, List<TokenLogprobs> logprobs, FinishReason done) {
+        RequestOutput out = new RequestOutput(r.id(), tokens, logprobs, done != null, done, r.promptLength(),
+                r.numCachedTokens(), r.numOutputTokens());
+        try {
+            r.sink().onOutput(out);
+        } catch (RuntimeException e) {
+            log.warn("sink of request {} threw", r.id(), e);
+        }
+    }
+
+    private void end(Request r) {
+        scheduler.finish(r);
+        live.remove(r.id());
+        inFlight.decrementAndGet();
+    }
+
+    private void flushKvEvents() {
+        List<KvEvent> events = kv.drainEvents();
+        if (events.isEmpty()) return;
+        for (KvEventListener l : listeners) {
+            try {
+                l.onKvEvents(events);
+            } catch (RuntimeException e) {
+                log.warn("KV event listener threw", e);
+            }
+        }
+    }
+
+    private void publishStats(int batchSize, long stepNanos) {
+        stats = new EngineStats(scheduler.numRunning(), scheduler.numWaiting(), kv.numActiveBlocks(), kv.numBlocks(),
+                scheduler.prefixCacheQueries(), scheduler.prefixCacheHits(), scheduler.preemptions(), promptTokens,
+                generatedTokens, steps, batchSize, stepNanos);
+    }
+
+    private static boolean contains(int[] a, int x) {
+        for (int v : a) if (v == x) return true;
+        return false;
+    }
+}

@@ -1,6 +1,0 @@
-package ai.arbor.gpu.engine;
-
-import ai.arbor.gpu.sample.SamplingParams;
-
-/** A tokenized request. {@code promptTokenIds} may already hold generated tokens when a request migrates. */
-public record EngineRequest(String requestId, int[] promptTokenIds, SamplingParams sampling) {}

@@ -1,9 +1,0 @@
-package ai.arbor.gpu.kv;
-
-import java.util.List;
-
-/** Receives an engine's KV events once per step, on the engine thread: implementations hand off and never block. */
-@FunctionalInterface
-public interface KvEventListener {
-    void onKvEvents(List<KvEvent> events);
-}

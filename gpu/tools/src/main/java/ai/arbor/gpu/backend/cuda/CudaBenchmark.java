@@ -1,0 +1,253 @@
+package ai.arbor.gpu.backend.cuda;
+
+import ai.arbor.gpu.backend.ForwardBatch;
+import ai.arbor.gpu.backend.SequenceChunk;
+import ai.arbor.gpu.engine.EngineConfig;
+import ai.arbor.gpu.protocol.EngineRequest;
+import ai.arbor.gpu.engine.LLMEngine;
+import ai.arbor.gpu.model.Architecture;
+import ai.arbor.gpu.model.DType;
+import ai.arbor.gpu.model.ModelConfig;
+import ai.arbor.gpu.model.RopeScaling;
+import ai.arbor.gpu.protocol.SamplingParams;
+import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUevent;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+
+import static jcuda.driver.JCudaDriver.*;
+
+/**
+ * Decode and prefill throughput of the CUDA backend with random BF16 weights in Qwen2.5-1.5B's shape, next to the
+ * device's measured copy bandwidth (the roofline for batch-1 decode: every weight byte read once per token).
+ * Usage: {@code CudaBenchmark [decodeSteps] [batch sizes, comma-separated] [prefill tokens]}.
+ */
+public final class CudaBenchmark {
+    private static final int BLOCK = 16;
+    private static final int PROMPT = 128;
+
+    public static void main(String[] args) {
+        int steps = args.length > 0 ? Integer.parseInt(args[0]) : 64;
+        int[] batches = args.length > 1 ? Arrays.stream(args[1].split(",")).mapToInt(Integer::parseInt).toArray()
+                : new int[]{1, 8, 32, 64};
+        int prefill = args.length > 2 ? Integer.parseInt(args[2]) : 2048;
+        ModelConfig c = new ModelConfig(Architecture.QWEN2, 151936, 1536, 8960, 28, 12, 2, 128, 32768, 1e-6, 1e6,
+                RopeScaling.DEFAULT, true, true, false, DType.BF16);
+        long t0 = System.nanoTime();
+        try (CudaBackend gpu = new CudaBackend(c, new RandomWeights(c, 42), 0, 0.9)) {
+            System.out.printf("device %s (%s), random Qwen2.5-1.5B-shape weights: %.3f GB of matrices, loaded in %.1f s%n",
+                    gpu.name(), gpu.deviceName(), gpu.weightBytes() / 1e9, (System.nanoTime() - t0) / 1e9);
+            double bw = copyBandwidth(gpu.device());
+            double roof = bw / gpu.weightBytes();
+            System.out.printf("device-to-device copy: %.0f GB/s (read + write) -> batch-1 decode roofline %.0f tok/s%n",
+                    bw / 1e9, roof);
+            int maxBatch = Arrays.stream(batches).max().orElse(1);
+            int perSeq = (PROMPT + steps + 16) / BLOCK + 2;
+            int prefillBlocks = (prefill + BLOCK - 1) / BLOCK + 1;
+            gpu.allocateKvCache(maxBatch * perSeq + prefillBlocks, BLOCK);
+            List<String> rows = new ArrayList<>();
+            SplittableRandom rnd = new SplittableRandom(7);
+            if (System.getProperty("arbor.bench.sweep") != null) {
+                HintSweep.run(gpu, steps, perSeq, rnd); // leaves the best configuration set
+                if (System.getProperty("arbor.bench.sweepThenBench") == null) return;
+            }
+            for (int b : batches) {
+                double tps = decode(gpu, b, steps, perSeq, rnd, true);
+                System.out.print(gpu.timeAttention());
+                String extra;
+                if (b <= 2) {
+                    double eager = decode(gpu, b, Math.min(steps, 32), perSeq, rnd, false);
+                    gpu.setFuseSmallBatches(false);
+                    double unfused = decode(gpu, b, steps, perSeq, rnd, true);
+                    gpu.setFuseSmallBatches(true);
+                    gpu.setFuseSmallNormRope(false, false);
+                    double separate = decode(gpu, b, steps, perSeq, rnd, true);
+                    gpu.setFuseSmallNormRope(false, true);
+                    double ropeOnly = decode(gpu, b, steps, perSeq, rnd, true);
+                    gpu.setFuseSmallNormRope(true, false);
+                    double normOnly = decode(gpu, b, steps, perSeq, rnd, true);
+                    gpu.setFuseSmallNormRope(true, true);
+                    gpu.setSplitArgmax(false);
+                    double oneBlockArgmax = decode(gpu, b, steps, perSeq, rnd, true);
+                    gpu.setSplitArgmax(true);
+                    gpu.setGemvTuning(4, 0);
+                    double split4 = decode(gpu, b, steps, perSeq, rnd, true);
+                    gpu.setGemvTuning(8, 0);
+                    double split8 = decode(gpu, b, steps, perSeq, rnd, true);
+                    gpu.setGemvTuning(16, 0);
+                    double again = decode(gpu, b, steps, perSeq, rnd, true);
+                    extra = String.format(" (without CUDA graphs: %.0f tok/s; SwiGLU not fused into the gate/up gemv: %.0f tok/s;"
+                            + " rmsnorm and rope_kv_write as own kernels: %.0f, only RoPE fused: %.0f, only the norm fused: %.0f;"
+                            + " argmax in one block per row: %.0f; gemv split for 4 blocks/SM (down_proj 4 warps a row): %.0f,"
+                            + " for 8 (down_proj 8, gate/up 1): %.0f; all again: %.0f tok/s)", eager, unfused, separate,
+                            ropeOnly, normOnly, oneBlockArgmax, split4, split8, again);
+                } else {
+                    System.out.printf("kernel check, batch %d: max |grouped attention - per-head| / max |per-head| %.1e%n",
+                            b, gpu.compareAttention());
+                    gpu.setBatchKernel("tile");
+                    gpu.setGroupedAttention(false);
+                    double tile = decode(gpu, b, steps, perSeq, rnd, true);
+                    gpu.setBatchKernel("gemm");
+                    gpu.setGroupedAttention(true);
+                    extra = String.format(" (previous kernels, matmul_tile and per-head attention: %.0f tok/s)", tile);
+                }
+                rows.add(String.format("| decode, batch %d | %.0f tok/s | %.2f ms/step | %.0f%% of roofline%s |", b, tps,
+                        1000.0 * b / tps, 100 * tps / (roof * b), extra));
+                System.out.println(rows.get(rows.size() - 1));
+            }
+            String[] names = {"q/k/v 1536x2048", "o 1536x1536", "gate/up 1536x17920", "down 8960x1536", "lm_head 1536x151936"};
+            long[] bytes = {2L * 1536 * 2048, 2L * 1536 * 1536, 2L * 1536 * 17920, 2L * 8960 * 1536, 2L * 1536 * 151936};
+            System.out.println("| matmul (bf16 weights; GPU time of 20 calls replayed from a CUDA graph) | rows | kernel | us | weight GB/s |");
+            for (int n : new int[]{1, 8, 32, 64, 256}) {
+                for (String kernel : new String[]{"gemm", "tile"}) {
+                    if (kernel.equals("tile") && n <= 2) continue;
+                    gpu.setBatchKernel(kernel);
+                    double[] us = gpu.timeMatmuls(n, 20);
+                    for (int i = 0; i < us.length; i++) {
+                        if (us[i] > 0) System.out.printf("| %s | %d | %s | %.1f | %.0f |%n", names[i], n,
+                                n <= 2 ? "gemv" : kernel.equals("gemm") ? "stream_gemm" : n > 64 ? "mma64" : "tile",
+                                us[i], bytes[i] / us[i] / 1e3);
+                    }
+                }
+            }
+            gpu.setBatchKernel("gemm");
+            System.out.print(gpu.compareStreamVariants(20));
+            for (int n : new int[]{3, 8, 13, 24, 40, 64, 200}) {
+                double[] rel = gpu.compareBatchKernels(n, n);
+                System.out.printf("kernel check, %d rows: max |stream_gemm - previous| / max |previous| per shape %s%n", n,
+                        Arrays.toString(Arrays.stream(rel).mapToObj(v -> String.format("%.1e", v)).toArray()));
+            }
+            int[] table = new int[prefillBlocks];
+            for (int i = 0; i < table.length; i++) table[i] = maxBatch * perSeq + i;
+            int[] tokens = rnd.ints(prefill, 0, c.vocabSize()).toArray();
+            for (String kernel : new String[]{"tile", "gemm"}) {
+                gpu.setBatchKernel(kernel);
+                double[] times = new double[4];
+                for (int r = 0; r < times.length; r++) {
+                    long s = System.nanoTime();
+                    gpu.forwardGreedy(new ForwardBatch(List.of(new SequenceChunk(tokens, 0, table, true))));
+                    times[r] = (System.nanoTime() - s) / 1e9;
+                }
+                double[] timed = Arrays.copyOfRange(times, 1, times.length);
+                Arrays.sort(timed);
+                rows.add(String.format("| prefill, one %d-token prompt (%s) | %.0f tok/s | %.1f ms | |", prefill,
+                        kernel.equals("gemm") ? "stream_gemm" : "previous WMMA tiles", prefill / timed[1], 1000 * timed[1]));
+                System.out.println(rows.get(rows.size() - 1));
+            }
+            System.out.println();
+            System.out.printf("roofline: copy %.0f GB/s, weights %.3f GB -> %.0f tok/s at batch 1%n", bw / 1e9,
+                    gpu.weightBytes() / 1e9, roof);
+            for (int b : batches) {
+                if (b != 1 && b != maxBatch) continue;
+                double host = engineDecode(c, gpu, b, steps, rnd, false);
+                double device = engineDecode(c, gpu, b, steps, rnd, true);
+                rows.add(String.format("| LLMEngine decode, batch %d: logits to host + Sampler / argmax on device | %.0f / %.0f tok/s | %.2f / %.2f ms/step | |",
+                        b, host, device, 1000.0 * b / host, 1000.0 * b / device));
+                System.out.println(rows.get(rows.size() - 1));
+            }
+            System.out.println("| what | throughput | time | vs roofline |");
+            System.out.println("|---|---|---|---|");
+            for (String r : rows) System.out.println(r);
+        }
+    }
+
+    /**
+     * The whole engine (scheduler, KV manager, sampling) decoding b random 128-token prompts greedily: tokens per
+     * second from the second decode step on, with the argmax on the device or the logits rows on the host.
+     */
+    private static double engineDecode(ModelConfig c, CudaBackend gpu, int b, int steps, SplittableRandom rnd,
+                                       boolean argmaxOnDevice) {
+        gpu.setUseGraphs(true);
+        int perSeq = (PROMPT + steps + BLOCK) / BLOCK + 1;
+        EngineConfig ec = new EngineConfig(BLOCK, b * perSeq + 1, b, 2048, 0, false, 0);
+        long[] produced = {0};
+        try (LLMEngine engine = new LLMEngine(c, new int[0], new LentBackend(gpu), ec)) {
+            engine.setArgmaxOnDevice(argmaxOnDevice);
+            SamplingParams greedy = new SamplingParams(0, 1, 0, 0, null, 0, 0, 1, steps, 0, true, new int[0],
+                    List.of(), null);
+            for (int i = 0; i < b; i++) {
+                engine.addRequest(new EngineRequest("r" + i, rnd.ints(PROMPT, 0, c.vocabSize()).toArray(), greedy),
+                        o -> produced[0] += o.newTokenIds().length);
+            }
+            long t0 = 0, start = 0;
+            while (engine.hasWork()) {
+                engine.step();
+                // From the second decode step: the first one captures the CUDA graphs anew (a new KV cache).
+                if (t0 == 0 && produced[0] >= 2L * b) {
+                    t0 = System.nanoTime();
+                    start = produced[0];
+                }
+            }
+            return (produced[0] - start) / ((System.nanoTime() - t0) / 1e9);
+        }
+    }
+
+    /** Prefills b random 128-token prompts, then times greedy decode steps (token ids only cross to the host). */
+    static double decode(CudaBackend gpu, int b, int steps, int perSeq, SplittableRandom rnd, boolean graphs) {
+        gpu.setUseGraphs(graphs);
+        int[][] tables = new int[b][perSeq];
+        for (int s = 0; s < b; s++) for (int i = 0; i < perSeq; i++) tables[s][i] = s * perSeq + i;
+        int[] next = new int[b];
+        for (int from = 0; from < b; from += 16) {
+            List<SequenceChunk> chunks = new ArrayList<>();
+            for (int s = from; s < Math.min(b, from + 16); s++) {
+                chunks.add(new SequenceChunk(rnd.ints(PROMPT, 0, 151936).toArray(), 0, tables[s], true));
+            }
+            int[] ids = gpu.forwardGreedy(new ForwardBatch(chunks));
+            System.arraycopy(ids, 0, next, from, ids.length);
+        }
+        int warm = 3;
+        long start = 0;
+        for (int step = 0; step < warm + steps; step++) {
+            if (step == warm) start = System.nanoTime();
+            List<SequenceChunk> chunks = new ArrayList<>(b);
+            for (int s = 0; s < b; s++) chunks.add(new SequenceChunk(new int[]{next[s]}, PROMPT + step, tables[s], true));
+            next = gpu.forwardGreedy(new ForwardBatch(chunks));
+        }
+        double secs = (System.nanoTime() - start) / 1e9;
+        gpu.setUseGraphs(true);
+        if (graphs && System.getProperty("arbor.bench.profile") != null) {
+            List<SequenceChunk> chunks = new ArrayList<>(b);
+            for (int s = 0; s < b; s++) chunks.add(new SequenceChunk(new int[]{next[s]}, PROMPT + warm + steps, tables[s], true));
+            try {
+                System.out.print(gpu.profileDecode(new ForwardBatch(chunks)));
+            } catch (RuntimeException e) {
+                System.out.println("profile failed: " + e);
+            }
+        }
+        return (double) b * steps / secs;
+    }
+
+    /** Bytes read plus written per second by a large device-to-device copy kernel (median of 10). */
+    static double copyBandwidth(CudaDevice dev) {
+        long bytes = 1L << 30;
+        CUdeviceptr a = dev.alloc(bytes, "bandwidth test");
+        CUdeviceptr b = dev.alloc(bytes, "bandwidth test");
+        try {
+            cuMemsetD8(a, (byte) 1, bytes);
+            long n = bytes / 16;
+            CUevent e0 = new CUevent(), e1 = new CUevent();
+            cuEventCreate(e0, 0);
+            cuEventCreate(e1, 0);
+            float[] ms = new float[10];
+            int grid = dev.multiprocessors * 8;
+            for (int i = -2; i < ms.length; i++) {
+                cuEventRecord(e0, dev.stream);
+                dev.launch("copy_bandwidth", grid, 1, 1, 256, a, b, n);
+                cuEventRecord(e1, dev.stream);
+                cuEventSynchronize(e1);
+                float[] t = {0};
+                cuEventElapsedTime(t, e0, e1);
+                if (i >= 0) ms[i] = t[0];
+            }
+            Arrays.sort(ms);
+            return 2.0 * bytes / (ms[ms.length / 2] / 1e3);
+        } finally {
+            dev.free(a);
+            dev.free(b);
+        }
+    }
+}
