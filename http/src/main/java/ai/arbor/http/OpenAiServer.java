@@ -69,6 +69,7 @@ public final class OpenAiServer {
     private final Admission admission;
     private final RequestParser parser;
     private final Tokenization tokenization;
+    private final Embeddings embeddings;
     private final Map<String, Function<HttpRequest, CompletionStage<HttpResponse>>> extra = new ConcurrentHashMap<>();
 
     public OpenAiServer(ActorSystem<?> system, ModelRegistry models, FrontendSettings settings) {
@@ -83,7 +84,11 @@ public final class OpenAiServer {
         this.admission = new Admission(settings.maxQueuedRequests());
         this.parser = new RequestParser(models, chat);
         this.tokenization = new Tokenization(models, chat);
+        this.embeddings = new Embeddings(models);
     }
+
+    /** Where a process that owns an engine registers it for {@code /v1/embeddings}. */
+    public Embeddings embeddings() { return embeddings; }
 
     /** Serves {@code method path} with {@code handler}, ahead of the built-in endpoints. */
     public void addEndpoint(String method, String path, Function<HttpRequest, CompletionStage<HttpResponse>> handler) {
@@ -109,6 +114,8 @@ public final class OpenAiServer {
                     return post(request, Api.COMPLETIONS);
                 case "/v1/responses":
                     return post(request, Api.RESPONSES);
+                case "/v1/embeddings":
+                    return jsonPost(request, embeddings::create);
                 case "/tokenize":
                     return jsonPost(request, body -> CompletableFuture.completedFuture(tokenization.tokenize(body)));
                 case "/detokenize":

@@ -57,7 +57,8 @@ final class ParsedChoices {
             else if (p instanceof ChatPiece.CallStart s) calls.add(new String[] {s.name(), ""});
             else if (p instanceof ChatPiece.CallArguments a) calls.get(a.call())[1] += a.fragment();
         }
-        if (content.length() == 0 && !calls.isEmpty()) msg.putNull("content");
+        // as vLLM: no content at all (only calls or only reasoning) is null, not ""
+        if (content.length() == 0 && (!calls.isEmpty() || reasoning.length() > 0)) msg.putNull("content");
         else msg.put("content", content.toString());
         if (rules.reasoning() != OutputRules.Reasoning.NONE) {
             if (reasoning.length() == 0) msg.putNull("reasoning_content");

@@ -10,7 +10,9 @@ import ai.arbor.actors.router.LoadSharing;
 import ai.arbor.actors.router.WorkerSelector;
 import ai.arbor.actors.worker.WorkerActor;
 import ai.arbor.config.ArborSettings;
+import ai.arbor.gpu.engine.PoolingConfig;
 import ai.arbor.gpu.protocol.InferenceEngine;
+import ai.arbor.gpu.protocol.Pooling;
 import ai.arbor.http.MetricsEndpoint;
 import ai.arbor.http.ModelRegistry;
 import ai.arbor.http.OpenAiServer;
@@ -68,6 +70,9 @@ public final class SingleNode implements AutoCloseable {
                     model.maxModelLen(), model.defaults(), System.currentTimeMillis() / 1000));
             OpenAiServer server = new OpenAiServer(system, registry, settings.frontend(), settings.chat());
             MetricsEndpoint.install(server, system);
+            // embeddings skip the router: this process owns the engine (see Embeddings)
+            Pooling pooling = PoolingConfig.read(settings.model());
+            server.embeddings().register(name, prompts -> engine.embed(prompts, pooling));
             ServerBinding binding = server.bind(settings.host(), settings.port()).toCompletableFuture()
                     .get(30, TimeUnit.SECONDS);
             ActorRef<WorkerActor.Command> worker =

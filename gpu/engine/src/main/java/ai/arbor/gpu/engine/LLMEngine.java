@@ -13,6 +13,7 @@ import ai.arbor.gpu.backend.SequenceChunk;
 import ai.arbor.gpu.kv.KvCacheManager;
 import ai.arbor.gpu.protocol.KvEvent;
 import ai.arbor.gpu.protocol.KvEventListener;
+import ai.arbor.gpu.protocol.Pooling;
 import ai.arbor.gpu.model.HfModel;
 import ai.arbor.gpu.model.ModelConfig;
 import ai.arbor.gpu.sample.Sampled;
@@ -30,6 +31,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -58,6 +60,8 @@ public final class LLMEngine implements InferenceEngine {
 
     private final ConcurrentLinkedQueue<Request> pendingAdds = new ConcurrentLinkedQueue<>();
     private final ConcurrentLinkedQueue<String> pendingAborts = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<EmbeddingJob> pendingEmbeddings = new ConcurrentLinkedQueue<>();
+    private final int hiddenSize;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicLong arrivals = new AtomicLong();
     private final List<KvEventListener> listeners = new CopyOnWriteArrayList<>();
@@ -70,6 +74,7 @@ public final class LLMEngine implements InferenceEngine {
     private volatile boolean argmaxOnDevice = true;
     private long argmaxOnDeviceSteps;
 
+    private long embeddings;
     private long promptTokens;
     private long generatedTokens;
     private long steps;
@@ -86,6 +91,7 @@ public final class LLMEngine implements InferenceEngine {
         this.greedyForward = backend instanceof GreedyForward g ? g : null;
         this.blockSize = config.blockSize();
         this.vocabSize = model.vocabSize();
+        this.hiddenSize = model.hiddenSize();
         this.eosTokenIds = eosTokenIds.clone();
         int numBlocks = config.numKvBlocks() > 0 ? config.numKvBlocks() : backend.availableKvBlocks(blockSize);
         if (numBlocks <= 0) {
@@ -114,23 +120,41 @@ public final class LLMEngine implements InferenceEngine {
         if (request.requestId() == null || request.requestId().isEmpty()) {
             throw new IllegalArgumentException("request id must not be empty");
         }
-        int[] prompt = request.promptTokenIds();
-        if (prompt == null || prompt.length == 0) {
-            throw new IllegalArgumentException("request " + request.requestId() + " has an empty prompt");
-        }
-        if (prompt.length >= maxModelLen) {
-            throw new IllegalArgumentException("prompt of request " + request.requestId() + " has " + prompt.length
+        checkPrompt("request " + request.requestId(), request.promptTokenIds(), maxModelLen);
+        Sampler.validate(request.sampling());
+        pendingAdds.add(new Request(request, sink, arrivals.getAndIncrement()));
+        inFlight.incrementAndGet();
+    }
+
+    /** @param limit prompts must be shorter than this */
+    private void checkPrompt(String what, int[] prompt, int limit) {
+        if (prompt == null || prompt.length == 0) throw new IllegalArgumentException(what + " has an empty prompt");
+        if (prompt.length >= limit) {
+            throw new IllegalArgumentException("prompt of " + what + " has " + prompt.length
                     + " tokens, but the maximum model length is " + maxModelLen
-                    + " tokens (prompt plus at least one generated token)");
+                    + (limit == maxModelLen ? " tokens (prompt plus at least one generated token)" : " tokens"));
         }
         for (int t : prompt) {
             if (t < 0 || t >= vocabSize) {
                 throw new IllegalArgumentException("prompt token id " + t + " is outside the vocabulary [0, " + vocabSize + ")");
             }
         }
-        Sampler.validate(request.sampling());
-        pendingAdds.add(new Request(request, sink, arrivals.getAndIncrement()));
-        inFlight.incrementAndGet();
+    }
+
+    /** One prompt's pooled hidden states, in KV blocks borrowed for the pass. Engine thread. */
+    float[] embedOne(int[] prompt, Pooling pooling) {
+        String id = "embedding-" + embeddings++;
+        if (!kv.allocateSlots(id, 0, prompt.length, null)) {
+            throw new IllegalStateException("the KV cache has no room for an embedding of " + prompt.length
+                    + " tokens now; retry later");
+        }
+        try {
+            float[][] hidden = backend.hiddenStates(new ForwardBatch(List.of(
+                    new SequenceChunk(prompt, 0, kv.blockTable(id), false))));
+            return pooling.pool(hidden[0], prompt.length, hiddenSize);
+        } finally {
+            kv.free(id);
+        }
     }
 
     @Override
@@ -140,12 +164,21 @@ public final class LLMEngine implements InferenceEngine {
 
     @Override
     public boolean hasWork() {
-        return inFlight.get() > 0 || !pendingAborts.isEmpty();
+        return inFlight.get() > 0 || !pendingAborts.isEmpty() || !pendingEmbeddings.isEmpty();
+    }
+
+    @Override
+    public CompletableFuture<float[][]> embed(List<int[]> prompts, Pooling pooling) {
+        for (int[] p : prompts) checkPrompt("embedding input", p, maxModelLen + 1);
+        EmbeddingJob job = new EmbeddingJob(List.copyOf(prompts), pooling, new CompletableFuture<>());
+        pendingEmbeddings.add(job);
+        return job.result();
     }
 
     @Override
     public void step() {
         long t0 = System.nanoTime();
+        for (EmbeddingJob job; (job = pendingEmbeddings.poll()) != null; ) job.run(this);
         applyAbortsAndAdds();
         SchedulerOutput plan = scheduler.schedule();
         int batchSize = plan.chunks().size();
