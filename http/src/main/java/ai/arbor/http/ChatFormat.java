@@ -30,10 +30,13 @@ record ChatFormat(OutputRules.Tools toolParser, OutputRules.Reasoning reasoning)
             default:
                 break;
         }
-        String template = tokenizer.chatTemplateSource();
+        return detect(tokenizer.chatTemplateSource(), tokenizer.architecture());
+    }
+
+    /** {@code auto}: the template's call format, else the architecture's usual one. */
+    static OutputRules.Tools detect(String template, String arch) {
         if (template != null && template.contains("<tool_call>")) return OutputRules.Tools.HERMES;
         if (template != null && template.contains("<|python_tag|>")) return OutputRules.Tools.LLAMA3_JSON;
-        String arch = tokenizer.architecture();
         if (arch.startsWith("Qwen")) return OutputRules.Tools.HERMES;
         if (arch.startsWith("Llama")) return OutputRules.Tools.LLAMA3_JSON;
         return OutputRules.Tools.NONE;
