@@ -69,8 +69,11 @@ final class RequestParser {
         ChatFormat chatFormat = chatPrompt.format();
         int max = maxTokens != null ? maxTokens : model.maxModelLen() - prompt.length;
         checkLength(model, prompt, max, maxTokens != null, "messages");
-        OutputRules rules = new OutputRules(tools.mode(), tools.function(), tools.parallelToolCalls(),
-                chatFormat.reasoning(), chatFormat.reasoning() != OutputRules.Reasoning.NONE && opensThinking(model, prompt));
+        // a named function or required: constrained decoding writes the calls from the first token, with no reasoning
+        // before them, so nothing is split off as reasoning
+        OutputRules.Reasoning reasoning = tools.schema() != null ? OutputRules.Reasoning.NONE : chatFormat.reasoning();
+        OutputRules rules = new OutputRules(tools.mode(), tools.function(), tools.parallelToolCalls(), reasoning,
+                reasoning != OutputRules.Reasoning.NONE && opensThinking(model, prompt));
         return new ParsedRequest(true, model, List.of(prompt), c.sampling(model, max, topLogprobs), c.n, c.stream,
                 c.includeUsage, c.stop, topLogprobs, rules, tools.schema());
     }

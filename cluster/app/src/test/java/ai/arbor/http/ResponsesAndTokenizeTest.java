@@ -87,19 +87,37 @@ class ResponsesAndTokenizeTest {
         assertEquals(deltas.toString(), outputText(whole));
     }
 
-    @Test
-    void functionToolCall() throws Exception {
+    static ResponseCreateParams callingRequest() {
         String call = "<tool_call>{\"name\": \"get_time\", \"arguments\": {\"tz\": \"UTC\"}}</tool_call>";
-        Response r = client.responses().create(ResponseCreateParams.builder().model(SyntheticServers.MODEL)
+        return ResponseCreateParams.builder().model(SyntheticServers.MODEL)
                 .input(call).addTool(FunctionTool.builder().name("get_time").strict(false)
                         .parameters(FunctionTool.Parameters.builder()
                                 .putAdditionalProperty("type", JsonValue.from("object")).build()).build())
                 .maxOutputTokens(400).putAdditionalBodyProperty("stop", JsonValue.from(List.of("\n<assistant>")))
-                .build());
+                .build();
+    }
+
+    static void assertCalledGetTime(Response r) throws Exception {
         ResponseFunctionToolCall fc = r.output().stream().flatMap(i -> i.functionCall().stream()).findFirst().orElseThrow();
         assertEquals("get_time", fc.name());
         assertEquals(M.readTree("{\"tz\": \"UTC\"}"), M.readTree(fc.arguments()));
+        assertTrue(fc.callId().startsWith("call_"));
         assertEquals("<user>", outputText(r));
+    }
+
+    @Test
+    void functionToolCall() throws Exception {
+        assertCalledGetTime(client.responses().create(callingRequest()));
+        ResponseAccumulator acc = ResponseAccumulator.create();
+        StringBuilder argumentDeltas = new StringBuilder();
+        try (StreamResponse<ResponseStreamEvent> s = client.responses().createStreaming(callingRequest())) {
+            s.stream().forEach(e -> {
+                acc.accumulate(e);
+                e.functionCallArgumentsDelta().ifPresent(d -> argumentDeltas.append(d.delta()));
+            });
+        }
+        assertEquals(M.readTree("{\"tz\": \"UTC\"}"), M.readTree(argumentDeltas.toString()));
+        assertCalledGetTime(acc.response());
     }
 
     @Test

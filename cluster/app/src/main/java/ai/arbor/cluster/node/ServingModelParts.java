@@ -1,6 +1,5 @@
 package ai.arbor.cluster.node;
 
-import ai.arbor.actors.frontend.HfModelTokenizer;
 import ai.arbor.cluster.serve.LoadedModel;
 import ai.arbor.config.ArborSettings;
 import ai.arbor.gpu.protocol.InferenceEngine;
@@ -28,7 +27,7 @@ public final class ServingModelParts implements ModelParts {
         HfModel model = HfModel.load(s.model());
         GenerationConfig g = model.generation();
         int maxLen = s.engine().maxModelLen() > 0 ? s.engine().maxModelLen() : model.config().maxPositionEmbeddings();
-        return new SingleNode.ModelSpec(new HfModelTokenizer(model), maxLen,
+        return new SingleNode.ModelSpec(LoadedModel.tokenizer(s, model), maxLen,
                 new SamplingDefaults(g.temperature(), g.topP(), g.topK(), g.repetitionPenalty()));
     }
 
