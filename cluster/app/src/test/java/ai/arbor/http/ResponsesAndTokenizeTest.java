@@ -27,7 +27,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@code /v1/responses} through the official SDK (whole, streamed and assembled by its accumulator, with a function
- * tool), and vLLM's {@code /tokenize}, {@code /detokenize} and {@code /version}, over the synthetic echo engine.
+ * tool), vLLM's {@code /tokenize}, {@code /detokenize} and {@code /version}, and the errors of {@code /v1/embeddings}
+ * where the engine has none, over the synthetic echo engine.
  */
 class ResponsesAndTokenizeTest {
     static final ObjectMapper M = new ObjectMapper();
@@ -126,6 +127,24 @@ class ResponsesAndTokenizeTest {
                 ResponseCreateParams.builder().model(SyntheticServers.MODEL).input("x")
                         .previousResponseId("resp_123").build()));
         assertEquals("previous_response_id", e.param().orElseThrow());
+    }
+
+    @Test
+    void embeddingsFromAnEngineWithoutThemAreAClear400() throws Exception {
+        // the synthetic engine, like the CUDA backend, computes no hidden states
+        HttpResponse<String> r = SyntheticServers.post(node, "/v1/embeddings",
+                "{\"model\": \"synthetic\", \"input\": [\"a\", \"b\"]}");
+        assertEquals(400, r.statusCode(), r.body());
+        JsonNode e = M.readTree(r.body()).get("error");
+        assertEquals("unsupported", e.get("code").asText());
+        assertTrue(e.get("message").asText().contains("does not compute embeddings"), r.body());
+        HttpResponse<String> dims = SyntheticServers.post(node, "/v1/embeddings",
+                "{\"model\": \"synthetic\", \"input\": \"a\", \"dimensions\": 8}");
+        assertEquals("dimensions", M.readTree(dims.body()).at("/error/param").asText());
+        HttpResponse<String> empty = SyntheticServers.post(node, "/v1/embeddings",
+                "{\"model\": \"synthetic\", \"input\": [\"a\", \"\"]}");
+        assertEquals(400, empty.statusCode());
+        assertTrue(M.readTree(empty.body()).at("/error/message").asText().contains("input[1] is empty"), empty.body());
     }
 
     static JsonNode post(String path, String body) throws Exception {
