@@ -50,6 +50,17 @@ class ReasoningSdkTest {
     }
 
     @Test
+    void responsesCarryAReasoningItem() {
+        var r = client.responses().create(com.openai.models.responses.ResponseCreateParams.builder()
+                .model(SyntheticServers.MODEL).input("plan it</think>the answer").maxOutputTokens(100)
+                .putAdditionalBodyProperty("stop", JsonValue.from(java.util.List.of("\n<assistant>"))).build());
+        var reasoning = r.output().get(0).reasoning().orElseThrow();
+        assertEquals("<user>plan it", reasoning.content().orElseThrow().get(0).text());
+        var message = r.output().get(1).message().orElseThrow();
+        assertEquals("the answer", message.content().get(0).outputText().orElseThrow().text());
+    }
+
+    @Test
     void streamedDeltasSplitReasoning() {
         StringBuilder reasoning = new StringBuilder();
         StringBuilder content = new StringBuilder();
