@@ -118,6 +118,26 @@ class ChatFeaturesTinyModelTest {
         assertTrue(msg._additionalProperties().get("reasoning_content").isNull());
     }
 
+    @Test
+    void toolsAndToolResultsReachTheTemplate() throws Exception {
+        String conversation = """
+                {"model": "tiny-qwen2",
+                 "tools": [{"type": "function", "function": {"name": "get_weather",
+                            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}}],
+                 "messages": [{"role": "user", "content": "Weather in Oslo?"},
+                              {"role": "assistant", "content": null, "tool_calls": [{"id": "c1", "type": "function",
+                               "function": {"name": "get_weather", "arguments": "{\\"city\\": \\"Oslo\\"}"}}]},
+                              {"role": "tool", "tool_call_id": "c1", "content": "rain, 4 degrees"}]}""";
+        JsonNode ids = post("/tokenize", conversation).get("tokens");
+        String rendered = post("/detokenize", "{\"tokens\": " + ids + "}").get("prompt").asText();
+        assertTrue(rendered.contains("Tools:\nget_weather\n"), rendered);
+        assertTrue(rendered.contains("<|im_start|>tool\nrain, 4 degrees<|im_end|>"), rendered);
+        // and the real engine answers the conversation
+        JsonNode answer = post("/v1/chat/completions", conversation.replace("\"model\": \"tiny-qwen2\",",
+                "\"model\": \"tiny-qwen2\", \"max_tokens\": 4, \"tool_choice\": \"none\","));
+        assertEquals(ids.size(), answer.at("/usage/prompt_tokens").asInt());
+    }
+
     static List<Float> vector(CreateEmbeddingResponse r, int i) {
         return r.data().get(i).embedding().stream().map(Number::floatValue).toList();
     }
