@@ -4,9 +4,7 @@ import ai.arbor.config.ChatSettings;
 import ai.arbor.gpu.protocol.SamplingParams;
 import ai.arbor.http.chat.OutputRules;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -106,7 +104,7 @@ final class RequestParser {
         return new JsonFields(body);
     }
 
-    ServedModel model(String name) {
+    private ServedModel model(String name) {
         return models.get(name).orElseThrow(() -> ApiError.modelNotFound(name));
     }
 
