@@ -7,7 +7,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 CP_FILE="gpu/tools/target/bench.classpath"
 mvn -o -B -q -pl gpu/tools -am compile dependency:build-classpath -Dmdep.outputFile="$ROOT/$CP_FILE" \
-  -Dmdep.includeScope=runtime >/dev/null
+  -DincludeScope=runtime >/dev/null
 exec java --add-modules jdk.incubator.vector -XX:+UseParallelGC -Xmx${BENCH_HEAP:-6g} \
   -cp "gpu/tools/target/classes:$(cat "$CP_FILE")" ai.arbor.gpu.bench.DecodeBench \
   --tiny models/tiny-qwen2 --qwen05b gpu/tools/target/bench-models/qwen2.5-0.5b-random "$@"

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # one reactor invocation, so arbor-gpu-*/arbor-config resolve to their target/classes (nothing is installed in ~/.m2)
-mvn -o -q -pl actors -am test-compile dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/bench.classpath
+mvn -o -q -pl actors -am test-compile dependency:build-classpath -DincludeScope=test -Dmdep.outputFile=target/bench.classpath
 CP="actors/target/test-classes:actors/target/classes:$(cat actors/target/bench.classpath)"
 if [[ "${BENCH_QUICK:-0}" == 1 ]]; then
   RUN=(-f 1 -wi 1 -w 1s -i 2 -r 1s)

@@ -39,7 +39,7 @@ echo "build_image: building the jars"
 cp_file="$root/.image/classpath.txt"
 mkdir -p "$root/.image"
 mvn -B -o -q -pl cluster/app -am package dependency:build-classpath -DskipTests \
-  -Dmdep.outputFile="$cp_file" -Dmdep.includeScope=runtime
+  -Dmdep.outputFile="$cp_file" -DincludeScope=runtime
 
 echo "build_image: jlink → $stage/opt/java/openjdk"
 rm -rf "$stage"

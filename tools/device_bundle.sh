@@ -11,7 +11,7 @@ cd "$root"
 command -v nvcc >/dev/null || { echo "nvcc is not on PATH: the kernels cannot be compiled" >&2; exit 1; }
 # one reactor invocation: the last module built (gpu/tools) writes the classpath file, with its sibling modules' jars
 mvn -o -q -pl gpu/tools -am package -DskipTests \
-  dependency:build-classpath -Dmdep.outputFile=/tmp/arbor-gpu-cp.txt -Dmdep.includeScope=runtime >/dev/null
+  dependency:build-classpath -Dmdep.outputFile=/tmp/arbor-gpu-cp.txt -DincludeScope=runtime >/dev/null
 jars=$(ls gpu/{protocol,model,engine,cuda,tools}/target/arbor-gpu-*.jar | grep -v -e sources -e tests)
 cuda_jar=$(ls gpu/cuda/target/arbor-gpu-cuda-*.jar | grep -v -e sources -e tests | head -1)
 unzip -l "$cuda_jar" | grep -q 'cuda/matmul.sm90.ptx' || { echo "$cuda_jar has no PTX kernels" >&2; exit 1; }
@@ -23,7 +23,7 @@ jlink --add-modules java.base,java.logging,jdk.unsupported,java.management,jdk.i
 cp $jars "$out/lib/"
 tr ':' '\n' </tmp/arbor-gpu-cp.txt | while read -r dep; do
   case "$(basename "$dep")" in
-    jackson-core-*|jackson-databind-*|jackson-annotations-*|jcuda-12*|slf4j-api-*|hash4j-*) cp "$dep" "$out/lib/" ;;
+    jackson-core-*|jackson-databind-*|jackson-annotations-*|jcuda-12*|slf4j-api-*|hash4j-*|picocli-*) cp "$dep" "$out/lib/" ;;
     jcuda-natives-*linux-x86_64.jar)
       tmp=$(mktemp -d)
       (cd "$tmp" && unzip -q "$dep" 'lib/libJCudaDriver-*' 'lib/libJCudaRuntime-*' && jar cf "$out/lib/jcuda-natives-driver.jar" lib)

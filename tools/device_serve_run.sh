@@ -15,4 +15,4 @@ fi
 cp=$(ls -d "$dir"/lib/* | tr '\n' ':')
 cd "$here"
 exec "$dir/jre/bin/java" --add-modules jdk.incubator.vector -XX:+UseParallelGC -Xmx2g -DRUST_FLAVOR=cpu \
-  -Dai.djl.offline=true -Darbor.home="$here" -cp "$cp" ai.arbor.cluster.serve.OverheadBenchmark "$@"
+  -Dai.djl.offline=true -Darbor.home="$here" -cp "$cp" ai.arbor.cluster.serve.overhead.OverheadBenchmark "$@"

@@ -1,6 +1,6 @@
 package ai.arbor.http;
 
-import ai.arbor.actors.frontend.GenerationEvent;
+import ai.arbor.actors.generation.GenerationEvent;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.pekko.NotUsed;

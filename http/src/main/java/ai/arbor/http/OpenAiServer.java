@@ -1,7 +1,7 @@
 package ai.arbor.http;
 
 import ai.arbor.actors.frontend.Generation;
-import ai.arbor.actors.frontend.GenerationEvent;
+import ai.arbor.actors.generation.GenerationEvent;
 import ai.arbor.actors.frontend.GenerationSpec;
 import ai.arbor.actors.metrics.FrontendMetrics;
 import ai.arbor.actors.router.RouterActor;

@@ -1,6 +1,6 @@
 package ai.arbor.http;
 
-import ai.arbor.actors.frontend.GenerationEvent;
+import ai.arbor.actors.generation.GenerationEvent;
 import ai.arbor.actors.frontend.ModelTokenizer;
 import ai.arbor.gpu.protocol.TokenLogprobs;
 import com.fasterxml.jackson.databind.node.ArrayNode;

@@ -1,6 +1,6 @@
 package ai.arbor.http;
 
-import ai.arbor.actors.frontend.GenerationEvent;
+import ai.arbor.actors.generation.GenerationEvent;
 import ai.arbor.http.chat.ChatOutputParser;
 import ai.arbor.http.chat.ChatPiece;
 import com.fasterxml.jackson.databind.JsonNode;

@@ -3,7 +3,7 @@ package ai.arbor.http;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.arbor.actors.frontend.GenerationEvent;
+import ai.arbor.actors.generation.GenerationEvent;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;

@@ -1,6 +1,8 @@
 package ai.arbor.actors.frontend;
 
+import ai.arbor.actors.generation.GenerationEvent;
 import ai.arbor.gpu.protocol.RequestOutput;
+import ai.arbor.gpu.protocol.TokenLogprobs;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -98,7 +100,7 @@ final class EventChannel {
         if (!(ready.peek() instanceof GenerationEvent.Delta next) || next.index() != d.index()) return d;
         StringBuilder text = new StringBuilder(d.text());
         int[] ids = d.tokenIds();
-        List<ai.arbor.gpu.protocol.TokenLogprobs> lps = d.logprobs() == null ? null : new ArrayList<>(d.logprobs());
+        List<TokenLogprobs> lps = d.logprobs() == null ? null : new ArrayList<>(d.logprobs());
         while (ready.peek() instanceof GenerationEvent.Delta n && n.index() == d.index()) {
             ready.poll();
             text.append(n.text());

@@ -1,5 +1,6 @@
 package ai.arbor.actors.frontend;
 
+import ai.arbor.actors.generation.GenerationEvent;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.stream.Attributes;
 import org.apache.pekko.stream.Outlet;

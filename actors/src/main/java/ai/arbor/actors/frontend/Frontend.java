@@ -1,5 +1,6 @@
 package ai.arbor.actors.frontend;
 
+import ai.arbor.actors.generation.GenerationEvent;
 import ai.arbor.actors.router.RouterActor;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;

@@ -1,5 +1,6 @@
 package ai.arbor.actors.frontend;
 
+import ai.arbor.actors.generation.GenerationEvent;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.stream.javadsl.Source;

@@ -1,5 +1,6 @@
 package ai.arbor.actors.frontend;
 
+import ai.arbor.actors.generation.GenerationEvent;
 import ai.arbor.gpu.protocol.FinishReason;
 import ai.arbor.gpu.protocol.RequestOutput;
 import ai.arbor.gpu.tokenizer.StopStringMatcher;

@@ -1,5 +1,6 @@
 package ai.arbor.actors.frontend;
 
+import ai.arbor.actors.generation.GenerationEvent;
 import ai.arbor.actors.router.RouterActor;
 import ai.arbor.actors.worker.LocalReplies;
 import ai.arbor.actors.worker.WorkerActor;
@@ -203,9 +204,7 @@ public final class RequestActor extends AbstractBehavior<RequestActor.Command> {
     private SamplingParams samplingOf(int choice) {
         SamplingParams s = spec.sampling();
         if (choice == 0 || s.seed() == null) return s;
-        return new SamplingParams(s.temperature(), s.topP(), s.topK(), s.minP(), s.seed() + choice, s.presencePenalty(),
-                s.frequencyPenalty(), s.repetitionPenalty(), s.maxTokens(), s.minTokens(), s.ignoreEos(),
-                s.stopTokenIds(), s.stop(), s.logprobs());
+        return s.withSeed(s.seed() + choice);
     }
 
     private Behavior<Command> onWorkerReply(FromWorker m) {

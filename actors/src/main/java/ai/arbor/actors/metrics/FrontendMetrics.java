@@ -1,6 +1,6 @@
 package ai.arbor.actors.metrics;
 
-import ai.arbor.actors.frontend.GenerationEvent;
+import ai.arbor.actors.generation.GenerationEvent;
 import kamon.Kamon;
 import kamon.tag.TagSet;
 import org.apache.pekko.stream.SubscriptionWithCancelException;

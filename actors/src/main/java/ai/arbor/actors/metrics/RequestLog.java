@@ -1,6 +1,6 @@
 package ai.arbor.actors.metrics;
 
-import ai.arbor.actors.frontend.GenerationEvent;
+import ai.arbor.actors.generation.GenerationEvent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

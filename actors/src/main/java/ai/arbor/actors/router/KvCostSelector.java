@@ -1,5 +1,6 @@
 package ai.arbor.actors.router;
 
+import ai.arbor.actors.metrics.RouterMetrics;
 import ai.arbor.actors.worker.WorkerActor;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -44,7 +45,7 @@ public final class KvCostSelector implements WorkerSelector {
         }
         long t0 = System.nanoTime();
         lastDecision = routing.select(request.tokenIds(), workerIds, load, null, random);
-        ai.arbor.actors.metrics.RouterMetrics.kvDecision(routing.model(), System.nanoTime() - t0,
+        RouterMetrics.kvDecision(routing.model(), System.nanoTime() - t0,
                 lastDecision.overlapBlocks(), request.tokenIds().length / routing.indexer().blockSize());
         return workers.get(lastDecision.index()).worker();
     }

@@ -3,6 +3,7 @@ package ai.arbor.actors.router;
 import ai.arbor.actors.kvevents.KvEventBatch;
 import ai.arbor.actors.kvevents.KvEventBus;
 import ai.arbor.actors.kvevents.KvEventSink;
+import ai.arbor.actors.metrics.RouterMetrics;
 import ai.arbor.gpu.protocol.KvEvent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,7 +45,7 @@ public final class KvIndexer implements KvEventSink, AutoCloseable {
         this.index = index;
         this.hasher = index.hasher();
         this.lastSequence = sequence;
-        this.eventsAppliedMetric = ai.arbor.actors.metrics.RouterMetrics.kvEventsAppliedCounter(model);
+        this.eventsAppliedMetric = RouterMetrics.kvEventsAppliedCounter(model);
     }
 
     public static KvIndexer fromSnapshot(String model, IndexSnapshot snapshot) {

@@ -1,6 +1,7 @@
 package ai.arbor.actors.router;
 
 import ai.arbor.actors.kvevents.KvEventBus;
+import ai.arbor.config.RouterSettings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,7 +30,7 @@ public final class KvRouting implements AutoCloseable {
         }
 
         /** From {@code arbor.router.*}; the block size is the engines' ({@code arbor.engine.block-size}). */
-        public static Settings from(ai.arbor.config.RouterSettings r, int blockSize) {
+        public static Settings from(RouterSettings r, int blockSize) {
             return new Settings(blockSize, r.overlapWeight(), r.temperature(), r.resetStates(), r.snapshotInterval(),
                     r.snapshotMinEvents());
         }

@@ -3,6 +3,7 @@ package ai.arbor.actors.router;
 import ai.arbor.actors.kvevents.KvEventBus;
 import ai.arbor.actors.kvevents.KvEventPublisher;
 import ai.arbor.actors.worker.WorkerActor;
+import ai.arbor.config.RouterSettings;
 import ai.arbor.gpu.protocol.InferenceEngine;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -35,7 +36,7 @@ public final class KvWiring {
      * {@code nc}), snapshots in the {@link #SNAPSHOT_BUCKET} object store, in-flight load shared over NATS core.
      */
     public static KvRouting jetStreamRouting(io.nats.client.Connection nc, KvEventBus bus, String model,
-                                             ai.arbor.config.RouterSettings router, int blockSize) {
+                                             RouterSettings router, int blockSize) {
         return KvRouting.start(model, bus, java.util.Optional.of(new JetStreamSnapshotStore(nc, SNAPSHOT_BUCKET)),
                 new NatsLoadSharing(nc, model, router.loadSyncInterval()), KvRouting.Settings.from(router, blockSize));
     }

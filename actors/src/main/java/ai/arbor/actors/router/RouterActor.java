@@ -1,6 +1,7 @@
 package ai.arbor.actors.router;
 
 import ai.arbor.actors.CborSerializable;
+import ai.arbor.actors.metrics.RouterMetrics;
 import ai.arbor.actors.worker.WorkerActor;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -124,7 +125,7 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
         selector.onRouted(req, worker);
         for (WorkerActor.Generate g : r.start()) worker.tell(g);
         r.replyTo().tell(new Routed(r.requestId(), worker));
-        ai.arbor.actors.metrics.RouterMetrics.overhead(model, ai.arbor.actors.metrics.RouterMetrics.STAGE_ROUTE, System.nanoTime() - t0);
+        RouterMetrics.overhead(model, RouterMetrics.STAGE_ROUTE, System.nanoTime() - t0);
     }
 
     private Behavior<Command> onRelease(Release r) {

@@ -1,6 +1,7 @@
 package ai.arbor.actors.worker;
 
 import ai.arbor.actors.CborSerializable;
+import ai.arbor.actors.metrics.WorkerMetrics;
 import ai.arbor.gpu.protocol.EngineRequest;
 import ai.arbor.gpu.engine.EngineLoop;
 import ai.arbor.gpu.protocol.EngineStats;
@@ -83,7 +84,7 @@ public final class WorkerActor extends AbstractBehavior<WorkerActor.Command> {
     /** Live requests of each requester, so one watch per requester suffices and its death aborts them all. */
     private final Map<ActorRef<Reply>, Set<String>> requestsByRequester = new HashMap<>();
     private final Set<String> liveRequests = new HashSet<>();
-    private final ai.arbor.actors.metrics.WorkerMetrics metrics;
+    private final WorkerMetrics metrics;
     private final LocalReplies localReplies;
 
     private WorkerActor(ActorContext<Command> ctx, String workerId, String servedModelName, InferenceEngine engine) {
@@ -93,7 +94,7 @@ public final class WorkerActor extends AbstractBehavior<WorkerActor.Command> {
         this.localReplies = LocalReplies.get(ctx.getSystem());
         this.engineThread = new EngineLoop(engine, "arbor-engine-" + workerId);
         engineThread.start();
-        this.metrics = ai.arbor.actors.metrics.WorkerMetrics.start(ctx.getSystem(), workerId, servedModelName, engine::stats);
+        this.metrics = WorkerMetrics.start(ctx.getSystem(), workerId, servedModelName, engine::stats);
         ctx.getSystem().receptionist().tell(Receptionist.register(serviceKey(servedModelName), ctx.getSelf()));
     }
 

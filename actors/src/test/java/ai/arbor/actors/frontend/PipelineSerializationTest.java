@@ -1,5 +1,6 @@
 package ai.arbor.actors.frontend;
 
+import ai.arbor.actors.generation.GenerationEvent;
 import static org.junit.jupiter.api.Assertions.*;
 
 import ai.arbor.actors.router.RouterActor;

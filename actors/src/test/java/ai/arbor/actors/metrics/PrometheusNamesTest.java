@@ -3,7 +3,7 @@ package ai.arbor.actors.metrics;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import ai.arbor.actors.frontend.GenerationEvent;
+import ai.arbor.actors.generation.GenerationEvent;
 import ai.arbor.gpu.protocol.EngineStats;
 import ai.arbor.gpu.protocol.FinishReason;
 import java.time.Duration;

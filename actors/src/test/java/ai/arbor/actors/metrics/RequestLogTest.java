@@ -3,7 +3,7 @@ package ai.arbor.actors.metrics;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.arbor.actors.frontend.GenerationEvent;
+import ai.arbor.actors.generation.GenerationEvent;
 import ai.arbor.gpu.protocol.FinishReason;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;

@@ -12,6 +12,7 @@ import ai.arbor.cluster.routing.ClusterWorkers;
 import ai.arbor.config.ArborSettings;
 import ai.arbor.gpu.protocol.EngineStats;
 import ai.arbor.gpu.protocol.InferenceEngine;
+import ai.arbor.http.MetricsEndpoint;
 import ai.arbor.http.ModelRegistry;
 import ai.arbor.http.OpenAiServer;
 import ai.arbor.http.ServedModel;
@@ -131,7 +132,7 @@ public final class ArborNode implements AutoCloseable {
         });
         registry.startWatching(Duration.ofSeconds(5));
         OpenAiServer server = new OpenAiServer(system, models, arbor.frontend(), arbor.chat());
-        ai.arbor.http.MetricsEndpoint.install(server, system);
+        MetricsEndpoint.install(server, system);
         ServerBinding binding;
         try {
             binding = server.bind(arbor.host(), arbor.port()).toCompletableFuture().get(30, TimeUnit.SECONDS);

@@ -3,7 +3,6 @@ package ai.arbor.cluster.node;
 import ai.arbor.cluster.serve.LoadedModel;
 import ai.arbor.config.ArborSettings;
 import ai.arbor.gpu.protocol.InferenceEngine;
-import ai.arbor.gpu.model.GenerationConfig;
 import ai.arbor.gpu.model.HfModel;
 import ai.arbor.http.SamplingDefaults;
 import ai.arbor.cluster.serve.SingleNode;
@@ -25,10 +24,8 @@ public final class ServingModelParts implements ModelParts {
     public synchronized SingleNode.ModelSpec frontendSpec(ArborSettings s) {
         if (loaded != null || "synthetic".equals(s.device())) return load(s).spec();
         HfModel model = HfModel.load(s.model());
-        GenerationConfig g = model.generation();
         int maxLen = s.engine().maxModelLen() > 0 ? s.engine().maxModelLen() : model.config().maxPositionEmbeddings();
-        return new SingleNode.ModelSpec(LoadedModel.tokenizer(s, model), maxLen,
-                new SamplingDefaults(g.temperature(), g.topP(), g.topK(), g.repetitionPenalty()));
+        return new SingleNode.ModelSpec(LoadedModel.tokenizer(s, model), maxLen, SamplingDefaults.of(model.generation()));
     }
 
     @Override

@@ -161,9 +161,8 @@ final class MigratingRequest extends AbstractBehavior<MigratingRequest.Command> 
 
     private SamplingParams remaining(SamplingParams s) {
         int done = generated.length;
-        return new SamplingParams(s.temperature(), s.topP(), s.topK(), s.minP(), s.seed(), s.presencePenalty(),
-                s.frequencyPenalty(), s.repetitionPenalty(), Math.max(1, s.maxTokens() - done),
-                Math.max(0, s.minTokens() - done), s.ignoreEos(), s.stopTokenIds(), s.stop(), s.logprobs());
+        return s.toBuilder().maxTokens(Math.max(1, s.maxTokens() - done)).minTokens(Math.max(0, s.minTokens() - done))
+                .build();
     }
 
     private static int[] concat(int[] a, int[] b) {

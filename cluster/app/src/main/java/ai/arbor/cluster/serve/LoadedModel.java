@@ -12,7 +12,6 @@ import ai.arbor.gpu.backend.cuda.CudaBackend;
 import ai.arbor.gpu.engine.EngineConfig;
 import ai.arbor.gpu.protocol.InferenceEngine;
 import ai.arbor.gpu.engine.LLMEngine;
-import ai.arbor.gpu.model.GenerationConfig;
 import ai.arbor.gpu.model.HfModel;
 import ai.arbor.http.SamplingDefaults;
 import java.io.IOException;
@@ -64,9 +63,8 @@ public final class LoadedModel implements AutoCloseable {
                     model.config().vocabSize(), seconds(t0));
             ComputeBackend backend = cuda ? cudaBackend(s, model, progress) : cpuBackend(e, model, progress);
             LLMEngine engine = new LLMEngine(model, backend, engineConfig(e));
-            GenerationConfig g = model.generation();
             SingleNode.ModelSpec spec = new SingleNode.ModelSpec(tokenizer(s, model), engine.maxModelLen(),
-                    new SamplingDefaults(g.temperature(), g.topP(), g.topK(), g.repetitionPenalty()));
+                    SamplingDefaults.of(model.generation()));
             progress.printf("arbor: engine ready in %.1f s: %d KV blocks of %d tokens, max model length %d%n",
                     seconds(t0), engine.numKvBlocks(), engine.blockSize(), engine.maxModelLen());
             return new LoadedModel(model, engine, spec);

@@ -1,6 +1,6 @@
 package ai.arbor.cluster.bench;
 
-import ai.arbor.gpu.model.ModelLoadException;
+import ai.arbor.gpu.files.ModelLoadException;
 import ai.arbor.gpu.tokenizer.HfTokenizer;
 
 import java.nio.file.Files;

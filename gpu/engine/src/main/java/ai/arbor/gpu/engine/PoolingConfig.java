@@ -1,6 +1,6 @@
 package ai.arbor.gpu.engine;
 
-import ai.arbor.gpu.model.ModelLoadException;
+import ai.arbor.gpu.files.ModelLoadException;
 import ai.arbor.gpu.protocol.Pooling;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -1,5 +1,7 @@
 package ai.arbor.gpu.model;
 
+import ai.arbor.gpu.files.JsonFiles;
+import ai.arbor.gpu.files.ModelLoadException;
 import ai.arbor.gpu.tokenizer.ChatTemplate;
 import ai.arbor.gpu.tokenizer.ChatTemplateException;
 import ai.arbor.gpu.tokenizer.HfTokenizer;

@@ -1,5 +1,7 @@
 package ai.arbor.gpu.model;
 
+import ai.arbor.gpu.files.JsonFiles;
+import ai.arbor.gpu.files.ModelLoadException;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import java.io.IOException;

@@ -1,5 +1,6 @@
 package ai.arbor.gpu.model;
 
+import ai.arbor.gpu.files.ModelLoadException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

@@ -1,5 +1,6 @@
 package ai.arbor.gpu.model;
 
+import ai.arbor.gpu.files.ModelLoadException;
 import java.util.Set;
 
 /** Named weight tensors of a checkpoint, by their Hugging Face names (e.g. {@code model.layers.0.mlp.up_proj.weight}). */

@@ -1,7 +1,7 @@
 package ai.arbor.gpu.tokenizer;
 
-import ai.arbor.gpu.model.JsonFiles;
-import ai.arbor.gpu.model.ModelLoadException;
+import ai.arbor.gpu.files.JsonFiles;
+import ai.arbor.gpu.files.ModelLoadException;
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import com.fasterxml.jackson.databind.JsonNode;

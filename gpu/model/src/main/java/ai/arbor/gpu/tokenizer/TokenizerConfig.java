@@ -1,7 +1,7 @@
 package ai.arbor.gpu.tokenizer;
 
-import ai.arbor.gpu.model.JsonFiles;
-import ai.arbor.gpu.model.ModelLoadException;
+import ai.arbor.gpu.files.JsonFiles;
+import ai.arbor.gpu.files.ModelLoadException;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import java.nio.file.Path;

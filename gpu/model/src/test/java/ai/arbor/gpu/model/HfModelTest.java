@@ -1,5 +1,6 @@
 package ai.arbor.gpu.model;
 
+import ai.arbor.gpu.files.ModelLoadException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

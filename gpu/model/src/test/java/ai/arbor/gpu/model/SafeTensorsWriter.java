@@ -1,5 +1,6 @@
 package ai.arbor.gpu.model;
 
+import ai.arbor.gpu.files.JsonFiles;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;

@@ -1,5 +1,6 @@
 package ai.arbor.gpu.model;
 
+import ai.arbor.gpu.files.JsonFiles;
 import ai.arbor.gpu.tokenizer.IncrementalDetokenizer;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;

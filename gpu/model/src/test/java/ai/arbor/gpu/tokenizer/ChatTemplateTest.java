@@ -1,7 +1,7 @@
 package ai.arbor.gpu.tokenizer;
 
 import ai.arbor.gpu.model.HfModel;
-import ai.arbor.gpu.model.ModelLoadException;
+import ai.arbor.gpu.files.ModelLoadException;
 import ai.arbor.gpu.model.TestCheckpoints;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

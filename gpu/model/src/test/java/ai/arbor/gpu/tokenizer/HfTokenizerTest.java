@@ -1,6 +1,6 @@
 package ai.arbor.gpu.tokenizer;
 
-import ai.arbor.gpu.model.ModelLoadException;
+import ai.arbor.gpu.files.ModelLoadException;
 import ai.arbor.gpu.model.TestCheckpoints;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

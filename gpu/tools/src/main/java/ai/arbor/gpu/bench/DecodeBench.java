@@ -8,48 +8,51 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * Decode throughput of the CPU backend at several batch sizes, next to the memory-bandwidth roofline (bandwidth /
  * weight bytes: a decode step must stream every weight once). Models: the tiny checkpoint and a random-weight model
- * of Qwen2.5-0.5B's shape, generated on first use into a scratch directory.
- *
- * <pre>
- * DecodeBench [--tiny DIR] [--qwen05b DIR] [--threads N] [--batches 1,8] [--steps N] [--prompt N] [--repeats N]
- * </pre>
+ * of Qwen2.5-0.5B's shape, generated on first use into a scratch directory. Run as {@code gpu-tools decode-bench} or
+ * by this class's name ({@code tools/bench_cpu.sh}).
  */
-public final class DecodeBench {
-    private DecodeBench() {}
+@Command(name = "decode-bench", mixinStandardHelpOptions = true,
+        description = "Decode tok/s of the CPU backend at several batch sizes next to the memory-bandwidth roofline.")
+public final class DecodeBench implements Callable<Integer> {
 
-    public static void main(String[] args) throws Exception {
-        Path tiny = Path.of("models/tiny-qwen2");
-        Path qwen = Path.of("target/bench-models/qwen2.5-0.5b-random");
-        int threads = Runtime.getRuntime().availableProcessors();
-        int[] batches = {1, 8};
-        int steps = 32;
-        int prompt = 32;
-        int repeats = 2;
-        for (int i = 0; i < args.length; i++) {
-            String a = args[i];
-            String v = i + 1 < args.length ? args[i + 1] : null;
-            switch (a) {
-                case "--tiny" -> { tiny = Path.of(need(a, v)); i++; }
-                case "--qwen05b" -> { qwen = Path.of(need(a, v)); i++; }
-                case "--threads" -> { threads = Integer.parseInt(need(a, v)); i++; }
-                case "--batches" -> {
-                    String[] parts = need(a, v).split(",");
-                    batches = new int[parts.length];
-                    for (int k = 0; k < parts.length; k++) batches[k] = Integer.parseInt(parts[k].trim());
-                    i++;
-                }
-                case "--steps" -> { steps = Integer.parseInt(need(a, v)); i++; }
-                case "--prompt" -> { prompt = Integer.parseInt(need(a, v)); i++; }
-                case "--repeats" -> { repeats = Integer.parseInt(need(a, v)); i++; }
-                default -> throw new IllegalArgumentException("unknown option " + a
-                        + " (known: --tiny --qwen05b --threads --batches --steps --prompt --repeats)");
-            }
-        }
+    @Option(names = "--tiny", defaultValue = "models/tiny-qwen2",
+            description = "the tiny checkpoint (default ${DEFAULT-VALUE})")
+    Path tiny;
 
+    @Option(names = "--qwen05b", defaultValue = "target/bench-models/qwen2.5-0.5b-random",
+            description = "where the random Qwen2.5-0.5B-shaped checkpoint is (generated there when missing)")
+    Path qwen;
+
+    @Option(names = "--threads", description = "compute threads (default: one per processor)")
+    int threads = Runtime.getRuntime().availableProcessors();
+
+    @Option(names = "--batches", defaultValue = "1,8", split = ",", description = "batch sizes (default ${DEFAULT-VALUE})")
+    int[] batches;
+
+    @Option(names = "--steps", defaultValue = "32", description = "timed decode steps (default ${DEFAULT-VALUE})")
+    int steps;
+
+    @Option(names = "--prompt", defaultValue = "32", description = "prompt tokens (default ${DEFAULT-VALUE})")
+    int prompt;
+
+    @Option(names = "--repeats", defaultValue = "2",
+            description = "runs per batch size, the best counts (default ${DEFAULT-VALUE})")
+    int repeats;
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new DecodeBench()).execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
         if (!Files.isRegularFile(qwen.resolve("model.safetensors"))) {
             System.out.println("generating random Qwen2.5-0.5B-shaped checkpoint in " + qwen + " ...");
             RandomCheckpoint.write(qwen, RandomCheckpoint.qwen25HalfB(), tiny, 42);
@@ -95,10 +98,6 @@ public final class DecodeBench {
                     batch, best.tokensPerSecond(), 1000.0 * batch / best.tokensPerSecond(), roofline,
                     100 * best.tokensPerSecond() / roofline);
         }
-    }
-
-    private static String need(String option, String value) {
-        if (value == null) throw new IllegalArgumentException(option + " needs a value");
-        return value;
+        return 0;
     }
 }

@@ -59,12 +59,4 @@ public final class MemoryBandwidth {
         for (; i < to; i++) s += a[i];
         return s;
     }
-
-    public static void main(String[] args) throws InterruptedException {
-        int threads = args.length > 0 ? Integer.parseInt(args[0]) : Runtime.getRuntime().availableProcessors();
-        long bytes = args.length > 1 ? Long.parseLong(args[1]) : 1L << 30;
-        for (int w = 0; w < 2; w++) measure(threads, 64L << 20, 3); // JIT warm-up on a small array
-        System.out.printf("read bandwidth, %d threads, %d MiB: %.1f GB/s%n", threads, bytes >> 20,
-                measure(threads, bytes, 5) / 1e9);
-    }
 }

@@ -1,5 +1,6 @@
 package ai.arbor.gpu.backend.cuda;
 
+import ai.arbor.gpu.model.DType;
 import ai.arbor.gpu.model.ModelConfig;
 import ai.arbor.gpu.model.Tensor;
 import ai.arbor.gpu.model.Weights;
@@ -145,7 +146,7 @@ record CudaWeights(CUdeviceptr embedTokens, Layer[] layers, CUdeviceptr finalNor
     /** The tensor as little-endian bf16 bytes (BF16 is passed through; F16 and F32 are rounded to nearest even). */
     static ByteBuffer toBf16(Tensor t) {
         ByteBuffer src = t.data().slice().order(ByteOrder.LITTLE_ENDIAN);
-        if (t.dtype() == ai.arbor.gpu.model.DType.BF16) return src;
+        if (t.dtype() == DType.BF16) return src;
         int n = (int) t.numElements();
         ByteBuffer out = ByteBuffer.allocate(n * 2).order(ByteOrder.LITTLE_ENDIAN);
         for (int i = 0; i < n; i++) out.putShort(i * 2, floatToBf16(read(t, src, i)));

@@ -3,7 +3,6 @@ package ai.arbor.gpu.backend.cpu;
 import ai.arbor.gpu.backend.ComputeBackend;
 import ai.arbor.gpu.backend.ForwardBatch;
 import ai.arbor.gpu.backend.SequenceChunk;
-import ai.arbor.gpu.engine.EngineConfig;
 import ai.arbor.gpu.model.ModelConfig;
 import ai.arbor.gpu.model.Weights;
 
@@ -24,9 +23,12 @@ public final class CpuBackend implements ComputeBackend {
     private final float eps;
     private KvCache cache;
 
-    /** A backend whose KV cache may use {@link EngineConfig#defaults()}'s memory budget (capped by the free heap). */
+    /** The KV cache memory of the three-argument constructor: a test or tool's model, not a served one. */
+    public static final long DEFAULT_KV_CACHE_BYTES = 1L << 30;
+
+    /** A backend whose KV cache may use {@link #DEFAULT_KV_CACHE_BYTES} (capped by the free heap). */
     public CpuBackend(ModelConfig config, Weights weights, int threads) {
-        this(config, weights, threads, EngineConfig.defaults().kvCacheMemoryBytes());
+        this(config, weights, threads, DEFAULT_KV_CACHE_BYTES);
     }
 
     /**

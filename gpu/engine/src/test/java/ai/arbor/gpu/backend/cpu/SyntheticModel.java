@@ -3,7 +3,7 @@ package ai.arbor.gpu.backend.cpu;
 import ai.arbor.gpu.model.Architecture;
 import ai.arbor.gpu.model.DType;
 import ai.arbor.gpu.model.ModelConfig;
-import ai.arbor.gpu.model.ModelLoadException;
+import ai.arbor.gpu.files.ModelLoadException;
 import ai.arbor.gpu.model.RopeScaling;
 import ai.arbor.gpu.model.Tensor;
 import ai.arbor.gpu.model.Weights;

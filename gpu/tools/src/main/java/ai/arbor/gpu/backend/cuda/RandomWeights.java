@@ -2,7 +2,7 @@ package ai.arbor.gpu.backend.cuda;
 
 import ai.arbor.gpu.model.DType;
 import ai.arbor.gpu.model.ModelConfig;
-import ai.arbor.gpu.model.ModelLoadException;
+import ai.arbor.gpu.files.ModelLoadException;
 import ai.arbor.gpu.model.Tensor;
 import ai.arbor.gpu.model.Weights;
 

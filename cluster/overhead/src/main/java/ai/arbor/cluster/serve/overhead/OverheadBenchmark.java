@@ -1,7 +1,7 @@
-package ai.arbor.cluster.serve;
+package ai.arbor.cluster.serve.overhead;
 
-import ai.arbor.cluster.serve.overhead.OverheadRuns;
 import ai.arbor.config.ArborConfig;
+import ai.arbor.cluster.serve.LoadedModel;
 import ai.arbor.config.ArborSettings;
 import java.util.Map;
 

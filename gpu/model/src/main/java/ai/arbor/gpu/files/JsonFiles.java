@@ -1,4 +1,4 @@
-package ai.arbor.gpu.model;
+package ai.arbor.gpu.files;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;

@@ -1,4 +1,4 @@
-package ai.arbor.gpu.model;
+package ai.arbor.gpu.files;
 
 import java.nio.file.Path;
 

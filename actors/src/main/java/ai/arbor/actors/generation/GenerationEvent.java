@@ -1,4 +1,4 @@
-package ai.arbor.actors.frontend;
+package ai.arbor.actors.generation;
 
 import ai.arbor.gpu.protocol.FinishReason;
 import ai.arbor.gpu.protocol.TokenLogprobs;
