@@ -2,22 +2,27 @@ package ai.arbor.config;
 
 import com.typesafe.config.Config;
 
-/** {@code arbor.engine}: the limits of one worker's engine, with vLLM's names. */
+/**
+ * {@code arbor.engine}: the limits of one worker's engine, with vLLM's names.
+ *
+ * @param workers engines {@code arbor serve} runs in its JVM, each its own worker (the limits above apply to each)
+ */
 public record EngineSettings(int blockSize, int numKvBlocks, int maxNumSeqs, int maxNumBatchedTokens, int maxModelLen,
                              boolean enablePrefixCaching, long kvCacheMemoryBytes, int threads,
-                             double gpuMemoryUtilization) {
+                             double gpuMemoryUtilization, int workers) {
 
     static EngineSettings from(Config c) {
         EngineSettings s = new EngineSettings(c.getInt("block-size"), c.getInt("num-kv-blocks"), c.getInt("max-num-seqs"),
                 c.getInt("max-num-batched-tokens"), c.getInt("max-model-len"), c.getBoolean("enable-prefix-caching"),
                 c.getBytes("kv-cache-memory"), c.getInt("threads"),
-                c.getDouble("gpu-memory-utilization"));
+                c.getDouble("gpu-memory-utilization"), c.getInt("workers"));
         Settings.positive("arbor.engine.block-size", s.blockSize);
         Settings.atLeast("arbor.engine.num-kv-blocks", s.numKvBlocks, 0);
         Settings.positive("arbor.engine.max-num-seqs", s.maxNumSeqs);
         Settings.positive("arbor.engine.max-num-batched-tokens", s.maxNumBatchedTokens);
         Settings.atLeast("arbor.engine.max-model-len", s.maxModelLen, 0);
         Settings.atLeast("arbor.engine.threads", s.threads, 0);
+        Settings.positive("arbor.engine.workers", s.workers);
         if (!(s.gpuMemoryUtilization > 0 && s.gpuMemoryUtilization <= 1)) {
             throw new IllegalArgumentException("arbor.engine.gpu-memory-utilization must be in (0, 1], got "
                     + s.gpuMemoryUtilization);

@@ -33,10 +33,12 @@ public final class EnvironmentVariables {
         m.put("ARBOR_KV_CACHE_MEMORY", "arbor.engine.kv-cache-memory");
         m.put("ARBOR_THREADS", "arbor.engine.threads");
         m.put("ARBOR_GPU_MEMORY_UTILIZATION", "arbor.engine.gpu-memory-utilization");
+        m.put("ARBOR_WORKERS", "arbor.engine.workers");
         m.put("ARBOR_MAX_QUEUED_REQUESTS", "arbor.frontend.max-queued-requests");
         m.put("ARBOR_RETRY_AFTER", "arbor.frontend.retry-after");
         m.put("ARBOR_MAX_BODY_BYTES", "arbor.frontend.max-body-bytes");
         m.put("ARBOR_WORKER_WAIT", "arbor.frontend.worker-wait");
+        m.put("ARBOR_MIGRATION_LIMIT", "arbor.frontend.migration-limit");
         m.put("ARBOR_ROUTER_MODE", "arbor.router.mode");
         m.put("ARBOR_ROUTER_OVERLAP_WEIGHT", "arbor.router.overlap-weight");
         m.put("ARBOR_ROUTER_TEMPERATURE", "arbor.router.temperature");
@@ -54,7 +56,6 @@ public final class EnvironmentVariables {
         m.put("ARBOR_REMOTING_PORT", "arbor.node.remoting-port");
         m.put("ARBOR_LEASE_TTL", "arbor.node.lease-ttl");
         m.put("ARBOR_DRAIN_TIMEOUT", "arbor.node.drain-timeout");
-        m.put("ARBOR_MIGRATION_LIMIT", "arbor.node.migration-limit");
         MAPPING = Collections.unmodifiableMap(m);
     }
 

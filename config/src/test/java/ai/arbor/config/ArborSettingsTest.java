@@ -86,6 +86,19 @@ class ArborSettingsTest {
         e = assertThrows(IllegalArgumentException.class,
                 () -> ArborSettings.from(ArborConfig.load(Map.of(), null, Map.of("ARBOR_MAX_NUM_SEQS", "many"))));
         assertTrue(e.getMessage().contains("max-num-seqs"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> ArborSettings.from(ArborConfig.load(Map.of(), null, Map.of("ARBOR_WORKERS", "0"))));
+        assertTrue(e.getMessage().contains("arbor.engine.workers"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> ArborSettings.from(ArborConfig.load(Map.of(), null, Map.of("ARBOR_MIGRATION_LIMIT", "-1"))));
+        assertTrue(e.getMessage().contains("arbor.frontend.migration-limit"), e.getMessage());
+    }
+
+    @Test
+    void oneWorkerAndThreeMovesByDefault() {
+        ArborSettings s = ArborSettings.from(ArborConfig.load(Map.of(), null, Map.of()));
+        assertEquals(1, s.engine().workers());
+        assertEquals(3, s.frontend().migrationLimit());
     }
 
     @Test

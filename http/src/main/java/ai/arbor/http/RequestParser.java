@@ -1,6 +1,7 @@
 package ai.arbor.http;
 
 import ai.arbor.config.ChatSettings;
+import ai.arbor.gpu.protocol.ContextLength;
 import ai.arbor.gpu.protocol.SamplingParams;
 import ai.arbor.http.chat.OutputRules;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -109,16 +110,12 @@ final class RequestParser {
     }
 
     private static void checkLength(ServedModel model, int[] prompt, int maxTokens, boolean explicit, String promptParam) {
-        int limit = model.maxModelLen();
         if (prompt.length == 0) throw ApiError.badParam(promptParam, "the prompt is empty");
-        if (prompt.length + (explicit ? maxTokens : 1) > limit || maxTokens < 1) {
-            int requested = prompt.length + (explicit ? maxTokens : 0);
-            throw new ApiError(400, "invalid_request_error", "This model's maximum context length is " + limit
-                    + " tokens. However, you requested " + requested + " tokens (" + prompt.length + " in the "
-                    + promptParam + ", " + (explicit ? maxTokens : 0) + " in the completion). Please reduce the length"
-                    + " of the " + promptParam + " or completion.", explicit ? "max_tokens" : promptParam,
-                    "context_length_exceeded");
-        }
+        // without max_tokens the answer may stop at the context's end: one token must fit
+        ContextLength.exceeded(prompt.length, explicit ? maxTokens : 1, model.maxModelLen()).ifPresent(why -> {
+            throw new ApiError(400, "invalid_request_error", why + " Please reduce the length of the " + promptParam
+                    + " or completion.", explicit ? "max_tokens" : promptParam, "context_length_exceeded");
+        });
     }
 
     /** A string, a list of strings, a list of token ids, or a list of lists of token ids. */

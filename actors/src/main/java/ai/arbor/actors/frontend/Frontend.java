@@ -2,6 +2,10 @@ package ai.arbor.actors.frontend;
 
 import ai.arbor.actors.generation.GenerationEvent;
 import ai.arbor.actors.router.RouterActor;
+import ai.arbor.actors.router.select.WorkerSelector;
+import ai.arbor.config.FrontendSettings;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
@@ -20,7 +24,7 @@ public final class Frontend {
     private final ActorSystem<?> system;
     private final ActorRef<RouterActor.Command> router;
     private final ModelTokenizer tokenizer;
-    private final Duration routeTimeout;
+    private final RequestActor.Routing routing;
     private final Duration noStreamTimeout;
     /**
      * Names request actors apart: one per JVM, not per frontend, since every served model's frontend spawns them under
@@ -28,19 +32,37 @@ public final class Frontend {
      */
     private static final AtomicLong SEQUENCE = new AtomicLong();
 
+    /**
+     * @param routeTimeout   how long a request waits for a worker
+     * @param migrationLimit how often a request may move to another worker when its worker is lost (0: never)
+     */
     public Frontend(ActorSystem<?> system, ActorRef<RouterActor.Command> router, ModelTokenizer tokenizer,
-                    Duration routeTimeout) {
-        this(system, router, tokenizer, routeTimeout, RequestActor.NO_STREAM_TIMEOUT);
+                    Duration routeTimeout, int migrationLimit) {
+        this(system, router, tokenizer, routeTimeout, migrationLimit, RequestActor.NO_STREAM_TIMEOUT);
     }
 
     /** @param noStreamTimeout how long a first event waits for its stream before the request is given up */
     Frontend(ActorSystem<?> system, ActorRef<RouterActor.Command> router, ModelTokenizer tokenizer,
-             Duration routeTimeout, Duration noStreamTimeout) {
+             Duration routeTimeout, int migrationLimit, Duration noStreamTimeout) {
+        if (migrationLimit < 0) throw new IllegalArgumentException("migration limit must be >= 0: " + migrationLimit);
         this.system = system;
         this.router = router;
         this.tokenizer = tokenizer;
-        this.routeTimeout = routeTimeout;
+        this.routing = new RequestActor.Routing(router, routeTimeout, migrationLimit);
         this.noStreamTimeout = noStreamTimeout;
+    }
+
+    /**
+     * The one way a served model's frontend is assembled, in {@code arbor serve} and on a cluster frontend alike: its
+     * {@link RouterActor} (a system actor, over the workers the Receptionist lists, picking with {@code selector})
+     * and a frontend whose requests go through it.
+     */
+    public static Frontend start(ActorSystem<?> system, String servedModelName, WorkerSelector selector,
+                                 ModelTokenizer tokenizer, FrontendSettings settings) {
+        ActorRef<RouterActor.Command> router = system.systemActorOf(
+                RouterActor.create(servedModelName, selector, settings.workerWait()),
+                "router-" + URLEncoder.encode(servedModelName, StandardCharsets.UTF_8), Props.empty());
+        return new Frontend(system, router, tokenizer, settings.workerWait(), settings.migrationLimit());
     }
 
     public ModelTokenizer tokenizer() { return tokenizer; }
@@ -66,7 +88,7 @@ public final class Frontend {
         CompletableFuture<Void> firstEvent = new CompletableFuture<>();
         CompletableFuture<Void> unclaimed = new CompletableFuture<>();
         ActorRef<RequestActor.Command> actor = system.systemActorOf(
-                RequestActor.create(spec, router, routeTimeout, noStreamTimeout, channel, firstEvent, unclaimed),
+                RequestActor.create(spec, routing, noStreamTimeout, channel, firstEvent, unclaimed),
                 "request-" + SEQUENCE.incrementAndGet(), Props.empty());
         return new Generation(Source.fromGraph(new EventSource(channel, actor)), firstEvent, unclaimed);
     }

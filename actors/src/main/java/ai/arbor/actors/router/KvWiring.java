@@ -2,6 +2,13 @@ package ai.arbor.actors.router;
 
 import ai.arbor.actors.kvevents.KvEventBus;
 import ai.arbor.actors.kvevents.KvEventPublisher;
+import ai.arbor.actors.router.kv.KvRouting;
+import ai.arbor.actors.router.kv.WorkerIds;
+import ai.arbor.actors.router.nats.JetStreamSnapshotStore;
+import ai.arbor.actors.router.nats.NatsLoadSharing;
+import ai.arbor.actors.router.select.KvCostSelector;
+import ai.arbor.actors.router.select.WorkerSelector;
+import ai.arbor.actors.router.select.WorkerSelectors;
 import ai.arbor.actors.worker.WorkerActor;
 import ai.arbor.config.RouterSettings;
 import ai.arbor.gpu.protocol.InferenceEngine;

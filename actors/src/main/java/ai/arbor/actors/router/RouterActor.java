@@ -2,11 +2,13 @@ package ai.arbor.actors.router;
 
 import ai.arbor.actors.CborSerializable;
 import ai.arbor.actors.metrics.RouterMetrics;
+import ai.arbor.actors.router.select.WorkerSelector;
 import ai.arbor.actors.worker.WorkerActor;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,29 +19,37 @@ import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
-import org.apache.pekko.actor.typed.receptionist.Receptionist;
 
 /**
- * Picks a worker for each request of one model. It is off the token path: a frontend asks {@link Route}, talks to the
- * chosen worker itself, and sends {@link Release} when the request ends, which keeps the router's in-flight counts.
+ * Picks a worker for each request of one model, in every deployment: {@code arbor serve} (workers in this JVM) and a
+ * cluster frontend (workers on any node, this one included). It is off the token path: a frontend asks
+ * {@link Route}, the router starts the request's choices at the worker it picks, and the requester sends
+ * {@link Release} when the request ends, which keeps the per-worker in-flight counts the selectors weigh.
  *
- * <p>Workers come from a Receptionist subscription to {@link WorkerActor#serviceKey(String)}: in one JVM that is the
- * local receptionist, in a cluster the cluster-wide one, with no change here. Requests that arrive while no worker is
- * up wait up to {@code workerWait}.
+ * <p>Its workers come from a {@link WorkerListing} child: the Receptionist's registrations under
+ * {@link WorkerActor#serviceKey(String)} (local in one JVM, cluster-wide in a cluster), less those on unreachable
+ * members. When a member is lost, each request routed there hears {@link WorkerLost}, so its request actor can move
+ * it elsewhere. Requests that arrive while no worker is usable wait up to {@code workerWait}.
  */
 public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
 
-    public sealed interface Command extends CborSerializable permits Route, Release, GetStatus, WorkersListed, Expire {}
+    public sealed interface Command extends CborSerializable
+            permits Route, Release, GetStatus, WorkersChanged, Expire {}
 
     /**
      * Pick a worker for a request. {@code start}: the request's {@code Generate} messages, which the router sends to the
      * worker it picks, one hop sooner than the requester could after {@link Routed} (which it still gets, to watch
-     * and cancel); empty when the requester starts them itself.
+     * and cancel). {@code avoid}: workers not to pick (one that just failed the request). A route for a request id the
+     * router already counts replaces that one (a migration).
      */
     public record Route(String requestId, int[] tokenIds, ActorRef<RouteReply> replyTo,
-                        List<WorkerActor.Generate> start) implements Command {
+                        List<WorkerActor.Generate> start, Set<ActorRef<WorkerActor.Command>> avoid) implements Command {
         public Route(String requestId, int[] tokenIds, ActorRef<RouteReply> replyTo) {
-            this(requestId, tokenIds, replyTo, List.of());
+            this(requestId, tokenIds, replyTo, List.of(), Set.of());
+        }
+
+        public Route(String requestId, int[] tokenIds, ActorRef<RouteReply> replyTo, List<WorkerActor.Generate> start) {
+            this(requestId, tokenIds, replyTo, start, Set.of());
         }
     }
 
@@ -47,15 +57,24 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
 
     public record GetStatus(ActorRef<Status> replyTo) implements Command {}
 
-    private record WorkersListed(Set<ActorRef<WorkerActor.Command>> workers) implements Command {}
+    /**
+     * From the {@link WorkerListing}: {@code usable} are the workers to route to now; {@code lost} those whose member
+     * became unreachable or left, whose requests must move. A worker only missing from {@code usable} (it deregistered
+     * to drain) still finishes what it runs.
+     */
+    record WorkersChanged(Set<ActorRef<WorkerActor.Command>> usable, Set<ActorRef<WorkerActor.Command>> lost)
+            implements Command {}
 
     private record Expire() implements Command {}
 
-    public sealed interface RouteReply extends CborSerializable permits Routed, NoWorkers {}
+    public sealed interface RouteReply extends CborSerializable permits Routed, NoWorkers, WorkerLost {}
 
     public record Routed(String requestId, ActorRef<WorkerActor.Command> worker) implements RouteReply {}
 
     public record NoWorkers(String requestId, String reason) implements RouteReply {}
+
+    /** The worker a request was routed to is lost (its member is unreachable or left); the router no longer counts it. */
+    public record WorkerLost(String requestId, ActorRef<WorkerActor.Command> worker) implements RouteReply {}
 
     public record Status(String model, int workers, int activeRequests) implements CborSerializable {}
 
@@ -66,14 +85,14 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
         }));
     }
 
-    private record Active(ActorRef<WorkerActor.Command> worker, int tokens) {}
+    private record Active(ActorRef<WorkerActor.Command> worker, int tokens, ActorRef<RouteReply> requester) {}
 
     private record Pending(Route route, long deadlineNanos) {}
 
     private final String model;
     private final WorkerSelector selector;
     private final long workerWaitNanos;
-    /** Insertion-ordered so that round-robin sees a stable order. */
+    /** Per usable worker: requests and prompt tokens in flight. Insertion-ordered so that round-robin sees a stable order. */
     private final Map<ActorRef<WorkerActor.Command>, int[]> loads = new LinkedHashMap<>();
     private final Map<String, Active> active = new HashMap<>();
     private final ArrayDeque<Pending> pending = new ArrayDeque<>();
@@ -83,84 +102,96 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
         this.model = model;
         this.selector = selector;
         this.workerWaitNanos = workerWait.toNanos();
-        ActorRef<Receptionist.Listing> adapter = ctx.messageAdapter(Receptionist.Listing.class,
-                l -> new WorkersListed(l.getServiceInstances(WorkerActor.serviceKey(model))));
-        ctx.getSystem().receptionist().tell(Receptionist.subscribe(WorkerActor.serviceKey(model), adapter));
+        ctx.spawn(WorkerListing.create(model, ctx.getSelf()), "listing");
     }
 
     @Override
     public Receive<Command> createReceive() {
         return newReceiveBuilder()
                 .onMessage(Route.class, this::onRoute)
-                .onMessage(Release.class, this::onRelease)
+                .onMessage(Release.class, r -> { release(r.requestId()); return this; })
                 .onMessage(GetStatus.class, g -> {
                     g.replyTo().tell(new Status(model, loads.size(), active.size()));
                     return this;
                 })
-                .onMessage(WorkersListed.class, this::onWorkers)
+                .onMessage(WorkersChanged.class, this::onWorkers)
                 .onMessage(Expire.class, e -> { expirePending(); return this; })
                 .build();
     }
 
     private Behavior<Command> onRoute(Route r) {
-        if (loads.isEmpty()) {
-            pending.add(new Pending(r, System.nanoTime() + workerWaitNanos));
-        } else {
-            route(r);
-        }
+        // a migration's route: the attempt it replaces no longer counts, wherever it ran
+        release(r.requestId());
+        if (!tryRoute(r)) pending.add(new Pending(r, System.nanoTime() + workerWaitNanos));
         return this;
     }
 
-    private void route(Route r) {
+    /** Routes {@code r} if some usable worker is not to be avoided; false if it must wait. */
+    private boolean tryRoute(Route r) {
         long t0 = System.nanoTime();
         List<WorkerSelector.WorkerLoad> view = new ArrayList<>(loads.size());
-        loads.forEach((ref, load) -> view.add(new WorkerSelector.WorkerLoad(ref, load[0], load[1])));
+        loads.forEach((ref, load) -> {
+            if (!r.avoid().contains(ref)) view.add(new WorkerSelector.WorkerLoad(ref, load[0], load[1]));
+        });
+        if (view.isEmpty()) return false;
         WorkerSelector.RoutingRequest req = new WorkerSelector.RoutingRequest(r.requestId(), r.tokenIds());
         ActorRef<WorkerActor.Command> worker = selector.select(req, view);
         int[] load = loads.get(worker);
         if (load == null) throw new IllegalStateException("selector picked a worker it was not offered: " + worker);
         load[0]++;
         load[1] += r.tokenIds().length;
-        active.put(r.requestId(), new Active(worker, r.tokenIds().length));
+        active.put(r.requestId(), new Active(worker, r.tokenIds().length, r.replyTo()));
         selector.onRouted(req, worker);
         for (WorkerActor.Generate g : r.start()) worker.tell(g);
         r.replyTo().tell(new Routed(r.requestId(), worker));
         RouterMetrics.overhead(model, RouterMetrics.STAGE_ROUTE, System.nanoTime() - t0);
+        return true;
     }
 
-    private Behavior<Command> onRelease(Release r) {
-        Active a = active.remove(r.requestId());
-        if (a != null) {
-            int[] load = loads.get(a.worker());
-            if (load != null) {
-                load[0]--;
-                load[1] -= a.tokens();
-            }
-            selector.onReleased(r.requestId(), a.worker());
+    private void release(String requestId) {
+        Active a = active.remove(requestId);
+        if (a == null) return;
+        int[] load = loads.get(a.worker());
+        if (load != null) {
+            load[0]--;
+            load[1] -= a.tokens();
         }
-        return this;
+        selector.onReleased(requestId, a.worker());
     }
 
-    private Behavior<Command> onWorkers(WorkersListed l) {
+    private Behavior<Command> onWorkers(WorkersChanged l) {
         int before = loads.size();
-        loads.keySet().retainAll(l.workers());
-        for (ActorRef<WorkerActor.Command> w : l.workers()) loads.putIfAbsent(w, new int[2]);
-        active.values().removeIf(a -> !loads.containsKey(a.worker()));
-        selector.onWorkersChanged(Set.copyOf(l.workers()));
-        if (loads.size() != before || !loads.isEmpty()) {
-            getContext().getLog().info("model {}: {} worker(s) ready", model, loads.size());
+        // what runs on a worker that left the listing still counts: a draining worker finishes it
+        loads.keySet().retainAll(l.usable());
+        for (ActorRef<WorkerActor.Command> w : l.usable()) loads.putIfAbsent(w, new int[2]);
+        if (!l.lost().isEmpty()) {
+            List<String> moved = new ArrayList<>();
+            active.forEach((id, a) -> {
+                if (l.lost().contains(a.worker())) moved.add(id);
+            });
+            for (String id : moved) {
+                ActorRef<WorkerActor.Command> worker = active.get(id).worker();
+                ActorRef<RouteReply> requester = active.get(id).requester();
+                release(id);
+                requester.tell(new WorkerLost(id, worker));
+            }
         }
-        while (!loads.isEmpty() && !pending.isEmpty()) {
-            Pending p = pending.poll();
-            if (p.deadlineNanos() - System.nanoTime() > 0) route(p.route());
+        selector.onWorkersChanged(Set.copyOf(l.usable()));
+        if (loads.size() != before) getContext().getLog().info("model {}: {} worker(s) ready", model, loads.size());
+        for (Iterator<Pending> it = pending.iterator(); it.hasNext() && !loads.isEmpty(); ) {
+            Pending p = it.next();
+            if (p.deadlineNanos() - System.nanoTime() > 0 && tryRoute(p.route())) it.remove();
         }
         return this;
     }
 
     private void expirePending() {
         long now = System.nanoTime();
-        while (!pending.isEmpty() && pending.peek().deadlineNanos() - now <= 0) {
-            Route r = pending.poll().route();
+        for (Iterator<Pending> it = pending.iterator(); it.hasNext(); ) {
+            Pending p = it.next();
+            if (p.deadlineNanos() - now > 0) continue;
+            it.remove();
+            Route r = p.route();
             r.replyTo().tell(new NoWorkers(r.requestId(), "no worker for model '" + model + "' is ready"));
         }
     }

@@ -1,6 +1,7 @@
 package ai.arbor.actors.worker;
 
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -27,7 +28,16 @@ public final class LocalReplies implements Extension {
     private final ConcurrentHashMap<ActorRef<WorkerActor.Reply>, Consumer<WorkerActor.Reply>> consumers =
             new ConcurrentHashMap<>();
 
+    /** Replies handed over so far: directly to a registered consumer, or sent as messages. */
+    public record Deliveries(long direct, long messages) {}
+
+    private final LongAdder direct = new LongAdder();
+    private final LongAdder messages = new LongAdder();
+
     private LocalReplies() {}
+
+    /** How this system's workers delivered their replies so far: which requests took the one-hop path. */
+    public Deliveries deliveries() { return new Deliveries(direct.sum(), messages.sum()); }
 
     /** Replies to {@code replyTo} go to {@code consumer} from now on (for requests a worker starts after this). */
     public void register(ActorRef<WorkerActor.Reply> replyTo, Consumer<WorkerActor.Reply> consumer) {
@@ -39,6 +49,15 @@ public final class LocalReplies implements Extension {
     /** How to deliver a reply to {@code replyTo}: its registered consumer, or a message. */
     Consumer<WorkerActor.Reply> deliveryTo(ActorRef<WorkerActor.Reply> replyTo) {
         Consumer<WorkerActor.Reply> c = consumers.get(replyTo);
-        return c != null ? c : replyTo::tell;
+        if (c == null) {
+            return reply -> {
+                messages.increment();
+                replyTo.tell(reply);
+            };
+        }
+        return reply -> {
+            direct.increment();
+            c.accept(reply);
+        };
     }
 }

@@ -2,6 +2,7 @@ package ai.arbor.actors.worker;
 
 import ai.arbor.actors.CborSerializable;
 import ai.arbor.actors.metrics.WorkerMetrics;
+import ai.arbor.gpu.protocol.ContextLength;
 import ai.arbor.gpu.protocol.EngineRequest;
 import ai.arbor.gpu.engine.EngineLoop;
 import ai.arbor.gpu.protocol.EngineStats;
@@ -12,6 +13,7 @@ import ai.arbor.gpu.sample.Sampler;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -112,10 +114,10 @@ public final class WorkerActor extends AbstractBehavior<WorkerActor.Command> {
 
     private Behavior<Command> onGenerate(Generate g) {
         EngineRequest r = g.request();
-        int total = r.promptTokenIds().length + r.sampling().maxTokens();
-        if (total > engine.maxModelLen()) {
-            g.replyTo().tell(new Rejected(r.requestId(), "prompt (" + r.promptTokenIds().length + " tokens) plus max_tokens ("
-                    + r.sampling().maxTokens() + ") exceeds the maximum context length of " + engine.maxModelLen()));
+        Optional<String> tooLong = ContextLength.exceeded(r.promptTokenIds().length, r.sampling().maxTokens(),
+                engine.maxModelLen());
+        if (tooLong.isPresent()) {
+            g.replyTo().tell(new Rejected(r.requestId(), tooLong.get()));
             return this;
         }
         try {

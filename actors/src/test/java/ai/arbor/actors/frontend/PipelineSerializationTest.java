@@ -4,7 +4,7 @@ import ai.arbor.actors.generation.GenerationEvent;
 import static org.junit.jupiter.api.Assertions.*;
 
 import ai.arbor.actors.router.RouterActor;
-import ai.arbor.actors.router.WorkerSelectors;
+import ai.arbor.actors.router.select.WorkerSelectors;
 import ai.arbor.actors.synthetic.ByteTokenizer;
 import ai.arbor.actors.synthetic.SyntheticEngine;
 import ai.arbor.actors.worker.WorkerActor;
@@ -42,7 +42,7 @@ class PipelineSerializationTest {
         engine = new SyntheticEngine(256, 16, tok.eosTokenIds());
         var router = kit.spawn(RouterActor.create("m", WorkerSelectors.create("least-loaded"), Duration.ofSeconds(5)));
         kit.spawn(WorkerActor.create("w0", "m", engine));
-        frontend = new Frontend(kit.system(), router, tok, Duration.ofSeconds(5));
+        frontend = new Frontend(kit.system(), router, tok, Duration.ofSeconds(5), 0);
     }
 
     @AfterAll

@@ -50,7 +50,7 @@ final class EngineEvents {
      * their first blocks). Content can differ where an evicted middle block left unreachable descendants behind,
      * which no request can match anyway and which a resync does not re-send.
      */
-    void assertSameMatches(ai.arbor.actors.router.RadixIndex expected, ai.arbor.actors.router.RadixIndex actual, long worker) {
+    void assertSameMatches(ai.arbor.actors.router.index.RadixIndex expected, ai.arbor.actors.router.index.RadixIndex actual, long worker) {
         for (int[] p : prompts) {
             for (int len = blockSize; len <= p.length; len += blockSize) {
                 int[] q = java.util.Arrays.copyOf(p, len);

@@ -1,9 +1,9 @@
 package ai.arbor.actors.kvevents;
 
-import ai.arbor.actors.router.IndexSnapshot;
-import ai.arbor.actors.router.JetStreamSnapshotStore;
-import ai.arbor.actors.router.KvIndexer;
-import ai.arbor.actors.router.RadixIndex;
+import ai.arbor.actors.router.index.RadixIndex;
+import ai.arbor.actors.router.kv.KvIndexer;
+import ai.arbor.actors.router.nats.JetStreamSnapshotStore;
+import ai.arbor.actors.router.snapshot.IndexSnapshot;
 import ai.arbor.gpu.protocol.KvEvent;
 import io.nats.client.Connection;
 import io.nats.client.Nats;

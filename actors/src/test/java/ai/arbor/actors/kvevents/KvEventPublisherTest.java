@@ -44,7 +44,7 @@ class KvEventPublisherTest {
         AtomicBoolean up = new AtomicBoolean(false);
         List<KvEvent> delivered = new CopyOnWriteArrayList<>();
         EngineEvents engine = new EngineEvents(4, 99, 1);
-        ai.arbor.actors.router.RadixIndex direct = new ai.arbor.actors.router.RadixIndex(4);
+        ai.arbor.actors.router.index.RadixIndex direct = new ai.arbor.actors.router.index.RadixIndex(4);
         try (KvEventPublisher p = new KvEventPublisher("t", 1, 100, 10, b -> {
             if (!up.get()) throw new java.io.IOException("nats down");
             delivered.addAll(b.events());
@@ -69,10 +69,10 @@ class KvEventPublisherTest {
             assertTrue(p.resyncs() >= 1 && p.resyncs() <= 2, "resyncs " + p.resyncs());
         }
         // wire ids are consecutive, and what arrived rebuilds exactly the engine's cache
-        ai.arbor.actors.router.RadixIndex router = new ai.arbor.actors.router.RadixIndex(4);
+        ai.arbor.actors.router.index.RadixIndex router = new ai.arbor.actors.router.index.RadixIndex(4);
         for (int i = 0; i < delivered.size(); i++) {
             assertEquals(i, delivered.get(i).eventId());
-            assertEquals(ai.arbor.actors.router.ApplyResult.APPLIED, router.apply(1, delivered.get(i)));
+            assertEquals(ai.arbor.actors.router.index.ApplyResult.APPLIED, router.apply(1, delivered.get(i)));
         }
         engine.assertSameMatches(direct, router, 1);
         assertTrue(router.blockCount(1) > 0);
@@ -82,7 +82,7 @@ class KvEventPublisherTest {
     void aRequestedResyncResendsTheWholeCache() throws Exception {
         List<KvEvent> delivered = new CopyOnWriteArrayList<>();
         EngineEvents engine = new EngineEvents(4, 5, 2);
-        ai.arbor.actors.router.RadixIndex direct = new ai.arbor.actors.router.RadixIndex(4);
+        ai.arbor.actors.router.index.RadixIndex direct = new ai.arbor.actors.router.index.RadixIndex(4);
         try (KvEventPublisher p = new KvEventPublisher("t", 3, 1000, 10, b -> delivered.addAll(b.events()))) {
             for (int i = 0; i < 100; i++) {
                 KvEvent e = engine.next();
@@ -96,7 +96,7 @@ class KvEventPublisherTest {
             assertEquals(p.cachedBlocks() + 1, delivered.size() - before, "a clear plus one store per cached block");
             assertInstanceOf(KvEvent.AllBlocksCleared.class, delivered.get(before));
             // a router that only sees the resync (say it lost everything before) has the same cache
-            ai.arbor.actors.router.RadixIndex fresh = new ai.arbor.actors.router.RadixIndex(4);
+            ai.arbor.actors.router.index.RadixIndex fresh = new ai.arbor.actors.router.index.RadixIndex(4);
             for (KvEvent e : delivered.subList(before, delivered.size())) fresh.apply(3, e);
             engine.assertSameMatches(direct, fresh, 3);
             assertTrue(fresh.blockCount(3) > 0);

@@ -1,5 +1,6 @@
 package ai.arbor.actors.router;
 
+import ai.arbor.actors.router.select.WorkerSelectors;
 import static org.junit.jupiter.api.Assertions.*;
 
 import ai.arbor.actors.synthetic.SyntheticEngine;
@@ -92,5 +93,26 @@ class RouterActorTest {
         assertEquals(w, ((RouterActor.Routed) routed.receiveMessage(Duration.ofSeconds(5))).worker());
         var out = (WorkerActor.Output) replies.receiveMessage(Duration.ofSeconds(5));
         assertEquals("r", out.requestId(), "the worker ran the Generate that came with the route");
+    }
+
+    @Test
+    void aMovedRequestAvoidsTheWorkerItLeftAndCountsOnceWhereItNowRuns() {
+        var router = kit.spawn(RouterActor.create("m", WorkerSelectors.create("least-loaded"), Duration.ofMillis(300)));
+        var a = worker("a", "m");
+        var b = worker("b", "m");
+        awaitWorkers(router, 2);
+        var first = (RouterActor.Routed) route(router, "r");
+        ActorRef<WorkerActor.Command> other = first.worker().equals(a) ? b : a;
+        TestProbe<RouterActor.RouteReply> p = kit.createTestProbe();
+        // least-loaded would pick the worker the request just left (its count is released by the new route)
+        router.tell(new RouterActor.Route("r", new int[] {5, 6, 7, 8}, p.getRef(), java.util.List.of(),
+                java.util.Set.of(first.worker())));
+        assertEquals(other, ((RouterActor.Routed) p.receiveMessage(Duration.ofSeconds(5))).worker());
+        TestProbe<RouterActor.Status> status = kit.createTestProbe();
+        router.tell(new RouterActor.GetStatus(status.getRef()));
+        assertEquals(1, status.receiveMessage().activeRequests(), "the moved request counts once");
+        // with every worker avoided the route waits for another, then fails
+        router.tell(new RouterActor.Route("s", new int[] {1}, p.getRef(), java.util.List.of(), java.util.Set.of(a, b)));
+        assertInstanceOf(RouterActor.NoWorkers.class, p.receiveMessage(Duration.ofSeconds(5)));
     }
 }

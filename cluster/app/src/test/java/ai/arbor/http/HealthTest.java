@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import ai.arbor.actors.frontend.Frontend;
 import ai.arbor.actors.router.RouterActor;
-import ai.arbor.actors.router.WorkerSelectors;
+import ai.arbor.actors.router.select.WorkerSelectors;
 import ai.arbor.actors.synthetic.ByteTokenizer;
 import ai.arbor.actors.synthetic.SyntheticEngine;
 import ai.arbor.actors.worker.WorkerActor;
@@ -31,7 +31,7 @@ class HealthTest {
             var router = kit.spawn(RouterActor.create("m", WorkerSelectors.create("round-robin"), Duration.ofMillis(300)));
             ModelRegistry models = new ModelRegistry();
             ByteTokenizer tok = new ByteTokenizer();
-            models.add(new ServedModel("m", new Frontend(kit.system(), router, tok, Duration.ofMillis(300)), 256,
+            models.add(new ServedModel("m", new Frontend(kit.system(), router, tok, Duration.ofMillis(300), 0), 256,
                     SamplingDefaults.none(), 0));
             OpenAiServer server = new OpenAiServer(kit.system(), models, s.frontend());
             ServerBinding binding = server.bind("127.0.0.1", 0).toCompletableFuture().get();

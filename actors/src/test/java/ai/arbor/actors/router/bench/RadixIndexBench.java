@@ -1,10 +1,10 @@
 package ai.arbor.actors.router.bench;
 
 import ai.arbor.actors.kvevents.KvEventBatch;
-import ai.arbor.actors.router.KvIndexer;
-import ai.arbor.actors.router.OverlapScores;
-import ai.arbor.actors.router.RadixIndex;
-import ai.arbor.actors.router.TokenBlockHasher;
+import ai.arbor.actors.router.index.OverlapScores;
+import ai.arbor.actors.router.index.RadixIndex;
+import ai.arbor.actors.router.index.TokenBlockHasher;
+import ai.arbor.actors.router.kv.KvIndexer;
 import ai.arbor.gpu.protocol.KvEvent;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;

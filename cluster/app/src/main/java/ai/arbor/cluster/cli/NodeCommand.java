@@ -99,7 +99,7 @@ public final class NodeCommand implements Callable<Integer> {
         put(o, "arbor.port", port);
         put(o, "arbor.node.management-port", managementPort);
         put(o, "arbor.node.remoting-port", remotingPort);
-        put(o, "arbor.node.migration-limit", migrationLimit);
+        put(o, "arbor.frontend.migration-limit", migrationLimit);
         put(o, "arbor.node.drain-timeout", drainTimeout);
         put(o, "arbor.node.lease-ttl", leaseTtl);
         put(o, "arbor.engine.kv-cache-memory", kvCacheMemory);

@@ -63,6 +63,10 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--max-queued-requests", description = "requests in flight before 429 (env ARBOR_MAX_QUEUED_REQUESTS)")
     Integer maxQueuedRequests;
 
+    @Option(names = "--workers", description = "engines in this process, each its own worker: requests spread over "
+            + "them and move to another when one stops (cpu or synthetic; default 1; env ARBOR_WORKERS)")
+    Integer workers;
+
     @Option(names = "--router-mode", description = "kv, round-robin, random or least-loaded (env ARBOR_ROUTER_MODE)")
     String routerMode;
 
@@ -91,6 +95,7 @@ public final class ServeCommand implements Callable<Integer> {
         put(o, "arbor.engine.threads", threads);
         put(o, "arbor.engine.gpu-memory-utilization", gpuMemoryUtilization);
         put(o, "arbor.frontend.max-queued-requests", maxQueuedRequests);
+        put(o, "arbor.engine.workers", workers);
         put(o, "arbor.router.mode", routerMode);
         put(o, "arbor.chat.tool-call-parser", toolCallParser);
         put(o, "arbor.chat.reasoning-parser", reasoningParser);
@@ -133,7 +138,7 @@ public final class ServeCommand implements Callable<Integer> {
         LoadedModel loaded = LoadedModel.load(settings, System.err);
         SingleNode node;
         try {
-            node = SingleNode.start(settings, loaded.spec(), loaded.engine());
+            node = SingleNode.start(settings, loaded.spec(), loaded.engines());
         } catch (RuntimeException e) {
             loaded.close();
             throw e;

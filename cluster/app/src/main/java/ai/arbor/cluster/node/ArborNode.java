@@ -2,13 +2,13 @@ package ai.arbor.cluster.node;
 
 import ai.arbor.actors.frontend.Frontend;
 import ai.arbor.actors.router.KvWiring;
-import ai.arbor.actors.router.WorkerSelector;
+import ai.arbor.actors.router.select.WorkerSelector;
 import ai.arbor.actors.worker.WorkerActor;
 import ai.arbor.cluster.management.NodeHealth;
 import ai.arbor.cluster.registry.EtcdModelRegistry;
 import ai.arbor.cluster.registry.ModelAvailability;
 import ai.arbor.cluster.registry.ModelCard;
-import ai.arbor.cluster.routing.ClusterWorkers;
+import ai.arbor.cluster.serve.SingleNode;
 import ai.arbor.config.ArborSettings;
 import ai.arbor.gpu.protocol.EngineStats;
 import ai.arbor.gpu.protocol.InferenceEngine;
@@ -16,7 +16,6 @@ import ai.arbor.http.MetricsEndpoint;
 import ai.arbor.http.ModelRegistry;
 import ai.arbor.http.OpenAiServer;
 import ai.arbor.http.ServedModel;
-import ai.arbor.cluster.serve.SingleNode;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -36,9 +35,11 @@ import org.slf4j.LoggerFactory;
 /**
  * One {@code arbor node}: the cluster membership ({@link ClusterNode}) plus its roles. A worker loads its engine,
  * registers a {@link WorkerActor} with the Receptionist and publishes its model card in etcd; a frontend serves the
- * OpenAI API over {@link ClusterWorkers} (routing with migration) and lists the models live workers serve. Workers
- * publish their KV cache events to NATS JetStream; a frontend in router mode {@code kv} indexes them to send each
- * request where its prefix is cached.
+ * OpenAI API through the same {@link Frontend} and router as {@code arbor serve} ({@link Frontend#start}), over the
+ * workers on reachable members, moving a request to another worker when its worker is lost, and lists the models live
+ * workers serve. Workers publish their KV cache events to NATS JetStream; a frontend in router mode {@code kv}
+ * indexes them to send each request where its prefix is cached. A worker on a frontend's own node hands its tokens to
+ * the frontend's request actors directly ({@code LocalReplies}), as in {@code arbor serve}.
  */
 public final class ArborNode implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ArborNode.class);
@@ -112,16 +113,15 @@ public final class ArborNode implements AutoCloseable {
         ActorSystem<Void> system = cluster.system();
         String model = node.servedModelName();
         SingleNode.ModelSpec spec = parts.frontendSpec(arbor);
-        Duration wait = arbor.frontend().workerWait();
         String mode = arbor.router().mode();
         WorkerSelector selector = KvWiring.selector(mode, system, () -> {
             NodeKvEvents events = kv.forRouter();
             return KvWiring.jetStreamRouting(events.connection(), events.bus(), model, arbor.router(), arbor.engine().blockSize());
         });
         log.info("frontend for '{}' routes in mode {}", model, mode);
-        ClusterWorkers.Refs workers = ClusterWorkers.start(system, model, node.migrationLimit(), wait, selector);
-        ServedModel served = new ServedModel(model, new Frontend(system, workers.router(), spec.tokenizer(), wait),
-                spec.maxModelLen(), spec.defaults(), System.currentTimeMillis() / 1000);
+        Frontend frontend = Frontend.start(system, model, selector, spec.tokenizer(), arbor.frontend());
+        ServedModel served = new ServedModel(model, frontend, spec.maxModelLen(), spec.defaults(),
+                System.currentTimeMillis() / 1000);
         ModelRegistry models = new ModelRegistry();
         // A model is offered while some live worker serves or loads it: /v1/models follows the workers, a model no
         // worker has is a 404, and one that is still loading waits for it (then 503 if it takes too long).

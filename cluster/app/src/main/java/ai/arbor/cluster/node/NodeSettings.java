@@ -17,8 +17,7 @@ import java.util.stream.Collectors;
  */
 public record NodeSettings(Set<Role> roles, List<URI> etcd, String nats, String clusterName, Path model,
                            String servedModelName, String device, String host, String advertiseHost, int port,
-                           int managementPort, int remotingPort, Duration leaseTtl, Duration drainTimeout,
-                           int migrationLimit) {
+                           int managementPort, int remotingPort, Duration leaseTtl, Duration drainTimeout) {
 
     public static NodeSettings from(Config root) {
         Config a = root.getConfig("arbor");
@@ -35,12 +34,10 @@ public record NodeSettings(Set<Role> roles, List<URI> etcd, String nats, String 
         }
         String nats = c.getString("nats");
         if (!nats.startsWith("nats://")) throw new IllegalArgumentException("bad NATS URL '" + nats + "': expected nats://HOST:PORT");
-        int migration = c.getInt("migration-limit");
-        if (migration < 0) throw new IllegalArgumentException("migration-limit must be >= 0: " + migration);
         return new NodeSettings(Role.parse(c.getString("roles")), EtcdClients.parseEndpoints(c.getString("etcd")), nats,
                 cluster, model, served, a.getString("device"), host, advertise,
                 port(a, "port"), port(c, "management-port"), port(c, "remoting-port"),
-                c.getDuration("lease-ttl"), c.getDuration("drain-timeout"), migration);
+                c.getDuration("lease-ttl"), c.getDuration("drain-timeout"));
     }
 
     public boolean isFrontend() { return roles.contains(Role.FRONTEND); }

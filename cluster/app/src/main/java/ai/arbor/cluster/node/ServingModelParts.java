@@ -34,7 +34,8 @@ public final class ServingModelParts implements ModelParts {
     }
 
     private LoadedModel load(ArborSettings s) {
-        if (loaded == null) loaded = LoadedModel.load(s, progress);
+        // a node runs one worker: arbor.engine.workers is for arbor serve
+        if (loaded == null) loaded = LoadedModel.load(s, 1, progress);
         return loaded;
     }
 }

@@ -18,35 +18,50 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.stream.Stream;
 
 /**
- * A model made ready to serve on the configured device: its engine (which a worker will own) and what the frontend
- * needs (tokenizer, context length, sampling defaults). Reports each loading stage on {@code progress}, since a large
- * model takes a while.
+ * A model made ready to serve on the configured device: its engines (each of which a worker will own; several share
+ * the mapped weights) and what the frontend needs (tokenizer, context length, sampling defaults). Reports each loading
+ * stage on {@code progress}, since a large model takes a while.
  */
 public final class LoadedModel implements AutoCloseable {
     private final HfModel model;
-    private final InferenceEngine engine;
+    private final List<InferenceEngine> engines;
     private final SingleNode.ModelSpec spec;
 
-    private LoadedModel(HfModel model, InferenceEngine engine, SingleNode.ModelSpec spec) {
+    private LoadedModel(HfModel model, List<InferenceEngine> engines, SingleNode.ModelSpec spec) {
         this.model = model;
-        this.engine = engine;
+        this.engines = List.copyOf(engines);
         this.spec = spec;
     }
 
-    public InferenceEngine engine() { return engine; }
+    /** The first engine (the only one unless {@code arbor.engine.workers} asked for more). */
+    public InferenceEngine engine() { return engines.get(0); }
+
+    public List<InferenceEngine> engines() { return engines; }
 
     public SingleNode.ModelSpec spec() { return spec; }
 
+    /** {@link #load(ArborSettings, int, PrintStream)} with {@code arbor.engine.workers} engines. */
     public static LoadedModel load(ArborSettings s, PrintStream progress) {
+        return load(s, s.engine().workers(), progress);
+    }
+
+    /** Loads the model once and builds {@code engines} engines on it. */
+    public static LoadedModel load(ArborSettings s, int engines, PrintStream progress) {
         long t0 = System.nanoTime();
         Path dir = s.model();
         EngineSettings e = s.engine();
-        if ("synthetic".equals(s.device())) return synthetic(s, progress);
+        if ("synthetic".equals(s.device())) return synthetic(s, engines, progress);
         boolean cuda = s.isCuda();
+        if (cuda && engines > 1) {
+            throw new IllegalArgumentException("--workers " + engines + " needs --device cpu or synthetic: one CUDA "
+                    + "device holds one engine");
+        }
         if (!cuda && !"cpu".equals(s.device())) {
             throw new IllegalArgumentException("device '" + s.device() + "' has no backend in this build; use cpu, cuda:N or synthetic");
         }
@@ -61,13 +76,18 @@ public final class LoadedModel implements AutoCloseable {
             progress.printf("arbor: %s %s, %d layers, vocabulary %d; weights mapped in %.1f s%n",
                     model.config().architecture(), s.servedModelName(), model.config().numLayers(),
                     model.config().vocabSize(), seconds(t0));
-            ComputeBackend backend = cuda ? cudaBackend(s, model, progress) : cpuBackend(e, model, progress);
-            LLMEngine engine = new LLMEngine(model, backend, engineConfig(e));
+            List<InferenceEngine> built = new ArrayList<>(engines);
+            LLMEngine engine = null;
+            for (int i = 0; i < engines; i++) {
+                ComputeBackend backend = cuda ? cudaBackend(s, model, progress) : cpuBackend(e, model, progress);
+                engine = new LLMEngine(model, backend, engineConfig(e));
+                built.add(engine);
+            }
             SingleNode.ModelSpec spec = new SingleNode.ModelSpec(tokenizer(s, model), engine.maxModelLen(),
                     SamplingDefaults.of(model.generation()));
-            progress.printf("arbor: engine ready in %.1f s: %d KV blocks of %d tokens, max model length %d%n",
-                    seconds(t0), engine.numKvBlocks(), engine.blockSize(), engine.maxModelLen());
-            return new LoadedModel(model, engine, spec);
+            progress.printf("arbor: %d engine(s) ready in %.1f s: %d KV blocks of %d tokens each, max model length %d%n",
+                    engines, seconds(t0), engine.numKvBlocks(), engine.blockSize(), engine.maxModelLen());
+            return new LoadedModel(model, built, spec);
         } catch (RuntimeException ex) {
             model.close();
             throw ex;
@@ -88,7 +108,7 @@ public final class LoadedModel implements AutoCloseable {
     }
 
     /** The instant engine: the model's tokenizer when the directory has one, else one token per byte. */
-    private static LoadedModel synthetic(ArborSettings s, PrintStream progress) {
+    private static LoadedModel synthetic(ArborSettings s, int engines, PrintStream progress) {
         EngineSettings e = s.engine();
         HfModel model = null;
         ModelTokenizer tok;
@@ -102,8 +122,9 @@ public final class LoadedModel implements AutoCloseable {
         }
         progress.printf("arbor: synthetic engine (instant tokens, %s tokenizer), max model length %d%n",
                 model == null ? "byte" : "the model's", maxLen);
-        SyntheticEngine engine = new SyntheticEngine(maxLen, e.blockSize(), tok.eosTokenIds());
-        return new LoadedModel(model, engine, new SingleNode.ModelSpec(tok, maxLen, SamplingDefaults.none()));
+        List<InferenceEngine> built = new ArrayList<>(engines);
+        for (int i = 0; i < engines; i++) built.add(new SyntheticEngine(maxLen, e.blockSize(), tok.eosTokenIds()));
+        return new LoadedModel(model, built, new SingleNode.ModelSpec(tok, maxLen, SamplingDefaults.none()));
     }
 
     /** The model's tokenizer, with the chat template that {@code --chat-template} names if one does. */
@@ -139,7 +160,7 @@ public final class LoadedModel implements AutoCloseable {
         return String.format(Locale.ROOT, "%.1f KiB", b / 1024.0);
     }
 
-    /** The engine belongs to the worker, which closes it; this releases the model's mapped weights and tokenizer. */
+    /** The engines belong to their workers, which close them; this releases the model's mapped weights and tokenizer. */
     @Override
     public void close() {
         if (model != null) model.close();

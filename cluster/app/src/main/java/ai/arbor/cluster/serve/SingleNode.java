@@ -2,12 +2,12 @@ package ai.arbor.cluster.serve;
 
 import ai.arbor.actors.frontend.Frontend;
 import ai.arbor.actors.frontend.ModelTokenizer;
-import ai.arbor.actors.router.RouterActor;
 import ai.arbor.actors.kvevents.InProcessKvEventBus;
-import ai.arbor.actors.router.KvRouting;
 import ai.arbor.actors.router.KvWiring;
-import ai.arbor.actors.router.LoadSharing;
-import ai.arbor.actors.router.WorkerSelector;
+import ai.arbor.actors.router.RouterActor;
+import ai.arbor.actors.router.kv.KvRouting;
+import ai.arbor.actors.router.kv.LoadSharing;
+import ai.arbor.actors.router.select.WorkerSelector;
 import ai.arbor.actors.worker.WorkerActor;
 import ai.arbor.config.ArborSettings;
 import ai.arbor.gpu.engine.PoolingConfig;
@@ -21,8 +21,11 @@ import ai.arbor.http.ServedModel;
 import com.typesafe.config.Config;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
@@ -31,58 +34,75 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.http.javadsl.ServerBinding;
 
 /**
- * Every role in one JVM: an actor system with one worker (owning the engine), the model's router and the HTTP
- * frontend. Discovery is the local Receptionist, so the same actors run unchanged when a cluster provider makes the
- * Receptionist cluster-wide. Used by {@code arbor serve}, the tests and the overhead benchmark.
+ * Every role in one JVM: an actor system with one or more workers (each owning an engine), the model's router and the
+ * HTTP frontend. The frontend is assembled by {@link Frontend#start} as on a cluster frontend ({@code ArborNode}):
+ * the same {@code RouterActor} and request actors, the Receptionist listing the workers (here the local one), requests
+ * moving to another worker when theirs stops. Only discovery's reach and where KV events travel differ. Used by
+ * {@code arbor serve}, the tests and the overhead benchmark.
  */
 public final class SingleNode implements AutoCloseable {
     private final ActorSystem<Void> system;
     private final ServerBinding binding;
     private final OpenAiServer server;
+    private final List<ActorRef<WorkerActor.Command>> workers;
 
-    private SingleNode(ActorSystem<Void> system, ServerBinding binding, OpenAiServer server) {
+    private SingleNode(ActorSystem<Void> system, ServerBinding binding, OpenAiServer server,
+                       List<ActorRef<WorkerActor.Command>> workers) {
         this.system = system;
         this.binding = binding;
         this.server = server;
+        this.workers = List.copyOf(workers);
     }
 
     /** What the model brings: its tokenizer, its context length and its sampling defaults. */
     public record ModelSpec(ModelTokenizer tokenizer, int maxModelLen, SamplingDefaults defaults) {}
 
-    /**
-     * Starts the actor system and the frontend, then the worker with {@code engine}; returns once the HTTP port is
-     * bound. {@code settings.port()} 0 binds a free port ({@link #port()}).
-     */
+    /** {@link #start(ArborSettings, ModelSpec, List)} with one worker. */
     public static SingleNode start(ArborSettings settings, ModelSpec model, InferenceEngine engine) {
+        return start(settings, model, List.of(engine));
+    }
+
+    /**
+     * Starts the actor system and the frontend, then one worker per engine ({@code worker-0}, {@code worker-1}, …);
+     * returns once the HTTP port is bound and the router lists every worker. {@code settings.port()} 0 binds a free
+     * port ({@link #port()}).
+     */
+    public static SingleNode start(ArborSettings settings, ModelSpec model, List<InferenceEngine> engines) {
         ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "arbor", pekkoConfig(settings.raw()));
         try {
             String name = settings.servedModelName();
-            Duration wait = settings.frontend().workerWait();
-            // one process: KV events stay in process (mode kv works, though with one worker it has nothing to choose)
+            int blockSize = engines.get(0).blockSize();
+            // one process: KV events stay in process (mode kv chooses among this JVM's workers)
             InProcessKvEventBus kvEvents = new InProcessKvEventBus();
             system.getWhenTerminated().thenRun(kvEvents::close);
             WorkerSelector selector = KvWiring.selector(settings.router().mode(), system, () -> KvRouting.start(name,
-                    kvEvents, Optional.empty(), LoadSharing.none(), KvRouting.Settings.from(settings.router(), engine.blockSize())));
-            ActorRef<RouterActor.Command> router = system.systemActorOf(
-                    RouterActor.create(name, selector, wait), "router-" + safe(name), Props.empty());
+                    kvEvents, Optional.empty(), LoadSharing.none(), KvRouting.Settings.from(settings.router(), blockSize)));
+            Frontend frontend = Frontend.start(system, name, selector, model.tokenizer(), settings.frontend());
             ModelRegistry registry = new ModelRegistry();
-            registry.add(new ServedModel(name, new Frontend(system, router, model.tokenizer(), wait),
-                    model.maxModelLen(), model.defaults(), System.currentTimeMillis() / 1000));
+            registry.add(new ServedModel(name, frontend, model.maxModelLen(), model.defaults(),
+                    System.currentTimeMillis() / 1000));
             OpenAiServer server = new OpenAiServer(system, registry, settings.frontend(), settings.chat());
             MetricsEndpoint.install(server, system);
-            // embeddings skip the router: this process owns the engine (see Embeddings)
+            // embeddings skip the router: this process owns the engines (see Embeddings); they take turns
             Pooling pooling = PoolingConfig.read(settings.model());
-            server.embeddings().register(name, prompts -> engine.embed(prompts, pooling));
+            AtomicInteger turn = new AtomicInteger();
+            server.embeddings().register(name, prompts -> engines.get(Math.floorMod(turn.getAndIncrement(),
+                    engines.size())).embed(prompts, pooling));
             ServerBinding binding = server.bind(settings.host(), settings.port()).toCompletableFuture()
                     .get(30, TimeUnit.SECONDS);
-            ActorRef<WorkerActor.Command> worker =
-                    system.systemActorOf(WorkerActor.create("worker-0", name, engine), "worker-0", Props.empty());
-            KvWiring.publishEvents(system, worker, engine, kvEvents, name);
-            awaitWorker(system, router, Duration.ofSeconds(30));
-            return new SingleNode(system, binding, server);
+            List<ActorRef<WorkerActor.Command>> workers = new ArrayList<>();
+            for (int i = 0; i < engines.size(); i++) {
+                String id = "worker-" + i;
+                ActorRef<WorkerActor.Command> worker =
+                        system.systemActorOf(WorkerActor.create(id, name, engines.get(i)), id, Props.empty());
+                KvWiring.publishEvents(system, worker, engines.get(i), kvEvents, name);
+                workers.add(worker);
+            }
+            awaitWorkers(system, frontend.router(), engines.size(), Duration.ofSeconds(30));
+            return new SingleNode(system, binding, server, workers);
         } catch (Exception e) {
             system.terminate();
-            engine.close();
+            engines.forEach(InferenceEngine::close);
             throw new IllegalStateException("could not start serving on " + settings.host() + ":" + settings.port()
                     + ": " + e.getMessage(), e);
         }
@@ -92,21 +112,19 @@ public final class SingleNode implements AutoCloseable {
         return raw;
     }
 
-    /** Returns once the router has seen the worker's registration, so that "ready" really means ready. */
-    private static void awaitWorker(ActorSystem<Void> system, ActorRef<RouterActor.Command> router, Duration timeout)
-            throws Exception {
+    /** Returns once the router has seen every worker's registration, so that "ready" really means ready. */
+    private static void awaitWorkers(ActorSystem<Void> system, ActorRef<RouterActor.Command> router, int workers,
+                                     Duration timeout) throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             RouterActor.Status s = AskPattern.<RouterActor.Command, RouterActor.Status>ask(router,
                     RouterActor.GetStatus::new, Duration.ofSeconds(5), system.scheduler()).toCompletableFuture().get();
-            if (s.workers() > 0) return;
-            if (System.nanoTime() > deadline) throw new IllegalStateException("the worker did not register in " + timeout);
+            if (s.workers() >= workers) return;
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException(s.workers() + " of " + workers + " worker(s) registered in " + timeout);
+            }
             Thread.sleep(10);
         }
-    }
-
-    private static String safe(String name) {
-        return name.replaceAll("[^A-Za-z0-9_-]", "_");
     }
 
     public int port() { return ((InetSocketAddress) binding.localAddress()).getPort(); }
@@ -119,6 +137,9 @@ public final class SingleNode implements AutoCloseable {
     public ActorSystem<Void> system() { return system; }
 
     public OpenAiServer server() { return server; }
+
+    /** The workers, in the order of their engines. */
+    public List<ActorRef<WorkerActor.Command>> workers() { return workers; }
 
     @Override
     public void close() {

@@ -67,7 +67,7 @@ class NodeSettingsTest {
         assertEquals(EnumSet.of(Role.WORKER), s.roles());
         assertEquals("http://etcd-0:2379", s.etcdEndpoints());
         assertEquals("k8s", s.clusterName());
-        assertEquals(5, s.migrationLimit());
+        assertEquals(5, ai.arbor.config.ArborSettings.from(c).frontend().migrationLimit());
         assertEquals(25999, s.remotingPort());
     }
 }

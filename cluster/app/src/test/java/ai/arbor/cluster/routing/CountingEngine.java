@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A synthetic engine for routing tests: each step (taking {@code stepMillis}) gives every running request the token
@@ -26,6 +27,8 @@ final class CountingEngine implements InferenceEngine {
     private final Map<String, Boolean> aborted = new ConcurrentHashMap<>();
     private final List<Running> running = new ArrayList<>();
     final Map<String, Boolean> seen = new ConcurrentHashMap<>();
+    /** Outputs handed to sinks, each with one token (or none: an abort). */
+    final AtomicLong outputs = new AtomicLong();
 
     CountingEngine(long stepMillis) { this.stepMillis = stepMillis; }
 
@@ -61,6 +64,7 @@ final class CountingEngine implements InferenceEngine {
             int token = r.last()[0] + 1;
             int produced = r.produced() + 1;
             boolean done = produced >= r.request().sampling().maxTokens();
+            outputs.incrementAndGet();
             r.sink().onOutput(new RequestOutput(id, new int[] {token}, null, done, done ? FinishReason.LENGTH : null,
                     promptLen, 0, produced));
             if (!done) next.add(new Running(r.request(), r.sink(), new int[] {token}, produced));

@@ -1,5 +1,6 @@
 package ai.arbor.gpu.engine;
 
+import ai.arbor.gpu.protocol.ContextLength;
 import ai.arbor.gpu.protocol.EngineRequest;
 import ai.arbor.gpu.protocol.EngineStats;
 import ai.arbor.gpu.protocol.FinishReason;
@@ -120,20 +121,21 @@ public final class LLMEngine implements InferenceEngine {
         if (request.requestId() == null || request.requestId().isEmpty()) {
             throw new IllegalArgumentException("request id must not be empty");
         }
-        checkPrompt("request " + request.requestId(), request.promptTokenIds(), maxModelLen);
+        checkPrompt("request " + request.requestId(), request.promptTokenIds(), 1);
         Sampler.validate(request.sampling());
         pendingAdds.add(new Request(request, sink, arrivals.getAndIncrement()));
         inFlight.incrementAndGet();
     }
 
-    /** @param limit prompts must be shorter than this */
-    private void checkPrompt(String what, int[] prompt, int limit) {
+    /**
+     * @param completion tokens that must fit after the prompt: 1 for a generation (it may stop at the context's end),
+     *                   0 for an embedding
+     */
+    private void checkPrompt(String what, int[] prompt, int completion) {
         if (prompt == null || prompt.length == 0) throw new IllegalArgumentException(what + " has an empty prompt");
-        if (prompt.length >= limit) {
-            throw new IllegalArgumentException("prompt of " + what + " has " + prompt.length
-                    + " tokens, but the maximum model length is " + maxModelLen
-                    + (limit == maxModelLen ? " tokens (prompt plus at least one generated token)" : " tokens"));
-        }
+        ContextLength.exceeded(prompt.length, completion, maxModelLen).ifPresent(why -> {
+            throw new IllegalArgumentException(what + ": " + why);
+        });
         for (int t : prompt) {
             if (t < 0 || t >= vocabSize) {
                 throw new IllegalArgumentException("prompt token id " + t + " is outside the vocabulary [0, " + vocabSize + ")");
@@ -169,7 +171,7 @@ public final class LLMEngine implements InferenceEngine {
 
     @Override
     public CompletableFuture<float[][]> embed(List<int[]> prompts, Pooling pooling) {
-        for (int[] p : prompts) checkPrompt("embedding input", p, maxModelLen + 1);
+        for (int[] p : prompts) checkPrompt("embedding input", p, 0);
         EmbeddingJob job = new EmbeddingJob(List.copyOf(prompts), pooling, new CompletableFuture<>());
         pendingEmbeddings.add(job);
         return job.result();

@@ -51,7 +51,7 @@ class EmbeddingEngineTest {
         assertThrows(IllegalArgumentException.class, () -> engine.embed(List.of(new int[0]), Pooling.LAST));
         IllegalArgumentException tooLong = assertThrows(IllegalArgumentException.class,
                 () -> engine.embed(List.of(new int[] {1, 2, 3, 4, 5, 6, 7, 8, 9}), Pooling.LAST));
-        assertTrue(tooLong.getMessage().contains("maximum model length is 8"), tooLong.getMessage());
+        assertTrue(tooLong.getMessage().contains("maximum context length is 8"), tooLong.getMessage());
         engine.close();
     }
 }
