@@ -39,6 +39,10 @@ public final class EnvironmentVariables {
         m.put("ARBOR_MAX_BODY_BYTES", "arbor.frontend.max-body-bytes");
         m.put("ARBOR_WORKER_WAIT", "arbor.frontend.worker-wait");
         m.put("ARBOR_MIGRATION_LIMIT", "arbor.frontend.migration-limit");
+        m.put("ARBOR_API_KEY", "arbor.frontend.api-key");
+        m.put("ARBOR_API_KEYS_FILE", "arbor.frontend.api-keys-file");
+        m.put("ARBOR_TLS_CERT_FILE", "arbor.frontend.tls.cert-file");
+        m.put("ARBOR_TLS_KEY_FILE", "arbor.frontend.tls.key-file");
         m.put("ARBOR_ROUTER_MODE", "arbor.router.mode");
         m.put("ARBOR_ROUTER_OVERLAP_WEIGHT", "arbor.router.overlap-weight");
         m.put("ARBOR_ROUTER_TEMPERATURE", "arbor.router.temperature");

@@ -90,7 +90,7 @@ final class JsonFields {
         int[] out = new int[n.size()];
         for (int i = 0; i < out.length; i++) {
             JsonNode e = n.get(i);
-            if (!e.isIntegralNumber() || e.asLong() < min || e.asLong() > max) {
+            if (!e.isIntegralNumber() || !e.canConvertToLong() || e.asLong() < min || e.asLong() > max) {
                 throw ApiError.badParam(name, "'" + name + "' must contain integers between " + min + " and " + max);
             }
             out[i] = e.intValue();

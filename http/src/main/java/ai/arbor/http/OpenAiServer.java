@@ -7,6 +7,7 @@ import ai.arbor.actors.metrics.FrontendMetrics;
 import ai.arbor.actors.router.RouterActor;
 import ai.arbor.config.ChatSettings;
 import ai.arbor.config.FrontendSettings;
+import ai.arbor.config.PemTls;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -37,7 +38,7 @@ import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.MediaTypes;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.model.headers.RetryAfter;
-import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
+import org.apache.pekko.http.javadsl.model.headers.TimeoutAccess;
 import org.apache.pekko.japi.function.Function;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
@@ -67,6 +68,9 @@ public final class OpenAiServer {
     private final ModelRegistry models;
     private final FrontendSettings settings;
     private final Admission admission;
+    private final WorkBudget budget;
+    private final Authentication auth;
+    private final PemTls tls;
     private final RequestParser parser;
     private final Tokenization tokenization;
     private final Embeddings embeddings;
@@ -82,7 +86,11 @@ public final class OpenAiServer {
         this.models = models;
         this.settings = settings;
         this.admission = new Admission(settings.maxQueuedRequests());
-        this.parser = new RequestParser(models, chat);
+        this.budget = new WorkBudget(settings.limits());
+        this.auth = new Authentication(settings.security().apiKeys());
+        var sec = settings.security();
+        this.tls = sec.tls() ? new PemTls(sec.tlsCertFile(), sec.tlsKeyFile()) : null;
+        this.parser = new RequestParser(models, settings.limits(), chat);
         this.tokenization = new Tokenization(models, chat);
         this.embeddings = new Embeddings(models);
     }
@@ -97,23 +105,42 @@ public final class OpenAiServer {
 
     public Admission admission() { return admission; }
 
+    /** True when {@link #bind} serves HTTPS. */
+    public boolean secure() { return tls != null; }
+
+    /** Binds HTTP, or HTTPS when the settings name a certificate (reloaded when its files change). */
     public CompletionStage<ServerBinding> bind(String host, int port) {
-        return Http.get(system).newServerAt(host, port).bind(this::handle);
+        var builder = Http.get(system).newServerAt(host, port);
+        if (tls != null) builder = builder.enableHttps(HttpsContext.server(tls));
+        return builder.bindFlow(Connection.flow(this::handle, settings.headerTimeout()));
     }
 
-    CompletionStage<HttpResponse> handle(HttpRequest request) {
+    CompletionStage<HttpResponse> handle(HttpRequest request, Connection connection) {
         String path = request.getUri().path();
         String method = request.method().value();
+        // Pekko's own answer when the first event is slower than request-timeout: OpenAI's shape, like every error
+        request.getHeader(TimeoutAccess.class).ifPresent(t -> t.timeoutAccess().updateHandler(r -> error(new ApiError(
+                503, "service_unavailable", "the request was not answered in time", null, "timeout"))));
         try {
+            String client = Authentication.ANONYMOUS;
+            if (path.startsWith("/v1/") || (path.equals("/metrics") && settings.security().metricsRequireKey())) {
+                try {
+                    client = auth.authenticate(request);
+                } catch (ApiError e) {
+                    discard(request);
+                    return CompletableFuture.completedFuture(error(e).addHeader(
+                            RawHeader.create("WWW-Authenticate", "Bearer")));
+                }
+            }
             var handler = extra.get(method + " " + path);
             if (handler != null) return handler.apply(request);
             switch (path) {
                 case "/v1/chat/completions":
-                    return post(request, Api.CHAT);
+                    return post(request, Api.CHAT, client, connection);
                 case "/v1/completions":
-                    return post(request, Api.COMPLETIONS);
+                    return post(request, Api.COMPLETIONS, client, connection);
                 case "/v1/responses":
-                    return post(request, Api.RESPONSES);
+                    return post(request, Api.RESPONSES, client, connection);
                 case "/v1/embeddings":
                     return jsonPost(request, embeddings::create);
                 case "/tokenize":
@@ -163,134 +190,161 @@ public final class OpenAiServer {
     /** The generating endpoints. */
     private enum Api { CHAT, COMPLETIONS, RESPONSES }
 
-    private CompletionStage<HttpResponse> post(HttpRequest request, Api api) {
+    private CompletionStage<HttpResponse> post(HttpRequest request, Api api, String client, Connection connection) {
         boolean chat = api != Api.COMPLETIONS;
-        if (request.method() != HttpMethods.POST) {
-            discard(request);
-            throw methodNotAllowed(request);
-        }
+        String endpoint = chat ? FrontendMetrics.CHAT : FrontendMetrics.COMPLETIONS;
         long limit = settings.maxBodyBytes();
-        var declared = request.entity().getContentLengthOption();
-        if (declared.isPresent() && declared.getAsLong() > limit) {
-            discard(request);
-            throw tooLarge(limit);
-        }
-        if (!admission.tryAcquire()) {
-            FrontendMetrics.refused(chat ? FrontendMetrics.CHAT : FrontendMetrics.COMPLETIONS);
-            discard(request);
-            long seconds = Math.max(1, settings.retryAfter().toSeconds());
-            return CompletableFuture.completedFuture(error(new ApiError(429, "rate_limit_error",
-                    "too many requests in flight (limit " + admission.limit() + "); retry later", null,
-                    "too_many_requests")).addHeader(RetryAfter.create(seconds)));
-        }
-        boolean[] handedOver = {false};
-        try {
-            return readBody(request).thenComposeAsync(body -> {
-                long created = System.currentTimeMillis() / 1000;
-                if (api == Api.RESPONSES) {
-                    ResponsesRequest rr = ResponsesRequest.parse(body);
-                    ParsedRequest parsed = parser.chat(rr.chat());
-                    handedOver[0] = true;
-                    String id = "resp_" + randomId();
-                    ResponsesFormat fmt = new ResponsesFormat(id, created, parsed, rr.body());
-                    return generate(parsed, id, events -> parsed.stream()
-                            ? streamed(fmt.sse(events)) : whole(fmt.json(events)));
+        // the body is read before a slot is taken: a client that sends it slowly (or never) holds no slot
+        CompletionStage<HttpEntity.Strict> whole = strictBody(request);
+        WorkBudget.Work[] work = {null};
+        boolean[] admitted = {false};
+        return whole.thenComposeAsync(strict -> {
+                if (!admission.tryAcquire()) {
+                    throw WorkBudget.busy("too many requests in flight (limit " + admission.limit() + "); retry later");
                 }
-                ParsedRequest parsed = chat ? parser.chat(body) : parser.completion(body);
-                handedOver[0] = true;
-                String id = (chat ? "chatcmpl-" : "cmpl-") + randomId();
-                OutputFormat fmt = OutputFormat.of(parsed, id, created, parsed.includeUsage());
-                return generate(parsed, id, events -> parsed.stream()
-                        ? streamed(EventsToResponse.sse(fmt, parsed, events))
-                        : whole(EventsToResponse.json(fmt, parsed, events)));
+                admitted[0] = true;
+                JsonNode body = json(strict);
+                ResponsesRequest responses = api == Api.RESPONSES ? ResponsesRequest.parse(body) : null;
+                ParsedRequest parsed = responses != null ? parser.chat(responses.chat())
+                        : chat ? parser.chat(body) : parser.completion(body);
+                WorkBudget.Work w = WorkBudget.of(parsed);
+                budget.acquire(w);
+                CompletionStage<HttpResponse> response;
+                try {
+                    String id = (responses != null ? "resp_" : chat ? "chatcmpl-" : "cmpl-") + randomId();
+                    long created = System.currentTimeMillis() / 1000;
+                    java.util.function.Function<Source<GenerationEvent, NotUsed>, HttpResponse> render;
+                    if (responses != null) {
+                        ResponsesFormat fmt = new ResponsesFormat(id, created, parsed, responses.body());
+                        render = events -> parsed.stream() ? streamed(fmt.sse(events)) : whole(fmt.json(events));
+                    } else {
+                        OutputFormat fmt = OutputFormat.of(parsed, id, created, parsed.includeUsage());
+                        render = events -> parsed.stream() ? streamed(EventsToResponse.sse(fmt, parsed, events))
+                                : whole(EventsToResponse.json(fmt, parsed, events));
+                    }
+                    response = generate(parsed, id, client, connection, w, render);
+                } catch (RuntimeException e) {
+                    budget.release(w);
+                    throw e;
+                }
+                // from here the generation's end releases the slot and the budget
+                work[0] = w;
+                return response;
             }, SAME_THREAD).exceptionally(t -> {
-                if (!handedOver[0]) {
-                    admission.release();
-                    FrontendMetrics.refused(chat ? FrontendMetrics.CHAT : FrontendMetrics.COMPLETIONS);
+                if (work[0] == null) {
+                    if (admitted[0]) admission.release();
+                    FrontendMetrics.refused(endpoint);
                 }
                 Throwable cause = unwrap(t);
-                if (cause instanceof EntityStreamSizeException) return error(tooLarge(limit));
-                if (cause instanceof ApiError e) return error(e);
+                if (cause instanceof ApiError e) {
+                    HttpResponse r = error(e);
+                    return e.status() == 429 ? r.addHeader(RetryAfter.create(retryAfterSeconds())) : r;
+                }
+                ApiError known = BodyErrors.of(cause, limit, settings.bodyTimeout());
+                if (known != null) return error(known);
                 system.log().error("request failed", cause);
                 return error(internal(cause));
             });
-        } catch (RuntimeException e) {
-            if (!handedOver[0]) admission.release();
-            throw e;
-        }
     }
 
     /**
-     * A POST answered without generating (no admission slot): its JSON body, size-limited like any other, goes to
-     * {@code handler}; an {@link ApiError} it throws becomes the error response.
+     * A JSON body, size- and time-limited, with the 405/415/413 checks every POST gets; the declared length is checked
+     * before anything is read.
      */
-    private CompletionStage<HttpResponse> jsonPost(HttpRequest request,
-                                                   java.util.function.Function<JsonNode, CompletionStage<? extends JsonNode>> handler) {
+    private CompletionStage<HttpEntity.Strict> strictBody(HttpRequest request) {
         if (request.method() != HttpMethods.POST) {
             discard(request);
             throw methodNotAllowed(request);
         }
-        return readBody(request).thenComposeAsync(handler::apply, SAME_THREAD).thenApply(out -> json(200, out))
-                .exceptionally(t -> {
-            Throwable cause = unwrap(t);
-            if (cause instanceof EntityStreamSizeException) return error(tooLarge(settings.maxBodyBytes()));
-            if (cause instanceof ApiError e) return error(e);
-            system.log().error("request failed", cause);
-            return error(internal(cause));
-        });
-    }
-
-    /** The request's body as JSON; fails with a 400 {@link ApiError} if it is not JSON, or 413 if too large. */
-    private CompletionStage<JsonNode> readBody(HttpRequest request) {
+        if (!request.entity().getContentType().mediaType().equals(MediaTypes.APPLICATION_JSON)) {
+            discard(request);
+            throw new ApiError(415, "invalid_request_error", "the request body must be JSON, sent with 'Content-Type:"
+                    + " application/json'; got '" + request.entity().getContentType() + "'", null,
+                    "unsupported_media_type");
+        }
         long limit = settings.maxBodyBytes();
         var declared = request.entity().getContentLengthOption();
         if (declared.isPresent() && declared.getAsLong() > limit) {
-            discard(request);
+            // not drained: Pekko closes the connection after the answer rather than read what may be 256 MB
             throw tooLarge(limit);
         }
-        CompletionStage<HttpEntity.Strict> whole = request.entity() instanceof HttpEntity.Strict st
+        return request.entity() instanceof HttpEntity.Strict st
                 ? CompletableFuture.completedFuture(st)
-                : request.entity().toStrict(30_000, limit, system);
-        return whole.thenApplyAsync(strict -> {
-            try {
-                JsonNode body = Json.MAPPER.readTree(strict.getData().toArray());
-                if (body == null) throw ApiError.badRequest("the request body is empty; expected a JSON object");
-                return body;
-            } catch (JsonProcessingException e) {
-                throw ApiError.badRequest("Invalid JSON in the request body: " + e.getOriginalMessage());
-            } catch (java.io.IOException e) {
-                throw ApiError.badRequest("Unreadable request body: " + e.getMessage());
-            }
-        }, SAME_THREAD);
+                : request.entity().withSizeLimit(limit).toStrict(settings.bodyTimeout().toMillis(), limit, system);
     }
 
-    private static ApiError tooLarge(long limit) {
-        return new ApiError(413, "invalid_request_error", "the request body exceeds the limit of " + limit + " bytes",
-                null, "request_too_large");
+    private static JsonNode json(HttpEntity.Strict strict) {
+        JsonNode body;
+        try {
+            body = Json.MAPPER.readTree(strict.getData().toArray());
+        } catch (JsonProcessingException e) {
+            throw ApiError.badRequest("Invalid JSON in the request body: " + e.getOriginalMessage());
+        } catch (java.io.IOException e) {
+            throw ApiError.badRequest("Unreadable request body: " + e.getMessage());
+        }
+        if (body == null) throw ApiError.badRequest("the request body is empty; expected a JSON object");
+        return body;
     }
 
-    private CompletionStage<HttpResponse> generate(ParsedRequest r, String id,
-            java.util.function.Function<Source<GenerationEvent, NotUsed>, HttpResponse> render) {
+    /**
+     * A POST answered without generating (no admission slot: /tokenize, /detokenize, /v1/embeddings): its JSON body
+     * goes to {@code handler}; an {@link ApiError} it throws becomes the error response.
+     */
+    private CompletionStage<HttpResponse> jsonPost(HttpRequest request,
+            java.util.function.Function<JsonNode, CompletionStage<? extends JsonNode>> handler) {
+        return strictBody(request).thenComposeAsync(strict -> handler.apply(json(strict)), SAME_THREAD)
+                .thenApply(out -> json(200, out))
+                .exceptionally(t -> {
+                    Throwable cause = unwrap(t);
+                    if (cause instanceof ApiError e) return error(e);
+                    ApiError known = BodyErrors.of(cause, settings.maxBodyBytes(), settings.bodyTimeout());
+                    if (known != null) return error(known);
+                    system.log().error("request failed", cause);
+                    return error(internal(cause));
+                });
+    }
+
+    private long retryAfterSeconds() { return Math.max(1, settings.retryAfter().toSeconds()); }
+
+    private static ApiError tooLarge(long limit) { return BodyErrors.tooLarge(limit); }
+
+    private CompletionStage<HttpResponse> generate(ParsedRequest r, String id, String client, Connection connection,
+            WorkBudget.Work work, java.util.function.Function<Source<GenerationEvent, NotUsed>, HttpResponse> render) {
         Generation g = start(r, id);
         // released once: a response rendered only after the unclaimed run below would run the events a second time
         AtomicBoolean released = new AtomicBoolean();
         Source<GenerationEvent, NotUsed> events = FrontendMetrics.track(g.events(), id, r.model().name(),
-                        r.chat() ? FrontendMetrics.CHAT : FrontendMetrics.COMPLETIONS, r.stream())
+                        r.chat() ? FrontendMetrics.CHAT : FrontendMetrics.COMPLETIONS, r.stream(),
+                        client)
                 .watchTermination((mat, done) -> {
                     done.whenCompleteAsync((d, e) -> {
-                        if (released.compareAndSet(false, true)) admission.release();
+                        if (released.compareAndSet(false, true)) {
+                            admission.release();
+                            budget.release(work);
+                        }
                     }, SAME_THREAD);
                     return mat;
                 });
-        // the client left before its response started: run the events only to end them, so that admission, metrics
-        // and the request log see this request end like any other
+        // the events run once: as the response, or here only to end them (the client left before its response
+        // started), so that the worker stops and admission, metrics and the request log see the request end
+        AtomicBoolean claimed = new AtomicBoolean();
+        Runnable giveUp = () -> {
+            if (claimed.compareAndSet(false, true)) events.runWith(Sink.cancelled(), system);
+        };
+        // the actor says so only when the events never ran: a response dropped because its connection had closed
         g.unclaimed().thenRun(() -> events.runWith(Sink.cancelled(), system));
+        // a client that hangs up while the request waits for its first token stops it now, not at that token
+        connection.onClose(giveUp);
         // wait for the first event so that a request no worker takes still gets a proper error status; the actor
         // says when, so nothing is materialised before the response
         return g.firstEvent().handle((v, t) -> {
-            if (t == null) return render.apply(events);
+            connection.forget(giveUp);
+            if (t == null) {
+                if (claimed.compareAndSet(false, true)) return render.apply(events);
+                return error(new ApiError(499, "invalid_request_error", "the client closed the connection", null, null));
+            }
             // the events fail at once: run them all the same, for the same reason as above
-            events.runWith(Sink.ignore(), system);
+            if (claimed.compareAndSet(false, true)) events.runWith(Sink.ignore(), system);
             Throwable cause = unwrap(t);
             if (cause instanceof GenerationEvent.Failure f) {
                 return error(new ApiError(f.status(), f.status() == 503 ? "service_unavailable" : "invalid_request_error",

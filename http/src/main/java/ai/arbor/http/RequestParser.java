@@ -1,11 +1,15 @@
 package ai.arbor.http;
 
 import ai.arbor.config.ChatSettings;
+import ai.arbor.config.RequestLimits;
 import ai.arbor.gpu.protocol.ContextLength;
 import ai.arbor.gpu.protocol.SamplingParams;
+import ai.arbor.gpu.protocol.OutputConstraint;
 import ai.arbor.http.chat.OutputRules;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -24,18 +28,21 @@ final class RequestParser {
             "top_p", "n", "seed", "stop", "presence_penalty", "frequency_penalty", "logprobs", "top_k", "min_p",
             "repetition_penalty", "min_tokens", "ignore_eos", "stop_token_ids",
             // accepted and ignored
-            "user", "metadata", "store", "service_tier", "logit_bias", "priority", "cache_salt", "request_id",
-            "skip_special_tokens", "spaces_between_special_tokens", "include_stop_str_in_output", "best_of");
+            "user", "metadata", "store", "service_tier", "priority", "cache_salt", "request_id",
+            "skip_special_tokens", "spaces_between_special_tokens", "include_stop_str_in_output", "best_of",
+            "response_format", "structured_outputs", "logit_bias");
     private static final Set<String> CHAT_ONLY = Set.of("messages", "max_completion_tokens", "top_logprobs",
             "add_generation_prompt", "chat_template_kwargs", "parallel_tool_calls", "tool_choice", "tools",
-            "response_format", "reasoning_effort", "modalities");
+            "reasoning_effort", "modalities");
     private static final Set<String> COMPLETION_ONLY = Set.of("prompt", "echo", "suffix");
 
     private final ModelRegistry models;
+    private final RequestLimits limits;
     private final ChatSettings chat;
 
-    RequestParser(ModelRegistry models, ChatSettings chat) {
+    RequestParser(ModelRegistry models, RequestLimits limits, ChatSettings chat) {
         this.models = models;
+        this.limits = limits;
         this.chat = chat;
     }
 
@@ -56,21 +63,30 @@ final class RequestParser {
         Integer top = f.integer("top_logprobs", 0, MAX_LOGPROBS);
         if (top != null && !logprobs) throw ApiError.badParam("top_logprobs", "'top_logprobs' requires 'logprobs' to be true");
         Integer topLogprobs = logprobs ? (top == null ? 0 : top) : null;
-        JsonNode format = f.raw("response_format");
-        if (format != null && !"text".equals(format.path("type").asText())) {
-            throw ApiError.badParam("response_format", "only response_format {\"type\":\"text\"} is supported");
-        }
-        Common c = common(f, false);
+        Common c = common(f, false, limits);
         ServedModel model = model(modelName);
+        long bytes = 0;
+        for (Map<String, Object> m : messages) bytes += PromptBytes.utf8Length((String) m.get("content"));
+        PromptBytes.check(bytes, model.maxModelLen(), limits.maxBytesPerToken(), "messages");
         ChatPrompt chatPrompt = ChatPrompt.render(f, messages, model, chat);
         int[] prompt = chatPrompt.tokenIds();
         ChatTools tools = chatPrompt.tools();
-        ChatFormat chatFormat = chatPrompt.format();
         int max = maxTokens != null ? maxTokens : model.maxModelLen() - prompt.length;
         checkLength(model, prompt, max, maxTokens != null, "messages");
-        // a named function or required: constrained decoding writes the calls from the first token, with no reasoning
-        // before them, so nothing is split off as reasoning
-        OutputRules.Reasoning reasoning = tools.schema() != null ? OutputRules.Reasoning.NONE : chatFormat.reasoning();
+        if (c.n > limits.maxSequencesPerRequest()) {
+            throw ApiError.badParam("n", "'n' must be at most " + limits.maxSequencesPerRequest());
+        }
+        OutputRules.Reasoning reasoning = chatPrompt.format().reasoning();
+        if (tools.schema() != null) {
+            // a named function or required: constrained decoding holds the output to the calls' schema from the first
+            // token (so the arguments always validate), and no reasoning comes before them
+            if (c.constraint != null) {
+                throw ApiError.badParam("tool_choice", "'tool_choice' \"required\" or a named function cannot be "
+                        + "combined with 'response_format' or 'structured_outputs'");
+            }
+            c.constraint = ConstraintParser.jsonSchema(tools.schema(), "tools");
+            reasoning = OutputRules.Reasoning.NONE;
+        }
         OutputRules rules = new OutputRules(tools.mode(), tools.function(), tools.parallelToolCalls(), reasoning,
                 reasoning != OutputRules.Reasoning.NONE && opensThinking(model, prompt));
         return new ParsedRequest(true, model, List.of(prompt), c.sampling(model, max, topLogprobs), c.n, c.stream,
@@ -85,9 +101,18 @@ final class RequestParser {
         Integer logprobs = f.integer("logprobs", 0, MAX_LOGPROBS);
         if (f.bool("echo", false)) throw ApiError.badParam("echo", "'echo' is not supported");
         if (f.has("suffix")) throw ApiError.badParam("suffix", "'suffix' is not supported");
-        Common c = common(f, true);
+        Common c = common(f, true, limits);
         ServedModel model = model(modelName);
-        List<int[]> prompts = prompts(f.raw("prompt"), model);
+        JsonNode promptNode = f.raw("prompt");
+        // before any tokenizing: how many sequences, and whether each prompt could fit at all
+        int count = promptNode.isArray() && !promptNode.isEmpty() && !promptNode.get(0).isIntegralNumber()
+                ? promptNode.size() : 1;
+        if ((long) count * c.n > limits.maxSequencesPerRequest()) {
+            throw ApiError.badParam(count > 1 ? "prompt" : "n", "this request asks for " + count + " prompts x n "
+                    + c.n + " = " + ((long) count * c.n) + " sequences; at most " + limits.maxSequencesPerRequest()
+                    + " are allowed per request");
+        }
+        List<int[]> prompts = prompts(promptNode, model, limits.maxBytesPerToken());
         int max = maxTokens != null ? maxTokens : COMPLETION_DEFAULT_MAX_TOKENS;
         for (int[] p : prompts) checkLength(model, p, max, true, "prompt");
         return new ParsedRequest(false, model, prompts, c.sampling(model, max, logprobs), c.n, c.stream, c.includeUsage,
@@ -119,17 +144,22 @@ final class RequestParser {
     }
 
     /** A string, a list of strings, a list of token ids, or a list of lists of token ids. */
-    private static List<int[]> prompts(JsonNode p, ServedModel model) {
+    private static List<int[]> prompts(JsonNode p, ServedModel model, int maxBytesPerToken) {
         var tok = model.frontend().tokenizer();
         List<int[]> out = new ArrayList<>();
         if (p.isTextual()) {
+            PromptBytes.check(PromptBytes.utf8Length(p.textValue()), model.maxModelLen(), maxBytesPerToken, "prompt");
             out.add(tok.encodePrompt(p.textValue()));
         } else if (p.isArray() && !p.isEmpty() && p.get(0).isIntegralNumber()) {
             out.add(tokenIds(p, tok.vocabSize(), "prompt"));
         } else if (p.isArray() && !p.isEmpty()) {
             for (int i = 0; i < p.size(); i++) {
                 JsonNode e = p.get(i);
-                if (e.isTextual()) out.add(tok.encodePrompt(e.textValue()));
+                if (e.isTextual()) {
+                    PromptBytes.check(PromptBytes.utf8Length(e.textValue()), model.maxModelLen(), maxBytesPerToken,
+                            "prompt");
+                    out.add(tok.encodePrompt(e.textValue()));
+                }
                 else if (e.isArray()) out.add(tokenIds(e, tok.vocabSize(), "prompt[" + i + "]"));
                 else throw ApiError.badParam("prompt", "'prompt' must be a string, an array of strings, or token ids");
             }
@@ -143,7 +173,8 @@ final class RequestParser {
         int[] ids = new int[arr.size()];
         for (int i = 0; i < ids.length; i++) {
             JsonNode e = arr.get(i);
-            if (!e.isIntegralNumber() || e.asLong() < 0 || e.asLong() >= vocab) {
+            // canConvertToLong first: asLong() wraps 2^64 + 5 to 5
+            if (!e.isIntegralNumber() || !e.canConvertToLong() || e.asLong() < 0 || e.asLong() >= vocab) {
                 throw ApiError.badParam("prompt", where + "[" + i + "] must be a token id between 0 and " + (vocab - 1));
             }
             ids[i] = e.intValue();
@@ -160,9 +191,18 @@ final class RequestParser {
         boolean stream, includeUsage, ignoreEos;
         List<String> stop;
         int[] stopTokenIds;
+        OutputConstraint constraint;
+        JsonNode logitBias;
 
         SamplingParams sampling(ServedModel model, int maxTokens, Integer logprobs) {
             SamplingDefaults d = model.defaults();
+            int vocab = model.frontend().tokenizer().vocabSize();
+            for (int id : stopTokenIds) {
+                if (id >= vocab) {
+                    throw ApiError.badParam("stop_token_ids", "'stop_token_ids' must contain token ids between 0 and "
+                            + (vocab - 1) + ", got " + id);
+                }
+            }
             if (minTokens != null && minTokens > maxTokens) {
                 throw ApiError.badParam("min_tokens", "'min_tokens' (" + minTokens + ") must not exceed max_tokens ("
                         + maxTokens + ")");
@@ -182,11 +222,40 @@ final class RequestParser {
                     ignoreEos,
                     stopTokenIds,
                     stop,
-                    logprobs);
+                    logprobs,
+                    constraint,
+                    logitBias(logitBias, model.frontend().tokenizer().vocabSize()));
+        }
+
+        /** OpenAI's {@code logit_bias}: token ids (as strings) to a bias in [-100, 100]. */
+        private static Map<Integer, Float> logitBias(JsonNode bias, int vocab) {
+            if (bias == null || bias.isNull()) return null;
+            if (!bias.isObject()) throw ApiError.badParam("logit_bias", "'logit_bias' must map token ids to numbers");
+            Map<Integer, Float> out = new LinkedHashMap<>();
+            for (var it = bias.fields(); it.hasNext(); ) {
+                var e = it.next();
+                int id;
+                try {
+                    id = Integer.parseInt(e.getKey());
+                } catch (NumberFormatException x) {
+                    throw ApiError.badParam("logit_bias", "'logit_bias' keys must be token ids, got '" + e.getKey() + "'");
+                }
+                if (id < 0 || id >= vocab) {
+                    throw ApiError.badParam("logit_bias", "'logit_bias' token id " + id + " is outside the vocabulary [0, "
+                            + vocab + ")");
+                }
+                JsonNode v = e.getValue();
+                if (!v.isNumber() || v.doubleValue() < -100 || v.doubleValue() > 100) {
+                    throw ApiError.badParam("logit_bias", "'logit_bias' values must be numbers in [-100, 100], got " + v
+                            + " for token " + id);
+                }
+                out.put(id, v.floatValue());
+            }
+            return out.isEmpty() ? null : out;
         }
     }
 
-    private static Common common(JsonFields f, boolean completion) {
+    private static Common common(JsonFields f, boolean completion, RequestLimits limits) {
         Common c = new Common();
         c.temperature = f.number("temperature", 0, 2);
         c.topP = f.number("top_p", 0, 1);
@@ -217,8 +286,24 @@ final class RequestParser {
             c.includeUsage = iu != null && iu.asBoolean(false);
         }
         c.ignoreEos = f.bool("ignore_eos", false);
+        c.logitBias = f.raw("logit_bias");
+        c.constraint = ConstraintParser.parse(f.raw("response_format"), f.raw("structured_outputs"));
         c.stop = f.stringOrList("stop");
+        if (c.stop.size() > limits.maxStopStrings()) {
+            throw ApiError.badParam("stop", "'stop' may hold at most " + limits.maxStopStrings() + " strings, got "
+                    + c.stop.size());
+        }
+        for (String stop : c.stop) {
+            if (PromptBytes.utf8Length(stop) > limits.maxStopStringBytes()) {
+                throw ApiError.badParam("stop", "a stop string may be at most " + limits.maxStopStringBytes()
+                        + " bytes long");
+            }
+        }
         c.stopTokenIds = f.intList("stop_token_ids", 0, Integer.MAX_VALUE);
+        if (c.stopTokenIds.length > limits.maxStopStrings()) {
+            throw ApiError.badParam("stop_token_ids", "'stop_token_ids' may hold at most " + limits.maxStopStrings()
+                    + " ids, got " + c.stopTokenIds.length);
+        }
         if (f.bool("include_stop_str_in_output", false)) {
             throw ApiError.badParam("include_stop_str_in_output", "'include_stop_str_in_output' is not supported");
         }

@@ -241,7 +241,7 @@ public final class RequestActor extends AbstractBehavior<RequestActor.Command> {
             if (routePrompt == null) routePrompt = prompt;
             generated += done.length;
             start.add(new WorkerActor.Generate(new EngineRequest(progress[i].attemptId(), prompt,
-                    remaining(samplingOf(i), done.length)), replies));
+                    remaining(samplingOf(i), done.length), done.length), replies));
         }
         getContext().getLog().info("request {} moves to another worker ({}), {} token(s) generated so far",
                 spec.requestId(), why, generated);
@@ -279,9 +279,8 @@ public final class RequestActor extends AbstractBehavior<RequestActor.Command> {
 
     /** {@code s} for a choice that continues after {@code done} tokens. */
     private static SamplingParams remaining(SamplingParams s, int done) {
-        return new SamplingParams(s.temperature(), s.topP(), s.topK(), s.minP(), s.seed(), s.presencePenalty(),
-                s.frequencyPenalty(), s.repetitionPenalty(), Math.max(1, s.maxTokens() - done),
-                Math.max(0, s.minTokens() - done), s.ignoreEos(), s.stopTokenIds(), s.stop(), s.logprobs());
+        return s.toBuilder().maxTokens(Math.max(1, s.maxTokens() - done)).minTokens(Math.max(0, s.minTokens() - done))
+                .build();
     }
 
     private SamplingParams samplingOf(int choice) {

@@ -37,7 +37,14 @@ public final class FrontendMetrics {
      */
     public static <M> Source<GenerationEvent, M> track(Source<GenerationEvent, M> events, String requestId,
                                                        String model, String endpoint, boolean streaming) {
-        Tracker t = new Tracker(requestId, model, endpoint, streaming ? "stream" : "unary");
+        return track(events, requestId, model, endpoint, streaming, "-");
+    }
+
+    /** Like the above; {@code client} names who sent it in the request log (an API key's name, never the key). */
+    public static <M> Source<GenerationEvent, M> track(Source<GenerationEvent, M> events, String requestId,
+                                                       String model, String endpoint, boolean streaming,
+                                                       String client) {
+        Tracker t = new Tracker(requestId, model, endpoint, streaming ? "stream" : "unary", client);
         return events.map(e -> { t.onEvent(e); return e; })
                 .watchTermination((mat, done) -> {
                     // a completion stage from Scala: its plain whenComplete would hop to the common pool, which
@@ -61,6 +68,7 @@ public final class FrontendMetrics {
         private final String model;
         private final String endpoint;
         private final String requestType;
+        private final String client;
         private final ModelInstruments instruments;
         private final long start = System.nanoTime();
         private long lastTokenAt;
@@ -70,7 +78,8 @@ public final class FrontendMetrics {
         private long firstTokenNanos = -1;
         private GenerationEvent.Usage usage;
 
-        Tracker(String requestId, String model, String endpoint, String requestType) {
+        Tracker(String requestId, String model, String endpoint, String requestType, String client) {
+            this.client = client;
             this.requestId = requestId;
             this.model = model;
             this.endpoint = endpoint;
@@ -117,7 +126,7 @@ public final class FrontendMetrics {
             }
             long duration = System.nanoTime() - start;
             instruments.duration.record(duration);
-            RequestLog.finished(requestId, model, endpoint, requestType, status, usage, firstTokenNanos, duration,
+            RequestLog.finished(requestId, model, endpoint, requestType, client, status, usage, firstTokenNanos, duration,
                     err == null || status.equals("cancelled") ? null : err.getMessage());
             instruments.requests(endpoint, requestType, status).increment();
         }

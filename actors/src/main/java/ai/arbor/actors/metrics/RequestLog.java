@@ -5,8 +5,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One structured line per finished request on logger {@code ai.arbor.requests}: id, model, endpoint, outcome, token
- * counts and timings. The fields are both in the message ({@code key=value}, for text logs and grep) and attached as
+ * One structured line per finished request on logger {@code ai.arbor.requests}: id, model, endpoint, client (the
+ * name of the API key it used, {@code -} without keys), outcome, token counts and timings. The fields are both in the message ({@code key=value}, for text logs and grep) and attached as
  * SLF4J key-value pairs, which a JSON encoder writes as fields.
  */
 public final class RequestLog {
@@ -14,7 +14,8 @@ public final class RequestLog {
 
     private RequestLog() {}
 
-    static void finished(String requestId, String model, String endpoint, String requestType, String status,
+    static void finished(String requestId, String model, String endpoint, String requestType, String client,
+                         String status,
                          GenerationEvent.Usage usage, long ttftNanos, long durationNanos, String error) {
         if (!LOG.isInfoEnabled()) return;
         int prompt = usage == null ? -1 : usage.promptTokens();
@@ -24,6 +25,7 @@ public final class RequestLog {
         double durationMs = durationNanos / 1e6;
         StringBuilder msg = new StringBuilder("request id=").append(requestId).append(" model=").append(model)
                 .append(" endpoint=").append(endpoint).append(" type=").append(requestType)
+                .append(" client=").append(client)
                 .append(" status=").append(status).append(" prompt_tokens=").append(prompt)
                 .append(" completion_tokens=").append(completion).append(" cached_tokens=").append(cached)
                 .append(" ttft_ms=").append(millis(ttftNanos))
@@ -31,6 +33,7 @@ public final class RequestLog {
         if (error != null) msg.append(" error=\"").append(error.replace('"', '\'')).append('"');
         var e = LOG.atInfo().addKeyValue("request_id", requestId).addKeyValue("model", model)
                 .addKeyValue("endpoint", endpoint).addKeyValue("request_type", requestType)
+                .addKeyValue("client", client)
                 .addKeyValue("status", status).addKeyValue("prompt_tokens", prompt)
                 .addKeyValue("completion_tokens", completion).addKeyValue("cached_tokens", cached)
                 .addKeyValue("ttft_ms", ttftMs).addKeyValue("duration_ms", durationMs);

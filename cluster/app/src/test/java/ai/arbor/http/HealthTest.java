@@ -45,7 +45,7 @@ class HealthTest {
 
             // a request in the meantime waits for a worker, then fails with 503 in OpenAI's shape
             var r = SyntheticServers.HTTP.send(HttpRequest.newBuilder(URI.create(url + "/v1/completions"))
-                    .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"m\",\"prompt\":\"hi\"}")).build(),
+                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"m\",\"prompt\":\"hi\"}")).build(),
                     HttpResponse.BodyHandlers.ofString());
             OpenAiHttpTest.assertError(r, 503, null, "no worker");
 

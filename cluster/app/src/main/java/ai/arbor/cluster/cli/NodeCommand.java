@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -82,6 +83,9 @@ public final class NodeCommand implements Callable<Integer> {
     @Option(names = "--router-reset-states", description = "frontends in kv mode: purge stored KV events and the index snapshot at start (env ARBOR_ROUTER_RESET_STATES)")
     Boolean routerResetStates;
 
+    @Mixin
+    HttpSecurityOptions security = new HttpSecurityOptions();
+
     @Option(names = "--config", paramLabel = "FILE", description = "HOCON file with an arbor { ... } block")
     Path config;
 
@@ -106,6 +110,7 @@ public final class NodeCommand implements Callable<Integer> {
         put(o, "arbor.engine.threads", threads);
         put(o, "arbor.engine.gpu-memory-utilization", gpuMemoryUtilization);
         put(o, "arbor.router.mode", routerMode);
+        security.putInto(o);
         put(o, "arbor.router.reset-states", routerResetStates);
         return o;
     }

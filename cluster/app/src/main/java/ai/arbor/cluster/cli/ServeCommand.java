@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -35,6 +36,9 @@ public final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--device", description = "cpu, cuda:N (cuda = cuda:0) or synthetic (default cpu; env ARBOR_DEVICE)")
     String device;
+
+    @Mixin
+    HttpSecurityOptions security = new HttpSecurityOptions();
 
     @Option(names = "--config", paramLabel = "FILE", description = "HOCON file with an arbor { ... } block")
     Path config;
@@ -100,6 +104,7 @@ public final class ServeCommand implements Callable<Integer> {
         put(o, "arbor.chat.tool-call-parser", toolCallParser);
         put(o, "arbor.chat.reasoning-parser", reasoningParser);
         put(o, "arbor.chat.chat-template", chatTemplate == null ? null : chatTemplate.toString());
+        security.putInto(o);
         return o;
     }
 

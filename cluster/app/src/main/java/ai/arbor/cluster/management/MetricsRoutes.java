@@ -16,14 +16,17 @@ import org.apache.pekko.management.javadsl.ManagementRouteProviderSettings;
  * sampling starts.
  */
 public final class MetricsRoutes implements ManagementRouteProvider {
+    private final ManagementAuth auth;
 
     public MetricsRoutes(ExtendedActorSystem system) {
+        auth = ManagementAuth.of(system.settings().config());
         ArborMetrics.start();
         ClusterMetrics.start(Adapter.toTyped(system));
     }
 
     @Override
     public Route routes(ManagementRouteProviderSettings settings) {
-        return Directives.path("metrics", () -> Directives.get(() -> Directives.complete(MetricsEndpoint.response())));
+        return Directives.path("metrics", () -> Directives.get(() -> auth.protect(
+                () -> Directives.complete(MetricsEndpoint.response()))));
     }
 }

@@ -17,19 +17,21 @@ import org.apache.pekko.management.javadsl.ManagementRouteProviderSettings;
 public final class NodeRoutes implements ManagementRouteProvider {
     private static final ObjectMapper JSON = new ObjectMapper();
     private final NodeHealth health;
+    private final ManagementAuth auth;
 
     public NodeRoutes(ExtendedActorSystem system) {
         this.health = NodeHealth.get(system);
+        this.auth = ManagementAuth.of(system.settings().config());
     }
 
     @Override
     public Route routes(ManagementRouteProviderSettings settings) {
-        return Directives.pathPrefix("arbor", () -> Directives.path("node", () -> Directives.get(() -> {
+        return Directives.pathPrefix("arbor", () -> Directives.path("node", () -> Directives.get(() -> auth.protect(() -> {
             try {
                 return Directives.complete(HttpEntities.create(ContentTypes.APPLICATION_JSON, JSON.writeValueAsString(health.snapshot())));
             } catch (JsonProcessingException e) {
                 throw new IllegalStateException(e);
             }
-        })));
+        }))));
     }
 }

@@ -131,7 +131,7 @@ public final class SingleNode implements AutoCloseable {
 
     public String url() {
         InetSocketAddress a = binding.localAddress();
-        return "http://" + a.getHostString() + ":" + a.getPort();
+        return (server.secure() ? "https://" : "http://") + a.getHostString() + ":" + a.getPort();
     }
 
     public ActorSystem<Void> system() { return system; }

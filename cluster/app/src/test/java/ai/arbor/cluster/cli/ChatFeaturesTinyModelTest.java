@@ -14,6 +14,17 @@ import com.openai.errors.BadRequestException;
 import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.chat.completions.ChatCompletionChunk;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
+import com.openai.models.chat.completions.ChatCompletionFunctionTool;
+import com.openai.models.chat.completions.ChatCompletionNamedToolChoice;
+import com.openai.models.chat.completions.ChatCompletionToolChoiceOption;
+import com.openai.models.chat.completions.ChatCompletionToolMessageParam;
+import com.openai.helpers.ChatCompletionAccumulator;
+import com.openai.models.FunctionDefinition;
+import com.openai.models.FunctionParameters;
+import com.github.erosb.jsonsKema.JsonParser;
+import com.github.erosb.jsonsKema.SchemaLoader;
+import com.github.erosb.jsonsKema.ValidationFailure;
+import com.github.erosb.jsonsKema.Validator;
 import com.openai.models.completions.CompletionCreateParams;
 import com.openai.models.embeddings.CreateEmbeddingResponse;
 import com.openai.models.embeddings.EmbeddingCreateParams;
@@ -136,6 +147,67 @@ class ChatFeaturesTinyModelTest {
         JsonNode answer = post("/v1/chat/completions", conversation.replace("\"model\": \"tiny-qwen2\",",
                 "\"model\": \"tiny-qwen2\", \"max_tokens\": 4, \"tool_choice\": \"none\","));
         assertEquals(ids.size(), answer.at("/usage/prompt_tokens").asInt());
+    }
+
+    static final String WEATHER_PARAMS = """
+            {"type": "object", "properties": {"city": {"type": "string", "maxLength": 12},
+             "days": {"type": "integer", "minimum": 1, "maximum": 7}, "unit": {"enum": ["celsius", "fahrenheit"]}},
+             "required": ["city", "days", "unit"]}""";
+
+    static ChatCompletionFunctionTool weatherTool() throws Exception {
+        FunctionParameters.Builder p = FunctionParameters.builder();
+        M.readValue(WEATHER_PARAMS, Map.class).forEach((k, v) -> p.putAdditionalProperty((String) k, JsonValue.from(v)));
+        return ChatCompletionFunctionTool.builder().function(FunctionDefinition.builder().name("get_weather")
+                .description("Current weather in a city").parameters(p.build()).build()).build();
+    }
+
+    static void assertValid(String schema, String json) {
+        Validator v = Validator.forSchema(new SchemaLoader(new JsonParser(schema).parse()).load());
+        ValidationFailure f = v.validate(new JsonParser(json).parse());
+        assertNull(f, () -> json + " does not satisfy the schema: " + f);
+    }
+
+    @Test
+    void namedToolChoiceRoundTripValidates() throws Exception {
+        ChatCompletionCreateParams.Builder ask = ChatCompletionCreateParams.builder().model(MODEL)
+                .addUserMessage("What is the weather in Oslo?").addTool(weatherTool()).maxCompletionTokens(80)
+                .toolChoice(ChatCompletionNamedToolChoice.builder().function(ChatCompletionNamedToolChoice.Function
+                        .builder().name("get_weather").build()).build());
+        ChatCompletion c = client.chat().completions().create(ask.build());
+        var msg = c.choices().get(0).message();
+        var call = msg.toolCalls().orElseThrow().get(0).asFunction();
+        assertEquals("get_weather", call.function().name());
+        assertValid(WEATHER_PARAMS, call.function().arguments());
+
+        // the result goes back as a tool message after the assistant's call, and the model answers
+        ChatCompletion answer = client.chat().completions().create(ChatCompletionCreateParams.builder().model(MODEL)
+                .addUserMessage("What is the weather in Oslo?").addTool(weatherTool()).addMessage(msg)
+                .addMessage(ChatCompletionToolMessageParam.builder().toolCallId(call.id())
+                        .content("{\"sky\": \"rain\", \"temperature\": 4}").build())
+                .maxCompletionTokens(8).build());
+        assertEquals(1, answer.choices().size());
+        assertTrue(answer.usage().orElseThrow().promptTokens() > c.usage().orElseThrow().promptTokens());
+
+        // streamed, assembled by the SDK: the same kind of call
+        ChatCompletionAccumulator acc = ChatCompletionAccumulator.create();
+        try (StreamResponse<ChatCompletionChunk> s = client.chat().completions().createStreaming(ask.build())) {
+            s.stream().forEach(acc::accumulate);
+        }
+        var streamed = acc.chatCompletion().choices().get(0).message().toolCalls().orElseThrow().get(0).asFunction();
+        assertEquals("get_weather", streamed.function().name());
+        assertValid(WEATHER_PARAMS, streamed.function().arguments());
+    }
+
+    @Test
+    void requiredToolChoiceWritesValidCalls() throws Exception {
+        ChatCompletion c = client.chat().completions().create(ChatCompletionCreateParams.builder().model(MODEL)
+                .addUserMessage("Weather?").addTool(weatherTool()).maxCompletionTokens(120).parallelToolCalls(false)
+                .toolChoice(ChatCompletionToolChoiceOption.Auto.REQUIRED).build());
+        var calls = c.choices().get(0).message().toolCalls().orElseThrow();
+        assertEquals(1, calls.size(), "parallel_tool_calls false: one call");
+        assertEquals("get_weather", calls.get(0).asFunction().function().name());
+        assertValid(WEATHER_PARAMS, calls.get(0).asFunction().function().arguments());
+        assertEquals(ChatCompletion.Choice.FinishReason.TOOL_CALLS, c.choices().get(0).finishReason());
     }
 
     static List<Float> vector(CreateEmbeddingResponse r, int i) {

@@ -2,13 +2,10 @@ package ai.arbor.cluster.cli;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-import ai.arbor.config.ArborConfig;
-import ai.arbor.config.ArborSettings;
 import ai.arbor.gpu.protocol.EngineStats;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.openai.client.OpenAIClient;
-import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import com.openai.models.completions.CompletionCreateParams;
@@ -21,7 +18,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -39,21 +35,18 @@ class ServeTinyModelTest {
     static String url;
     static OpenAIClient client;
 
+    static TinyServe server;
+
     @BeforeAll
     static void start() {
-        Path model = Path.of("..", "..", "models", "tiny-qwen2");
-        ArborSettings s = ArborSettings.from(ArborConfig.load(Map.of("arbor.model", model.toString(), "arbor.port", 0,
-                "arbor.engine.kv-cache-memory", "64MiB"), null, Map.of()));
-        running = ServeCommand.start(s);
-        url = running.node().url();
-        client = OpenAIOkHttpClient.builder().baseUrl(url + "/v1").apiKey("unused").maxRetries(0).build();
+        server = TinyServe.start("tiny-qwen2");
+        running = server.running();
+        url = server.url();
+        client = server.client();
     }
 
     @AfterAll
-    static void stop() {
-        client.close();
-        running.close();
-    }
+    static void stop() { server.close(); }
 
     static JsonNode post(String path, String body) throws Exception {
         HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(url + path))

@@ -21,7 +21,8 @@ import ai.arbor.actors.worker.LocalReplies;
 import ai.arbor.actors.worker.WorkerActor;
 import ai.arbor.cluster.node.NodePekkoConfig;
 import ai.arbor.cluster.node.NodeSettings;
-import ai.arbor.config.FrontendSettings;
+import ai.arbor.config.ArborConfig;
+import ai.arbor.config.ArborSettings;
 import ai.arbor.gpu.protocol.FinishReason;
 import ai.arbor.gpu.protocol.KvEvent;
 import com.typesafe.config.Config;
@@ -98,7 +99,8 @@ class ClusterRequestPathTest {
     /** The frontend every node with that role runs: {@link Frontend#start}, as {@code ArborNode} calls it. */
     private static Frontend frontend(ActorSystem<Void> system, WorkerSelector selector, Duration workerWait) {
         return Frontend.start(system, MODEL, selector, new ByteTokenizer(),
-                new FrontendSettings(1024, Duration.ofSeconds(1), 1 << 20, workerWait, 2));
+                ArborSettings.from(ArborConfig.load(Map.of("arbor.frontend.worker-wait", workerWait.toMillis() + "ms",
+                        "arbor.frontend.migration-limit", 2), null, Map.of())).frontend());
     }
 
     private static Frontend frontend(ActorSystem<Void> system) {

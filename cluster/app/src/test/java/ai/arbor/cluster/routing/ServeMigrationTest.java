@@ -106,7 +106,7 @@ class ServeMigrationTest {
     }
 
     @Test
-    void serveWithTwoWorkersSpreadsRequestsOverBoth() {
+    void serveWithTwoWorkersSpreadsRequestsOverBoth() throws InterruptedException {
         ServeCommand.Running running = ServeCommand.start(settings(Map.of("arbor.engine.workers", 2,
                 "arbor.router.mode", "round-robin", "arbor.model", "unused-for-synthetic")));
         OpenAIClient client = client(running.node());
@@ -117,7 +117,14 @@ class ServeMigrationTest {
                         .addUserMessage("hello").maxTokens(3).build());
                 assertEquals(3, c.usage().orElseThrow().completionTokens());
             }
-            for (InferenceEngine e : running.model().engines()) {
+            // an engine publishes its stats after the step that delivered the last token: wait for them
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            List<InferenceEngine> engines = running.model().engines();
+            while (System.nanoTime() < deadline
+                    && engines.stream().mapToLong(e -> e.stats().generatedTokens()).sum() < 12) {
+                Thread.sleep(5);
+            }
+            for (InferenceEngine e : engines) {
                 assertEquals(6, e.stats().generatedTokens(), "round-robin gives each worker two of four requests");
             }
         } finally {

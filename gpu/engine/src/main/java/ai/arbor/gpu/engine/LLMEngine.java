@@ -21,10 +21,16 @@ import ai.arbor.gpu.sample.Sampled;
 import ai.arbor.gpu.sample.Sampler;
 import ai.arbor.gpu.protocol.SamplingParams;
 import ai.arbor.gpu.protocol.TokenLogprobs;
+import ai.arbor.gpu.sample.TokenMask;
 import ai.arbor.gpu.sched.Request;
 import ai.arbor.gpu.sched.ScheduledChunk;
 import ai.arbor.gpu.sched.Scheduler;
 import ai.arbor.gpu.sched.SchedulerOutput;
+import ai.arbor.structured.ConstraintMatcher;
+import ai.arbor.structured.GrammarCompiler;
+import ai.arbor.gpu.protocol.OutputConstraint;
+import ai.arbor.structured.StructuredOutputs;
+import ai.arbor.structured.TokenVocabulary;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -49,6 +55,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class LLMEngine implements InferenceEngine {
     private static final Logger log = LoggerFactory.getLogger(LLMEngine.class);
+    /** Compiled grammars kept per engine: one per distinct schema in recent use. */
+    private static final int GRAMMAR_CACHE = 64;
 
     private final ComputeBackend backend;
     private final int blockSize;
@@ -58,6 +66,8 @@ public final class LLMEngine implements InferenceEngine {
     private final KvCacheManager kv;
     private final Scheduler scheduler;
     private final Sampler sampler = new Sampler();
+    /** Null when the engine has no tokenizer to read the vocabulary from: constrained requests are refused. */
+    private final StructuredOutputs structured;
 
     private final ConcurrentLinkedQueue<Request> pendingAdds = new ConcurrentLinkedQueue<>();
     private final ConcurrentLinkedQueue<String> pendingAborts = new ConcurrentLinkedQueue<>();
@@ -83,10 +93,18 @@ public final class LLMEngine implements InferenceEngine {
 
     /** The engine for a loaded model; its EOS tokens are the union of config, generation config and tokenizer. */
     public LLMEngine(HfModel model, ComputeBackend backend, EngineConfig config) {
-        this(model.config(), model.eosTokenIds(), backend, config);
+        this(model.config(), model.eosTokenIds(), backend, config, new StructuredOutputs(
+                () -> TokenVocabulary.load(model.dir()), model.config().vocabSize(), model.eosTokenIds(),
+                GrammarCompiler.shared(), GRAMMAR_CACHE));
     }
 
     public LLMEngine(ModelConfig model, int[] eosTokenIds, ComputeBackend backend, EngineConfig config) {
+        this(model, eosTokenIds, backend, config, null);
+    }
+
+    private LLMEngine(ModelConfig model, int[] eosTokenIds, ComputeBackend backend, EngineConfig config,
+                      StructuredOutputs structured) {
+        this.structured = structured;
         if (config.blockSize() <= 0) throw new IllegalArgumentException("blockSize must be positive, got " + config.blockSize());
         this.backend = backend;
         this.greedyForward = backend instanceof GreedyForward g ? g : null;
@@ -123,7 +141,8 @@ public final class LLMEngine implements InferenceEngine {
         }
         checkPrompt("request " + request.requestId(), request.promptTokenIds(), 1);
         Sampler.validate(request.sampling());
-        pendingAdds.add(new Request(request, sink, arrivals.getAndIncrement()));
+        ConstraintMatcher matcher = matcherFor(request);
+        pendingAdds.add(new Request(request, sink, arrivals.getAndIncrement(), matcher));
         inFlight.incrementAndGet();
     }
 
@@ -157,6 +176,25 @@ public final class LLMEngine implements InferenceEngine {
         } finally {
             kv.free(id);
         }
+    }
+
+    /** Compiles the request's constraint here, on the caller's thread, so a slow schema does not stall a step. */
+    private ConstraintMatcher matcherFor(EngineRequest request) {
+        OutputConstraint c = request.sampling().constraint();
+        if (c == null) return null;
+        if (structured == null) {
+            throw new IllegalArgumentException("structured outputs need the model's tokenizer, which this engine lacks");
+        }
+        ConstraintMatcher m = structured.matcher(c);
+        int[] prompt = request.promptTokenIds();
+        // A migrated request's output so far ends its prompt: the constraint continues from where it stopped.
+        for (int i = prompt.length - Math.max(0, request.generatedTokens()); i < prompt.length; i++) {
+            if (!m.accept(prompt[i])) {
+                throw new IllegalArgumentException("request " + request.requestId()
+                        + ": its generated tokens do not match its output constraint");
+            }
+        }
+        return m;
     }
 
     @Override
@@ -332,8 +370,20 @@ public final class LLMEngine implements InferenceEngine {
     /** Samples the request's next token, emits it, and returns why the request ends now, or null. */
     private FinishReason sampleAndCheck(Request r, float[] logits) {
         SamplingParams p = r.sampling();
-        int[] suppressed = r.numOutputTokens() < p.minTokens() ? stopTokensOf(p) : NONE;
-        Sampled s = sampler.sample(logits, p, r.tokens(), r.promptLength(), r.numTokens(), suppressed, r.rng());
+        ConstraintMatcher m = r.constraint();
+        int[] allowed = m == null ? null : m.allowedTokens();
+        if (allowed != null && TokenMask.isEmpty(allowed)) {
+            // Cannot happen with a byte-level vocabulary (every byte is a token); end rather than sample garbage.
+            log.warn("request {}: no token can continue its structured output; ending it", r.id());
+            emit(r, new int[0], List.of(), FinishReason.STOP);
+            return FinishReason.STOP;
+        }
+        // Once the constraint is satisfied EOS must stay possible, min_tokens or not, or the output could not end.
+        boolean suppress = r.numOutputTokens() < p.minTokens() && (m == null || !m.isAccepting());
+        int[] suppressed = suppress ? stopTokensOf(p) : NONE;
+        // ignore_eos under a constraint: the output runs on while the constraint lets it, instead of ending at EOS.
+        if (m != null && p.ignoreEos()) suppressed = concat(suppressed, eosTokenIds);
+        Sampled s = sampler.sample(logits, p, r.tokens(), r.promptLength(), r.numTokens(), suppressed, allowed, r.rng());
         return accept(r, s.tokenId(), s.logprobs());
     }
 
@@ -341,6 +391,9 @@ public final class LLMEngine implements InferenceEngine {
     private FinishReason accept(Request r, int token, TokenLogprobs logprobs) {
         r.appendToken(token);
         generatedTokens++;
+        if (r.constraint() != null && !r.constraint().accept(token)) {
+            throw new IllegalStateException("request " + r.id() + " took token " + token + ", which its constraint forbids");
+        }
         FinishReason done = stopReason(r, token);
         emit(r, new int[] {token}, logprobs == null ? List.of() : List.of(logprobs), done);
         return done;
@@ -352,7 +405,7 @@ public final class LLMEngine implements InferenceEngine {
             if (!c.wantLogits()) continue;
             Request r = c.request();
             SamplingParams p = r.sampling();
-            if (!Sampler.isPlainArgmax(p)) return false;
+            if (!Sampler.isPlainArgmax(p) || r.constraint() != null) return false;
             // min_tokens masks EOS and stop tokens on the host until enough tokens are out.
             if (r.numOutputTokens() < p.minTokens() && stopTokensOf(p).length > 0) return false;
         }
@@ -363,10 +416,7 @@ public final class LLMEngine implements InferenceEngine {
 
     private int[] stopTokensOf(SamplingParams p) {
         int[] stop = p.stopTokenIds() == null ? NONE : p.stopTokenIds();
-        if (p.ignoreEos()) return stop;
-        int[] all = Arrays.copyOf(eosTokenIds, eosTokenIds.length + stop.length);
-        System.arraycopy(stop, 0, all, eosTokenIds.length, stop.length);
-        return all;
+        return p.ignoreEos() ? stop : concat(eosTokenIds, stop);
     }
 
     private FinishReason stopReason(Request r, int token) {
@@ -374,6 +424,7 @@ public final class LLMEngine implements InferenceEngine {
         // EOS and stop tokens were masked while fewer than min_tokens were out, so seeing one here is a real stop.
         if (!p.ignoreEos() && contains(eosTokenIds, token)) return FinishReason.STOP;
         if (p.stopTokenIds() != null && contains(p.stopTokenIds(), token)) return FinishReason.STOP;
+        if (r.constraint() != null && r.constraint().isDone()) return FinishReason.STOP;
         if (r.numOutputTokens() >= p.maxTokens() || r.numTokens() >= maxModelLen) return FinishReason.LENGTH;
         return null;
     }
@@ -410,6 +461,12 @@ public final class LLMEngine implements InferenceEngine {
         stats = new EngineStats(scheduler.numRunning(), scheduler.numWaiting(), kv.numActiveBlocks(), kv.numBlocks(),
                 scheduler.prefixCacheQueries(), scheduler.prefixCacheHits(), scheduler.preemptions(), promptTokens,
                 generatedTokens, steps, batchSize, stepNanos);
+    }
+
+    private static int[] concat(int[] a, int[] b) {
+        int[] all = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
+        return all;
     }
 
     private static boolean contains(int[] a, int x) {

@@ -6,8 +6,8 @@ import java.util.SplittableRandom;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * Picks the next token from one row of logits, in vLLM's order: suppressed tokens (EOS and stop tokens before
- * {@code min_tokens}) are masked, penalties applied, then greedy argmax, or temperature, min-p, top-k, top-p and a
+ * Picks the next token from one row of logits, in vLLM's order: tokens a structured-output constraint forbids and
+ * suppressed tokens (EOS and stop tokens before {@code min_tokens}) are masked, penalties applied, then greedy argmax, or temperature, min-p, top-k, top-p and a
  * draw from the request's own RNG.
  *
  * <p>Logprobs are the log-softmax of the logits after masking and penalties but before temperature and the top-k/p
@@ -49,7 +49,7 @@ public final class Sampler {
      * penalties, no logprobs. Such a token can be picked where the logits are, without copying them out.
      */
     public static boolean isPlainArgmax(SamplingParams p) {
-        return p.isGreedy() && !Penalties.any(p) && p.logprobs() == null;
+        return p.isGreedy() && !Penalties.any(p) && p.logprobs() == null && !p.hasLogitBias();
     }
 
     /**
@@ -60,6 +60,23 @@ public final class Sampler {
      */
     public Sampled sample(float[] logits, SamplingParams p, int[] tokens, int promptLength, int numTokens,
                           int[] suppressed, SplittableRandom rng) {
+        return sample(logits, p, tokens, promptLength, numTokens, suppressed, null, rng);
+    }
+
+    /**
+     * Samples one token among those {@code allowed}. Overwrites {@code logits}.
+     *
+     * @param allowed bitmask of allowed tokens (bit {@code t % 32} of word {@code t / 32}), or null for all
+     */
+    public Sampled sample(float[] logits, SamplingParams p, int[] tokens, int promptLength, int numTokens,
+                          int[] suppressed, int[] allowed, SplittableRandom rng) {
+        if (p.hasLogitBias()) {
+            for (var e : p.logitBias().entrySet()) {
+                int t = e.getKey();
+                if (t >= 0 && t < logits.length) logits[t] += e.getValue();
+            }
+        }
+        if (allowed != null) TokenMask.apply(logits, allowed);
         for (int t : suppressed) if (t >= 0 && t < logits.length) logits[t] = Float.NEGATIVE_INFINITY;
         if (Penalties.any(p)) Penalties.apply(logits, p, tokens, promptLength, numTokens);
         int chosen = p.isGreedy() ? argmax(logits) : draw(logits, p, rng);

@@ -4,6 +4,7 @@ import ai.arbor.gpu.protocol.EngineRequest;
 import ai.arbor.gpu.protocol.RequestSink;
 import ai.arbor.gpu.sample.Sampler;
 import ai.arbor.gpu.protocol.SamplingParams;
+import ai.arbor.structured.ConstraintMatcher;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 
@@ -20,6 +21,7 @@ public final class Request {
     private final long arrival;
     private final int priority;
     private final int promptLength;
+    private final ConstraintMatcher constraint;
     private int[] tokens;
     private int numTokens;
     int numComputedTokens;
@@ -27,6 +29,12 @@ public final class Request {
     RequestStatus status = RequestStatus.WAITING;
 
     public Request(EngineRequest r, RequestSink sink, long arrival) {
+        this(r, sink, arrival, null);
+    }
+
+    /** @param constraint where the request is in its structured-output constraint, or null for free text */
+    public Request(EngineRequest r, RequestSink sink, long arrival, ConstraintMatcher constraint) {
+        this.constraint = constraint;
         this.id = r.requestId();
         this.sampling = r.sampling();
         this.sink = sink;
@@ -44,6 +52,9 @@ public final class Request {
     public SamplingParams sampling() { return sampling; }
 
     public RequestSink sink() { return sink; }
+
+    /** The request's structured-output state, advanced with each token; null for free text. */
+    public ConstraintMatcher constraint() { return constraint; }
 
     public SplittableRandom rng() { return rng; }
 

@@ -1,6 +1,7 @@
 package ai.arbor.gpu.protocol;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * How to pick each next token and when to stop, with OpenAI's and vLLM's meanings. The frontend fills defaults from
@@ -12,6 +13,8 @@ import java.util.List;
  * @param topK        0 or less disables
  * @param seed        null for a random seed; equal seeds give equal outputs
  * @param logprobs    null for none, else the number of top alternatives (0..20) besides the chosen token
+ * @param constraint  null for free text, else what the output must match (structured outputs)
+ * @param logitBias   null or empty for none, else a bias added to the logit of each token id (OpenAI's {@code logit_bias})
  */
 public record SamplingParams(
         double temperature,
@@ -27,7 +30,28 @@ public record SamplingParams(
         boolean ignoreEos,
         int[] stopTokenIds,
         List<String> stop,
-        Integer logprobs) {
+        Integer logprobs,
+        OutputConstraint constraint,
+        Map<Integer, Float> logitBias) {
+
+    /** Unconstrained output. */
+    public SamplingParams(double temperature, double topP, int topK, double minP, Long seed, double presencePenalty,
+                          double frequencyPenalty, double repetitionPenalty, int maxTokens, int minTokens,
+                          boolean ignoreEos, int[] stopTokenIds, List<String> stop, Integer logprobs) {
+        this(temperature, topP, topK, minP, seed, presencePenalty, frequencyPenalty, repetitionPenalty, maxTokens,
+                minTokens, ignoreEos, stopTokenIds, stop, logprobs, null, null);
+    }
+
+    /** Output held to {@code constraint}, no logit bias. */
+    public SamplingParams(double temperature, double topP, int topK, double minP, Long seed, double presencePenalty,
+                          double frequencyPenalty, double repetitionPenalty, int maxTokens, int minTokens,
+                          boolean ignoreEos, int[] stopTokenIds, List<String> stop, Integer logprobs,
+                          OutputConstraint constraint) {
+        this(temperature, topP, topK, minP, seed, presencePenalty, frequencyPenalty, repetitionPenalty, maxTokens,
+                minTokens, ignoreEos, stopTokenIds, stop, logprobs, constraint, null);
+    }
+
+    public boolean hasLogitBias() { return logitBias != null && !logitBias.isEmpty(); }
 
     /** Greedy decoding of up to {@code maxTokens} tokens, everything else off. */
     public static SamplingParams greedy(int maxTokens) {
@@ -44,6 +68,9 @@ public record SamplingParams(
     public SamplingParams withMaxTokens(int maxTokens) { return toBuilder().maxTokens(maxTokens).build(); }
 
     public SamplingParams withMinTokens(int minTokens) { return toBuilder().minTokens(minTokens).build(); }
+
+    /** These parameters with the output held to {@code c} (null: free text). */
+    public SamplingParams withConstraint(OutputConstraint c) { return toBuilder().constraint(c).build(); }
 
     public boolean isGreedy() { return temperature <= 0; }
 
@@ -63,6 +90,8 @@ public record SamplingParams(
         private int[] stopTokenIds = new int[0];
         private List<String> stop = List.of();
         private Integer logprobs;
+        private OutputConstraint constraint;
+        private Map<Integer, Float> logitBias;
 
         private Builder() {}
 
@@ -81,6 +110,8 @@ public record SamplingParams(
             stopTokenIds = p.stopTokenIds;
             stop = p.stop;
             logprobs = p.logprobs;
+            constraint = p.constraint;
+            logitBias = p.logitBias;
         }
 
         public Builder temperature(double v) { temperature = v; return this; }
@@ -111,9 +142,13 @@ public record SamplingParams(
 
         public Builder logprobs(Integer v) { logprobs = v; return this; }
 
+        public Builder constraint(OutputConstraint v) { constraint = v; return this; }
+
+        public Builder logitBias(Map<Integer, Float> v) { logitBias = v; return this; }
+
         public SamplingParams build() {
             return new SamplingParams(temperature, topP, topK, minP, seed, presencePenalty, frequencyPenalty,
-                    repetitionPenalty, maxTokens, minTokens, ignoreEos, stopTokenIds, stop, logprobs);
+                    repetitionPenalty, maxTokens, minTokens, ignoreEos, stopTokenIds, stop, logprobs, constraint, logitBias);
         }
     }
 }

@@ -1,0 +1,62 @@
+package ai.arbor.http;
+
+import ai.arbor.actors.synthetic.SyntheticEngine;
+import ai.arbor.gpu.protocol.EngineRequest;
+import ai.arbor.gpu.protocol.EngineStats;
+import ai.arbor.gpu.protocol.InferenceEngine;
+import ai.arbor.gpu.protocol.RequestSink;
+import ai.arbor.gpu.protocol.KvEventListener;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The synthetic engine behind a closed gate: requests wait there, as they would in a long queue of a busy engine,
+ * and produce no token. Tells how many were aborted while they waited.
+ */
+final class GatedEngine implements InferenceEngine {
+    private final SyntheticEngine engine;
+    private final Map<String, RequestSink> held = new ConcurrentHashMap<>();
+    private final AtomicInteger abortedWhileHeld = new AtomicInteger();
+
+    GatedEngine(SyntheticEngine engine) { this.engine = engine; }
+
+    int held() { return held.size(); }
+
+    int abortedWhileHeld() { return abortedWhileHeld.get(); }
+
+    @Override
+    public void addRequest(EngineRequest request, RequestSink sink) {
+        held.put(request.requestId(), sink);
+    }
+
+    @Override
+    public void abort(String requestId) {
+        if (held.remove(requestId) != null) {
+            abortedWhileHeld.incrementAndGet();
+        } else {
+            engine.abort(requestId);
+        }
+    }
+
+    @Override
+    public boolean hasWork() { return engine.hasWork(); }
+
+    @Override
+    public void step() { engine.step(); }
+
+    @Override
+    public EngineStats stats() { return engine.stats(); }
+
+    @Override
+    public void addKvEventListener(KvEventListener listener) { engine.addKvEventListener(listener); }
+
+    @Override
+    public int blockSize() { return engine.blockSize(); }
+
+    @Override
+    public int maxModelLen() { return engine.maxModelLen(); }
+
+    @Override
+    public void close() { engine.close(); }
+}

@@ -1,0 +1,153 @@
+package ai.arbor.http;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.http.javadsl.model.HttpEntity;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.ResponseEntity;
+import org.apache.pekko.japi.function.Function2;
+import org.apache.pekko.stream.Attributes;
+import org.apache.pekko.stream.FlowShape;
+import org.apache.pekko.stream.Inlet;
+import org.apache.pekko.stream.Outlet;
+import org.apache.pekko.stream.javadsl.Flow;
+import org.apache.pekko.stream.stage.AbstractInHandler;
+import org.apache.pekko.stream.stage.AbstractOutHandler;
+import org.apache.pekko.stream.stage.AsyncCallback;
+import org.apache.pekko.stream.stage.GraphStage;
+import org.apache.pekko.stream.stage.GraphStageLogic;
+import org.apache.pekko.stream.stage.TimerGraphStageLogic;
+import org.apache.pekko.util.ByteString;
+
+/**
+ * One HTTP connection's life, seen from the handler: it closes a connection that takes longer than the header
+ * timeout to send a request's head (slowloris, or an idle keep-alive connection), and it tells requests still
+ * waiting for their first token that their client has gone, so that they stop there rather than when the first
+ * token comes (Pekko drops a response whose connection closed without ever running its entity).
+ */
+final class Connection {
+    private final List<Runnable> onClose = new ArrayList<>();
+    private boolean closed;
+    private volatile AsyncCallback<Boolean> responseDone;
+
+    /**
+     * The handler flow of every connection: {@code handler} gets each request with its connection.
+     */
+    static Flow<HttpRequest, HttpResponse, ?> flow(Function2<HttpRequest, Connection, CompletionStage<HttpResponse>>
+                                                           handler, Duration headerTimeout) {
+        return Flow.fromMaterializer((mat, attrs) -> {
+            Connection c = new Connection();
+            return Flow.of(HttpRequest.class)
+                    .via(new HeadDeadline(headerTimeout, c))
+                    .mapAsync(1, r -> handler.apply(r, c))
+                    .map(c::watchEnd)
+                    .watchTermination((m, done) -> {
+                        done.whenCompleteAsync((d, t) -> c.close(), OpenAiServer.SAME_THREAD);
+                        return m;
+                    });
+        });
+    }
+
+    /**
+     * Runs {@code action} when the connection closes before {@link #forget} is called with the same action; at once
+     * if it is closed already.
+     */
+    void onClose(Runnable action) {
+        synchronized (this) {
+            if (!closed) {
+                onClose.add(action);
+                return;
+            }
+        }
+        action.run();
+    }
+
+    synchronized void forget(Runnable action) { onClose.remove(action); }
+
+    private void close() {
+        List<Runnable> actions;
+        synchronized (this) {
+            closed = true;
+            actions = new ArrayList<>(onClose);
+            onClose.clear();
+        }
+        actions.forEach(Runnable::run);
+    }
+
+    /** The response goes out; the head deadline restarts once its entity has been sent. */
+    private HttpResponse watchEnd(HttpResponse response) {
+        ResponseEntity entity = response.entity();
+        if (entity instanceof HttpEntity.Strict) {
+            signalResponseDone();
+            return response;
+        }
+        // the Scala entity keeps its kind (chunked, close-delimited) where the Java API has no transformDataBytes
+        var scala = (org.apache.pekko.http.scaladsl.model.ResponseEntity) entity;
+        Flow<ByteString, ByteString, Object> watched = Flow.<ByteString>create().watchTermination((m, done) -> {
+            done.whenCompleteAsync((d, t) -> signalResponseDone(), OpenAiServer.SAME_THREAD);
+            return (Object) m;
+        });
+        return response.withEntity(scala.transformDataBytes(watched.asScala()));
+    }
+
+    private void signalResponseDone() {
+        AsyncCallback<Boolean> cb = responseDone;
+        if (cb != null) cb.invoke(Boolean.TRUE);
+    }
+
+    /** Passes requests on, and ends the connection when none has come for the timeout since the last response. */
+    private static final class HeadDeadline extends GraphStage<FlowShape<HttpRequest, HttpRequest>> {
+        private final Inlet<HttpRequest> in = Inlet.create("HeadDeadline.in");
+        private final Outlet<HttpRequest> out = Outlet.create("HeadDeadline.out");
+        private final FlowShape<HttpRequest, HttpRequest> shape = FlowShape.of(in, out);
+        private final Duration timeout;
+        private final Connection connection;
+
+        HeadDeadline(Duration timeout, Connection connection) {
+            this.timeout = timeout;
+            this.connection = connection;
+        }
+
+        @Override
+        public FlowShape<HttpRequest, HttpRequest> shape() { return shape; }
+
+        @Override
+        public GraphStageLogic createLogic(Attributes attributes) {
+            return new TimerGraphStageLogic(shape) {
+                {
+                    setHandler(in, new AbstractInHandler() {
+                        @Override
+                        public void onPush() {
+                            cancelTimer("head");
+                            push(out, grab(in));
+                        }
+
+                        @Override
+                        public void onUpstreamFinish() {
+                            // the client closed its side (FIN): Pekko would still wait for a pending response, as
+                            // for a half-closed client, but clients that hang up are far more common than those
+                            connection.close();
+                            completeStage();
+                        }
+                    });
+                    setHandler(out, new AbstractOutHandler() {
+                        @Override
+                        public void onPull() { pull(in); }
+                    });
+                }
+
+                @Override
+                public void preStart() {
+                    connection.responseDone = createAsyncCallback(x -> scheduleOnce("head", timeout));
+                    scheduleOnce("head", timeout);
+                }
+
+                @Override
+                public void onTimer(Object key) { completeStage(); }
+            };
+        }
+    }
+}
