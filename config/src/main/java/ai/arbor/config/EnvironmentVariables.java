@@ -31,6 +31,10 @@ public final class EnvironmentVariables {
         m.put("ARBOR_MAX_MODEL_LEN", "arbor.engine.max-model-len");
         m.put("ARBOR_ENABLE_PREFIX_CACHING", "arbor.engine.enable-prefix-caching");
         m.put("ARBOR_KV_CACHE_MEMORY", "arbor.engine.kv-cache-memory");
+        m.put("ARBOR_KV_HOST_MEMORY", "arbor.engine.kv-host-memory");
+        m.put("ARBOR_WORKER_MODE", "arbor.kv-sharing.worker-mode");
+        m.put("ARBOR_KV_TRANSFER_PORT", "arbor.kv-sharing.transfer-port");
+        m.put("ARBOR_DISAGG_MIN_PREFILL_TOKENS", "arbor.kv-sharing.disagg-min-prefill-tokens");
         m.put("ARBOR_THREADS", "arbor.engine.threads");
         m.put("ARBOR_GPU_MEMORY_UTILIZATION", "arbor.engine.gpu-memory-utilization");
         m.put("ARBOR_WORKERS", "arbor.engine.workers");

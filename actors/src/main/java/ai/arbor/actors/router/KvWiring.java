@@ -24,14 +24,21 @@ public final class KvWiring {
     public static final String KV_MODE = "kv";
 
     /**
-     * Worker side: the engine's KV events go to {@code bus} under the spawned worker's id ({@link WorkerIds}); the
-     * publisher is closed with the actor system.
+     * Worker side: the engine's KV events go to {@code bus} under the spawned worker's id ({@link WorkerIds}), and
+     * with a host KV tier its reachable-set events under {@link WorkerIds#reachable}; the publishers are closed with
+     * the actor system.
      */
     public static KvEventPublisher publishEvents(ActorSystem<?> system, ActorRef<WorkerActor.Command> worker,
                                                  InferenceEngine engine, KvEventBus bus, String model) {
-        KvEventPublisher publisher = bus.publisher(model, WorkerIds.of(system, worker));
+        long id = WorkerIds.of(system, worker);
+        KvEventPublisher publisher = bus.publisher(model, id);
         engine.addKvEventListener(publisher);
         system.getWhenTerminated().thenRun(publisher::close);
+        if (engine.hasHostKvTier()) {
+            KvEventPublisher reachable = bus.publisher(model, WorkerIds.reachable(id));
+            engine.addReachableKvEventListener(reachable);
+            system.getWhenTerminated().thenRun(reachable::close);
+        }
         return publisher;
     }
 
@@ -50,10 +57,16 @@ public final class KvWiring {
 
     /** Router side: the selector for {@code mode}; {@code kv} uses {@code routing}, the others need nothing. */
     public static WorkerSelector selector(String mode, ActorSystem<?> system, java.util.function.Supplier<KvRouting> routing) {
+        return selector(mode, system, routing, ai.arbor.config.KvSharingSettings.defaults());
+    }
+
+    /** As above, with KV sharing between the workers (disaggregated prefill, prefix pulls) in mode {@code kv}. */
+    public static WorkerSelector selector(String mode, ActorSystem<?> system, java.util.function.Supplier<KvRouting> routing,
+                                          ai.arbor.config.KvSharingSettings kvSharing) {
         if (KV_MODE.equals(mode)) {
             KvRouting r = routing.get();
             system.getWhenTerminated().thenRun(r::close);
-            return new KvCostSelector(system, r, new Random());
+            return new KvCostSelector(system, r, new Random(), kvSharing);
         }
         return WorkerSelectors.create(mode);
     }

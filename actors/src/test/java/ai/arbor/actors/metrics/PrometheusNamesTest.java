@@ -87,6 +87,25 @@ class PrometheusNamesTest {
     }
 
     @Test
+    void kvSharingMetricsHaveTheIssuesNames() throws Exception {
+        AtomicReference<EngineStats> stats = new AtomicReference<>(
+                new EngineStats(0, 0, 0, 120, 0, 0, 0, 0, 0, 0, 0, 0, 17, 5, 8));
+        try (WorkerMetrics w = WorkerMetrics.start(system, "w-kv", "m-kv", stats::get)) {
+            String l = "worker=\"w-kv\",model=\"m-kv\"";
+            new KvTransferMetrics("w-kv").sent(4, 2_000_000);
+            new KvTransferMetrics("w-kv").received(6, 3_000_000);
+            RouterMetrics.disaggregated("m-kv");
+            awaitAll("arbor_worker_kv_host_blocks{" + l + "} 17.0",
+                    "arbor_worker_kv_onboarded_blocks_total{source=\"host\"," + l + "} 5.0",
+                    "arbor_worker_kv_onboarded_blocks_total{source=\"peer\"," + l + "} 8.0",
+                    "arbor_worker_kv_transfer_blocks_total{direction=\"sent\",worker=\"w-kv\"} 4.0",
+                    "arbor_worker_kv_transfer_blocks_total{direction=\"received\",worker=\"w-kv\"} 6.0",
+                    "arbor_worker_kv_transfer_seconds_count{direction=\"received\",worker=\"w-kv\"} 1.0",
+                    "arbor_router_disaggregated_requests_total{model=\"m-kv\"} 1.0");
+        }
+    }
+
+    @Test
     void routerMetricsHaveStageLabels() throws Exception {
         RouterMetrics.overhead("m-route", RouterMetrics.STAGE_ROUTE, 30_000);
         RouterMetrics.kvHitRate("m-route", 3, 4);

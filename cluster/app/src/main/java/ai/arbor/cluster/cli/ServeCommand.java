@@ -58,6 +58,9 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--kv-cache-memory", paramLabel = "SIZE", description = "KV cache size, e.g. 2GiB (env ARBOR_KV_CACHE_MEMORY)")
     String kvCacheMemory;
 
+    @Option(names = "--kv-host-memory", paramLabel = "SIZE", description = "host KV tier (evicted blocks, LRU), e.g. 4GiB, default 0 = none (env ARBOR_KV_HOST_MEMORY)")
+    String kvHostMemory;
+
     @Option(names = "--threads", description = "CPU compute threads, 0 = all cores (env ARBOR_THREADS)")
     Integer threads;
 
@@ -96,6 +99,7 @@ public final class ServeCommand implements Callable<Integer> {
         put(o, "arbor.engine.max-num-batched-tokens", maxNumBatchedTokens);
         put(o, "arbor.engine.block-size", blockSize);
         put(o, "arbor.engine.kv-cache-memory", kvCacheMemory);
+        put(o, "arbor.engine.kv-host-memory", kvHostMemory);
         put(o, "arbor.engine.threads", threads);
         put(o, "arbor.engine.gpu-memory-utilization", gpuMemoryUtilization);
         put(o, "arbor.frontend.max-queued-requests", maxQueuedRequests);

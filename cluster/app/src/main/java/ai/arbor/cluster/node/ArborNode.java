@@ -3,6 +3,7 @@ package ai.arbor.cluster.node;
 import ai.arbor.actors.frontend.Frontend;
 import ai.arbor.actors.router.KvWiring;
 import ai.arbor.actors.router.select.WorkerSelector;
+import ai.arbor.config.KvSharingSettings;
 import ai.arbor.actors.worker.WorkerActor;
 import ai.arbor.cluster.management.NodeHealth;
 import ai.arbor.cluster.registry.EtcdModelRegistry;
@@ -85,7 +86,9 @@ public final class ArborNode implements AutoCloseable {
         registry.publish(cluster.leased(), ModelCard.starting(model, worker));
         log.info("loading model {} from {} on {}", model, node.model(), node.device());
         InferenceEngine engine = parts.engine(arbor);
-        ActorRef<WorkerActor.Command> ref = system.systemActorOf(WorkerActor.create(worker, model, engine),
+        WorkerActor.KvSharingConfig kvSharing = new WorkerActor.KvSharingConfig(KvSharingSettings.from(arbor),
+                node.host(), node.advertiseHost());
+        ActorRef<WorkerActor.Command> ref = system.systemActorOf(WorkerActor.create(worker, model, engine, kvSharing),
                 "worker", Props.empty());
         NodeKvEvents events = kv.forWorker();
         if (events != null) KvWiring.publishEvents(system, ref, engine, events.bus(), model);
@@ -104,6 +107,10 @@ public final class ArborNode implements AutoCloseable {
             d.put("kvBlocksTotal", s.kvBlocksTotal());
             d.put("promptTokens", s.promptTokens());
             d.put("generatedTokens", s.generatedTokens());
+            d.put("prefixCacheHits", s.prefixCacheHits());
+            d.put("hostKvBlocks", s.hostKvBlocks());
+            d.put("onboardedHostBlocks", s.onboardedHostBlocks());
+            d.put("onboardedPeerBlocks", s.onboardedPeerBlocks());
             return d;
         });
     }
@@ -117,7 +124,7 @@ public final class ArborNode implements AutoCloseable {
         WorkerSelector selector = KvWiring.selector(mode, system, () -> {
             NodeKvEvents events = kv.forRouter();
             return KvWiring.jetStreamRouting(events.connection(), events.bus(), model, arbor.router(), arbor.engine().blockSize());
-        });
+        }, KvSharingSettings.from(arbor));
         log.info("frontend for '{}' routes in mode {}", model, mode);
         Frontend frontend = Frontend.start(system, model, selector, spec.tokenizer(), arbor.frontend());
         ServedModel served = new ServedModel(model, frontend, spec.maxModelLen(), spec.defaults(),

@@ -135,7 +135,7 @@ public final class LoadedModel implements AutoCloseable {
 
     public static EngineConfig engineConfig(EngineSettings e) {
         return new EngineConfig(e.blockSize(), e.numKvBlocks(), e.maxNumSeqs(), e.maxNumBatchedTokens(), e.maxModelLen(),
-                e.enablePrefixCaching(), e.kvCacheMemoryBytes());
+                e.enablePrefixCaching(), e.kvCacheMemoryBytes(), e.kvHostMemoryBytes());
     }
 
     private static double seconds(long t0) { return (System.nanoTime() - t0) / 1e9; }

@@ -36,6 +36,12 @@ public interface ComputeBackend extends AutoCloseable {
         throw new UnsupportedOperationException("the " + name() + " backend does not compute embeddings");
     }
 
+    /**
+     * Block copies out of and into the paged cache, for the host KV tier and transfers between workers; empty where
+     * the backend cannot copy blocks (then neither is offered). Valid once the cache is allocated.
+     */
+    default java.util.Optional<KvBlockCopier> kvBlockCopier() { return java.util.Optional.empty(); }
+
     @Override
     void close();
 }

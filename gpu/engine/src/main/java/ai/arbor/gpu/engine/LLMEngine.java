@@ -10,7 +10,11 @@ import ai.arbor.gpu.protocol.RequestSink;
 import ai.arbor.gpu.backend.ComputeBackend;
 import ai.arbor.gpu.backend.ForwardBatch;
 import ai.arbor.gpu.backend.GreedyForward;
+import ai.arbor.gpu.backend.KvBlockCopier;
 import ai.arbor.gpu.backend.SequenceChunk;
+import ai.arbor.gpu.kv.HostKvTier;
+import ai.arbor.gpu.kv.KvBlockBatch;
+import ai.arbor.gpu.kv.KvBlockExchange;
 import ai.arbor.gpu.kv.KvCacheManager;
 import ai.arbor.gpu.protocol.KvEvent;
 import ai.arbor.gpu.protocol.KvEventListener;
@@ -53,7 +57,7 @@ import org.slf4j.LoggerFactory;
  * {@link #addRequest} and {@link #abort} may be called from any thread; everything else runs on the engine thread.
  * The engine owns the backend it is given and closes it.
  */
-public final class LLMEngine implements InferenceEngine {
+public final class LLMEngine implements InferenceEngine, KvBlockExchange {
     private static final Logger log = LoggerFactory.getLogger(LLMEngine.class);
     /** Compiled grammars kept per engine: one per distinct schema in recent use. */
     private static final int GRAMMAR_CACHE = 64;
@@ -73,9 +77,13 @@ public final class LLMEngine implements InferenceEngine {
     private final ConcurrentLinkedQueue<String> pendingAborts = new ConcurrentLinkedQueue<>();
     private final ConcurrentLinkedQueue<EmbeddingJob> pendingEmbeddings = new ConcurrentLinkedQueue<>();
     private final int hiddenSize;
+    /** Block copies for peers, run on the engine thread between steps. */
+    private final ConcurrentLinkedQueue<Runnable> pendingCopies = new ConcurrentLinkedQueue<>();
+    private long importedPeerBlocks;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicLong arrivals = new AtomicLong();
     private final List<KvEventListener> listeners = new CopyOnWriteArrayList<>();
+    private final List<KvEventListener> reachableListeners = new CopyOnWriteArrayList<>();
     private final Map<String, Request> live = new HashMap<>();
 
     // Set when the backend can take the argmax where the logits are, so only token ids cross (a 151k-vocabulary fp32
@@ -127,7 +135,7 @@ public final class LLMEngine implements InferenceEngine {
         }
         this.maxModelLen = modelLen;
         backend.allocateKvCache(numBlocks, blockSize);
-        this.kv = new KvCacheManager(numBlocks, blockSize, config.enablePrefixCaching());
+        this.kv = new KvCacheManager(numBlocks, blockSize, config.enablePrefixCaching(), hostTier(backend, config));
         this.scheduler = new Scheduler(kv, config.maxNumSeqs(), config.maxNumBatchedTokens());
         publishStats(0, 0);
         log.info("engine on {}: {} KV blocks of {} tokens, max model length {}, max {} seqs / {} tokens per step",
@@ -204,7 +212,8 @@ public final class LLMEngine implements InferenceEngine {
 
     @Override
     public boolean hasWork() {
-        return inFlight.get() > 0 || !pendingAborts.isEmpty() || !pendingEmbeddings.isEmpty();
+        return inFlight.get() > 0 || !pendingAborts.isEmpty() || !pendingEmbeddings.isEmpty()
+                || !pendingCopies.isEmpty();
     }
 
     @Override
@@ -289,11 +298,18 @@ public final class LLMEngine implements InferenceEngine {
         if (queued == 0) return s;
         return new EngineStats(s.runningRequests(), s.waitingRequests() + queued, s.kvBlocksActive(), s.kvBlocksTotal(),
                 s.prefixCacheQueries(), s.prefixCacheHits(), s.preemptions(), s.promptTokens(), s.generatedTokens(),
-                s.steps(), s.lastBatchSize(), s.lastStepNanos());
+                s.steps(), s.lastBatchSize(), s.lastStepNanos(), s.hostKvBlocks(), s.onboardedHostBlocks(),
+                s.onboardedPeerBlocks());
     }
 
     @Override
     public void addKvEventListener(KvEventListener listener) { listeners.add(listener); }
+
+    @Override
+    public void addReachableKvEventListener(KvEventListener listener) { reachableListeners.add(listener); }
+
+    @Override
+    public boolean hasHostKvTier() { return kv.hostTier() != null; }
 
     @Override
     public int blockSize() { return blockSize; }
@@ -319,6 +335,7 @@ public final class LLMEngine implements InferenceEngine {
     public boolean resetPrefixCache() {
         boolean ok = kv.resetPrefixCache();
         flushKvEvents();
+        publishStats(0, 0);
         return ok;
     }
 
@@ -337,6 +354,7 @@ public final class LLMEngine implements InferenceEngine {
     }
 
     private void applyAbortsAndAdds() {
+        for (Runnable copy; (copy = pendingCopies.poll()) != null; ) copy.run();
         Set<String> aborts = new HashSet<>();
         for (String id; (id = pendingAborts.poll()) != null; ) aborts.add(id);
         for (Request r; (r = pendingAdds.poll()) != null; ) {
@@ -446,9 +464,13 @@ public final class LLMEngine implements InferenceEngine {
     }
 
     private void flushKvEvents() {
-        List<KvEvent> events = kv.drainEvents();
+        publish(kv.drainEvents(), listeners);
+        publish(kv.drainReachableEvents(), reachableListeners);
+    }
+
+    private static void publish(List<KvEvent> events, List<KvEventListener> to) {
         if (events.isEmpty()) return;
-        for (KvEventListener l : listeners) {
+        for (KvEventListener l : to) {
             try {
                 l.onKvEvents(events);
             } catch (RuntimeException e) {
@@ -458,9 +480,63 @@ public final class LLMEngine implements InferenceEngine {
     }
 
     private void publishStats(int batchSize, long stepNanos) {
+        HostKvTier host = kv.hostTier();
         stats = new EngineStats(scheduler.numRunning(), scheduler.numWaiting(), kv.numActiveBlocks(), kv.numBlocks(),
                 scheduler.prefixCacheQueries(), scheduler.prefixCacheHits(), scheduler.preemptions(), promptTokens,
-                generatedTokens, steps, batchSize, stepNanos);
+                generatedTokens, steps, batchSize, stepNanos, host == null ? 0 : host.size(),
+                host == null ? 0 : host.onboarded(), importedPeerBlocks);
+    }
+
+    @Override
+    public long[] prefixHashes(int[] tokens) { return kv.prefixHashes(tokens); }
+
+    @Override
+    public CompletableFuture<Integer> heldPrefix(long[] hashes) {
+        return onEngineThread(() -> kv.heldPrefix(hashes));
+    }
+
+    @Override
+    public CompletableFuture<KvBlockBatch> exportBlocks(long[] hashes) {
+        return onEngineThread(() -> kv.exportBlocks(hashes, copier()));
+    }
+
+    @Override
+    public CompletableFuture<Integer> importBlocks(KvBlockBatch blocks) {
+        return onEngineThread(() -> {
+            int n = kv.importBlocks(blocks, copier());
+            importedPeerBlocks += n;
+            flushKvEvents();
+            publishStats(0, 0);
+            return n;
+        });
+    }
+
+    private KvBlockCopier copier() {
+        return backend.kvBlockCopier().orElseThrow(() -> new UnsupportedOperationException(
+                "backend " + backend.name() + " cannot copy KV blocks"));
+    }
+
+    /** Runs {@code work} on the engine thread before the next step; the engine loop must be woken by the caller. */
+    private <T> CompletableFuture<T> onEngineThread(java.util.function.Supplier<T> work) {
+        CompletableFuture<T> f = new CompletableFuture<>();
+        pendingCopies.add(() -> {
+            try {
+                f.complete(work.get());
+            } catch (RuntimeException e) {
+                f.completeExceptionally(e);
+            }
+        });
+        return f;
+    }
+
+    /** The host tier the config asks for, on a backend that can copy blocks out; null for none. */
+    private static HostKvTier hostTier(ComputeBackend backend, EngineConfig config) {
+        if (config.hostKvMemoryBytes() <= 0 || !config.enablePrefixCaching()) return null;
+        KvBlockCopier copier = backend.kvBlockCopier().orElseThrow(() -> new IllegalArgumentException(
+                "backend " + backend.name() + " cannot copy KV blocks, so it has no host KV tier"));
+        HostKvTier tier = new HostKvTier(copier, config.hostKvMemoryBytes());
+        log.info("host KV tier: {} blocks of {} bytes", tier.capacity(), copier.blockBytes());
+        return tier;
     }
 
     private static int[] concat(int[] a, int[] b) {

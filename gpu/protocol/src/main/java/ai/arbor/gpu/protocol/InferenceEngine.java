@@ -42,6 +42,15 @@ public interface InferenceEngine extends AutoCloseable {
 
     void addKvEventListener(KvEventListener listener);
 
+    /**
+     * Receives the events of the blocks held in any KV tier (primary or host), a stream of its own with its own ids;
+     * engines without a host tier never call it.
+     */
+    default void addReachableKvEventListener(KvEventListener listener) {}
+
+    /** Whether evicted blocks go to a host tier (and so {@link #addReachableKvEventListener} has events). */
+    default boolean hasHostKvTier() { return false; }
+
     int blockSize();
 
     /** Longest prompt plus output a request may have. */

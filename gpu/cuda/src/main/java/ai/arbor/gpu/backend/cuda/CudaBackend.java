@@ -324,6 +324,12 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, GpuSamp
     }
 
     @Override
+    public java.util.Optional<ai.arbor.gpu.backend.KvBlockCopier> kvBlockCopier() {
+        return kCache == null ? java.util.Optional.empty() : java.util.Optional.of(new CudaKvBlockCopier(dev, kCache,
+                vCache, layerStride, blockSize, config.kvDim(), kvBytes, config.numLayers(), numBlocks));
+    }
+
+    @Override
     public void allocateKvCache(int numBlocks, int blockSize) {
         if (numBlocks < 1 || blockSize < 1) {
             throw new IllegalArgumentException("KV cache needs numBlocks >= 1 and blockSize >= 1, got "

@@ -78,6 +78,11 @@ public final class CpuBackend implements ComputeBackend {
     }
 
     @Override
+    public java.util.Optional<ai.arbor.gpu.backend.KvBlockCopier> kvBlockCopier() {
+        return cache == null ? java.util.Optional.empty() : java.util.Optional.of(new CpuKvBlockCopier(cache));
+    }
+
+    @Override
     public float[][] forward(ForwardBatch batch) {
         Tokens tk = Tokens.of(batch, config.vocabSize(), checkedCache());
         return logits(layers(tk), tk.logitRows());
