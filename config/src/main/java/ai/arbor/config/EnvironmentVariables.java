@@ -62,8 +62,24 @@ public final class EnvironmentVariables {
         m.put("ARBOR_ADVERTISE_HOST", "arbor.node.advertise-host");
         m.put("ARBOR_MANAGEMENT_PORT", "arbor.node.management-port");
         m.put("ARBOR_REMOTING_PORT", "arbor.node.remoting-port");
+        m.put("ARBOR_ADVERTISE_REMOTING_PORT", "arbor.node.advertise-remoting-port");
         m.put("ARBOR_LEASE_TTL", "arbor.node.lease-ttl");
         m.put("ARBOR_DRAIN_TIMEOUT", "arbor.node.drain-timeout");
+        // credentials come from the environment (Kubernetes Secrets), never from files in the image
+        m.put("ARBOR_REMOTING_TLS_KEY_FILE", "arbor.node.security.remoting.key-file");
+        m.put("ARBOR_REMOTING_TLS_CERT_FILE", "arbor.node.security.remoting.cert-file");
+        m.put("ARBOR_REMOTING_TLS_CA_FILE", "arbor.node.security.remoting.ca-file");
+        m.put("ARBOR_NATS_USER", "arbor.node.security.nats.user");
+        m.put("ARBOR_NATS_PASSWORD", "arbor.node.security.nats.password");
+        m.put("ARBOR_NATS_TOKEN", "arbor.node.security.nats.token");
+        m.put("ARBOR_NATS_TLS_KEY_FILE", "arbor.node.security.nats.key-file");
+        m.put("ARBOR_NATS_TLS_CERT_FILE", "arbor.node.security.nats.cert-file");
+        m.put("ARBOR_NATS_TLS_CA_FILE", "arbor.node.security.nats.ca-file");
+        m.put("ARBOR_ETCD_USER", "arbor.node.security.etcd.user");
+        m.put("ARBOR_ETCD_PASSWORD", "arbor.node.security.etcd.password");
+        m.put("ARBOR_ETCD_TLS_KEY_FILE", "arbor.node.security.etcd.key-file");
+        m.put("ARBOR_ETCD_TLS_CERT_FILE", "arbor.node.security.etcd.cert-file");
+        m.put("ARBOR_ETCD_TLS_CA_FILE", "arbor.node.security.etcd.ca-file");
         MAPPING = Collections.unmodifiableMap(m);
     }
 

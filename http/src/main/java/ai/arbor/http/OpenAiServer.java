@@ -74,6 +74,7 @@ public final class OpenAiServer {
     private final RequestParser parser;
     private final Tokenization tokenization;
     private final Embeddings embeddings;
+    private final InFlightResponses inFlight = new InFlightResponses();
     private final Map<String, Function<HttpRequest, CompletionStage<HttpResponse>>> extra = new ConcurrentHashMap<>();
 
     public OpenAiServer(ActorSystem<?> system, ModelRegistry models, FrontendSettings settings) {
@@ -112,8 +113,11 @@ public final class OpenAiServer {
     public CompletionStage<ServerBinding> bind(String host, int port) {
         var builder = Http.get(system).newServerAt(host, port);
         if (tls != null) builder = builder.enableHttps(HttpsContext.server(tls));
-        return builder.bindFlow(Connection.flow(this::handle, settings.headerTimeout()));
+        return builder.bindFlow(Connection.flow(inFlight.wrap(this::handle), settings.headerTimeout()));
     }
+
+    /** What a graceful drain waits for (see {@link InFlightResponses}). */
+    public InFlightResponses inFlight() { return inFlight; }
 
     CompletionStage<HttpResponse> handle(HttpRequest request, Connection connection) {
         String path = request.getUri().path();

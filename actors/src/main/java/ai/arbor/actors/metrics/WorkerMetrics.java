@@ -78,10 +78,12 @@ public final class WorkerMetrics implements AutoCloseable {
         last = s;
     }
 
-    private void grow(String counter, long by) { grow(counter, tags, by); }
+    private void grow(String counter, long by) {
+        grow(counter, tags, by);
+    }
 
-    private static void grow(String counter, TagSet tags, long by) {
-        // counters exist from the first sample (at 0) so that rate() has a starting point
+    /** Adds a sampled total's growth to a counter that exists from the first sample on (at 0), so rate() has a start. */
+    static void grow(String counter, TagSet tags, long by) {
         var c = Kamon.counter(counter).withTags(tags);
         if (by > 0) c.increment(by);
     }

@@ -2,6 +2,7 @@ package ai.arbor.actors.router;
 
 import ai.arbor.actors.kvevents.KvEventBus;
 import ai.arbor.actors.kvevents.KvEventPublisher;
+import ai.arbor.actors.metrics.KvEventMetrics;
 import ai.arbor.actors.router.kv.KvRouting;
 import ai.arbor.actors.router.kv.WorkerIds;
 import ai.arbor.actors.router.nats.JetStreamSnapshotStore;
@@ -24,18 +25,23 @@ public final class KvWiring {
     public static final String KV_MODE = "kv";
 
     /**
-     * Worker side: the engine's KV events go to {@code bus} under the spawned worker's id ({@link WorkerIds}), and
-     * with a host KV tier its reachable-set events under {@link WorkerIds#reachable}; the publishers are closed with
-     * the actor system.
+     * Worker side: the engine's KV events go to {@code bus} under the spawned worker's id ({@link WorkerIds}), with
+     * their counts exported ({@link KvEventMetrics}), and with a host KV tier its reachable-set events under
+     * {@link WorkerIds#reachable}; the publishers are closed with the actor system.
      */
     public static KvEventPublisher publishEvents(ActorSystem<?> system, ActorRef<WorkerActor.Command> worker,
                                                  InferenceEngine engine, KvEventBus bus, String model) {
-        long id = WorkerIds.of(system, worker);
-        KvEventPublisher publisher = bus.publisher(model, id);
+        long workerId = WorkerIds.of(system, worker);
+        KvEventPublisher publisher = bus.publisher(model, workerId);
         engine.addKvEventListener(publisher);
-        system.getWhenTerminated().thenRun(publisher::close);
+        KvEventMetrics metrics = KvEventMetrics.start(system, model, Long.toHexString(workerId), () -> new KvEventMetrics.Counts(
+                publisher.dropped(), publisher.published(), publisher.resyncs(), publisher.queued()));
+        system.getWhenTerminated().thenRun(() -> {
+            metrics.close();
+            publisher.close();
+        });
         if (engine.hasHostKvTier()) {
-            KvEventPublisher reachable = bus.publisher(model, WorkerIds.reachable(id));
+            KvEventPublisher reachable = bus.publisher(model, WorkerIds.reachable(workerId));
             engine.addReachableKvEventListener(reachable);
             system.getWhenTerminated().thenRun(reachable::close);
         }

@@ -4,8 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import ai.arbor.actors.generation.GenerationEvent;
+import ai.arbor.actors.kvevents.KvEventPublisher;
 import ai.arbor.gpu.protocol.EngineStats;
 import ai.arbor.gpu.protocol.FinishReason;
+import ai.arbor.gpu.protocol.KvEvent;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -102,6 +105,24 @@ class PrometheusNamesTest {
                     "arbor_worker_kv_transfer_blocks_total{direction=\"received\",worker=\"w-kv\"} 6.0",
                     "arbor_worker_kv_transfer_seconds_count{direction=\"received\",worker=\"w-kv\"} 1.0",
                     "arbor_router_disaggregated_requests_total{model=\"m-kv\"} 1.0");
+        }
+    }
+
+    @Test
+    void kvEventDropsArePublished() throws Exception {
+        // a publisher whose transport is down: its buffer of 4 fills and the rest is dropped and counted
+        try (KvEventPublisher p = new KvEventPublisher("m", 1, 4, 2, b -> {
+            throw new IOException("NATS down");
+        }); KvEventMetrics m = KvEventMetrics.start(system, "m-kv", "w-1", () -> new KvEventMetrics.Counts(
+                p.dropped(), p.published(), p.resyncs(), p.queued()))) {
+            for (int i = 0; i < 20; i++) p.onKvEvents(List.of(new KvEvent.BlockRemoved(i, new long[]{i})));
+            long dropped = p.dropped();
+            assertTrue(dropped >= 14, "dropped " + dropped);
+            String l = "worker=\"w-1\",model=\"m-kv\"";
+            awaitAll("arbor_worker_kv_events_dropped_total{" + l + "} " + (double) dropped,
+                    "arbor_worker_kv_events_published_total{" + l + "} 0.0",
+                    "arbor_worker_kv_events_resyncs_total{" + l + "}",
+                    "arbor_worker_kv_events_queued{" + l + "}");
         }
     }
 

@@ -63,14 +63,14 @@ public final class KvRouting implements AutoCloseable {
     private record InFlight(long workerId, int uncachedTokens) {}
 
     private KvRouting(String model, KvEventBus bus, KvIndexer indexer, LoadSharing sharing, KvCostFunction cost,
-                      Optional<IndexSnapshotStore> store, Settings settings) {
+                      Optional<IndexSnapshotStore> store, Settings settings, long eventsInStoredSnapshot) {
         this.model = model;
         this.bus = bus;
         this.indexer = indexer;
         this.sharing = sharing;
         this.cost = cost;
         this.store = store;
-        this.eventsAtLastSnapshot = indexer.stats().eventsApplied();
+        this.eventsAtLastSnapshot = eventsInStoredSnapshot;
         if (store.isPresent() && !settings.snapshotInterval().isZero()) {
             timer = Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "router-snapshot-" + model);
@@ -117,8 +117,11 @@ public final class KvRouting implements AutoCloseable {
             }
         }
         if (indexer == null) indexer = new KvIndexer(model, settings.blockSize());
+        // read before consuming: the replay may apply events before the constructor runs, and those are not yet in
+        // any stored snapshot
+        long eventsInStoredSnapshot = indexer.stats().eventsApplied();
         indexer.consume(bus);
-        return new KvRouting(model, bus, indexer, sharing, cost, store, settings);
+        return new KvRouting(model, bus, indexer, sharing, cost, store, settings, eventsInStoredSnapshot);
     }
 
     /** Saves a snapshot if enough events were applied since the last one; true if it saved. */

@@ -59,6 +59,10 @@ public final class NodeCommand implements Callable<Integer> {
     @Option(names = "--remoting-port", description = "Pekko remoting port, default 25520 (env ARBOR_REMOTING_PORT)")
     Integer remotingPort;
 
+    @Option(names = "--advertise-remoting-port", description = "remoting port other nodes connect to when a NAT or proxy "
+            + "sits in between, default the remoting port (env ARBOR_ADVERTISE_REMOTING_PORT)")
+    Integer advertiseRemotingPort;
+
     @Option(names = "--migration-limit", description = "times a request may move to another worker when its worker dies, default 3 (env ARBOR_MIGRATION_LIMIT)")
     Integer migrationLimit;
 
@@ -115,6 +119,7 @@ public final class NodeCommand implements Callable<Integer> {
         put(o, "arbor.port", port);
         put(o, "arbor.node.management-port", managementPort);
         put(o, "arbor.node.remoting-port", remotingPort);
+        put(o, "arbor.node.advertise-remoting-port", advertiseRemotingPort);
         put(o, "arbor.frontend.migration-limit", migrationLimit);
         put(o, "arbor.node.drain-timeout", drainTimeout);
         put(o, "arbor.node.lease-ttl", leaseTtl);
