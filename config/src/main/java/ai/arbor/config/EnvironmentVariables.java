@@ -51,6 +51,9 @@ public final class EnvironmentVariables {
         m.put("ARBOR_ROUTER_OVERLAP_WEIGHT", "arbor.router.overlap-weight");
         m.put("ARBOR_ROUTER_TEMPERATURE", "arbor.router.temperature");
         m.put("ARBOR_ROUTER_RESET_STATES", "arbor.router.reset-states");
+        m.put("ARBOR_TOOL_CALL_PARSER", "arbor.chat.tool-call-parser");
+        m.put("ARBOR_REASONING_PARSER", "arbor.chat.reasoning-parser");
+        m.put("ARBOR_CHAT_TEMPLATE", "arbor.chat.chat-template");
         // arbor node
         m.put("ARBOR_ROLES", "arbor.node.roles");
         m.put("ARBOR_ETCD", "arbor.node.etcd");

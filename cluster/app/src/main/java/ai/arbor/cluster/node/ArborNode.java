@@ -133,7 +133,7 @@ public final class ArborNode implements AutoCloseable {
         // worker has is a 404, and one that is still loading waits for it (then 503 if it takes too long).
         ModelOffer.install(system, registry, models, served);
         registry.startWatching(Duration.ofSeconds(5));
-        OpenAiServer server = new OpenAiServer(system, models, arbor.frontend());
+        OpenAiServer server = new OpenAiServer(system, models, arbor.frontend(), arbor.chat());
         MetricsEndpoint.install(server, system);
         ServerBinding binding;
         try {

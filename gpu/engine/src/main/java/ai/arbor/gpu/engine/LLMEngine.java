@@ -18,6 +18,7 @@ import ai.arbor.gpu.kv.KvBlockExchange;
 import ai.arbor.gpu.kv.KvCacheManager;
 import ai.arbor.gpu.protocol.KvEvent;
 import ai.arbor.gpu.protocol.KvEventListener;
+import ai.arbor.gpu.protocol.Pooling;
 import ai.arbor.gpu.model.HfModel;
 import ai.arbor.gpu.model.ModelConfig;
 import ai.arbor.gpu.sample.Sampled;
@@ -74,6 +75,8 @@ public final class LLMEngine implements InferenceEngine, KvBlockExchange {
 
     private final ConcurrentLinkedQueue<Request> pendingAdds = new ConcurrentLinkedQueue<>();
     private final ConcurrentLinkedQueue<String> pendingAborts = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<EmbeddingJob> pendingEmbeddings = new ConcurrentLinkedQueue<>();
+    private final int hiddenSize;
     /** Block copies for peers, run on the engine thread between steps. */
     private final ConcurrentLinkedQueue<Runnable> pendingCopies = new ConcurrentLinkedQueue<>();
     private long importedPeerBlocks;
@@ -90,6 +93,7 @@ public final class LLMEngine implements InferenceEngine, KvBlockExchange {
     private volatile boolean argmaxOnDevice = true;
     private long argmaxOnDeviceSteps;
 
+    private long embeddings;
     private long promptTokens;
     private long generatedTokens;
     private long steps;
@@ -114,6 +118,7 @@ public final class LLMEngine implements InferenceEngine, KvBlockExchange {
         this.greedyForward = backend instanceof GreedyForward g ? g : null;
         this.blockSize = config.blockSize();
         this.vocabSize = model.vocabSize();
+        this.hiddenSize = model.hiddenSize();
         this.eosTokenIds = eosTokenIds.clone();
         int numBlocks = config.numKvBlocks() > 0 ? config.numKvBlocks() : backend.availableKvBlocks(blockSize);
         if (numBlocks <= 0) {
@@ -142,23 +147,43 @@ public final class LLMEngine implements InferenceEngine, KvBlockExchange {
         if (request.requestId() == null || request.requestId().isEmpty()) {
             throw new IllegalArgumentException("request id must not be empty");
         }
-        int[] prompt = request.promptTokenIds();
-        if (prompt == null || prompt.length == 0) {
-            throw new IllegalArgumentException("request " + request.requestId() + " has an empty prompt");
-        }
-        // at least one token must fit: a request whose max_tokens reaches past the context stops at its end
-        ContextLength.exceeded(prompt.length, 1, maxModelLen).ifPresent(why -> {
-            throw new IllegalArgumentException("request " + request.requestId() + ": " + why);
+        checkPrompt("request " + request.requestId(), request.promptTokenIds(), 1);
+        Sampler.validate(request.sampling());
+        ConstraintMatcher matcher = matcherFor(request);
+        pendingAdds.add(new Request(request, sink, arrivals.getAndIncrement(), matcher));
+        inFlight.incrementAndGet();
+    }
+
+    /**
+     * @param completion tokens that must fit after the prompt: 1 for a generation (it may stop at the context's end),
+     *                   0 for an embedding
+     */
+    private void checkPrompt(String what, int[] prompt, int completion) {
+        if (prompt == null || prompt.length == 0) throw new IllegalArgumentException(what + " has an empty prompt");
+        ContextLength.exceeded(prompt.length, completion, maxModelLen).ifPresent(why -> {
+            throw new IllegalArgumentException(what + ": " + why);
         });
         for (int t : prompt) {
             if (t < 0 || t >= vocabSize) {
                 throw new IllegalArgumentException("prompt token id " + t + " is outside the vocabulary [0, " + vocabSize + ")");
             }
         }
-        Sampler.validate(request.sampling());
-        ConstraintMatcher matcher = matcherFor(request);
-        pendingAdds.add(new Request(request, sink, arrivals.getAndIncrement(), matcher));
-        inFlight.incrementAndGet();
+    }
+
+    /** One prompt's pooled hidden states, in KV blocks borrowed for the pass. Engine thread. */
+    float[] embedOne(int[] prompt, Pooling pooling) {
+        String id = "embedding-" + embeddings++;
+        if (!kv.allocateSlots(id, 0, prompt.length, null)) {
+            throw new IllegalStateException("the KV cache has no room for an embedding of " + prompt.length
+                    + " tokens now; retry later");
+        }
+        try {
+            float[][] hidden = backend.hiddenStates(new ForwardBatch(List.of(
+                    new SequenceChunk(prompt, 0, kv.blockTable(id), false))));
+            return pooling.pool(hidden[0], prompt.length, hiddenSize);
+        } finally {
+            kv.free(id);
+        }
     }
 
     /** Compiles the request's constraint here, on the caller's thread, so a slow schema does not stall a step. */
@@ -187,12 +212,22 @@ public final class LLMEngine implements InferenceEngine, KvBlockExchange {
 
     @Override
     public boolean hasWork() {
-        return inFlight.get() > 0 || !pendingAborts.isEmpty() || !pendingCopies.isEmpty();
+        return inFlight.get() > 0 || !pendingAborts.isEmpty() || !pendingEmbeddings.isEmpty()
+                || !pendingCopies.isEmpty();
+    }
+
+    @Override
+    public CompletableFuture<float[][]> embed(List<int[]> prompts, Pooling pooling) {
+        for (int[] p : prompts) checkPrompt("embedding input", p, 0);
+        EmbeddingJob job = new EmbeddingJob(List.copyOf(prompts), pooling, new CompletableFuture<>());
+        pendingEmbeddings.add(job);
+        return job.result();
     }
 
     @Override
     public void step() {
         long t0 = System.nanoTime();
+        for (EmbeddingJob job; (job = pendingEmbeddings.poll()) != null; ) job.run(this);
         applyAbortsAndAdds();
         SchedulerOutput plan = scheduler.schedule();
         int batchSize = plan.chunks().size();

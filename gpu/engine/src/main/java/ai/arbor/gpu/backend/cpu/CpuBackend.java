@@ -84,8 +84,34 @@ public final class CpuBackend implements ComputeBackend {
 
     @Override
     public float[][] forward(ForwardBatch batch) {
+        Tokens tk = Tokens.of(batch, config.vocabSize(), checkedCache());
+        return logits(layers(tk), tk.logitRows());
+    }
+
+    @Override
+    public float[][] hiddenStates(ForwardBatch batch) {
+        Tokens tk = Tokens.of(batch, config.vocabSize(), checkedCache());
+        float[] x = layers(tk);
+        int hidden = config.hiddenSize();
+        RmsNorm.apply(x, x, tk.count(), weights.finalNorm(), eps);
+        float[][] out = new float[batch.chunks().size()][];
+        int row = 0;
+        for (int c = 0; c < out.length; c++) {
+            int len = batch.chunks().get(c).tokens().length;
+            out[c] = new float[len * hidden];
+            System.arraycopy(x, row * hidden, out[c], 0, len * hidden);
+            row += len;
+        }
+        return out;
+    }
+
+    private KvCache checkedCache() {
         if (cache == null) throw new IllegalStateException("allocateKvCache must be called before forward");
-        Tokens tk = Tokens.of(batch, config.vocabSize(), cache);
+        return cache;
+    }
+
+    /** Every decoder layer over the batch's tokens: the residual stream before the final norm. */
+    private float[] layers(Tokens tk) {
         int n = tk.count();
         int hidden = config.hiddenSize();
 
@@ -99,7 +125,7 @@ public final class CpuBackend implements ComputeBackend {
             RmsNorm.apply(x, h, n, layer.postAttentionNorm(), eps);
             mlp(layer, h, n, x);
         }
-        return logits(x, tk.logitRows());
+        return x;
     }
 
     private float[] embedding(int[] ids) {
