@@ -42,9 +42,12 @@ FROM eclipse-temurin:17-jre AS jre
 FROM ${RUNTIME_IMAGE}
 COPY --from=jre /opt/java/openjdk /opt/java/openjdk
 # the tokenizer library unpacks its native code into DJL_CACHE_DIR (default ~/.djl.ai): keep it writable for uid 10001
+# ARBOR_HOST: in a container the API and management must listen on every interface (the default, 127.0.0.1, would
+# be unreachable from outside the container); remoting binds where arbor.host says too
 ENV JAVA_HOME=/opt/java/openjdk \
     PATH=/opt/java/openjdk/bin:$PATH \
-    DJL_CACHE_DIR=/tmp/djl
+    DJL_CACHE_DIR=/tmp/djl \
+    ARBOR_HOST=0.0.0.0
 COPY --from=build /out/lib /opt/arbor/lib
 COPY k8s/image/arbor /opt/arbor/bin/arbor
 # the tiny models let a CPU-only lab answer without a model volume (ARBOR_MODEL=/opt/arbor/models/tiny-qwen2)

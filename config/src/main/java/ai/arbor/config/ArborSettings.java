@@ -36,6 +36,7 @@ public record ArborSettings(Path model, String servedModelName, String host, int
                 throw new IllegalArgumentException("arbor.device must be cpu, cuda, cuda:N or synthetic, got '"
                         + device + "'");
             }
+            ChatSettings.from(c.getConfig("chat"));
             return new ArborSettings(model, served, c.getString("host"), port, device,
                     EngineSettings.from(c.getConfig("engine")), FrontendSettings.from(c.getConfig("frontend")),
                     RouterSettings.from(c.getConfig("router")), root);
@@ -56,6 +57,9 @@ public record ArborSettings(Path model, String servedModelName, String host, int
         }
         return model.toAbsolutePath().normalize();
     }
+
+    /** {@code arbor.chat}, checked at start-up by {@link #from}. */
+    public ChatSettings chat() { return ChatSettings.from(raw.getConfig("arbor.chat")); }
 
     /** True for {@code cuda} and {@code cuda:N}. */
     public boolean isCuda() { return CUDA_DEVICE.matcher(device).matches(); }

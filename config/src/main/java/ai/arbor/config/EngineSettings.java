@@ -6,16 +6,17 @@ import com.typesafe.config.Config;
  * {@code arbor.engine}: the limits of one worker's engine, with vLLM's names.
  *
  * @param workers engines {@code arbor serve} runs in its JVM, each its own worker (the limits above apply to each)
+ * @param kvHostMemoryBytes host memory of the second KV tier that takes evicted blocks (0 = none)
  */
 public record EngineSettings(int blockSize, int numKvBlocks, int maxNumSeqs, int maxNumBatchedTokens, int maxModelLen,
                              boolean enablePrefixCaching, long kvCacheMemoryBytes, int threads,
-                             double gpuMemoryUtilization, int workers) {
+                             double gpuMemoryUtilization, int workers, long kvHostMemoryBytes) {
 
     static EngineSettings from(Config c) {
         EngineSettings s = new EngineSettings(c.getInt("block-size"), c.getInt("num-kv-blocks"), c.getInt("max-num-seqs"),
                 c.getInt("max-num-batched-tokens"), c.getInt("max-model-len"), c.getBoolean("enable-prefix-caching"),
                 c.getBytes("kv-cache-memory"), c.getInt("threads"),
-                c.getDouble("gpu-memory-utilization"), c.getInt("workers"));
+                c.getDouble("gpu-memory-utilization"), c.getInt("workers"), c.getBytes("kv-host-memory"));
         Settings.positive("arbor.engine.block-size", s.blockSize);
         Settings.atLeast("arbor.engine.num-kv-blocks", s.numKvBlocks, 0);
         Settings.positive("arbor.engine.max-num-seqs", s.maxNumSeqs);
@@ -27,6 +28,7 @@ public record EngineSettings(int blockSize, int numKvBlocks, int maxNumSeqs, int
             throw new IllegalArgumentException("arbor.engine.gpu-memory-utilization must be in (0, 1], got "
                     + s.gpuMemoryUtilization);
         }
+        if (s.kvHostMemoryBytes < 0) throw new IllegalArgumentException("arbor.engine.kv-host-memory must be >= 0");
         if (s.kvCacheMemoryBytes <= 0) throw new IllegalArgumentException("arbor.engine.kv-cache-memory must be > 0");
         return s;
     }

@@ -31,6 +31,10 @@ public final class EnvironmentVariables {
         m.put("ARBOR_MAX_MODEL_LEN", "arbor.engine.max-model-len");
         m.put("ARBOR_ENABLE_PREFIX_CACHING", "arbor.engine.enable-prefix-caching");
         m.put("ARBOR_KV_CACHE_MEMORY", "arbor.engine.kv-cache-memory");
+        m.put("ARBOR_KV_HOST_MEMORY", "arbor.engine.kv-host-memory");
+        m.put("ARBOR_WORKER_MODE", "arbor.kv-sharing.worker-mode");
+        m.put("ARBOR_KV_TRANSFER_PORT", "arbor.kv-sharing.transfer-port");
+        m.put("ARBOR_DISAGG_MIN_PREFILL_TOKENS", "arbor.kv-sharing.disagg-min-prefill-tokens");
         m.put("ARBOR_THREADS", "arbor.engine.threads");
         m.put("ARBOR_GPU_MEMORY_UTILIZATION", "arbor.engine.gpu-memory-utilization");
         m.put("ARBOR_WORKERS", "arbor.engine.workers");
@@ -47,6 +51,9 @@ public final class EnvironmentVariables {
         m.put("ARBOR_ROUTER_OVERLAP_WEIGHT", "arbor.router.overlap-weight");
         m.put("ARBOR_ROUTER_TEMPERATURE", "arbor.router.temperature");
         m.put("ARBOR_ROUTER_RESET_STATES", "arbor.router.reset-states");
+        m.put("ARBOR_TOOL_CALL_PARSER", "arbor.chat.tool-call-parser");
+        m.put("ARBOR_REASONING_PARSER", "arbor.chat.reasoning-parser");
+        m.put("ARBOR_CHAT_TEMPLATE", "arbor.chat.chat-template");
         // arbor node
         m.put("ARBOR_ROLES", "arbor.node.roles");
         m.put("ARBOR_ETCD", "arbor.node.etcd");
@@ -55,8 +62,24 @@ public final class EnvironmentVariables {
         m.put("ARBOR_ADVERTISE_HOST", "arbor.node.advertise-host");
         m.put("ARBOR_MANAGEMENT_PORT", "arbor.node.management-port");
         m.put("ARBOR_REMOTING_PORT", "arbor.node.remoting-port");
+        m.put("ARBOR_ADVERTISE_REMOTING_PORT", "arbor.node.advertise-remoting-port");
         m.put("ARBOR_LEASE_TTL", "arbor.node.lease-ttl");
         m.put("ARBOR_DRAIN_TIMEOUT", "arbor.node.drain-timeout");
+        // credentials come from the environment (Kubernetes Secrets), never from files in the image
+        m.put("ARBOR_REMOTING_TLS_KEY_FILE", "arbor.node.security.remoting.key-file");
+        m.put("ARBOR_REMOTING_TLS_CERT_FILE", "arbor.node.security.remoting.cert-file");
+        m.put("ARBOR_REMOTING_TLS_CA_FILE", "arbor.node.security.remoting.ca-file");
+        m.put("ARBOR_NATS_USER", "arbor.node.security.nats.user");
+        m.put("ARBOR_NATS_PASSWORD", "arbor.node.security.nats.password");
+        m.put("ARBOR_NATS_TOKEN", "arbor.node.security.nats.token");
+        m.put("ARBOR_NATS_TLS_KEY_FILE", "arbor.node.security.nats.key-file");
+        m.put("ARBOR_NATS_TLS_CERT_FILE", "arbor.node.security.nats.cert-file");
+        m.put("ARBOR_NATS_TLS_CA_FILE", "arbor.node.security.nats.ca-file");
+        m.put("ARBOR_ETCD_USER", "arbor.node.security.etcd.user");
+        m.put("ARBOR_ETCD_PASSWORD", "arbor.node.security.etcd.password");
+        m.put("ARBOR_ETCD_TLS_KEY_FILE", "arbor.node.security.etcd.key-file");
+        m.put("ARBOR_ETCD_TLS_CERT_FILE", "arbor.node.security.etcd.cert-file");
+        m.put("ARBOR_ETCD_TLS_CA_FILE", "arbor.node.security.etcd.ca-file");
         MAPPING = Collections.unmodifiableMap(m);
     }
 

@@ -124,6 +124,11 @@ final class ConstraintParser {
         }
     }
 
+    /** A JSON Schema the server built (a tool call's), compiled here so that one the engine cannot hold is a 400. */
+    static OutputConstraint jsonSchema(JsonNode schema, String param) {
+        return compiled(OutputConstraint.jsonSchema(schema.toString()), param);
+    }
+
     private static OutputConstraint compiled(OutputConstraint c, String param) {
         try {
             GrammarCompiler.shared().validate(c);

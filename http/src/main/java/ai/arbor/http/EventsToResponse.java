@@ -27,7 +27,11 @@ final class EventsToResponse {
             int[] totals = new int[3];
             int[] usages = {0};
             return e -> {
-                if (e instanceof GenerationEvent.Delta d) return List.of(fmt.sseDelta(d));
+                if (e instanceof GenerationEvent.Delta d) {
+                    // a parser may hold text back (a tag that may be starting): nothing to send yet
+                    ByteString b = fmt.sseDelta(d);
+                    return b.isEmpty() ? List.of() : List.of(b);
+                }
                 if (e instanceof GenerationEvent.Finished f) return List.of(fmt.sseFinish(f.index(), f.reason().openAi()));
                 GenerationEvent.Usage u = (GenerationEvent.Usage) e;
                 totals[0] += u.promptTokens();

@@ -5,6 +5,7 @@ import ai.arbor.actors.generation.GenerationEvent;
 import ai.arbor.actors.frontend.GenerationSpec;
 import ai.arbor.actors.metrics.FrontendMetrics;
 import ai.arbor.actors.router.RouterActor;
+import ai.arbor.config.ChatSettings;
 import ai.arbor.config.FrontendSettings;
 import ai.arbor.config.PemTls;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -41,6 +42,7 @@ import org.apache.pekko.http.javadsl.model.headers.TimeoutAccess;
 import org.apache.pekko.japi.function.Function;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.util.ByteString;
 
 /**
  * The OpenAI-compatible HTTP API of one frontend: {@code POST /v1/chat/completions}, {@code POST /v1/completions},
@@ -58,6 +60,10 @@ public final class OpenAiServer {
      */
     static final Executor SAME_THREAD = Runnable::run;
 
+    /** What {@code GET /version} answers: the build's version from the jar manifest, "dev" outside a jar. */
+    static final String VERSION = java.util.Objects.requireNonNullElse(
+            OpenAiServer.class.getPackage().getImplementationVersion(), "dev");
+
     private final ActorSystem<?> system;
     private final ModelRegistry models;
     private final FrontendSettings settings;
@@ -66,9 +72,17 @@ public final class OpenAiServer {
     private final Authentication auth;
     private final PemTls tls;
     private final RequestParser parser;
+    private final Tokenization tokenization;
+    private final Embeddings embeddings;
+    private final InFlightResponses inFlight = new InFlightResponses();
     private final Map<String, Function<HttpRequest, CompletionStage<HttpResponse>>> extra = new ConcurrentHashMap<>();
 
     public OpenAiServer(ActorSystem<?> system, ModelRegistry models, FrontendSettings settings) {
+        this(system, models, settings, ChatSettings.defaults());
+    }
+
+    /** @param chat how chat output is read back (tool-call and reasoning parsers) */
+    public OpenAiServer(ActorSystem<?> system, ModelRegistry models, FrontendSettings settings, ChatSettings chat) {
         this.system = system;
         this.models = models;
         this.settings = settings;
@@ -77,8 +91,13 @@ public final class OpenAiServer {
         this.auth = new Authentication(settings.security().apiKeys());
         var sec = settings.security();
         this.tls = sec.tls() ? new PemTls(sec.tlsCertFile(), sec.tlsKeyFile()) : null;
-        this.parser = new RequestParser(models, settings.limits());
+        this.parser = new RequestParser(models, settings.limits(), chat);
+        this.tokenization = new Tokenization(models, chat);
+        this.embeddings = new Embeddings(models);
     }
+
+    /** Where a process that owns an engine registers it for {@code /v1/embeddings}. */
+    public Embeddings embeddings() { return embeddings; }
 
     /** Serves {@code method path} with {@code handler}, ahead of the built-in endpoints. */
     public void addEndpoint(String method, String path, Function<HttpRequest, CompletionStage<HttpResponse>> handler) {
@@ -94,8 +113,11 @@ public final class OpenAiServer {
     public CompletionStage<ServerBinding> bind(String host, int port) {
         var builder = Http.get(system).newServerAt(host, port);
         if (tls != null) builder = builder.enableHttps(HttpsContext.server(tls));
-        return builder.bindFlow(Connection.flow(this::handle, settings.headerTimeout()));
+        return builder.bindFlow(Connection.flow(inFlight.wrap(this::handle), settings.headerTimeout()));
     }
+
+    /** What a graceful drain waits for (see {@link InFlightResponses}). */
+    public InFlightResponses inFlight() { return inFlight; }
 
     CompletionStage<HttpResponse> handle(HttpRequest request, Connection connection) {
         String path = request.getUri().path();
@@ -118,9 +140,21 @@ public final class OpenAiServer {
             if (handler != null) return handler.apply(request);
             switch (path) {
                 case "/v1/chat/completions":
-                    return post(request, true, client, connection);
+                    return post(request, Api.CHAT, client, connection);
                 case "/v1/completions":
-                    return post(request, false, client, connection);
+                    return post(request, Api.COMPLETIONS, client, connection);
+                case "/v1/responses":
+                    return post(request, Api.RESPONSES, client, connection);
+                case "/v1/embeddings":
+                    return jsonPost(request, embeddings::create);
+                case "/tokenize":
+                    return jsonPost(request, body -> CompletableFuture.completedFuture(tokenization.tokenize(body)));
+                case "/detokenize":
+                    return jsonPost(request, body -> CompletableFuture.completedFuture(tokenization.detokenize(body)));
+                case "/version":
+                    requireGet(request);
+                    discard(request);
+                    return CompletableFuture.completedFuture(json(200, Json.object().put("version", VERSION)));
                 case "/v1/models":
                     requireGet(request);
                     discard(request);
@@ -157,28 +191,15 @@ public final class OpenAiServer {
                 + r.getUri().path(), null, "method_not_allowed");
     }
 
-    private CompletionStage<HttpResponse> post(HttpRequest request, boolean chat, String client, Connection connection) {
+    /** The generating endpoints. */
+    private enum Api { CHAT, COMPLETIONS, RESPONSES }
+
+    private CompletionStage<HttpResponse> post(HttpRequest request, Api api, String client, Connection connection) {
+        boolean chat = api != Api.COMPLETIONS;
         String endpoint = chat ? FrontendMetrics.CHAT : FrontendMetrics.COMPLETIONS;
-        if (request.method() != HttpMethods.POST) {
-            discard(request);
-            throw methodNotAllowed(request);
-        }
-        if (!request.entity().getContentType().mediaType().equals(MediaTypes.APPLICATION_JSON)) {
-            discard(request);
-            throw new ApiError(415, "invalid_request_error", "the request body must be JSON, sent with 'Content-Type:"
-                    + " application/json'; got '" + request.entity().getContentType() + "'", null,
-                    "unsupported_media_type");
-        }
         long limit = settings.maxBodyBytes();
-        var declared = request.entity().getContentLengthOption();
-        if (declared.isPresent() && declared.getAsLong() > limit) {
-            // not drained: Pekko closes the connection after the answer rather than read what may be 256 MB
-            throw tooLarge(limit);
-        }
         // the body is read before a slot is taken: a client that sends it slowly (or never) holds no slot
-        CompletionStage<HttpEntity.Strict> whole = request.entity() instanceof HttpEntity.Strict st
-                ? CompletableFuture.completedFuture(st)
-                : request.entity().withSizeLimit(limit).toStrict(settings.bodyTimeout().toMillis(), limit, system);
+        CompletionStage<HttpEntity.Strict> whole = strictBody(request);
         WorkBudget.Work[] work = {null};
         boolean[] admitted = {false};
         return whole.thenComposeAsync(strict -> {
@@ -186,21 +207,26 @@ public final class OpenAiServer {
                     throw WorkBudget.busy("too many requests in flight (limit " + admission.limit() + "); retry later");
                 }
                 admitted[0] = true;
-                JsonNode body;
-                try {
-                    body = Json.MAPPER.readTree(strict.getData().toArray());
-                } catch (JsonProcessingException e) {
-                    throw ApiError.badRequest("Invalid JSON in the request body: " + e.getOriginalMessage());
-                } catch (java.io.IOException e) {
-                    throw ApiError.badRequest("Unreadable request body: " + e.getMessage());
-                }
-                if (body == null) throw ApiError.badRequest("the request body is empty; expected a JSON object");
-                ParsedRequest parsed = chat ? parser.chat(body) : parser.completion(body);
+                JsonNode body = json(strict);
+                ResponsesRequest responses = api == Api.RESPONSES ? ResponsesRequest.parse(body) : null;
+                ParsedRequest parsed = responses != null ? parser.chat(responses.chat())
+                        : chat ? parser.chat(body) : parser.completion(body);
                 WorkBudget.Work w = WorkBudget.of(parsed);
                 budget.acquire(w);
                 CompletionStage<HttpResponse> response;
                 try {
-                    response = generate(parsed, (chat ? "chatcmpl-" : "cmpl-") + randomId(), client, connection, w);
+                    String id = (responses != null ? "resp_" : chat ? "chatcmpl-" : "cmpl-") + randomId();
+                    long created = System.currentTimeMillis() / 1000;
+                    java.util.function.Function<Source<GenerationEvent, NotUsed>, HttpResponse> render;
+                    if (responses != null) {
+                        ResponsesFormat fmt = new ResponsesFormat(id, created, parsed, responses.body());
+                        render = events -> parsed.stream() ? streamed(fmt.sse(events)) : whole(fmt.json(events));
+                    } else {
+                        OutputFormat fmt = OutputFormat.of(parsed, id, created, parsed.includeUsage());
+                        render = events -> parsed.stream() ? streamed(EventsToResponse.sse(fmt, parsed, events))
+                                : whole(EventsToResponse.json(fmt, parsed, events));
+                    }
+                    response = generate(parsed, id, client, connection, w, render);
                 } catch (RuntimeException e) {
                     budget.release(w);
                     throw e;
@@ -225,17 +251,74 @@ public final class OpenAiServer {
             });
     }
 
+    /**
+     * A JSON body, size- and time-limited, with the 405/415/413 checks every POST gets; the declared length is checked
+     * before anything is read.
+     */
+    private CompletionStage<HttpEntity.Strict> strictBody(HttpRequest request) {
+        if (request.method() != HttpMethods.POST) {
+            discard(request);
+            throw methodNotAllowed(request);
+        }
+        if (!request.entity().getContentType().mediaType().equals(MediaTypes.APPLICATION_JSON)) {
+            discard(request);
+            throw new ApiError(415, "invalid_request_error", "the request body must be JSON, sent with 'Content-Type:"
+                    + " application/json'; got '" + request.entity().getContentType() + "'", null,
+                    "unsupported_media_type");
+        }
+        long limit = settings.maxBodyBytes();
+        var declared = request.entity().getContentLengthOption();
+        if (declared.isPresent() && declared.getAsLong() > limit) {
+            // not drained: Pekko closes the connection after the answer rather than read what may be 256 MB
+            throw tooLarge(limit);
+        }
+        return request.entity() instanceof HttpEntity.Strict st
+                ? CompletableFuture.completedFuture(st)
+                : request.entity().withSizeLimit(limit).toStrict(settings.bodyTimeout().toMillis(), limit, system);
+    }
+
+    private static JsonNode json(HttpEntity.Strict strict) {
+        JsonNode body;
+        try {
+            body = Json.MAPPER.readTree(strict.getData().toArray());
+        } catch (JsonProcessingException e) {
+            throw ApiError.badRequest("Invalid JSON in the request body: " + e.getOriginalMessage());
+        } catch (java.io.IOException e) {
+            throw ApiError.badRequest("Unreadable request body: " + e.getMessage());
+        }
+        if (body == null) throw ApiError.badRequest("the request body is empty; expected a JSON object");
+        return body;
+    }
+
+    /**
+     * A POST answered without generating (no admission slot: /tokenize, /detokenize, /v1/embeddings): its JSON body
+     * goes to {@code handler}; an {@link ApiError} it throws becomes the error response.
+     */
+    private CompletionStage<HttpResponse> jsonPost(HttpRequest request,
+            java.util.function.Function<JsonNode, CompletionStage<? extends JsonNode>> handler) {
+        return strictBody(request).thenComposeAsync(strict -> handler.apply(json(strict)), SAME_THREAD)
+                .thenApply(out -> json(200, out))
+                .exceptionally(t -> {
+                    Throwable cause = unwrap(t);
+                    if (cause instanceof ApiError e) return error(e);
+                    ApiError known = BodyErrors.of(cause, settings.maxBodyBytes(), settings.bodyTimeout());
+                    if (known != null) return error(known);
+                    system.log().error("request failed", cause);
+                    return error(internal(cause));
+                });
+    }
+
     private long retryAfterSeconds() { return Math.max(1, settings.retryAfter().toSeconds()); }
 
     private static ApiError tooLarge(long limit) { return BodyErrors.tooLarge(limit); }
 
     private CompletionStage<HttpResponse> generate(ParsedRequest r, String id, String client, Connection connection,
-                                                   WorkBudget.Work work) {
+            WorkBudget.Work work, java.util.function.Function<Source<GenerationEvent, NotUsed>, HttpResponse> render) {
         Generation g = start(r, id);
         // released once: a response rendered only after the unclaimed run below would run the events a second time
         AtomicBoolean released = new AtomicBoolean();
         Source<GenerationEvent, NotUsed> events = FrontendMetrics.track(g.events(), id, r.model().name(),
-                        id.startsWith("chatcmpl-") ? FrontendMetrics.CHAT : FrontendMetrics.COMPLETIONS, r.stream(),
+                        r.chat() ? FrontendMetrics.CHAT : FrontendMetrics.COMPLETIONS, r.stream(),
                         client)
                 .watchTermination((mat, done) -> {
                     done.whenCompleteAsync((d, e) -> {
@@ -256,13 +339,12 @@ public final class OpenAiServer {
         g.unclaimed().thenRun(() -> events.runWith(Sink.cancelled(), system));
         // a client that hangs up while the request waits for its first token stops it now, not at that token
         connection.onClose(giveUp);
-        OutputFormat fmt = OutputFormat.of(r, id, System.currentTimeMillis() / 1000, r.includeUsage());
         // wait for the first event so that a request no worker takes still gets a proper error status; the actor
         // says when, so nothing is materialised before the response
         return g.firstEvent().handle((v, t) -> {
             connection.forget(giveUp);
             if (t == null) {
-                if (claimed.compareAndSet(false, true)) return response(r, fmt, events);
+                if (claimed.compareAndSet(false, true)) return render.apply(events);
                 return error(new ApiError(499, "invalid_request_error", "the client closed the connection", null, null));
             }
             // the events fail at once: run them all the same, for the same reason as above
@@ -276,15 +358,15 @@ public final class OpenAiServer {
         });
     }
 
-    private static HttpResponse response(ParsedRequest r, OutputFormat fmt, Source<GenerationEvent, NotUsed> events) {
-        if (r.stream()) {
-            return HttpResponse.create().withStatus(200)
-                    .addHeader(RawHeader.create("Cache-Control", "no-cache"))
-                    .withEntity(HttpEntities.create(SSE, EventsToResponse.sse(fmt, r, events)));
-        }
-        // a streamed entity even for one JSON document: a client that hangs up cancels the generation
+    private static HttpResponse streamed(Source<ByteString, NotUsed> sse) {
         return HttpResponse.create().withStatus(200)
-                .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, EventsToResponse.json(fmt, r, events)));
+                .addHeader(RawHeader.create("Cache-Control", "no-cache"))
+                .withEntity(HttpEntities.create(SSE, sse));
+    }
+
+    /** A streamed entity even for one JSON document: a client that hangs up cancels the generation. */
+    private static HttpResponse whole(Source<ByteString, NotUsed> json) {
+        return HttpResponse.create().withStatus(200).withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, json));
     }
 
     /** One generation for the whole request: the prompts' streams merged, choice indexes made global. */

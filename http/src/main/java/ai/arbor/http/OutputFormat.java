@@ -35,6 +35,7 @@ abstract sealed class OutputFormat permits OutputFormat.Chat, OutputFormat.Text 
         ModelTokenizer t = r.model().frontend().tokenizer();
         OutputFormat f = r.chat() ? new Chat(id, created, r.model().name(), t, includeUsageNull)
                 : new Text(id, created, r.model().name(), t, includeUsageNull);
+        if (f instanceof Chat c && !r.rules().plain()) c.parsed = new ParsedChoices(r.rules());
         f.requestedTop = r.topLogprobs() == null ? -1 : r.topLogprobs();
         f.useChunkTemplate();
         return f;
@@ -122,8 +123,49 @@ abstract sealed class OutputFormat permits OutputFormat.Chat, OutputFormat.Text 
     }
 
     static final class Chat extends OutputFormat {
+        /** Reads reasoning and tool calls out of the text; null when the text is all content. */
+        ParsedChoices parsed;
+
         Chat(String id, long created, String model, ModelTokenizer t, boolean usageNull) {
             super(id, created, model, t, usageNull);
+        }
+
+        @Override
+        ByteString sseDelta(GenerationEvent.Delta d) {
+            if (parsed == null) return super.sseDelta(d);
+            List<ObjectNode> deltas = parsed.deltas(d.index(), d.text());
+            boolean logprobs = d.logprobs() != null && !d.logprobs().isEmpty();
+            if (deltas.isEmpty() && logprobs) deltas = List.of(Json.object().put("content", ""));
+            ByteString out = ByteString.emptyByteString();
+            for (int i = 0; i < deltas.size(); i++) {
+                ObjectNode choice = Json.object();
+                choice.put("index", d.index());
+                choice.set("delta", deltas.get(i));
+                if (i == 0 && logprobs) {
+                    ArrayNode content = choice.putObject("logprobs").putArray("content");
+                    for (TokenLogprobs lp : d.logprobs()) content.add(entry(lp));
+                } else {
+                    choice.putNull("logprobs");
+                }
+                choice.putNull("finish_reason");
+                out = out.concat(Json.sse(withChoice(chunk(), choice)));
+            }
+            return out;
+        }
+
+        @Override
+        ByteString sseFinish(int index, String reason) {
+            if (parsed == null) return super.sseFinish(index, reason);
+            ByteString out = ByteString.emptyByteString();
+            for (ObjectNode delta : parsed.end(index)) {
+                ObjectNode choice = Json.object();
+                choice.put("index", index);
+                choice.set("delta", delta);
+                choice.putNull("logprobs");
+                choice.putNull("finish_reason");
+                out = out.concat(Json.sse(withChoice(chunk(), choice)));
+            }
+            return out.concat(Json.sse(finish(index, parsed.finishReason(index, reason))));
         }
 
         @Override
@@ -209,11 +251,13 @@ abstract sealed class OutputFormat permits OutputFormat.Chat, OutputFormat.Text 
                 choice.put("index", i);
                 ObjectNode msg = choice.putObject("message");
                 msg.put("role", "assistant");
-                msg.put("content", c.text.toString());
+                String reason = c.finishReason;
+                if (parsed == null) msg.put("content", c.text.toString());
+                else reason = parsed.message(msg, c.text.toString(), reason);
                 msg.putNull("refusal");
                 if (c.hasLogprobs) choice.putObject("logprobs").set("content", c.logprobs);
                 else choice.putNull("logprobs");
-                choice.put("finish_reason", c.finishReason);
+                choice.put("finish_reason", reason);
             }
             r.set("usage", usage);
             return r;

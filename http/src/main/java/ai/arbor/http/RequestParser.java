@@ -1,9 +1,11 @@
 package ai.arbor.http;
 
+import ai.arbor.config.ChatSettings;
 import ai.arbor.config.RequestLimits;
 import ai.arbor.gpu.protocol.ContextLength;
 import ai.arbor.gpu.protocol.SamplingParams;
 import ai.arbor.gpu.protocol.OutputConstraint;
+import ai.arbor.http.chat.OutputRules;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.util.ArrayList;
@@ -36,48 +38,59 @@ final class RequestParser {
 
     private final ModelRegistry models;
     private final RequestLimits limits;
+    private final ChatSettings chat;
 
-    RequestParser(ModelRegistry models, RequestLimits limits) {
+    RequestParser(ModelRegistry models, RequestLimits limits, ChatSettings chat) {
         this.models = models;
         this.limits = limits;
+        this.chat = chat;
+    }
+
+    /** Whether the rendered prompt ends inside an opened {@code <think>}, so the output starts as reasoning. */
+    private static boolean opensThinking(ServedModel model, int[] prompt) {
+        int from = Math.max(0, prompt.length - 8);
+        String tail = model.frontend().tokenizer().decode(java.util.Arrays.copyOfRange(prompt, from, prompt.length));
+        return tail.strip().endsWith("<think>");
     }
 
     ParsedRequest chat(JsonNode body) {
         JsonFields f = fields(body, CHAT_ONLY);
         String modelName = f.requiredString("model");
-        List<Map<String, Object>> messages = messages(f);
+        List<Map<String, Object>> messages = ChatMessages.parse(f.raw("messages"));
         Integer maxTokens = f.integer("max_completion_tokens", 1, Integer.MAX_VALUE);
         if (maxTokens == null) maxTokens = f.integer("max_tokens", 1, Integer.MAX_VALUE);
         boolean logprobs = f.bool("logprobs", false);
         Integer top = f.integer("top_logprobs", 0, MAX_LOGPROBS);
         if (top != null && !logprobs) throw ApiError.badParam("top_logprobs", "'top_logprobs' requires 'logprobs' to be true");
         Integer topLogprobs = logprobs ? (top == null ? 0 : top) : null;
-        if (f.has("tools") && f.raw("tools").size() > 0) throw ApiError.badParam("tools", "tool calling is not supported");
-        boolean addGenerationPrompt = f.bool("add_generation_prompt", true);
-        Map<String, Object> templateVars = new LinkedHashMap<>();
-        JsonNode kwargs = f.raw("chat_template_kwargs");
-        if (kwargs != null) {
-            if (!kwargs.isObject()) throw ApiError.badParam("chat_template_kwargs", "'chat_template_kwargs' must be an object");
-            templateVars.putAll(new ObjectMapper().convertValue(kwargs, Map.class));
-        }
         Common c = common(f, false, limits);
         ServedModel model = model(modelName);
         long bytes = 0;
         for (Map<String, Object> m : messages) bytes += PromptBytes.utf8Length((String) m.get("content"));
         PromptBytes.check(bytes, model.maxModelLen(), limits.maxBytesPerToken(), "messages");
-        int[] prompt;
-        try {
-            prompt = model.frontend().tokenizer().encodeChat(messages, addGenerationPrompt, templateVars);
-        } catch (IllegalArgumentException e) {
-            throw ApiError.badParam("messages", "the chat template rejected the messages: " + e.getMessage());
-        }
+        ChatPrompt chatPrompt = ChatPrompt.render(f, messages, model, chat);
+        int[] prompt = chatPrompt.tokenIds();
+        ChatTools tools = chatPrompt.tools();
         int max = maxTokens != null ? maxTokens : model.maxModelLen() - prompt.length;
         checkLength(model, prompt, max, maxTokens != null, "messages");
         if (c.n > limits.maxSequencesPerRequest()) {
             throw ApiError.badParam("n", "'n' must be at most " + limits.maxSequencesPerRequest());
         }
+        OutputRules.Reasoning reasoning = chatPrompt.format().reasoning();
+        if (tools.schema() != null) {
+            // a named function or required: constrained decoding holds the output to the calls' schema from the first
+            // token (so the arguments always validate), and no reasoning comes before them
+            if (c.constraint != null) {
+                throw ApiError.badParam("tool_choice", "'tool_choice' \"required\" or a named function cannot be "
+                        + "combined with 'response_format' or 'structured_outputs'");
+            }
+            c.constraint = ConstraintParser.jsonSchema(tools.schema(), "tools");
+            reasoning = OutputRules.Reasoning.NONE;
+        }
+        OutputRules rules = new OutputRules(tools.mode(), tools.function(), tools.parallelToolCalls(), reasoning,
+                reasoning != OutputRules.Reasoning.NONE && opensThinking(model, prompt));
         return new ParsedRequest(true, model, List.of(prompt), c.sampling(model, max, topLogprobs), c.n, c.stream,
-                c.includeUsage, c.stop, topLogprobs);
+                c.includeUsage, c.stop, topLogprobs, rules, tools.schema());
     }
 
     ParsedRequest completion(JsonNode body) {
@@ -103,7 +116,7 @@ final class RequestParser {
         int max = maxTokens != null ? maxTokens : COMPLETION_DEFAULT_MAX_TOKENS;
         for (int[] p : prompts) checkLength(model, p, max, true, "prompt");
         return new ParsedRequest(false, model, prompts, c.sampling(model, max, logprobs), c.n, c.stream, c.includeUsage,
-                c.stop, logprobs);
+                c.stop, logprobs, OutputRules.PLAIN, null);
     }
 
     private JsonFields fields(JsonNode body, Set<String> specific) {
@@ -128,43 +141,6 @@ final class RequestParser {
             throw new ApiError(400, "invalid_request_error", why + " Please reduce the length of the " + promptParam
                     + " or completion.", explicit ? "max_tokens" : promptParam, "context_length_exceeded");
         });
-    }
-
-    private static List<Map<String, Object>> messages(JsonFields f) {
-        JsonNode arr = f.raw("messages");
-        if (arr == null) throw ApiError.badParam("messages", "'messages' is a required property");
-        if (!arr.isArray() || arr.isEmpty()) throw ApiError.badParam("messages", "'messages' must be a non-empty array");
-        List<Map<String, Object>> out = new ArrayList<>();
-        for (int i = 0; i < arr.size(); i++) {
-            JsonNode m = arr.get(i);
-            String where = "messages[" + i + "]";
-            if (!m.isObject()) throw ApiError.badParam(where, where + " must be an object");
-            JsonNode role = m.get("role");
-            if (role == null || !role.isTextual()) throw ApiError.badParam(where + ".role", where + ".role must be a string");
-            Map<String, Object> msg = new LinkedHashMap<>();
-            msg.put("role", role.textValue());
-            msg.put("content", content(m.get("content"), where + ".content"));
-            JsonNode name = m.get("name");
-            if (name != null && name.isTextual()) msg.put("name", name.textValue());
-            out.add(msg);
-        }
-        return out;
-    }
-
-    /** A string, null, or an array of {"type":"text","text":...} parts (joined with newlines). */
-    private static String content(JsonNode c, String where) {
-        if (c == null || c.isNull()) return "";
-        if (c.isTextual()) return c.textValue();
-        if (!c.isArray()) throw ApiError.badParam(where, where + " must be a string or an array of content parts");
-        StringBuilder sb = new StringBuilder();
-        for (JsonNode part : c) {
-            if (!"text".equals(part.path("type").asText()) || !part.path("text").isTextual()) {
-                throw ApiError.badParam(where, where + ": only text content parts are supported");
-            }
-            if (sb.length() > 0) sb.append('\n');
-            sb.append(part.get("text").textValue());
-        }
-        return sb.toString();
     }
 
     /** A string, a list of strings, a list of token ids, or a list of lists of token ids. */

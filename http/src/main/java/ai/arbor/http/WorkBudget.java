@@ -25,24 +25,26 @@ final class WorkBudget {
         return new Work(r.model().name(), r.prompts().size() * r.n(), tokens);
     }
 
-    /** Takes the request's share, or throws 429 (busy now) or 400 (never fits). */
-    void acquire(Work w) {
+    /**
+     * Takes the request's share, or throws 429 (busy now) or 400 (never fits). Both bounds are checked before either
+     * count grows (releases only shrink them, so checking under the lock is enough): adding first and taking it back
+     * when over would let a refused request's share be seen for a moment and refuse a smaller one that fits.
+     */
+    synchronized void acquire(Work w) {
         if (w.tokens() > limits.maxQueuedTokens()) {
             throw ApiError.badRequest("this request asks for " + w.tokens() + " tokens (prompt + max_tokens, times n,"
                     + " for every prompt); a model queues at most " + limits.maxQueuedTokens());
         }
-        long s = sequences.addAndGet(w.sequences());
-        if (s > limits.maxQueuedSequences()) {
-            sequences.addAndGet(-w.sequences());
+        if (sequences.get() + w.sequences() > limits.maxQueuedSequences()) {
             throw busy("too many sequences in flight (limit " + limits.maxQueuedSequences() + "); retry later");
         }
         AtomicLong tokens = tokensByModel.computeIfAbsent(w.model(), m -> new AtomicLong());
-        if (tokens.addAndGet(w.tokens()) > limits.maxQueuedTokens()) {
-            tokens.addAndGet(-w.tokens());
-            sequences.addAndGet(-w.sequences());
+        if (tokens.get() + w.tokens() > limits.maxQueuedTokens()) {
             throw busy("too many tokens queued for model '" + w.model() + "' (limit " + limits.maxQueuedTokens()
                     + "); retry later");
         }
+        sequences.addAndGet(w.sequences());
+        tokens.addAndGet(w.tokens());
     }
 
     void release(Work w) {

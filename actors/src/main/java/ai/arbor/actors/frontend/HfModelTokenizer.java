@@ -14,10 +14,15 @@ public final class HfModelTokenizer implements ModelTokenizer {
     private final ChatTemplate template;
     private final int[] eos;
     private final int vocabSize;
+    private final String architecture;
 
-    public HfModelTokenizer(HfModel model) {
+    public HfModelTokenizer(HfModel model) { this(model, null); }
+
+    /** @param templateOverride replaces the model's chat template (vLLM's {@code --chat-template}); null keeps it */
+    public HfModelTokenizer(HfModel model, ChatTemplate templateOverride) {
         this.tokenizer = model.tokenizer();
-        this.template = model.chatTemplate();
+        this.template = templateOverride != null ? templateOverride : model.chatTemplate();
+        this.architecture = model.config().architecture().hfName();
         this.eos = model.eosTokenIds();
         // ids the tokenizer cannot decode or the embedding does not have are both invalid prompt tokens
         this.vocabSize = Math.min(tokenizer.vocabSize(), model.config().vocabSize());
@@ -59,4 +64,28 @@ public final class HfModelTokenizer implements ModelTokenizer {
 
     @Override
     public int[] eosTokenIds() { return eos.clone(); }
+
+    @Override
+    public int[] encodeNoSpecial(String text) { return tokenizer.encodeNoSpecial(text); }
+
+    @Override
+    public String decode(int[] tokenIds) { return tokenizer.decode(tokenIds, false); }
+
+    @Override
+    public String chatTemplateSource() { return template == null ? null : template.source(); }
+
+    @Override
+    public String architecture() { return architecture; }
+
+    /** A template file read with the model's special tokens, as vLLM's {@code --chat-template FILE}. */
+    public static ChatTemplate templateFile(HfModel model, java.nio.file.Path file) {
+        try {
+            return new ChatTemplate(java.nio.file.Files.readString(file), model.tokenizer().bosToken(),
+                    model.tokenizer().eosToken());
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException("cannot read the chat template " + file + ": " + e.getMessage(), e);
+        } catch (ChatTemplateException e) {
+            throw new IllegalArgumentException("invalid chat template " + file + ": " + e.getMessage(), e);
+        }
+    }
 }

@@ -31,4 +31,16 @@ public interface ModelTokenizer {
 
     /** End-of-sequence ids (the engine stops on them unless {@code ignore_eos}). */
     int[] eosTokenIds();
+
+    /** Text to token ids without the special tokens (BOS) the tokenizer would add ({@code /tokenize}'s default off). */
+    int[] encodeNoSpecial(String text);
+
+    /** Token ids back to text, special tokens kept ({@code /detokenize}). */
+    String decode(int[] tokenIds);
+
+    /** The chat template's source, so that tool-call and reasoning formats can be told from it; null if none. */
+    default String chatTemplateSource() { return null; }
+
+    /** The model family (e.g. Qwen2ForCausalLM), for choosing output parsers; empty if unknown. */
+    default String architecture() { return ""; }
 }

@@ -1,11 +1,9 @@
 package ai.arbor.actors.kvevents;
 
-import ai.arbor.gpu.protocol.KvEvent;
-
 import java.util.List;
 
 /** Consecutive events of one worker, in event-id order: the unit that goes over the wire (one NATS message). */
-public record KvEventBatch(long workerId, List<KvEvent> events) {
+public record KvEventBatch(long workerId, List<BlockEvent> events) {
     public KvEventBatch {
         events = List.copyOf(events);
     }

@@ -1,7 +1,5 @@
 package ai.arbor.actors.kvevents;
 
-import ai.arbor.gpu.protocol.KvEvent;
-
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -14,16 +12,16 @@ import java.util.List;
 /**
  * The compact binary form of a {@link KvEventBatch} (big-endian):
  * <pre>
- *   u8 version=1 | i64 worker id | i32 count | count × event
+ *   u8 version=2 | i64 worker id | i32 count | count × event
  *   event: u8 kind | i64 event id | kind-specific body
- *     1 stored:  u8 has-parent [i64 parent] | i32 block size | i32 n | n × i64 block hash | n*block size × i32 token id
+ *     1 stored:  u8 has-parent [i64 parent] | i32 block size | i32 n | n × i64 block hash | n × i64 local hash
  *     2 removed: i32 n | n × i64 block hash
  *     3 cleared: (nothing)
  * </pre>
- * Token ids dominate a stored event (64 bytes a block of 16); JSON would triple that.
+ * Version 1 carried each block's token ids, which gave every subscriber the prompts; it is refused.
  */
 public final class KvEventCodec {
-    private static final int VERSION = 1;
+    private static final int VERSION = 2;
     private static final int STORED = 1, REMOVED = 2, CLEARED = 3;
 
     private KvEventCodec() {}
@@ -34,21 +32,21 @@ public final class KvEventCodec {
             out.writeByte(VERSION);
             out.writeLong(batch.workerId());
             out.writeInt(batch.events().size());
-            for (KvEvent e : batch.events()) {
-                if (e instanceof KvEvent.BlockStored s) {
+            for (BlockEvent e : batch.events()) {
+                if (e instanceof BlockEvent.Stored s) {
                     out.writeByte(STORED);
                     out.writeLong(s.eventId());
                     out.writeBoolean(s.parentBlockHash() != null);
                     if (s.parentBlockHash() != null) out.writeLong(s.parentBlockHash());
                     out.writeInt(s.blockSize());
                     out.writeInt(s.blockHashes().length);
-                    for (long h : s.blockHashes()) out.writeLong(h);
-                    if (s.tokenIds().length != s.blockHashes().length * s.blockSize()) {
-                        throw new IllegalArgumentException("event " + s.eventId() + ": " + s.blockHashes().length + " blocks of "
-                                + s.blockSize() + " tokens but " + s.tokenIds().length + " token ids");
+                    if (s.localHashes().length != s.blockHashes().length) {
+                        throw new IllegalArgumentException("event " + s.eventId() + ": " + s.blockHashes().length
+                                + " block hashes but " + s.localHashes().length + " local hashes");
                     }
-                    for (int t : s.tokenIds()) out.writeInt(t);
-                } else if (e instanceof KvEvent.BlockRemoved r) {
+                    for (long h : s.blockHashes()) out.writeLong(h);
+                    for (long h : s.localHashes()) out.writeLong(h);
+                } else if (e instanceof BlockEvent.Removed r) {
                     out.writeByte(REMOVED);
                     out.writeLong(r.eventId());
                     out.writeInt(r.blockHashes().length);
@@ -71,7 +69,7 @@ public final class KvEventCodec {
             if (version != VERSION) throw new IllegalArgumentException("KV event batch version " + version + ", expected " + VERSION);
             long worker = in.readLong();
             int count = checkedCount(in.readInt(), data.length, "events");
-            List<KvEvent> events = new ArrayList<>(count);
+            List<BlockEvent> events = new ArrayList<>(count);
             for (int i = 0; i < count; i++) {
                 int kind = in.readUnsignedByte();
                 long id = in.readLong();
@@ -80,22 +78,20 @@ public final class KvEventCodec {
                         Long parent = in.readBoolean() ? in.readLong() : null;
                         int blockSize = in.readInt();
                         int n = checkedCount(in.readInt(), data.length, "blocks");
-                        if (blockSize <= 0 || (long) n * blockSize * 4 > data.length) {
-                            throw new IllegalArgumentException("stored event " + id + ": bad block size " + blockSize + " for " + n + " blocks");
-                        }
+                        if (blockSize <= 0) throw new IllegalArgumentException("stored event " + id + ": bad block size " + blockSize);
                         long[] hashes = new long[n];
                         for (int b = 0; b < n; b++) hashes[b] = in.readLong();
-                        int[] tokens = new int[n * blockSize];
-                        for (int t = 0; t < tokens.length; t++) tokens[t] = in.readInt();
-                        events.add(new KvEvent.BlockStored(id, parent, hashes, tokens, blockSize));
+                        long[] locals = new long[n];
+                        for (int b = 0; b < n; b++) locals[b] = in.readLong();
+                        events.add(new BlockEvent.Stored(id, parent, hashes, locals, blockSize));
                     }
                     case REMOVED -> {
                         int n = checkedCount(in.readInt(), data.length, "blocks");
                         long[] hashes = new long[n];
                         for (int b = 0; b < n; b++) hashes[b] = in.readLong();
-                        events.add(new KvEvent.BlockRemoved(id, hashes));
+                        events.add(new BlockEvent.Removed(id, hashes));
                     }
-                    case CLEARED -> events.add(new KvEvent.AllBlocksCleared(id));
+                    case CLEARED -> events.add(new BlockEvent.Cleared(id));
                     default -> throw new IllegalArgumentException("unknown KV event kind " + kind + " in event " + id);
                 }
             }

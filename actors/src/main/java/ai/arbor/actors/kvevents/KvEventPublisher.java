@@ -3,6 +3,9 @@ package ai.arbor.actors.kvevents;
 import ai.arbor.gpu.protocol.KvEvent;
 import ai.arbor.gpu.protocol.KvEventListener;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -10,8 +13,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A worker's side of the bus. The engine calls {@link #onKvEvents} on its step thread, which only records the change
- * in a {@link KvBlockMirror} and queues the event (never waits on I/O); a sender thread batches whatever is queued and
+ * A worker's side of the bus. The engine calls {@link #onKvEvents} on its step thread, which turns the event into its
+ * wire form ({@link BlockEvent#fromEngine}: hashes, no token ids), records the change in a {@link KvBlockMirror} and
+ * queues the event (never waits on I/O); a sender thread batches whatever is queued and
  * hands it to the transport, retrying with back-off while the transport is down.
  *
  * <p>Events leave with the publisher's own consecutive ids (wire ids), not the engine's. When the bounded queue is
@@ -21,6 +25,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * reasons (a trimmed stream) ask for the same through {@link #requestResync()}.
  */
 public final class KvEventPublisher implements KvEventListener, AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(KvEventPublisher.class);
+
     /** Sends one batch; throwing means "not delivered, try again". */
     @FunctionalInterface
     public interface Transport {
@@ -30,7 +36,7 @@ public final class KvEventPublisher implements KvEventListener, AutoCloseable {
     private final long workerId;
     private final int maxBatch;
     private final Transport transport;
-    private final ArrayBlockingQueue<KvEvent> queue;
+    private final ArrayBlockingQueue<BlockEvent> queue;
     private final KvBlockMirror mirror = new KvBlockMirror();
     private final Object lock = new Object();
     private long nextWireId;
@@ -60,11 +66,22 @@ public final class KvEventPublisher implements KvEventListener, AutoCloseable {
     public long workerId() { return workerId; }
 
     @Override
-    public void onKvEvents(List<KvEvent> events) {
+    public void onKvEvents(List<KvEvent> engineEvents) {
+        // hashed before the lock: the step thread pays for it either way, the sender thread should not wait on it
+        List<BlockEvent> events = new ArrayList<>(engineEvents.size());
+        for (KvEvent e : engineEvents) {
+            try {
+                events.add(BlockEvent.fromEngine(e));
+            } catch (IllegalArgumentException malformed) {
+                // an engine bug; routers just miss these blocks (a cost, never a wrong answer)
+                dropped.incrementAndGet();
+                log.warn("KV event not published: {}", malformed.getMessage());
+            }
+        }
         synchronized (lock) {
-            for (KvEvent e : events) {
+            for (BlockEvent e : events) {
                 mirror.apply(e);
-                if (closed || resyncNeeded || !queue.offer(renumber(e, nextWireId))) {
+                if (closed || resyncNeeded || !queue.offer(e.withId(nextWireId))) {
                     // the mirror has it; the resync will carry its effect
                     dropped.incrementAndGet();
                     resyncNeeded = !closed;
@@ -83,18 +100,9 @@ public final class KvEventPublisher implements KvEventListener, AutoCloseable {
         }
     }
 
-    private static KvEvent renumber(KvEvent e, long id) {
-        if (e instanceof KvEvent.BlockStored s) {
-            return new KvEvent.BlockStored(id, s.parentBlockHash(), s.blockHashes(), s.tokenIds(), s.blockSize());
-        } else if (e instanceof KvEvent.BlockRemoved r) {
-            return new KvEvent.BlockRemoved(id, r.blockHashes());
-        }
-        return new KvEvent.AllBlocksCleared(id);
-    }
-
     private void run() {
-        List<KvEvent> batch = new ArrayList<>(maxBatch);
-        List<KvEvent> resync = List.of();
+        List<BlockEvent> batch = new ArrayList<>(maxBatch);
+        List<BlockEvent> resync = List.of();
         int resyncPos = 0;
         long backoffMs = 10;
         while (!closed || !queue.isEmpty() || resyncPos < resync.size()) {
@@ -108,7 +116,7 @@ public final class KvEventPublisher implements KvEventListener, AutoCloseable {
                         resync = takeResyncIfNeeded();
                         resyncPos = 0;
                         if (!resync.isEmpty()) continue;
-                        KvEvent first = queue.poll(50, TimeUnit.MILLISECONDS);
+                        BlockEvent first = queue.poll(50, TimeUnit.MILLISECONDS);
                         if (first == null) continue;
                         batch.add(first);
                         queue.drainTo(batch, maxBatch - 1);
@@ -137,17 +145,17 @@ public final class KvEventPublisher implements KvEventListener, AutoCloseable {
      * If a resync is due: drops what is queued (its effect is in the mirror) and returns the mirror's dump, numbered
      * from the first dropped id (or the next one), so everything the engine reports from now on follows it.
      */
-    private List<KvEvent> takeResyncIfNeeded() {
+    private List<BlockEvent> takeResyncIfNeeded() {
         synchronized (lock) {
             if (!resyncNeeded) return List.of();
             resyncNeeded = false;
-            KvEvent head = queue.peek();
+            BlockEvent head = queue.peek();
             int discarded = queue.size();
             queue.clear();
             // the dump takes over the discarded events' ids, so routers see no gap in this worker's ids
             if (head != null) nextWireId = head.eventId();
             accepted.addAndGet(-discarded);
-            List<KvEvent> dump = mirror.dump(nextWireId);
+            List<BlockEvent> dump = mirror.dump(nextWireId);
             nextWireId += dump.size();
             accepted.addAndGet(dump.size());
             resyncs.incrementAndGet();

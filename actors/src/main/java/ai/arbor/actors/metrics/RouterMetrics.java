@@ -12,6 +12,7 @@ public final class RouterMetrics {
     static final String OVERHEAD = "arbor.router.overhead";
     static final String KV_HIT_RATE = "arbor.router.kv.hit.rate";
     static final String KV_EVENTS_APPLIED = "arbor.router.kv.events.applied";
+    static final String DISAGGREGATED = "arbor.router.disaggregated.requests";
 
     /** Stage label values. */
     public static final String STAGE_ROUTE = "route";
@@ -35,6 +36,11 @@ public final class RouterMetrics {
     public static void kvHitRate(String model, int overlapBlocks, int promptBlocks) {
         if (promptBlocks <= 0) return;
         Kamon.gauge(KV_HIT_RATE).withTag("model", model).update((double) overlapBlocks / promptBlocks);
+    }
+
+    /** A request the router sent to a decode worker with its prompt computed by a prefill worker. */
+    public static void disaggregated(String model) {
+        kamon.Kamon.counter(DISAGGREGATED).withTag("model", model).increment();
     }
 
     public static void kvEventsApplied(String model, long events) {

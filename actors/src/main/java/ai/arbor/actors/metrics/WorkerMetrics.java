@@ -26,6 +26,8 @@ public final class WorkerMetrics implements AutoCloseable {
     static final String BATCH_SIZE = "arbor.worker.batch.size";
     static final String STEP_DURATION = "arbor.worker.step.duration";
     static final String GENERATED_TOKENS = "arbor.worker.generated.tokens";
+    static final String KV_HOST_BLOCKS = "arbor.worker.kv.host.blocks";
+    static final String KV_ONBOARDED_BLOCKS = "arbor.worker.kv.onboarded.blocks";
 
     public static final Duration SAMPLE_EVERY = Duration.ofSeconds(1);
 
@@ -66,6 +68,9 @@ public final class WorkerMetrics implements AutoCloseable {
         grow(PREFIX_HITS, s.prefixCacheHits() - prev.prefixCacheHits());
         grow(PREEMPTIONS, s.preemptions() - prev.preemptions());
         grow(GENERATED_TOKENS, s.generatedTokens() - prev.generatedTokens());
+        Kamon.gauge(KV_HOST_BLOCKS).withTags(tags).update(s.hostKvBlocks());
+        grow(KV_ONBOARDED_BLOCKS, tags.withTag("source", "host"), s.onboardedHostBlocks() - prev.onboardedHostBlocks());
+        grow(KV_ONBOARDED_BLOCKS, tags.withTag("source", "peer"), s.onboardedPeerBlocks() - prev.onboardedPeerBlocks());
         if (s.steps() > prev.steps()) {
             Kamon.histogram(BATCH_SIZE).withTags(tags).record(s.lastBatchSize());
             Kamon.histogram(STEP_DURATION, MeasurementUnit.time().nanoseconds()).withTags(tags).record(s.lastStepNanos());
@@ -74,7 +79,11 @@ public final class WorkerMetrics implements AutoCloseable {
     }
 
     private void grow(String counter, long by) {
-        // counters exist from the first sample (at 0) so that rate() has a starting point
+        grow(counter, tags, by);
+    }
+
+    /** Adds a sampled total's growth to a counter that exists from the first sample on (at 0), so rate() has a start. */
+    static void grow(String counter, TagSet tags, long by) {
         var c = Kamon.counter(counter).withTags(tags);
         if (by > 0) c.increment(by);
     }
@@ -82,7 +91,7 @@ public final class WorkerMetrics implements AutoCloseable {
     @Override
     public synchronized void close() {
         schedule.cancel();
-        for (String g : new String[] {KV_BLOCKS_ACTIVE, KV_BLOCKS_TOTAL, KV_USAGE, RUNNING, WAITING}) {
+        for (String g : new String[] {KV_BLOCKS_ACTIVE, KV_BLOCKS_TOTAL, KV_USAGE, RUNNING, WAITING, KV_HOST_BLOCKS}) {
             Kamon.gauge(g).remove(tags);
         }
     }

@@ -2,6 +2,7 @@ package ai.arbor.actors.router;
 
 import ai.arbor.actors.kvevents.KvEventBus;
 import ai.arbor.actors.kvevents.KvEventPublisher;
+import ai.arbor.actors.metrics.KvEventMetrics;
 import ai.arbor.actors.router.kv.KvRouting;
 import ai.arbor.actors.router.kv.WorkerIds;
 import ai.arbor.actors.router.nats.JetStreamSnapshotStore;
@@ -10,12 +11,12 @@ import ai.arbor.actors.router.select.KvCostSelector;
 import ai.arbor.actors.router.select.WorkerSelector;
 import ai.arbor.actors.router.select.WorkerSelectors;
 import ai.arbor.actors.worker.WorkerActor;
+import ai.arbor.config.KvSharingSettings;
 import ai.arbor.config.RouterSettings;
 import ai.arbor.gpu.protocol.InferenceEngine;
+import java.util.Random;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
-
-import java.util.Random;
 
 /** How a node assembles KV-aware routing: one call on the worker side, one on the router side. */
 public final class KvWiring {
@@ -24,14 +25,26 @@ public final class KvWiring {
     public static final String KV_MODE = "kv";
 
     /**
-     * Worker side: the engine's KV events go to {@code bus} under the spawned worker's id ({@link WorkerIds}); the
-     * publisher is closed with the actor system.
+     * Worker side: the engine's KV events go to {@code bus} under the spawned worker's id ({@link WorkerIds}), with
+     * their counts exported ({@link KvEventMetrics}), and with a host KV tier its reachable-set events under
+     * {@link WorkerIds#reachable}; the publishers are closed with the actor system.
      */
     public static KvEventPublisher publishEvents(ActorSystem<?> system, ActorRef<WorkerActor.Command> worker,
                                                  InferenceEngine engine, KvEventBus bus, String model) {
-        KvEventPublisher publisher = bus.publisher(model, WorkerIds.of(system, worker));
+        long workerId = WorkerIds.of(system, worker);
+        KvEventPublisher publisher = bus.publisher(model, workerId);
         engine.addKvEventListener(publisher);
-        system.getWhenTerminated().thenRun(publisher::close);
+        KvEventMetrics metrics = KvEventMetrics.start(system, model, Long.toHexString(workerId), () -> new KvEventMetrics.Counts(
+                publisher.dropped(), publisher.published(), publisher.resyncs(), publisher.queued()));
+        system.getWhenTerminated().thenRun(() -> {
+            metrics.close();
+            publisher.close();
+        });
+        if (engine.hasHostKvTier()) {
+            KvEventPublisher reachable = bus.publisher(model, WorkerIds.reachable(workerId));
+            engine.addReachableKvEventListener(reachable);
+            system.getWhenTerminated().thenRun(reachable::close);
+        }
         return publisher;
     }
 
@@ -50,10 +63,16 @@ public final class KvWiring {
 
     /** Router side: the selector for {@code mode}; {@code kv} uses {@code routing}, the others need nothing. */
     public static WorkerSelector selector(String mode, ActorSystem<?> system, java.util.function.Supplier<KvRouting> routing) {
+        return selector(mode, system, routing, KvSharingSettings.defaults());
+    }
+
+    /** As above, with KV sharing between the workers (disaggregated prefill, prefix pulls) in mode {@code kv}. */
+    public static WorkerSelector selector(String mode, ActorSystem<?> system, java.util.function.Supplier<KvRouting> routing,
+                                          KvSharingSettings kvSharing) {
         if (KV_MODE.equals(mode)) {
             KvRouting r = routing.get();
             system.getWhenTerminated().thenRun(r::close);
-            return new KvCostSelector(system, r, new Random());
+            return new KvCostSelector(system, r, new Random(), kvSharing);
         }
         return WorkerSelectors.create(mode);
     }

@@ -84,4 +84,15 @@ public final class ByteTokenizer implements ModelTokenizer {
 
     @Override
     public int[] eosTokenIds() { return new int[] {EOS}; }
+
+    @Override
+    public int[] encodeNoSpecial(String text) { return encodePrompt(text); }
+
+    @Override
+    public String decode(int[] tokenIds) {
+        TextDecoder d = newDecoder(new int[0]);
+        StringBuilder sb = new StringBuilder();
+        for (int id : tokenIds) sb.append(d.next(id));
+        return sb.append(d.flush()).toString();
+    }
 }

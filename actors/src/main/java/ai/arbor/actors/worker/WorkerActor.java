@@ -1,10 +1,12 @@
 package ai.arbor.actors.worker;
 
 import ai.arbor.actors.CborSerializable;
+import ai.arbor.actors.kvtransfer.WorkerKvSharing;
 import ai.arbor.actors.metrics.WorkerMetrics;
+import ai.arbor.config.KvSharingSettings;
+import ai.arbor.gpu.engine.EngineLoop;
 import ai.arbor.gpu.protocol.ContextLength;
 import ai.arbor.gpu.protocol.EngineRequest;
-import ai.arbor.gpu.engine.EngineLoop;
 import ai.arbor.gpu.protocol.EngineStats;
 import ai.arbor.gpu.protocol.InferenceEngine;
 import ai.arbor.gpu.protocol.RequestOutput;
@@ -12,6 +14,7 @@ import ai.arbor.gpu.protocol.RequestSink;
 import ai.arbor.gpu.sample.Sampler;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -37,7 +40,7 @@ import org.apache.pekko.actor.typed.receptionist.ServiceKey;
 public final class WorkerActor extends AbstractBehavior<WorkerActor.Command> {
 
     public sealed interface Command extends CborSerializable
-            permits Generate, Cancel, GetLoad, RequestDone, RequesterGone {}
+            permits Generate, Cancel, GetLoad, RequestDone, RequesterGone, KvHint, GetKvEndpoint {}
 
     /** Run a request; outputs go to {@code replyTo}, the last one with {@code finished}. */
     public record Generate(EngineRequest request, ActorRef<Reply> replyTo) implements Command {}
@@ -46,6 +49,18 @@ public final class WorkerActor extends AbstractBehavior<WorkerActor.Command> {
     public record Cancel(String requestId) implements Command {}
 
     public record GetLoad(ActorRef<Load> replyTo) implements Command {}
+
+    /**
+     * From a router, ahead of the request's {@link Generate}: fetch the prompt's KV from the worker at
+     * {@code host:port} before queueing it, by a remote prefill ({@code prefill}) or a pull of the prefix it holds.
+     */
+    public record KvHint(String requestId, String host, int port, boolean prefill) implements Command {}
+
+    /** Asks where peers reach this worker's KV blocks. */
+    public record GetKvEndpoint(ActorRef<KvEndpoint> replyTo) implements Command {}
+
+    /** The worker's block transfer endpoint and mode; {@code port} 0 when it shares no blocks. */
+    public record KvEndpoint(String host, int port, String mode) implements CborSerializable {}
 
     private record RequestDone(String requestId, ActorRef<Reply> replyTo) implements Command {}
 
@@ -73,12 +88,26 @@ public final class WorkerActor extends AbstractBehavior<WorkerActor.Command> {
         return ServiceKey.create(Command.class, "arbor-worker-" + servedModelName);
     }
 
+    /** Where workers in mode {@code prefill} register: they compute prompts for decode workers, never requests. */
+    public static ServiceKey<Command> prefillServiceKey(String servedModelName) {
+        return ServiceKey.create(Command.class, "arbor-prefill-worker-" + servedModelName);
+    }
+
     /**
      * @param engine owned by the worker from now on: closed when the worker stops
      */
     public static Behavior<Command> create(String workerId, String servedModelName, InferenceEngine engine) {
-        return Behaviors.setup(ctx -> new WorkerActor(ctx, workerId, servedModelName, engine));
+        return create(workerId, servedModelName, engine, null);
     }
+
+    /** A worker that shares KV blocks with its peers as {@code kv} says (null: it shares none). */
+    public static Behavior<Command> create(String workerId, String servedModelName, InferenceEngine engine,
+                                           KvSharingConfig kv) {
+        return Behaviors.setup(ctx -> new WorkerActor(ctx, workerId, servedModelName, engine, kv));
+    }
+
+    /** KV sharing of a worker: its settings and the addresses its transfer listener binds and advertises. */
+    public record KvSharingConfig(KvSharingSettings settings, String bindHost, String advertiseHost) {}
 
     private final String workerId;
     private final InferenceEngine engine;
@@ -88,27 +117,49 @@ public final class WorkerActor extends AbstractBehavior<WorkerActor.Command> {
     private final Set<String> liveRequests = new HashSet<>();
     private final WorkerMetrics metrics;
     private final LocalReplies localReplies;
+    private final WorkerKvSharing kvSharing;
+    /** Hints that came ahead of their requests; bounded, oldest dropped (a hint whose request never came). */
+    private final LinkedHashMap<String, KvHint> hints = new LinkedHashMap<>();
+    private static final int MAX_HINTS = 4096;
 
-    private WorkerActor(ActorContext<Command> ctx, String workerId, String servedModelName, InferenceEngine engine) {
+    private WorkerActor(ActorContext<Command> ctx, String workerId, String servedModelName, InferenceEngine engine,
+                        KvSharingConfig kv) {
         super(ctx);
         this.workerId = workerId;
         this.engine = engine;
         this.localReplies = LocalReplies.get(ctx.getSystem());
         this.engineThread = new EngineLoop(engine, "arbor-engine-" + workerId);
         engineThread.start();
+        this.kvSharing = kv == null ? null : WorkerKvSharing.start(workerId, engine, engineThread::wakeup, kv.settings(),
+                kv.bindHost(), kv.advertiseHost());
         this.metrics = WorkerMetrics.start(ctx.getSystem(), workerId, servedModelName, engine::stats);
-        ctx.getSystem().receptionist().tell(Receptionist.register(serviceKey(servedModelName), ctx.getSelf()));
+        // a prefill-only worker is not offered for requests; routers that disaggregate find it under its own key
+        boolean prefillOnly = kvSharing != null && "prefill".equals(kvSharing.endpoint().mode());
+        ctx.getSystem().receptionist().tell(Receptionist.register(
+                prefillOnly ? prefillServiceKey(servedModelName) : serviceKey(servedModelName), ctx.getSelf()));
     }
 
     @Override
     public Receive<Command> createReceive() {
         return newReceiveBuilder()
                 .onMessage(Generate.class, this::onGenerate)
-                .onMessage(Cancel.class, c -> { engine.abort(c.requestId()); engineThread.wakeup(); return this; })
+                .onMessage(Cancel.class, c -> { abort(c.requestId()); engineThread.wakeup(); return this; })
+                .onMessage(KvHint.class, this::onHint)
+                .onMessage(GetKvEndpoint.class, g -> {
+                    WorkerKvSharing.Endpoint e = kvSharing == null ? null : kvSharing.endpoint();
+                    g.replyTo().tell(e == null ? new KvEndpoint("", 0, "both") : new KvEndpoint(e.host(), e.port(), e.mode()));
+                    return this;
+                })
                 .onMessage(GetLoad.class, this::onGetLoad)
                 .onMessage(RequestDone.class, this::onDone)
                 .onMessage(RequesterGone.class, this::onRequesterGone)
-                .onSignal(PostStop.class, s -> { metrics.close(); engineThread.close(); engine.close(); return this; })
+                .onSignal(PostStop.class, s -> {
+                    metrics.close();
+                    if (kvSharing != null) kvSharing.close();
+                    engineThread.close();
+                    engine.close();
+                    return this;
+                })
                 .build();
     }
 
@@ -142,7 +193,7 @@ public final class WorkerActor extends AbstractBehavior<WorkerActor.Command> {
         ActorRef<Command> self = getContext().getSelf();
         Consumer<Reply> deliver = localReplies.deliveryTo(replyTo);
         // runs on the engine thread: delivering only enqueues, so it never blocks a step
-        engine.addRequest(r, new RequestSink() {
+        RequestSink sink = new RequestSink() {
             @Override
             public void onOutput(RequestOutput out) {
                 deliver.accept(new Output(out));
@@ -154,9 +205,41 @@ public final class WorkerActor extends AbstractBehavior<WorkerActor.Command> {
                 deliver.accept(new Failed(requestId, "the engine failed: " + cause));
                 self.tell(new RequestDone(requestId, replyTo));
             }
-        });
+        };
+        KvHint hint = hintFor(r.requestId());
+        if (hint != null && kvSharing != null) {
+            kvSharing.fetchThenEnqueue(r.requestId(), r.promptTokenIds(),
+                    new java.net.InetSocketAddress(hint.host(), hint.port()), hint.prefill(),
+                    () -> engine.addRequest(r, sink), e -> {
+                        deliver.accept(new Rejected(r.requestId(), e.getMessage()));
+                        self.tell(new RequestDone(r.requestId(), replyTo));
+                    });
+            return this;
+        }
+        engine.addRequest(r, sink);
         engineThread.wakeup();
         return this;
+    }
+
+    private Behavior<Command> onHint(KvHint h) {
+        if (kvSharing == null) return this;
+        hints.put(h.requestId(), h);
+        if (hints.size() > MAX_HINTS) hints.remove(hints.keySet().iterator().next());
+        return this;
+    }
+
+    /** The hint for an engine request: routed under its id, or, for choice {@code i} of n, under the id before "-i". */
+    private KvHint hintFor(String engineRequestId) {
+        if (hints.isEmpty()) return null;
+        KvHint h = hints.remove(engineRequestId);
+        if (h != null) return h;
+        int dash = engineRequestId.lastIndexOf('-');
+        return dash > 0 ? hints.get(engineRequestId.substring(0, dash)) : null;
+    }
+
+    private void abort(String requestId) {
+        if (kvSharing != null) kvSharing.abort(requestId);
+        else engine.abort(requestId);
     }
 
     private Behavior<Command> onDone(RequestDone d) {
@@ -172,7 +255,7 @@ public final class WorkerActor extends AbstractBehavior<WorkerActor.Command> {
     private Behavior<Command> onRequesterGone(RequesterGone g) {
         Set<String> ids = requestsByRequester.remove(g.replyTo());
         if (ids != null) {
-            ids.forEach(engine::abort);
+            ids.forEach(this::abort);
             engineThread.wakeup();
         }
         return this;

@@ -86,7 +86,7 @@ class JetStreamKvEventBusTest {
             for (int i = 0; i < steps; i++) {
                 int w = i % publishers.length;
                 KvEvent e = engines[w].next();
-                reference.apply(100 + w, e);
+                reference.apply(100 + w, BlockEvent.fromEngine(e));
                 publishers[w].onKvEvents(List.of(e));
             }
         }
@@ -246,6 +246,63 @@ class JetStreamKvEventBusTest {
             assertEquals(0, indexer.stats().gaps());
         } finally {
             nc.jetStreamManagement().deleteStream("KV_OUTAGE");
+        }
+    }
+    @Test
+    void noMessageOnTheBusOrInTheStreamCarriesTokenIds() throws Exception {
+        // a "secret" prompt of distinctive token ids; an eavesdropper on arbor.kv.> and the stream itself must not see
+        // any two of them in a row, in either byte order
+        int[] secret = new int[6 * BS];
+        for (int i = 0; i < secret.length; i++) secret[i] = 151_000 + 7 * i;
+        List<byte[]> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        io.nats.client.Dispatcher eavesdropper = nc.createDispatcher(m -> seen.add(m.getData()));
+        eavesdropper.subscribe("arbor.kv.>");
+        try (JetStreamKvEventBus bus = bus("KV_PRIVATE"); KvIndexer indexer = new KvIndexer("private", BS).consume(bus)) {
+            KvEventPublisher worker = bus.publisher("private", 42);
+            worker.onKvEvents(List.of(new KvEvent.BlockStored(0, null, new long[]{1, 2, 3}, java.util.Arrays.copyOf(secret, 3 * BS), BS),
+                    new KvEvent.BlockStored(1, 3L, new long[]{4, 5, 6}, java.util.Arrays.copyOfRange(secret, 3 * BS, 6 * BS), BS)));
+            assertTrue(worker.flush(20_000));
+            worker.requestResync(); // the resync path re-describes the cache from the worker's mirror
+            assertTrue(worker.flush(20_000));
+            long last = lastSequence("KV_PRIVATE");
+            await("indexer caught up", () -> indexer.lastSequence() >= last, 20_000);
+            await("eavesdropper got every message", () -> seen.size() >= last, 20_000);
+            // the router still finds the whole prompt: hashes are all it needs
+            assertEquals(6, indexer.findMatches(secret).depth(42));
+
+            List<byte[]> stored = new java.util.ArrayList<>();
+            var js = nc.jetStream();
+            var sub = js.subscribe("arbor.kv.>", io.nats.client.PullSubscribeOptions.builder().stream("KV_PRIVATE").build());
+            while (stored.size() < last) {
+                List<io.nats.client.Message> msgs = sub.fetch((int) (last - stored.size()), Duration.ofSeconds(5));
+                if (msgs.isEmpty()) break;
+                for (io.nats.client.Message m : msgs) stored.add(m.getData());
+            }
+            assertEquals(last, stored.size(), "read the whole stream back");
+            for (List<byte[]> messages : List.of(seen, stored)) {
+                int storedEvents = 0;
+                for (byte[] data : messages) {
+                    assertNoTokenPairIn(data, secret);
+                    for (BlockEvent e : KvEventCodec.decode(data).events()) if (e instanceof BlockEvent.Stored) storedEvents++;
+                }
+                assertTrue(storedEvents >= 2 + 6, "the two stores and the resync's six went by: " + storedEvents);
+            }
+        } finally {
+            eavesdropper.unsubscribe("arbor.kv.>");
+            nc.closeDispatcher(eavesdropper);
+            nc.jetStreamManagement().deleteStream("KV_PRIVATE");
+        }
+    }
+
+    private static void assertNoTokenPairIn(byte[] data, int[] tokens) {
+        for (java.nio.ByteOrder order : List.of(java.nio.ByteOrder.BIG_ENDIAN, java.nio.ByteOrder.LITTLE_ENDIAN)) {
+            for (int i = 0; i + 1 < tokens.length; i++) {
+                byte[] pair = java.nio.ByteBuffer.allocate(8).order(order).putInt(tokens[i]).putInt(tokens[i + 1]).array();
+                for (int at = 0; at + pair.length <= data.length; at++) {
+                    assertFalse(java.util.Arrays.equals(data, at, at + 8, pair, 0, 8),
+                            "token ids " + tokens[i] + ", " + tokens[i + 1] + " (" + order + ") at byte " + at);
+                }
+            }
         }
     }
 }

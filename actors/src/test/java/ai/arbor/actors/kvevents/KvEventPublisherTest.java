@@ -33,7 +33,7 @@ class KvEventPublisherTest {
         for (KvEventBatch b : sent) {
             assertEquals(9, b.workerId());
             assertTrue(b.events().size() <= 100);
-            for (KvEvent e : b.events()) assertEquals(expected++, e.eventId());
+            for (BlockEvent e : b.events()) assertEquals(expected++, e.eventId());
         }
         assertEquals(1000, expected);
         assertFalse(threads.contains(Thread.currentThread().getName()));
@@ -42,7 +42,7 @@ class KvEventPublisherTest {
     @Test
     void aDownTransportNeverBlocksTheEngineAndAResyncRepairsWhatWasDropped() throws Exception {
         AtomicBoolean up = new AtomicBoolean(false);
-        List<KvEvent> delivered = new CopyOnWriteArrayList<>();
+        List<BlockEvent> delivered = new CopyOnWriteArrayList<>();
         EngineEvents engine = new EngineEvents(4, 99, 1);
         ai.arbor.actors.router.index.RadixIndex direct = new ai.arbor.actors.router.index.RadixIndex(4);
         try (KvEventPublisher p = new KvEventPublisher("t", 1, 100, 10, b -> {
@@ -52,7 +52,7 @@ class KvEventPublisherTest {
             long t0 = System.nanoTime();
             for (int i = 0; i < 500; i++) {
                 KvEvent e = engine.next();
-                direct.apply(1, e);
+                direct.apply(1, BlockEvent.fromEngine(e));
                 p.onKvEvents(List.of(e));
             }
             long micros = (System.nanoTime() - t0) / 1000;
@@ -80,13 +80,13 @@ class KvEventPublisherTest {
 
     @Test
     void aRequestedResyncResendsTheWholeCache() throws Exception {
-        List<KvEvent> delivered = new CopyOnWriteArrayList<>();
+        List<BlockEvent> delivered = new CopyOnWriteArrayList<>();
         EngineEvents engine = new EngineEvents(4, 5, 2);
         ai.arbor.actors.router.index.RadixIndex direct = new ai.arbor.actors.router.index.RadixIndex(4);
         try (KvEventPublisher p = new KvEventPublisher("t", 3, 1000, 10, b -> delivered.addAll(b.events()))) {
             for (int i = 0; i < 100; i++) {
                 KvEvent e = engine.next();
-                direct.apply(3, e);
+                direct.apply(3, BlockEvent.fromEngine(e));
                 p.onKvEvents(List.of(e));
             }
             assertTrue(p.flush(5000));
@@ -94,10 +94,10 @@ class KvEventPublisherTest {
             p.requestResync();
             assertTrue(p.flush(5000));
             assertEquals(p.cachedBlocks() + 1, delivered.size() - before, "a clear plus one store per cached block");
-            assertInstanceOf(KvEvent.AllBlocksCleared.class, delivered.get(before));
+            assertInstanceOf(BlockEvent.Cleared.class, delivered.get(before));
             // a router that only sees the resync (say it lost everything before) has the same cache
             ai.arbor.actors.router.index.RadixIndex fresh = new ai.arbor.actors.router.index.RadixIndex(4);
-            for (KvEvent e : delivered.subList(before, delivered.size())) fresh.apply(3, e);
+            for (BlockEvent e : delivered.subList(before, delivered.size())) fresh.apply(3, e);
             engine.assertSameMatches(direct, fresh, 3);
             assertTrue(fresh.blockCount(3) > 0);
         }

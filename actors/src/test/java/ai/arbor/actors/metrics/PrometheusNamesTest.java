@@ -4,8 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import ai.arbor.actors.generation.GenerationEvent;
+import ai.arbor.actors.kvevents.KvEventPublisher;
 import ai.arbor.gpu.protocol.EngineStats;
 import ai.arbor.gpu.protocol.FinishReason;
+import ai.arbor.gpu.protocol.KvEvent;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -83,6 +86,43 @@ class PrometheusNamesTest {
                     "arbor_worker_preemptions_total{" + l + "} 1.0",
                     "arbor_worker_generated_tokens_total{" + l + "} 90.0",
                     "arbor_worker_requests_running{" + l + "} 0.0");
+        }
+    }
+
+    @Test
+    void kvSharingMetricsHaveTheIssuesNames() throws Exception {
+        AtomicReference<EngineStats> stats = new AtomicReference<>(
+                new EngineStats(0, 0, 0, 120, 0, 0, 0, 0, 0, 0, 0, 0, 17, 5, 8));
+        try (WorkerMetrics w = WorkerMetrics.start(system, "w-kv", "m-kv", stats::get)) {
+            String l = "worker=\"w-kv\",model=\"m-kv\"";
+            new KvTransferMetrics("w-kv").sent(4, 2_000_000);
+            new KvTransferMetrics("w-kv").received(6, 3_000_000);
+            RouterMetrics.disaggregated("m-kv");
+            awaitAll("arbor_worker_kv_host_blocks{" + l + "} 17.0",
+                    "arbor_worker_kv_onboarded_blocks_total{source=\"host\"," + l + "} 5.0",
+                    "arbor_worker_kv_onboarded_blocks_total{source=\"peer\"," + l + "} 8.0",
+                    "arbor_worker_kv_transfer_blocks_total{direction=\"sent\",worker=\"w-kv\"} 4.0",
+                    "arbor_worker_kv_transfer_blocks_total{direction=\"received\",worker=\"w-kv\"} 6.0",
+                    "arbor_worker_kv_transfer_seconds_count{direction=\"received\",worker=\"w-kv\"} 1.0",
+                    "arbor_router_disaggregated_requests_total{model=\"m-kv\"} 1.0");
+        }
+    }
+
+    @Test
+    void kvEventDropsArePublished() throws Exception {
+        // a publisher whose transport is down: its buffer of 4 fills and the rest is dropped and counted
+        try (KvEventPublisher p = new KvEventPublisher("m", 1, 4, 2, b -> {
+            throw new IOException("NATS down");
+        }); KvEventMetrics m = KvEventMetrics.start(system, "m-kv", "w-1", () -> new KvEventMetrics.Counts(
+                p.dropped(), p.published(), p.resyncs(), p.queued()))) {
+            for (int i = 0; i < 20; i++) p.onKvEvents(List.of(new KvEvent.BlockRemoved(i, new long[]{i})));
+            long dropped = p.dropped();
+            assertTrue(dropped >= 14, "dropped " + dropped);
+            String l = "worker=\"w-1\",model=\"m-kv\"";
+            awaitAll("arbor_worker_kv_events_dropped_total{" + l + "} " + (double) dropped,
+                    "arbor_worker_kv_events_published_total{" + l + "} 0.0",
+                    "arbor_worker_kv_events_resyncs_total{" + l + "}",
+                    "arbor_worker_kv_events_queued{" + l + "}");
         }
     }
 

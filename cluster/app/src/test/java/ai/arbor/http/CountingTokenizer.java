@@ -35,4 +35,13 @@ final class CountingTokenizer implements ModelTokenizer {
 
     @Override
     public int[] eosTokenIds() { return tok.eosTokenIds(); }
+
+    @Override
+    public int[] encodeNoSpecial(String text) {
+        encodedChars.addAndGet(text.length());
+        return tok.encodeNoSpecial(text);
+    }
+
+    @Override
+    public String decode(int[] tokenIds) { return tok.decode(tokenIds); }
 }

@@ -43,6 +43,22 @@ final class SyntheticServers {
                 HttpResponse.BodyHandlers.ofString());
     }
 
+    /** A started synthetic server and an official OpenAI SDK client of it, closed together. */
+    record Sdk(SingleNode node, com.openai.client.OpenAIClient client) implements AutoCloseable {
+        @Override
+        public void close() {
+            client.close();
+            node.close();
+        }
+    }
+
+    static Sdk sdk(Map<String, Object> overrides) throws Exception {
+        SingleNode node = start(overrides, 0);
+        awaitHealthy(node);
+        return new Sdk(node, com.openai.client.okhttp.OpenAIOkHttpClient.builder().baseUrl(node.url() + "/v1")
+                .apiKey("unused").maxRetries(0).build());
+    }
+
     /** Waits until /health says a worker is ready (the worker registers just after the port is bound). */
     static void awaitHealthy(SingleNode node) throws Exception {
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();

@@ -45,7 +45,7 @@ class EtcdLeaseAndRegistryIT {
     void deadProcessKeysVanishAfterTheTtlAndCleanCloseRemovesThemAtOnce() throws Exception {
         try (Client observer = client()) {
             Client dying = client();
-            LeasedKeys leased = new LeasedKeys(dying, Duration.ofSeconds(2));
+            LeasedKeys leased = new LeasedKeys(() -> dying, Duration.ofSeconds(2)); // never reconnects: dies with dying
             new EtcdNodeRegistration(leased, "expiry", new NodeRecord("127.0.0.1", 1, 2, 3, List.of("worker")));
             await(() -> leased.inSync(), Duration.ofSeconds(10), "registration never written");
             assertEquals(1, count(observer, EtcdKeys.nodesPrefix("expiry")));
@@ -56,7 +56,7 @@ class EtcdLeaseAndRegistryIT {
                     "key of a dead process outlived its lease");
             leased.close(); // stops its renewal timer, which would otherwise retry on the closed client until the JVM ends
 
-            try (Client alive = client(); LeasedKeys clean = new LeasedKeys(alive, Duration.ofSeconds(10))) {
+            try (LeasedKeys clean = new LeasedKeys(EtcdLeaseAndRegistryIT::client, Duration.ofSeconds(10))) {
                 new EtcdNodeRegistration(clean, "expiry", new NodeRecord("127.0.0.1", 4, 5, 0, List.of("frontend")));
                 await(clean::inSync, Duration.ofSeconds(10), "registration never written");
                 clean.close();
@@ -67,7 +67,7 @@ class EtcdLeaseAndRegistryIT {
 
     @Test
     void lostLeaseIsReplacedAndKeysWrittenAgain() throws Exception {
-        try (Client c = client(); LeasedKeys leased = new LeasedKeys(c, Duration.ofSeconds(3))) {
+        try (Client c = client(); LeasedKeys leased = new LeasedKeys(EtcdLeaseAndRegistryIT::client, Duration.ofSeconds(3))) {
             leased.put("arbor/relost/x", "1");
             await(leased::inSync, Duration.ofSeconds(10), "key never written");
             long first = leased.leaseId();
@@ -82,7 +82,7 @@ class EtcdLeaseAndRegistryIT {
     @Test
     void frontendsSeeWorkersModelsComeAndGoAndKeepTheViewThroughAnEtcdOutage() throws Exception {
         try (Client workerClient = client(); Client frontendClient = client();
-             LeasedKeys worker = new LeasedKeys(workerClient, Duration.ofSeconds(3));
+             LeasedKeys worker = new LeasedKeys(EtcdLeaseAndRegistryIT::client, Duration.ofSeconds(3));
              EtcdModelRegistry frontend = new EtcdModelRegistry(frontendClient, "models")) {
             EtcdModelRegistry publisher = new EtcdModelRegistry(workerClient, "models");
             frontend.startWatching(Duration.ofSeconds(2));

@@ -73,4 +73,40 @@ class DashboardsTest {
             assertTrue(metrics.contains(m), "no dashboard queries " + m + "; they query " + metrics);
         }
     }
+
+    /** A NATS exporter metric: prefix, then one of the monitor endpoints the exporter turns into series. */
+    private static final Pattern NATS_EXPORTER_METRIC = Pattern.compile("\\b([a-z]+)_(varz|connz|routez|subz|jsz|jetstream|healthz|accstatz)_[a-z0-9_]+");
+
+    @Test
+    void theNatsDashboardQueriesThePrefixTheExporterIsRunWith() throws IOException {
+        JsonNode d = new ObjectMapper().readTree(Kustomize.repoRoot().resolve("k8s/dashboards/nats-overview.json").toFile());
+        Set<String> prefixes = new LinkedHashSet<>();
+        for (JsonNode panel : d.path("panels")) {
+            panel.path("targets").forEach(t -> {
+                Matcher m = NATS_EXPORTER_METRIC.matcher(t.path("expr").asText());
+                while (m.find()) prefixes.add(m.group(1));
+            });
+        }
+        assertFalse(prefixes.isEmpty(), "the NATS dashboard queries no exporter metric");
+        for (String overlay : Kustomize.OVERLAYS) {
+            Set<String> exporterPrefixes = new LinkedHashSet<>();
+            for (JsonNode workload : Kustomize.overlay(overlay).workloads()) {
+                for (JsonNode c : Manifests.containers(Manifests.podSpec(workload))) {
+                    if (!c.path("image").asText().contains("prometheus-nats-exporter")) continue;
+                    // the exporter's default prefix is gnatsd; -prefix=X (or -prefix X) replaces it
+                    String prefix = "gnatsd";
+                    List<String> args = new ArrayList<>();
+                    c.path("args").forEach(a -> args.add(a.asText()));
+                    for (int i = 0; i < args.size(); i++) {
+                        if (args.get(i).startsWith("-prefix=")) prefix = args.get(i).substring("-prefix=".length());
+                        else if (args.get(i).equals("-prefix") && i + 1 < args.size()) prefix = args.get(i + 1);
+                    }
+                    exporterPrefixes.add(prefix);
+                }
+            }
+            assertEquals(1, exporterPrefixes.size(), overlay + ": NATS exporters with prefixes " + exporterPrefixes);
+            assertEquals(exporterPrefixes, prefixes, overlay + ": the NATS dashboard queries " + prefixes
+                    + "_* but the exporter is run with -prefix=" + exporterPrefixes);
+        }
+    }
 }

@@ -75,7 +75,7 @@ class ManifestSchemaTest {
     @Test
     void bothOverlaysRenderTheSameKindsOfPieces() {
         for (String kind : List.of("Namespace", "StatefulSet", "Deployment", "Service", "ConfigMap", "PodMonitor",
-                "PodDisruptionBudget", "HorizontalPodAutoscaler", "ServiceAccount")) {
+                "PodDisruptionBudget", "HorizontalPodAutoscaler", "ServiceAccount", "NetworkPolicy")) {
             for (String overlay : OVERLAYS) {
                 assertFalse(Kustomize.overlay(overlay).ofKind(kind).isEmpty(), overlay + " has no " + kind);
             }

@@ -81,6 +81,11 @@ public class ChildProcess implements AutoCloseable {
         }
     }
 
+    /** SIGTERM without waiting: the process shuts down (or drains) on its own time; see {@link #waitForExit}. */
+    public synchronized void signalTerm() {
+        if (process != null) process.destroy();
+    }
+
     /** SIGKILL: the process gets no chance to clean up, like a crashed machine. */
     public synchronized void kill() {
         if (process == null) return;

@@ -99,6 +99,25 @@ public final class NodeProcess implements AutoCloseable {
 
     public void kill() { process.kill(); }
 
+    /** Sends a signal by name (STOP, CONT, …) with the {@code kill} command. */
+    public void signal(String name) {
+        try {
+            Process p = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start();
+            if (p.waitFor() != 0) throw new IllegalStateException("kill -" + name + " failed for " + this.name);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** SIGTERM, returning at once: the node drains and leaves while the caller watches. */
+    public void signalTerm() { process.signalTerm(); }
+
+    /** Waits for the process to exit; its exit code, or -1 if it still runs after {@code timeout}. */
+    public int waitForExit(Duration timeout) { return process.waitForExit(timeout); }
+
     /** SIGTERM: the node drains and leaves; waits up to {@code grace} for it to exit. */
     public int terminate(Duration grace) {
         process.stop(grace);

@@ -1,6 +1,6 @@
 package ai.arbor.actors.router.index;
 
-import ai.arbor.gpu.protocol.KvEvent;
+import ai.arbor.actors.kvevents.BlockEvent;
 
 import java.util.Arrays;
 import java.util.List;
@@ -13,17 +13,13 @@ import java.util.List;
  * batch. Three passes, because each needs what the one before brought in: table cells, then the nodes they name, then
  * those nodes' edge cells.
  *
- * <p>Stored events are hashed here (their edge cells depend on the local hashes) and {@link #hashesOf} hands the
- * hashes to the apply that follows, so no block is hashed twice. Changes nothing but timing.
+ * <p>Changes nothing but timing.
  */
 final class EventPrefetcher {
     private final RadixIndex index;
-    /** Stored events of the last batch, in order, and where their local hashes start in {@code locals}. */
-    private KvEvent.BlockStored[] stores = new KvEvent.BlockStored[16];
-    private int[] localsFrom = new int[16];
+    /** Well-formed, non-empty stored events of the last batch, in order. */
+    private BlockEvent.Stored[] stores = new BlockEvent.Stored[16];
     private int storeCount;
-    private int nextStore;
-    private long[] locals = new long[64];
     private long[] engineHashes = new long[64];
     private int keyCount;
     private int removedCount;
@@ -35,8 +31,8 @@ final class EventPrefetcher {
         this.index = index;
     }
 
-    void prefetch(NodeIdTable blocks, List<KvEvent> events) {
-        hashStores(events);
+    void prefetch(NodeIdTable blocks, List<BlockEvent> events) {
+        collectStores(events);
         gatherEngineHashes(events);
         RadixNodes nodes = index.nodes;
         NodeIdTable children = index.children;
@@ -56,7 +52,7 @@ final class EventPrefetcher {
             Long parentHash = stores[k].parentBlockHash();
             int parent = parentHash == null ? RadixNodes.ROOT : blocks.get(parentHash, 0);
             if (parent == 0) continue;
-            s += children.touch(locals[localsFrom[k]], parent);
+            s += children.touch(stores[k].localHashes()[0], parent);
             s += nodes.touchNextCreated(k);
             nodeIds[n++] = parent;
         }
@@ -70,14 +66,14 @@ final class EventPrefetcher {
     }
 
     /** Engine hashes the batch looks up in the worker's table: removals' first (the first {@code removedCount}). */
-    private void gatherEngineHashes(List<KvEvent> events) {
+    private void gatherEngineHashes(List<BlockEvent> events) {
         int n = 0;
-        for (KvEvent e : events) {
-            if (e instanceof KvEvent.BlockRemoved r) n = append(n, r.blockHashes());
+        for (BlockEvent e : events) {
+            if (e instanceof BlockEvent.Removed r) n = append(n, r.blockHashes());
         }
         removedCount = n;
-        for (KvEvent e : events) {
-            if (e instanceof KvEvent.BlockStored st) {
+        for (BlockEvent e : events) {
+            if (e instanceof BlockEvent.Stored st) {
                 if (st.parentBlockHash() != null) {
                     if (n == engineHashes.length) engineHashes = Arrays.copyOf(engineHashes, n * 2);
                     engineHashes[n++] = st.parentBlockHash();
@@ -95,38 +91,12 @@ final class EventPrefetcher {
         return n;
     }
 
-    private void hashStores(List<KvEvent> events) {
+    private void collectStores(List<BlockEvent> events) {
         storeCount = 0;
-        nextStore = 0;
-        int used = 0;
-        for (KvEvent e : events) {
-            if (!(e instanceof KvEvent.BlockStored st) || !index.wellFormed(st) || st.blockHashes().length == 0) continue;
-            int n = st.blockHashes().length;
-            if (storeCount == stores.length) {
-                stores = Arrays.copyOf(stores, storeCount * 2);
-                localsFrom = Arrays.copyOf(localsFrom, storeCount * 2);
-            }
-            if (used + n > locals.length) locals = Arrays.copyOf(locals, Math.max(locals.length * 2, used + n));
-            for (int b = 0; b < n; b++) locals[used + b] = index.localHash(st, b);
-            stores[storeCount] = st;
-            localsFrom[storeCount++] = used;
-            used += n;
+        for (BlockEvent e : events) {
+            if (!(e instanceof BlockEvent.Stored st) || !index.wellFormed(st) || st.blockHashes().length == 0) continue;
+            if (storeCount == stores.length) stores = Arrays.copyOf(stores, storeCount * 2);
+            stores[storeCount++] = st;
         }
     }
-
-    /**
-     * Where the local hashes computed for {@code s} start (read them with {@link #local}) if it is one of the last
-     * batch's stored events still to come (events are applied in order, some maybe skipped), else -1.
-     */
-    int hashesOf(KvEvent.BlockStored s) {
-        for (int k = nextStore; k < storeCount; k++) {
-            if (stores[k] == s) {
-                nextStore = k + 1;
-                return localsFrom[k];
-            }
-        }
-        return -1;
-    }
-
-    long local(int at) { return locals[at]; }
 }

@@ -1,6 +1,6 @@
 package ai.arbor.actors.router.index;
 
-import ai.arbor.gpu.protocol.KvEvent;
+import ai.arbor.actors.kvevents.BlockEvent;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -13,7 +13,8 @@ import java.util.TreeMap;
  * Which worker has which prefix cached: a radix tree keyed by the router's local block hashes (see
  * {@link TokenBlockHasher}), each node holding the set of workers that have that block, fed by the workers' KV events.
  *
- * <p>Engines name blocks by their own hashes; the index recomputes its hashes from the events' token ids and keeps,
+ * <p>Engines name blocks by their own hashes; the index keys its tree by the local hashes the workers computed (events
+ * carry no token ids) and keeps,
  * per worker, a map from the engine's block hash to the tree node, so a removal (which carries only engine hashes)
  * finds its node in O(1) and engines may change their hashing freely.
  *
@@ -44,7 +45,6 @@ public final class RadixIndex {
     private long duplicates;
     private long gaps;
     private long orphanStores;
-    private final byte[] hashBuf;
     private final EventPrefetcher prefetcher = new EventPrefetcher(this);
 
     public RadixIndex(int blockSize) {
@@ -54,7 +54,6 @@ public final class RadixIndex {
     RadixIndex(int blockSize, int expectedNodes) {
         this.hasher = new TokenBlockHasher(blockSize);
         this.blockSize = blockSize;
-        this.hashBuf = new byte[blockSize * 4];
         this.nodes = new RadixNodes(expectedNodes + 1);
         this.children = new NodeIdTable(expectedNodes);
     }
@@ -64,7 +63,7 @@ public final class RadixIndex {
     public TokenBlockHasher hasher() { return hasher; }
 
     /** Applies one event of {@code workerId}; see {@link ApplyResult}. Malformed events throw IllegalArgumentException. */
-    public ApplyResult apply(long workerId, KvEvent event) {
+    public ApplyResult apply(long workerId, BlockEvent event) {
         WorkerBlocks w = lastWorker;
         if (w == null || w.workerId != workerId) {
             w = workers.get(workerId);
@@ -83,9 +82,9 @@ public final class RadixIndex {
             gaps++;
             result = ApplyResult.GAP;
         }
-        if (event instanceof KvEvent.BlockStored s) {
+        if (event instanceof BlockEvent.Stored s) {
             store(w, s);
-        } else if (event instanceof KvEvent.BlockRemoved r) {
+        } else if (event instanceof BlockEvent.Removed r) {
             for (long h : r.blockHashes()) removeBlock(w, h);
         } else {
             clearBlocks(w);
@@ -99,33 +98,27 @@ public final class RadixIndex {
      * Warms the cache for a batch of one worker's events before they are applied one by one, in order, with
      * {@link #apply}: see {@link EventPrefetcher}. Changes nothing but timing.
      */
-    public void prefetch(long workerId, List<KvEvent> events) {
+    public void prefetch(long workerId, List<BlockEvent> events) {
         WorkerBlocks w = workers.get(workerId);
         if (w != null) prefetcher.prefetch(w.blocks, events);
     }
 
-    boolean wellFormed(KvEvent.BlockStored s) {
-        return s.blockSize() == blockSize && (long) s.blockHashes().length * blockSize == s.tokenIds().length;
+    boolean wellFormed(BlockEvent.Stored s) {
+        return s.blockSize() == blockSize && s.blockHashes().length == s.localHashes().length;
     }
 
-    private void validate(long workerId, KvEvent event) {
-        if (event instanceof KvEvent.BlockStored s && !wellFormed(s)) {
+    private void validate(long workerId, BlockEvent event) {
+        if (event instanceof BlockEvent.Stored s && !wellFormed(s)) {
             if (s.blockSize() != blockSize) {
                 throw new IllegalArgumentException("worker " + workerId + " event " + s.eventId() + ": block size "
                         + s.blockSize() + " but the router indexes blocks of " + blockSize + " tokens");
             }
             throw new IllegalArgumentException("worker " + workerId + " event " + s.eventId() + ": "
-                    + s.blockHashes().length + " blocks of " + blockSize + " tokens need "
-                    + (long) s.blockHashes().length * blockSize + " token ids, got " + s.tokenIds().length);
+                    + s.blockHashes().length + " block hashes but " + s.localHashes().length + " local hashes");
         }
     }
 
-    /** Local hash of block {@code b} of a stored event. */
-    long localHash(KvEvent.BlockStored s, int b) {
-        return TokenBlockHasher.localHash(s.tokenIds(), b * blockSize, blockSize, hashBuf);
-    }
-
-    private void store(WorkerBlocks w, KvEvent.BlockStored s) {
+    private void store(WorkerBlocks w, BlockEvent.Stored s) {
         int node = RadixNodes.ROOT;
         if (s.parentBlockHash() != null) {
             node = w.blocks.get(s.parentBlockHash(), 0);
@@ -136,9 +129,9 @@ public final class RadixIndex {
             }
         }
         long[] engineHashes = s.blockHashes();
-        int hashed = prefetcher.hashesOf(s);
+        long[] locals = s.localHashes();
         for (int b = 0; b < engineHashes.length; b++) {
-            long local = hashed >= 0 ? prefetcher.local(hashed + b) : localHash(s, b);
+            long local = locals[b];
             int child = child(node, local);
             if (child == 0) child = addChild(node, local);
             int previous = w.blocks.put(engineHashes[b], 0, child);

@@ -6,6 +6,7 @@ import java.util.Random;
  * Dynamo's KV-aware cost: the lower the better.
  * <pre>
  *   prefill_blocks(w) = request_blocks - cached_overlap_blocks(w)      what w must still compute
+ *                       - 0.75 * host_overlap_blocks(w)               (blocks it copies up from its host tier)
  *   cost(w)           = overlap_weight * prefill_blocks(w) + decode_blocks(w) + queued_blocks(w)
  * </pre>
  * {@code decode_blocks} is the KV the worker already holds for running requests and {@code queued_blocks} the prompt
@@ -17,8 +18,26 @@ import java.util.Random;
 public final class KvCostFunction {
     private static final double TIE = 1e-9;
 
-    /** A worker as the cost sees it. */
-    public record Candidate(long workerId, int overlapBlocks, double decodeBlocks, double queuedBlocks) {}
+    /**
+     * What a leading block held in a worker's host KV tier saves, against one in its primary pool (1): Dynamo's credit
+     * for host-tier hits ({@code router-offloading.md}). Copying the block up costs less than computing it again and
+     * more than finding it in place.
+     */
+    public static final double HOST_HIT_CREDIT = 0.75;
+
+    /**
+     * A worker as the cost sees it.
+     *
+     * @param overlapBlocks     leading blocks of the request in its primary pool
+     * @param hostOverlapBlocks the leading blocks after those that its host tier holds
+     */
+    public record Candidate(long workerId, int overlapBlocks, double decodeBlocks, double queuedBlocks,
+                            int hostOverlapBlocks) {
+        /** A worker without a host tier. */
+        public Candidate(long workerId, int overlapBlocks, double decodeBlocks, double queuedBlocks) {
+            this(workerId, overlapBlocks, decodeBlocks, queuedBlocks, 0);
+        }
+    }
 
     private final double overlapWeight;
     private final double temperature;
@@ -42,7 +61,7 @@ public final class KvCostFunction {
     public double temperature() { return temperature; }
 
     public double cost(double requestBlocks, Candidate c) {
-        double prefill = Math.max(0, requestBlocks - c.overlapBlocks());
+        double prefill = Math.max(0, requestBlocks - c.overlapBlocks() - HOST_HIT_CREDIT * c.hostOverlapBlocks());
         return overlapWeight * prefill + c.decodeBlocks() + c.queuedBlocks();
     }
 

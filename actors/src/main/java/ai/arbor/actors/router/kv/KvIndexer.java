@@ -1,5 +1,6 @@
 package ai.arbor.actors.router.kv;
 
+import ai.arbor.actors.kvevents.BlockEvent;
 import ai.arbor.actors.kvevents.KvEventBatch;
 import ai.arbor.actors.kvevents.KvEventBus;
 import ai.arbor.actors.kvevents.KvEventSink;
@@ -9,7 +10,6 @@ import ai.arbor.actors.router.index.OverlapScores;
 import ai.arbor.actors.router.index.RadixIndex;
 import ai.arbor.actors.router.index.TokenBlockHasher;
 import ai.arbor.actors.router.snapshot.IndexSnapshot;
-import ai.arbor.gpu.protocol.KvEvent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -75,11 +75,11 @@ public final class KvIndexer implements KvEventSink, AutoCloseable {
             if (sequence <= lastSequence) return; // redelivered after a consumer restart
             index.prefetch(batch.workerId(), batch.events());
             long applied = 0;
-            for (KvEvent e : batch.events()) {
+            for (BlockEvent e : batch.events()) {
                 try {
                     ApplyResult r = index.apply(batch.workerId(), e);
                     if (r != ApplyResult.DUPLICATE) applied++;
-                    if (r == ApplyResult.GAP && !(e instanceof KvEvent.AllBlocksCleared)) {
+                    if (r == ApplyResult.GAP && !(e instanceof BlockEvent.Cleared)) {
                         // a gap that ends in a clear is the worker's own resync; any other needs one
                         log.warn("model {}: worker {} skipped to event {}; dropped its blocks and asked it to resync",
                                 model, Long.toHexString(batch.workerId()), e.eventId());

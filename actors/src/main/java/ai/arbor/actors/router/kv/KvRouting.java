@@ -63,14 +63,14 @@ public final class KvRouting implements AutoCloseable {
     private record InFlight(long workerId, int uncachedTokens) {}
 
     private KvRouting(String model, KvEventBus bus, KvIndexer indexer, LoadSharing sharing, KvCostFunction cost,
-                      Optional<IndexSnapshotStore> store, Settings settings) {
+                      Optional<IndexSnapshotStore> store, Settings settings, long eventsInStoredSnapshot) {
         this.model = model;
         this.bus = bus;
         this.indexer = indexer;
         this.sharing = sharing;
         this.cost = cost;
         this.store = store;
-        this.eventsAtLastSnapshot = indexer.stats().eventsApplied();
+        this.eventsAtLastSnapshot = eventsInStoredSnapshot;
         if (store.isPresent() && !settings.snapshotInterval().isZero()) {
             timer = Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "router-snapshot-" + model);
@@ -117,8 +117,11 @@ public final class KvRouting implements AutoCloseable {
             }
         }
         if (indexer == null) indexer = new KvIndexer(model, settings.blockSize());
+        // read before consuming: the replay may apply events before the constructor runs, and those are not yet in
+        // any stored snapshot
+        long eventsInStoredSnapshot = indexer.stats().eventsApplied();
         indexer.consume(bus);
-        return new KvRouting(model, bus, indexer, sharing, cost, store, settings);
+        return new KvRouting(model, bus, indexer, sharing, cost, store, settings, eventsInStoredSnapshot);
     }
 
     /** Saves a snapshot if enough events were applied since the last one; true if it saved. */
@@ -171,13 +174,33 @@ public final class KvRouting implements AutoCloseable {
             for (int i = 0; i < workerIds.length; i++) {
                 long id = workerIds[i];
                 double decode = (localActiveTokens[i] + sharing.remoteTokens(id)) / (double) blockSize;
-                c[i] = new KvCostFunction.Candidate(id, overlap(scores, pendingDepth, id), decode, 0);
+                int device = overlap(scores, pendingDepth, id);
+                int host = Math.max(0, scores.depth(WorkerIds.reachable(id)) - device);
+                c[i] = new KvCostFunction.Candidate(id, device, decode, 0, host);
             }
             chosen = cost.choose(tokenIds.length / (double) blockSize, c, random);
         }
         int overlap = overlap(scores, pendingDepth, workerIds[chosen]);
+        // blocks in its host tier are cached too: the worker copies them up instead of computing them
+        int reachable = Math.max(overlap, scores.depth(WorkerIds.reachable(workerIds[chosen])));
         stats.record(tokenIds.length / blockSize, overlap, System.nanoTime() - t0, !useKv);
-        return new Decision(chosen, workerIds[chosen], overlap, overlap * blockSize, !useKv, sequence);
+        return new Decision(chosen, workerIds[chosen], overlap, reachable * blockSize, !useKv, sequence);
+    }
+
+    /**
+     * Leading blocks of the prompt each worker holds in any tier (from its events, or pending from this replica's
+     * requests): what it would not have to compute, or could hand to a peer.
+     */
+    public synchronized int[] cachedDepths(int[] tokenIds, long[] workerIds) {
+        int[] out = new int[workerIds.length];
+        if (!bus.healthy()) return out;
+        long[] local = indexer.localHashes(tokenIds);
+        OverlapScores scores = indexer.findMatches(local);
+        java.util.Map<Long, Integer> pendingDepth = pending.depths(TokenBlockHasher.sequenceHashes(local));
+        for (int i = 0; i < workerIds.length; i++) {
+            out[i] = Math.max(overlap(scores, pendingDepth, workerIds[i]), scores.depth(WorkerIds.reachable(workerIds[i])));
+        }
+        return out;
     }
 
     private static int overlap(OverlapScores indexed, java.util.Map<Long, Integer> pendingDepth, long workerId) {
@@ -218,6 +241,7 @@ public final class KvRouting implements AutoCloseable {
     /** A worker left the cluster: its indexed blocks and anything pending on it go. */
     public synchronized void removeWorker(long workerId) {
         indexer.removeWorker(workerId);
+        indexer.removeWorker(WorkerIds.reachable(workerId));
         pending.removeWorker(workerId);
     }
 

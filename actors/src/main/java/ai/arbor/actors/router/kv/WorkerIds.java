@@ -18,4 +18,12 @@ public final class WorkerIds {
         String form = ActorRefResolver.get(system).toSerializationFormat(worker);
         return Hashing.xxh3_64(TokenBlockHasher.SEED).hashCharsToLong(form);
     }
+
+    /**
+     * The id under which a worker with a host KV tier publishes its reachable set (blocks in its primary pool or host
+     * tier): the index treats it as one more worker, so one radix walk gives both depths.
+     */
+    public static long reachable(long workerId) {
+        return Hashing.xxh3_64(TokenBlockHasher.SEED + 1).hashLongToLong(workerId);
+    }
 }

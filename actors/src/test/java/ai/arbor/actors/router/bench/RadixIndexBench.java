@@ -5,7 +5,8 @@ import ai.arbor.actors.router.index.OverlapScores;
 import ai.arbor.actors.router.index.RadixIndex;
 import ai.arbor.actors.router.index.TokenBlockHasher;
 import ai.arbor.actors.router.kv.KvIndexer;
-import ai.arbor.gpu.protocol.KvEvent;
+import ai.arbor.actors.kvevents.BlockEvent;
+import ai.arbor.actors.kvevents.RouterBlockHash;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
@@ -97,12 +98,14 @@ public class RadixIndexBench {
                 // an engine hash that, like a real engine's, is a function of the prefix (so re-stores coincide)
                 long[] seq = TokenBlockHasher.sequenceHashes(poolLocalHashes[s]);
                 for (int b = 0; b < SEQ_BLOCKS; b++) engine[b] = seq[b] ^ 0x5DEECE66DL;
-                index.apply(w, new KvEvent.BlockStored(nextEventId[w]++, null, engine, poolTokens[s], BS));
+                index.apply(w, new BlockEvent.Stored(nextEventId[w]++, null, engine, poolLocalHashes[s], BS));
                 if (k == 0) anchorEngineHash[w] = engine[SEQ_BLOCKS - 1];
             }
         }
         churnTokens = new int[(1 << 16) * BS];
         for (int i = 0; i < churnTokens.length; i++) churnTokens[i] = rnd.nextInt(150_000);
+        // workers send each block's local hash (they hash, the router does not): computed once, outside the timing
+        churnLocalHashes = RouterBlockHash.localHashes(churnTokens, BS, churnTokens.length / BS);
         churnRing = new long[workers][CHURN_WINDOW];
         churnPos = new int[workers];
         queries = new int[1024][];
@@ -132,7 +135,7 @@ public class RadixIndexBench {
     public Object applyEvents() {
         int w = nextWorker;
         if ((churnCounter++ & 1) == 0) {
-            KvEvent.BlockRemoved r = nextRemoval(w);
+            BlockEvent.Removed r = nextRemoval(w);
             if (r != null) return index.apply(w, r);
             churnCounter++;
         }
@@ -163,10 +166,10 @@ public class RadixIndexBench {
     }
 
     /** {@code BATCH} events of worker {@code w}: half removals of blocks stored a window ago, half new blocks. */
-    private List<KvEvent> nextBatch(int w) {
-        List<KvEvent> batch = new ArrayList<>(BATCH);
+    private List<BlockEvent> nextBatch(int w) {
+        List<BlockEvent> batch = new ArrayList<>(BATCH);
         for (int i = 0; i < BATCH / 2; i++) {
-            KvEvent.BlockRemoved r = nextRemoval(w);
+            BlockEvent.Removed r = nextRemoval(w);
             batch.add(r != null ? r : nextStore(w));
             batch.add(nextStore(w));
         }
@@ -181,46 +184,46 @@ public class RadixIndexBench {
     public long applyEventBatchNoPrefetch() {
         int w = nextBatchWorker();
         long applied = 0;
-        for (KvEvent e : nextBatch(w)) if (index.apply(w, e) != null) applied++;
+        for (BlockEvent e : nextBatch(w)) if (index.apply(w, e) != null) applied++;
         return applied;
     }
 
     /**
-     * Only builds {@link #applyEventBatch}'s events (token copies, records, the list) and applies none: the share of
+     * Only builds {@link #applyEventBatch}'s events (records and the list) and applies none: the share of
      * that benchmark's time that is the benchmark's own.
      */
     @Benchmark
     @BenchmarkMode(Mode.Throughput)
     @OutputTimeUnit(TimeUnit.SECONDS)
     @OperationsPerInvocation(BATCH)
-    public List<KvEvent> buildEventBatch() {
+    public List<BlockEvent> buildEventBatch() {
         return nextBatch(nextBatchWorker());
     }
 
     static final int BATCH = 32;
 
     /** The removal of the block worker {@code w} stored {@code CHURN_WINDOW} stores ago, or null while its ring fills. */
-    private KvEvent.BlockRemoved nextRemoval(int w) {
+    private BlockEvent.Removed nextRemoval(int w) {
         int pos = churnPos[w];
         long old = churnRing[w][pos];
         if (old == 0) return null;
         churnRing[w][pos] = 0;
-        return new KvEvent.BlockRemoved(nextEventId[w]++, new long[]{old});
+        return new BlockEvent.Removed(nextEventId[w]++, new long[]{old});
     }
 
     /** A new block stored by worker {@code w} under its anchor block (engine hashes never repeat). */
-    private KvEvent.BlockStored nextStore(int w) {
+    private BlockEvent.Stored nextStore(int w) {
         long c = ++storeCounter;
         int pos = churnPos[w];
         long engineHash = (c << 8) | 1;
-        int off = (int) (c & 0xFFFF) * BS;
-        int[] tokens = java.util.Arrays.copyOfRange(churnTokens, off, off + BS);
+        long local = churnLocalHashes[(int) (c & 0xFFFF)];
         churnRing[w][pos] = engineHash;
         churnPos[w] = (pos + 1) % CHURN_WINDOW;
-        return new KvEvent.BlockStored(nextEventId[w]++, anchorEngineHash[w], new long[]{engineHash}, tokens, BS);
+        return new BlockEvent.Stored(nextEventId[w]++, anchorEngineHash[w], new long[]{engineHash}, new long[]{local}, BS);
     }
 
     long storeCounter;
+    private long[] churnLocalHashes;
 
     private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory.getThreadMXBean();
     private long iterationCpuNanos;

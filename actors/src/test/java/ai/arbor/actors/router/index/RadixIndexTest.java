@@ -1,7 +1,8 @@
 package ai.arbor.actors.router.index;
 
-import ai.arbor.gpu.protocol.KvEvent.AllBlocksCleared;
-import ai.arbor.gpu.protocol.KvEvent.BlockRemoved;
+import ai.arbor.actors.kvevents.BlockEvent;
+import ai.arbor.actors.kvevents.BlockEvent.Cleared;
+import ai.arbor.actors.kvevents.BlockEvent.Removed;
 import ai.arbor.gpu.protocol.KvEvent.BlockStored;
 import org.junit.jupiter.api.Test;
 
@@ -27,8 +28,9 @@ class RadixIndexTest {
         return h;
     }
 
-    static BlockStored stored(long eventId, Long parent, long[] hashes, int[] tokens) {
-        return new BlockStored(eventId, parent, hashes, tokens, BS);
+    /** A stored event in its wire form, as a worker publishes it. */
+    static BlockEvent stored(long eventId, Long parent, long[] hashes, int[] tokens) {
+        return BlockEvent.fromEngine(new BlockStored(eventId, parent, hashes, tokens, BS));
     }
 
     @Test
@@ -90,12 +92,12 @@ class RadixIndexTest {
         int[] prompt = tokens(1, 4);
         index.apply(1, stored(0, null, engineHashes(10, 4), prompt));
         index.apply(2, stored(0, null, engineHashes(20, 4), prompt));
-        index.apply(1, new BlockRemoved(1, new long[]{11, 13}));
+        index.apply(1, new Removed(1, new long[]{11, 13}));
         OverlapScores s = index.findMatchesForTokens(prompt);
         assertEquals(1, s.depth(1));
         assertEquals(4, s.depth(2));
         assertEquals(4, index.nodeCount());
-        index.apply(2, new BlockRemoved(1, new long[]{23, 22}));
+        index.apply(2, new Removed(1, new long[]{23, 22}));
         assertEquals(2, index.findMatchesForTokens(prompt).depth(2));
         // block 2 (worker 1's engine hash 12) is still held, block 3 by nobody: pruned
         assertEquals(3, index.nodeCount());
@@ -106,7 +108,7 @@ class RadixIndexTest {
         RadixIndex index = new RadixIndex(BS);
         index.apply(1, stored(0, null, engineHashes(10, 3), tokens(1, 3)));
         index.apply(2, stored(0, null, engineHashes(20, 3), tokens(2, 3)));
-        index.apply(1, new AllBlocksCleared(1));
+        index.apply(1, new Cleared(1));
         assertEquals(0, index.blockCount(1));
         assertEquals(3, index.nodeCount());
         assertEquals(1, index.lastEventId(1));
@@ -130,18 +132,18 @@ class RadixIndexTest {
         index.apply(1, stored(1, null, engineHashes(20, 2), prompt));
         assertEquals(4, index.blockCount(1));
         assertEquals(2, index.nodeCount());
-        index.apply(1, new BlockRemoved(2, new long[]{11}));
+        index.apply(1, new Removed(2, new long[]{11}));
         assertEquals(2, index.findMatchesForTokens(prompt).depth(1), "block 2 is still held under engine hash 21");
         // a snapshot taken now restores to the same index
         RadixIndex restored = RadixIndex.restore(index.snapshot());
         assertEquals(index.content(), restored.content());
         for (RadixIndex i : List.of(index, restored)) {
-            i.apply(1, new BlockRemoved(3, new long[]{21}));
+            i.apply(1, new Removed(3, new long[]{21}));
             assertEquals(1, i.findMatchesForTokens(prompt).depth(1));
             assertEquals(1, i.nodeCount());
-            i.apply(1, new BlockRemoved(4, new long[]{10}));
+            i.apply(1, new Removed(4, new long[]{10}));
             assertEquals(1, i.findMatchesForTokens(prompt).depth(1), "block 1 is still held under engine hash 20");
-            i.apply(1, new AllBlocksCleared(5));
+            i.apply(1, new Cleared(5));
             assertEquals(0, i.findMatchesForTokens(prompt).size());
             assertEquals(0, i.nodeCount());
         }
@@ -151,7 +153,7 @@ class RadixIndexTest {
     void repeatedEventsAreIgnoredAndGapsDropTheWorkersBlocks() {
         RadixIndex index = new RadixIndex(BS);
         index.apply(1, stored(0, null, engineHashes(10, 2), tokens(1, 2)));
-        assertEquals(ApplyResult.DUPLICATE, index.apply(1, new BlockRemoved(0, new long[]{10})));
+        assertEquals(ApplyResult.DUPLICATE, index.apply(1, new Removed(0, new long[]{10})));
         assertEquals(2, index.blockCount(1));
         // event 1 is missing: its removals are unknown, so everything older is dropped
         assertEquals(ApplyResult.GAP, index.apply(1, stored(2, null, engineHashes(50, 1), tokens(7, 1))));
@@ -166,11 +168,11 @@ class RadixIndexTest {
     void malformedEventsAreRejectedWithTheReason() {
         RadixIndex index = new RadixIndex(BS);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> index.apply(1, new BlockStored(0, null, new long[]{1}, new int[16], 16)));
+                () -> index.apply(1, new BlockEvent.Stored(0, null, new long[]{1}, new long[]{9}, 16)));
         assertTrue(e.getMessage().contains("block size 16"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class,
-                () -> index.apply(1, new BlockStored(0, null, new long[]{1, 2}, new int[5], BS)));
-        assertTrue(e.getMessage().contains("need 8 token ids, got 5"), e.getMessage());
+                () -> index.apply(1, new BlockEvent.Stored(0, null, new long[]{1, 2}, new long[]{9}, BS)));
+        assertTrue(e.getMessage().contains("2 block hashes but 1 local hashes"), e.getMessage());
         assertEquals(-1, index.lastEventId(1), "a rejected event does not advance the worker");
     }
 
@@ -275,12 +277,12 @@ class RadixIndexTest {
             if (source != null) {
                 source.step();
                 Object[] e = source.log.get(source.log.size() - 1);
-                index.apply((Long) e[0], (ai.arbor.gpu.protocol.KvEvent) e[1]);
+                index.apply((Long) e[0], (BlockEvent) e[1]);
                 return;
             }
             int w = rnd.nextInt(workers);
             long id = nextEvent[w]++;
-            ai.arbor.gpu.protocol.KvEvent ev;
+            BlockEvent ev;
             int r = rnd.nextInt(100);
             List<Long> mine = held.get(w);
             if (r < 60) {
@@ -298,10 +300,10 @@ class RadixIndexTest {
                 int n = 1 + rnd.nextInt(Math.min(3, mine.size()));
                 long[] gone = new long[n];
                 for (int i = 0; i < n; i++) gone[i] = mine.remove(rnd.nextInt(mine.size()));
-                ev = new BlockRemoved(id, gone);
+                ev = new Removed(id, gone);
             } else {
                 mine.clear();
-                ev = new AllBlocksCleared(id);
+                ev = new Cleared(id);
             }
             log.add(new Object[]{(long) w, ev});
             index.prefetch(w, List.of(ev)); // the router warms the cache first; that must change nothing

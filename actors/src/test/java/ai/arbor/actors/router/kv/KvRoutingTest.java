@@ -1,6 +1,7 @@
 package ai.arbor.actors.router.kv;
 
 import ai.arbor.actors.kvevents.InProcessKvEventBus;
+import ai.arbor.actors.kvevents.KvEventBatch;
 import ai.arbor.actors.kvevents.KvEventBus;
 import ai.arbor.actors.kvevents.KvEventPublisher;
 import ai.arbor.actors.kvevents.KvEventSink;
@@ -23,7 +24,7 @@ class KvRoutingTest {
     final Random rnd = new Random(9);
 
     /** The in-process bus with a switch to play "NATS is down". */
-    static final class SwitchableBus implements KvEventBus {
+    static class SwitchableBus implements KvEventBus {
         final InProcessKvEventBus inner = new InProcessKvEventBus();
         volatile boolean healthy = true;
         int purges;
@@ -148,6 +149,29 @@ class KvRoutingTest {
             assertEquals(0, third.indexer().findMatches(p).depth(5));
             assertTrue(store.saved.isEmpty());
             assertEquals(1, bus.purges);
+        }
+    }
+    @Test
+    void eventsReplayedWhileStartingAreInTheNextSnapshot() throws Exception {
+        // a durable bus may apply the whole replay before start() returns (JetStream often does): those events are in
+        // no stored snapshot yet, so the first snapshot must still be due
+        int[] p = prompt(3);
+        KvEventBatch stored = new KvEventBatch(5, List.of(ai.arbor.actors.kvevents.BlockEvent.fromEngine(
+                new KvEvent.BlockStored(0, null, new long[]{1, 2, 3}, p, BS))));
+        SwitchableBus replaying = new SwitchableBus() {
+            @Override public AutoCloseable subscribe(String model, long after, KvEventSink sink) {
+                sink.accept(after + 1, stored);
+                return super.subscribe(model, after, sink);
+            }
+        };
+        MemoryStore store = new MemoryStore();
+        KvRouting.Settings settings = new KvRouting.Settings(BS, 1, 0, false, Duration.ZERO, 1);
+        try (KvRouting routing = KvRouting.start("m", replaying, Optional.of(store), LoadSharing.none(), settings)) {
+            assertEquals(1, routing.indexer().stats().eventsApplied());
+            assertTrue(routing.snapshotIfDue(1), "the replayed event is not in any snapshot yet");
+        }
+        try (KvRouting restored = KvRouting.start("m", new SwitchableBus(), Optional.of(store), LoadSharing.none(), settings)) {
+            assertEquals(3, restored.indexer().findMatches(p).depth(5));
         }
     }
 }

@@ -1,6 +1,7 @@
 package ai.arbor.actors.router.kv;
 
 import ai.arbor.actors.kvevents.InProcessKvEventBus;
+import ai.arbor.actors.router.TinyQwen2;
 import ai.arbor.actors.kvevents.KvEventPublisher;
 import ai.arbor.actors.router.KvWiring;
 import ai.arbor.actors.router.RouterActor;
@@ -21,8 +22,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,7 +29,6 @@ import java.util.Optional;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.*;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The whole chain with real engines: four LLMEngines on tiny-qwen2 (CPU) publish their real KV events through the
@@ -44,10 +42,7 @@ class RealEngineKvRoutingTest {
 
     @BeforeAll
     static void load() {
-        Path dir = Path.of("").toAbsolutePath();
-        while (dir != null && !Files.isDirectory(dir.resolve("models/tiny-qwen2"))) dir = dir.getParent();
-        assumeTrue(dir != null, "models/tiny-qwen2 not found");
-        model = HfModel.load(dir.resolve("models/tiny-qwen2"));
+        model = TinyQwen2.load();
     }
 
     @AfterAll

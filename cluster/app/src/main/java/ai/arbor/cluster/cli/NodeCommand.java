@@ -59,6 +59,10 @@ public final class NodeCommand implements Callable<Integer> {
     @Option(names = "--remoting-port", description = "Pekko remoting port, default 25520 (env ARBOR_REMOTING_PORT)")
     Integer remotingPort;
 
+    @Option(names = "--advertise-remoting-port", description = "remoting port other nodes connect to when a NAT or proxy "
+            + "sits in between, default the remoting port (env ARBOR_ADVERTISE_REMOTING_PORT)")
+    Integer advertiseRemotingPort;
+
     @Option(names = "--migration-limit", description = "times a request may move to another worker when its worker dies, default 3 (env ARBOR_MIGRATION_LIMIT)")
     Integer migrationLimit;
 
@@ -70,6 +74,18 @@ public final class NodeCommand implements Callable<Integer> {
 
     @Option(names = "--kv-cache-memory", paramLabel = "SIZE", description = "KV cache size of a worker, e.g. 256MiB (env ARBOR_KV_CACHE_MEMORY)")
     String kvCacheMemory;
+
+    @Option(names = "--kv-host-memory", paramLabel = "SIZE", description = "host KV tier of a worker (evicted blocks, LRU), e.g. 4GiB, default 0 = none (env ARBOR_KV_HOST_MEMORY)")
+    String kvHostMemory;
+
+    @Option(names = "--worker-mode", description = "workers: prefill, decode or both (default) for disaggregated serving (env ARBOR_WORKER_MODE)")
+    String workerMode;
+
+    @Option(names = "--kv-transfer-port", description = "workers: TCP port of the KV block transfer listener, 0 = any (env ARBOR_KV_TRANSFER_PORT)")
+    Integer kvTransferPort;
+
+    @Option(names = "--disagg-min-prefill-tokens", description = "frontends: prompts with fewer uncached tokens are prefilled where they decode, default 512 (env ARBOR_DISAGG_MIN_PREFILL_TOKENS)")
+    Integer disaggMinPrefillTokens;
 
     @Option(names = "--threads", description = "CPU compute threads of a worker, 0 = all cores (env ARBOR_THREADS)")
     Integer threads;
@@ -103,10 +119,15 @@ public final class NodeCommand implements Callable<Integer> {
         put(o, "arbor.port", port);
         put(o, "arbor.node.management-port", managementPort);
         put(o, "arbor.node.remoting-port", remotingPort);
+        put(o, "arbor.node.advertise-remoting-port", advertiseRemotingPort);
         put(o, "arbor.frontend.migration-limit", migrationLimit);
         put(o, "arbor.node.drain-timeout", drainTimeout);
         put(o, "arbor.node.lease-ttl", leaseTtl);
         put(o, "arbor.engine.kv-cache-memory", kvCacheMemory);
+        put(o, "arbor.engine.kv-host-memory", kvHostMemory);
+        put(o, "arbor.kv-sharing.worker-mode", workerMode);
+        put(o, "arbor.kv-sharing.transfer-port", kvTransferPort);
+        put(o, "arbor.kv-sharing.disagg-min-prefill-tokens", disaggMinPrefillTokens);
         put(o, "arbor.engine.threads", threads);
         put(o, "arbor.engine.gpu-memory-utilization", gpuMemoryUtilization);
         put(o, "arbor.router.mode", routerMode);

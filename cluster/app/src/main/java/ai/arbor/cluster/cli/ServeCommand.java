@@ -58,6 +58,9 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--kv-cache-memory", paramLabel = "SIZE", description = "KV cache size, e.g. 2GiB (env ARBOR_KV_CACHE_MEMORY)")
     String kvCacheMemory;
 
+    @Option(names = "--kv-host-memory", paramLabel = "SIZE", description = "host KV tier (evicted blocks, LRU), e.g. 4GiB, default 0 = none (env ARBOR_KV_HOST_MEMORY)")
+    String kvHostMemory;
+
     @Option(names = "--threads", description = "CPU compute threads, 0 = all cores (env ARBOR_THREADS)")
     Integer threads;
 
@@ -74,6 +77,15 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--router-mode", description = "kv, round-robin, random or least-loaded (env ARBOR_ROUTER_MODE)")
     String routerMode;
 
+    @Option(names = "--tool-call-parser", description = "auto, hermes, llama3_json or none (default auto: from the chat template; env ARBOR_TOOL_CALL_PARSER)")
+    String toolCallParser;
+
+    @Option(names = "--reasoning-parser", description = "qwen3 or deepseek_r1: <think> text goes to reasoning_content (default off; env ARBOR_REASONING_PARSER)")
+    String reasoningParser;
+
+    @Option(names = "--chat-template", paramLabel = "FILE", description = "Jinja chat template replacing the model's (env ARBOR_CHAT_TEMPLATE)")
+    Path chatTemplate;
+
     /** The flags that were given, as HOCON paths. */
     Map<String, Object> overrides() {
         Map<String, Object> o = new LinkedHashMap<>();
@@ -87,11 +99,15 @@ public final class ServeCommand implements Callable<Integer> {
         put(o, "arbor.engine.max-num-batched-tokens", maxNumBatchedTokens);
         put(o, "arbor.engine.block-size", blockSize);
         put(o, "arbor.engine.kv-cache-memory", kvCacheMemory);
+        put(o, "arbor.engine.kv-host-memory", kvHostMemory);
         put(o, "arbor.engine.threads", threads);
         put(o, "arbor.engine.gpu-memory-utilization", gpuMemoryUtilization);
         put(o, "arbor.frontend.max-queued-requests", maxQueuedRequests);
         put(o, "arbor.engine.workers", workers);
         put(o, "arbor.router.mode", routerMode);
+        put(o, "arbor.chat.tool-call-parser", toolCallParser);
+        put(o, "arbor.chat.reasoning-parser", reasoningParser);
+        put(o, "arbor.chat.chat-template", chatTemplate == null ? null : chatTemplate.toString());
         security.putInto(o);
         return o;
     }

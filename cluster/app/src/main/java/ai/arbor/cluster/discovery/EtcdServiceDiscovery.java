@@ -4,6 +4,7 @@ import static ai.arbor.cluster.etcd.EtcdClients.bytes;
 import static ai.arbor.cluster.etcd.EtcdClients.string;
 
 import ai.arbor.cluster.etcd.EtcdClients;
+import ai.arbor.config.ClusterSecuritySettings;
 import ai.arbor.cluster.etcd.EtcdKeys;
 import com.typesafe.config.Config;
 import io.etcd.jetcd.Client;
@@ -38,7 +39,9 @@ public final class EtcdServiceDiscovery extends ServiceDiscovery {
 
     public EtcdServiceDiscovery(ExtendedActorSystem system) {
         Config config = system.settings().config().getConfig("pekko.discovery.arbor-etcd");
-        this.client = EtcdClients.connect(EtcdClients.parseEndpoints(config.getString("endpoints")));
+        // the node's etcd credentials: the actor system's config falls back to the arbor settings it was built from
+        this.client = EtcdClients.connect(EtcdClients.parseEndpoints(config.getString("endpoints")),
+                ClusterSecuritySettings.from(system.settings().config().getConfig("arbor.node.security")).etcd());
         CoordinatedShutdown.get(system).addJvmShutdownHook(client::close);
     }
 

@@ -1,12 +1,15 @@
 package ai.arbor.cluster.etcd;
 
 import io.etcd.jetcd.ByteSequence;
+import ai.arbor.config.ClusterSecuritySettings;
 import io.etcd.jetcd.Client;
+import io.etcd.jetcd.ClientBuilder;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import javax.net.ssl.SSLException;
 
 /** Builds jetcd clients from the {@code --etcd http://HOST:2379[,…]} form and converts keys. */
 public final class EtcdClients {
@@ -41,13 +44,31 @@ public final class EtcdClients {
      * instead of waiting for it forever.
      */
     public static Client connect(List<URI> endpoints) {
-        return Client.builder()
+        return connect(endpoints, ClusterSecuritySettings.none().etcd());
+    }
+
+    /** The same, authenticating with {@code access}: etcd user and password, TLS (PEM CA, client certificate). */
+    public static Client connect(List<URI> endpoints, ClusterSecuritySettings.ServiceAccess access) {
+        ClientBuilder b = Client.builder()
                 .endpoints(endpoints)
                 .connectTimeout(Duration.ofSeconds(3))
                 .keepaliveTime(Duration.ofSeconds(10))
                 .keepaliveTimeout(Duration.ofSeconds(5))
-                .retryMaxDuration(Duration.ofSeconds(5))
-                .build();
+                .retryMaxDuration(Duration.ofSeconds(5));
+        if (!access.user().isEmpty()) b.user(bytes(access.user())).password(bytes(access.password()));
+        if (access.usesTls()) {
+            try {
+                b.sslContext(ssl -> {
+                    access.tls().caFile().ifPresent(ca -> ssl.trustManager(ca.toFile()));
+                    if (access.tls().hasClientCertificate()) {
+                        ssl.keyManager(access.tls().certFile().orElseThrow().toFile(), access.tls().keyFile().orElseThrow().toFile());
+                    }
+                });
+            } catch (SSLException e) {
+                throw new IllegalArgumentException("cannot set up TLS for etcd from " + access.tls() + ": " + e.getMessage(), e);
+            }
+        }
+        return b.build();
     }
 
     public static ByteSequence bytes(String s) {

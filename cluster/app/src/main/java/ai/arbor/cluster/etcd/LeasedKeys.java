@@ -10,6 +10,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,12 +22,24 @@ import org.slf4j.LoggerFactory;
  * keep-alive, so that the state after an etcd outage is explicit: if the lease survived (etcd was back in time) renewing
  * simply resumes; if it expired, a new lease is granted and every key is written again. Keys are therefore eventually
  * present whenever the process lives and etcd is reachable, whatever happened in between.
+ *
+ * <p>Renewing must resume within the TTL of etcd's return, or the lease lapses and every watcher sees this process's
+ * keys deleted and written again. etcd restarts every lease with its full TTL, but a gRPC channel that failed through
+ * a long outage waits out an exponential reconnect back-off (after 30 s down, the next try came ~13 s after etcd was
+ * back: longer than the 10 s TTL). So while renewals fail this class retries every second on a fresh client of its
+ * own, whose channel has no back-off to wait out.
  */
 public final class LeasedKeys implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(LeasedKeys.class);
 
-    private final Client client;
+    /** How soon a failed renewal is tried again (on a fresh client). */
+    private static final long RETRY_MS = 1000;
+
+    private final Supplier<Client> connect;
+    private volatile Client client;
     private final long ttlSeconds;
+    private final long periodMs;
+    private int failuresInARow;
     private final Map<String, String> keys = new ConcurrentHashMap<>();
     private final ScheduledExecutorService timer;
     private volatile long leaseId;
@@ -34,17 +47,22 @@ public final class LeasedKeys implements AutoCloseable {
     /** Keys written under the current lease; cleared when the lease is lost so they are written again. */
     private final Map<String, String> written = new ConcurrentHashMap<>();
 
-    public LeasedKeys(Client client, Duration ttl) {
+    /**
+     * Keeps keys under a lease of {@code ttl}, on clients made by {@code connect}: one now, a new one whenever renewing
+     * failed. The clients are this object's own (closed when replaced and on {@link #close}).
+     */
+    public LeasedKeys(Supplier<Client> connect, Duration ttl) {
         if (ttl.toSeconds() < 2) throw new IllegalArgumentException("lease TTL must be at least 2 s: " + ttl);
-        this.client = client;
+        this.connect = connect;
+        this.client = connect.get();
         this.ttlSeconds = ttl.toSeconds();
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "etcd-lease");
             t.setDaemon(true);
             return t;
         });
-        long period = Math.max(500, ttl.toMillis() / 3);
-        timer.scheduleWithFixedDelay(this::tick, 0, period, TimeUnit.MILLISECONDS);
+        this.periodMs = Math.max(500, ttl.toMillis() / 3);
+        timer.execute(this::renewAndReschedule);
     }
 
     /** Keeps {@code key = value} in etcd for as long as this process lives; written now if etcd is reachable. */
@@ -74,8 +92,15 @@ public final class LeasedKeys implements AutoCloseable {
 
     public long leaseId() { return leaseId; }
 
-    private void tick() {
+    private void renewAndReschedule() {
         if (closed) return;
+        boolean ok = tick();
+        if (!closed) timer.schedule(this::renewAndReschedule, ok ? periodMs : RETRY_MS, TimeUnit.MILLISECONDS);
+    }
+
+    /** Renews (or re-grants) the lease and writes keys not yet written under it; false if etcd could not be reached. */
+    private boolean tick() {
+        if (closed) return true;
         try {
             if (leaseId == 0) {
                 leaseId = client.getLeaseClient().grant(ttlSeconds).get(5, TimeUnit.SECONDS).getID();
@@ -85,7 +110,7 @@ public final class LeasedKeys implements AutoCloseable {
                 long ttl = client.getLeaseClient().keepAliveOnce(leaseId).get(5, TimeUnit.SECONDS).getTTL();
                 if (ttl <= 0) {
                     lost("expired");
-                    return;
+                    return true;
                 }
             }
             for (Map.Entry<String, String> e : keys.entrySet()) {
@@ -94,13 +119,37 @@ public final class LeasedKeys implements AutoCloseable {
                         PutOption.builder().withLeaseId(leaseId).build()).get(5, TimeUnit.SECONDS);
                 written.put(e.getKey(), e.getValue());
             }
+            if (failuresInARow > 0) log.info("etcd reachable again after {} failed renewals; lease {} kept", failuresInARow, Long.toHexString(leaseId));
+            failuresInARow = 0;
+            return true;
         } catch (Exception e) {
             String text = String.valueOf(e.getMessage()) + (e.getCause() == null ? "" : " " + e.getCause());
             if (text.contains("NOT_FOUND") || text.contains("lease not found")) {
                 lost("not found");
-            } else if (!closed) {
-                log.warn("etcd unreachable, keeping lease {} and retrying: {}", Long.toHexString(leaseId), e.toString());
+                return true;
             }
+            if (closed) return true;
+            if (failuresInARow++ == 0) {
+                log.warn("etcd unreachable, keeping lease {} and retrying every second: {}", Long.toHexString(leaseId), e.toString());
+            }
+            reconnect();
+            return false;
+        }
+    }
+
+    /** A fresh client: its channel connects at once instead of waiting out the old one's reconnect back-off. */
+    private void reconnect() {
+        Client old = client;
+        try {
+            client = connect.get();
+        } catch (RuntimeException e) {
+            log.debug("could not create an etcd client: {}", e.toString());
+            return;
+        }
+        try {
+            old.close();
+        } catch (RuntimeException e) {
+            log.debug("closing the old etcd client: {}", e.toString());
         }
     }
 
@@ -111,7 +160,7 @@ public final class LeasedKeys implements AutoCloseable {
         timer.execute(this::tick);
     }
 
-    /** Revokes the lease, so this process's keys disappear at once instead of after the TTL. */
+    /** Revokes the lease, so this process's keys disappear at once instead of after the TTL, and closes the client. */
     @Override
     public void close() {
         closed = true;
@@ -123,6 +172,11 @@ public final class LeasedKeys implements AutoCloseable {
             } catch (Exception e) {
                 log.warn("could not revoke etcd lease {} (its keys go when it expires): {}", Long.toHexString(id), e.toString());
             }
+        }
+        try {
+            client.close();
+        } catch (RuntimeException e) {
+            log.debug("closing the etcd client: {}", e.toString());
         }
     }
 }

@@ -3,10 +3,10 @@ package ai.arbor.cluster.node;
 import ai.arbor.actors.frontend.Frontend;
 import ai.arbor.actors.router.KvWiring;
 import ai.arbor.actors.router.select.WorkerSelector;
+import ai.arbor.config.KvSharingSettings;
 import ai.arbor.actors.worker.WorkerActor;
 import ai.arbor.cluster.management.NodeHealth;
 import ai.arbor.cluster.registry.EtcdModelRegistry;
-import ai.arbor.cluster.registry.ModelAvailability;
 import ai.arbor.cluster.registry.ModelCard;
 import ai.arbor.cluster.serve.SingleNode;
 import ai.arbor.config.ArborSettings;
@@ -85,7 +85,9 @@ public final class ArborNode implements AutoCloseable {
         registry.publish(cluster.leased(), ModelCard.starting(model, worker));
         log.info("loading model {} from {} on {}", model, node.model(), node.device());
         InferenceEngine engine = parts.engine(arbor);
-        ActorRef<WorkerActor.Command> ref = system.systemActorOf(WorkerActor.create(worker, model, engine),
+        WorkerActor.KvSharingConfig kvSharing = new WorkerActor.KvSharingConfig(KvSharingSettings.from(arbor),
+                node.host(), node.advertiseHost());
+        ActorRef<WorkerActor.Command> ref = system.systemActorOf(WorkerActor.create(worker, model, engine, kvSharing),
                 "worker", Props.empty());
         NodeKvEvents events = kv.forWorker();
         if (events != null) KvWiring.publishEvents(system, ref, engine, events.bus(), model);
@@ -104,6 +106,10 @@ public final class ArborNode implements AutoCloseable {
             d.put("kvBlocksTotal", s.kvBlocksTotal());
             d.put("promptTokens", s.promptTokens());
             d.put("generatedTokens", s.generatedTokens());
+            d.put("prefixCacheHits", s.prefixCacheHits());
+            d.put("hostKvBlocks", s.hostKvBlocks());
+            d.put("onboardedHostBlocks", s.onboardedHostBlocks());
+            d.put("onboardedPeerBlocks", s.onboardedPeerBlocks());
             return d;
         });
     }
@@ -117,7 +123,7 @@ public final class ArborNode implements AutoCloseable {
         WorkerSelector selector = KvWiring.selector(mode, system, () -> {
             NodeKvEvents events = kv.forRouter();
             return KvWiring.jetStreamRouting(events.connection(), events.bus(), model, arbor.router(), arbor.engine().blockSize());
-        });
+        }, KvSharingSettings.from(arbor));
         log.info("frontend for '{}' routes in mode {}", model, mode);
         Frontend frontend = Frontend.start(system, model, selector, spec.tokenizer(), arbor.frontend());
         ServedModel served = new ServedModel(model, frontend, spec.maxModelLen(), spec.defaults(),
@@ -125,13 +131,9 @@ public final class ArborNode implements AutoCloseable {
         ModelRegistry models = new ModelRegistry();
         // A model is offered while some live worker serves or loads it: /v1/models follows the workers, a model no
         // worker has is a 404, and one that is still loading waits for it (then 503 if it takes too long).
-        registry.addListener(cards -> {
-            ModelAvailability a = registry.availability(model);
-            if (a == ModelAvailability.UNKNOWN) models.remove(model);
-            else if (models.get(model).isEmpty()) models.add(served);
-        });
+        ModelOffer.install(system, registry, models, served);
         registry.startWatching(Duration.ofSeconds(5));
-        OpenAiServer server = new OpenAiServer(system, models, arbor.frontend());
+        OpenAiServer server = new OpenAiServer(system, models, arbor.frontend(), arbor.chat());
         MetricsEndpoint.install(server, system);
         ServerBinding binding;
         try {
@@ -140,8 +142,7 @@ public final class ArborNode implements AutoCloseable {
             throw new IllegalStateException("could not bind the HTTP API on " + arbor.host() + ":" + arbor.port() + ": " + e, e);
         }
         log.info("frontend for '{}' listening on {}:{}", model, arbor.host(), arbor.port());
-        CoordinatedShutdown.get(Adapter.toClassic(system)).addTask(CoordinatedShutdown.PhaseServiceUnbind(), "arbor-http-unbind",
-                () -> binding.unbind().thenApply(d -> Done.getInstance()));
+        FrontendDrain.install(system, binding, server.inFlight(), node.drainTimeout());
         CoordinatedShutdown.get(Adapter.toClassic(system)).addTask(CoordinatedShutdown.PhaseServiceStop(), "arbor-registry-close",
                 () -> CompletableFuture.supplyAsync(() -> {
                     registry.close();
@@ -163,14 +164,14 @@ public final class ArborNode implements AutoCloseable {
         }
 
         synchronized NodeKvEvents forRouter() {
-            if (events == null) events = NodeKvEvents.connect(node.nats(), "arbor-" + node.nodeAddress());
+            if (events == null) events = NodeKvEvents.connect(node.nats(), "arbor-" + node.nodeAddress(), node.security().nats());
             return events;
         }
 
         synchronized NodeKvEvents forWorker() {
             if (events != null || failed) return events;
             try {
-                events = NodeKvEvents.connect(node.nats(), "arbor-" + node.nodeAddress());
+                events = NodeKvEvents.connect(node.nats(), "arbor-" + node.nodeAddress(), node.security().nats());
             } catch (RuntimeException e) {
                 failed = true;
                 log.warn("worker publishes no KV events, KV-aware routers will route to it by load alone: {}", e.getMessage());

@@ -52,9 +52,9 @@ public final class ClusterNode implements AutoCloseable {
     public static ClusterNode start(NodeSettings settings, Config base, Behavior<Void> guardian) {
         Config config = NodePekkoConfig.build(settings, base);
         ActorSystem<Void> system = ActorSystem.create(guardian, settings.clusterName(), config);
-        Client etcd = EtcdClients.connect(settings.etcd());
-        LeasedKeys leased = new LeasedKeys(etcd, settings.leaseTtl());
-        NodeRecord self = new NodeRecord(settings.advertiseHost(), settings.managementPort(), settings.remotingPort(),
+        Client etcd = EtcdClients.connect(settings.etcd(), settings.security().etcd());
+        LeasedKeys leased = new LeasedKeys(() -> EtcdClients.connect(settings.etcd(), settings.security().etcd()), settings.leaseTtl());
+        NodeRecord self = new NodeRecord(settings.advertiseHost(), settings.managementPort(), settings.advertiseRemotingPort(),
                 settings.isFrontend() ? settings.port() : 0, settings.roles().stream().map(Role::pekkoRole).toList());
         EtcdNodeRegistration registration = new EtcdNodeRegistration(leased, settings.clusterName(), self);
         ClusterNode node = new ClusterNode(settings, system, etcd, leased, registration);

@@ -1,6 +1,8 @@
 package ai.arbor.cluster.node;
 
 import ai.arbor.actors.kvevents.JetStreamKvEventBus;
+import ai.arbor.cluster.security.PemSslContext;
+import ai.arbor.config.ClusterSecuritySettings;
 import io.nats.client.Connection;
 import io.nats.client.Nats;
 import io.nats.client.Options;
@@ -25,12 +27,15 @@ public final class NodeKvEvents implements AutoCloseable {
     }
 
     /** Connects to {@code url} and creates (or updates) the KV event stream; throws with a one-line reason if it cannot. */
-    public static NodeKvEvents connect(String url, String connectionName) {
+    public static NodeKvEvents connect(String url, String connectionName, ClusterSecuritySettings.ServiceAccess access) {
         Connection nc;
         try {
-            nc = Nats.connect(Options.builder().server(url).connectionName(connectionName)
-                    .maxReconnects(-1).reconnectWait(Duration.ofMillis(250)).connectionTimeout(Duration.ofSeconds(5))
-                    .build());
+            Options.Builder options = Options.builder().server(url).connectionName(connectionName)
+                    .maxReconnects(-1).reconnectWait(Duration.ofMillis(250)).connectionTimeout(Duration.ofSeconds(5));
+            if (!access.user().isEmpty()) options.userInfo(access.user(), access.password());
+            if (!access.token().isEmpty()) options.token(access.token().toCharArray());
+            if (access.usesTls()) options.sslContext(PemSslContext.client(access.tls()));
+            nc = Nats.connect(options.build());
         } catch (Exception e) {
             if (e instanceof InterruptedException) Thread.currentThread().interrupt();
             throw new IllegalStateException("cannot reach NATS at " + url + " (KV events for the KV-aware router): " + e.getMessage(), e);

@@ -16,7 +16,7 @@ public final class NodePekkoConfig {
         List<String> roles = s.roles().stream().map(Role::pekkoRole).toList();
         Config node = ConfigFactory.empty()
                 .withValue("pekko.remote.artery.canonical.hostname", ConfigValueFactory.fromAnyRef(s.advertiseHost()))
-                .withValue("pekko.remote.artery.canonical.port", ConfigValueFactory.fromAnyRef(s.remotingPort()))
+                .withValue("pekko.remote.artery.canonical.port", ConfigValueFactory.fromAnyRef(s.advertiseRemotingPort()))
                 .withValue("pekko.remote.artery.bind.hostname", ConfigValueFactory.fromAnyRef(s.host()))
                 .withValue("pekko.remote.artery.bind.port", ConfigValueFactory.fromAnyRef(s.remotingPort()))
                 .withValue("pekko.cluster.roles", ConfigValueFactory.fromIterable(roles))
@@ -30,6 +30,7 @@ public final class NodePekkoConfig {
                 // the worker drain runs in service-unbind: give it the drain timeout and a margin
                 .withValue("pekko.coordinated-shutdown.phases.service-unbind.timeout",
                         ConfigValueFactory.fromAnyRef((s.drainTimeout().toSeconds() + 10) + "s"));
+        node = RemotingTls.config(s.security().remoting()).withFallback(node);
         return node.withFallback(ConfigFactory.parseResources(NodePekkoConfig.class.getClassLoader(), "arbor-node.conf"))
                 .withFallback(base)
                 .resolve();

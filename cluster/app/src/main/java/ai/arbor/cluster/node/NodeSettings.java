@@ -1,6 +1,7 @@
 package ai.arbor.cluster.node;
 
 import ai.arbor.cluster.etcd.EtcdClients;
+import ai.arbor.config.ClusterSecuritySettings;
 import com.typesafe.config.Config;
 import java.net.InetAddress;
 import java.net.URI;
@@ -17,7 +18,8 @@ import java.util.stream.Collectors;
  */
 public record NodeSettings(Set<Role> roles, List<URI> etcd, String nats, String clusterName, Path model,
                            String servedModelName, String device, String host, String advertiseHost, int port,
-                           int managementPort, int remotingPort, Duration leaseTtl, Duration drainTimeout) {
+                           int managementPort, int remotingPort, Duration leaseTtl, Duration drainTimeout,
+                           ClusterSecuritySettings security, int advertiseRemotingPort) {
 
     public static NodeSettings from(Config root) {
         Config a = root.getConfig("arbor");
@@ -33,19 +35,23 @@ public record NodeSettings(Set<Role> roles, List<URI> etcd, String nats, String 
             throw new IllegalArgumentException("cluster name '" + cluster + "' must be letters, digits, '-' or '_' (it names the Pekko actor system)");
         }
         String nats = c.getString("nats");
-        if (!nats.startsWith("nats://")) throw new IllegalArgumentException("bad NATS URL '" + nats + "': expected nats://HOST:PORT");
+        if (!nats.startsWith("nats://") && !nats.startsWith("tls://")) {
+            throw new IllegalArgumentException("bad NATS URL '" + nats + "': expected nats://HOST:PORT or tls://HOST:PORT");
+        }
         return new NodeSettings(Role.parse(c.getString("roles")), EtcdClients.parseEndpoints(c.getString("etcd")), nats,
                 cluster, model, served, a.getString("device"), host, advertise,
                 port(a, "port"), port(c, "management-port"), port(c, "remoting-port"),
-                c.getDuration("lease-ttl"), c.getDuration("drain-timeout"));
+                c.getDuration("lease-ttl"), c.getDuration("drain-timeout"),
+                ClusterSecuritySettings.from(c.getConfig("security")),
+                port(c, "advertise-remoting-port") == 0 ? port(c, "remoting-port") : port(c, "advertise-remoting-port"));
     }
 
     public boolean isFrontend() { return roles.contains(Role.FRONTEND); }
 
     public boolean isWorker() { return roles.contains(Role.WORKER); }
 
-    /** {@code advertiseHost:remotingPort}: the node's identity in etcd. */
-    public String nodeAddress() { return advertiseHost + ":" + remotingPort; }
+    /** {@code advertiseHost:advertiseRemotingPort}: the node's identity in etcd and its Pekko address. */
+    public String nodeAddress() { return advertiseHost + ":" + advertiseRemotingPort; }
 
     public String etcdEndpoints() {
         return etcd.stream().map(URI::toString).collect(Collectors.joining(","));

@@ -1,6 +1,5 @@
 package ai.arbor.cluster.node;
 
-import ai.arbor.actors.frontend.HfModelTokenizer;
 import ai.arbor.cluster.serve.LoadedModel;
 import ai.arbor.config.ArborSettings;
 import ai.arbor.gpu.protocol.InferenceEngine;
@@ -26,7 +25,7 @@ public final class ServingModelParts implements ModelParts {
         if (loaded != null || "synthetic".equals(s.device())) return load(s).spec();
         HfModel model = HfModel.load(s.model());
         int maxLen = s.engine().maxModelLen() > 0 ? s.engine().maxModelLen() : model.config().maxPositionEmbeddings();
-        return new SingleNode.ModelSpec(new HfModelTokenizer(model), maxLen, SamplingDefaults.of(model.generation()));
+        return new SingleNode.ModelSpec(LoadedModel.tokenizer(s, model), maxLen, SamplingDefaults.of(model.generation()));
     }
 
     @Override

@@ -83,7 +83,7 @@ public final class LoadedModel implements AutoCloseable {
                 engine = new LLMEngine(model, backend, engineConfig(e));
                 built.add(engine);
             }
-            SingleNode.ModelSpec spec = new SingleNode.ModelSpec(new HfModelTokenizer(model), engine.maxModelLen(),
+            SingleNode.ModelSpec spec = new SingleNode.ModelSpec(tokenizer(s, model), engine.maxModelLen(),
                     SamplingDefaults.of(model.generation()));
             progress.printf("arbor: %d engine(s) ready in %.1f s: %d KV blocks of %d tokens each, max model length %d%n",
                     engines, seconds(t0), engine.numKvBlocks(), engine.blockSize(), engine.maxModelLen());
@@ -115,7 +115,7 @@ public final class LoadedModel implements AutoCloseable {
         int maxLen = e.maxModelLen() > 0 ? e.maxModelLen() : 4096;
         if (Files.isRegularFile(s.model().resolve("tokenizer.json"))) {
             model = HfModel.load(s.model());
-            tok = new HfModelTokenizer(model);
+            tok = tokenizer(s, model);
             if (e.maxModelLen() == 0) maxLen = model.config().maxPositionEmbeddings();
         } else {
             tok = new ByteTokenizer();
@@ -127,9 +127,15 @@ public final class LoadedModel implements AutoCloseable {
         return new LoadedModel(model, built, new SingleNode.ModelSpec(tok, maxLen, SamplingDefaults.none()));
     }
 
+    /** The model's tokenizer, with the chat template that {@code --chat-template} names if one does. */
+    public static HfModelTokenizer tokenizer(ArborSettings s, HfModel model) {
+        return new HfModelTokenizer(model, s.chat().chatTemplate()
+                .map(file -> HfModelTokenizer.templateFile(model, file)).orElse(null));
+    }
+
     public static EngineConfig engineConfig(EngineSettings e) {
         return new EngineConfig(e.blockSize(), e.numKvBlocks(), e.maxNumSeqs(), e.maxNumBatchedTokens(), e.maxModelLen(),
-                e.enablePrefixCaching(), e.kvCacheMemoryBytes());
+                e.enablePrefixCaching(), e.kvCacheMemoryBytes(), e.kvHostMemoryBytes());
     }
 
     private static double seconds(long t0) { return (System.nanoTime() - t0) / 1e9; }

@@ -37,6 +37,24 @@ class ServeCommandFlagsTest {
     }
 
     @Test
+    void chatParsersAndTemplate() {
+        ServeCommand cmd = new ServeCommand();
+        new CommandLine(cmd).parseArgs("--tool-call-parser", "llama3_json", "--reasoning-parser", "qwen3",
+                "--chat-template", "src/test/resources/templates/tiny-think.jinja");
+        ArborSettings s = ArborSettings.from(ArborConfig.load(cmd.overrides(), null,
+                Map.of("ARBOR_TOOL_CALL_PARSER", "hermes")));
+        assertEquals("llama3_json", s.chat().toolCallParser());
+        assertEquals("qwen3", s.chat().reasoningParser());
+        assertTrue(s.chat().chatTemplate().orElseThrow().endsWith("tiny-think.jinja"));
+        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () -> ArborSettings.from(
+                ArborConfig.load(Map.of("arbor.chat.reasoning-parser", "o1"), null, Map.of())));
+        assertTrue(bad.getMessage().contains("arbor.chat.reasoning-parser"), bad.getMessage());
+        IllegalArgumentException missing = assertThrows(IllegalArgumentException.class, () -> ArborSettings.from(
+                ArborConfig.load(Map.of("arbor.chat.chat-template", "no/such.jinja"), null, Map.of())));
+        assertTrue(missing.getMessage().contains("no/such.jinja"), missing.getMessage());
+    }
+
+    @Test
     void unknownFlagsAreRejected() {
         assertThrows(CommandLine.UnmatchedArgumentException.class,
                 () -> new CommandLine(new ServeCommand()).parseArgs("--modle", "x"));

@@ -31,6 +31,27 @@ class NodeSettingsTest {
     }
 
     @Test
+    void aNodeBehindAProxyAdvertisesItsRemotingPortAndBindsItsOwn() {
+        NodeSettings s = settings(Map.of("remoting-port", 25600, "advertise-remoting-port", 31000));
+        assertEquals("127.0.0.1:31000", s.nodeAddress(), "the address the others reach and etcd records");
+        Config c = NodePekkoConfig.build(s, ConfigFactory.load());
+        assertEquals(31000, c.getInt("pekko.remote.artery.canonical.port"));
+        assertEquals(25600, c.getInt("pekko.remote.artery.bind.port"));
+        assertEquals(25600, settings(Map.of("remoting-port", 25600)).advertiseRemotingPort());
+    }
+
+    @Test
+    void remotingTlsTurnsOnTlsTcpWithTheRotatingPemProvider(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        for (String f : new String[]{"k", "c", "ca"}) java.nio.file.Files.writeString(dir.resolve(f), "x");
+        NodeSettings s = settings(Map.of("security.remoting.key-file", dir.resolve("k").toString(),
+                "security.remoting.cert-file", dir.resolve("c").toString(), "security.remoting.ca-file", dir.resolve("ca").toString()));
+        Config c = NodePekkoConfig.build(s, ConfigFactory.load());
+        assertEquals("tls-tcp", c.getString("pekko.remote.artery.transport"));
+        assertEquals(dir.resolve("ca").toString(), c.getString("pekko.remote.artery.ssl.rotating-keys-engine.ca-cert-file"));
+        assertEquals("tcp", NodePekkoConfig.build(settings(Map.of()), ConfigFactory.load()).getString("pekko.remote.artery.transport"));
+    }
+
+    @Test
     void badValuesAreRejectedWithTheirName() {
         var e = assertThrows(IllegalArgumentException.class, () -> settings(Map.of("roles", "frontend,router")));
         assertTrue(e.getMessage().contains("router"), e.getMessage());

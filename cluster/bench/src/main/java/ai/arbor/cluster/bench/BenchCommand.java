@@ -84,7 +84,8 @@ public final class BenchCommand implements Callable<Integer> {
     long seed;
 
     @Option(names = "--tokenizer", paramLabel = "DIR",
-            description = "Model directory whose tokenizer.json shapes random prompts (default: models/tiny-qwen2)")
+            description = "Model directory whose tokenizer.json shapes random prompts (default: the served model's, "
+                    + "found by its name as a directory or under models/)")
     Path tokenizer;
 
     @Option(names = "--output", paramLabel = "FILE.json", description = "Write the full result as JSON")
@@ -203,17 +204,10 @@ public final class BenchCommand implements Callable<Integer> {
             PlotWriter.checkName(plot);
         }
         RequestSampling sampling = new RequestSampling(temperature, topP, topK);
-        Path tok = tokenizer != null ? tokenizer : defaultTokenizer();
+        Path tok = tokenizer; // null: the served model's, looked up once the server has named it
         return new BenchSettings(base, model, ep, kind, n, concurrency, rate, inputLen, outputLen, prefixLen,
                 numGroups, perGroup, seed, file, tok, output, plot, Duration.ofSeconds(timeoutSeconds), !noProgress,
                 warmup, sampling);
-    }
-
-    /** The repository's default model, found from ARBOR_HOME (set by bin/arbor) or the working directory. */
-    static Path defaultTokenizer() {
-        String home = System.getenv("ARBOR_HOME");
-        Path base = home != null && !home.isBlank() ? Path.of(home) : Path.of("");
-        return base.resolve("models").resolve("tiny-qwen2");
     }
 
     static URI parseUrl(String s) {

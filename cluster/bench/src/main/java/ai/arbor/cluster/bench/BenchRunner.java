@@ -102,7 +102,7 @@ public final class BenchRunner {
 
     private PromptTokenizer tokenizer(BenchSettings s) {
         if (tokenizer == null) {
-            tokenizer = tokenizers.apply(s.tokenizerDir());
+            tokenizer = tokenizers.apply(TokenizerLookup.find(s.model(), s.tokenizerDir()));
         }
         return tokenizer;
     }

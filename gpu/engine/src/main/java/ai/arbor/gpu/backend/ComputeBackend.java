@@ -26,6 +26,22 @@ public interface ComputeBackend extends AutoCloseable {
      */
     float[][] forward(ForwardBatch batch);
 
+    /**
+     * Like {@link #forward}, but returns every token's final hidden state (after the final norm) instead of logits:
+     * per chunk, its tokens x hidden size, row-major. What embeddings pool.
+     *
+     * @throws UnsupportedOperationException if this backend cannot (the caller answers "not supported")
+     */
+    default float[][] hiddenStates(ForwardBatch batch) {
+        throw new UnsupportedOperationException("the " + name() + " backend does not compute embeddings");
+    }
+
+    /**
+     * Block copies out of and into the paged cache, for the host KV tier and transfers between workers; empty where
+     * the backend cannot copy blocks (then neither is offered). Valid once the cache is allocated.
+     */
+    default java.util.Optional<KvBlockCopier> kvBlockCopier() { return java.util.Optional.empty(); }
+
     @Override
     void close();
 }

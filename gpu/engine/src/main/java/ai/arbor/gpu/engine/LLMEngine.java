@@ -11,10 +11,15 @@ import ai.arbor.gpu.backend.ComputeBackend;
 import ai.arbor.gpu.backend.DeviceSampling;
 import ai.arbor.gpu.backend.ForwardBatch;
 import ai.arbor.gpu.backend.GreedyForward;
+import ai.arbor.gpu.backend.KvBlockCopier;
 import ai.arbor.gpu.backend.SequenceChunk;
+import ai.arbor.gpu.kv.HostKvTier;
+import ai.arbor.gpu.kv.KvBlockBatch;
+import ai.arbor.gpu.kv.KvBlockExchange;
 import ai.arbor.gpu.kv.KvCacheManager;
 import ai.arbor.gpu.protocol.KvEvent;
 import ai.arbor.gpu.protocol.KvEventListener;
+import ai.arbor.gpu.protocol.Pooling;
 import ai.arbor.gpu.model.HfModel;
 import ai.arbor.gpu.model.ModelConfig;
 import ai.arbor.gpu.sample.Sampled;
@@ -39,6 +44,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -53,7 +59,7 @@ import org.slf4j.LoggerFactory;
  * {@link #addRequest} and {@link #abort} may be called from any thread; everything else runs on the engine thread.
  * The engine owns the backend it is given and closes it.
  */
-public final class LLMEngine implements InferenceEngine {
+public final class LLMEngine implements InferenceEngine, KvBlockExchange {
     private static final Logger log = LoggerFactory.getLogger(LLMEngine.class);
     /** Compiled grammars kept per engine: one per distinct schema in recent use. */
     private static final int GRAMMAR_CACHE = 64;
@@ -71,9 +77,15 @@ public final class LLMEngine implements InferenceEngine {
 
     private final ConcurrentLinkedQueue<Request> pendingAdds = new ConcurrentLinkedQueue<>();
     private final ConcurrentLinkedQueue<String> pendingAborts = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<EmbeddingJob> pendingEmbeddings = new ConcurrentLinkedQueue<>();
+    private final int hiddenSize;
+    /** Block copies for peers, run on the engine thread between steps. */
+    private final ConcurrentLinkedQueue<Runnable> pendingCopies = new ConcurrentLinkedQueue<>();
+    private long importedPeerBlocks;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicLong arrivals = new AtomicLong();
     private final List<KvEventListener> listeners = new CopyOnWriteArrayList<>();
+    private final List<KvEventListener> reachableListeners = new CopyOnWriteArrayList<>();
     private final Map<String, Request> live = new HashMap<>();
 
     // Set when the backend can pick tokens where the logits are, so only token ids cross (a 151k-vocabulary fp32 row
@@ -83,6 +95,7 @@ public final class LLMEngine implements InferenceEngine {
     private volatile boolean sampleOnDevice = true;
     private long deviceSampledSteps;
 
+    private long embeddings;
     private long promptTokens;
     private long generatedTokens;
     private long steps;
@@ -108,6 +121,7 @@ public final class LLMEngine implements InferenceEngine {
         this.greedyForward = backend instanceof GreedyForward g ? g : null;
         this.blockSize = config.blockSize();
         this.vocabSize = model.vocabSize();
+        this.hiddenSize = model.hiddenSize();
         this.eosTokenIds = eosTokenIds.clone();
         int numBlocks = config.numKvBlocks() > 0 ? config.numKvBlocks() : backend.availableKvBlocks(blockSize);
         if (numBlocks <= 0) {
@@ -124,7 +138,7 @@ public final class LLMEngine implements InferenceEngine {
         }
         this.maxModelLen = modelLen;
         backend.allocateKvCache(numBlocks, blockSize);
-        this.kv = new KvCacheManager(numBlocks, blockSize, config.enablePrefixCaching());
+        this.kv = new KvCacheManager(numBlocks, blockSize, config.enablePrefixCaching(), hostTier(backend, config));
         this.scheduler = new Scheduler(kv, config.maxNumSeqs(), config.maxNumBatchedTokens());
         publishStats(0, 0);
         log.info("engine on {}: {} KV blocks of {} tokens, max model length {}, max {} seqs / {} tokens per step",
@@ -136,19 +150,7 @@ public final class LLMEngine implements InferenceEngine {
         if (request.requestId() == null || request.requestId().isEmpty()) {
             throw new IllegalArgumentException("request id must not be empty");
         }
-        int[] prompt = request.promptTokenIds();
-        if (prompt == null || prompt.length == 0) {
-            throw new IllegalArgumentException("request " + request.requestId() + " has an empty prompt");
-        }
-        // at least one token must fit: a request whose max_tokens reaches past the context stops at its end
-        ContextLength.exceeded(prompt.length, 1, maxModelLen).ifPresent(why -> {
-            throw new IllegalArgumentException("request " + request.requestId() + ": " + why);
-        });
-        for (int t : prompt) {
-            if (t < 0 || t >= vocabSize) {
-                throw new IllegalArgumentException("prompt token id " + t + " is outside the vocabulary [0, " + vocabSize + ")");
-            }
-        }
+        checkPrompt("request " + request.requestId(), request.promptTokenIds(), 1);
         Sampler.validate(request.sampling());
         if (request.sampling().hasLogitBias()) {
             for (int t : request.sampling().logitBias().keySet()) {
@@ -161,6 +163,38 @@ public final class LLMEngine implements InferenceEngine {
         ConstraintMatcher matcher = matcherFor(request);
         pendingAdds.add(new Request(request, sink, arrivals.getAndIncrement(), matcher));
         inFlight.incrementAndGet();
+    }
+
+    /**
+     * @param completion tokens that must fit after the prompt: 1 for a generation (it may stop at the context's end),
+     *                   0 for an embedding
+     */
+    private void checkPrompt(String what, int[] prompt, int completion) {
+        if (prompt == null || prompt.length == 0) throw new IllegalArgumentException(what + " has an empty prompt");
+        ContextLength.exceeded(prompt.length, completion, maxModelLen).ifPresent(why -> {
+            throw new IllegalArgumentException(what + ": " + why);
+        });
+        for (int t : prompt) {
+            if (t < 0 || t >= vocabSize) {
+                throw new IllegalArgumentException("prompt token id " + t + " is outside the vocabulary [0, " + vocabSize + ")");
+            }
+        }
+    }
+
+    /** One prompt's pooled hidden states, in KV blocks borrowed for the pass. Engine thread. */
+    float[] embedOne(int[] prompt, Pooling pooling) {
+        String id = "embedding-" + embeddings++;
+        if (!kv.allocateSlots(id, 0, prompt.length, null)) {
+            throw new IllegalStateException("the KV cache has no room for an embedding of " + prompt.length
+                    + " tokens now; retry later");
+        }
+        try {
+            float[][] hidden = backend.hiddenStates(new ForwardBatch(List.of(
+                    new SequenceChunk(prompt, 0, kv.blockTable(id), false))));
+            return pooling.pool(hidden[0], prompt.length, hiddenSize);
+        } finally {
+            kv.free(id);
+        }
     }
 
     /** Compiles the request's constraint here, on the caller's thread, so a slow schema does not stall a step. */
@@ -189,12 +223,22 @@ public final class LLMEngine implements InferenceEngine {
 
     @Override
     public boolean hasWork() {
-        return inFlight.get() > 0 || !pendingAborts.isEmpty();
+        return inFlight.get() > 0 || !pendingAborts.isEmpty() || !pendingEmbeddings.isEmpty()
+                || !pendingCopies.isEmpty();
+    }
+
+    @Override
+    public CompletableFuture<float[][]> embed(List<int[]> prompts, Pooling pooling) {
+        for (int[] p : prompts) checkPrompt("embedding input", p, 0);
+        EmbeddingJob job = new EmbeddingJob(List.copyOf(prompts), pooling, new CompletableFuture<>());
+        pendingEmbeddings.add(job);
+        return job.result();
     }
 
     @Override
     public void step() {
         long t0 = System.nanoTime();
+        for (EmbeddingJob job; (job = pendingEmbeddings.poll()) != null; ) job.run(this);
         applyAbortsAndAdds();
         SchedulerOutput plan = scheduler.schedule();
         int batchSize = plan.chunks().size();
@@ -284,11 +328,18 @@ public final class LLMEngine implements InferenceEngine {
         if (queued == 0) return s;
         return new EngineStats(s.runningRequests(), s.waitingRequests() + queued, s.kvBlocksActive(), s.kvBlocksTotal(),
                 s.prefixCacheQueries(), s.prefixCacheHits(), s.preemptions(), s.promptTokens(), s.generatedTokens(),
-                s.steps(), s.lastBatchSize(), s.lastStepNanos());
+                s.steps(), s.lastBatchSize(), s.lastStepNanos(), s.hostKvBlocks(), s.onboardedHostBlocks(),
+                s.onboardedPeerBlocks());
     }
 
     @Override
     public void addKvEventListener(KvEventListener listener) { listeners.add(listener); }
+
+    @Override
+    public void addReachableKvEventListener(KvEventListener listener) { reachableListeners.add(listener); }
+
+    @Override
+    public boolean hasHostKvTier() { return kv.hostTier() != null; }
 
     @Override
     public int blockSize() { return blockSize; }
@@ -315,6 +366,7 @@ public final class LLMEngine implements InferenceEngine {
     public boolean resetPrefixCache() {
         boolean ok = kv.resetPrefixCache();
         flushKvEvents();
+        publishStats(0, 0);
         return ok;
     }
 
@@ -333,6 +385,7 @@ public final class LLMEngine implements InferenceEngine {
     }
 
     private void applyAbortsAndAdds() {
+        for (Runnable copy; (copy = pendingCopies.poll()) != null; ) copy.run();
         Set<String> aborts = new HashSet<>();
         for (String id; (id = pendingAborts.poll()) != null; ) aborts.add(id);
         for (Request r; (r = pendingAdds.poll()) != null; ) {
@@ -470,9 +523,13 @@ public final class LLMEngine implements InferenceEngine {
     }
 
     private void flushKvEvents() {
-        List<KvEvent> events = kv.drainEvents();
+        publish(kv.drainEvents(), listeners);
+        publish(kv.drainReachableEvents(), reachableListeners);
+    }
+
+    private static void publish(List<KvEvent> events, List<KvEventListener> to) {
         if (events.isEmpty()) return;
-        for (KvEventListener l : listeners) {
+        for (KvEventListener l : to) {
             try {
                 l.onKvEvents(events);
             } catch (RuntimeException e) {
@@ -482,9 +539,63 @@ public final class LLMEngine implements InferenceEngine {
     }
 
     private void publishStats(int batchSize, long stepNanos) {
+        HostKvTier host = kv.hostTier();
         stats = new EngineStats(scheduler.numRunning(), scheduler.numWaiting(), kv.numActiveBlocks(), kv.numBlocks(),
                 scheduler.prefixCacheQueries(), scheduler.prefixCacheHits(), scheduler.preemptions(), promptTokens,
-                generatedTokens, steps, batchSize, stepNanos);
+                generatedTokens, steps, batchSize, stepNanos, host == null ? 0 : host.size(),
+                host == null ? 0 : host.onboarded(), importedPeerBlocks);
+    }
+
+    @Override
+    public long[] prefixHashes(int[] tokens) { return kv.prefixHashes(tokens); }
+
+    @Override
+    public CompletableFuture<Integer> heldPrefix(long[] hashes) {
+        return onEngineThread(() -> kv.heldPrefix(hashes));
+    }
+
+    @Override
+    public CompletableFuture<KvBlockBatch> exportBlocks(long[] hashes) {
+        return onEngineThread(() -> kv.exportBlocks(hashes, copier()));
+    }
+
+    @Override
+    public CompletableFuture<Integer> importBlocks(KvBlockBatch blocks) {
+        return onEngineThread(() -> {
+            int n = kv.importBlocks(blocks, copier());
+            importedPeerBlocks += n;
+            flushKvEvents();
+            publishStats(0, 0);
+            return n;
+        });
+    }
+
+    private KvBlockCopier copier() {
+        return backend.kvBlockCopier().orElseThrow(() -> new UnsupportedOperationException(
+                "backend " + backend.name() + " cannot copy KV blocks"));
+    }
+
+    /** Runs {@code work} on the engine thread before the next step; the engine loop must be woken by the caller. */
+    private <T> CompletableFuture<T> onEngineThread(java.util.function.Supplier<T> work) {
+        CompletableFuture<T> f = new CompletableFuture<>();
+        pendingCopies.add(() -> {
+            try {
+                f.complete(work.get());
+            } catch (RuntimeException e) {
+                f.completeExceptionally(e);
+            }
+        });
+        return f;
+    }
+
+    /** The host tier the config asks for, on a backend that can copy blocks out; null for none. */
+    private static HostKvTier hostTier(ComputeBackend backend, EngineConfig config) {
+        if (config.hostKvMemoryBytes() <= 0 || !config.enablePrefixCaching()) return null;
+        KvBlockCopier copier = backend.kvBlockCopier().orElseThrow(() -> new IllegalArgumentException(
+                "backend " + backend.name() + " cannot copy KV blocks, so it has no host KV tier"));
+        HostKvTier tier = new HostKvTier(copier, config.hostKvMemoryBytes());
+        log.info("host KV tier: {} blocks of {} bytes", tier.capacity(), copier.blockBytes());
+        return tier;
     }
 
     private static int[] concat(int[] a, int[] b) {

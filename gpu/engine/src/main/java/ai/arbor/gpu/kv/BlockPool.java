@@ -20,6 +20,13 @@ public final class BlockPool {
     private final List<KvEvent> pendingEvents = new ArrayList<>();
     private final int blockSize;
     private long nextEventId;
+    private EvictionSink evictionSink;
+
+    /** Sees each cached block just before its slot is reused, while its K/V are still there to copy. */
+    @FunctionalInterface
+    public interface EvictionSink {
+        void evicting(KvBlock block);
+    }
 
     public BlockPool(int numBlocks, int blockSize) {
         if (numBlocks <= 0) throw new IllegalArgumentException("numBlocks must be positive, got " + numBlocks);
@@ -33,6 +40,8 @@ public final class BlockPool {
     }
 
     public int numBlocks() { return blocks.length; }
+
+    public void setEvictionSink(EvictionSink sink) { this.evictionSink = sink; }
 
     public int blockSize() { return blockSize; }
 
@@ -66,6 +75,7 @@ public final class BlockPool {
             if (b.hashed) {
                 if (evicted == null) evicted = new long[n - i];
                 evicted[numEvicted++] = b.hash;
+                if (evictionSink != null) evictionSink.evicting(b);
                 uncache(b);
             }
             b.refCount = 1;
@@ -125,6 +135,8 @@ public final class BlockPool {
         for (KvBlock b : blocks) {
             b.hashed = false;
             b.hash = 0;
+            b.parentHash = null;
+            b.tokens = null;
         }
         cachedByHash.clear();
         pendingEvents.add(new KvEvent.AllBlocksCleared(nextEventId++));
@@ -143,5 +155,7 @@ public final class BlockPool {
         cachedByHash.remove(b.hash, b);
         b.hashed = false;
         b.hash = 0;
+        b.parentHash = null;
+        b.tokens = null;
     }
 }

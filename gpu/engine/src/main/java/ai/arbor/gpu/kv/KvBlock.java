@@ -10,6 +10,9 @@ public final class KvBlock {
     /** Chained hash of the full block this holds; only meaningful while {@link #hashed}. */
     long hash;
     boolean hashed;
+    /** The cached block's parent hash (null for a first block) and tokens: what a lower tier needs to re-announce it. */
+    Long parentHash;
+    int[] tokens;
     KvBlock prevFree;
     KvBlock nextFree;
     boolean inFreeQueue;

@@ -1,5 +1,7 @@
 package ai.arbor.gpu.protocol;
 
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * What a worker drives: requests go in from any thread, one dedicated thread calls {@link #step()} while
@@ -26,9 +28,28 @@ public interface InferenceEngine extends AutoCloseable {
      */
     default void failInFlight(Throwable cause) {}
 
+    /**
+     * Embeddings: each prompt's final hidden states pooled by {@code pooling} and L2-normalised, computed on the engine
+     * thread between steps, each prompt in a forward pass of its own (so a prompt's vector does not depend on what it
+     * was sent with). Fails with {@link UnsupportedOperationException} where the engine or its backend cannot.
+     * Thread-safe.
+     */
+    default CompletableFuture<float[][]> embed(List<int[]> prompts, Pooling pooling) {
+        return CompletableFuture.failedFuture(new UnsupportedOperationException("this engine does not compute embeddings"));
+    }
+
     EngineStats stats();
 
     void addKvEventListener(KvEventListener listener);
+
+    /**
+     * Receives the events of the blocks held in any KV tier (primary or host), a stream of its own with its own ids;
+     * engines without a host tier never call it.
+     */
+    default void addReachableKvEventListener(KvEventListener listener) {}
+
+    /** Whether evicted blocks go to a host tier (and so {@link #addReachableKvEventListener} has events). */
+    default boolean hasHostKvTier() { return false; }
 
     int blockSize();
 

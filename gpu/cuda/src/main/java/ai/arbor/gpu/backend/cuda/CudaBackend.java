@@ -4,6 +4,7 @@ import ai.arbor.gpu.backend.ComputeBackend;
 import ai.arbor.gpu.backend.DeviceSampling;
 import ai.arbor.gpu.backend.ForwardBatch;
 import ai.arbor.gpu.backend.GreedyForward;
+import ai.arbor.gpu.backend.KvBlockCopier;
 import ai.arbor.gpu.model.ModelConfig;
 import ai.arbor.gpu.model.Weights;
 import ai.arbor.gpu.protocol.TokenLogprobs;
@@ -169,6 +170,12 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, DeviceS
         long budget = (long) (mem[1] * gpuMemoryUtilization) - (mem[1] - mem[0]) + current;
         long blocks = budget / kvBlockBytes(blockSize) - 1; // one scratch block for padded graph rows
         return (int) Math.max(0, Math.min(Integer.MAX_VALUE / 2, blocks));
+    }
+
+    @Override
+    public java.util.Optional<KvBlockCopier> kvBlockCopier() {
+        return pass.kCache == null ? java.util.Optional.empty() : java.util.Optional.of(new CudaKvBlockCopier(dev, pass.kCache,
+                pass.vCache, pass.layerStride, blockSize, config.kvDim(), kvBytes, config.numLayers(), numBlocks));
     }
 
     @Override

@@ -2,10 +2,10 @@ package ai.arbor.gpu.backend.cpu;
 
 import ai.arbor.gpu.backend.ComputeBackend;
 import ai.arbor.gpu.backend.ForwardBatch;
+import ai.arbor.gpu.backend.KvBlockCopier;
 import ai.arbor.gpu.backend.SequenceChunk;
 import ai.arbor.gpu.model.ModelConfig;
 import ai.arbor.gpu.model.Weights;
-
 import java.util.List;
 
 /**
@@ -78,9 +78,40 @@ public final class CpuBackend implements ComputeBackend {
     }
 
     @Override
+    public java.util.Optional<KvBlockCopier> kvBlockCopier() {
+        return cache == null ? java.util.Optional.empty() : java.util.Optional.of(new CpuKvBlockCopier(cache));
+    }
+
+    @Override
     public float[][] forward(ForwardBatch batch) {
+        Tokens tk = Tokens.of(batch, config.vocabSize(), checkedCache());
+        return logits(layers(tk), tk.logitRows());
+    }
+
+    @Override
+    public float[][] hiddenStates(ForwardBatch batch) {
+        Tokens tk = Tokens.of(batch, config.vocabSize(), checkedCache());
+        float[] x = layers(tk);
+        int hidden = config.hiddenSize();
+        RmsNorm.apply(x, x, tk.count(), weights.finalNorm(), eps);
+        float[][] out = new float[batch.chunks().size()][];
+        int row = 0;
+        for (int c = 0; c < out.length; c++) {
+            int len = batch.chunks().get(c).tokens().length;
+            out[c] = new float[len * hidden];
+            System.arraycopy(x, row * hidden, out[c], 0, len * hidden);
+            row += len;
+        }
+        return out;
+    }
+
+    private KvCache checkedCache() {
         if (cache == null) throw new IllegalStateException("allocateKvCache must be called before forward");
-        Tokens tk = Tokens.of(batch, config.vocabSize(), cache);
+        return cache;
+    }
+
+    /** Every decoder layer over the batch's tokens: the residual stream before the final norm. */
+    private float[] layers(Tokens tk) {
         int n = tk.count();
         int hidden = config.hiddenSize();
 
@@ -94,7 +125,7 @@ public final class CpuBackend implements ComputeBackend {
             RmsNorm.apply(x, h, n, layer.postAttentionNorm(), eps);
             mlp(layer, h, n, x);
         }
-        return logits(x, tk.logitRows());
+        return x;
     }
 
     private float[] embedding(int[] ids) {

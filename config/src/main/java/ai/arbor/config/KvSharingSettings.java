@@ -1,0 +1,50 @@
+package ai.arbor.config;
+
+import com.typesafe.config.Config;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * {@code arbor.kv-sharing}: KV blocks moving between workers (read from {@link ArborSettings#raw()}).
+ *
+ * @param workerMode             {@code prefill} (computes prompts for decode workers), {@code decode} (streams tokens,
+ *                               takes prompts' KV from prefill workers) or {@code both}
+ * @param transferPort           TCP port of a worker's block transfer listener (0 = any free port)
+ * @param transferTimeout        deadline of one transfer, prefill included; past it the decode worker computes alone
+ * @param disaggMinPrefillTokens conditional disaggregation: a prompt with fewer uncached tokens (on the decode
+ *                               worker) than this is prefilled where it decodes
+ * @param peerPullMinBlocks      a worker pulls a prefix from a peer when the peer holds at least this many more of
+ *                               its leading blocks
+ */
+public record KvSharingSettings(String workerMode, int transferPort, Duration transferTimeout,
+                                int disaggMinPrefillTokens, int peerPullMinBlocks) {
+    public static final Set<String> MODES = Set.of("prefill", "decode", "both");
+
+    public KvSharingSettings {
+        if (!MODES.contains(workerMode)) {
+            throw new IllegalArgumentException("arbor.kv-sharing.worker-mode must be prefill, decode or both, got '"
+                    + workerMode + "'");
+        }
+        if (transferPort < 0 || transferPort > 65535) {
+            throw new IllegalArgumentException("arbor.kv-sharing.transfer-port must be in 0..65535, got " + transferPort);
+        }
+        if (transferTimeout.isNegative() || transferTimeout.isZero()) {
+            throw new IllegalArgumentException("arbor.kv-sharing.transfer-timeout must be positive, got " + transferTimeout);
+        }
+        Settings.atLeast("arbor.kv-sharing.disagg-min-prefill-tokens", disaggMinPrefillTokens, 0);
+        Settings.positive("arbor.kv-sharing.peer-pull-min-blocks", peerPullMinBlocks);
+    }
+
+    public static KvSharingSettings defaults() {
+        return from(com.typesafe.config.ConfigFactory.defaultReference().getConfig("arbor.kv-sharing"));
+    }
+
+    public static KvSharingSettings from(ArborSettings arbor) { return from(arbor.raw().getConfig("arbor.kv-sharing")); }
+
+    static KvSharingSettings from(Config c) {
+        return new KvSharingSettings(c.getString("worker-mode").trim().toLowerCase(Locale.ROOT),
+                c.getInt("transfer-port"), c.getDuration("transfer-timeout"), c.getInt("disagg-min-prefill-tokens"),
+                c.getInt("peer-pull-min-blocks"));
+    }
+}

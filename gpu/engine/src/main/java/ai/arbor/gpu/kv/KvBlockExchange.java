@@ -1,0 +1,25 @@
+package ai.arbor.gpu.kv;
+
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * An engine's side of block transfers between workers: blocks leave and arrive between steps, on the engine thread
+ * (the only one that may touch the cache), and the callers on transfer threads wait on the futures.
+ */
+public interface KvBlockExchange {
+
+    /** The engine's hashes of the full blocks of {@code tokens} that a prefix hit may cover (never the last token). */
+    long[] prefixHashes(int[] tokens);
+
+    /** How many leading blocks of this chain the engine holds now, in either tier. */
+    CompletableFuture<Integer> heldPrefix(long[] hashes);
+
+    /** Copies out the leading run of the chain {@code hashes} that the engine holds in either tier (maybe none). */
+    CompletableFuture<KvBlockBatch> exportBlocks(long[] hashes);
+
+    /**
+     * Writes blocks from a peer into free blocks of the primary pool, where they are cached like computed ones (and
+     * announced as stored); blocks already held are skipped. Completes with the number of blocks taken in.
+     */
+    CompletableFuture<Integer> importBlocks(KvBlockBatch blocks);
+}
