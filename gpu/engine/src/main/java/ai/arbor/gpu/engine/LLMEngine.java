@@ -34,7 +34,6 @@ import ai.arbor.gpu.sched.Scheduler;
 import ai.arbor.gpu.sched.SchedulerOutput;
 import ai.arbor.structured.ConstraintMatcher;
 import ai.arbor.structured.GrammarCompiler;
-import ai.arbor.gpu.protocol.OutputConstraint;
 import ai.arbor.structured.StructuredOutputs;
 import ai.arbor.structured.TokenVocabulary;
 import java.util.ArrayList;
@@ -72,8 +71,7 @@ public final class LLMEngine implements InferenceEngine, KvBlockExchange {
     private final KvCacheManager kv;
     private final Scheduler scheduler;
     private final Sampler sampler = new Sampler();
-    /** Null when the engine has no tokenizer to read the vocabulary from: constrained requests are refused. */
-    private final StructuredOutputs structured;
+    private final RequestConstraints constraints;
 
     private final ConcurrentLinkedQueue<Request> pendingAdds = new ConcurrentLinkedQueue<>();
     private final ConcurrentLinkedQueue<String> pendingAborts = new ConcurrentLinkedQueue<>();
@@ -114,7 +112,7 @@ public final class LLMEngine implements InferenceEngine, KvBlockExchange {
 
     private LLMEngine(ModelConfig model, int[] eosTokenIds, ComputeBackend backend, EngineConfig config,
                       StructuredOutputs structured) {
-        this.structured = structured;
+        this.constraints = new RequestConstraints(structured);
         if (config.blockSize() <= 0) throw new IllegalArgumentException("blockSize must be positive, got " + config.blockSize());
         this.backend = backend;
         this.deviceSampling = backend instanceof DeviceSampling d ? d : null;
@@ -160,7 +158,7 @@ public final class LLMEngine implements InferenceEngine, KvBlockExchange {
                 }
             }
         }
-        ConstraintMatcher matcher = matcherFor(request);
+        ConstraintMatcher matcher = constraints.matcherFor(request);
         pendingAdds.add(new Request(request, sink, arrivals.getAndIncrement(), matcher));
         inFlight.incrementAndGet();
     }
@@ -195,25 +193,6 @@ public final class LLMEngine implements InferenceEngine, KvBlockExchange {
         } finally {
             kv.free(id);
         }
-    }
-
-    /** Compiles the request's constraint here, on the caller's thread, so a slow schema does not stall a step. */
-    private ConstraintMatcher matcherFor(EngineRequest request) {
-        OutputConstraint c = request.sampling().constraint();
-        if (c == null) return null;
-        if (structured == null) {
-            throw new IllegalArgumentException("structured outputs need the model's tokenizer, which this engine lacks");
-        }
-        ConstraintMatcher m = structured.matcher(c);
-        int[] prompt = request.promptTokenIds();
-        // A migrated request's output so far ends its prompt: the constraint continues from where it stopped.
-        for (int i = prompt.length - Math.max(0, request.generatedTokens()); i < prompt.length; i++) {
-            if (!m.accept(prompt[i])) {
-                throw new IllegalArgumentException("request " + request.requestId()
-                        + ": its generated tokens do not match its output constraint");
-            }
-        }
-        return m;
     }
 
     @Override

@@ -9,10 +9,9 @@ import ai.arbor.gpu.model.ModelConfig;
 import ai.arbor.gpu.model.Weights;
 import ai.arbor.gpu.protocol.TokenLogprobs;
 import ai.arbor.gpu.sample.SamplingRow;
+import java.util.List;
 import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
-
-import java.util.List;
 
 import static jcuda.driver.JCudaDriver.*;
 
@@ -226,7 +225,7 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, DeviceS
     public StepTokens forwardSampled(ForwardBatch batch, List<SamplingRow> rows) {
         boolean plain = true;
         for (SamplingRow r : rows) plain &= r.isPlainArgmax();
-        if (plain) return new StepTokens(forwardGreedy(batch), new ai.arbor.gpu.protocol.TokenLogprobs[rows.size()]);
+        if (plain) return new StepTokens(forwardGreedy(batch), new TokenLogprobs[rows.size()]);
         sampleStep = true;
         try {
             SamplingInputs[] in = new SamplingInputs[1];
