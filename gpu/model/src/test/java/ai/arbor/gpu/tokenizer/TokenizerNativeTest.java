@@ -12,7 +12,7 @@ class TokenizerNativeTest {
     void loadingATokenizerPinsDjlToTheCpuBuildAndOfflineMode() {
         assumeTrue(System.getenv(TokenizerNative.FLAVOR) == null, "the environment names a flavor itself");
         assumeTrue(System.getenv(TokenizerNative.OFFLINE) == null, "the environment sets offline mode itself");
-        try (HfTokenizer t = HfTokenizer.load(Path.of("../models/tiny-qwen2"))) {
+        try (HfTokenizer t = HfTokenizer.load(Path.of("../../models/tiny-qwen2"))) {
             assertEquals("cpu", System.getProperty(TokenizerNative.FLAVOR));
             assertEquals("true", System.getProperty(TokenizerNative.OFFLINE));
             assertEquals(t.decode(t.encode("hello world"), false), "hello world");
