@@ -45,7 +45,7 @@ public final class InFlightResponses {
             done();
             throw e;
         }
-        return response.handle((r, failure) -> {
+        return response.handleAsync((r, failure) -> {
             if (failure != null) {
                 done();
                 throw failure instanceof RuntimeException re ? re : new java.util.concurrent.CompletionException(failure);
@@ -56,13 +56,13 @@ public final class InFlightResponses {
             }
             // counted until the body's stream ends, however it ends (completed, failed, or the client went away)
             Flow<ByteString, ByteString, Object> watch = Flow.<ByteString>create().watchTermination((mat, finished) -> {
-                finished.whenComplete((d, e) -> done());
+                finished.whenCompleteAsync((d, e) -> done(), OpenAiServer.SAME_THREAD);
                 return mat;
             });
             // the Java model has no transformDataBytes; every entity is also the Scala model's
             var entity = (org.apache.pekko.http.scaladsl.model.ResponseEntity) r.entity();
             return r.withEntity(entity.transformDataBytes(watch.asScala()));
-        });
+        }, OpenAiServer.SAME_THREAD);
     }
 
     private void done() {
