@@ -3,7 +3,9 @@ package ai.arbor.http;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
@@ -26,29 +28,52 @@ import org.apache.pekko.util.ByteString;
  * One HTTP connection's life, seen from the handler: it closes a connection that takes longer than the header
  * timeout to send a request's head (slowloris, or an idle keep-alive connection), and it tells requests still
  * waiting for their first token that their client has gone, so that they stop there rather than when the first
- * token comes (Pekko drops a response whose connection closed without ever running its entity).
+ * token comes (Pekko drops a response whose connection closed without ever running its entity). It also counts its
+ * requests in the server's {@link InFlightResponses} until their responses end, on the one stage per streamed response
+ * that watches for that end.
  */
 final class Connection {
+    private final InFlightResponses inFlight;
     private final List<Runnable> onClose = new ArrayList<>();
     private boolean closed;
+    /** Requests on this connection counted in {@link #inFlight} whose responses have not ended. */
+    private final AtomicInteger counted = new AtomicInteger();
+    private volatile boolean closing;
     private volatile AsyncCallback<Boolean> responseDone;
+    private volatile AsyncCallback<Boolean> closeWhenIdle;
+
+    private Connection(InFlightResponses inFlight) { this.inFlight = inFlight; }
 
     /**
-     * The handler flow of every connection: {@code handler} gets each request with its connection.
+     * The handler flow of every connection: {@code handler} gets each request with its connection, and
+     * {@code inFlight} counts it until its response has ended.
      */
     static Flow<HttpRequest, HttpResponse, ?> flow(Function2<HttpRequest, Connection, CompletionStage<HttpResponse>>
-                                                           handler, Duration headerTimeout) {
+                                                           handler, Duration headerTimeout, InFlightResponses inFlight) {
         return Flow.fromMaterializer((mat, attrs) -> {
-            Connection c = new Connection();
+            Connection c = new Connection(inFlight);
+            inFlight.opened(c);
             return Flow.of(HttpRequest.class)
                     .via(new HeadDeadline(headerTimeout, c))
-                    .mapAsync(1, r -> handler.apply(r, c))
+                    .mapAsync(1, r -> c.respond(r, handler))
                     .map(c::watchEnd)
                     .watchTermination((m, done) -> {
                         done.whenCompleteAsync((d, t) -> c.close(), OpenAiServer.SAME_THREAD);
                         return m;
                     });
         });
+    }
+
+    private CompletionStage<HttpResponse> respond(HttpRequest request,
+            Function2<HttpRequest, Connection, CompletionStage<HttpResponse>> handler) throws Exception {
+        if (!inFlight.admit()) return CompletableFuture.completedFuture(InFlightResponses.REFUSAL);
+        counted.incrementAndGet();
+        try {
+            return handler.apply(request, this);
+        } catch (Exception | Error e) {
+            countedEnded();
+            throw e;
+        }
     }
 
     /**
@@ -67,6 +92,13 @@ final class Connection {
 
     synchronized void forget(Runnable action) { onClose.remove(action); }
 
+    /** Ends the connection the graceful way (what is buffered is still sent) once no response is in flight on it. */
+    void closeWhenIdle() {
+        closing = true;
+        AsyncCallback<Boolean> cb = closeWhenIdle;
+        if (cb != null) cb.invoke(Boolean.TRUE);
+    }
+
     private void close() {
         List<Runnable> actions;
         synchronized (this) {
@@ -74,26 +106,35 @@ final class Connection {
             actions = new ArrayList<>(onClose);
             onClose.clear();
         }
+        // a response whose entity never ran (the client went away first) ends here
+        for (int n = counted.getAndSet(0); n > 0; n--) inFlight.done();
+        inFlight.closed(this);
         actions.forEach(Runnable::run);
     }
 
-    /** The response goes out; the head deadline restarts once its entity has been sent. */
+    private void countedEnded() {
+        if (counted.getAndUpdate(n -> n > 0 ? n - 1 : 0) > 0) inFlight.done();
+    }
+
+    /** The response goes out; it ends, and the head deadline restarts, once its entity has been handed on. */
     private HttpResponse watchEnd(HttpResponse response) {
+        boolean wasCounted = response != InFlightResponses.REFUSAL;
         ResponseEntity entity = response.entity();
         if (entity instanceof HttpEntity.Strict) {
-            signalResponseDone();
+            responseEnded(wasCounted);
             return response;
         }
         // the Scala entity keeps its kind (chunked, close-delimited) where the Java API has no transformDataBytes
         var scala = (org.apache.pekko.http.scaladsl.model.ResponseEntity) entity;
         Flow<ByteString, ByteString, Object> watched = Flow.<ByteString>create().watchTermination((m, done) -> {
-            done.whenCompleteAsync((d, t) -> signalResponseDone(), OpenAiServer.SAME_THREAD);
+            done.whenCompleteAsync((d, t) -> responseEnded(wasCounted), OpenAiServer.SAME_THREAD);
             return (Object) m;
         });
         return response.withEntity(scala.transformDataBytes(watched.asScala()));
     }
 
-    private void signalResponseDone() {
+    private void responseEnded(boolean wasCounted) {
+        if (wasCounted) countedEnded();
         AsyncCallback<Boolean> cb = responseDone;
         if (cb != null) cb.invoke(Boolean.TRUE);
     }
@@ -117,11 +158,16 @@ final class Connection {
         @Override
         public GraphStageLogic createLogic(Attributes attributes) {
             return new TimerGraphStageLogic(shape) {
+                /** Requests passed on whose responses have not ended. */
+                private int outstanding;
+                private boolean closing;
+
                 {
                     setHandler(in, new AbstractInHandler() {
                         @Override
                         public void onPush() {
                             cancelTimer("head");
+                            outstanding++;
                             push(out, grab(in));
                         }
 
@@ -141,8 +187,19 @@ final class Connection {
 
                 @Override
                 public void preStart() {
-                    connection.responseDone = createAsyncCallback(x -> scheduleOnce("head", timeout));
+                    connection.responseDone = createAsyncCallback(x -> {
+                        outstanding = Math.max(0, outstanding - 1);
+                        if (outstanding > 0) return;
+                        if (closing) completeStage();
+                        else scheduleOnce("head", timeout);
+                    });
+                    connection.closeWhenIdle = createAsyncCallback(x -> {
+                        closing = true;
+                        if (outstanding == 0) completeStage();
+                    });
                     scheduleOnce("head", timeout);
+                    // a drain that began before this stage started has not reached it: see it here
+                    if (connection.closing) connection.closeWhenIdle.invoke(Boolean.TRUE);
                 }
 
                 @Override

@@ -113,7 +113,7 @@ public final class OpenAiServer {
     public CompletionStage<ServerBinding> bind(String host, int port) {
         var builder = Http.get(system).newServerAt(host, port);
         if (tls != null) builder = builder.enableHttps(HttpsContext.server(tls));
-        return builder.bindFlow(Connection.flow(inFlight.wrap(this::handle), settings.headerTimeout()));
+        return builder.bindFlow(Connection.flow(this::handle, settings.headerTimeout(), inFlight));
     }
 
     /** What a graceful drain waits for (see {@link InFlightResponses}). */
