@@ -4,6 +4,7 @@
 # runs the engine-level benchmark (CudaBenchmark) and the CUDA self-check, then starts `bin/arbor serve --device cuda`
 # as the README says and drives it with `arbor bench` at concurrency 1, 16, 64 and 256, greedy and sampled
 # (temperature 0.7, top_p 0.9). Results go to $OUT (the device tool's) or ./gpu-results: summary.md first.
+# Env: CONCURRENCIES [1 16 64 256], MODES [greedy sampled], SELFCHECK [1] (0 skips the self-check: a short run).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(pwd)
@@ -28,9 +29,9 @@ python3 "$B/tools/make_random_qwen.py" "$MODEL" "$B/qwen-tokenizer" 2>&1 | tail 
 # engine alone, then the kernels' and the sampler's checks against the host on the repo's tiny models
 ARBOR_MAIN=ai.arbor.gpu.backend.cuda.CudaBenchmark timeout 200 "$B/bin/arbor" 64 1,64 2048 >"$res/engine.txt" 2>&1
 tail -6 "$res/engine.txt"
-ARBOR_MAIN=ai.arbor.gpu.backend.cuda.CudaSelfCheck timeout 120 "$B/bin/arbor" models/tiny-qwen2 \
+[ "${SELFCHECK:-1}" = 1 ] && ARBOR_MAIN=ai.arbor.gpu.backend.cuda.CudaSelfCheck timeout 120 "$B/bin/arbor" models/tiny-qwen2 \
   gpu/model/src/test/resources/reference/tiny-qwen2.json >"$res/selfcheck.txt" 2>&1
-grep -E "GPU sampling|PASS|FAIL" "$res/selfcheck.txt" | tail -4
+[ "${SELFCHECK:-1}" = 1 ] && grep -E "GPU sampling|PASS|FAIL" "$res/selfcheck.txt" | tail -4
 
 # the product, started as the README says
 "$B/bin/arbor" serve --device cuda --model "$MODEL" >"$res/serve.log" 2>&1 &
@@ -47,13 +48,14 @@ if [ $up = 0 ]; then echo "serve did not come up"; tail -30 "$res/serve.log"; ex
 echo "serve is up"
 bench=$(mktemp -d)
 # warm-up (not reported): decode graphs get captured for the batch sizes the runs pass through
-for flags in "--temperature 0" "--temperature 0.7 --top-p 0.9"; do
+for mode in ${MODES:-greedy sampled}; do
+  case $mode in greedy) flags="--temperature 0" ;; sampled) flags="--temperature 0.7 --top-p 0.9" ;; esac
   timeout 120 "$B/bin/arbor" bench --url http://127.0.0.1:8000 --endpoint completions --dataset random --input-len 128 \
     --output-len 128 --concurrency 256 --num-prompts 512 --tokenizer "$MODEL" $flags --no-progress >/dev/null 2>&1
 done
-for mode in greedy sampled; do
+for mode in ${MODES:-greedy sampled}; do
   case $mode in greedy) flags="--temperature 0" ;; sampled) flags="--temperature 0.7 --top-p 0.9" ;; esac
-  for c in 1 16 64 256; do
+  for c in ${CONCURRENCIES:-1 16 64 256}; do
     case $c in 1) n=32 ;; 16) n=256 ;; 64) n=512 ;; *) n=1024 ;; esac
     timeout 120 "$B/bin/arbor" bench --url http://127.0.0.1:8000 --endpoint completions --dataset random \
       --input-len 128 --output-len 128 --concurrency $c --num-prompts $n --tokenizer "$MODEL" $flags --no-progress \
@@ -71,7 +73,7 @@ for mode in ("greedy", "sampled"):
     for c in (1, 16, 64, 256):
         f = f"{bench}/{mode}-c{c}.json"
         if not os.path.exists(f):
-            print(f"| {mode} | {c} | - | - | - | - | run failed |"); continue
+            print(f"| {mode} | {c} | - | - | - | - | not run or failed |"); continue
         r = json.load(open(f))
         t, tp = r["ttft_ms"], r["tpot_ms"]
         print(f"| {mode} | {c} | {r['output_throughput']:.0f} | {tp['mean']:.2f} | {t['mean']:.1f} | {t['p99']:.1f} | {r['failed']} |")
