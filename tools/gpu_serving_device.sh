@@ -5,6 +5,8 @@
 # as the README says and drives it with `arbor bench` at concurrency 1, 16, 64 and 256, greedy and sampled
 # (temperature 0.7, top_p 0.9). Results go to $OUT (the device tool's) or ./gpu-results: summary.md first.
 # Env: CONCURRENCIES [1 16 64 256], MODES [greedy sampled], SELFCHECK [1] (0 skips the self-check: a short run).
+# With BUDGETS="2048 8192" (values of --max-num-batched-tokens) it runs only a sweep instead: per value, serve
+# restarted with that budget and greedy and sampled runs at concurrency 64 and 256 (budgets.md).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(pwd)
@@ -26,6 +28,63 @@ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | 
 date -u +%Y-%m-%dT%H:%MZ >>"$res/gpu.txt"
 python3 "$B/tools/make_random_qwen.py" "$MODEL" "$B/qwen-tokenizer" 2>&1 | tail -1
 
+# `arbor serve --device cuda` with extra flags ($1), up when /v1/models answers; the log in $res/serve.log
+start_serve() {
+  "$B/bin/arbor" serve --device cuda --model "$MODEL" $1 >"$res/serve.log" 2>&1 &
+  server=$!
+  for _ in $(seq 1 300); do
+    if python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/v1/models', timeout=2)" 2>/dev/null; then
+      grep -E "arbor: batching|engine\(s\) ready" "$res/serve.log"
+      return 0
+    fi
+    kill -0 $server 2>/dev/null || break
+    sleep 1
+  done
+  echo "serve did not come up"; tail -30 "$res/serve.log"; return 1
+}
+
+# one `arbor bench` run: mode (greedy or sampled), concurrency, prompts, output file stem
+bench_one() {
+  local flags
+  case $1 in greedy) flags="--temperature 0" ;; *) flags="--temperature 0.7 --top-p 0.9" ;; esac
+  timeout 120 "$B/bin/arbor" bench --url http://127.0.0.1:8000 --endpoint completions --dataset random \
+    --input-len 128 --output-len 128 --concurrency $2 --num-prompts $3 --tokenizer "$MODEL" $flags --no-progress \
+    --output "$4.json" >"$4.txt" 2>&1 || echo "bench $1 c=$2 failed"
+}
+
+if [ -n "${BUDGETS:-}" ]; then
+  bench=$(mktemp -d)
+  for t in $BUDGETS; do
+    start_serve "--max-num-batched-tokens $t" || exit 1
+    bench_one greedy 256 512 "$bench/warm" # graph captures, not reported
+    for mode in greedy sampled; do
+      bench_one $mode 64 512 "$bench/$t-$mode-c64"
+      bench_one $mode 256 1024 "$bench/$t-$mode-c256"
+    done
+    kill $server; wait $server 2>/dev/null
+    grep -E "arbor: batching|engine\(s\) ready" "$res/serve.log" >>"$res/batching.txt"
+  done
+  tail -100 "$res/serve.log" >"$res/serve-tail.log"; rm "$res/serve.log"
+  python3 - "$bench" "$BUDGETS" >"$res/budgets.md" <<'PY'
+import json, os, sys
+bench, budgets = sys.argv[1], sys.argv[2].split()
+print("| max-num-batched-tokens | requests | concurrency | output tok/s | TPOT mean ms | TTFT mean ms | TTFT p99 ms | failed |")
+print("|---|---|---|---|---|---|---|---|")
+for t in budgets:
+    for mode in ("greedy", "sampled"):
+        for c in (64, 256):
+            f = f"{bench}/{t}-{mode}-c{c}.json"
+            if not os.path.exists(f):
+                print(f"| {t} | {mode} | {c} | - | - | - | - | run failed |"); continue
+            r = json.load(open(f))
+            tt, tp = r["ttft_ms"], r["tpot_ms"]
+            print(f"| {t} | {mode} | {c} | {r['output_throughput']:.0f} | {tp['mean']:.2f} | {tt['mean']:.1f} | {tt['p99']:.1f} | {r['failed']} |")
+PY
+  tar -czf "$res/budgets.tgz" -C "$bench" .
+  cat "$res/budgets.md"
+  exit 0
+fi
+
 # engine alone, then the kernels' and the sampler's checks against the host on the repo's tiny models
 ARBOR_MAIN=ai.arbor.gpu.backend.cuda.CudaBenchmark timeout 200 "$B/bin/arbor" 64 1,64 2048 >"$res/engine.txt" 2>&1
 tail -6 "$res/engine.txt"
@@ -33,18 +92,8 @@ tail -6 "$res/engine.txt"
   gpu/model/src/test/resources/reference/tiny-qwen2.json >"$res/selfcheck.txt" 2>&1
 [ "${SELFCHECK:-1}" = 1 ] && grep -E "GPU sampling|PASS|FAIL" "$res/selfcheck.txt" | tail -4
 
-# the product, started as the README says
-"$B/bin/arbor" serve --device cuda --model "$MODEL" >"$res/serve.log" 2>&1 &
-server=$!
-up=0
-for _ in $(seq 1 300); do
-  if python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/v1/models', timeout=2)" 2>/dev/null; then
-    up=1; break
-  fi
-  kill -0 $server 2>/dev/null || break
-  sleep 1
-done
-if [ $up = 0 ]; then echo "serve did not come up"; tail -30 "$res/serve.log"; exit 1; fi
+# the product, started as the README says (no flags: the CUDA batching defaults)
+start_serve "" || exit 1
 echo "serve is up"
 bench=$(mktemp -d)
 # warm-up (not reported): decode graphs get captured for the batch sizes the runs pass through
@@ -57,12 +106,11 @@ for mode in ${MODES:-greedy sampled}; do
   case $mode in greedy) flags="--temperature 0" ;; sampled) flags="--temperature 0.7 --top-p 0.9" ;; esac
   for c in ${CONCURRENCIES:-1 16 64 256}; do
     case $c in 1) n=32 ;; 16) n=256 ;; 64) n=512 ;; *) n=1024 ;; esac
-    timeout 120 "$B/bin/arbor" bench --url http://127.0.0.1:8000 --endpoint completions --dataset random \
-      --input-len 128 --output-len 128 --concurrency $c --num-prompts $n --tokenizer "$MODEL" $flags --no-progress \
-      --output "$bench/$mode-c$c.json" >"$bench/$mode-c$c.txt" 2>&1 || echo "bench $mode c=$c failed"
+    bench_one $mode $c $n "$bench/$mode-c$c"
   done
 done
 kill $server; wait $server 2>/dev/null
+grep -E "arbor: batching|engine\(s\) ready" "$res/serve.log" >"$res/batching.txt"
 tail -200 "$res/serve.log" >"$res/serve-tail.log"; rm "$res/serve.log"
 python3 - "$bench" "$res/engine.txt" >"$res/summary.md" <<'PY'
 import glob, json, os, re, sys

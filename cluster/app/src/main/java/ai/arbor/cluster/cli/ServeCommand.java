@@ -46,10 +46,10 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--max-model-len", description = "longest prompt + output (default: the model's; env ARBOR_MAX_MODEL_LEN)")
     Integer maxModelLen;
 
-    @Option(names = "--max-num-seqs", description = "most requests per batch (env ARBOR_MAX_NUM_SEQS)")
+    @Option(names = "--max-num-seqs", description = "most requests per batch, default the device's: 256 on cpu and cuda (env ARBOR_MAX_NUM_SEQS)")
     Integer maxNumSeqs;
 
-    @Option(names = "--max-num-batched-tokens", description = "token budget per engine step (env ARBOR_MAX_NUM_BATCHED_TOKENS)")
+    @Option(names = "--max-num-batched-tokens", description = "token budget per engine step, >= --max-num-seqs, default the device's: 2048 on cpu and cuda (env ARBOR_MAX_NUM_BATCHED_TOKENS)")
     Integer maxNumBatchedTokens;
 
     @Option(names = "--block-size", description = "tokens per KV block (env ARBOR_BLOCK_SIZE)")

@@ -5,10 +5,12 @@ import ai.arbor.actors.frontend.ModelTokenizer;
 import ai.arbor.actors.synthetic.ByteTokenizer;
 import ai.arbor.actors.synthetic.SyntheticEngine;
 import ai.arbor.config.ArborSettings;
+import ai.arbor.config.BatchDefaults;
 import ai.arbor.config.EngineSettings;
 import ai.arbor.gpu.backend.ComputeBackend;
 import ai.arbor.gpu.backend.cpu.CpuBackend;
 import ai.arbor.gpu.backend.cuda.CudaBackend;
+import ai.arbor.gpu.backend.cuda.StepLimits;
 import ai.arbor.gpu.engine.EngineConfig;
 import ai.arbor.gpu.protocol.InferenceEngine;
 import ai.arbor.gpu.engine.LLMEngine;
@@ -76,6 +78,7 @@ public final class LoadedModel implements AutoCloseable {
             progress.printf("arbor: %s %s, %d layers, vocabulary %d; weights mapped in %.1f s%n",
                     model.config().architecture(), s.servedModelName(), model.config().numLayers(),
                     model.config().vocabSize(), seconds(t0));
+            progress.println(batching(s));
             List<InferenceEngine> built = new ArrayList<>(engines);
             LLMEngine engine = null;
             for (int i = 0; i < engines; i++) {
@@ -100,11 +103,23 @@ public final class LoadedModel implements AutoCloseable {
         return new CpuBackend(model.config(), model.weights(), threads, e.kvCacheMemoryBytes());
     }
 
+    /** The batching limits in effect, and the device's defaults they came from or replace. */
+    public static String batching(ArborSettings s) {
+        EngineSettings e = s.engine();
+        BatchDefaults d = BatchDefaults.forDevice(s.device());
+        return String.format(Locale.ROOT, "arbor: batching on %s: max-num-seqs %d, max-num-batched-tokens %d (the "
+                + "defaults for %s: %d, %d)", s.device(), e.maxNumSeqs(), e.maxNumBatchedTokens(),
+                s.isCuda() ? "cuda" : s.device(), d.maxNumSeqs(), d.maxNumBatchedTokens());
+    }
+
     private static ComputeBackend cudaBackend(ArborSettings s, HfModel model, PrintStream progress) {
-        double util = s.engine().gpuMemoryUtilization();
+        EngineSettings e = s.engine();
+        double util = e.gpuMemoryUtilization();
         progress.printf("arbor: copying the weights to %s (KV cache fills up to %.0f%% of its memory)…%n", s.device(),
                 util * 100);
-        return new CudaBackend(model.config(), model.weights(), CudaBackend.deviceIndex(s.device()), util);
+        // the activations of the largest step these limits allow are set aside before the KV cache takes the rest
+        return new CudaBackend(model.config(), model.weights(), CudaBackend.deviceIndex(s.device()), util,
+                new StepLimits(e.maxNumBatchedTokens(), e.maxNumSeqs()));
     }
 
     /** The instant engine: the model's tokenizer when the directory has one, else one token per byte. */

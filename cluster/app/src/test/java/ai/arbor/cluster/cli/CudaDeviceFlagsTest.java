@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeFalse;
 import ai.arbor.cluster.serve.LoadedModel;
 import ai.arbor.config.ArborConfig;
 import ai.arbor.config.ArborSettings;
+import ai.arbor.config.BatchDefaults;
 import ai.arbor.gpu.backend.cuda.CudaBackend;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -32,6 +33,20 @@ class CudaDeviceFlagsTest {
         s = ArborSettings.from(ArborConfig.load(node.overrides(), null, Map.of()));
         assertEquals(0, CudaBackend.deviceIndex(s.device()));
         assertEquals(0.8, s.engine().gpuMemoryUtilization());
+    }
+
+    @Test
+    void aBatchingFlagWinsOverTheCudaDefaultAndTheStartupLineShowsBoth() {
+        ServeCommand serve = new ServeCommand();
+        new CommandLine(serve).parseArgs("--device", "cuda:1", "--max-num-batched-tokens", "8192");
+        ArborSettings s = ArborSettings.from(ArborConfig.load(serve.overrides(), null, Map.of()));
+        assertEquals(8192, s.engine().maxNumBatchedTokens());
+        assertEquals(BatchDefaults.forDevice("cuda").maxNumSeqs(), s.engine().maxNumSeqs());
+        assertEquals("arbor: batching on cuda:1: max-num-seqs 256, max-num-batched-tokens 8192 (the defaults for cuda: "
+                + "256, 2048)", LoadedModel.batching(s));
+        s = ArborSettings.from(ArborConfig.load(Map.of(), null, Map.of()));
+        assertEquals("arbor: batching on cpu: max-num-seqs 256, max-num-batched-tokens 2048 (the defaults for cpu: "
+                + "256, 2048)", LoadedModel.batching(s));
     }
 
     @Test

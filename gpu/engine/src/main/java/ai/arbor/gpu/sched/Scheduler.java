@@ -13,6 +13,12 @@ import java.util.List;
  * When a running request needs a block and none is free, the running request with the lowest priority (latest
  * arrival) is preempted: its blocks are freed and it goes back to the head of the waiting queue, to be recomputed
  * later (mostly from the prefix cache). Engine thread only.
+ *
+ * <p>Decodes come first without a separate pass: running requests stay in admission order, and a waiting request is
+ * cut into a chunk only when it uses up the budget, so at most the last running request is part-way through its prompt.
+ * While anything is prefilling, decodes take at most {@code maxNumSeqs - 1} tokens of a step, so a request that finds a
+ * free seat gets its first chunk within floor(Q / (maxNumBatchedTokens - maxNumSeqs + 1)) + 1 steps, Q being the
+ * prompt tokens ahead of it (the next step when none are; {@code TimeToFirstChunkTest}).
  */
 public final class Scheduler {
     private final KvCacheManager kv;

@@ -21,12 +21,11 @@ import static jcuda.driver.JCudaDriver.*;
  * KV cache bf16. The tokens of every chunk in a batch are concatenated into one activation matrix, so each weight
  * matrix is read once per step ({@link StepInputs} plans a step, {@link ForwardPass} launches its kernels,
  * {@link StepGraphs} replays decode steps from CUDA graphs, {@link DeviceSampler} picks the tokens). Memory is sized
- * from {@code gpu-memory-utilization} like vLLM's: weights, activations and sampler state first, the rest is KV cache.
+ * from {@code gpu-memory-utilization} like vLLM's ({@link KvCacheBudget}): weights and the buffers of the largest step
+ * the engine's {@link StepLimits} allow first, the rest is KV cache.
  */
 public final class CudaBackend implements ComputeBackend, GreedyForward, DeviceSampling {
     public static final double DEFAULT_GPU_MEMORY_UTILIZATION = 0.9;
-    private static final int RESERVED_TOKENS = 2048;
-    private static final int RESERVED_LOGIT_ROWS = 256;
     /** Sequences with penalties sampled on the device at once (each keeps a vocabulary of token counts there). */
     private static final int PENALTY_SLOTS = 256;
 
@@ -45,9 +44,15 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, DeviceS
     private int blockSize;
     private StepInputs lastInputs;
 
-    /** The model on {@code cuda:deviceIndex}, with graphs for decode steps. */
+    /** The model on {@code cuda:deviceIndex}, with graphs for decode steps, for steps within {@link StepLimits#DEFAULT}. */
     public CudaBackend(ModelConfig config, Weights weights, int deviceIndex, double gpuMemoryUtilization) {
-        this(config, weights, deviceIndex, gpuMemoryUtilization, true);
+        this(config, weights, deviceIndex, gpuMemoryUtilization, StepLimits.DEFAULT);
+    }
+
+    /** The model on {@code cuda:deviceIndex}, with graphs for decode steps, for an engine with these step limits. */
+    public CudaBackend(ModelConfig config, Weights weights, int deviceIndex, double gpuMemoryUtilization,
+                       StepLimits limits) {
+        this(config, weights, deviceIndex, gpuMemoryUtilization, true, false, limits);
     }
 
     /**
@@ -64,6 +69,15 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, DeviceS
      */
     public CudaBackend(ModelConfig config, Weights weights, int deviceIndex, double gpuMemoryUtilization,
                        boolean useGraphs, boolean kvFloat32) {
+        this(config, weights, deviceIndex, gpuMemoryUtilization, useGraphs, kvFloat32, StepLimits.DEFAULT);
+    }
+
+    /**
+     * @param limits the largest step the engine will run ({@code max-num-batched-tokens}, {@code max-num-seqs}): its
+     *               buffers are allocated here, before {@link #availableKvBlocks} gives the KV cache the rest
+     */
+    public CudaBackend(ModelConfig config, Weights weights, int deviceIndex, double gpuMemoryUtilization,
+                       boolean useGraphs, boolean kvFloat32, StepLimits limits) {
         if (!(gpuMemoryUtilization > 0 && gpuMemoryUtilization <= 1)) {
             throw new IllegalArgumentException("gpu-memory-utilization must be in (0, 1], got " + gpuMemoryUtilization);
         }
@@ -86,23 +100,23 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, DeviceS
         this.graphs = new StepGraphs(dev);
         try {
             long[] mem = dev.memoryInfo();
-            long need = CudaWeights.matrixBytes(config) + ForwardPass.workspaceBytes(config, RESERVED_TOKENS, RESERVED_LOGIT_ROWS)
-                    + DeviceSampler.bytes(config.vocabSize(), PENALTY_SLOTS, RESERVED_LOGIT_ROWS);
-            long allowed = (long) (mem[1] * gpuMemoryUtilization) - (mem[1] - mem[0]);
+            long need = CudaWeights.matrixBytes(config) + KvCacheBudget.stepBuffers(config, limits, PENALTY_SLOTS);
+            long allowed = KvCacheBudget.allowed(mem[1], mem[0], gpuMemoryUtilization);
             if (need > allowed) {
                 throw new IllegalStateException(String.format(
-                        "the model does not fit on cuda:%d (%s): weights and activations need %.2f GiB, but "
-                                + "gpu-memory-utilization %.2f of %.2f GiB with %.2f GiB already in use leaves %.2f GiB",
-                        deviceIndex, dev.name, gib(need), gpuMemoryUtilization, gib(mem[1]), gib(mem[1] - mem[0]),
-                        gib(Math.max(0, allowed))));
+                        "the model does not fit on cuda:%d (%s): weights and the activations of a %d-token step need "
+                                + "%.2f GiB, but gpu-memory-utilization %.2f of %.2f GiB with %.2f GiB already in use "
+                                + "leaves %.2f GiB",
+                        deviceIndex, dev.name, limits.maxTokens(), gib(need), gpuMemoryUtilization, gib(mem[1]),
+                        gib(mem[1] - mem[0]), gib(Math.max(0, allowed))));
             }
             this.weights = CudaWeights.upload(dev, config, weights);
             float[] inv = RopeFrequencies.of(config.ropeTheta(), config.headDim(), config.ropeScaling());
             CUdeviceptr invFreq = dev.alloc(inv.length * 4L, "rope frequencies");
             cuMemcpyHtoD(invFreq, Pointer.to(inv), inv.length * 4L);
-            this.sampler = new DeviceSampler(dev, config.vocabSize(), PENALTY_SLOTS, RESERVED_LOGIT_ROWS);
+            this.sampler = new DeviceSampler(dev, config.vocabSize(), PENALTY_SLOTS, limits.logitRows());
             this.pass = new ForwardPass(config, dev, this.weights, invFreq, kvFloat32, sampler);
-            pass.ensureWorkspace(RESERVED_TOKENS, RESERVED_LOGIT_ROWS, 4096);
+            pass.ensureWorkspace(limits.tokens(), limits.logitRows(), 4096);
         } catch (RuntimeException e) {
             dev.close();
             throw e;
@@ -166,9 +180,7 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, DeviceS
     public int availableKvBlocks(int blockSize) {
         long[] mem = dev.memoryInfo();
         long current = pass.kCache == null ? 0 : 2 * config.numLayers() * pass.layerStride * kvBytes;
-        long budget = (long) (mem[1] * gpuMemoryUtilization) - (mem[1] - mem[0]) + current;
-        long blocks = budget / kvBlockBytes(blockSize) - 1; // one scratch block for padded graph rows
-        return (int) Math.max(0, Math.min(Integer.MAX_VALUE / 2, blocks));
+        return KvCacheBudget.kvBlocks(mem[1], mem[0], gpuMemoryUtilization, current, kvBlockBytes(blockSize));
     }
 
     @Override
