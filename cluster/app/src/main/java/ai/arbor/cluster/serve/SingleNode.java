@@ -10,9 +10,7 @@ import ai.arbor.actors.router.kv.LoadSharing;
 import ai.arbor.actors.router.select.WorkerSelector;
 import ai.arbor.actors.worker.WorkerActor;
 import ai.arbor.config.ArborSettings;
-import ai.arbor.gpu.engine.PoolingConfig;
 import ai.arbor.gpu.protocol.InferenceEngine;
-import ai.arbor.gpu.protocol.Pooling;
 import ai.arbor.http.MetricsEndpoint;
 import ai.arbor.http.ModelRegistry;
 import ai.arbor.http.OpenAiServer;
@@ -25,7 +23,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
@@ -83,11 +80,6 @@ public final class SingleNode implements AutoCloseable {
                     System.currentTimeMillis() / 1000));
             OpenAiServer server = new OpenAiServer(system, registry, settings.frontend(), settings.chat());
             MetricsEndpoint.install(server, system);
-            // embeddings skip the router: this process owns the engines (see Embeddings); they take turns
-            Pooling pooling = PoolingConfig.read(settings.model());
-            AtomicInteger turn = new AtomicInteger();
-            server.embeddings().register(name, prompts -> engines.get(Math.floorMod(turn.getAndIncrement(),
-                    engines.size())).embed(prompts, pooling));
             ServerBinding binding = server.bind(settings.host(), settings.port()).toCompletableFuture()
                     .get(30, TimeUnit.SECONDS);
             List<ActorRef<WorkerActor.Command>> workers = new ArrayList<>();
