@@ -3,12 +3,14 @@ package ai.arbor.http;
 import ai.arbor.actors.frontend.EmbeddingFailure;
 import ai.arbor.actors.frontend.ModelTokenizer;
 import ai.arbor.config.RequestLimits;
+import ai.arbor.gpu.protocol.Pooling;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.Set;
@@ -17,15 +19,15 @@ import java.util.Set;
  * {@code POST /v1/embeddings}, the HTTP side: strings or token ids, one or a batch, validated and tokenized here, and
  * the OpenAI-shaped answer (floats, or base64 of little-endian float32 as OpenAI's) once a worker computed the
  * vectors. The vectors come the way generations go ({@code Frontend.embed}: the router picks a worker), so every
- * deployment serves them. {@code dimensions} is refused, since no served model is trained for shortened (Matryoshka)
- * vectors.
+ * deployment serves them. {@code dimensions} shortens the vectors (the first components, made unit length again) of
+ * a model trained for it ({@code EmbeddingDimensions}); any other model answers it with a 400.
  */
 final class Embeddings {
     private static final Set<String> FIELDS = Set.of("model", "input", "encoding_format", "dimensions", "user",
             "add_special_tokens");
 
-    /** A valid request: its inputs as token ids, {@code tokens} of them in all. */
-    record Request(ServedModel model, List<int[]> inputs, boolean base64, long tokens) {}
+    /** A valid request: its inputs as token ids, {@code tokens} of them in all; {@code dimensions} 0: full size. */
+    record Request(ServedModel model, List<int[]> inputs, boolean base64, int dimensions, long tokens) {}
 
     private final ModelRegistry models;
     private final RequestLimits limits;
@@ -50,9 +52,14 @@ final class Embeddings {
         if (!encoding.equals("float") && !encoding.equals("base64")) {
             throw ApiError.badParam("encoding_format", "'encoding_format' must be 'float' or 'base64', got '" + encoding + "'");
         }
+        int dimensions = 0;
         if (f.has("dimensions")) {
-            throw ApiError.badParam("dimensions", "'dimensions' is not supported: model '" + name + "' returns "
-                    + "full-size embeddings only (it is not trained for shortened vectors)");
+            JsonNode d = f.raw("dimensions");
+            if (!d.isIntegralNumber()) throw ApiError.badParam("dimensions", "'dimensions' must be an integer");
+            dimensions = d.asInt();
+            model.embeddingDimensions().refusal(dimensions).ifPresent(why -> {
+                throw ApiError.badParam("dimensions", "'dimensions' is not supported for model '" + name + "': " + why);
+            });
         }
         List<int[]> inputs = inputs(f.raw("input"), model, f.bool("add_special_tokens", true));
         long tokens = 0;
@@ -61,7 +68,7 @@ final class Embeddings {
             throw ApiError.badParam("input", "the inputs hold " + tokens + " tokens in all; a model queues at most "
                     + limits.maxQueuedTokens());
         }
-        return new Request(model, inputs, encoding.equals("base64"), tokens);
+        return new Request(model, inputs, encoding.equals("base64"), dimensions, tokens);
     }
 
     /**
@@ -132,16 +139,18 @@ final class Embeddings {
         out.put("object", "list");
         ArrayNode data = out.putArray("data");
         for (int i = 0; i < vectors.length; i++) {
+            float[] vector = r.dimensions() > 0 && r.dimensions() < vectors[i].length
+                    ? Pooling.normalize(Arrays.copyOf(vectors[i], r.dimensions())) : vectors[i];
             ObjectNode e = data.addObject();
             e.put("object", "embedding");
             e.put("index", i);
             if (r.base64()) {
-                ByteBuffer b = ByteBuffer.allocate(vectors[i].length * 4).order(ByteOrder.LITTLE_ENDIAN);
-                for (float v : vectors[i]) b.putFloat(v);
+                ByteBuffer b = ByteBuffer.allocate(vector.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+                for (float v : vector) b.putFloat(v);
                 e.put("embedding", Base64.getEncoder().encodeToString(b.array()));
             } else {
                 ArrayNode v = e.putArray("embedding");
-                for (float x : vectors[i]) v.add(x);
+                for (float x : vector) v.add(x);
             }
         }
         out.put("model", r.model().name());
