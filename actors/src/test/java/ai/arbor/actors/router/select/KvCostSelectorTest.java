@@ -75,6 +75,48 @@ class KvCostSelectorTest {
     }
 
     @Test
+    void anEmbeddingIsPlacedByLoadAndAllItsTokensCountAsComputed() throws Exception {
+        InProcessKvEventBus bus = new InProcessKvEventBus();
+        try (KvRouting routing = KvRouting.start("kv-e", bus, Optional.empty(), LoadSharing.none(), KvRouting.Settings.defaults(BS))) {
+            KvCostSelector selector = new KvCostSelector(kit.system(), routing, new Random(1));
+            ActorRef<RouterActor.Command> router = kit.spawn(RouterActor.create("kv-e", selector, Duration.ofSeconds(5)));
+            List<ActorRef<WorkerActor.Command>> workers = List.of(
+                    kit.spawn(WorkerActor.create("e0", "kv-e", new SyntheticEngine(4096, BS, new int[]{0}))),
+                    kit.spawn(WorkerActor.create("e1", "kv-e", new SyntheticEngine(4096, BS, new int[]{0}))));
+            TestProbe<RouterActor.Status> status = kit.createTestProbe();
+            for (int i = 0; i < 100; i++) {
+                router.tell(new RouterActor.GetStatus(status.getRef()));
+                if (status.receiveMessage().workers() == 2) break;
+                Thread.sleep(20);
+            }
+            TestProbe<RouterActor.RouteReply> reply = kit.createTestProbe();
+            TestProbe<WorkerActor.EmbedReply> vectors = kit.createTestProbe();
+            int[] input = new int[40 * BS];
+            java.util.Arrays.fill(input, 3);
+            router.tell(new RouterActor.RouteEmbedding("e", input.length,
+                    new WorkerActor.Embed("e", List.of(input), vectors.getRef()), reply.getRef(), java.util.Set.of()));
+            ActorRef<WorkerActor.Command> busy = reply.expectMessageClass(RouterActor.Routed.class).worker();
+            // the router sent the worker the Embed: its (synthetic) engine answers that it has no embeddings
+            assertEquals(WorkerActor.EmbedFailed.Why.UNSUPPORTED,
+                    vectors.expectMessageClass(WorkerActor.EmbedFailed.class).why());
+            assertEquals(0, selector.lastDecision().overlapBlocks(), "an embedding reuses no prefix");
+            assertEquals(input.length, routing.uncachedTokensInFlight(WorkerIds.of(kit.system(), busy)));
+
+            // until released, its tokens are load: a short prompt goes to the other worker
+            router.tell(new RouterActor.Route("g", new int[] {1, 2, 3}, reply.getRef()));
+            assertNotEquals(busy, reply.expectMessageClass(RouterActor.Routed.class).worker());
+            router.tell(new RouterActor.Release("e"));
+            router.tell(new RouterActor.Release("g"));
+            router.tell(new RouterActor.GetStatus(status.getRef()));
+            assertEquals(0, status.receiveMessage().activeRequests());
+            assertEquals(0, routing.uncachedTokensInFlight(WorkerIds.of(kit.system(), busy)));
+            assertTrue(workers.contains(busy));
+        } finally {
+            bus.close();
+        }
+    }
+
+    @Test
     void workerIdsAreStablePerActorAndDistinctBetweenActors() {
         var a = kit.spawn(WorkerActor.create("a", "ids", new SyntheticEngine(64, BS, new int[]{0})));
         var b = kit.spawn(WorkerActor.create("b", "ids", new SyntheticEngine(64, BS, new int[]{0})));
