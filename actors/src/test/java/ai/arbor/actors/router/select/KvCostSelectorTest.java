@@ -30,6 +30,16 @@ class KvCostSelectorTest {
     @AfterAll
     static void stop() { kit.shutdownTestKit(); }
 
+    /** Waits until the router lists {@code n} workers (they register with the Receptionist as they start). */
+    static void awaitWorkers(ActorRef<RouterActor.Command> router, int n) throws InterruptedException {
+        TestProbe<RouterActor.Status> status = kit.createTestProbe();
+        for (int i = 0; i < 100; i++) {
+            router.tell(new RouterActor.GetStatus(status.getRef()));
+            if (status.receiveMessage().workers() == n) return;
+            Thread.sleep(20);
+        }
+    }
+
     @Test
     void routerSendsAPromptToTheWorkerThatHasItCachedAndForgetsWorkersThatLeave() throws Exception {
         InProcessKvEventBus bus = new InProcessKvEventBus();
@@ -40,12 +50,7 @@ class KvCostSelectorTest {
                     kit.spawn(WorkerActor.create("w0", "kv-m", new SyntheticEngine(4096, BS, new int[]{0}))),
                     kit.spawn(WorkerActor.create("w1", "kv-m", new SyntheticEngine(4096, BS, new int[]{0}))),
                     kit.spawn(WorkerActor.create("w2", "kv-m", new SyntheticEngine(4096, BS, new int[]{0}))));
-            TestProbe<RouterActor.Status> status = kit.createTestProbe();
-            for (int i = 0; i < 100; i++) {
-                router.tell(new RouterActor.GetStatus(status.getRef()));
-                if (status.receiveMessage().workers() == 3) break;
-                Thread.sleep(20);
-            }
+            awaitWorkers(router, 3);
 
             int[] prompt = new int[8 * BS + 5];
             for (int i = 0; i < prompt.length; i++) prompt[i] = 1 + i;
@@ -83,12 +88,8 @@ class KvCostSelectorTest {
             List<ActorRef<WorkerActor.Command>> workers = List.of(
                     kit.spawn(WorkerActor.create("e0", "kv-e", new SyntheticEngine(4096, BS, new int[]{0}))),
                     kit.spawn(WorkerActor.create("e1", "kv-e", new SyntheticEngine(4096, BS, new int[]{0}))));
+            awaitWorkers(router, 2);
             TestProbe<RouterActor.Status> status = kit.createTestProbe();
-            for (int i = 0; i < 100; i++) {
-                router.tell(new RouterActor.GetStatus(status.getRef()));
-                if (status.receiveMessage().workers() == 2) break;
-                Thread.sleep(20);
-            }
             TestProbe<RouterActor.RouteReply> reply = kit.createTestProbe();
             TestProbe<WorkerActor.EmbedReply> vectors = kit.createTestProbe();
             int[] input = new int[40 * BS];
