@@ -13,20 +13,22 @@ import com.typesafe.config.Config;
  *                               tokenized
  * @param maxStopStrings         entries of {@code stop} (and of {@code stop_token_ids})
  * @param maxStopStringBytes     UTF-8 bytes of one stop string
+ * @param maxEmbeddingInputs     inputs of one embeddings request
  */
 public record RequestLimits(int maxSequencesPerRequest, int maxQueuedSequences, long maxQueuedTokens,
-                            int maxBytesPerToken, int maxStopStrings, int maxStopStringBytes) {
+                            int maxBytesPerToken, int maxStopStrings, int maxStopStringBytes, int maxEmbeddingInputs) {
 
     static RequestLimits from(Config c) {
         RequestLimits l = new RequestLimits(c.getInt("max-sequences-per-request"), c.getInt("max-queued-sequences"),
                 c.getLong("max-queued-tokens"), c.getInt("max-bytes-per-token"), c.getInt("max-stop-strings"),
-                c.getInt("max-stop-string-bytes"));
+                c.getInt("max-stop-string-bytes"), c.getInt("max-embedding-inputs"));
         Settings.positive("arbor.frontend.limits.max-sequences-per-request", l.maxSequencesPerRequest);
         Settings.positive("arbor.frontend.limits.max-queued-sequences", l.maxQueuedSequences);
         Settings.positive("arbor.frontend.limits.max-queued-tokens", l.maxQueuedTokens);
         Settings.positive("arbor.frontend.limits.max-bytes-per-token", l.maxBytesPerToken);
         Settings.atLeast("arbor.frontend.limits.max-stop-strings", l.maxStopStrings, 0);
         Settings.positive("arbor.frontend.limits.max-stop-string-bytes", l.maxStopStringBytes);
+        Settings.positive("arbor.frontend.limits.max-embedding-inputs", l.maxEmbeddingInputs);
         return l;
     }
 }

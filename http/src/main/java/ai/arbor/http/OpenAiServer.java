@@ -1,5 +1,6 @@
 package ai.arbor.http;
 
+import ai.arbor.actors.frontend.EmbeddingFailure;
 import ai.arbor.actors.frontend.Generation;
 import ai.arbor.actors.generation.GenerationEvent;
 import ai.arbor.actors.frontend.GenerationSpec;
@@ -93,11 +94,8 @@ public final class OpenAiServer {
         this.tls = sec.tls() ? new PemTls(sec.tlsCertFile(), sec.tlsKeyFile()) : null;
         this.parser = new RequestParser(models, settings.limits(), chat);
         this.tokenization = new Tokenization(models, chat);
-        this.embeddings = new Embeddings(models);
+        this.embeddings = new Embeddings(models, settings.limits());
     }
-
-    /** Where a process that owns an engine registers it for {@code /v1/embeddings}. */
-    public Embeddings embeddings() { return embeddings; }
 
     /** Serves {@code method path} with {@code handler}, ahead of the built-in endpoints. */
     public void addEndpoint(String method, String path, Function<HttpRequest, CompletionStage<HttpResponse>> handler) {
@@ -146,7 +144,7 @@ public final class OpenAiServer {
                 case "/v1/responses":
                     return post(request, Api.RESPONSES, client, connection);
                 case "/v1/embeddings":
-                    return jsonPost(request, embeddings::create);
+                    return embed(request);
                 case "/tokenize":
                     return jsonPost(request, body -> CompletableFuture.completedFuture(tokenization.tokenize(body)));
                 case "/detokenize":
@@ -197,15 +195,12 @@ public final class OpenAiServer {
     private CompletionStage<HttpResponse> post(HttpRequest request, Api api, String client, Connection connection) {
         boolean chat = api != Api.COMPLETIONS;
         String endpoint = chat ? FrontendMetrics.CHAT : FrontendMetrics.COMPLETIONS;
-        long limit = settings.maxBodyBytes();
         // the body is read before a slot is taken: a client that sends it slowly (or never) holds no slot
         CompletionStage<HttpEntity.Strict> whole = strictBody(request);
         WorkBudget.Work[] work = {null};
         boolean[] admitted = {false};
         return whole.thenComposeAsync(strict -> {
-                if (!admission.tryAcquire()) {
-                    throw WorkBudget.busy("too many requests in flight (limit " + admission.limit() + "); retry later");
-                }
+                admit();
                 admitted[0] = true;
                 JsonNode body = json(strict);
                 ResponsesRequest responses = api == Api.RESPONSES ? ResponsesRequest.parse(body) : null;
@@ -239,16 +234,64 @@ public final class OpenAiServer {
                     if (admitted[0]) admission.release();
                     FrontendMetrics.refused(endpoint);
                 }
-                Throwable cause = unwrap(t);
-                if (cause instanceof ApiError e) {
-                    HttpResponse r = error(e);
-                    return e.status() == 429 ? r.addHeader(RetryAfter.create(retryAfterSeconds())) : r;
-                }
-                ApiError known = BodyErrors.of(cause, limit, settings.bodyTimeout());
-                if (known != null) return error(known);
-                system.log().error("request failed", cause);
-                return error(internal(cause));
+                return refusal(t);
             });
+    }
+
+    /**
+     * {@code /v1/embeddings}: admitted and counted in the work budget like a generation (429 past either), then
+     * computed by a worker the model's router picks ({@code Frontend.embed}), in {@code arbor serve} as on a cluster
+     * frontend.
+     */
+    private CompletionStage<HttpResponse> embed(HttpRequest request) {
+        CompletionStage<HttpEntity.Strict> whole = strictBody(request);
+        boolean[] admitted = {false};
+        boolean[] started = {false};
+        return whole.thenComposeAsync(strict -> {
+                admit();
+                admitted[0] = true;
+                Embeddings.Request r = embeddings.parse(json(strict));
+                WorkBudget.Work w = Embeddings.work(r);
+                budget.acquire(w);
+                started[0] = true;
+                // a plain CompletableFuture, completed by the request's actor: handle runs there, no hop
+                return r.model().frontend().embed("embd-" + randomId(), r.inputs()).handle((vectors, t) -> {
+                    admission.release();
+                    budget.release(w);
+                    FrontendMetrics.finished(r.model().name(), FrontendMetrics.EMBEDDINGS, t == null);
+                    if (t == null) return json(200, Embeddings.response(r, vectors));
+                    Throwable cause = unwrap(t);
+                    if (cause instanceof EmbeddingFailure f) return error(Embeddings.failure(f));
+                    system.log().error("embedding failed", cause);
+                    return error(internal(cause));
+                });
+            }, SAME_THREAD).exceptionally(t -> {
+                if (!started[0]) {
+                    if (admitted[0]) admission.release();
+                    FrontendMetrics.refused(FrontendMetrics.EMBEDDINGS);
+                }
+                return refusal(t);
+            });
+    }
+
+    /** Takes an admission slot, or throws 429. */
+    private void admit() {
+        if (!admission.tryAcquire()) {
+            throw WorkBudget.busy("too many requests in flight (limit " + admission.limit() + "); retry later");
+        }
+    }
+
+    /** The answer to a request refused before its work started (or failed unexpectedly after). */
+    private HttpResponse refusal(Throwable t) {
+        Throwable cause = unwrap(t);
+        if (cause instanceof ApiError e) {
+            HttpResponse r = error(e);
+            return e.status() == 429 ? r.addHeader(RetryAfter.create(retryAfterSeconds())) : r;
+        }
+        ApiError known = BodyErrors.of(cause, settings.maxBodyBytes(), settings.bodyTimeout());
+        if (known != null) return error(known);
+        system.log().error("request failed", cause);
+        return error(internal(cause));
     }
 
     /**
@@ -291,21 +334,14 @@ public final class OpenAiServer {
     }
 
     /**
-     * A POST answered without generating (no admission slot: /tokenize, /detokenize, /v1/embeddings): its JSON body
+     * A POST answered without an engine (no admission slot: /tokenize, /detokenize): its JSON body
      * goes to {@code handler}; an {@link ApiError} it throws becomes the error response.
      */
     private CompletionStage<HttpResponse> jsonPost(HttpRequest request,
             java.util.function.Function<JsonNode, CompletionStage<? extends JsonNode>> handler) {
         return strictBody(request).thenComposeAsync(strict -> handler.apply(json(strict)), SAME_THREAD)
                 .thenApply(out -> json(200, out))
-                .exceptionally(t -> {
-                    Throwable cause = unwrap(t);
-                    if (cause instanceof ApiError e) return error(e);
-                    ApiError known = BodyErrors.of(cause, settings.maxBodyBytes(), settings.bodyTimeout());
-                    if (known != null) return error(known);
-                    system.log().error("request failed", cause);
-                    return error(internal(cause));
-                });
+                .exceptionally(this::refusal);
     }
 
     private long retryAfterSeconds() { return Math.max(1, settings.retryAfter().toSeconds()); }

@@ -7,6 +7,7 @@ import ai.arbor.config.FrontendSettings;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.NotUsed;
@@ -17,7 +18,8 @@ import org.apache.pekko.stream.javadsl.Source;
 
 /**
  * A frontend's entry point for one served model: turns a {@link GenerationSpec} into a back-pressured stream of
- * {@link GenerationEvent}s by spawning the request's {@link RequestActor}. Thread-safe; the HTTP layer calls it from
+ * {@link GenerationEvent}s by spawning the request's {@link RequestActor}, and embedding inputs into vectors by
+ * spawning an {@link EmbeddingActor}; both go through the model's router. Thread-safe; the HTTP layer calls it from
  * its route handlers.
  */
 public final class Frontend {
@@ -68,6 +70,18 @@ public final class Frontend {
     public ModelTokenizer tokenizer() { return tokenizer; }
 
     public ActorRef<RouterActor.Command> router() { return router; }
+
+    /**
+     * Embeds {@code inputs} (token ids) on a worker the router picks, as a generation is placed: counted in the
+     * router's load until it ends, sent again to another worker if its worker is lost. Completes with one pooled,
+     * normalised vector per input, or fails with an {@link EmbeddingFailure}.
+     */
+    public CompletableFuture<float[][]> embed(String requestId, List<int[]> inputs) {
+        CompletableFuture<float[][]> result = new CompletableFuture<>();
+        system.systemActorOf(EmbeddingActor.create(requestId, List.copyOf(inputs), routing, result),
+                "embedding-" + SEQUENCE.incrementAndGet(), Props.empty());
+        return result;
+    }
 
     /**
      * Starts generating at once (routing overlaps the response's set-up); the stream ends after a

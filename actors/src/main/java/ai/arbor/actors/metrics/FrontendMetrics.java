@@ -27,6 +27,7 @@ public final class FrontendMetrics {
     /** Label values of {@code endpoint}. */
     public static final String CHAT = "chat_completions";
     public static final String COMPLETIONS = "completions";
+    public static final String EMBEDDINGS = "embeddings";
 
     private FrontendMetrics() {}
 
@@ -61,6 +62,12 @@ public final class FrontendMetrics {
     public static void refused(String endpoint) {
         Kamon.counter(REQUESTS).withTags(TagSet.builder().add("model", "unknown").add("endpoint", endpoint)
                 .add("request_type", "unknown").add("status", "error").build()).increment();
+    }
+
+    /** A request answered in one piece without a token stream (an embedding): counted by outcome. */
+    public static void finished(String model, String endpoint, boolean ok) {
+        Kamon.counter(REQUESTS).withTags(TagSet.builder().add("model", model).add("endpoint", endpoint)
+                .add("request_type", "unary").add("status", ok ? "success" : "error").build()).increment();
     }
 
     private static final class Tracker {

@@ -34,7 +34,7 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
 public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
 
     public sealed interface Command extends CborSerializable
-            permits Route, Release, GetStatus, WorkersChanged, Expire {}
+            permits Route, RouteEmbedding, Release, GetStatus, WorkersChanged, Expire {}
 
     /**
      * Pick a worker for a request. {@code start}: the request's {@code Generate} messages, which the router sends to the
@@ -52,6 +52,14 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
             this(requestId, tokenIds, replyTo, start, Set.of());
         }
     }
+
+    /**
+     * Pick a worker for an embedding of {@code tokens} tokens in all and send it {@code start}; otherwise as
+     * {@link Route}. The selector sees no prefix to reuse (an embedding's forward passes use no cached blocks) and the
+     * load it adds: {@code tokens}, counted until {@link Release}.
+     */
+    public record RouteEmbedding(String requestId, int tokens, WorkerActor.Embed start, ActorRef<RouteReply> replyTo,
+                                 Set<ActorRef<WorkerActor.Command>> avoid) implements Command {}
 
     public record Release(String requestId) implements Command {}
 
@@ -87,7 +95,25 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
 
     private record Active(ActorRef<WorkerActor.Command> worker, int tokens, ActorRef<RouteReply> requester) {}
 
-    private record Pending(Route route, long deadlineNanos) {}
+    /** A request to place, whichever kind: what the selector sees, who hears the outcome, what goes to the worker. */
+    private record Placement(WorkerSelector.RoutingRequest request, ActorRef<RouteReply> replyTo,
+                             Set<ActorRef<WorkerActor.Command>> avoid, List<? extends WorkerActor.Command> start) {
+        static Placement of(Route r) {
+            return new Placement(new WorkerSelector.RoutingRequest(r.requestId(), r.tokenIds()), r.replyTo(), r.avoid(),
+                    r.start());
+        }
+
+        static Placement of(RouteEmbedding r) {
+            return new Placement(new WorkerSelector.RoutingRequest(r.requestId(), NO_PREFIX, r.tokens()), r.replyTo(),
+                    r.avoid(), List.of(r.start()));
+        }
+
+        String requestId() { return request.requestId(); }
+    }
+
+    private static final int[] NO_PREFIX = new int[0];
+
+    private record Pending(Placement placement, long deadlineNanos) {}
 
     private final String model;
     private final WorkerSelector selector;
@@ -108,7 +134,8 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
     @Override
     public Receive<Command> createReceive() {
         return newReceiveBuilder()
-                .onMessage(Route.class, this::onRoute)
+                .onMessage(Route.class, r -> place(Placement.of(r)))
+                .onMessage(RouteEmbedding.class, r -> place(Placement.of(r)))
                 .onMessage(Release.class, r -> { release(r.requestId()); return this; })
                 .onMessage(GetStatus.class, g -> {
                     g.replyTo().tell(new Status(model, loads.size(), active.size()));
@@ -119,31 +146,31 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
                 .build();
     }
 
-    private Behavior<Command> onRoute(Route r) {
+    private Behavior<Command> place(Placement p) {
         // a migration's route: the attempt it replaces no longer counts, wherever it ran
-        release(r.requestId());
-        if (!tryRoute(r)) pending.add(new Pending(r, System.nanoTime() + workerWaitNanos));
+        release(p.requestId());
+        if (!tryRoute(p)) pending.add(new Pending(p, System.nanoTime() + workerWaitNanos));
         return this;
     }
 
-    /** Routes {@code r} if some usable worker is not to be avoided; false if it must wait. */
-    private boolean tryRoute(Route r) {
+    /** Routes {@code p} if some usable worker is not to be avoided; false if it must wait. */
+    private boolean tryRoute(Placement p) {
         long t0 = System.nanoTime();
         List<WorkerSelector.WorkerLoad> view = new ArrayList<>(loads.size());
         loads.forEach((ref, load) -> {
-            if (!r.avoid().contains(ref)) view.add(new WorkerSelector.WorkerLoad(ref, load[0], load[1]));
+            if (!p.avoid().contains(ref)) view.add(new WorkerSelector.WorkerLoad(ref, load[0], load[1]));
         });
         if (view.isEmpty()) return false;
-        WorkerSelector.RoutingRequest req = new WorkerSelector.RoutingRequest(r.requestId(), r.tokenIds());
+        WorkerSelector.RoutingRequest req = p.request();
         ActorRef<WorkerActor.Command> worker = selector.select(req, view);
         int[] load = loads.get(worker);
         if (load == null) throw new IllegalStateException("selector picked a worker it was not offered: " + worker);
         load[0]++;
-        load[1] += r.tokenIds().length;
-        active.put(r.requestId(), new Active(worker, r.tokenIds().length, r.replyTo()));
+        load[1] += req.tokens();
+        active.put(req.requestId(), new Active(worker, req.tokens(), p.replyTo()));
         selector.onRouted(req, worker);
-        for (WorkerActor.Generate g : r.start()) worker.tell(g);
-        r.replyTo().tell(new Routed(r.requestId(), worker));
+        for (WorkerActor.Command c : p.start()) worker.tell(c);
+        p.replyTo().tell(new Routed(req.requestId(), worker));
         RouterMetrics.overhead(model, RouterMetrics.STAGE_ROUTE, System.nanoTime() - t0);
         return true;
     }
@@ -180,7 +207,7 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
         if (loads.size() != before) getContext().getLog().info("model {}: {} worker(s) ready", model, loads.size());
         for (Iterator<Pending> it = pending.iterator(); it.hasNext() && !loads.isEmpty(); ) {
             Pending p = it.next();
-            if (p.deadlineNanos() - System.nanoTime() > 0 && tryRoute(p.route())) it.remove();
+            if (p.deadlineNanos() - System.nanoTime() > 0 && tryRoute(p.placement())) it.remove();
         }
         return this;
     }
@@ -191,8 +218,8 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
             Pending p = it.next();
             if (p.deadlineNanos() - now > 0) continue;
             it.remove();
-            Route r = p.route();
-            r.replyTo().tell(new NoWorkers(r.requestId(), "no worker for model '" + model + "' is ready"));
+            p.placement().replyTo().tell(new NoWorkers(p.placement().requestId(),
+                    "no worker for model '" + model + "' is ready"));
         }
     }
 }

@@ -15,9 +15,12 @@ import ai.arbor.gpu.sample.Sampler;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.function.Consumer;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -40,10 +43,37 @@ import org.apache.pekko.actor.typed.receptionist.ServiceKey;
 public final class WorkerActor extends AbstractBehavior<WorkerActor.Command> {
 
     public sealed interface Command extends CborSerializable
-            permits Generate, Cancel, GetLoad, RequestDone, RequesterGone, KvHint, GetKvEndpoint {}
+            permits Generate, Embed, Cancel, GetLoad, RequestDone, RequesterGone, KvHint, GetKvEndpoint {}
 
     /** Run a request; outputs go to {@code replyTo}, the last one with {@code finished}. */
     public record Generate(EngineRequest request, ActorRef<Reply> replyTo) implements Command {}
+
+    /**
+     * Embed {@code inputs} (token ids), pooled as the worker's model declares and normalised; one
+     * {@link EmbedReply} goes to {@code replyTo}. Not cancellable: a job of a few forward passes.
+     */
+    public record Embed(String requestId, List<int[]> inputs, ActorRef<EmbedReply> replyTo) implements Command {}
+
+    public sealed interface EmbedReply extends CborSerializable permits Embedded, EmbedFailed {
+        String requestId();
+    }
+
+    /** One vector per input, in order. */
+    public record Embedded(String requestId, float[][] vectors) implements EmbedReply {}
+
+    /** The embedding was not computed: {@code why} says whose fault, {@code message} what happened. */
+    public record EmbedFailed(String requestId, Why why, String message) implements EmbedReply {
+        public enum Why {
+            /** The engine or its backend computes no embeddings (the synthetic engine, the CUDA backend). */
+            UNSUPPORTED,
+            /** An input the engine cannot take: empty, longer than its context, a token outside the vocabulary. */
+            INVALID_INPUT,
+            /** The KV cache had no room for the forward pass now; another try may succeed. */
+            NO_ROOM,
+            /** The forward pass failed. */
+            ENGINE_ERROR
+        }
+    }
 
     /** Abort a request: it ends with an ABORT output and its blocks are freed. Unknown ids are ignored. */
     public record Cancel(String requestId) implements Command {}
@@ -143,6 +173,7 @@ public final class WorkerActor extends AbstractBehavior<WorkerActor.Command> {
     public Receive<Command> createReceive() {
         return newReceiveBuilder()
                 .onMessage(Generate.class, this::onGenerate)
+                .onMessage(Embed.class, this::onEmbed)
                 .onMessage(Cancel.class, c -> { abort(c.requestId()); engineThread.wakeup(); return this; })
                 .onMessage(KvHint.class, this::onHint)
                 .onMessage(GetKvEndpoint.class, g -> {
@@ -219,6 +250,29 @@ public final class WorkerActor extends AbstractBehavior<WorkerActor.Command> {
         engine.addRequest(r, sink);
         engineThread.wakeup();
         return this;
+    }
+
+    private Behavior<Command> onEmbed(Embed e) {
+        CompletableFuture<float[][]> vectors;
+        try {
+            vectors = engine.embed(e.inputs());
+        } catch (IllegalArgumentException ex) {
+            e.replyTo().tell(new EmbedFailed(e.requestId(), EmbedFailed.Why.INVALID_INPUT, ex.getMessage()));
+            return this;
+        }
+        // completes on the engine thread (or at once): telling only enqueues
+        vectors.whenComplete((v, t) -> e.replyTo().tell(v != null ? new Embedded(e.requestId(), v) : failure(e, t)));
+        engineThread.wakeup();
+        return this;
+    }
+
+    private static EmbedFailed failure(Embed e, Throwable t) {
+        Throwable cause = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
+        EmbedFailed.Why why = cause instanceof UnsupportedOperationException ? EmbedFailed.Why.UNSUPPORTED
+                : cause instanceof IllegalArgumentException ? EmbedFailed.Why.INVALID_INPUT
+                : cause instanceof IllegalStateException ? EmbedFailed.Why.NO_ROOM
+                : EmbedFailed.Why.ENGINE_ERROR;
+        return new EmbedFailed(e.requestId(), why, String.valueOf(cause.getMessage()));
     }
 
     private Behavior<Command> onHint(KvHint h) {

@@ -6,18 +6,22 @@ import ai.arbor.gpu.protocol.EngineStats;
 import ai.arbor.gpu.protocol.InferenceEngine;
 import ai.arbor.gpu.protocol.RequestSink;
 import ai.arbor.gpu.protocol.KvEventListener;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The synthetic engine behind a closed gate: requests wait there, as they would in a long queue of a busy engine,
- * and produce no token. Tells how many were aborted while they waited.
+ * and produce no token. Tells how many were aborted while they waited. Embeddings wait there too, until
+ * {@link #finishEmbeddings} gives each input a vector.
  */
 final class GatedEngine implements InferenceEngine {
     private final SyntheticEngine engine;
     private final Map<String, RequestSink> held = new ConcurrentHashMap<>();
     private final AtomicInteger abortedWhileHeld = new AtomicInteger();
+    private final Map<CompletableFuture<float[][]>, Integer> heldEmbeddings = new ConcurrentHashMap<>();
 
     GatedEngine(SyntheticEngine engine) { this.engine = engine; }
 
@@ -28,6 +32,25 @@ final class GatedEngine implements InferenceEngine {
     @Override
     public void addRequest(EngineRequest request, RequestSink sink) {
         held.put(request.requestId(), sink);
+    }
+
+    @Override
+    public CompletableFuture<float[][]> embed(List<int[]> prompts) {
+        CompletableFuture<float[][]> f = new CompletableFuture<>();
+        heldEmbeddings.put(f, prompts.size());
+        return f;
+    }
+
+    int heldEmbeddings() { return heldEmbeddings.size(); }
+
+    /** Every waiting embedding completes, each input's vector {@code vector}. */
+    void finishEmbeddings(float[] vector) {
+        heldEmbeddings.forEach((f, inputs) -> {
+            float[][] out = new float[inputs][];
+            java.util.Arrays.fill(out, vector);
+            heldEmbeddings.remove(f);
+            f.complete(out);
+        });
     }
 
     @Override

@@ -28,7 +28,8 @@ class WorkLimitsTest {
                 "synthetic", "arbor.frontend.retry-after", "3s",
                 "arbor.frontend.limits.max-sequences-per-request", 16, "arbor.frontend.limits.max-queued-sequences", 8,
                 "arbor.frontend.limits.max-queued-tokens", 1000, "arbor.frontend.limits.max-stop-strings", 4,
-                "arbor.frontend.limits.max-stop-string-bytes", 16), null, Map.of()));
+                "arbor.frontend.limits.max-stop-string-bytes", 16, "arbor.frontend.limits.max-embedding-inputs", 4),
+                null, Map.of()));
         tok = new CountingTokenizer();
         engine = new GatedEngine(new SyntheticEngine(4096, 16, tok.eosTokenIds()));
         node = SingleNode.start(s, new SingleNode.ModelSpec(tok, 4096, SamplingDefaults.none()), engine);
@@ -132,5 +133,52 @@ class WorkLimitsTest {
         var r = post("{\"model\":\"synthetic\",\"prompt\":\"hello\",\"n\":4,\"max_tokens\":300}");
         r.assertOpenAiError(400);
         assertTrue(r.body().contains("1220 tokens"), r.body());
+    }
+
+    static String embeddingOfIds(int count) {
+        StringBuilder ids = new StringBuilder("[");
+        for (int i = 0; i < count; i++) ids.append(i == 0 ? "" : ",").append(65);
+        return "{\"model\":\"synthetic\",\"input\":" + ids + "]}";
+    }
+
+    @Test
+    void anEmbeddingInFlightHoldsItsTokensInTheBudget() throws Exception {
+        try (Socket s = new Socket("127.0.0.1", node.port())) {
+            s.getOutputStream().write(RawHttp.post("/v1/embeddings", "application/json", embeddingOfIds(900))
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            CancelBeforeFirstTokenTest.await(() -> engine.heldEmbeddings() == 1, "the embedding waits at the engine");
+            // 900 of the model's 1000 tokens are taken: 5 + 200 more do not fit now
+            var r = post("{\"model\":\"synthetic\",\"prompt\":\"hello\",\"max_tokens\":200}");
+            r.assertOpenAiError(429);
+            assertTrue(r.body().contains("tokens queued"), r.body());
+            engine.finishEmbeddings(new float[] {0.6f, 0.8f});
+            var done = RawHttp.read(s.getInputStream());
+            assertEquals(200, done.status(), done.body());
+            assertEquals(0.8, done.json().at("/data/0/embedding/1").asDouble(), 1e-6);
+            assertEquals(900, done.json().at("/usage/prompt_tokens").asInt());
+        }
+        CancelBeforeFirstTokenTest.await(() -> node.server().admission().inFlight() == 0, "the embedding ended");
+        release(hold("{\"model\":\"synthetic\",\"prompt\":\"hello\",\"max_tokens\":200}", 1));
+    }
+
+    @Test
+    void embeddingInputsAreBoundedInCountLengthAndTokens() throws Exception {
+        var tooMany = RawHttp.exchange(node.port(), RawHttp.post("/v1/embeddings", "application/json",
+                "{\"model\":\"synthetic\",\"input\":[\"a\",\"b\",\"c\",\"d\",\"e\"]}"), CancelBeforeFirstTokenTest.TIMEOUT);
+        tooMany.assertOpenAiError(400);
+        assertEquals("input", tooMany.json().at("/error/param").asText());
+        assertTrue(tooMany.body().contains("at most 4"), tooMany.body());
+        var tooLong = RawHttp.exchange(node.port(), RawHttp.post("/v1/embeddings", "application/json",
+                embeddingOfIds(4097)), CancelBeforeFirstTokenTest.TIMEOUT);
+        tooLong.assertOpenAiError(400);
+        assertEquals("input", tooLong.json().at("/error/param").asText());
+        assertEquals("context_length_exceeded", tooLong.json().at("/error/code").asText());
+        // within the context, but more tokens than the model may ever queue: never fits, so 400 rather than 429
+        var tooMuch = RawHttp.exchange(node.port(), RawHttp.post("/v1/embeddings", "application/json",
+                embeddingOfIds(1001)), CancelBeforeFirstTokenTest.TIMEOUT);
+        tooMuch.assertOpenAiError(400);
+        assertEquals("input", tooMuch.json().at("/error/param").asText());
+        assertTrue(tooMuch.body().contains("1001 tokens"), tooMuch.body());
+        assertEquals(0, engine.heldEmbeddings(), "none reached the engine");
     }
 }

@@ -3,12 +3,21 @@ package ai.arbor.it.cluster;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.arbor.cluster.cli.ServeCommand;
+import ai.arbor.config.ArborConfig;
+import ai.arbor.config.ArborSettings;
 import ai.arbor.it.support.ClusterProcesses;
 import ai.arbor.it.support.NodeProcess;
 import ai.arbor.it.support.OpenAiCalls;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.openai.client.OpenAIClient;
+import com.openai.client.okhttp.OpenAIOkHttpClient;
+import com.openai.errors.BadRequestException;
+import com.openai.models.embeddings.CreateEmbeddingResponse;
+import com.openai.models.embeddings.EmbeddingCreateParams;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -16,13 +25,14 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 
 /**
  * Real clusters: Debian's etcd and nats-server, and every node its own JVM started with {@code arbor node}, serving
- * the tiny model on CPU.
+ * the tiny model on CPU. Embeddings go from a frontend process to a worker process and equal {@code arbor serve}'s.
  */
 class MultiNodeClusterIT extends ClusterProcesses {
     private static Path model() {
@@ -39,6 +49,53 @@ class MultiNodeClusterIT extends ClusterProcesses {
         NodeProcess n = NodeProcess.create(name, roles, etcd.endpoint(), nats.url(), cluster, model(), MODEL_NAME, args);
         nodes.add(n);
         return n;
+    }
+
+    /**
+     * The cluster frontend routes embeddings to a worker process: the vectors (official SDK, floats and base64) are
+     * exactly those {@code arbor serve} gives in this JVM for the same inputs, and its errors are the same 400s.
+     */
+    private static void embeddingsAreThoseServeGives(NodeProcess frontend) throws Exception {
+        List<String> inputs = List.of("The early bird gets the worm.", "You will travel far.", "x");
+        ArborSettings s = ArborSettings.from(ArborConfig.load(Map.of("arbor.model", model().toString(),
+                "arbor.served-model-name", MODEL_NAME, "arbor.port", 0, "arbor.engine.kv-cache-memory", "64MiB"),
+                null, Map.of()));
+        List<List<Float>> expected;
+        try (ServeCommand.Running serve = ServeCommand.start(s)) {
+            OpenAIClient local = client(serve.node().url());
+            try {
+                expected = vectors(local.embeddings().create(EmbeddingCreateParams.builder().model(MODEL_NAME)
+                        .inputOfArrayOfStrings(inputs).build()));
+            } finally {
+                local.close();
+            }
+        }
+        OpenAIClient cluster = client(frontend.httpUrl());
+        try {
+            CreateEmbeddingResponse r = cluster.embeddings().create(EmbeddingCreateParams.builder().model(MODEL_NAME)
+                    .inputOfArrayOfStrings(inputs).build());
+            assertEquals(expected, vectors(r));
+            assertTrue(r.usage().promptTokens() > inputs.size(), "usage counts the input tokens: " + r.usage());
+            CreateEmbeddingResponse b64 = cluster.embeddings().create(EmbeddingCreateParams.builder().model(MODEL_NAME)
+                    .input(inputs.get(1)).encodingFormat(EmbeddingCreateParams.EncodingFormat.BASE64).build());
+            assertEquals(expected.get(1), vectors(b64).get(0), "the SDK decodes base64 to the same floats");
+            BadRequestException dims = assertThrows(BadRequestException.class, () -> cluster.embeddings().create(
+                    EmbeddingCreateParams.builder().model(MODEL_NAME).input("x").dimensions(64).build()));
+            assertEquals("dimensions", dims.param().orElseThrow());
+            BadRequestException empty = assertThrows(BadRequestException.class, () -> cluster.embeddings().create(
+                    EmbeddingCreateParams.builder().model(MODEL_NAME).inputOfArrayOfStrings(List.of("a", "")).build()));
+            assertEquals("input", empty.param().orElseThrow());
+        } finally {
+            cluster.close();
+        }
+    }
+
+    private static OpenAIClient client(String url) {
+        return OpenAIOkHttpClient.builder().baseUrl(url + "/v1").apiKey("unused").maxRetries(0).build();
+    }
+
+    private static List<List<Float>> vectors(CreateEmbeddingResponse r) {
+        return r.data().stream().map(e -> e.embedding().stream().map(Number::floatValue).toList()).toList();
     }
 
     private static void awaitAllReady(NodeProcess... ns) {
@@ -63,6 +120,7 @@ class MultiNodeClusterIT extends ClusterProcesses {
         assertEquals(200, r.status(), r.body());
         assertEquals(404, OpenAiCalls.post(f1.httpUrl() + "/v1/chat/completions",
                 OpenAiCalls.chatBody("no-such-model", "hello", 8, false)).status());
+        embeddingsAreThoseServeGives(f1);
 
         // A second frontend serves the same workers.
         NodeProcess f2 = node(cluster, "f2", "frontend").start();

@@ -59,7 +59,8 @@ public final class KvCostSelector implements WorkerSelector {
         RouterMetrics.kvDecision(routing.model(), System.nanoTime() - t0,
                 lastDecision.overlapBlocks(), request.tokenIds().length / routing.indexer().blockSize());
         ActorRef<WorkerActor.Command> chosen = workers.get(lastDecision.index()).worker();
-        lastHint = sharing.plan(request.requestId(), request.tokenIds(), workers, chosen);
+        // no prefix to fetch from a peer: an embedding's passes use no cached blocks
+        lastHint = request.tokenIds().length == 0 ? null : sharing.plan(request.requestId(), request.tokenIds(), workers, chosen);
         if (lastHint != null && lastHint.prefill()) RouterMetrics.disaggregated(routing.model());
         return chosen;
     }
@@ -72,7 +73,7 @@ public final class KvCostSelector implements WorkerSelector {
 
     @Override
     public void onRouted(RoutingRequest request, ActorRef<WorkerActor.Command> worker) {
-        routing.routed(request.requestId(), idOf(worker), request.tokenIds().length, lastDecision);
+        routing.routed(request.requestId(), idOf(worker), request.tokens(), lastDecision);
         // ahead of the request's Generate, which the router forwards (or the requester sends) right after this
         if (lastHint != null && lastHint.requestId().equals(request.requestId())) worker.tell(lastHint);
         lastHint = null;

@@ -24,8 +24,14 @@ public interface WorkerSelector {
     /** The set of workers changed (a Receptionist listing). */
     default void onWorkersChanged(Set<ActorRef<WorkerActor.Command>> workers) {}
 
-    /** What a strategy may look at: the request's id and its prompt's token ids. */
-    record RoutingRequest(String requestId, int[] tokenIds) {}
+    /**
+     * What a strategy may look at: the request's id, the token ids whose cached prefix it would reuse, and the tokens
+     * it makes the worker compute. A generation reuses its prompt's prefix ({@code tokens} is the prompt's length); an
+     * embedding reuses none ({@code tokenIds} empty) and computes each of its inputs whole.
+     */
+    record RoutingRequest(String requestId, int[] tokenIds, int tokens) {
+        public RoutingRequest(String requestId, int[] tokenIds) { this(requestId, tokenIds, tokenIds.length); }
+    }
 
     /** A worker with the router's own count of requests (and their prompt tokens) it sent there and not yet released. */
     record WorkerLoad(ActorRef<WorkerActor.Command> worker, int activeRequests, long activeTokens) {}

@@ -127,7 +127,7 @@ public final class ArborNode implements AutoCloseable {
         log.info("frontend for '{}' routes in mode {}", model, mode);
         Frontend frontend = Frontend.start(system, model, selector, spec.tokenizer(), arbor.frontend());
         ServedModel served = new ServedModel(model, frontend, spec.maxModelLen(), spec.defaults(),
-                System.currentTimeMillis() / 1000);
+                System.currentTimeMillis() / 1000, spec.embeddingDimensions());
         ModelRegistry models = new ModelRegistry();
         // A model is offered while some live worker serves or loads it: /v1/models follows the workers, a model no
         // worker has is a 404, and one that is still loading waits for it (then 503 if it takes too long).

@@ -3,6 +3,7 @@ package ai.arbor.cluster.node;
 import ai.arbor.cluster.serve.LoadedModel;
 import ai.arbor.config.ArborSettings;
 import ai.arbor.gpu.protocol.InferenceEngine;
+import ai.arbor.gpu.model.EmbeddingDimensions;
 import ai.arbor.gpu.model.HfModel;
 import ai.arbor.http.SamplingDefaults;
 import ai.arbor.cluster.serve.SingleNode;
@@ -25,7 +26,8 @@ public final class ServingModelParts implements ModelParts {
         if (loaded != null || "synthetic".equals(s.device())) return load(s).spec();
         HfModel model = HfModel.load(s.model());
         int maxLen = s.engine().maxModelLen() > 0 ? s.engine().maxModelLen() : model.config().maxPositionEmbeddings();
-        return new SingleNode.ModelSpec(LoadedModel.tokenizer(s, model), maxLen, SamplingDefaults.of(model.generation()));
+        return new SingleNode.ModelSpec(LoadedModel.tokenizer(s, model), maxLen, SamplingDefaults.of(model.generation()),
+                EmbeddingDimensions.of(model));
     }
 
     @Override

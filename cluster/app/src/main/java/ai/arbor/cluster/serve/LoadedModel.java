@@ -14,6 +14,7 @@ import ai.arbor.gpu.backend.cuda.StepLimits;
 import ai.arbor.gpu.engine.EngineConfig;
 import ai.arbor.gpu.protocol.InferenceEngine;
 import ai.arbor.gpu.engine.LLMEngine;
+import ai.arbor.gpu.model.EmbeddingDimensions;
 import ai.arbor.gpu.model.HfModel;
 import ai.arbor.http.SamplingDefaults;
 import java.io.IOException;
@@ -87,7 +88,7 @@ public final class LoadedModel implements AutoCloseable {
                 built.add(engine);
             }
             SingleNode.ModelSpec spec = new SingleNode.ModelSpec(tokenizer(s, model), engine.maxModelLen(),
-                    SamplingDefaults.of(model.generation()));
+                    SamplingDefaults.of(model.generation()), EmbeddingDimensions.of(model));
             progress.printf("arbor: %d engine(s) ready in %.1f s: %d KV blocks of %d tokens each, max model length %d%n",
                     engines, seconds(t0), engine.numKvBlocks(), engine.blockSize(), engine.maxModelLen());
             return new LoadedModel(model, built, spec);

@@ -10,9 +10,8 @@ import ai.arbor.actors.router.kv.LoadSharing;
 import ai.arbor.actors.router.select.WorkerSelector;
 import ai.arbor.actors.worker.WorkerActor;
 import ai.arbor.config.ArborSettings;
-import ai.arbor.gpu.engine.PoolingConfig;
+import ai.arbor.gpu.model.EmbeddingDimensions;
 import ai.arbor.gpu.protocol.InferenceEngine;
-import ai.arbor.gpu.protocol.Pooling;
 import ai.arbor.http.MetricsEndpoint;
 import ai.arbor.http.ModelRegistry;
 import ai.arbor.http.OpenAiServer;
@@ -25,7 +24,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
@@ -54,8 +52,13 @@ public final class SingleNode implements AutoCloseable {
         this.workers = List.copyOf(workers);
     }
 
-    /** What the model brings: its tokenizer, its context length and its sampling defaults. */
-    public record ModelSpec(ModelTokenizer tokenizer, int maxModelLen, SamplingDefaults defaults) {}
+    /** What the model brings: its tokenizer, its context length, its sampling defaults, its embeddings' sizes. */
+    public record ModelSpec(ModelTokenizer tokenizer, int maxModelLen, SamplingDefaults defaults,
+                            EmbeddingDimensions embeddingDimensions) {
+        public ModelSpec(ModelTokenizer tokenizer, int maxModelLen, SamplingDefaults defaults) {
+            this(tokenizer, maxModelLen, defaults, EmbeddingDimensions.FULL_ONLY);
+        }
+    }
 
     /** {@link #start(ArborSettings, ModelSpec, List)} with one worker. */
     public static SingleNode start(ArborSettings settings, ModelSpec model, InferenceEngine engine) {
@@ -80,14 +83,9 @@ public final class SingleNode implements AutoCloseable {
             Frontend frontend = Frontend.start(system, name, selector, model.tokenizer(), settings.frontend());
             ModelRegistry registry = new ModelRegistry();
             registry.add(new ServedModel(name, frontend, model.maxModelLen(), model.defaults(),
-                    System.currentTimeMillis() / 1000));
+                    System.currentTimeMillis() / 1000, model.embeddingDimensions()));
             OpenAiServer server = new OpenAiServer(system, registry, settings.frontend(), settings.chat());
             MetricsEndpoint.install(server, system);
-            // embeddings skip the router: this process owns the engines (see Embeddings); they take turns
-            Pooling pooling = PoolingConfig.read(settings.model());
-            AtomicInteger turn = new AtomicInteger();
-            server.embeddings().register(name, prompts -> engines.get(Math.floorMod(turn.getAndIncrement(),
-                    engines.size())).embed(prompts, pooling));
             ServerBinding binding = server.bind(settings.host(), settings.port()).toCompletableFuture()
                     .get(30, TimeUnit.SECONDS);
             List<ActorRef<WorkerActor.Command>> workers = new ArrayList<>();

@@ -36,7 +36,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -52,7 +54,8 @@ import org.junit.jupiter.api.Test;
  * A cluster's request path, with nodes as actor systems forming a real cluster in this JVM (remoting and Jackson CBOR
  * between them): a frontend routes through the same {@link Frontend} and {@link RouterActor} as {@code arbor serve},
  * over the workers on reachable members. Requests spread over workers, a request whose worker's node leaves mid-stream
- * continues on another, and a worker on the frontend's own node hands its tokens over in one hop.
+ * continues on another, and a worker on the frontend's own node hands its tokens over in one hop. Embeddings take the
+ * same router to workers on other nodes, and move when theirs leaves.
  */
 class ClusterRequestPathTest {
     private static final String MODEL = "counting";
@@ -137,6 +140,45 @@ class ClusterRequestPathTest {
         assertEquals(FinishReason.LENGTH, longOne.reason());
         assertEquals(new GenerationEvent.Usage(3, 60, 0), longOne.usage(), "usage counts the original prompt and every token");
         assertTrue(other.seen.containsKey("long#m1"), "the rest ran on the other worker: " + other.seen.keySet());
+    }
+
+    @Test
+    void embeddingsGoThroughTheRouterToWorkersOnOtherNodesAndMoveWhenOneLeaves() throws Exception {
+        TwoWorkers c = twoWorkers(1);
+        Frontend f = frontend(c.frontend());
+        awaitWorkers(c.frontend(), f, 2);
+        List<int[]> inputs = List.of(new int[] {3, 4, 5}, new int[] {7});
+        for (int i = 0; i < 4; i++) {
+            float[][] v = f.embed("e" + i, inputs).get(15, TimeUnit.SECONDS);
+            assertEquals(2, v.length);
+            assertArrayEquals(CountingEngine.vectorOf(inputs.get(0)), v[0], "e" + i);
+            assertArrayEquals(CountingEngine.vectorOf(inputs.get(1)), v[1], "e" + i);
+        }
+        // least-loaded: each embedding was released before the next came, so equal workers take turns
+        assertEquals(2, c.e1().embedsDone.get(), "worker 1's share");
+        assertEquals(2, c.e2().embedsDone.get(), "worker 2's share");
+
+    }
+
+    @Test
+    void anEmbeddingMovesToAnotherWorkerWhenItsWorkersNodeLeaves() throws Exception {
+        TwoWorkers c = twoWorkers(1);
+        Frontend f = frontend(c.frontend());
+        awaitWorkers(c.frontend(), f, 2);
+        // neither engine answers until told: the worker that took it must not answer before its node is gone
+        c.e1().holdEmbeddings = true;
+        c.e2().holdEmbeddings = true;
+        List<int[]> inputs = List.of(new int[] {3, 4, 5}, new int[] {7});
+        CompletableFuture<float[][]> moving = f.embed("moving", inputs);
+        awaitTrue(() -> c.e1().embedsReceived.get() + c.e2().embedsReceived.get() == 1, "the embedding reached a worker");
+        boolean onFirst = c.e1().embedsReceived.get() == 1;
+        CountingEngine other = onFirst ? c.e2() : c.e1();
+        other.holdEmbeddings = false;
+        (onFirst ? c.w1() : c.w2()).terminate();
+        float[][] moved = moving.get(30, TimeUnit.SECONDS);
+        assertArrayEquals(CountingEngine.vectorOf(inputs.get(0)), moved[0]);
+        assertArrayEquals(CountingEngine.vectorOf(inputs.get(1)), moved[1]);
+        assertEquals(1, other.embedsDone.get(), "the other worker computed it");
     }
 
     @Test
@@ -264,6 +306,14 @@ class ClusterRequestPathTest {
         GenerationEvent.Failure failure = assertThrows(GenerationEvent.Failure.class, () -> run(system, f, "alone", 40, 5));
         assertEquals(503, failure.status());
         assertTrue(failure.getMessage().contains("no worker"), failure.getMessage());
+    }
+
+    private static void awaitTrue(java.util.function.BooleanSupplier condition, String what) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) throw new AssertionError("timed out: " + what);
+            sleep(20);
+        }
     }
 
     private static int freePort() {

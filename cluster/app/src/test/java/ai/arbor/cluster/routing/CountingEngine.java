@@ -10,6 +10,7 @@ import ai.arbor.gpu.protocol.KvEventListener;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
@@ -17,7 +18,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * A synthetic engine for routing tests: each step (taking {@code stepMillis}) gives every running request the token
  * after its last one, so a request's whole output is fixed by its prompt. A request that migrates with prompt plus the
- * tokens generated so far therefore continues exactly where it stopped, which lets tests check continuity.
+ * tokens generated so far therefore continues exactly where it stopped, which lets tests check continuity. Its
+ * embeddings are computed at the next step too, each input's vector fixed by the input ({@link #vectorOf}).
  */
 final class CountingEngine implements InferenceEngine {
     private record Running(EngineRequest request, RequestSink sink, int[] last, int produced) {}
@@ -29,6 +31,12 @@ final class CountingEngine implements InferenceEngine {
     final Map<String, Boolean> seen = new ConcurrentHashMap<>();
     /** Outputs handed to sinks, each with one token (or none: an abort). */
     final AtomicLong outputs = new AtomicLong();
+    private final ConcurrentLinkedQueue<Runnable> embeddings = new ConcurrentLinkedQueue<>();
+    /** Embedding requests received, and those computed. */
+    final AtomicLong embedsReceived = new AtomicLong();
+    final AtomicLong embedsDone = new AtomicLong();
+    /** While set, embeddings wait (a worker that never answers). */
+    volatile boolean holdEmbeddings;
 
     CountingEngine(long stepMillis) { this.stepMillis = stepMillis; }
 
@@ -40,10 +48,33 @@ final class CountingEngine implements InferenceEngine {
     }
 
     @Override
+    public CompletableFuture<float[][]> embed(List<int[]> prompts) {
+        embedsReceived.incrementAndGet();
+        CompletableFuture<float[][]> f = new CompletableFuture<>();
+        embeddings.add(() -> {
+            float[][] out = new float[prompts.size()][];
+            for (int i = 0; i < out.length; i++) out[i] = vectorOf(prompts.get(i));
+            embedsDone.incrementAndGet();
+            f.complete(out);
+        });
+        return f;
+    }
+
+    /** A unit vector from an input's length, first and last token. */
+    static float[] vectorOf(int[] input) {
+        float[] v = {input.length, input[0], input[input.length - 1]};
+        double norm = Math.sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2]);
+        for (int i = 0; i < v.length; i++) v[i] /= (float) norm;
+        return v;
+    }
+
+    @Override
     public void abort(String requestId) { aborted.put(requestId, true); }
 
     @Override
-    public boolean hasWork() { return !incoming.isEmpty() || !running.isEmpty(); }
+    public boolean hasWork() {
+        return !incoming.isEmpty() || !running.isEmpty() || (!embeddings.isEmpty() && !holdEmbeddings);
+    }
 
     @Override
     public void step() {
@@ -53,6 +84,7 @@ final class CountingEngine implements InferenceEngine {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        while (!holdEmbeddings && !embeddings.isEmpty()) embeddings.poll().run();
         List<Running> next = new ArrayList<>();
         for (Running r : running) {
             String id = r.request().requestId();

@@ -77,6 +77,8 @@ public final class LLMEngine implements InferenceEngine, KvBlockExchange {
     private final ConcurrentLinkedQueue<String> pendingAborts = new ConcurrentLinkedQueue<>();
     private final ConcurrentLinkedQueue<EmbeddingJob> pendingEmbeddings = new ConcurrentLinkedQueue<>();
     private final int hiddenSize;
+    /** How {@link #embed(List)} pools: what the model directory declares. */
+    private final Pooling pooling;
     /** Block copies for peers, run on the engine thread between steps. */
     private final ConcurrentLinkedQueue<Runnable> pendingCopies = new ConcurrentLinkedQueue<>();
     private long importedPeerBlocks;
@@ -103,16 +105,18 @@ public final class LLMEngine implements InferenceEngine, KvBlockExchange {
     public LLMEngine(HfModel model, ComputeBackend backend, EngineConfig config) {
         this(model.config(), model.eosTokenIds(), backend, config, new StructuredOutputs(
                 () -> TokenVocabulary.load(model.dir()), model.config().vocabSize(), model.eosTokenIds(),
-                GrammarCompiler.shared(), GRAMMAR_CACHE));
+                GrammarCompiler.shared(), GRAMMAR_CACHE), PoolingConfig.read(model.dir()));
     }
 
+    /** An engine without a model directory: no structured outputs, embeddings pooled from the last token. */
     public LLMEngine(ModelConfig model, int[] eosTokenIds, ComputeBackend backend, EngineConfig config) {
-        this(model, eosTokenIds, backend, config, null);
+        this(model, eosTokenIds, backend, config, null, Pooling.LAST);
     }
 
     private LLMEngine(ModelConfig model, int[] eosTokenIds, ComputeBackend backend, EngineConfig config,
-                      StructuredOutputs structured) {
+                      StructuredOutputs structured, Pooling pooling) {
         this.constraints = new RequestConstraints(structured);
+        this.pooling = pooling;
         if (config.blockSize() <= 0) throw new IllegalArgumentException("blockSize must be positive, got " + config.blockSize());
         this.backend = backend;
         this.deviceSampling = backend instanceof DeviceSampling d ? d : null;
@@ -207,6 +211,9 @@ public final class LLMEngine implements InferenceEngine, KvBlockExchange {
     }
 
     @Override
+    public CompletableFuture<float[][]> embed(List<int[]> prompts) { return embed(prompts, pooling); }
+
+    /** {@link #embed(List)} pooled by {@code pooling} rather than as the model declares. */
     public CompletableFuture<float[][]> embed(List<int[]> prompts, Pooling pooling) {
         for (int[] p : prompts) checkPrompt("embedding input", p, 0);
         EmbeddingJob job = new EmbeddingJob(List.copyOf(prompts), pooling, new CompletableFuture<>());

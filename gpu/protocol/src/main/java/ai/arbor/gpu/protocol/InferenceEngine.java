@@ -29,12 +29,13 @@ public interface InferenceEngine extends AutoCloseable {
     default void failInFlight(Throwable cause) {}
 
     /**
-     * Embeddings: each prompt's final hidden states pooled by {@code pooling} and L2-normalised, computed on the engine
-     * thread between steps, each prompt in a forward pass of its own (so a prompt's vector does not depend on what it
-     * was sent with). Fails with {@link UnsupportedOperationException} where the engine or its backend cannot.
-     * Thread-safe.
+     * Embeddings: each prompt's final hidden states pooled as the engine's model declares and L2-normalised, computed
+     * on the engine thread between steps, each prompt in a forward pass of its own (so a prompt's vector does not
+     * depend on what it was sent with). Fails with {@link UnsupportedOperationException} where the engine or its
+     * backend cannot, with {@link IllegalArgumentException} for a prompt it cannot take (empty, too long, a token
+     * outside the vocabulary). Thread-safe; whoever steps the engine must be woken to run it.
      */
-    default CompletableFuture<float[][]> embed(List<int[]> prompts, Pooling pooling) {
+    default CompletableFuture<float[][]> embed(List<int[]> prompts) {
         return CompletableFuture.failedFuture(new UnsupportedOperationException("this engine does not compute embeddings"));
     }
 

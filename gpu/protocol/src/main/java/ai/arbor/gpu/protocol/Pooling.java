@@ -22,10 +22,15 @@ public enum Pooling {
                 for (int i = 0; i < dim; i++) out[i] = (float) (sum[i] / tokens);
             }
         }
+        return normalize(out);
+    }
+
+    /** {@code v} scaled in place to unit length (L2); a zero vector stays zero. */
+    public static float[] normalize(float[] v) {
         double norm = 0;
-        for (float v : out) norm += (double) v * v;
+        for (float x : v) norm += (double) x * x;
         float scale = norm > 0 ? (float) (1 / Math.sqrt(norm)) : 0f;
-        for (int i = 0; i < dim; i++) out[i] *= scale;
-        return out;
+        for (int i = 0; i < v.length; i++) v[i] *= scale;
+        return v;
     }
 }
