@@ -12,8 +12,9 @@ import java.util.Optional;
  * @param remoting mutual TLS between nodes (Pekko remoting over Artery {@code tls-tcp})
  * @param nats     credentials and TLS for the NATS connection (KV events, router load sharing)
  * @param etcd     credentials and TLS for etcd (leases, model cards, bootstrap)
+ * @param management HTTPS on the management port, and how Cluster Bootstrap checks other nodes' management ports
  */
-public record ClusterSecuritySettings(Pem remoting, ServiceAccess nats, ServiceAccess etcd) {
+public record ClusterSecuritySettings(Pem remoting, ServiceAccess nats, ServiceAccess etcd, ManagementTls management) {
 
     /**
      * PEM files: a private key (PKCS#8), its certificate chain and the CA certificates to trust. For remoting all three
@@ -40,9 +41,21 @@ public record ClusterSecuritySettings(Pem remoting, ServiceAccess nats, ServiceA
         public boolean usesTls() { return tls.any(); }
     }
 
+    /**
+     * HTTPS on the management port ({@code /ready}, {@code /cluster/members}, {@code /bootstrap/seed-nodes}, ...): the
+     * node's key and certificate, and the CA that Cluster Bootstrap trusts when it probes other nodes' management ports
+     * (none: the JVM's trust store). Those probes check the certificate against {@code serverName} when set (one name
+     * all nodes' certificates share, e.g. {@code arbor-node}: pod IPs are rarely in certificates), else against the
+     * address dialled.
+     */
+    public record ManagementTls(Pem files, String serverName) {
+        public boolean on() { return files.certFile().isPresent(); }
+    }
+
     public static ClusterSecuritySettings none() {
         Pem none = new Pem(Optional.empty(), Optional.empty(), Optional.empty());
-        return new ClusterSecuritySettings(none, new ServiceAccess("", "", "", none), new ServiceAccess("", "", "", none));
+        return new ClusterSecuritySettings(none, new ServiceAccess("", "", "", none), new ServiceAccess("", "", "", none),
+                new ManagementTls(none, ""));
     }
 
     /** Reads {@code arbor.node.security}; a half-configured part fails with the key's full name. */
@@ -53,7 +66,20 @@ public record ClusterSecuritySettings(Pem remoting, ServiceAccess nats, ServiceA
             throw new IllegalArgumentException(at + "remoting needs key-file, cert-file and ca-file together (mutual TLS), got " + remoting);
         }
         return new ClusterSecuritySettings(remoting, access(security.getConfig("nats"), at + "nats.", true),
-                access(security.getConfig("etcd"), at + "etcd.", false));
+                access(security.getConfig("etcd"), at + "etcd.", false), management(security.getConfig("management"), at + "management."));
+    }
+
+    private static ManagementTls management(Config c, String at) {
+        Pem files = pem(c, at);
+        if (files.keyFile().isPresent() != files.certFile().isPresent()) {
+            throw new IllegalArgumentException(at + "key-file and " + at + "cert-file go together");
+        }
+        String serverName = c.getString("server-name").trim();
+        if (files.keyFile().isEmpty() && (files.caFile().isPresent() || !serverName.isEmpty())) {
+            throw new IllegalArgumentException(at + "ca-file and " + at + "server-name need " + at + "cert-file and "
+                    + at + "key-file (HTTPS on the management port)");
+        }
+        return new ManagementTls(files, serverName);
     }
 
     private static ServiceAccess access(Config c, String at, boolean tokens) {

@@ -80,6 +80,10 @@ public final class EnvironmentVariables {
         m.put("ARBOR_ETCD_TLS_KEY_FILE", "arbor.node.security.etcd.key-file");
         m.put("ARBOR_ETCD_TLS_CERT_FILE", "arbor.node.security.etcd.cert-file");
         m.put("ARBOR_ETCD_TLS_CA_FILE", "arbor.node.security.etcd.ca-file");
+        m.put("ARBOR_MANAGEMENT_TLS_KEY_FILE", "arbor.node.security.management.key-file");
+        m.put("ARBOR_MANAGEMENT_TLS_CERT_FILE", "arbor.node.security.management.cert-file");
+        m.put("ARBOR_MANAGEMENT_TLS_CA_FILE", "arbor.node.security.management.ca-file");
+        m.put("ARBOR_MANAGEMENT_TLS_SERVER_NAME", "arbor.node.security.management.server-name");
         MAPPING = Collections.unmodifiableMap(m);
     }
 

@@ -59,4 +59,23 @@ class ClusterSecuritySettingsTest {
         assertTrue(error(Map.of("ARBOR_NATS_TLS_CA_FILE", dir.resolve("missing.pem").toString())).contains("arbor.node.security.nats.ca-file: cannot read"));
         assertEquals(ClusterSecuritySettings.none(), ClusterSecuritySettings.from(ConfigFactory.load().getConfig("arbor.node.security")));
     }
+
+    @Test
+    void managementHttpsTakesACertificateKeyAndOptionallyACaAndAServerName(@TempDir Path dir) throws Exception {
+        for (String f : new String[]{"k.pem", "c.pem", "ca.pem"}) Files.writeString(dir.resolve(f), "x");
+        assertFalse(load(Map.of()).management().on());
+        var m = load(Map.of("ARBOR_MANAGEMENT_TLS_KEY_FILE", dir.resolve("k.pem").toString(),
+                "ARBOR_MANAGEMENT_TLS_CERT_FILE", dir.resolve("c.pem").toString(),
+                "ARBOR_MANAGEMENT_TLS_CA_FILE", dir.resolve("ca.pem").toString(),
+                "ARBOR_MANAGEMENT_TLS_SERVER_NAME", "arbor-node")).management();
+        assertTrue(m.on());
+        assertEquals(dir.resolve("ca.pem").toAbsolutePath(), m.files().caFile().orElseThrow());
+        assertEquals("arbor-node", m.serverName());
+        assertTrue(load(Map.of("ARBOR_MANAGEMENT_TLS_KEY_FILE", dir.resolve("k.pem").toString(),
+                "ARBOR_MANAGEMENT_TLS_CERT_FILE", dir.resolve("c.pem").toString())).management().on(), "the CA is optional");
+        assertTrue(error(Map.of("ARBOR_MANAGEMENT_TLS_CERT_FILE", dir.resolve("c.pem").toString()))
+                .contains("arbor.node.security.management.key-file and arbor.node.security.management.cert-file go together"));
+        assertTrue(error(Map.of("ARBOR_MANAGEMENT_TLS_SERVER_NAME", "arbor-node"))
+                .contains("need arbor.node.security.management.cert-file"));
+    }
 }

@@ -73,7 +73,10 @@ class FrontendDrainIT extends ClusterProcesses {
         patient.signalTerm();
         MultiNodeClusterIT.await(() -> NodeProcess.get(patient.managementUrl() + "/ready").status() != 200,
                 Duration.ofSeconds(10), "readiness still passed while draining");
-        int readyStatus = NodeProcess.get(patient.managementUrl() + "/ready").status();
+        NodeProcess.Response ready = NodeProcess.get(patient.managementUrl() + "/ready");
+        int readyStatus = ready.status();
+        assertEquals(503, readyStatus, "readiness while draining: " + ready.body());
+        assertTrue(ready.body().contains("\"code\":\"draining\""), ready.body());
         MultiNodeClusterIT.await(() -> OpenAiCalls.post(patient.httpUrl() + "/v1/chat/completions",
                 OpenAiCalls.chatBody(MODEL_NAME, "too late", 2, false)).status() != 200, Duration.ofSeconds(10),
                 "a new request was still served while draining");

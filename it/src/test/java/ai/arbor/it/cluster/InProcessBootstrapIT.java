@@ -40,7 +40,9 @@ class InProcessBootstrapIT {
             ClusterNode first = nodes.get(0);
             String mgmt = "http://127.0.0.1:" + first.settings().managementPort();
             // Up, but not ready: nothing has declared the node's serving part loaded.
-            assertEquals(500, NodeProcess.get(mgmt + "/ready").status(), "Pekko Management answers a failed check with 500");
+            var notReady = NodeProcess.get(mgmt + "/ready");
+            assertEquals(503, notReady.status(), notReady.body());
+            assertTrue(notReady.body().contains("\"code\":\"not_ready\""), notReady.body());
             assertEquals(200, NodeProcess.get(mgmt + "/alive").status());
             first.health().modelLoaded(true);
             assertEquals(200, NodeProcess.get(mgmt + "/ready").status());

@@ -42,12 +42,17 @@ public final class TestCertificates {
 
     /** A key and certificate for {@code cn}: {@code [key, cert]}. */
     public Path[] issue(String cn) {
+        return issue(cn, "IP:127.0.0.1,DNS:localhost,DNS:arbor-node");
+    }
+
+    /** A key and certificate for {@code cn} valid only for {@code subjectAltNames} (openssl's syntax). */
+    public Path[] issue(String cn, String subjectAltNames) {
         Path key = dir.resolve(cn + ".key");
         Path csr = dir.resolve(cn + ".csr");
         Path cert = dir.resolve(cn + ".crt");
         Path ext = dir.resolve(cn + ".ext");
         try {
-            Files.writeString(ext, "subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:arbor-node\n"
+            Files.writeString(ext, "subjectAltName=" + subjectAltNames + "\n"
                     + "extendedKeyUsage=serverAuth,clientAuth\n");
         } catch (IOException e) {
             throw new UncheckedIOException(e);

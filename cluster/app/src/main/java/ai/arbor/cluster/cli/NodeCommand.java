@@ -102,6 +102,9 @@ public final class NodeCommand implements Callable<Integer> {
     @Mixin
     HttpSecurityOptions security = new HttpSecurityOptions();
 
+    @Mixin
+    ManagementTlsOptions managementTls = new ManagementTlsOptions();
+
     @Option(names = "--config", paramLabel = "FILE", description = "HOCON file with an arbor { ... } block")
     Path config;
 
@@ -132,6 +135,7 @@ public final class NodeCommand implements Callable<Integer> {
         put(o, "arbor.engine.gpu-memory-utilization", gpuMemoryUtilization);
         put(o, "arbor.router.mode", routerMode);
         security.putInto(o);
+        managementTls.putInto(o);
         put(o, "arbor.router.reset-states", routerResetStates);
         return o;
     }
@@ -178,7 +182,7 @@ public final class NodeCommand implements Callable<Integer> {
             return 1;
         }
         System.out.println("arbor: node " + node.nodeAddress() + " " + node.roles() + " up; management on "
-                + node.host() + ":" + node.managementPort()
+                + (node.security().management().on() ? "https://" : "") + node.host() + ":" + node.managementPort()
                 + (node.isFrontend() ? ", OpenAI API on http://" + node.host() + ":" + node.port() + "/v1" : ""));
         System.out.flush();
         // SIGTERM runs CoordinatedShutdown (drain, leave, deregister) through Pekko's JVM shutdown hook; being downed

@@ -17,7 +17,6 @@ import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.management.cluster.bootstrap.ClusterBootstrap;
-import org.apache.pekko.management.javadsl.PekkoManagement;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -73,10 +72,12 @@ public final class ClusterNode implements AutoCloseable {
                     return Done.getInstance();
                 }));
 
-        PekkoManagement.get(Adapter.toClassic(system)).start().toCompletableFuture().join();
+        // before bootstrap: its probes of other nodes take the scheme (and client TLS) that management starts with
+        ManagementHttps.start(Adapter.toClassic(system), settings.security().management()).toCompletableFuture().join();
         ClusterBootstrap.get(Adapter.toClassic(system)).start();
-        log.info("node {} ({}) started: management on {}:{}, looking for cluster '{}' in etcd {}",
-                self.address(), self.roles(), settings.host(), settings.managementPort(), settings.clusterName(),
+        log.info("node {} ({}) started: management on {}://{}:{}, looking for cluster '{}' in etcd {}",
+                self.address(), self.roles(), settings.security().management().on() ? "https" : "http",
+                settings.host(), settings.managementPort(), settings.clusterName(),
                 settings.etcdEndpoints());
         return node;
     }
