@@ -9,10 +9,12 @@ import com.typesafe.config.Config;
  *
  * @param workers engines {@code arbor serve} runs in its JVM, each its own worker (the limits above apply to each)
  * @param kvHostMemoryBytes host memory of the second KV tier that takes evicted blocks (0 = none)
+ * @param quantization how the linear weights are stored (vLLM's {@code --quantization})
  */
 public record EngineSettings(int blockSize, int numKvBlocks, int maxNumSeqs, int maxNumBatchedTokens, int maxModelLen,
                              boolean enablePrefixCaching, long kvCacheMemoryBytes, int threads,
-                             double gpuMemoryUtilization, int workers, long kvHostMemoryBytes) {
+                             double gpuMemoryUtilization, int workers, long kvHostMemoryBytes,
+                             Quantization quantization) {
 
     /** @param device the validated {@code arbor.device}, whose {@link BatchDefaults} fill what is left 0 */
     static EngineSettings from(Config c, String device) {
@@ -32,7 +34,8 @@ public record EngineSettings(int blockSize, int numKvBlocks, int maxNumSeqs, int
         EngineSettings s = new EngineSettings(c.getInt("block-size"), c.getInt("num-kv-blocks"), seqs, tokens,
                 c.getInt("max-model-len"), c.getBoolean("enable-prefix-caching"),
                 c.getBytes("kv-cache-memory"), c.getInt("threads"),
-                c.getDouble("gpu-memory-utilization"), c.getInt("workers"), c.getBytes("kv-host-memory"));
+                c.getDouble("gpu-memory-utilization"), c.getInt("workers"), c.getBytes("kv-host-memory"),
+                Quantization.parse("arbor.engine.quantization", c.getString("quantization")));
         Settings.positive("arbor.engine.block-size", s.blockSize);
         Settings.atLeast("arbor.engine.num-kv-blocks", s.numKvBlocks, 0);
         Settings.atLeast("arbor.engine.max-model-len", s.maxModelLen, 0);

@@ -38,6 +38,7 @@ public final class EnvironmentVariables {
         m.put("ARBOR_THREADS", "arbor.engine.threads");
         m.put("ARBOR_GPU_MEMORY_UTILIZATION", "arbor.engine.gpu-memory-utilization");
         m.put("ARBOR_WORKERS", "arbor.engine.workers");
+        m.put("ARBOR_QUANTIZATION", "arbor.engine.quantization");
         m.put("ARBOR_MAX_QUEUED_REQUESTS", "arbor.frontend.max-queued-requests");
         m.put("ARBOR_RETRY_AFTER", "arbor.frontend.retry-after");
         m.put("ARBOR_MAX_BODY_BYTES", "arbor.frontend.max-body-bytes");

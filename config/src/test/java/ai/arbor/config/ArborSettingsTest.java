@@ -76,6 +76,19 @@ class ArborSettingsTest {
     }
 
     @Test
+    void quantizationDefaultsToNoneAndTakesVllmsNames() {
+        assertEquals(Quantization.NONE, ArborSettings.from(ArborConfig.load(Map.of(), null, Map.of())).engine().quantization());
+        ArborSettings s = ArborSettings.from(ArborConfig.load(Map.of(), null, Map.of("ARBOR_QUANTIZATION", "FP8")));
+        assertEquals(Quantization.FP8, s.engine().quantization());
+        s = ArborSettings.from(ArborConfig.load(Map.of("arbor.engine.quantization", "none"), null,
+                Map.of("ARBOR_QUANTIZATION", "fp8")));
+        assertEquals(Quantization.NONE, s.engine().quantization(), "the flag beats the environment");
+        var e = assertThrows(IllegalArgumentException.class, () -> ArborSettings.from(
+                ArborConfig.load(Map.of("arbor.engine.quantization", "int4"), null, Map.of())));
+        assertEquals("arbor.engine.quantization must be one of none, fp8, got 'int4'", e.getMessage());
+    }
+
+    @Test
     void badValuesNameTheKey() {
         var e = assertThrows(IllegalArgumentException.class,
                 () -> ArborSettings.from(ArborConfig.load(Map.of("arbor.port", 70000), null, Map.of())));

@@ -93,6 +93,10 @@ public final class NodeCommand implements Callable<Integer> {
     @Option(names = "--gpu-memory-utilization", paramLabel = "FRACTION", description = "fraction of GPU memory a CUDA worker fills, default 0.9 (env ARBOR_GPU_MEMORY_UTILIZATION)")
     Double gpuMemoryUtilization;
 
+    @Option(names = "--quantization", description = "none or fp8: FP8 E4M3 weights with a scale per output channel, "
+            + "quantized at load (CPU backend; default none; env ARBOR_QUANTIZATION)")
+    String quantization;
+
     @Option(names = "--router-mode", description = "frontends: kv, round-robin, random or least-loaded (env ARBOR_ROUTER_MODE)")
     String routerMode;
 
@@ -133,6 +137,7 @@ public final class NodeCommand implements Callable<Integer> {
         put(o, "arbor.kv-sharing.disagg-min-prefill-tokens", disaggMinPrefillTokens);
         put(o, "arbor.engine.threads", threads);
         put(o, "arbor.engine.gpu-memory-utilization", gpuMemoryUtilization);
+        put(o, "arbor.engine.quantization", quantization);
         put(o, "arbor.router.mode", routerMode);
         security.putInto(o);
         managementTls.putInto(o);

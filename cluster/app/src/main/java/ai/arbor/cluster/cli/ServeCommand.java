@@ -67,6 +67,10 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--gpu-memory-utilization", paramLabel = "FRACTION", description = "fraction of GPU memory the CUDA backend fills, default 0.9 (env ARBOR_GPU_MEMORY_UTILIZATION)")
     Double gpuMemoryUtilization;
 
+    @Option(names = "--quantization", description = "none or fp8: FP8 E4M3 weights with a scale per output channel, "
+            + "quantized at load (CPU backend; default none; env ARBOR_QUANTIZATION)")
+    String quantization;
+
     @Option(names = "--max-queued-requests", description = "requests in flight before 429 (env ARBOR_MAX_QUEUED_REQUESTS)")
     Integer maxQueuedRequests;
 
@@ -102,6 +106,7 @@ public final class ServeCommand implements Callable<Integer> {
         put(o, "arbor.engine.kv-host-memory", kvHostMemory);
         put(o, "arbor.engine.threads", threads);
         put(o, "arbor.engine.gpu-memory-utilization", gpuMemoryUtilization);
+        put(o, "arbor.engine.quantization", quantization);
         put(o, "arbor.frontend.max-queued-requests", maxQueuedRequests);
         put(o, "arbor.engine.workers", workers);
         put(o, "arbor.router.mode", routerMode);

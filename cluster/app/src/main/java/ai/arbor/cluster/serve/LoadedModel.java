@@ -7,6 +7,7 @@ import ai.arbor.actors.synthetic.SyntheticEngine;
 import ai.arbor.config.ArborSettings;
 import ai.arbor.config.BatchDefaults;
 import ai.arbor.config.EngineSettings;
+import ai.arbor.config.Quantization;
 import ai.arbor.gpu.backend.ComputeBackend;
 import ai.arbor.gpu.backend.cpu.CpuBackend;
 import ai.arbor.gpu.backend.cuda.CudaBackend;
@@ -68,6 +69,10 @@ public final class LoadedModel implements AutoCloseable {
         if (!cuda && !"cpu".equals(s.device())) {
             throw new IllegalArgumentException("device '" + s.device() + "' has no backend in this build; use cpu, cuda:N or synthetic");
         }
+        if (cuda && e.quantization() != Quantization.NONE) {
+            throw new IllegalArgumentException("--quantization " + e.quantization().cliName() + " is not supported by "
+                    + "the cuda backend yet; use --quantization none, or --device cpu");
+        }
         // Before mapping gigabytes of weights: a missing GPU should fail at once, in one line.
         if (cuda && !CudaBackend.isAvailable()) {
             throw new IllegalArgumentException("--device " + s.device() + ": no CUDA device found (no NVIDIA driver or "
@@ -100,8 +105,11 @@ public final class LoadedModel implements AutoCloseable {
 
     private static ComputeBackend cpuBackend(EngineSettings e, HfModel model, PrintStream progress) {
         int threads = e.effectiveThreads();
-        progress.printf("arbor: allocating the KV cache (%s) on %d CPU thread(s)…%n", bytes(e.kvCacheMemoryBytes()), threads);
-        return new CpuBackend(model.config(), model.weights(), threads, e.kvCacheMemoryBytes());
+        progress.printf("arbor: %sallocating the KV cache (%s) on %d CPU thread(s)…%n",
+                e.quantization() == Quantization.NONE ? "" : "quantizing the weights to " + e.quantization().cliName() + ", ",
+                bytes(e.kvCacheMemoryBytes()), threads);
+        return new CpuBackend(model.config(), model.weights(), threads, e.kvCacheMemoryBytes(),
+                ai.arbor.gpu.model.quant.Quantization.valueOf(e.quantization().name()));
     }
 
     /** The batching limits in effect, and the device's defaults they came from or replace. */

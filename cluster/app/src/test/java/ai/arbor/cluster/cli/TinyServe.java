@@ -10,8 +10,15 @@ import java.util.Map;
 /** {@code arbor serve} on one of models/tiny-*, with an OpenAI SDK client pointed at it. */
 record TinyServe(ServeCommand.Running running, String url, OpenAIClient client) implements AutoCloseable {
     static TinyServe start(String model) {
-        ArborSettings s = ArborSettings.from(ArborConfig.load(Map.of("arbor.model", Path.of("..", "..", "models", model).toString(),
-                "arbor.port", 0, "arbor.engine.kv-cache-memory", "64MiB"), null, Map.of()));
+        return start(model, Map.of());
+    }
+
+    /** With further settings (HOCON paths) on top. */
+    static TinyServe start(String model, Map<String, Object> settings) {
+        Map<String, Object> all = new java.util.HashMap<>(Map.of("arbor.model", Path.of("..", "..", "models", model).toString(),
+                "arbor.port", 0, "arbor.engine.kv-cache-memory", "64MiB"));
+        all.putAll(settings);
+        ArborSettings s = ArborSettings.from(ArborConfig.load(all, null, Map.of()));
         ServeCommand.Running running = ServeCommand.start(s);
         String url = running.node().url();
         return new TinyServe(running, url, OpenAIOkHttpClient.builder().baseUrl(url + "/v1").apiKey("unused").maxRetries(0).build());

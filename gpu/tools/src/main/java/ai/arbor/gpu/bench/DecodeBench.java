@@ -2,6 +2,7 @@ package ai.arbor.gpu.bench;
 
 import ai.arbor.gpu.backend.cpu.CpuBackend;
 import ai.arbor.gpu.model.HfModel;
+import ai.arbor.gpu.model.quant.Quantization;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,6 +44,13 @@ public final class DecodeBench implements Callable<Integer> {
     @Option(names = "--prompt", defaultValue = "32", description = "prompt tokens (default ${DEFAULT-VALUE})")
     int prompt;
 
+    @Option(names = "--quantization", defaultValue = "NONE", split = ",",
+            description = "weight formats to measure, each in turn: NONE, FP8 (default ${DEFAULT-VALUE})")
+    Quantization[] quantizations;
+
+    @Option(names = "--skip-qwen05b", description = "only the tiny checkpoint")
+    boolean skipQwen;
+
     @Option(names = "--repeats", defaultValue = "2",
             description = "runs per batch size, the best counts (default ${DEFAULT-VALUE})")
     int repeats;
@@ -53,7 +61,7 @@ public final class DecodeBench implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!Files.isRegularFile(qwen.resolve("model.safetensors"))) {
+        if (!skipQwen && !Files.isRegularFile(qwen.resolve("model.safetensors"))) {
             System.out.println("generating random Qwen2.5-0.5B-shaped checkpoint in " + qwen + " ...");
             RandomCheckpoint.write(qwen, RandomCheckpoint.qwen25HalfB(), tiny, 42);
         }
@@ -63,20 +71,23 @@ public final class DecodeBench implements Callable<Integer> {
                 threads, bandwidth / 1e9);
 
         List<Object[]> results = new ArrayList<>();
-        for (Path dir : List.of(tiny, qwen)) {
-            try (HfModel model = HfModel.load(dir);
-                 CpuBackend backend = new CpuBackend(model.config(), model.weights(), threads, 256L << 20)) {
-                long bytes = backend.weightBytes();
-                for (int batch : batches) {
-                    DecodeRun.Result best = null;
-                    for (int r = 0; r < repeats; r++) {
-                        DecodeRun.Result res = DecodeRun.run(backend, model.config().vocabSize(), batch, prompt,
-                                4, steps, 7 + r);
-                        System.out.printf(Locale.ROOT, "  %s batch %d run %d: %.1f tok/s%n",
-                                dir.getFileName(), batch, r + 1, res.tokensPerSecond());
-                        if (best == null || res.tokensPerSecond() > best.tokensPerSecond()) best = res;
+        for (Path dir : skipQwen ? List.of(tiny) : List.of(tiny, qwen)) {
+            for (Quantization q : quantizations) {
+                String name = dir.getFileName() + (q == Quantization.NONE ? "" : " " + q.name().toLowerCase(Locale.ROOT));
+                try (HfModel model = HfModel.load(dir);
+                     CpuBackend backend = new CpuBackend(model.config(), model.weights(), threads, 256L << 20, q)) {
+                    long bytes = backend.weightBytes();
+                    for (int batch : batches) {
+                        DecodeRun.Result best = null;
+                        for (int r = 0; r < repeats; r++) {
+                            DecodeRun.Result res = DecodeRun.run(backend, model.config().vocabSize(), batch, prompt,
+                                    4, steps, 7 + r);
+                            System.out.printf(Locale.ROOT, "  %s batch %d run %d: %.1f tok/s%n",
+                                    name, batch, r + 1, res.tokensPerSecond());
+                            if (best == null || res.tokensPerSecond() > best.tokensPerSecond()) best = res;
+                        }
+                        results.add(new Object[]{name, bytes, batch, best});
                     }
-                    results.add(new Object[]{dir.getFileName().toString(), bytes, batch, best});
                 }
             }
         }

@@ -6,11 +6,12 @@ import ai.arbor.gpu.backend.KvBlockCopier;
 import ai.arbor.gpu.backend.SequenceChunk;
 import ai.arbor.gpu.model.ModelConfig;
 import ai.arbor.gpu.model.Weights;
+import ai.arbor.gpu.model.quant.Quantization;
 import java.util.List;
 
 /**
- * Llama / Qwen2 / Qwen3 forward pass on the CPU: fp32 arithmetic on BF16 (kept as BF16), F16 or F32 weights, with the
- * Vector API and all cores. The tokens of every chunk in a batch are concatenated into one activation matrix, so each
+ * Llama / Qwen2 / Qwen3 forward pass on the CPU: fp32 arithmetic on BF16 (kept as BF16), F16 or F32 weights, or on
+ * FP8 E4M3 ones quantized at load, with the Vector API and all cores. The tokens of every chunk in a batch are concatenated into one activation matrix, so each
  * weight matrix is streamed from memory once per step however many sequences are decoding. The KV cache is fp32.
  */
 public final class CpuBackend implements ComputeBackend {
@@ -31,15 +32,22 @@ public final class CpuBackend implements ComputeBackend {
         this(config, weights, threads, DEFAULT_KV_CACHE_BYTES);
     }
 
+    /** A backend with the checkpoint's precision. */
+    public CpuBackend(ModelConfig config, Weights weights, int threads, long kvCacheMemoryBytes) {
+        this(config, weights, threads, kvCacheMemoryBytes, Quantization.NONE);
+    }
+
     /**
      * @param threads            compute threads, 0 = one per available processor
      * @param kvCacheMemoryBytes memory the KV cache may take (capped by what the heap has left after the weights)
+     * @param quantization       how the decoder layers' linear weights are stored ({@link Fp8Matrix} for FP8)
      */
-    public CpuBackend(ModelConfig config, Weights weights, int threads, long kvCacheMemoryBytes) {
+    public CpuBackend(ModelConfig config, Weights weights, int threads, long kvCacheMemoryBytes,
+                      Quantization quantization) {
         if (threads < 0) throw new IllegalArgumentException("threads must be >= 0, got " + threads);
         if (kvCacheMemoryBytes <= 0) throw new IllegalArgumentException("kvCacheMemoryBytes must be > 0");
         this.config = config;
-        this.weights = CpuModelWeights.load(config, weights);
+        this.weights = CpuModelWeights.load(config, weights, quantization);
         this.pool = new WorkerPool(threads == 0 ? Runtime.getRuntime().availableProcessors() : threads);
         this.rope = new Rope(config);
         this.attention = new PagedAttention(config.numHeads(), config.numKvHeads(), config.headDim());

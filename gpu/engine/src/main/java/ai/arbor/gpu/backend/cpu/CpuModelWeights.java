@@ -3,12 +3,14 @@ package ai.arbor.gpu.backend.cpu;
 import ai.arbor.gpu.model.ModelConfig;
 import ai.arbor.gpu.model.Tensor;
 import ai.arbor.gpu.model.Weights;
+import ai.arbor.gpu.model.quant.Quantization;
 
 import java.util.List;
 
 /**
  * The checkpoint converted into the CPU kernels' layouts: q/k/v stacked into one projection and gate/up into one, so
- * each layer runs four matmuls. Biases are optional everywhere (Qwen2 has q/k/v biases; some Llama variants have
+ * each layer runs four matmuls. The layers' matrices are quantized as asked; the embeddings and LM head keep the
+ * checkpoint's precision (as vLLM's fp8 does). Biases are optional everywhere (Qwen2 has q/k/v biases; some Llama variants have
  * o_proj or MLP biases).
  */
 record CpuModelWeights(WeightMatrix embedTokens, Layer[] layers, float[] finalNorm, WeightMatrix lmHead) {
@@ -27,7 +29,7 @@ record CpuModelWeights(WeightMatrix embedTokens, Layer[] layers, float[] finalNo
         return n;
     }
 
-    static CpuModelWeights load(ModelConfig c, Weights w) {
+    static CpuModelWeights load(ModelConfig c, Weights w, Quantization quant) {
         int hidden = c.hiddenSize();
         int q = c.qDim();
         int kv = c.kvDim();
@@ -40,7 +42,7 @@ record CpuModelWeights(WeightMatrix embedTokens, Layer[] layers, float[] finalNo
             String m = p + "mlp.";
             WeightMatrix qkv = TensorReader.matrix(
                     List.of(w.tensor(a + "q_proj.weight"), w.tensor(a + "k_proj.weight"), w.tensor(a + "v_proj.weight")),
-                    new int[]{q, kv, kv}, hidden);
+                    new int[]{q, kv, kv}, hidden, quant);
             float[] qkvBias = stackedBias(w, new String[]{a + "q_proj.bias", a + "k_proj.bias", a + "v_proj.bias"},
                     new int[]{q, kv, kv});
             if (c.attentionBias() && qkvBias == null) {
@@ -54,16 +56,16 @@ record CpuModelWeights(WeightMatrix embedTokens, Layer[] layers, float[] finalNo
             }
             WeightMatrix gateUp = TensorReader.matrix(
                     List.of(w.tensor(m + "gate_proj.weight"), w.tensor(m + "up_proj.weight")),
-                    new int[]{inter, inter}, hidden);
+                    new int[]{inter, inter}, hidden, quant);
             layers[i] = new Layer(
                     TensorReader.vector(w.tensor(p + "input_layernorm.weight"), hidden),
                     qkv, qkvBias, qNorm, kNorm,
-                    TensorReader.matrix(w.tensor(a + "o_proj.weight"), hidden, q),
+                    TensorReader.matrix(w.tensor(a + "o_proj.weight"), hidden, q, quant),
                     optionalVector(w, a + "o_proj.bias", hidden),
                     TensorReader.vector(w.tensor(p + "post_attention_layernorm.weight"), hidden),
                     gateUp,
                     stackedBias(w, new String[]{m + "gate_proj.bias", m + "up_proj.bias"}, new int[]{inter, inter}),
-                    TensorReader.matrix(w.tensor(m + "down_proj.weight"), hidden, inter),
+                    TensorReader.matrix(w.tensor(m + "down_proj.weight"), hidden, inter, quant),
                     optionalVector(w, m + "down_proj.bias", hidden));
         }
         float[] norm = TensorReader.vector(w.tensor("model.norm.weight"), hidden);

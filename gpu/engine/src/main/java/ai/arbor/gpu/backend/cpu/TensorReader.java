@@ -2,9 +2,12 @@ package ai.arbor.gpu.backend.cpu;
 
 import ai.arbor.gpu.model.DType;
 import ai.arbor.gpu.model.Tensor;
+import ai.arbor.gpu.model.quant.Fp8Weight;
+import ai.arbor.gpu.model.quant.Quantization;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
@@ -14,8 +17,23 @@ final class TensorReader {
 
     /**
      * The tensors stacked along their rows into one matrix (q/k/v into one projection, gate/up into one): one pass
-     * over the activations instead of three. BF16 stays BF16; anything else becomes fp32.
+     * over the activations instead of three. With {@link Quantization#FP8} each part is quantized per row; otherwise
+     * BF16 stays BF16 and anything else becomes fp32.
      */
+    static WeightMatrix matrix(List<Tensor> parts, int[] expectedRows, int cols, Quantization quantization) {
+        if (quantization == Quantization.FP8) {
+            List<Fp8Weight> quantized = new ArrayList<>(parts.size());
+            for (int i = 0; i < parts.size(); i++) {
+                Tensor t = parts.get(i);
+                checkShape(t, new long[]{expectedRows[i], cols});
+                quantized.add(Fp8Weight.quantize(t.name(), expectedRows[i], cols, (r, dst) -> readRow(t, r, cols, dst)));
+            }
+            return new Fp8Matrix(quantized);
+        }
+        return matrix(parts, expectedRows, cols);
+    }
+
+    /** {@link #matrix(List, int[], int, Quantization)} in the checkpoint's precision. */
     static WeightMatrix matrix(List<Tensor> parts, int[] expectedRows, int cols) {
         int rows = 0;
         for (int i = 0; i < parts.size(); i++) {
@@ -47,6 +65,10 @@ final class TensorReader {
 
     static WeightMatrix matrix(Tensor t, int rows, int cols) {
         return matrix(List.of(t), new int[]{rows}, cols);
+    }
+
+    static WeightMatrix matrix(Tensor t, int rows, int cols, Quantization quantization) {
+        return matrix(List.of(t), new int[]{rows}, cols, quantization);
     }
 
     /** A 1-D tensor (norm weight, bias) as fp32. */

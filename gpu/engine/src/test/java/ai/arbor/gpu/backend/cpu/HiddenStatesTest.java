@@ -1,5 +1,6 @@
 package ai.arbor.gpu.backend.cpu;
 
+import ai.arbor.gpu.model.quant.Quantization;
 import static org.junit.jupiter.api.Assertions.*;
 
 import ai.arbor.gpu.backend.ForwardBatch;
@@ -29,7 +30,7 @@ class HiddenStatesTest {
             float[] hidden = backend.hiddenStates(new ForwardBatch(List.of(new SequenceChunk(prompt, 0, table, false))))[0];
             int dim = hf.config().hiddenSize();
             assertEquals(prompt.length * dim, hidden.length);
-            CpuModelWeights w = CpuModelWeights.load(hf.config(), hf.weights());
+            CpuModelWeights w = CpuModelWeights.load(hf.config(), hf.weights(), Quantization.NONE);
             float[] row = new float[dim];
             for (int id = 0; id < logits.length; id += 7) {
                 w.embedTokens().row(id, row, 0);

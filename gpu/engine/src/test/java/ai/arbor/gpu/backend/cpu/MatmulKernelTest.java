@@ -22,7 +22,7 @@ class MatmulKernelTest {
     static void close() { POOL.close(); }
 
     /** Shapes around the kernels' edges: odd columns, less than one vector, token counts around the tile of 4. */
-    private static final int[][] SHAPES = {{1, 1}, {3, 7}, {17, 31}, {40, 32}, {33, 64}, {64, 96}, {9, 100}, {130, 257}};
+    static final int[][] SHAPES = {{1, 1}, {3, 7}, {17, 31}, {40, 32}, {33, 64}, {64, 96}, {9, 100}, {130, 257}};
 
     @ParameterizedTest
     @EnumSource(DType.class)
@@ -123,7 +123,7 @@ class MatmulKernelTest {
         assertEquals("boom", e.getMessage());
     }
 
-    private static float[] randomFloats(Random rnd, int n) {
+    static float[] randomFloats(Random rnd, int n) {
         float[] f = new float[n];
         for (int i = 0; i < n; i++) f[i] = (float) rnd.nextGaussian();
         return f;
