@@ -32,6 +32,7 @@ public final class WorkerKvSharing implements AutoCloseable {
     private final Runnable wakeEngine;
     private final KvSharingSettings settings;
     private final KvTransferServer server;
+    private final KvTransferClient client;
     private final KvPrefixPull fetcher;
     private final Endpoint endpoint;
     private final ExecutorService fetches = Executors.newCachedThreadPool(r -> {
@@ -61,9 +62,12 @@ public final class WorkerKvSharing implements AutoCloseable {
         this.settings = settings;
         KvBlockExchange exchange = (KvBlockExchange) engine;
         KvTransferMetrics metrics = new KvTransferMetrics(workerId);
-        this.server = new KvTransferServer(exchange, wakeEngine, metrics, bindHost, settings.transferPort());
+        KvBufferPool buffers = new KvBufferPool(settings.bufferPoolBytes());
+        this.server = new KvTransferServer(exchange, wakeEngine, metrics, buffers, settings, bindHost,
+                settings.transferPort());
         if (!"decode".equals(settings.workerMode())) server.prefillWith(this::prefillHere);
-        this.fetcher = new KvPrefixPull(exchange, wakeEngine, new KvTransferClient(metrics));
+        this.client = new KvTransferClient(metrics, buffers, settings);
+        this.fetcher = new KvPrefixPull(exchange, wakeEngine, client);
         this.endpoint = new Endpoint(advertiseHost, server.port(), settings.workerMode());
     }
 
@@ -121,5 +125,6 @@ public final class WorkerKvSharing implements AutoCloseable {
     public void close() {
         server.close();
         fetches.shutdownNow();
+        client.close();
     }
 }

@@ -1,6 +1,7 @@
 package ai.arbor.actors.kvtransfer;
 
 import ai.arbor.actors.metrics.KvTransferMetrics;
+import ai.arbor.config.KvSharingSettings;
 import ai.arbor.gpu.backend.cpu.CpuBackend;
 import ai.arbor.gpu.engine.EngineConfig;
 import ai.arbor.gpu.engine.EngineLoop;
@@ -19,8 +20,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * GB/s of one KV block transfer between two engines over the loopback TCP data plane, against a plain memory copy of
  * the same bytes on this machine. Engine A (its own engine thread) holds N blocks; B pulls them by hash: A copies them
- * out of its paged cache into a direct buffer, the bytes cross the socket into B's direct buffer, and B copies them
- * into its paged cache. Prints the best and median of the repeats for each size.
+ * out of its paged cache into a pooled direct buffer, the bytes cross the socket (a connection kept between
+ * transfers) into B's pooled direct buffer, and B copies them into its paged cache. Both ends share one buffer pool,
+ * as the two sides of one worker do. Prints the best and median of the repeats for each size.
  *
  * <p>Usage: {@code KvTransferBenchmark MODEL_DIR [repeats]} (a model directory, e.g. models/tiny-qwen2: only its KV
  * shape matters).
@@ -41,9 +43,11 @@ public final class KvTransferBenchmark {
         EngineLoop loopA = new EngineLoop(a, "engine-a");
         loopA.start();
         KvTransferMetrics metrics = new KvTransferMetrics("bench");
-        try (KvTransferServer server = new KvTransferServer(a, loopA::wakeup, metrics, "127.0.0.1", 0)) {
+        KvSharingSettings settings = KvSharingSettings.defaults();
+        KvBufferPool buffers = new KvBufferPool(settings.bufferPoolBytes());
+        try (KvTransferServer server = new KvTransferServer(a, loopA::wakeup, metrics, buffers, settings, "127.0.0.1", 0);
+             KvTransferClient client = new KvTransferClient(metrics, buffers, settings)) {
             InetSocketAddress peer = new InetSocketAddress("127.0.0.1", server.port());
-            KvTransferClient client = new KvTransferClient(metrics);
             Random rnd = new Random(1);
             KvBlockBatch held = randomBlocks(a, maxBlocks, bs, rnd);
             CompletableFuture<Integer> in = a.importBlocks(held);
@@ -65,6 +69,7 @@ public final class KvTransferBenchmark {
                     b.step(); // B's engine thread is this one
                     if (taken.get() != n) throw new IllegalStateException("B took in " + taken.get() + " of " + n);
                     long t2 = System.nanoTime();
+                    client.release(got);
                     if (r >= 2) { // two warm-up rounds for the JIT
                         pull[r - 2] = bytes / ((t1 - t0) / 1e9) / 1e9;
                         total[r - 2] = bytes / ((t2 - t0) / 1e9) / 1e9;
