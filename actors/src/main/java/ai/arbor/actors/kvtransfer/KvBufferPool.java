@@ -11,7 +11,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code maxPooledBytes} are kept idle, the rest are left to the GC. Thread-safe: the engine thread takes buffers for
  * exports, transfer threads for reads, and whoever ends a batch's use gives its buffer back, exactly once.
  */
-final class KvBufferPool {
+public final class KvBufferPool {
     private static final int MIN_CLASS = 16; // 64 KiB
     private static final int MAX_CLASS = 30; // 1 GiB: the largest power of two a ByteBuffer can hold
     private static final ByteBuffer EMPTY = ByteBuffer.allocateDirect(0);
@@ -21,7 +21,7 @@ final class KvBufferPool {
     @SuppressWarnings("unchecked")
     private final ConcurrentLinkedDeque<ByteBuffer>[] idle = new ConcurrentLinkedDeque[MAX_CLASS + 1];
 
-    KvBufferPool(long maxPooledBytes) {
+    public KvBufferPool(long maxPooledBytes) {
         this.maxPooledBytes = maxPooledBytes;
         for (int c = MIN_CLASS; c <= MAX_CLASS; c++) idle[c] = new ConcurrentLinkedDeque<>();
     }

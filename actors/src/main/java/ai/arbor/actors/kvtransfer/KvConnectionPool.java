@@ -2,7 +2,6 @@ package ai.arbor.actors.kvtransfer;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.nio.channels.ByteChannel;
 import java.util.ArrayDeque;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -13,7 +12,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * listener (which waits twice as long) closes its end.
  */
 final class KvConnectionPool implements AutoCloseable {
-    private record Idle(ByteChannel channel, long since) {}
+    private record Idle(KvChannel channel, long since) {}
 
     private final int maxPerPeer;
     private final long idleNanos;
@@ -26,7 +25,7 @@ final class KvConnectionPool implements AutoCloseable {
     }
 
     /** An open kept connection to {@code peer}, most recently used first, or null. */
-    ByteChannel take(InetSocketAddress peer) {
+    KvChannel take(InetSocketAddress peer) {
         ArrayDeque<Idle> q = idle.get(peer);
         if (q == null) return null;
         long now = System.nanoTime();
@@ -42,7 +41,7 @@ final class KvConnectionPool implements AutoCloseable {
     }
 
     /** Keeps {@code ch} for the next transfer to {@code peer}, or closes it when the peer has enough kept. */
-    void give(InetSocketAddress peer, ByteChannel ch) {
+    void give(InetSocketAddress peer, KvChannel ch) {
         if (!closed && maxPerPeer > 0) {
             ArrayDeque<Idle> q = idle.computeIfAbsent(peer, p -> new ArrayDeque<>());
             synchronized (q) {
@@ -75,7 +74,7 @@ final class KvConnectionPool implements AutoCloseable {
         }
     }
 
-    private static void closeQuietly(ByteChannel ch) {
+    private static void closeQuietly(KvChannel ch) {
         try {
             ch.close();
         } catch (IOException ignored) {

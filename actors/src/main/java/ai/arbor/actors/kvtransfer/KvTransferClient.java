@@ -7,24 +7,26 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ByteChannel;
-import java.nio.channels.SocketChannel;
 import java.time.Duration;
 
 /**
  * The asking end of the KV block data plane: pulls blocks from a peer's {@link KvTransferServer} or pushes blocks to
  * it, over connections kept per peer ({@link KvConnectionPool}); each transfer's deadline closes its connection. Any
- * failure (peer gone, stream cut, deadline passed, peer error) is a {@link KvTransferException} and drops the
- * connection; nothing of a failed transfer reaches the engine. Batches this client returns hold a pooled buffer: give
+ * failure (peer gone, stream cut, deadline passed, peer error, a peer outside the cluster under TLS) is a
+ * {@link KvTransferException} and drops the connection; nothing of a failed transfer reaches the engine. Batches this client returns hold a pooled buffer: give
  * it back with {@link #release} once its blocks were imported.
  */
 public final class KvTransferClient implements AutoCloseable {
     private final KvTransferMetrics metrics;
     private final KvBufferPool buffers;
     private final KvConnectionPool connections;
+    private final KvTransport transport;
 
-    KvTransferClient(KvTransferMetrics metrics, KvBufferPool buffers, KvSharingSettings settings) {
+    public KvTransferClient(KvTransferMetrics metrics, KvBufferPool buffers, KvSharingSettings settings,
+                            KvTransport transport) {
         this.metrics = metrics;
         this.buffers = buffers;
+        this.transport = transport;
         this.connections = new KvConnectionPool(settings.idleConnectionsPerPeer(),
                 settings.connectionIdleTimeout().toNanos());
     }
@@ -86,7 +88,7 @@ public final class KvTransferClient implements AutoCloseable {
     private <T> T exchange(InetSocketAddress peer, Duration timeout, byte op, Send send, Receive<T> receive)
             throws KvTransferException {
         long end = System.nanoTime() + timeout.toNanos();
-        ByteChannel kept = connections.take(peer);
+        KvChannel kept = connections.take(peer);
         if (kept != null) {
             try {
                 return attempt(peer, kept, false, end, op, send, receive);
@@ -94,9 +96,9 @@ public final class KvTransferClient implements AutoCloseable {
                 // the kept connection was dead: go on with a new one
             }
         }
-        SocketChannel fresh;
+        KvChannel fresh;
         try {
-            fresh = SocketChannel.open();
+            fresh = transport.open();
         } catch (IOException e) {
             throw new KvTransferException("cannot open a socket: " + e.getMessage(), e);
         }
@@ -112,14 +114,14 @@ public final class KvTransferClient implements AutoCloseable {
         StaleConnection(IOException cause) { super(cause); }
     }
 
-    private <T> T attempt(InetSocketAddress peer, ByteChannel ch, boolean fresh, long end, byte op, Send send,
+    private <T> T attempt(InetSocketAddress peer, KvChannel ch, boolean fresh, long end, byte op, Send send,
                           Receive<T> receive) throws KvTransferException, StaleConnection {
         long ms = Math.max(1, (end - System.nanoTime()) / 1_000_000);
         boolean replyStarted = false;
         boolean keep = false;
         Deadline d = Deadline.closing(ch, ms);
         try {
-            if (fresh) connect((SocketChannel) ch, peer);
+            if (fresh) ch.connect(peer);
             ByteBuffer head = ByteBuffer.allocate(4 + 1 + 8).putInt(KvTransferWire.MAGIC).put(op).putLong(ms);
             KvTransferWire.writeFully(ch, head.flip());
             send.run(ch);
@@ -140,12 +142,7 @@ public final class KvTransferClient implements AutoCloseable {
         }
     }
 
-    private static void connect(SocketChannel ch, InetSocketAddress peer) throws IOException {
-        ch.connect(peer);
-        ch.socket().setTcpNoDelay(true);
-    }
-
-    private static void closeQuietly(ByteChannel ch) {
+    private static void closeQuietly(KvChannel ch) {
         try {
             ch.close();
         } catch (IOException ignored) {

@@ -23,6 +23,8 @@ import org.slf4j.LoggerFactory;
  * engine thread's copy. A connection serves requests one after another until the peer closes it, an error leaves its
  * stream at no frame boundary, or it stays idle for twice the client's idle timeout. A request's own timeout bounds it
  * here too: at its deadline the connection is closed, whatever it was doing. Block bytes go through pooled buffers.
+ * Under mutual TLS ({@link KvTransport}) a connection whose peer fails the handshake or the cluster check is closed
+ * before a single request is read.
  */
 public final class KvTransferServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(KvTransferServer.class);
@@ -41,6 +43,7 @@ public final class KvTransferServer implements AutoCloseable {
     private final KvTransferMetrics metrics;
     private final KvBufferPool buffers;
     private final long idleTimeoutMs;
+    private final KvTransport transport;
     private final ServerSocketChannel listener;
     private final ExecutorService connections;
     private final Thread acceptor;
@@ -52,8 +55,9 @@ public final class KvTransferServer implements AutoCloseable {
      * Listens on {@code host:port} (port 0: any free one); {@code wakeEngine} wakes the engine's loop so that a copy
      * queued between steps runs at once.
      */
-    KvTransferServer(KvBlockExchange engine, Runnable wakeEngine, KvTransferMetrics metrics, KvBufferPool buffers,
-                     KvSharingSettings settings, String host, int port) throws IOException {
+    public KvTransferServer(KvBlockExchange engine, Runnable wakeEngine, KvTransferMetrics metrics, KvBufferPool buffers,
+                            KvSharingSettings settings, KvTransport transport, String host, int port) throws IOException {
+        this.transport = transport;
         this.engine = engine;
         this.wakeEngine = wakeEngine;
         this.metrics = metrics;
@@ -92,7 +96,6 @@ public final class KvTransferServer implements AutoCloseable {
                 SocketChannel ch = listener.accept();
                 accepted.incrementAndGet();
                 open.incrementAndGet();
-                ch.socket().setTcpNoDelay(true);
                 connections.execute(() -> serve(ch));
             } catch (IOException e) {
                 if (!closed) log.warn("KV transfer listener: {}", e.toString());
@@ -100,12 +103,16 @@ public final class KvTransferServer implements AutoCloseable {
         }
     }
 
-    private void serve(SocketChannel ch) {
-        try (ch) {
+    private void serve(SocketChannel socket) {
+        try (socket; KvChannel ch = transport.accepted(socket)) {
             while (!closed) {
                 ByteBuffer head = ByteBuffer.allocate(4 + 1 + 8);
                 try (Deadline idle = Deadline.closing(ch, idleTimeoutMs)) {
                     if (!readHead(ch, head)) return; // the peer closed the connection between requests
+                } catch (KvChannel.PeerRefused e) {
+                    log.warn("refused a KV transfer connection from {}: {}", socket.socket().getRemoteSocketAddress(),
+                            e.getMessage());
+                    return;
                 } catch (IOException e) {
                     return; // idle too long, or cut between requests: nothing was under way
                 }
@@ -130,7 +137,7 @@ public final class KvTransferServer implements AutoCloseable {
     }
 
     /** The next request's header; false when the peer closed the stream before its first byte. */
-    private static boolean readHead(SocketChannel ch, ByteBuffer head) throws IOException {
+    private static boolean readHead(KvChannel ch, ByteBuffer head) throws IOException {
         if (ch.read(head) < 0) return false;
         KvTransferWire.readInto(ch, head);
         head.flip();
@@ -138,7 +145,7 @@ public final class KvTransferServer implements AutoCloseable {
     }
 
     /** Serves one request; true when it ended with an OK reply, so the stream is at a frame boundary. */
-    private boolean serveOne(SocketChannel ch, byte op, Deadline d, long t0) throws Exception {
+    private boolean serveOne(KvChannel ch, byte op, Deadline d, long t0) throws Exception {
         if (op == KvTransferWire.PULL) return servePull(ch, d, t0);
         if (op == KvTransferWire.PUSH) return servePush(ch, d, t0);
         if (op == KvTransferWire.PREFILL) return servePrefill(ch, d, t0);
@@ -146,7 +153,7 @@ public final class KvTransferServer implements AutoCloseable {
         return false;
     }
 
-    private boolean servePull(SocketChannel ch, Deadline d, long t0) throws Exception {
+    private boolean servePull(KvChannel ch, Deadline d, long t0) throws Exception {
         int n = KvTransferWire.readFully(ch, 4).getInt();
         if (n < 0 || n > KvTransferWire.MAX_BLOCKS) {
             KvTransferWire.writeError(ch, "a pull of " + n + " blocks");
@@ -159,7 +166,7 @@ public final class KvTransferServer implements AutoCloseable {
         return true;
     }
 
-    private boolean servePrefill(SocketChannel ch, Deadline d, long t0) throws Exception {
+    private boolean servePrefill(KvChannel ch, Deadline d, long t0) throws Exception {
         int[] tokens = KvTransferWire.readTokens(ch);
         Prefill p = prefill;
         if (p == null) {
@@ -172,7 +179,7 @@ public final class KvTransferServer implements AutoCloseable {
     }
 
     /** Exports the held run of {@code hashes} into a pooled buffer and sends it, the buffer going back afterwards. */
-    private void sendBlocks(SocketChannel ch, long[] hashes, Deadline d, long t0) throws Exception {
+    private void sendBlocks(KvChannel ch, long[] hashes, Deadline d, long t0) throws Exception {
         CompletableFuture<KvBlockBatch> export = engine.exportBlocks(hashes, buffers::acquire);
         try {
             KvBlockBatch out = onEngine(export, d);
@@ -185,7 +192,7 @@ public final class KvTransferServer implements AutoCloseable {
         }
     }
 
-    private boolean servePush(SocketChannel ch, Deadline d, long t0) throws Exception {
+    private boolean servePush(KvChannel ch, Deadline d, long t0) throws Exception {
         KvBlockBatch in = KvTransferWire.readBatch(ch, buffers);
         CompletableFuture<Integer> imported = engine.importBlocks(in);
         try {

@@ -1,7 +1,9 @@
 package ai.arbor.actors.kvtransfer;
 
 import ai.arbor.actors.metrics.KvTransferMetrics;
+import ai.arbor.config.ClusterSecuritySettings;
 import ai.arbor.config.KvSharingSettings;
+import ai.arbor.config.PemSslContext;
 import ai.arbor.gpu.backend.cpu.CpuBackend;
 import ai.arbor.gpu.engine.EngineConfig;
 import ai.arbor.gpu.engine.EngineLoop;
@@ -13,6 +15,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -24,8 +27,9 @@ import java.util.concurrent.TimeUnit;
  * transfers) into B's pooled direct buffer, and B copies them into its paged cache. Both ends share one buffer pool,
  * as the two sides of one worker do. Prints the best and median of the repeats for each size.
  *
- * <p>Usage: {@code KvTransferBenchmark MODEL_DIR [repeats]} (a model directory, e.g. models/tiny-qwen2: only its KV
- * shape matters).
+ * <p>Usage: {@code KvTransferBenchmark MODEL_DIR [repeats [KEY CERT CA]]} (a model directory, e.g. models/tiny-qwen2:
+ * only its KV shape matters; with PEM files, both ends use mutual TLS with that key and certificate, as a worker does
+ * when remoting TLS is on).
  */
 public final class KvTransferBenchmark {
     private KvTransferBenchmark() {}
@@ -33,6 +37,10 @@ public final class KvTransferBenchmark {
     public static void main(String[] args) throws Exception {
         Path dir = Path.of(args.length > 0 ? args[0] : "models/tiny-qwen2");
         int repeats = args.length > 1 ? Integer.parseInt(args[1]) : 9;
+        KvTransport transport = args.length > 4
+                ? KvTransport.mutualTls(PemSslContext.client(new ClusterSecuritySettings.Pem(Optional.of(Path.of(args[2])),
+                        Optional.of(Path.of(args[3])), Optional.of(Path.of(args[4])))))
+                : KvTransport.plain();
         HfModel model = HfModel.load(dir);
         int bs = 16;
         int[] sizes = {16, 128, 1024, 4096};
@@ -45,16 +53,17 @@ public final class KvTransferBenchmark {
         KvTransferMetrics metrics = new KvTransferMetrics("bench");
         KvSharingSettings settings = KvSharingSettings.defaults();
         KvBufferPool buffers = new KvBufferPool(settings.bufferPoolBytes());
-        try (KvTransferServer server = new KvTransferServer(a, loopA::wakeup, metrics, buffers, settings, "127.0.0.1", 0);
-             KvTransferClient client = new KvTransferClient(metrics, buffers, settings)) {
+        try (KvTransferServer server = new KvTransferServer(a, loopA::wakeup, metrics, buffers, settings, transport,
+                "127.0.0.1", 0);
+             KvTransferClient client = new KvTransferClient(metrics, buffers, settings, transport)) {
             InetSocketAddress peer = new InetSocketAddress("127.0.0.1", server.port());
             Random rnd = new Random(1);
             KvBlockBatch held = randomBlocks(a, maxBlocks, bs, rnd);
             CompletableFuture<Integer> in = a.importBlocks(held);
             loopA.wakeup();
             if (in.get(60, TimeUnit.SECONDS) != maxBlocks) throw new IllegalStateException("A took in too few blocks");
-            System.out.printf(Locale.ROOT, "KV block: %d tokens, %d bytes; %d repeats, best / median%n", bs,
-                    held.blockBytes(), repeats);
+            System.out.printf(Locale.ROOT, "KV block: %d tokens, %d bytes; %s; %d repeats, best / median%n", bs,
+                    held.blockBytes(), transport, repeats);
             for (int n : sizes) {
                 long[] hashes = java.util.Arrays.copyOf(held.hashes(), n);
                 long bytes = (long) n * held.blockBytes();
@@ -80,6 +89,7 @@ public final class KvTransferBenchmark {
                         "%5d blocks (%7.1f MiB): pull %6.2f / %6.2f GB/s, pull+import %6.2f / %6.2f GB/s, memcpy %6.2f GB/s%n",
                         n, bytes / 1048576.0, best(pull), median(pull), best(total), median(total), copy);
             }
+            System.out.printf(Locale.ROOT, "connections accepted: %d%n", server.connectionsAccepted());
         } finally {
             loopA.close();
             a.close();

@@ -80,14 +80,14 @@ class KvTransferTest {
 
     private KvTransferServer serve(Node n, KvSharingSettings settings) throws IOException {
         KvTransferServer s = new KvTransferServer(n.engine(), n.loop()::wakeup, new KvTransferMetrics("test"),
-                new KvBufferPool(64L << 20), settings, "127.0.0.1", 0);
+                new KvBufferPool(64L << 20), settings, KvTransport.plain(), "127.0.0.1", 0);
         open.add(s);
         return s;
     }
 
     private KvTransferClient client() {
         KvTransferClient c = new KvTransferClient(new KvTransferMetrics("test"), new KvBufferPool(64L << 20),
-                KvSharingSettings.defaults());
+                KvSharingSettings.defaults(), KvTransport.plain());
         open.add(c);
         return c;
     }
