@@ -16,9 +16,14 @@ import java.util.Set;
  *                               worker) than this is prefilled where it decodes
  * @param peerPullMinBlocks      a worker pulls a prefix from a peer when the peer holds at least this many more of
  *                               its leading blocks
+ * @param idleConnectionsPerPeer transfer connections kept open to each peer between transfers (0: one per transfer)
+ * @param connectionIdleTimeout  a kept connection unused this long is closed (by the listener after twice as long)
+ * @param bufferPoolBytes        direct buffers kept for transfers' block bytes, both directions together, so a
+ *                               transfer neither allocates nor page-faults its buffer
  */
 public record KvSharingSettings(String workerMode, int transferPort, Duration transferTimeout,
-                                int disaggMinPrefillTokens, int peerPullMinBlocks) {
+                                int disaggMinPrefillTokens, int peerPullMinBlocks, int idleConnectionsPerPeer,
+                                Duration connectionIdleTimeout, long bufferPoolBytes) {
     public static final Set<String> MODES = Set.of("prefill", "decode", "both");
 
     public KvSharingSettings {
@@ -34,6 +39,12 @@ public record KvSharingSettings(String workerMode, int transferPort, Duration tr
         }
         Settings.atLeast("arbor.kv-sharing.disagg-min-prefill-tokens", disaggMinPrefillTokens, 0);
         Settings.positive("arbor.kv-sharing.peer-pull-min-blocks", peerPullMinBlocks);
+        Settings.atLeast("arbor.kv-sharing.idle-connections-per-peer", idleConnectionsPerPeer, 0);
+        if (connectionIdleTimeout.isNegative() || connectionIdleTimeout.isZero()) {
+            throw new IllegalArgumentException("arbor.kv-sharing.connection-idle-timeout must be positive, got "
+                    + connectionIdleTimeout);
+        }
+        Settings.atLeast("arbor.kv-sharing.buffer-pool", bufferPoolBytes, 0);
     }
 
     public static KvSharingSettings defaults() {
@@ -45,6 +56,7 @@ public record KvSharingSettings(String workerMode, int transferPort, Duration tr
     static KvSharingSettings from(Config c) {
         return new KvSharingSettings(c.getString("worker-mode").trim().toLowerCase(Locale.ROOT),
                 c.getInt("transfer-port"), c.getDuration("transfer-timeout"), c.getInt("disagg-min-prefill-tokens"),
-                c.getInt("peer-pull-min-blocks"));
+                c.getInt("peer-pull-min-blocks"), c.getInt("idle-connections-per-peer"),
+                c.getDuration("connection-idle-timeout"), c.getBytes("buffer-pool"));
     }
 }

@@ -9,7 +9,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A transfer's deadline: when it passes, the transfer's channel is closed, which fails whatever read or write is
- * blocked on it at once (blocking NIO channels ignore socket timeouts).
+ * blocked on it at once (blocking NIO channels ignore socket timeouts). A transfer on a kept connection disarms it
+ * when done, and keeps the connection only if it had not fired.
  */
 final class Deadline implements AutoCloseable {
     private static final ScheduledExecutorService TIMER = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -38,7 +39,14 @@ final class Deadline implements AutoCloseable {
 
     long remainingMillis() { return Math.max(1, TimeUnit.NANOSECONDS.toMillis(endNanos - System.nanoTime())); }
 
-    boolean expired() { return expired; }
+    /** Whether the deadline passed (so the channel is closed or being closed). */
+    boolean fired() { return expired; }
+
+    /**
+     * Stops the deadline; true when it had not fired, so the channel is open and may serve another transfer. False
+     * also when the closer is running right now.
+     */
+    boolean disarm() { return closer.cancel(false) && !expired; }
 
     @Override
     public void close() { closer.cancel(false); }

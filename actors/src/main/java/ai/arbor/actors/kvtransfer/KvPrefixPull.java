@@ -58,6 +58,8 @@ public final class KvPrefixPull {
                     : client.pull(peer, Arrays.copyOfRange(hashes, held, hashes.length), left);
             if (got.size() == 0) return new Outcome(0, null);
             var takenF = engine.importBlocks(got);
+            // the buffer goes back once the engine thread has copied from it, even if this wait gives up first
+            takenF.whenComplete((n, e) -> client.release(got));
             wakeEngine.run();
             return new Outcome(takenF.get(remaining(deadline), TimeUnit.NANOSECONDS), null);
         } catch (InterruptedException e) {

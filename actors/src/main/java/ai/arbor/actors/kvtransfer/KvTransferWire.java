@@ -4,7 +4,7 @@ import ai.arbor.gpu.kv.KvBlockBatch;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.SocketChannel;
+import java.nio.channels.ByteChannel;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -21,6 +21,7 @@ import java.nio.charset.StandardCharsets;
  *             | n * block size x i32 token | n * block bytes of data
  * </pre>
  * The data goes straight between the socket and the buffer the engine filled or will read, with no copy in between.
+ * A connection carries any number of request/reply pairs, one after the other.
  */
 final class KvTransferWire {
     static final int MAGIC = 0x41524b56; // "ARKV"
@@ -28,11 +29,12 @@ final class KvTransferWire {
     static final byte OK = 0, ERROR = 1;
     /** No transfer asks for more blocks than this in one frame (a bound on what a header may make us allocate). */
     static final int MAX_BLOCKS = 1 << 20;
-    static final long MAX_DATA_BYTES = 1L << 34;
+    /** One batch's data fits one buffer. */
+    static final long MAX_DATA_BYTES = Integer.MAX_VALUE;
 
     private KvTransferWire() {}
 
-    static void writeBatch(SocketChannel ch, KvBlockBatch b) throws IOException {
+    static void writeBatch(ByteChannel ch, KvBlockBatch b) throws IOException {
         int n = b.size();
         ByteBuffer head = ByteBuffer.allocate(4 * 3 + 1 + 8 + n * 8 + b.tokens().length * 4);
         head.putInt(n).putInt(b.blockSize()).putInt(b.blockBytes());
@@ -44,7 +46,8 @@ final class KvTransferWire {
         writeFully(ch, b.data().duplicate());
     }
 
-    static KvBlockBatch readBatch(SocketChannel ch) throws IOException {
+    /** Reads a batch whose data lands in a buffer from {@code buffers} (given back there if the read fails). */
+    static KvBlockBatch readBatch(ByteChannel ch, KvBufferPool buffers) throws IOException {
         ByteBuffer fixed = readFully(ch, 4 * 3 + 1 + 8);
         int n = fixed.getInt();
         int blockSize = fixed.getInt();
@@ -61,13 +64,18 @@ final class KvTransferWire {
         for (int i = 0; i < n; i++) hashes[i] = meta.getLong();
         int[] tokens = new int[n * blockSize];
         for (int i = 0; i < tokens.length; i++) tokens[i] = meta.getInt();
-        ByteBuffer data = ByteBuffer.allocateDirect(n * blockBytes);
-        readInto(ch, data);
+        ByteBuffer data = buffers.acquire(n * blockBytes);
+        try {
+            readInto(ch, data);
+        } catch (IOException | RuntimeException e) {
+            buffers.release(data);
+            throw e;
+        }
         data.flip();
         return new KvBlockBatch(hasParent ? parent : null, hashes, tokens, blockSize, blockBytes, data);
     }
 
-    static int[] readTokens(SocketChannel ch) throws IOException {
+    static int[] readTokens(ByteChannel ch) throws IOException {
         int n = readFully(ch, 4).getInt();
         if (n <= 0 || n > MAX_BLOCKS) throw new IOException("a prompt of " + n + " tokens");
         ByteBuffer b = readFully(ch, n * 4);
@@ -76,42 +84,40 @@ final class KvTransferWire {
         return tokens;
     }
 
-    static void writeTokens(SocketChannel ch, int[] tokens) throws IOException {
+    static void writeTokens(ByteChannel ch, int[] tokens) throws IOException {
         ByteBuffer b = ByteBuffer.allocate(4 + tokens.length * 4).putInt(tokens.length);
         for (int t : tokens) b.putInt(t);
         writeFully(ch, b.flip());
     }
 
-    static void writeError(SocketChannel ch, String message) throws IOException {
+    static void writeError(ByteChannel ch, String message) throws IOException {
         byte[] m = message.getBytes(StandardCharsets.UTF_8);
         ByteBuffer b = ByteBuffer.allocate(1 + 4 + m.length).put(ERROR).putInt(m.length).put(m);
         writeFully(ch, b.flip());
     }
 
-    /** Reads the status byte; on an error reply, throws with the peer's message. */
-    static void readStatus(SocketChannel ch) throws IOException {
-        byte status = readFully(ch, 1).get();
-        if (status == OK) return;
+    /** The rest of an error reply (after its status byte), as the exception to throw. */
+    static IOException readError(ByteChannel ch) throws IOException {
         int len = readFully(ch, 4).getInt();
-        if (len < 0 || len > 1 << 16) throw new IOException("peer failed with a malformed error reply");
+        if (len < 0 || len > 1 << 16) return new IOException("peer failed with a malformed error reply");
         byte[] m = new byte[len];
         readFully(ch, len).get(m);
-        throw new IOException("peer failed: " + new String(m, StandardCharsets.UTF_8));
+        return new IOException("peer failed: " + new String(m, StandardCharsets.UTF_8));
     }
 
-    static ByteBuffer readFully(SocketChannel ch, int n) throws IOException {
+    static ByteBuffer readFully(ByteChannel ch, int n) throws IOException {
         ByteBuffer b = ByteBuffer.allocate(n);
         readInto(ch, b);
         return b.flip();
     }
 
-    static void readInto(SocketChannel ch, ByteBuffer b) throws IOException {
+    static void readInto(ByteChannel ch, ByteBuffer b) throws IOException {
         while (b.hasRemaining()) {
             if (ch.read(b) < 0) throw new EOFException("peer closed the stream with " + b.remaining() + " bytes to go");
         }
     }
 
-    static void writeFully(SocketChannel ch, ByteBuffer b) throws IOException {
+    static void writeFully(ByteChannel ch, ByteBuffer b) throws IOException {
         while (b.hasRemaining()) ch.write(b);
     }
 }

@@ -32,6 +32,7 @@ public final class WorkerKvSharing implements AutoCloseable {
     private final Runnable wakeEngine;
     private final KvSharingSettings settings;
     private final KvTransferServer server;
+    private final KvTransferClient client;
     private final KvPrefixPull fetcher;
     private final Endpoint endpoint;
     private final ExecutorService fetches = Executors.newCachedThreadPool(r -> {
@@ -44,10 +45,11 @@ public final class WorkerKvSharing implements AutoCloseable {
 
     /** Null when the engine cannot exchange blocks (the synthetic engine). */
     public static WorkerKvSharing start(String workerId, InferenceEngine engine, Runnable wakeEngine,
-                                        KvSharingSettings settings, String bindHost, String advertiseHost) {
+                                        KvSharingSettings settings, KvTransport transport, String bindHost,
+                                        String advertiseHost) {
         if (!(engine instanceof KvBlockExchange)) return null;
         try {
-            return new WorkerKvSharing(workerId, engine, wakeEngine, settings, bindHost, advertiseHost);
+            return new WorkerKvSharing(workerId, engine, wakeEngine, settings, transport, bindHost, advertiseHost);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot listen for KV transfers on " + bindHost + ":"
                     + settings.transferPort() + ": " + e.getMessage(), e);
@@ -55,15 +57,18 @@ public final class WorkerKvSharing implements AutoCloseable {
     }
 
     private WorkerKvSharing(String workerId, InferenceEngine engine, Runnable wakeEngine, KvSharingSettings settings,
-                            String bindHost, String advertiseHost) throws IOException {
+                            KvTransport transport, String bindHost, String advertiseHost) throws IOException {
         this.engine = engine;
         this.wakeEngine = wakeEngine;
         this.settings = settings;
         KvBlockExchange exchange = (KvBlockExchange) engine;
         KvTransferMetrics metrics = new KvTransferMetrics(workerId);
-        this.server = new KvTransferServer(exchange, wakeEngine, metrics, bindHost, settings.transferPort());
+        KvBufferPool buffers = new KvBufferPool(settings.bufferPoolBytes());
+        this.server = new KvTransferServer(exchange, wakeEngine, metrics, buffers, settings, transport, bindHost,
+                settings.transferPort());
         if (!"decode".equals(settings.workerMode())) server.prefillWith(this::prefillHere);
-        this.fetcher = new KvPrefixPull(exchange, wakeEngine, new KvTransferClient(metrics));
+        this.client = new KvTransferClient(metrics, buffers, settings, transport);
+        this.fetcher = new KvPrefixPull(exchange, wakeEngine, client);
         this.endpoint = new Endpoint(advertiseHost, server.port(), settings.workerMode());
     }
 
@@ -121,5 +126,6 @@ public final class WorkerKvSharing implements AutoCloseable {
     public void close() {
         server.close();
         fetches.shutdownNow();
+        client.close();
     }
 }

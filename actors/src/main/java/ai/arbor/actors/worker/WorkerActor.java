@@ -1,6 +1,7 @@
 package ai.arbor.actors.worker;
 
 import ai.arbor.actors.CborSerializable;
+import ai.arbor.actors.kvtransfer.KvTransport;
 import ai.arbor.actors.kvtransfer.WorkerKvSharing;
 import ai.arbor.actors.metrics.WorkerMetrics;
 import ai.arbor.config.KvSharingSettings;
@@ -136,8 +137,17 @@ public final class WorkerActor extends AbstractBehavior<WorkerActor.Command> {
         return Behaviors.setup(ctx -> new WorkerActor(ctx, workerId, servedModelName, engine, kv));
     }
 
-    /** KV sharing of a worker: its settings and the addresses its transfer listener binds and advertises. */
-    public record KvSharingConfig(KvSharingSettings settings, String bindHost, String advertiseHost) {}
+    /**
+     * KV sharing of a worker: its settings, the addresses its transfer listener binds and advertises, and how its
+     * transfer connections are made (mutual TLS when the cluster's remoting uses it).
+     */
+    public record KvSharingConfig(KvSharingSettings settings, String bindHost, String advertiseHost,
+                                  KvTransport transport) {
+        /** Transfers in the clear. */
+        public KvSharingConfig(KvSharingSettings settings, String bindHost, String advertiseHost) {
+            this(settings, bindHost, advertiseHost, KvTransport.plain());
+        }
+    }
 
     private final String workerId;
     private final InferenceEngine engine;
@@ -161,7 +171,7 @@ public final class WorkerActor extends AbstractBehavior<WorkerActor.Command> {
         this.engineThread = new EngineLoop(engine, "arbor-engine-" + workerId);
         engineThread.start();
         this.kvSharing = kv == null ? null : WorkerKvSharing.start(workerId, engine, engineThread::wakeup, kv.settings(),
-                kv.bindHost(), kv.advertiseHost());
+                kv.transport(), kv.bindHost(), kv.advertiseHost());
         this.metrics = WorkerMetrics.start(ctx.getSystem(), workerId, servedModelName, engine::stats);
         // a prefill-only worker is not offered for requests; routers that disaggregate find it under its own key
         boolean prefillOnly = kvSharing != null && "prefill".equals(kvSharing.endpoint().mode());

@@ -1,6 +1,9 @@
 package ai.arbor.actors.kvtransfer;
 
 import ai.arbor.actors.metrics.KvTransferMetrics;
+import ai.arbor.config.ClusterSecuritySettings;
+import ai.arbor.config.KvSharingSettings;
+import ai.arbor.config.PemSslContext;
 import ai.arbor.gpu.backend.cpu.CpuBackend;
 import ai.arbor.gpu.engine.EngineConfig;
 import ai.arbor.gpu.engine.EngineLoop;
@@ -12,6 +15,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -19,11 +23,13 @@ import java.util.concurrent.TimeUnit;
 /**
  * GB/s of one KV block transfer between two engines over the loopback TCP data plane, against a plain memory copy of
  * the same bytes on this machine. Engine A (its own engine thread) holds N blocks; B pulls them by hash: A copies them
- * out of its paged cache into a direct buffer, the bytes cross the socket into B's direct buffer, and B copies them
- * into its paged cache. Prints the best and median of the repeats for each size.
+ * out of its paged cache into a pooled direct buffer, the bytes cross the socket (a connection kept between
+ * transfers) into B's pooled direct buffer, and B copies them into its paged cache. Both ends share one buffer pool,
+ * as the two sides of one worker do. Prints the best and median of the repeats for each size.
  *
- * <p>Usage: {@code KvTransferBenchmark MODEL_DIR [repeats]} (a model directory, e.g. models/tiny-qwen2: only its KV
- * shape matters).
+ * <p>Usage: {@code KvTransferBenchmark MODEL_DIR [repeats [KEY CERT CA]]} (a model directory, e.g. models/tiny-qwen2:
+ * only its KV shape matters; with PEM files, both ends use mutual TLS with that key and certificate, as a worker does
+ * when remoting TLS is on).
  */
 public final class KvTransferBenchmark {
     private KvTransferBenchmark() {}
@@ -31,6 +37,10 @@ public final class KvTransferBenchmark {
     public static void main(String[] args) throws Exception {
         Path dir = Path.of(args.length > 0 ? args[0] : "models/tiny-qwen2");
         int repeats = args.length > 1 ? Integer.parseInt(args[1]) : 9;
+        KvTransport transport = args.length > 4
+                ? KvTransport.mutualTls(PemSslContext.client(new ClusterSecuritySettings.Pem(Optional.of(Path.of(args[2])),
+                        Optional.of(Path.of(args[3])), Optional.of(Path.of(args[4])))))
+                : KvTransport.plain();
         HfModel model = HfModel.load(dir);
         int bs = 16;
         int[] sizes = {16, 128, 1024, 4096};
@@ -41,16 +51,19 @@ public final class KvTransferBenchmark {
         EngineLoop loopA = new EngineLoop(a, "engine-a");
         loopA.start();
         KvTransferMetrics metrics = new KvTransferMetrics("bench");
-        try (KvTransferServer server = new KvTransferServer(a, loopA::wakeup, metrics, "127.0.0.1", 0)) {
+        KvSharingSettings settings = KvSharingSettings.defaults();
+        KvBufferPool buffers = new KvBufferPool(settings.bufferPoolBytes());
+        try (KvTransferServer server = new KvTransferServer(a, loopA::wakeup, metrics, buffers, settings, transport,
+                "127.0.0.1", 0);
+             KvTransferClient client = new KvTransferClient(metrics, buffers, settings, transport)) {
             InetSocketAddress peer = new InetSocketAddress("127.0.0.1", server.port());
-            KvTransferClient client = new KvTransferClient(metrics);
             Random rnd = new Random(1);
             KvBlockBatch held = randomBlocks(a, maxBlocks, bs, rnd);
             CompletableFuture<Integer> in = a.importBlocks(held);
             loopA.wakeup();
             if (in.get(60, TimeUnit.SECONDS) != maxBlocks) throw new IllegalStateException("A took in too few blocks");
-            System.out.printf(Locale.ROOT, "KV block: %d tokens, %d bytes; %d repeats, best / median%n", bs,
-                    held.blockBytes(), repeats);
+            System.out.printf(Locale.ROOT, "KV block: %d tokens, %d bytes; %s; %d repeats, best / median%n", bs,
+                    held.blockBytes(), transport, repeats);
             for (int n : sizes) {
                 long[] hashes = java.util.Arrays.copyOf(held.hashes(), n);
                 long bytes = (long) n * held.blockBytes();
@@ -65,6 +78,7 @@ public final class KvTransferBenchmark {
                     b.step(); // B's engine thread is this one
                     if (taken.get() != n) throw new IllegalStateException("B took in " + taken.get() + " of " + n);
                     long t2 = System.nanoTime();
+                    client.release(got);
                     if (r >= 2) { // two warm-up rounds for the JIT
                         pull[r - 2] = bytes / ((t1 - t0) / 1e9) / 1e9;
                         total[r - 2] = bytes / ((t2 - t0) / 1e9) / 1e9;
@@ -75,6 +89,7 @@ public final class KvTransferBenchmark {
                         "%5d blocks (%7.1f MiB): pull %6.2f / %6.2f GB/s, pull+import %6.2f / %6.2f GB/s, memcpy %6.2f GB/s%n",
                         n, bytes / 1048576.0, best(pull), median(pull), best(total), median(total), copy);
             }
+            System.out.printf(Locale.ROOT, "connections accepted: %d%n", server.connectionsAccepted());
         } finally {
             loopA.close();
             a.close();

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.*;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import ai.arbor.actors.metrics.KvTransferMetrics;
+import ai.arbor.config.KvSharingSettings;
 import ai.arbor.gpu.backend.cpu.CpuBackend;
 import ai.arbor.gpu.engine.EngineConfig;
 import ai.arbor.gpu.engine.EngineLoop;
@@ -74,10 +75,21 @@ class KvTransferTest {
     }
 
     private KvTransferServer serve(Node n) throws IOException {
+        return serve(n, KvSharingSettings.defaults());
+    }
+
+    private KvTransferServer serve(Node n, KvSharingSettings settings) throws IOException {
         KvTransferServer s = new KvTransferServer(n.engine(), n.loop()::wakeup, new KvTransferMetrics("test"),
-                "127.0.0.1", 0);
+                new KvBufferPool(64L << 20), settings, KvTransport.plain(), "127.0.0.1", 0);
         open.add(s);
         return s;
+    }
+
+    private KvTransferClient client() {
+        KvTransferClient c = new KvTransferClient(new KvTransferMetrics("test"), new KvBufferPool(64L << 20),
+                KvSharingSettings.defaults(), KvTransport.plain());
+        open.add(c);
+        return c;
     }
 
     private static RequestOutput generate(Node n, String id, int[] prompt, List<Integer> tokens) throws Exception {
@@ -97,21 +109,35 @@ class KvTransferTest {
         return t;
     }
 
-    private static KvPrefixPull puller(Node n) {
-        return new KvPrefixPull(n.engine(), n.loop()::wakeup, new KvTransferClient(new KvTransferMetrics("test")));
+    private KvPrefixPull puller(Node n) { return puller(n, client()); }
+
+    /** Node "a" with its listener, having computed {@code prompt} (greedy {@code tokens}), so it holds its blocks. */
+    private record Holder(Node node, KvTransferServer server, int[] prompt, List<Integer> tokens) {
+        InetSocketAddress peer() { return new InetSocketAddress("127.0.0.1", server.port()); }
+
+        long[] hashes() { return node.engine().prefixHashes(prompt); }
+    }
+
+    private Holder holding(long seed, int promptTokens, KvSharingSettings settings) throws Exception {
+        Node a = node("a");
+        KvTransferServer server = serve(a, settings);
+        int[] p = prompt(seed, promptTokens);
+        List<Integer> tokens = new ArrayList<>();
+        generate(a, "a", p, tokens);
+        return new Holder(a, server, p, tokens);
+    }
+
+    private static KvPrefixPull puller(Node n, KvTransferClient client) {
+        return new KvPrefixPull(n.engine(), n.loop()::wakeup, client);
     }
 
     @Test
     void aPulledPrefixIsAHitAndGivesTheSameTokens() throws Exception {
-        Node a = node("a");
+        Holder a = holding(1, 8 * BS + 5, KvSharingSettings.defaults());
         Node b = node("b");
-        KvTransferServer server = serve(a);
-        int[] p = prompt(1, 8 * BS + 5);
-        List<Integer> fromA = new ArrayList<>();
-        generate(a, "a", p, fromA);
-
-        KvPrefixPull.Outcome pulled = puller(b).pull(new InetSocketAddress("127.0.0.1", server.port()), p,
-                Duration.ofSeconds(10));
+        int[] p = a.prompt();
+        List<Integer> fromA = a.tokens();
+        KvPrefixPull.Outcome pulled = puller(b).pull(a.peer(), p, Duration.ofSeconds(10));
         assertNull(pulled.failure());
         assertEquals(8, pulled.blocks(), "every full prefix block came over");
         List<Integer> fromB = new ArrayList<>();
@@ -121,8 +147,7 @@ class KvTransferTest {
         assertEquals(8, b.engine().stats().onboardedPeerBlocks());
         assertEquals(8 * BS + 5, b.engine().stats().promptTokens());
 
-        KvPrefixPull.Outcome again = puller(b).pull(new InetSocketAddress("127.0.0.1", server.port()), p,
-                Duration.ofSeconds(10));
+        KvPrefixPull.Outcome again = puller(b).pull(a.peer(), p, Duration.ofSeconds(10));
         assertEquals(new KvPrefixPull.Outcome(0, null), again, "held blocks are not pulled twice");
     }
 
@@ -138,12 +163,57 @@ class KvTransferTest {
         a.loop().wakeup();
         KvBlockBatch blocks = exported.get(10, TimeUnit.SECONDS);
         assertEquals(5, blocks.size());
-        int taken = new KvTransferClient(new KvTransferMetrics("test"))
-                .push(new InetSocketAddress("127.0.0.1", server.port()), blocks, Duration.ofSeconds(10));
+        int taken = client().push(new InetSocketAddress("127.0.0.1", server.port()), blocks, Duration.ofSeconds(10));
         assertEquals(5, taken);
         List<Integer> fromC = new ArrayList<>();
         assertEquals(5 * BS, generate(c, "c", p, fromC).cachedTokens());
         assertEquals(fromA, fromC);
+    }
+
+    @Test
+    void successiveTransfersToAPeerShareOneKeptConnection() throws Exception {
+        Holder a = holding(5, 6 * BS + 2, KvSharingSettings.defaults());
+        KvTransferClient c = client();
+        KvBlockBatch first = c.pull(a.peer(), a.hashes(), Duration.ofSeconds(10));
+        KvBlockBatch second = c.pull(a.peer(), a.hashes(), Duration.ofSeconds(10));
+        assertEquals(6, first.size());
+        assertEquals(6, second.size());
+        assertEquals(first.data(), second.data(), "the same bytes both times");
+        assertEquals(1, a.server().connectionsAccepted(), "the second pull went over the first one's connection");
+        c.release(first);
+        c.release(second);
+    }
+
+    @Test
+    void aKeptConnectionTheListenerClosedIsReplacedWithinTheTransfer() throws Exception {
+        // the listener drops connections idle for 2 x 100 ms; the client would keep them for 30 s
+        Holder a = holding(6, 4 * BS + 2, new KvSharingSettings("both", 0, Duration.ofSeconds(30), 512, 4, 4,
+                Duration.ofMillis(100), 64L << 20));
+        KvTransferClient c = client();
+        c.release(c.pull(a.peer(), a.hashes(), Duration.ofSeconds(10)));
+        long t0 = System.nanoTime();
+        while (a.server().connectionsOpen() > 0) { // the listener's idle timeout closes its end
+            assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(30), "the listener never closed it");
+            Thread.sleep(20);
+        }
+        KvBlockBatch again = c.pull(a.peer(), a.hashes(), Duration.ofSeconds(10));
+        assertEquals(4, again.size(), "the pull went through on a new connection");
+        assertEquals(2, a.server().connectionsAccepted());
+        c.release(again);
+    }
+
+    @Test
+    void aPeerGoneSinceTheLastTransferFailsTheNextOneCleanly() throws Exception {
+        Holder a = holding(7, 5 * BS + 2, KvSharingSettings.defaults());
+        Node b = node("b");
+        KvTransferClient c = client();
+        c.release(c.pull(a.peer(), a.hashes(), Duration.ofSeconds(10)));
+        a.server().close(); // its kept connection dies with it
+        KvPrefixPull.Outcome out = puller(b, c).pull(a.peer(), a.prompt(), Duration.ofSeconds(10));
+        assertEquals(0, out.blocks());
+        assertNotNull(out.failure());
+        assertEquals(b.engine().numKvBlocks(), b.engine().numFreeKvBlocks());
+        assertEquals(0, generate(b, "b", a.prompt(), new ArrayList<>()).cachedTokens(), "b computed the prompt itself");
     }
 
     @Test

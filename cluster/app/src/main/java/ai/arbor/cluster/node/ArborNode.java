@@ -1,6 +1,7 @@
 package ai.arbor.cluster.node;
 
 import ai.arbor.actors.frontend.Frontend;
+import ai.arbor.actors.kvtransfer.KvTransport;
 import ai.arbor.actors.router.KvWiring;
 import ai.arbor.actors.router.select.WorkerSelector;
 import ai.arbor.config.KvSharingSettings;
@@ -10,6 +11,8 @@ import ai.arbor.cluster.registry.EtcdModelRegistry;
 import ai.arbor.cluster.registry.ModelCard;
 import ai.arbor.cluster.serve.SingleNode;
 import ai.arbor.config.ArborSettings;
+import ai.arbor.config.ClusterSecuritySettings;
+import ai.arbor.config.PemSslContext;
 import ai.arbor.gpu.protocol.EngineStats;
 import ai.arbor.gpu.protocol.InferenceEngine;
 import ai.arbor.http.MetricsEndpoint;
@@ -85,8 +88,12 @@ public final class ArborNode implements AutoCloseable {
         registry.publish(cluster.leased(), ModelCard.starting(model, worker));
         log.info("loading model {} from {} on {}", model, node.model(), node.device());
         InferenceEngine engine = parts.engine(arbor);
+        // the data plane carries prompts' KV: it is as closed as remoting, with the same certificates
+        ClusterSecuritySettings.Pem remotingTls = node.security().remoting();
+        KvTransport transport = remotingTls.any() ? KvTransport.mutualTls(PemSslContext.client(remotingTls))
+                : KvTransport.plain();
         WorkerActor.KvSharingConfig kvSharing = new WorkerActor.KvSharingConfig(KvSharingSettings.from(arbor),
-                node.host(), node.advertiseHost());
+                node.host(), node.advertiseHost(), transport);
         ActorRef<WorkerActor.Command> ref = system.systemActorOf(WorkerActor.create(worker, model, engine, kvSharing),
                 "worker", Props.empty());
         NodeKvEvents events = kv.forWorker();

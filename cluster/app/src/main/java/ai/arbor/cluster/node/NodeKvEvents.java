@@ -1,8 +1,8 @@
 package ai.arbor.cluster.node;
 
 import ai.arbor.actors.kvevents.JetStreamKvEventBus;
-import ai.arbor.cluster.security.PemSslContext;
 import ai.arbor.config.ClusterSecuritySettings;
+import ai.arbor.config.PemSslContext;
 import io.nats.client.Connection;
 import io.nats.client.Nats;
 import io.nats.client.Options;

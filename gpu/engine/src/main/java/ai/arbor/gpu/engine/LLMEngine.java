@@ -36,6 +36,7 @@ import ai.arbor.structured.ConstraintMatcher;
 import ai.arbor.structured.GrammarCompiler;
 import ai.arbor.structured.StructuredOutputs;
 import ai.arbor.structured.TokenVocabulary;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -48,6 +49,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -541,8 +543,8 @@ public final class LLMEngine implements InferenceEngine, KvBlockExchange {
     }
 
     @Override
-    public CompletableFuture<KvBlockBatch> exportBlocks(long[] hashes) {
-        return onEngineThread(() -> kv.exportBlocks(hashes, copier()));
+    public CompletableFuture<KvBlockBatch> exportBlocks(long[] hashes, IntFunction<ByteBuffer> buffers) {
+        return onEngineThread(() -> kv.exportBlocks(hashes, copier(), buffers));
     }
 
     @Override

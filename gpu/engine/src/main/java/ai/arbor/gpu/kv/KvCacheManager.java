@@ -9,6 +9,7 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.IntFunction;
 
 /**
  * Which blocks each request holds: finds cached prefixes, grows a request's block table as it computes tokens,
@@ -214,12 +215,12 @@ public final class KvCacheManager {
         return n;
     }
 
-    /** Copies out the leading run of the chain that either tier holds, for a peer. */
-    public KvBlockBatch exportBlocks(long[] hashes, KvBlockCopier copier) {
+    /** Copies out the leading run of the chain that either tier holds, for a peer, into a buffer from {@code buffers}. */
+    public KvBlockBatch exportBlocks(long[] hashes, KvBlockCopier copier, IntFunction<ByteBuffer> buffers) {
         int n = heldPrefix(hashes);
         int bytes = (int) copier.blockBytes();
         if (n == 0) return KvBlockBatch.empty(blockSize, bytes);
-        ByteBuffer data = ByteBuffer.allocateDirect(n * bytes);
+        ByteBuffer data = buffers.apply(n * bytes);
         int[] tokens = new int[n * blockSize];
         Long parent = null;
         for (int i = 0; i < n; i++) {

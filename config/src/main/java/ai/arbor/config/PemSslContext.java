@@ -1,6 +1,5 @@
-package ai.arbor.cluster.security;
+package ai.arbor.config;
 
-import ai.arbor.config.ClusterSecuritySettings;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -21,7 +20,8 @@ import javax.net.ssl.TrustManagerFactory;
 /**
  * A client {@link SSLContext} from PEM files (the form Kubernetes TLS Secrets and cert-manager hand out), for clients
  * that take a JSSE context (jnats): the CA file's certificates are trusted, and a PKCS#8 key with its certificate
- * chain, when given, is presented for mutual TLS. Without a CA file, the JVM's default trust store is used.
+ * chain, when given, is presented for mutual TLS. Without a CA file, the JVM's default trust store is used. With all
+ * three files it serves both ends of mutual TLS: the workers' KV data plane builds its listener and client on it.
  */
 public final class PemSslContext {
     private static final char[] IN_MEMORY = "arbor".toCharArray();
