@@ -1,10 +1,12 @@
 package ai.arbor.http;
 
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
@@ -29,8 +31,9 @@ import org.apache.pekko.util.ByteString;
  * timeout to send a request's head (slowloris, or an idle keep-alive connection), and it tells requests still
  * waiting for their first token that their client has gone, so that they stop there rather than when the first
  * token comes (Pekko drops a response whose connection closed without ever running its entity). It also counts its
- * requests in the server's {@link InFlightResponses} until their responses end, on the one stage per streamed response
- * that watches for that end.
+ * requests in the server's {@link InFlightResponses} until their responses end: a strict one when it is handed on, a
+ * streamed one when its entity ends, which the handler reports where it can (see {@link End}) and a stage watches
+ * otherwise.
  */
 final class Connection {
     private final InFlightResponses inFlight;
@@ -41,8 +44,33 @@ final class Connection {
     private volatile boolean closing;
     private volatile AsyncCallback<Boolean> responseDone;
     private volatile AsyncCallback<Boolean> closeWhenIdle;
+    /** The ends of the responses not yet out, in request order (touched only by this connection's stages). */
+    private final ArrayDeque<End> ends = new ArrayDeque<>();
+    /** The end of the request whose handler is running now. */
+    private End handling;
 
     private Connection(InFlightResponses inFlight) { this.inFlight = inFlight; }
+
+    /**
+     * One response's end, run once however many paths reach it: the drain count drops and the head deadline restarts.
+     * A handler that can tell when its streamed response ends calls {@link #reportedByHandler} and runs it then, which
+     * spares the connection a stage watching the entity.
+     */
+    final class End implements Runnable {
+        private final boolean counted;
+        private final AtomicBoolean ran = new AtomicBoolean();
+        private volatile boolean reportedByHandler;
+
+        private End(boolean counted) { this.counted = counted; }
+
+        /** The handler runs this end itself, once its response's last element is out. */
+        void reportedByHandler() { reportedByHandler = true; }
+
+        @Override
+        public void run() {
+            if (ran.compareAndSet(false, true)) responseEnded(counted);
+        }
+    }
 
     /**
      * The handler flow of every connection: {@code handler} gets each request with its connection, and
@@ -66,14 +94,29 @@ final class Connection {
 
     private CompletionStage<HttpResponse> respond(HttpRequest request,
             Function2<HttpRequest, Connection, CompletionStage<HttpResponse>> handler) throws Exception {
-        if (!inFlight.admit()) return CompletableFuture.completedFuture(InFlightResponses.REFUSAL);
+        if (!inFlight.admit()) {
+            ends.add(new End(false));
+            return CompletableFuture.completedFuture(InFlightResponses.REFUSAL);
+        }
         counted.incrementAndGet();
+        End end = new End(true);
+        ends.add(end);
+        handling = end;
         try {
             return handler.apply(request, this);
         } catch (Exception | Error e) {
+            ends.remove(end);
             countedEnded();
             throw e;
+        } finally {
+            handling = null;
         }
+    }
+
+    /** The end of the request being handled: valid only while the handler is called, not in its later stages. */
+    End end() {
+        if (handling == null) throw new IllegalStateException("no request is being handled on this connection now");
+        return handling;
     }
 
     /**
@@ -118,16 +161,17 @@ final class Connection {
 
     /** The response goes out; it ends, and the head deadline restarts, once its entity has been handed on. */
     private HttpResponse watchEnd(HttpResponse response) {
-        boolean wasCounted = response != InFlightResponses.REFUSAL;
+        End end = ends.poll();
         ResponseEntity entity = response.entity();
         if (entity instanceof HttpEntity.Strict) {
-            responseEnded(wasCounted);
+            end.run();
             return response;
         }
+        if (end.reportedByHandler) return response;
         // the Scala entity keeps its kind (chunked, close-delimited) where the Java API has no transformDataBytes
         var scala = (org.apache.pekko.http.scaladsl.model.ResponseEntity) entity;
         Flow<ByteString, ByteString, Object> watched = Flow.<ByteString>create().watchTermination((m, done) -> {
-            done.whenCompleteAsync((d, t) -> responseEnded(wasCounted), OpenAiServer.SAME_THREAD);
+            done.whenCompleteAsync((d, t) -> end.run(), OpenAiServer.SAME_THREAD);
             return (Object) m;
         });
         return response.withEntity(scala.transformDataBytes(watched.asScala()));

@@ -195,6 +195,7 @@ public final class OpenAiServer {
     private CompletionStage<HttpResponse> post(HttpRequest request, Api api, String client, Connection connection) {
         boolean chat = api != Api.COMPLETIONS;
         String endpoint = chat ? FrontendMetrics.CHAT : FrontendMetrics.COMPLETIONS;
+        Connection.End end = connection.end();
         // the body is read before a slot is taken: a client that sends it slowly (or never) holds no slot
         CompletionStage<HttpEntity.Strict> whole = strictBody(request);
         WorkBudget.Work[] work = {null};
@@ -221,7 +222,7 @@ public final class OpenAiServer {
                         render = events -> parsed.stream() ? streamed(EventsToResponse.sse(fmt, parsed, events))
                                 : whole(EventsToResponse.json(fmt, parsed, events));
                     }
-                    response = generate(parsed, id, client, connection, w, render);
+                    response = generate(parsed, id, client, connection, end, w, render);
                 } catch (RuntimeException e) {
                     budget.release(w);
                     throw e;
@@ -349,7 +350,7 @@ public final class OpenAiServer {
     private static ApiError tooLarge(long limit) { return BodyErrors.tooLarge(limit); }
 
     private CompletionStage<HttpResponse> generate(ParsedRequest r, String id, String client, Connection connection,
-            WorkBudget.Work work, java.util.function.Function<Source<GenerationEvent, NotUsed>, HttpResponse> render) {
+            Connection.End end, WorkBudget.Work work, java.util.function.Function<Source<GenerationEvent, NotUsed>, HttpResponse> render) {
         Generation g = start(r, id);
         // released once: a response rendered only after the unclaimed run below would run the events a second time
         AtomicBoolean released = new AtomicBoolean();
@@ -362,6 +363,7 @@ public final class OpenAiServer {
                             admission.release();
                             budget.release(work);
                         }
+                        end.run();
                     }, SAME_THREAD);
                     return mat;
                 });
@@ -380,7 +382,11 @@ public final class OpenAiServer {
         return g.firstEvent().handle((v, t) -> {
             connection.forget(giveUp);
             if (t == null) {
-                if (claimed.compareAndSet(false, true)) return render.apply(events);
+                if (claimed.compareAndSet(false, true)) {
+                    // the events' end above is the response's: the connection needs no stage of its own to see it
+                    end.reportedByHandler();
+                    return render.apply(events);
+                }
                 return error(new ApiError(499, "invalid_request_error", "the client closed the connection", null, null));
             }
             // the events fail at once: run them all the same, for the same reason as above

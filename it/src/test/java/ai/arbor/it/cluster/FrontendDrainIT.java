@@ -38,12 +38,24 @@ class FrontendDrainIT extends ClusterProcesses {
         return lines;
     }
 
-    /** Reads the stream to its end: the finish reason (null if it never came) and the completion tokens of the usage. */
+    /**
+     * Reads the stream to its end: the finish reason (null if it never came), the completion tokens of the usage, and
+     * "[DONE]" if the terminating event came (null if the stream was cut before it).
+     */
     private static String[] readToEnd(Iterator<String> lines) {
         String finish = null;
         String completionTokens = null;
+        String done = null;
         try {
-            for (JsonNode e; (e = OpenAiCalls.nextEvent(lines)) != null; ) {
+            while (lines.hasNext()) {
+                String line = lines.next();
+                if (!line.startsWith("data:")) continue;
+                String data = line.substring(5).trim();
+                if (data.equals("[DONE]")) {
+                    done = data;
+                    break;
+                }
+                JsonNode e = OpenAiCalls.json(data);
                 assertFalse(e.has("error"), "stream ended with an error: " + e);
                 JsonNode choices = e.path("choices");
                 if (choices.size() > 0 && choices.get(0).hasNonNull("finish_reason")) finish = choices.get(0).path("finish_reason").asText();
@@ -52,7 +64,7 @@ class FrontendDrainIT extends ClusterProcesses {
         } catch (RuntimeException cut) {
             // the connection closed under the reader: a cut stream
         }
-        return new String[]{finish, completionTokens};
+        return new String[]{finish, completionTokens, done};
     }
 
     @Test
@@ -84,6 +96,7 @@ class FrontendDrainIT extends ClusterProcesses {
         long streamEndedMs = (System.nanoTime() - signalled) / 1_000_000;
         assertEquals("length", end[0], "the stream in flight did not finish normally");
         assertEquals(String.valueOf(maxTokens), end[1], "usage of the drained stream");
+        assertEquals("[DONE]", end[2], "the drained stream was cut before its last event");
         int exit = patient.waitForExit(Duration.ofSeconds(60));
         long exitedMs = (System.nanoTime() - signalled) / 1_000_000;
         assertNotEquals(-1, exit, "the drained frontend did not exit");
