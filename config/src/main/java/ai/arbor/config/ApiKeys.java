@@ -61,6 +61,30 @@ public final class ApiKeys {
         return new ApiKeys(keys);
     }
 
+    /**
+     * A key held alone in a file, as a Kubernetes Secret key holds it (surrounding whitespace and a final newline
+     * dropped), under {@code name}.
+     */
+    public static ApiKeys loadSingle(Path file, String name, String setting) {
+        String key;
+        try {
+            key = Files.readString(file, StandardCharsets.UTF_8).strip();
+        } catch (IOException e) {
+            throw new IllegalArgumentException(setting + ": cannot read " + file + ": " + e, e);
+        }
+        if (key.isEmpty() || key.chars().anyMatch(Character::isWhitespace)) {
+            throw new IllegalArgumentException(setting + " " + file + ": expected one key and nothing else");
+        }
+        return new ApiKeys(Map.of(digest(key), name));
+    }
+
+    /** These keys and {@code other}'s; a key in both keeps this set's name. */
+    public ApiKeys and(ApiKeys other) {
+        Map<String, String> all = new HashMap<>(other.nameByDigest);
+        all.putAll(nameByDigest);
+        return new ApiKeys(all);
+    }
+
     /** True when keys are configured, i.e. requests must present one. */
     public boolean required() { return !nameByDigest.isEmpty(); }
 

@@ -46,6 +46,7 @@ public final class EnvironmentVariables {
         m.put("ARBOR_MIGRATION_LIMIT", "arbor.frontend.migration-limit");
         m.put("ARBOR_API_KEY", "arbor.frontend.api-key");
         m.put("ARBOR_API_KEYS_FILE", "arbor.frontend.api-keys-file");
+        m.put("ARBOR_METRICS_KEY_FILE", "arbor.frontend.metrics-key-file");
         m.put("ARBOR_TLS_CERT_FILE", "arbor.frontend.tls.cert-file");
         m.put("ARBOR_TLS_KEY_FILE", "arbor.frontend.tls.key-file");
         m.put("ARBOR_ROUTER_MODE", "arbor.router.mode");

@@ -20,8 +20,9 @@ import javax.net.ssl.TrustManagerFactory;
 /**
  * A client {@link SSLContext} from PEM files (the form Kubernetes TLS Secrets and cert-manager hand out), for clients
  * that take a JSSE context (jnats): the CA file's certificates are trusted, and a PKCS#8 key with its certificate
- * chain, when given, is presented for mutual TLS. Without a CA file, the JVM's default trust store is used. With all
- * three files it serves both ends of mutual TLS: the workers' KV data plane builds its listener and client on it.
+ * chain, when given, is presented for mutual TLS. Without a CA file, the JVM's default trust store is used. The files
+ * are read once; where rotated files must take effect without a restart (the KV data plane, HTTPS), {@link PemTls}
+ * re-reads them.
  */
 public final class PemSslContext {
     private static final char[] IN_MEMORY = "arbor".toCharArray();

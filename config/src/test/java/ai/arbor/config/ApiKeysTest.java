@@ -51,4 +51,19 @@ class ApiKeysTest {
         assertThrows(IllegalArgumentException.class, () -> ArborSettings.from(ArborConfig.load(
                 Map.of("arbor.frontend.limits.max-queued-tokens", 0), null, Map.of())));
     }
+
+    @Test
+    void theScrapeKeyFileHoldsOneKeyThatOnlyMetricsAccepts(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("token");
+        Files.writeString(file, "  sk-scrape\n");
+        ArborSettings s = ArborSettings.from(ArborConfig.load(Map.of(), null,
+                Map.of("ARBOR_API_KEY", "sk-x", "ARBOR_METRICS_KEY_FILE", file.toString())));
+        HttpSecurity sec = s.frontend().security();
+        assertEquals(Optional.empty(), sec.apiKeys().nameOf("sk-scrape"));
+        assertEquals(Optional.of(HttpSecurity.METRICS_KEY_NAME), sec.metricsKeys().nameOf("sk-scrape"));
+        assertEquals(Optional.of("default"), sec.metricsKeys().nameOf("sk-x"));
+        Files.writeString(file, "sk-a sk-secret\n");
+        var e = assertThrows(IllegalArgumentException.class, () -> ApiKeys.loadSingle(file, "m", "setting"));
+        assertFalse(e.getMessage().contains("sk-secret"), e.getMessage());
+    }
 }

@@ -71,6 +71,8 @@ public final class OpenAiServer {
     private final Admission admission;
     private final WorkBudget budget;
     private final Authentication auth;
+    /** {@code /metrics}: the API keys and the scrape key (arbor.frontend.metrics-key-file). */
+    private final Authentication metricsAuth;
     private final PemTls tls;
     private final RequestParser parser;
     private final Tokenization tokenization;
@@ -90,6 +92,7 @@ public final class OpenAiServer {
         this.admission = new Admission(settings.maxQueuedRequests());
         this.budget = new WorkBudget(settings.limits());
         this.auth = new Authentication(settings.security().apiKeys());
+        this.metricsAuth = new Authentication(settings.security().metricsKeys());
         var sec = settings.security();
         this.tls = sec.tls() ? new PemTls(sec.tlsCertFile(), sec.tlsKeyFile()) : null;
         this.parser = new RequestParser(models, settings.limits(), chat);
@@ -125,9 +128,10 @@ public final class OpenAiServer {
                 503, "service_unavailable", "the request was not answered in time", null, "timeout"))));
         try {
             String client = Authentication.ANONYMOUS;
-            if (path.startsWith("/v1/") || (path.equals("/metrics") && settings.security().metricsRequireKey())) {
+            boolean metrics = path.equals("/metrics") && settings.security().metricsRequireKey();
+            if (path.startsWith("/v1/") || metrics) {
                 try {
-                    client = auth.authenticate(request);
+                    client = (metrics ? metricsAuth : auth).authenticate(request);
                 } catch (ApiError e) {
                     discard(request);
                     return CompletableFuture.completedFuture(error(e).addHeader(

@@ -74,7 +74,7 @@ final class KvConnectionPool implements AutoCloseable {
         }
     }
 
-    private static void closeQuietly(KvChannel ch) {
+    static void closeQuietly(KvChannel ch) {
         try {
             ch.close();
         } catch (IOException ignored) {

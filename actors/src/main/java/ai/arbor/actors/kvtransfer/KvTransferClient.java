@@ -89,6 +89,10 @@ public final class KvTransferClient implements AutoCloseable {
             throws KvTransferException {
         long end = System.nanoTime() + timeout.toNanos();
         KvChannel kept = connections.take(peer);
+        while (kept != null && !transport.isCurrent(kept)) { // made with certificates rotated since
+            KvConnectionPool.closeQuietly(kept);
+            kept = connections.take(peer);
+        }
         if (kept != null) {
             try {
                 return attempt(peer, kept, false, end, op, send, receive);

@@ -96,6 +96,9 @@ final class TlsKvChannel implements KvChannel {
         return n;
     }
 
+    /** True when this connection was made with {@code context}. */
+    boolean madeWith(SSLContext context) { return this.context == context; }
+
     @Override
     public boolean isOpen() { return !raw.isClosed(); }
 

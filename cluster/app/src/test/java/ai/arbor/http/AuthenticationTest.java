@@ -32,6 +32,7 @@ import org.slf4j.LoggerFactory;
 class AuthenticationTest {
     static final String ALICE_KEY = "sk-alice-0123456789abcdef";
     static final String CI_KEY = "sk-ci-fedcba9876543210";
+    static final String SCRAPE_KEY = "scrape-5c8f0e2a9d7b41c3";
     @TempDir
     static Path dir;
     static SingleNode node;
@@ -40,8 +41,10 @@ class AuthenticationTest {
     static void start() throws Exception {
         Path keys = dir.resolve("keys");
         Files.writeString(keys, "# name key\nalice " + ALICE_KEY + "\n\nci\t" + CI_KEY + "\n");
+        Path scrape = dir.resolve("scrape-token");
+        Files.writeString(scrape, SCRAPE_KEY + "\n"); // as a Secret's value is often written
         node = SyntheticServers.start(Map.of("arbor.frontend.api-keys-file", keys.toString(),
-                "arbor.frontend.api-key", "sk-single"), 0);
+                "arbor.frontend.api-key", "sk-single", "arbor.frontend.metrics-key-file", scrape.toString()), 0);
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         while (SyntheticServers.get(node, "/health").statusCode() != 200 && System.nanoTime() < deadline) {
             Thread.sleep(20);
@@ -111,5 +114,16 @@ class AuthenticationTest {
                 .header("Authorization", "Basic " + CI_KEY).GET().build(), HttpResponse.BodyHandlers.ofString());
         OpenAiHttpTest.assertError(noBearer, 401, null, "Bearer");
         assertEquals("Bearer", noBearer.headers().firstValue("WWW-Authenticate").orElse(""));
+    }
+
+    @Test
+    void theScrapeKeyOpensMetricsAndNothingElse() throws Exception {
+        var metrics = SyntheticServers.HTTP.send(HttpRequest.newBuilder(URI.create(node.url() + "/metrics"))
+                .header("Authorization", "Bearer " + SCRAPE_KEY).GET().build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, metrics.statusCode());
+        var models = SyntheticServers.HTTP.send(HttpRequest.newBuilder(URI.create(node.url() + "/v1/models"))
+                .header("Authorization", "Bearer " + SCRAPE_KEY).GET().build(), HttpResponse.BodyHandlers.ofString());
+        OpenAiHttpTest.assertError(models, 401, null, "Incorrect API key");
+        assertThrows(UnauthorizedException.class, () -> complete(client(SCRAPE_KEY)));
     }
 }

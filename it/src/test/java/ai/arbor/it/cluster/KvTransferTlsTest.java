@@ -11,6 +11,7 @@ import ai.arbor.actors.metrics.KvTransferMetrics;
 import ai.arbor.config.ClusterSecuritySettings;
 import ai.arbor.config.KvSharingSettings;
 import ai.arbor.config.PemSslContext;
+import ai.arbor.config.PemTls;
 import ai.arbor.gpu.backend.cpu.CpuBackend;
 import ai.arbor.gpu.engine.EngineConfig;
 import ai.arbor.gpu.engine.EngineLoop;
@@ -18,18 +19,25 @@ import ai.arbor.gpu.engine.LLMEngine;
 import ai.arbor.gpu.kv.KvBlockBatch;
 import ai.arbor.gpu.model.HfModel;
 import ai.arbor.it.support.TestCertificates;
+import java.io.InputStream;
 import java.io.OutputStream;
+import java.math.BigInteger;
 import java.net.InetSocketAddress;
 import java.net.SocketException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 import java.util.Random;
+import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLException;
@@ -44,6 +52,7 @@ import org.junit.jupiter.api.Test;
  * two real engines in this JVM exchange blocks over real TLS connections, byte for byte (that pulled blocks give the
  * same tokens as computing them is {@code KvTransferTest}'s, over the same code path in the clear); a peer without a certificate,
  * with one from another CA, or speaking plain TCP is refused, and the listener goes on serving the cluster's peers.
+ * Rotated PEM files (a renewed Secret) are used from the next connection on, by listener and client, without a restart.
  */
 class KvTransferTlsTest {
     static final int BS = 16;
@@ -91,10 +100,13 @@ class KvTransferTlsTest {
     }
 
     /** A node's transport: its own key and certificate from {@code ca}, trusting the cluster's CA. */
-    private static KvTransport tls(TestCertificates ca, String name) {
+    private static KvTransport tls(TestCertificates ca, String name) { return tls(ca, name, cluster.caCert); }
+
+    /** A node's transport: its own key and certificate from {@code ca}, trusting {@code trusted} only. */
+    private static KvTransport tls(TestCertificates ca, String name, Path trusted) {
         Path[] keyCert = ca.issue(name);
         return KvTransport.mutualTls(PemSslContext.client(new ClusterSecuritySettings.Pem(Optional.of(keyCert[0]),
-                Optional.of(keyCert[1]), Optional.of(cluster.caCert))));
+                Optional.of(keyCert[1]), Optional.of(trusted))));
     }
 
     private InetSocketAddress listen(Node n, KvTransport transport) throws Exception {
@@ -193,5 +205,91 @@ class KvTransferTlsTest {
         assertThrows(KvTransferClient.KvTransferException.class,
                 () -> client(tls(cluster, "worker-b")).pull(impostor, hashes, Duration.ofSeconds(20)),
                 "a worker never takes blocks from a listener outside the cluster");
+    }
+
+    /** A node's PEM files as a mounted Secret holds them: {@code tls.key}, {@code tls.crt}, {@code ca.crt} in {@code dir}. */
+    private static Path[] mount(Path dir, Path key, Path cert, Path ca) throws Exception {
+        Files.createDirectories(dir);
+        Path[] files = {dir.resolve("tls.key"), dir.resolve("tls.crt"), dir.resolve("ca.crt")};
+        Path[] from = {key, cert, ca};
+        for (int i = 0; i < 3; i++) {
+            Files.copy(from[i], files[i], StandardCopyOption.REPLACE_EXISTING); // a new modification time: PemTls sees it
+        }
+        return files;
+    }
+
+    private static KvTransport reloading(Path[] mounted) {
+        return KvTransport.mutualTls(new PemTls(mounted[1], mounted[0], mounted[2]));
+    }
+
+    private static BigInteger serial(Path cert) throws Exception {
+        try (InputStream in = Files.newInputStream(cert)) {
+            return ((X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in)).getSerialNumber();
+        }
+    }
+
+    /** The serial of the certificate the listener at {@code peer} presents now (the handshake's first half is enough). */
+    private static BigInteger presentedSerial(InetSocketAddress peer, Path... trusted) throws Exception {
+        Path cas = Files.createTempFile("kv-cas", ".crt");
+        for (Path t : trusted) Files.write(cas, Files.readAllBytes(t), StandardOpenOption.APPEND);
+        SSLContext probe = PemSslContext.client(new ClusterSecuritySettings.Pem(Optional.empty(), Optional.empty(), Optional.of(cas)));
+        try (SSLSocket s = (SSLSocket) probe.getSocketFactory().createSocket(peer.getAddress(), peer.getPort())) {
+            s.setSoTimeout(20_000);
+            s.startHandshake();
+            return ((X509Certificate) s.getSession().getPeerCertificates()[0]).getSerialNumber();
+        } finally {
+            Files.delete(cas);
+        }
+    }
+
+    /** Waits (bounded) for PemTls's next look at the files, which comes at most once a second as connections arrive. */
+    private static void within(Duration bound, Callable<Boolean> condition, String what) throws Exception {
+        long end = System.nanoTime() + bound.toNanos();
+        while (!condition.call()) {
+            assertTrue(System.nanoTime() < end, what + " within " + bound);
+            Thread.sleep(100);
+        }
+    }
+
+    @Test
+    void rotatedCertificatesAreUsedFromTheNextConnectionOn() throws Exception {
+        TestCertificates renewed = TestCertificates.newCa("kv-renewed");
+        Path dir = Files.createTempDirectory("kv-rotation");
+        Path[] a1 = cluster.issue("worker-a1");
+        Path[] b1 = cluster.issue("worker-b1");
+        Path[] mountedA = mount(dir.resolve("a"), a1[0], a1[1], cluster.caCert);
+        Path[] mountedB = mount(dir.resolve("b"), b1[0], b1[1], cluster.caCert);
+        Node a = node("a");
+        InetSocketAddress peerA = listen(a, reloading(mountedA));
+        long[] hashes = hold(a, 4, 4).hashes();
+        KvTransferClient b = client(reloading(mountedB));
+        b.release(b.pull(peerA, hashes, Duration.ofSeconds(20))); // its connection is kept for the next transfer
+        assertEquals(serial(a1[1]), presentedSerial(peerA, cluster.caCert, renewed.caCert));
+        // a peer of the renewed CA only: refused while A holds the old files
+        KvTransport renewedOnly = tls(renewed, "worker-c", renewed.caCert);
+        assertThrows(KvTransferClient.KvTransferException.class, () -> client(renewedOnly).pull(peerA, hashes, Duration.ofSeconds(20)));
+
+        // the Secret is renewed with another CA: certificates and CA file both change, on both workers
+        Path[] a2 = renewed.issue("worker-a2");
+        Path[] b2 = renewed.issue("worker-b2");
+        mount(dir.resolve("a"), a2[0], a2[1], renewed.caCert);
+        mount(dir.resolve("b"), b2[0], b2[1], renewed.caCert);
+        within(Duration.ofSeconds(10), () -> serial(a2[1]).equals(presentedSerial(peerA, cluster.caCert, renewed.caCert)),
+                "the listener presents the renewed certificate");
+        assertEquals(4, client(renewedOnly).pull(peerA, hashes, Duration.ofSeconds(20)).size(),
+                "a peer that knows only the renewed CA is served: the listener trusts and presents the new files");
+        // B's kept connection was made with the old files: the next transfer shakes hands anew, with the new ones
+        Node d = node("d");
+        InetSocketAddress renewedListener = listen(d, tls(renewed, "worker-d", renewed.caCert));
+        long[] onD = hold(d, 2, 5).hashes();
+        within(Duration.ofSeconds(10), () -> {
+            try {
+                b.release(b.pull(renewedListener, onD, Duration.ofSeconds(20)));
+                return true;
+            } catch (KvTransferClient.KvTransferException stillOld) {
+                return false;
+            }
+        }, "B presents its renewed certificate to a listener that trusts only the renewed CA");
+        b.release(b.pull(peerA, hashes, Duration.ofSeconds(20)));
     }
 }

@@ -76,6 +76,24 @@ record Manifests(String overlay, List<JsonNode> objects) {
         return c;
     }
 
+    /**
+     * A container's environment as the process sees it: literal values, and a placeholder for values taken from a
+     * Secret or a field ({@code valueFrom}), which are set but unknown here.
+     */
+    static Map<String, String> env(JsonNode container) {
+        Map<String, String> env = new LinkedHashMap<>();
+        for (JsonNode e : container.path("env")) {
+            env.put(e.path("name").asText(), e.has("valueFrom") ? "<valueFrom>" : e.path("value").asText());
+        }
+        return env;
+    }
+
+    /** The Arbor container of a workload's pod template. */
+    static JsonNode arborContainer(JsonNode workload) {
+        for (JsonNode c : podSpec(workload).path("containers")) if (isArborImage(c.path("image").asText())) return c;
+        throw new AssertionError(id(workload) + " runs no Arbor container");
+    }
+
     static boolean isArborImage(String image) {
         String repo = image.contains(":") ? image.substring(0, image.lastIndexOf(':')) : image;
         return repo.equals("arbor") || repo.endsWith("/arbor");

@@ -1,9 +1,11 @@
 package ai.arbor.cluster.management;
 
+import ai.arbor.config.ApiKeys;
 import ai.arbor.config.HttpSecurity;
 import ai.arbor.http.ApiError;
 import ai.arbor.http.Authentication;
 import com.typesafe.config.Config;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
@@ -23,11 +25,16 @@ final class ManagementAuth {
     private ManagementAuth(Authentication auth) { this.auth = auth; }
 
     /** From the actor system's config; open when it has no {@code arbor.frontend} block or the setting is off. */
-    static ManagementAuth of(Config config) {
+    static ManagementAuth of(Config config) { return of(config, HttpSecurity::apiKeys); }
+
+    /** As {@link #of(Config)} for {@code /metrics}, which also takes the scrape key ({@code metrics-key-file}). */
+    static ManagementAuth forMetrics(Config config) { return of(config, HttpSecurity::metricsKeys); }
+
+    private static ManagementAuth of(Config config, Function<HttpSecurity, ApiKeys> accepted) {
         if (!config.hasPath("arbor.frontend")) return new ManagementAuth(null);
         HttpSecurity s = HttpSecurity.from(config.getConfig("arbor.frontend"));
-        return new ManagementAuth(s.managementRequireKey() && s.apiKeys().required()
-                ? new Authentication(s.apiKeys()) : null);
+        ApiKeys keys = accepted.apply(s);
+        return new ManagementAuth(s.managementRequireKey() && keys.required() ? new Authentication(keys) : null);
     }
 
     Route protect(Supplier<Route> inner) {

@@ -19,7 +19,7 @@ public final class MetricsRoutes implements ManagementRouteProvider {
     private final ManagementAuth auth;
 
     public MetricsRoutes(ExtendedActorSystem system) {
-        auth = ManagementAuth.of(system.settings().config());
+        auth = ManagementAuth.forMetrics(system.settings().config());
         ArborMetrics.start();
         ClusterMetrics.start(Adapter.toTyped(system));
     }

@@ -12,7 +12,7 @@ import ai.arbor.cluster.registry.ModelCard;
 import ai.arbor.cluster.serve.SingleNode;
 import ai.arbor.config.ArborSettings;
 import ai.arbor.config.ClusterSecuritySettings;
-import ai.arbor.config.PemSslContext;
+import ai.arbor.config.PemTls;
 import ai.arbor.gpu.protocol.EngineStats;
 import ai.arbor.gpu.protocol.InferenceEngine;
 import ai.arbor.http.MetricsEndpoint;
@@ -88,10 +88,11 @@ public final class ArborNode implements AutoCloseable {
         registry.publish(cluster.leased(), ModelCard.starting(model, worker));
         log.info("loading model {} from {} on {}", model, node.model(), node.device());
         InferenceEngine engine = parts.engine(arbor);
-        // the data plane carries prompts' KV: it is as closed as remoting, with the same certificates
+        // the data plane carries prompts' KV: it is as closed as remoting, with the same certificates, re-read when
+        // they are rotated (remoting's provider does the same)
         ClusterSecuritySettings.Pem remotingTls = node.security().remoting();
-        KvTransport transport = remotingTls.any() ? KvTransport.mutualTls(PemSslContext.client(remotingTls))
-                : KvTransport.plain();
+        KvTransport transport = remotingTls.any() ? KvTransport.mutualTls(new PemTls(remotingTls.certFile().orElseThrow(),
+                remotingTls.keyFile().orElseThrow(), remotingTls.caFile().orElseThrow())) : KvTransport.plain();
         WorkerActor.KvSharingConfig kvSharing = new WorkerActor.KvSharingConfig(KvSharingSettings.from(arbor),
                 node.host(), node.advertiseHost(), transport);
         ActorRef<WorkerActor.Command> ref = system.systemActorOf(WorkerActor.create(worker, model, engine, kvSharing),
