@@ -7,7 +7,6 @@ import ai.arbor.actors.synthetic.SyntheticEngine;
 import ai.arbor.config.ArborSettings;
 import ai.arbor.config.BatchDefaults;
 import ai.arbor.config.EngineSettings;
-import ai.arbor.config.Quantization;
 import ai.arbor.gpu.backend.ComputeBackend;
 import ai.arbor.gpu.backend.cpu.CpuBackend;
 import ai.arbor.gpu.backend.cuda.CudaBackend;
@@ -17,6 +16,7 @@ import ai.arbor.gpu.protocol.InferenceEngine;
 import ai.arbor.gpu.engine.LLMEngine;
 import ai.arbor.gpu.model.EmbeddingDimensions;
 import ai.arbor.gpu.model.HfModel;
+import ai.arbor.gpu.model.quant.Quantization;
 import ai.arbor.http.SamplingDefaults;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -69,7 +69,7 @@ public final class LoadedModel implements AutoCloseable {
         if (!cuda && !"cpu".equals(s.device())) {
             throw new IllegalArgumentException("device '" + s.device() + "' has no backend in this build; use cpu, cuda:N or synthetic");
         }
-        if (cuda && e.quantization() != Quantization.NONE) {
+        if (cuda && weights(e) != Quantization.NONE) {
             throw new IllegalArgumentException("--quantization " + e.quantization().cliName() + " is not supported by "
                     + "the cuda backend yet; use --quantization none, or --device cpu");
         }
@@ -106,11 +106,14 @@ public final class LoadedModel implements AutoCloseable {
     private static ComputeBackend cpuBackend(EngineSettings e, HfModel model, PrintStream progress) {
         int threads = e.effectiveThreads();
         progress.printf("arbor: %sallocating the KV cache (%s) on %d CPU thread(s)…%n",
-                e.quantization() == Quantization.NONE ? "" : "quantizing the weights to " + e.quantization().cliName() + ", ",
+                weights(e) == Quantization.NONE ? "" : "quantizing the weights to " + e.quantization().cliName() + ", ",
                 bytes(e.kvCacheMemoryBytes()), threads);
         return new CpuBackend(model.config(), model.weights(), threads, e.kvCacheMemoryBytes(),
-                ai.arbor.gpu.model.quant.Quantization.valueOf(e.quantization().name()));
+                weights(e));
     }
+
+    /** The engine's name for the setting's quantization (the two enums share their constants' names). */
+    private static Quantization weights(EngineSettings e) { return Quantization.valueOf(e.quantization().name()); }
 
     /** The batching limits in effect, and the device's defaults they came from or replace. */
     public static String batching(ArborSettings s) {
