@@ -38,7 +38,7 @@ public record ArborSettings(Path model, String servedModelName, String host, int
             }
             ChatSettings.from(c.getConfig("chat"));
             return new ArborSettings(model, served, c.getString("host"), port, device,
-                    EngineSettings.from(c.getConfig("engine"), device), FrontendSettings.from(c.getConfig("frontend")),
+                    EngineSettings.from(c.getConfig("engine"), device), FrontendSettings.from(c.getConfig("frontend"), root),
                     RouterSettings.from(c.getConfig("router")), root);
         } catch (ConfigException e) {
             throw new IllegalArgumentException("bad configuration: " + e.getMessage(), e);

@@ -134,4 +134,18 @@ class ArborSettingsTest {
             else System.setProperty("arbor.home", before);
         }
     }
+
+    @Test
+    void theFrontendsRequestTimeoutIsPekkoHttpsOrElse600Seconds() {
+        Map<String, String> none = Map.of();
+        assertEquals(java.time.Duration.ofSeconds(7), ArborSettings.from(ArborConfig.load(
+                Map.of("pekko.http.server.request-timeout", "7s"), null, none)).frontend().requestTimeout());
+        // off in Pekko, or Pekko HTTP not on the class path (as here): embeddings still end after 600 s
+        assertEquals(java.time.Duration.ofSeconds(600), ArborSettings.from(ArborConfig.load(
+                Map.of("pekko.http.server.request-timeout", "infinite"), null, none)).frontend().requestTimeout());
+        assertEquals(java.time.Duration.ofSeconds(600), ArborSettings.from(ArborConfig.load(Map.of(), null, none))
+                .frontend().requestTimeout());
+        assertEquals("the request timeout (pekko.http.server.request-timeout, 1500ms)",
+                FrontendSettings.requestTimeoutText(java.time.Duration.ofMillis(1500)));
+    }
 }

@@ -79,6 +79,7 @@ final class Embeddings {
 
     /** The error a failed {@code Frontend.embed} answers with. */
     static ApiError failure(EmbeddingFailure f) {
+        if (f.timedOut()) return new ApiError(503, "service_unavailable", f.getMessage(), null, "timeout");
         if (f.why() == null) return new ApiError(503, "service_unavailable", f.getMessage(), null, null);
         return switch (f.why()) {
             case UNSUPPORTED -> new ApiError(400, "invalid_request_error", f.getMessage(), "model", "unsupported");

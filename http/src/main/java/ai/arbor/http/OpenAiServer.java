@@ -107,6 +107,9 @@ public final class OpenAiServer {
 
     public Admission admission() { return admission; }
 
+    /** Sequences and tokens in flight (tests see what a request still holds). */
+    WorkBudget budget() { return budget; }
+
     /** True when {@link #bind} serves HTTPS. */
     public boolean secure() { return tls != null; }
 
@@ -125,7 +128,8 @@ public final class OpenAiServer {
         String method = request.method().value();
         // Pekko's own answer when the first event is slower than request-timeout: OpenAI's shape, like every error
         request.getHeader(TimeoutAccess.class).ifPresent(t -> t.timeoutAccess().updateHandler(r -> error(new ApiError(
-                503, "service_unavailable", "the request was not answered in time", null, "timeout"))));
+                503, "service_unavailable", "the request was not answered within "
+                + FrontendSettings.requestTimeoutText(settings.requestTimeout()), null, "timeout"))));
         try {
             String client = Authentication.ANONYMOUS;
             boolean metrics = path.equals("/metrics") && settings.security().metricsRequireKey();
@@ -148,7 +152,7 @@ public final class OpenAiServer {
                 case "/v1/responses":
                     return post(request, Api.RESPONSES, client, connection);
                 case "/v1/embeddings":
-                    return embed(request);
+                    return embed(request, connection);
                 case "/tokenize":
                     return jsonPost(request, body -> CompletableFuture.completedFuture(tokenization.tokenize(body)));
                 case "/detokenize":
@@ -246,9 +250,10 @@ public final class OpenAiServer {
     /**
      * {@code /v1/embeddings}: admitted and counted in the work budget like a generation (429 past either), then
      * computed by a worker the model's router picks ({@code Frontend.embed}), in {@code arbor serve} as on a cluster
-     * frontend.
+     * frontend. It ends by the request timeout at the latest (503), and a client that hangs up gives it up at once:
+     * slot, budget and route are released then, and the worker drops the job if it has not started.
      */
-    private CompletionStage<HttpResponse> embed(HttpRequest request) {
+    private CompletionStage<HttpResponse> embed(HttpRequest request, Connection connection) {
         CompletionStage<HttpEntity.Strict> whole = strictBody(request);
         boolean[] admitted = {false};
         boolean[] started = {false};
@@ -259,12 +264,26 @@ public final class OpenAiServer {
                 WorkBudget.Work w = Embeddings.work(r);
                 budget.acquire(w);
                 started[0] = true;
-                // a plain CompletableFuture, completed by the request's actor: handle runs there, no hop
-                return r.model().frontend().embed("embd-" + randomId(), r.inputs()).handle((vectors, t) -> {
+                // a plain CompletableFuture, completed by the request's actor (or cancelled by the hang-up below):
+                // handle runs there, no hop
+                CompletableFuture<float[][]> embedding = r.model().frontend().embed("embd-" + randomId(), r.inputs());
+                Runnable hangUp = () -> embedding.cancel(false);
+                connection.onClose(hangUp);
+                // its own deadline (the same setting) answers instead of Pekko's timer: Pekko would close the connection
+                request.getHeader(TimeoutAccess.class).ifPresent(t -> t.timeoutAccess().updateTimeout(
+                        scala.concurrent.duration.Duration.Inf()));
+                return embedding.handle((vectors, t) -> {
+                    connection.forget(hangUp);
                     admission.release();
                     budget.release(w);
-                    FrontendMetrics.finished(r.model().name(), FrontendMetrics.EMBEDDINGS, t == null);
+                    FrontendMetrics.finished(r.model().name(), FrontendMetrics.EMBEDDINGS,
+                            t == null ? "success" : embedding.isCancelled() ? "cancelled" : "error");
                     if (t == null) return json(200, Embeddings.response(r, vectors));
+                    if (embedding.isCancelled()) {
+                        // nobody reads it: Pekko drops a response whose connection has closed
+                        return error(new ApiError(499, "invalid_request_error", "the client closed the connection",
+                                null, null));
+                    }
                     Throwable cause = unwrap(t);
                     if (cause instanceof EmbeddingFailure f) return error(Embeddings.failure(f));
                     system.log().error("embedding failed", cause);
@@ -492,8 +511,17 @@ public final class OpenAiServer {
         });
     }
 
+    /**
+     * nginx's 499, what a request whose client hung up first ends with. Pekko makes no response of a status it does not
+     * know (it throws), so it is declared here.
+     */
+    private static final org.apache.pekko.http.javadsl.model.StatusCode CLIENT_CLOSED =
+            org.apache.pekko.http.javadsl.model.StatusCodes.custom(499, "Client Closed Request",
+                    "The client closed the connection before the answer.", false, true);
+
     static HttpResponse json(int status, JsonNode body) {
-        return HttpResponse.create().withStatus(status)
+        return HttpResponse.create().withStatus(status == 499 ? CLIENT_CLOSED
+                        : org.apache.pekko.http.javadsl.model.StatusCodes.get(status))
                 .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, Json.bytes(body)));
     }
 

@@ -28,6 +28,8 @@ public final class Frontend {
     private final ModelTokenizer tokenizer;
     private final RequestActor.Routing routing;
     private final Duration noStreamTimeout;
+    /** How long an embedding may take, routing included, before it answers that it timed out. */
+    private final Duration embeddingDeadline;
     /**
      * Names request actors apart: one per JVM, not per frontend, since every served model's frontend spawns them under
      * the same parent (/system) of one actor system.
@@ -40,18 +42,26 @@ public final class Frontend {
      */
     public Frontend(ActorSystem<?> system, ActorRef<RouterActor.Command> router, ModelTokenizer tokenizer,
                     Duration routeTimeout, int migrationLimit) {
-        this(system, router, tokenizer, routeTimeout, migrationLimit, RequestActor.NO_STREAM_TIMEOUT);
+        this(system, router, tokenizer, routeTimeout, migrationLimit, RequestActor.NO_STREAM_TIMEOUT,
+                DEFAULT_EMBEDDING_DEADLINE);
     }
 
-    /** @param noStreamTimeout how long a first event waits for its stream before the request is given up */
+    /** Arbor's {@code pekko.http.server.request-timeout}, for frontends not made from settings. */
+    static final Duration DEFAULT_EMBEDDING_DEADLINE = Duration.ofSeconds(600);
+
+    /**
+     * @param noStreamTimeout   how long a first event waits for its stream before the request is given up
+     * @param embeddingDeadline how long an embedding may take before it fails as timed out
+     */
     Frontend(ActorSystem<?> system, ActorRef<RouterActor.Command> router, ModelTokenizer tokenizer,
-             Duration routeTimeout, int migrationLimit, Duration noStreamTimeout) {
+             Duration routeTimeout, int migrationLimit, Duration noStreamTimeout, Duration embeddingDeadline) {
         if (migrationLimit < 0) throw new IllegalArgumentException("migration limit must be >= 0: " + migrationLimit);
         this.system = system;
         this.router = router;
         this.tokenizer = tokenizer;
         this.routing = new RequestActor.Routing(router, routeTimeout, migrationLimit);
         this.noStreamTimeout = noStreamTimeout;
+        this.embeddingDeadline = embeddingDeadline;
     }
 
     /**
@@ -64,7 +74,8 @@ public final class Frontend {
         ActorRef<RouterActor.Command> router = system.systemActorOf(
                 RouterActor.create(servedModelName, selector, settings.workerWait()),
                 "router-" + URLEncoder.encode(servedModelName, StandardCharsets.UTF_8), Props.empty());
-        return new Frontend(system, router, tokenizer, settings.workerWait(), settings.migrationLimit());
+        return new Frontend(system, router, tokenizer, settings.workerWait(), settings.migrationLimit(),
+                RequestActor.NO_STREAM_TIMEOUT, settings.requestTimeout());
     }
 
     public ModelTokenizer tokenizer() { return tokenizer; }
@@ -74,11 +85,13 @@ public final class Frontend {
     /**
      * Embeds {@code inputs} (token ids) on a worker the router picks, as a generation is placed: counted in the
      * router's load until it ends, sent again to another worker if its worker is lost. Completes with one pooled,
-     * normalised vector per input, or fails with an {@link EmbeddingFailure}.
+     * normalised vector per input, or fails with an {@link EmbeddingFailure}, at the latest after the request timeout
+     * ({@link EmbeddingFailure#timedOut()}). Cancelling the future gives the embedding up: the router stops counting it
+     * and its worker drops the job if it has not started.
      */
     public CompletableFuture<float[][]> embed(String requestId, List<int[]> inputs) {
         CompletableFuture<float[][]> result = new CompletableFuture<>();
-        system.systemActorOf(EmbeddingActor.create(requestId, List.copyOf(inputs), routing, result),
+        system.systemActorOf(EmbeddingActor.create(requestId, List.copyOf(inputs), routing, embeddingDeadline, result),
                 "embedding-" + SEQUENCE.incrementAndGet(), Props.empty());
         return result;
     }

@@ -64,10 +64,13 @@ public final class FrontendMetrics {
                 .add("request_type", "unknown").add("status", "error").build()).increment();
     }
 
-    /** A request answered in one piece without a token stream (an embedding): counted by outcome. */
-    public static void finished(String model, String endpoint, boolean ok) {
+    /**
+     * A request answered in one piece without a token stream (an embedding): counted by outcome, {@code success},
+     * {@code error} or {@code cancelled} (its client hung up first), as a generation's.
+     */
+    public static void finished(String model, String endpoint, String status) {
         Kamon.counter(REQUESTS).withTags(TagSet.builder().add("model", model).add("endpoint", endpoint)
-                .add("request_type", "unary").add("status", ok ? "success" : "error").build()).increment();
+                .add("request_type", "unary").add("status", status).build()).increment();
     }
 
     private static final class Tracker {

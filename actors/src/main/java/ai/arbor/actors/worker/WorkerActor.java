@@ -44,14 +44,15 @@ import org.apache.pekko.actor.typed.receptionist.ServiceKey;
 public final class WorkerActor extends AbstractBehavior<WorkerActor.Command> {
 
     public sealed interface Command extends CborSerializable
-            permits Generate, Embed, Cancel, GetLoad, RequestDone, RequesterGone, KvHint, GetKvEndpoint {}
+            permits Generate, Embed, Cancel, GetLoad, RequestDone, EmbedDone, RequesterGone, KvHint, GetKvEndpoint {}
 
     /** Run a request; outputs go to {@code replyTo}, the last one with {@code finished}. */
     public record Generate(EngineRequest request, ActorRef<Reply> replyTo) implements Command {}
 
     /**
      * Embed {@code inputs} (token ids), pooled as the worker's model declares and normalised; one
-     * {@link EmbedReply} goes to {@code replyTo}. Not cancellable: a job of a few forward passes.
+     * {@link EmbedReply} goes to {@code replyTo}, unless a {@link Cancel} of its {@code requestId} drops it first (the
+     * engine then computes nothing for it if it has not started).
      */
     public record Embed(String requestId, List<int[]> inputs, ActorRef<EmbedReply> replyTo) implements Command {}
 
@@ -76,7 +77,10 @@ public final class WorkerActor extends AbstractBehavior<WorkerActor.Command> {
         }
     }
 
-    /** Abort a request: it ends with an ABORT output and its blocks are freed. Unknown ids are ignored. */
+    /**
+     * Abort a request: it ends with an ABORT output and its blocks are freed; an embedding is dropped without a reply.
+     * Unknown ids are ignored.
+     */
     public record Cancel(String requestId) implements Command {}
 
     public record GetLoad(ActorRef<Load> replyTo) implements Command {}
@@ -96,6 +100,8 @@ public final class WorkerActor extends AbstractBehavior<WorkerActor.Command> {
     private record RequestDone(String requestId, ActorRef<Reply> replyTo) implements Command {}
 
     private record RequesterGone(ActorRef<Reply> replyTo) implements Command {}
+
+    private record EmbedDone(String requestId) implements Command {}
 
     public sealed interface Reply extends CborSerializable permits Output, Rejected, Failed {
         String requestId();
@@ -155,6 +161,8 @@ public final class WorkerActor extends AbstractBehavior<WorkerActor.Command> {
     /** Live requests of each requester, so one watch per requester suffices and its death aborts them all. */
     private final Map<ActorRef<Reply>, Set<String>> requestsByRequester = new HashMap<>();
     private final Set<String> liveRequests = new HashSet<>();
+    /** Embeddings given to the engine and not yet done, so that a {@link Cancel} can drop them. */
+    private final Map<String, CompletableFuture<float[][]>> liveEmbeddings = new HashMap<>();
     private final WorkerMetrics metrics;
     private final LocalReplies localReplies;
     private final WorkerKvSharing kvSharing;
@@ -184,7 +192,8 @@ public final class WorkerActor extends AbstractBehavior<WorkerActor.Command> {
         return newReceiveBuilder()
                 .onMessage(Generate.class, this::onGenerate)
                 .onMessage(Embed.class, this::onEmbed)
-                .onMessage(Cancel.class, c -> { abort(c.requestId()); engineThread.wakeup(); return this; })
+                .onMessage(Cancel.class, this::onCancel)
+                .onMessage(EmbedDone.class, d -> { liveEmbeddings.remove(d.requestId()); return this; })
                 .onMessage(KvHint.class, this::onHint)
                 .onMessage(GetKvEndpoint.class, g -> {
                     WorkerKvSharing.Endpoint e = kvSharing == null ? null : kvSharing.endpoint();
@@ -270,8 +279,24 @@ public final class WorkerActor extends AbstractBehavior<WorkerActor.Command> {
             e.replyTo().tell(new EmbedFailed(e.requestId(), EmbedFailed.Why.INVALID_INPUT, ex.getMessage()));
             return this;
         }
-        // completes on the engine thread (or at once): telling only enqueues
-        vectors.whenComplete((v, t) -> e.replyTo().tell(v != null ? new Embedded(e.requestId(), v) : failure(e, t)));
+        liveEmbeddings.put(e.requestId(), vectors);
+        ActorRef<Command> self = getContext().getSelf();
+        // completes on the engine thread (or at once): telling only enqueues. A cancelled one was dropped: no reply
+        vectors.whenComplete((v, t) -> {
+            if (!vectors.isCancelled()) e.replyTo().tell(v != null ? new Embedded(e.requestId(), v) : failure(e, t));
+            self.tell(new EmbedDone(e.requestId()));
+        });
+        engineThread.wakeup();
+        return this;
+    }
+
+    private Behavior<Command> onCancel(Cancel c) {
+        CompletableFuture<float[][]> embedding = liveEmbeddings.remove(c.requestId());
+        if (embedding != null) {
+            embedding.cancel(false);
+            return this;
+        }
+        abort(c.requestId());
         engineThread.wakeup();
         return this;
     }
@@ -282,7 +307,9 @@ public final class WorkerActor extends AbstractBehavior<WorkerActor.Command> {
                 : cause instanceof IllegalArgumentException ? EmbedFailed.Why.INVALID_INPUT
                 : cause instanceof IllegalStateException ? EmbedFailed.Why.NO_ROOM
                 : EmbedFailed.Why.ENGINE_ERROR;
-        return new EmbedFailed(e.requestId(), why, String.valueOf(cause.getMessage()));
+        // an engine error's type says more than its message (an OutOfMemoryError's is "Java heap space")
+        return new EmbedFailed(e.requestId(), why, why == EmbedFailed.Why.ENGINE_ERROR
+                ? "the engine failed: " + cause : String.valueOf(cause.getMessage()));
     }
 
     private Behavior<Command> onHint(KvHint h) {

@@ -37,9 +37,11 @@ class GenerationSignalsTest {
         engine = new SyntheticEngine(4096, 16, tok.eosTokenIds(), TimeUnit.MILLISECONDS.toNanos(5));
         var router = kit.spawn(RouterActor.create("m", WorkerSelectors.create("least-loaded"), Duration.ofSeconds(5)));
         kit.spawn(WorkerActor.create("w0", "m", engine));
-        frontend = new Frontend(kit.system(), router, tok, Duration.ofSeconds(5), 0, Duration.ofMillis(200));
+        frontend = new Frontend(kit.system(), router, tok, Duration.ofSeconds(5), 0, Duration.ofMillis(200),
+                Frontend.DEFAULT_EMBEDDING_DEADLINE);
         var empty = kit.spawn(RouterActor.create("none", WorkerSelectors.create("least-loaded"), Duration.ofMillis(50)));
-        noWorkers = new Frontend(kit.system(), empty, tok, Duration.ofSeconds(5), 0, Duration.ofMillis(200));
+        noWorkers = new Frontend(kit.system(), empty, tok, Duration.ofSeconds(5), 0, Duration.ofMillis(200),
+                Frontend.DEFAULT_EMBEDDING_DEADLINE);
     }
 
     @AfterAll

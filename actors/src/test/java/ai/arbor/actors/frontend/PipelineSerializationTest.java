@@ -13,6 +13,7 @@ import ai.arbor.gpu.protocol.SamplingParams;
 import com.typesafe.config.ConfigFactory;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
@@ -24,7 +25,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The frontend → router → worker pipeline with every message between actors serialized through Pekko's Jackson CBOR
  * serializer ({@code serialize-messages = on}), as it would be between nodes: what works here works remotely once the
- * Receptionist is cluster-wide.
+ * Receptionist is cluster-wide. The embedding messages also make a round trip through the serializer by hand, each
+ * field compared, since the synthetic worker only ever answers {@code EmbedFailed}.
  */
 class PipelineSerializationTest {
     static ActorTestKit kit;
@@ -97,5 +99,54 @@ class PipelineSerializationTest {
         WorkerActor.Load load = probe.receiveMessage();
         assertEquals("w0", load.workerId());
         assertEquals(256, load.maxModelLen());
+    }
+
+    /** {@code m} serialized and read back by the serializer the system binds to its class. */
+    @SuppressWarnings("unchecked")
+    static <T> T roundTrip(T m) {
+        var serialization = org.apache.pekko.serialization.SerializationExtension.get(
+                org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(kit.system()));
+        var serializer = serialization.findSerializerFor(m);
+        assertEquals("org.apache.pekko.serialization.jackson.JacksonCborSerializer", serializer.getClass().getName());
+        byte[] bytes = serialization.serialize(m).get();
+        String manifest = org.apache.pekko.serialization.Serializers.manifestFor(serializer, m);
+        return (T) serialization.deserialize(bytes, serializer.identifier(), manifest).get();
+    }
+
+    @Test
+    void embeddingMessagesSurviveSerialization() {
+        TestProbe<WorkerActor.EmbedReply> replies = kit.createTestProbe();
+        var embed = roundTrip(new WorkerActor.Embed("e1#m1", List.of(new int[] {1, 2, 3}, new int[] {70000}),
+                replies.getRef()));
+        assertEquals("e1#m1", embed.requestId());
+        assertEquals(2, embed.inputs().size());
+        assertArrayEquals(new int[] {1, 2, 3}, embed.inputs().get(0));
+        assertArrayEquals(new int[] {70000}, embed.inputs().get(1));
+        assertEquals(replies.getRef(), embed.replyTo());
+
+        float[][] vectors = {{0.6f, -0.8f}, {Float.MIN_VALUE, 1f / 3}};
+        WorkerActor.EmbedReply embedded = roundTrip((WorkerActor.EmbedReply) new WorkerActor.Embedded("e1", vectors));
+        assertInstanceOf(WorkerActor.Embedded.class, embedded);
+        assertEquals("e1", embedded.requestId());
+        float[][] back = ((WorkerActor.Embedded) embedded).vectors();
+        assertEquals(2, back.length);
+        assertArrayEquals(vectors[0], back[0], "floats come back bit for bit");
+        assertArrayEquals(vectors[1], back[1]);
+
+        for (WorkerActor.EmbedFailed.Why why : WorkerActor.EmbedFailed.Why.values()) {
+            WorkerActor.EmbedReply failed = roundTrip((WorkerActor.EmbedReply) new WorkerActor.EmbedFailed("e2", why,
+                    "because " + why));
+            assertEquals(new WorkerActor.EmbedFailed("e2", why, "because " + why), failed);
+        }
+    }
+
+    @Test
+    void anEmbeddingTakesTheSerializedPathToItsWorkerAndBack() {
+        // the synthetic engine computes no embeddings: its worker's EmbedFailed comes back through the serializer
+        var e = assertThrows(ExecutionException.class, () -> frontend.embed("e3", List.of(tok.encodePrompt("hi")))
+                .get(10, TimeUnit.SECONDS));
+        EmbeddingFailure f = assertInstanceOf(EmbeddingFailure.class, e.getCause());
+        assertEquals(WorkerActor.EmbedFailed.Why.UNSUPPORTED, f.why());
+        assertTrue(f.getMessage().contains("does not compute embeddings"), f.getMessage());
     }
 }

@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A client that hangs up while its request still waits for the first token stops the request at the engine then,
- * not when a first token would have come (which, behind a long queue, was minutes later).
+ * not when a first token would have come (which, behind a long queue, was minutes later). An embedding whose client
+ * hangs up is given up the same way, long before its deadline (the default request timeout, 600 s).
  */
 class CancelBeforeFirstTokenTest {
     static final Duration TIMEOUT = Duration.ofSeconds(10);
@@ -69,5 +70,42 @@ class CancelBeforeFirstTokenTest {
     @Test
     void aStreamingClientWithSeveralChoicesToo() throws Exception {
         hangUpBeforeTheFirstToken(true, 3);
+    }
+
+    /** Requests the model's router still counts, as /health reports them. */
+    static int routedRequests(SingleNode node) throws Exception {
+        RawHttp.Response health = RawHttp.exchange(node.port(), "GET /health HTTP/1.1\r\nHost: x\r\n\r\n", TIMEOUT);
+        assertEquals(200, health.status(), health.body());
+        return health.json().at("/models/0/active_requests").asInt();
+    }
+
+    @Test
+    void anEmbeddingClientThatHangsUpGivesItsEmbeddingUp() throws Exception {
+        int droppedBefore = engine.droppedEmbeddings();
+        String body = "{\"model\":\"synthetic\",\"input\":[\"hello\",\"world\"]}";
+        try (Socket s = new Socket("127.0.0.1", node.port())) {
+            s.getOutputStream().write(RawHttp.post("/v1/embeddings", "application/json", body)
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            await(() -> engine.heldEmbeddings() == 1, "the embedding waits at the engine");
+            assertEquals(1, node.server().admission().inFlight());
+            assertEquals(1, node.server().budget().sequencesInFlight());
+            assertEquals(10, node.server().budget().tokensInFlight("synthetic"));
+            assertEquals(1, routedRequests(node));
+        }
+        // the engine never answers: only the hang-up can end it
+        await(() -> node.server().admission().inFlight() == 0 && node.server().budget().sequencesInFlight() == 0
+                && node.server().budget().tokensInFlight("synthetic") == 0, "admission and budget are free");
+        await(() -> engine.droppedEmbeddings() == droppedBefore + 1 && engine.heldEmbeddings() == 0,
+                "the worker dropped the job it held");
+        awaitNothingRouted(node);
+    }
+
+    /** Waits until the model's router counts no request, as /health reports it. */
+    static void awaitNothingRouted(SingleNode node) throws Exception {
+        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        while (routedRequests(node) != 0) {
+            if (System.nanoTime() > deadline) throw new AssertionError("the router still counts a request");
+            Thread.sleep(5);
+        }
     }
 }

@@ -15,13 +15,15 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * The synthetic engine behind a closed gate: requests wait there, as they would in a long queue of a busy engine,
  * and produce no token. Tells how many were aborted while they waited. Embeddings wait there too, until
- * {@link #finishEmbeddings} gives each input a vector.
+ * {@link #finishEmbeddings} gives each input a vector or their caller drops them (cancels the future, which is how
+ * an engine is told to drop a job).
  */
 final class GatedEngine implements InferenceEngine {
     private final SyntheticEngine engine;
     private final Map<String, RequestSink> held = new ConcurrentHashMap<>();
     private final AtomicInteger abortedWhileHeld = new AtomicInteger();
     private final Map<CompletableFuture<float[][]>, Integer> heldEmbeddings = new ConcurrentHashMap<>();
+    private final AtomicInteger droppedEmbeddings = new AtomicInteger();
 
     GatedEngine(SyntheticEngine engine) { this.engine = engine; }
 
@@ -38,10 +40,16 @@ final class GatedEngine implements InferenceEngine {
     public CompletableFuture<float[][]> embed(List<int[]> prompts) {
         CompletableFuture<float[][]> f = new CompletableFuture<>();
         heldEmbeddings.put(f, prompts.size());
+        f.whenComplete((v, t) -> {
+            if (f.isCancelled() && heldEmbeddings.remove(f) != null) droppedEmbeddings.incrementAndGet();
+        });
         return f;
     }
 
     int heldEmbeddings() { return heldEmbeddings.size(); }
+
+    /** Embeddings their caller dropped while they waited at the gate. */
+    int droppedEmbeddings() { return droppedEmbeddings.get(); }
 
     /** Every waiting embedding completes, each input's vector {@code vector}. */
     void finishEmbeddings(float[] vector) {

@@ -3,10 +3,15 @@ package ai.arbor.gpu.engine;
 import ai.arbor.gpu.backend.ComputeBackend;
 import ai.arbor.gpu.backend.ForwardBatch;
 
-/** A real backend whose next forward pass can be made to fail, standing in for a device error. */
+/**
+ * A real backend whose next forward pass can be made to fail, standing in for a device error; its next embedding pass
+ * too, with any {@link Error} (running out of memory). Counts the embedding passes it was asked for.
+ */
 final class FailingOnceBackend implements ComputeBackend {
     private final ComputeBackend real;
     volatile RuntimeException failNext;
+    volatile Error failNextEmbedding;
+    final java.util.concurrent.atomic.AtomicInteger embeddingPasses = new java.util.concurrent.atomic.AtomicInteger();
 
     FailingOnceBackend(ComputeBackend real) { this.real = real; }
 
@@ -26,6 +31,17 @@ final class FailingOnceBackend implements ComputeBackend {
             throw f;
         }
         return real.forward(batch);
+    }
+
+    @Override
+    public float[][] hiddenStates(ForwardBatch batch) {
+        embeddingPasses.incrementAndGet();
+        Error f = failNextEmbedding;
+        if (f != null) {
+            failNextEmbedding = null;
+            throw f;
+        }
+        return real.hiddenStates(batch);
     }
 
     @Override public void close() { real.close(); }

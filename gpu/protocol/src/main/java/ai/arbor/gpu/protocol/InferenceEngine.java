@@ -33,7 +33,8 @@ public interface InferenceEngine extends AutoCloseable {
      * on the engine thread between steps, each prompt in a forward pass of its own (so a prompt's vector does not
      * depend on what it was sent with). Fails with {@link UnsupportedOperationException} where the engine or its
      * backend cannot, with {@link IllegalArgumentException} for a prompt it cannot take (empty, too long, a token
-     * outside the vocabulary). Thread-safe; whoever steps the engine must be woken to run it.
+     * outside the vocabulary). Thread-safe; whoever steps the engine must be woken to run it. Cancelling the future
+     * drops the job: one not yet run computes nothing (engines that run it in one step need no more than that).
      */
     default CompletableFuture<float[][]> embed(List<int[]> prompts) {
         return CompletableFuture.failedFuture(new UnsupportedOperationException("this engine does not compute embeddings"));
