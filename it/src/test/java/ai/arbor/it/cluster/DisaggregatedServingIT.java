@@ -25,7 +25,7 @@ import org.junit.jupiter.api.TestMethodOrder;
  * worker over the KV transfer stream, and the decode worker streams the tokens: the same greedy tokens as one
  * aggregated worker gives. A prefill worker killed with SIGKILL mid-prefill costs the request nothing but time.
  * The aggregated worker has a small primary KV pool and a host KV tier, which the host tier test pushes a prefix into
- * and onboards it from; that cluster serves both tests, then stops before the disaggregated ones start.
+ * and onboards it from; that cluster serves both tests, then stops before the disaggregated cluster starts.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class DisaggregatedServingIT extends ClusterProcesses {
@@ -97,7 +97,7 @@ class DisaggregatedServingIT extends ClusterProcesses {
      * asking about the document again onboards them from host memory, and the usage counts them as cached tokens.
      */
     @Test
-    @Order(1)
+    @Order(2)
     void aPrefixPushedOutOfThePrimaryPoolIsOnboardedFromHostMemory() throws Exception {
         NodeProcess f = aggregated().get(0);
         NodeProcess w = aggregated().get(1);
@@ -123,7 +123,7 @@ class DisaggregatedServingIT extends ClusterProcesses {
     }
 
     @Test
-    @Order(2)
+    @Order(3)
     void prefillAndDecodeWorkersGiveTheTokensOfAggregatedServing() throws Exception {
         aggregated();
         List<Answer> aggregated = aggregatedAnswers;
@@ -151,7 +151,7 @@ class DisaggregatedServingIT extends ClusterProcesses {
     }
 
     @Test
-    @Order(3)
+    @Order(1)
     void aPrefillWorkerKilledMidTransferCostsTheRequestNothingButTime() throws Exception {
         Path slow = Files.createTempFile("slow-prefill", ".conf");
         // 8-token steps: the prefill of a long prompt takes long enough to be caught in the act
