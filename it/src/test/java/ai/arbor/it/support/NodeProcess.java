@@ -11,6 +11,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * One {@code arbor node} in its own JVM, started from the Maven runtime classpath that the build writes to
@@ -125,6 +127,16 @@ public final class NodeProcess implements AutoCloseable {
     }
 
     public String logTail() { return process.logTail(); }
+
+    /**
+     * A number from this node's {@code /arbor/node} (a worker's engine counters: {@code promptTokens},
+     * {@code prefixCacheHits}, {@code onboardedPeerBlocks}, ...), or -1 when it is not there.
+     */
+    public long stat(String name) {
+        Matcher m = Pattern.compile("\"" + name + "\":(\\d+)")
+                .matcher(get(managementUrl() + "/arbor/node").body());
+        return m.find() ? Long.parseLong(m.group(1)) : -1;
+    }
 
     public Path log() { return process.log(); }
 

@@ -75,7 +75,8 @@ public final class ServeCommand implements Callable<Integer> {
     Integer maxQueuedRequests;
 
     @Option(names = "--workers", description = "engines in this process, each its own worker: requests spread over "
-            + "them and move to another when one stops (cpu or synthetic; default 1; env ARBOR_WORKERS)")
+            + "them and move to another when one stops; with --router-mode kv, cpu workers pull each other's cached "
+            + "prefixes (cpu or synthetic; default 1; env ARBOR_WORKERS)")
     Integer workers;
 
     @Option(names = "--router-mode", description = "kv, round-robin, random or least-loaded (env ARBOR_ROUTER_MODE)")

@@ -10,6 +10,7 @@ import ai.arbor.actors.router.kv.LoadSharing;
 import ai.arbor.actors.router.select.WorkerSelector;
 import ai.arbor.actors.worker.WorkerActor;
 import ai.arbor.config.ArborSettings;
+import ai.arbor.config.KvSharingSettings;
 import ai.arbor.gpu.model.EmbeddingDimensions;
 import ai.arbor.gpu.protocol.InferenceEngine;
 import ai.arbor.http.MetricsEndpoint;
@@ -39,6 +40,8 @@ import org.apache.pekko.http.javadsl.ServerBinding;
  * {@code arbor serve}, the tests and the overhead benchmark.
  */
 public final class SingleNode implements AutoCloseable {
+    /** Where this JVM's workers listen for each other's block transfers: nothing outside the host reaches them. */
+    private static final String LOOPBACK = "127.0.0.1";
     private final ActorSystem<Void> system;
     private final ServerBinding binding;
     private final OpenAiServer server;
@@ -78,8 +81,10 @@ public final class SingleNode implements AutoCloseable {
             // one process: KV events stay in process (mode kv chooses among this JVM's workers)
             InProcessKvEventBus kvEvents = new InProcessKvEventBus();
             system.getWhenTerminated().thenRun(kvEvents::close);
+            KvSharingSettings sharing = localSharing(settings, engines.size());
             WorkerSelector selector = KvWiring.selector(settings.router().mode(), system, () -> KvRouting.start(name,
-                    kvEvents, Optional.empty(), LoadSharing.none(), KvRouting.Settings.from(settings.router(), blockSize)));
+                    kvEvents, Optional.empty(), LoadSharing.none(), KvRouting.Settings.from(settings.router(), blockSize)),
+                    sharing == null ? KvSharingSettings.defaults() : sharing);
             Frontend frontend = Frontend.start(system, name, selector, model.tokenizer(), settings.frontend());
             ModelRegistry registry = new ModelRegistry();
             registry.add(new ServedModel(name, frontend, model.maxModelLen(), model.defaults(),
@@ -91,8 +96,10 @@ public final class SingleNode implements AutoCloseable {
             List<ActorRef<WorkerActor.Command>> workers = new ArrayList<>();
             for (int i = 0; i < engines.size(); i++) {
                 String id = "worker-" + i;
+                WorkerActor.KvSharingConfig kv = sharing == null ? null
+                        : new WorkerActor.KvSharingConfig(sharing, LOOPBACK, LOOPBACK);
                 ActorRef<WorkerActor.Command> worker =
-                        system.systemActorOf(WorkerActor.create(id, name, engines.get(i)), id, Props.empty());
+                        system.systemActorOf(WorkerActor.create(id, name, engines.get(i), kv), id, Props.empty());
                 KvWiring.publishEvents(system, worker, engines.get(i), kvEvents, name);
                 workers.add(worker);
             }
@@ -104,6 +111,20 @@ public final class SingleNode implements AutoCloseable {
             throw new IllegalStateException("could not start serving on " + settings.host() + ":" + settings.port()
                     + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * KV sharing among this JVM's workers, with two or more: each listens for block transfers on loopback, on a port of
+     * its own (a configured {@code transfer-port} is one port, so it is not used), and does both prefill and decode, as
+     * {@code serve}'s workers all take requests. In router mode {@code kv}, a request sent to one worker pulls the
+     * prefix another worker holds over the same data plane a cluster uses, on loopback: one code path for both, with
+     * its deadline and its fallback to computing. Null with one worker.
+     */
+    private static KvSharingSettings localSharing(ArborSettings settings, int workers) {
+        if (workers < 2) return null;
+        KvSharingSettings k = KvSharingSettings.from(settings);
+        return new KvSharingSettings("both", 0, k.transferTimeout(), k.disaggMinPrefillTokens(), k.peerPullMinBlocks(),
+                k.idleConnectionsPerPeer(), k.connectionIdleTimeout(), k.bufferPoolBytes());
     }
 
     private static Config pekkoConfig(Config raw) {
