@@ -65,7 +65,9 @@ wait_for() {
   exit 1
 }
 
-frontend_sees_workers() { curl -sf "http://127.0.0.1:$HTTP_PORT/health" | grep -q '"workers":2'; }
+# /health counts the workers that decode: 2 aggregated, 1 (the decode worker) disaggregated
+frontend_sees_workers() { curl -sf "http://127.0.0.1:$HTTP_PORT/health" | grep -q "\"workers\":$1"; }
+worker_ready() { curl -sf "http://127.0.0.1:$((BASE_PORT + 20 + $1))/ready"; }
 
 start_cluster() { # start_cluster MODE
   local mode=$1 dir="$OUT/$1"
@@ -94,7 +96,11 @@ start_cluster() { # start_cluster MODE
     --management-port $((BASE_PORT + 20)) --remoting-port $((BASE_PORT + 40)) \
     --disagg-min-prefill-tokens "$MIN_PREFILL" >"$dir/frontend.log" 2>&1 &
   PIDS+=($!)
-  wait_for 240 "a frontend seeing 2 workers" frontend_sees_workers
+  local decoding=2
+  [ "$mode" = disaggregated ] && decoding=1
+  wait_for 240 "a frontend seeing $decoding decoding worker(s)" frontend_sees_workers $decoding
+  wait_for 60 "worker 1" worker_ready 1
+  wait_for 60 "worker 2" worker_ready 2
 }
 
 bin/arbor --help >/dev/null # build once, before three nodes start
