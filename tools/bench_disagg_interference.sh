@@ -35,35 +35,7 @@ HTTP_PORT=$((BASE_PORT + 10))
 MODEL=models/tiny-qwen2
 mkdir -p "$OUT"
 OUT="$(cd "$OUT" && pwd)"
-PIDS=()
-
-stop() {
-  local pid
-  for pid in "$@"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "$@"; do
-    for _ in $(seq 80); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
-    kill -9 "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
-}
-cleanup() {
-  local n=${#PIDS[@]}
-  if [ "$n" -gt 2 ]; then stop "${PIDS[@]:2}"; fi
-  if [ "$n" -gt 0 ]; then stop "${PIDS[@]:0:2}"; fi
-  PIDS=()
-}
-trap cleanup EXIT INT TERM
-
-wait_for() {
-  local limit=$1 what=$2
-  shift 2
-  for _ in $(seq $((limit * 4))); do
-    if "$@" >/dev/null 2>&1; then return 0; fi
-    sleep 0.25
-  done
-  echo "bench_disagg_interference: $what not ready after ${limit}s; logs in $OUT" >&2
-  exit 1
-}
+source tools/bench_cluster_lib.sh # run from the repository root (cd above)
 
 # /health counts the workers that decode: 2 aggregated, 1 (the decode worker) disaggregated
 frontend_sees_workers() { curl -sf "http://127.0.0.1:$HTTP_PORT/health" | grep -q "\"workers\":$1"; }
@@ -72,15 +44,7 @@ worker_ready() { curl -sf "http://127.0.0.1:$((BASE_PORT + 20 + $1))/ready"; }
 start_cluster() { # start_cluster MODE
   local mode=$1 dir="$OUT/$1"
   rm -rf "$dir" && mkdir -p "$dir"
-  etcd --name bench --data-dir "$dir/etcd" \
-    --listen-client-urls "http://127.0.0.1:$ETCD_PORT" --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" \
-    --listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
-    --initial-cluster "bench=http://127.0.0.1:$ETCD_PEER_PORT" >"$dir/etcd.log" 2>&1 &
-  PIDS+=($!)
-  nats-server -js -sd "$dir/nats" -a 127.0.0.1 -p "$NATS_PORT" >"$dir/nats.log" 2>&1 &
-  PIDS+=($!)
-  wait_for 30 etcd curl -sf "http://127.0.0.1:$ETCD_PORT/health"
-  wait_for 30 nats bash -c "exec 3<>/dev/tcp/127.0.0.1/$NATS_PORT"
+  start_etcd_nats "$dir"
   local common=(--etcd "http://127.0.0.1:$ETCD_PORT" --nats "nats://127.0.0.1:$NATS_PORT" --cluster-name "disagg-$mode"
                 --model "$MODEL" --host 127.0.0.1 --drain-timeout 2s)
   local roles=(both both)
