@@ -53,7 +53,7 @@ bench_one() {
 }
 
 if [ -n "${BUDGETS:-}" ]; then
-  bench=$(mktemp -d)
+  bench=$res/runs; mkdir -p "$bench" # in $res: what finished comes back even when the call times out
   for t in $BUDGETS; do
     start_serve "--max-num-batched-tokens $t" || exit 1
     bench_one greedy 256 512 "$bench/warm" # graph captures, not reported
@@ -80,7 +80,6 @@ for t in budgets:
             tt, tp = r["ttft_ms"], r["tpot_ms"]
             print(f"| {t} | {mode} | {c} | {r['output_throughput']:.0f} | {tp['mean']:.2f} | {tt['mean']:.1f} | {tt['p99']:.1f} | {r['failed']} |")
 PY
-  tar -czf "$res/budgets.tgz" -C "$bench" .
   cat "$res/budgets.md"
   exit 0
 fi
@@ -95,7 +94,10 @@ tail -6 "$res/engine.txt"
 # the product, started as the README says (no flags: the CUDA batching defaults)
 start_serve "" || exit 1
 echo "serve is up"
-bench=$(mktemp -d)
+# what the API promises whatever the weights: structured output, a forced tool call, logprobs, n, seeds (api.txt)
+name=$(python3 -c "import json, urllib.request; print(json.load(urllib.request.urlopen('http://127.0.0.1:8000/v1/models'))['data'][0]['id'])")
+python3 "$repo/tools/gpu_api_checks.py" http://127.0.0.1:8000 "$name" >"$res/api.txt" 2>&1; cat "$res/api.txt"
+bench=$res/runs; mkdir -p "$bench" # in $res: what finished comes back even when the call times out
 # warm-up (not reported): decode graphs get captured for the batch sizes the runs pass through
 for mode in ${MODES:-greedy sampled}; do
   case $mode in greedy) flags="--temperature 0" ;; sampled) flags="--temperature 0.7 --top-p 0.9" ;; esac
@@ -130,5 +132,4 @@ for line in open(engine):
     if line.startswith("| decode, batch") or line.startswith("| LLMEngine") or "GPU sampling" in line or line.startswith("device"):
         print(line.rstrip()[:400])
 PY
-tar -czf "$res/bench.tgz" -C "$bench" .
 cat "$res/summary.md"
