@@ -28,12 +28,16 @@ import static jcuda.driver.JCudaDriver.*;
 final class CudaDevice implements AutoCloseable {
     /** The PTX modules the build puts under {@code /cuda/} (one per {@code src/main/cuda/*.cu}). */
     static final String[] MODULES = {"layers", "attention", "attention_mma", "matmul", "stream_gemm", "sampling"};
+    /** The sm_90a-only module (wgmma): its PTX targets exactly compute capability 9.0, so it is loaded only there. */
+    static final String HOPPER_MODULE = "hopper_gemm";
     static final CUdeviceptr NULL = new CUdeviceptr();
 
     final int index;
     final String name;
     final int multiprocessors;
     final int computeCapability;
+    /** The wgmma kernels of {@link #HOPPER_MODULE} are loaded (an H100 / H200). */
+    final boolean hopper;
     private final CUcontext context = new CUcontext();
     final CUstream stream = new CUstream();
     private final Map<String, CUfunction> functions = new HashMap<>();
@@ -73,7 +77,9 @@ final class CudaDevice implements AutoCloseable {
         cuDevicePrimaryCtxRetain(context, device);
         cuCtxSetCurrent(context);
         cuStreamCreate(stream, 0);
-        for (String m : MODULES) load(m);
+        for (String m : MODULES) load("/cuda/" + m + (computeCapability >= 90 ? ".sm90.ptx" : ".sm80.ptx"));
+        this.hopper = computeCapability == 90;
+        if (hopper) load("/cuda/" + HOPPER_MODULE + ".sm90a.ptx");
     }
 
     /** Opens {@code cuda:index}; fails with a clear message when there is no driver, device or kernel resource. */
@@ -105,8 +111,7 @@ final class CudaDevice implements AutoCloseable {
         return v[0];
     }
 
-    private void load(String module) {
-        String resource = "/cuda/" + module + (computeCapability >= 90 ? ".sm90.ptx" : ".sm80.ptx");
+    private void load(String resource) {
         byte[] ptx;
         try (InputStream in = CudaDevice.class.getResourceAsStream(resource)) {
             if (in == null) {
