@@ -1,5 +1,6 @@
 package ai.arbor.gpu.backend.cuda;
 
+import jcuda.CudaException;
 import jcuda.Pointer;
 import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;
@@ -18,6 +19,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import static jcuda.driver.JCudaDriver.*;
 
 /**
@@ -31,6 +35,7 @@ final class CudaDevice implements AutoCloseable {
     /** The sm_90a-only module (wgmma): its PTX targets exactly compute capability 9.0, so it is loaded only there. */
     static final String HOPPER_MODULE = "hopper_gemm";
     static final CUdeviceptr NULL = new CUdeviceptr();
+    private static final Logger log = LoggerFactory.getLogger(CudaDevice.class);
 
     final int index;
     final String name;
@@ -78,8 +83,7 @@ final class CudaDevice implements AutoCloseable {
         cuCtxSetCurrent(context);
         cuStreamCreate(stream, 0);
         for (String m : MODULES) load("/cuda/" + m + (computeCapability >= 90 ? ".sm90.ptx" : ".sm80.ptx"));
-        this.hopper = computeCapability == 90;
-        if (hopper) load("/cuda/" + HOPPER_MODULE + ".sm90a.ptx");
+        this.hopper = computeCapability == 90 && loadOptional("/cuda/" + HOPPER_MODULE + ".sm90a.ptx");
     }
 
     /** Opens {@code cuda:index}; fails with a clear message when there is no driver, device or kernel resource. */
@@ -109,6 +113,17 @@ final class CudaDevice implements AutoCloseable {
         int[] v = {0};
         cuDeviceGetAttribute(v, attr, device);
         return v[0];
+    }
+
+    /** Loads a module that only speeds things up: a driver that rejects it leaves the device usable without it. */
+    private boolean loadOptional(String resource) {
+        try {
+            load(resource);
+            return true;
+        } catch (CudaException e) {
+            log.warn("cuda:{}: {} did not load ({}); its kernels stay unused", index, resource, e.getMessage());
+            return false;
+        }
     }
 
     private void load(String resource) {

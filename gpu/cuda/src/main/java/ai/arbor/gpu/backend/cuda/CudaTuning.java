@@ -24,7 +24,8 @@ import java.util.Map;
  * @param smallAttentionSplits per-head decode attention of one or two rows: key splits (0: the default rule)
  * @param groupedAttention     attention grouped by KV head where it applies
  * @param hopperGemmRows       rows from which matmuls take the wgmma GEMM (hopper_gemm.cu) on compute capability 9.0
- *                             instead of stream_gemm; 0 turns it off
+ *                             instead of stream_gemm; 0 turns it off, the default until a device run has checked and
+ *                             timed it (NOTES.md: 256 is the planned value)
  * @param hopperGemmLo         the wgmma GEMM multiplies x as bf16 hi + lo (as exact as stream_gemm) instead of hi only
  */
 public record CudaTuning(String batchKernel, String gemm64, int attentionSplits, int attentionParts, int gemmHint,
@@ -60,7 +61,7 @@ public record CudaTuning(String batchKernel, String gemm64, int attentionSplits,
     }
 
     public static CudaTuning defaults() {
-        return new CudaTuning("gemm", "stream_gemm8", 0, 1, 2, true, 4, true, 512, true, true, true, true, 16, 0, true, 256, true);
+        return new CudaTuning("gemm", "stream_gemm8", 0, 1, 2, true, 4, true, 512, true, true, true, true, 16, 0, true, 0, true);
     }
 
     public CudaTuning withBatchKernel(String k) {
