@@ -1,5 +1,6 @@
 package ai.arbor.gpu.backend.cuda;
 
+import jcuda.CudaException;
 import jcuda.Pointer;
 import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;
@@ -18,6 +19,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import static jcuda.driver.JCudaDriver.*;
 
 /**
@@ -28,12 +32,17 @@ import static jcuda.driver.JCudaDriver.*;
 final class CudaDevice implements AutoCloseable {
     /** The PTX modules the build puts under {@code /cuda/} (one per {@code src/main/cuda/*.cu}). */
     static final String[] MODULES = {"layers", "attention", "attention_mma", "matmul", "stream_gemm", "sampling"};
+    /** The sm_90a-only module (wgmma): its PTX targets exactly compute capability 9.0, so it is loaded only there. */
+    static final String HOPPER_MODULE = "hopper_gemm";
     static final CUdeviceptr NULL = new CUdeviceptr();
+    private static final Logger log = LoggerFactory.getLogger(CudaDevice.class);
 
     final int index;
     final String name;
     final int multiprocessors;
     final int computeCapability;
+    /** The wgmma kernels of {@link #HOPPER_MODULE} are loaded (an H100 / H200). */
+    final boolean hopper;
     private final CUcontext context = new CUcontext();
     final CUstream stream = new CUstream();
     private final Map<String, CUfunction> functions = new HashMap<>();
@@ -73,7 +82,8 @@ final class CudaDevice implements AutoCloseable {
         cuDevicePrimaryCtxRetain(context, device);
         cuCtxSetCurrent(context);
         cuStreamCreate(stream, 0);
-        for (String m : MODULES) load(m);
+        for (String m : MODULES) load("/cuda/" + m + (computeCapability >= 90 ? ".sm90.ptx" : ".sm80.ptx"));
+        this.hopper = computeCapability == 90 && loadOptional("/cuda/" + HOPPER_MODULE + ".sm90a.ptx");
     }
 
     /** Opens {@code cuda:index}; fails with a clear message when there is no driver, device or kernel resource. */
@@ -105,8 +115,18 @@ final class CudaDevice implements AutoCloseable {
         return v[0];
     }
 
-    private void load(String module) {
-        String resource = "/cuda/" + module + (computeCapability >= 90 ? ".sm90.ptx" : ".sm80.ptx");
+    /** Loads a module that only speeds things up: a driver that rejects it leaves the device usable without it. */
+    private boolean loadOptional(String resource) {
+        try {
+            load(resource);
+            return true;
+        } catch (CudaException e) {
+            log.warn("cuda:{}: {} did not load ({}); its kernels stay unused", index, resource, e.getMessage());
+            return false;
+        }
+    }
+
+    private void load(String resource) {
         byte[] ptx;
         try (InputStream in = CudaDevice.class.getResourceAsStream(resource)) {
             if (in == null) {

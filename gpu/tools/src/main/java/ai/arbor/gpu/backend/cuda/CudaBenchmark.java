@@ -132,8 +132,13 @@ public final class CudaBenchmark {
             int[] table = new int[prefillBlocks];
             for (int i = 0; i < table.length; i++) table[i] = maxBatch * perSeq + i;
             int[] tokens = rnd.ints(prefill, 0, c.vocabSize()).toArray();
-            for (String kernel : new String[]{"tile", "gemm"}) {
-                gpu.setTuning(gpu.tuning().withBatchKernel(kernel));
+            // "gemm": stream_gemm alone; "wgmma" / "wgmma_hi": hopper_gemm.cu from 256 rows on (hi + lo / hi-only x;
+            // the same as "gemm" where the GPU is not compute capability 9.0)
+            CudaTuning tuned = gpu.tuning();
+            for (String kernel : new String[]{"tile", "gemm", "wgmma", "wgmma_hi"}) {
+                boolean wgmma = kernel.startsWith("wgmma");
+                gpu.setTuning(tuned.withBatchKernel(wgmma ? "gemm" : kernel)
+                        .withHopperGemm(wgmma ? 256 : 0, !kernel.equals("wgmma_hi")));
                 double[] times = new double[4];
                 for (int r = 0; r < times.length; r++) {
                     long s = System.nanoTime();
@@ -143,9 +148,12 @@ public final class CudaBenchmark {
                 double[] timed = Arrays.copyOfRange(times, 1, times.length);
                 Arrays.sort(timed);
                 rows.add(String.format("| prefill, one %d-token prompt (%s) | %.0f tok/s | %.1f ms | |", prefill,
-                        kernel.equals("gemm") ? "stream_gemm" : "previous WMMA tiles", prefill / timed[1], 1000 * timed[1]));
+                        kernel.equals("gemm") ? "stream_gemm" : kernel.equals("tile") ? "previous WMMA tiles"
+                                : kernel.equals("wgmma") ? "wgmma GEMM, x as bf16 hi + lo" : "wgmma GEMM, x as bf16",
+                        prefill / timed[1], 1000 * timed[1]));
                 System.out.println(rows.get(rows.size() - 1));
             }
+            gpu.setTuning(tuned);
             System.out.println();
             System.out.printf("roofline: copy %.0f GB/s, weights %.3f GB -> %.0f tok/s at batch 1%n", bw / 1e9,
                     gpu.weightBytes() / 1e9, roof);

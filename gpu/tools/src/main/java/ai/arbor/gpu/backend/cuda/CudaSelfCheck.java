@@ -134,8 +134,13 @@ public final class CudaSelfCheck {
 
             // 1. teacher-forced: prompt as one prefill chunk, then the reference continuation one decode step at a time
             int positions = 0, agree = 0;
-            double maxDiff = 0, maxCpu = 0;
+            double maxDiff = 0, maxCpu = 0, maxWgmmaCpu = 0, maxWgmmaStream = 0;
             String maxAt = "";
+            // on Hopper, every matmul of 3+ rows once more through the wgmma GEMM (whether or not the defaults use it,
+            // and they would only for long prefills, which these prompts are not): its logits must meet the same
+            // tolerance against the CPU
+            CudaTuning tuned = gpu.tuning();
+            boolean wgmma = gpu.device().hopper;
             for (int ci = 0; ci < cases.size(); ci++) {
                 Case c = cases.get(ci);
                 int[] table = table(ci * blocksPerSeq, blocksPerSeq);
@@ -154,9 +159,25 @@ public final class CudaSelfCheck {
                     }
                     for (int v = 0; v < g.get(s).length; v++) maxCpu = Math.max(maxCpu, Math.abs(g.get(s)[v] - p.get(s)[v]));
                 }
+                if (wgmma) {
+                    gpu.setTuning(tuned.withHopperGemm(3, tuned.hopperGemmLo()));
+                    List<float[]> h = teacherForced(gpu, seq, c.prompt.length, table);
+                    gpu.setTuning(tuned);
+                    for (int s = 0; s < h.size(); s++) {
+                        for (int v = 0; v < h.get(s).length; v++) {
+                            maxWgmmaCpu = Math.max(maxWgmmaCpu, Math.abs(h.get(s)[v] - p.get(s)[v]));
+                            maxWgmmaStream = Math.max(maxWgmmaStream, Math.abs(h.get(s)[v] - g.get(s)[v]));
+                        }
+                    }
+                }
             }
             log.printf("  teacher-forced: top-1 %d/%d, max |dlogit| %.4f vs reference (at %s), %.4f vs CPU%n", agree,
                     positions, maxDiff, maxAt, maxCpu);
+            if (wgmma) {
+                log.printf("  teacher-forced with the wgmma GEMM from 3 rows: max |dlogit| %.4f vs CPU, %.4f vs stream_gemm%n",
+                        maxWgmmaCpu, maxWgmmaStream);
+                maxCpu = Math.max(maxCpu, maxWgmmaCpu);
+            }
 
             // 2. the same sequences as chunked prefill of 5 tokens, each chunk asking for its last token's logits
             int chunkedPositions = 0, chunkedAgree = 0;

@@ -1,0 +1,308 @@
+// Standalone check and timing of the wgmma GEMM (hopper_gemm.cu) against an fp32 reference and against the
+// weight-streaming stream_gemm8 that prefill uses today, on the Qwen2.5-1.5B matmul shapes. Not part of the jar:
+// tools/gemm_lab.sh builds it into .dev/gemmlab/ with nvcc (sm_90a, static cudart), and .dev/gemmlab/run.sh runs it
+// on an H100 / H200.
+//
+// Per case (rows M x shape): every hopper_gemm kernel is checked with accumulate off (y pre-filled with NaN, so an
+// unwritten element fails) and on (y pre-filled with random values that must be added), as max |y - expected| /
+// max |expected|; hi + lo kernels against the fp32 reference of x = hi + lo, hi-only kernels (_hi) against the
+// reference of x = hi (the "vs hi+lo" column shows what dropping lo costs). PASS: relative error <= 1e-4 (only the
+// summation order differs). Then TFLOP/s = 2 M N K / time, GPU time of REPS back-to-back launches by cudaEvents.
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "../main/cuda/hopper_gemm.cu"
+#include "../main/cuda/stream_gemm.cu"
+
+#define CK(call)                                                                                                     \
+    do {                                                                                                             \
+        cudaError_t e_ = (call);                                                                                     \
+        if (e_ != cudaSuccess) {                                                                                     \
+            fprintf(stderr, "%s:%d %s: %s\n", __FILE__, __LINE__, #call, cudaGetErrorString(e_));                   \
+            exit(2);                                                                                                 \
+        }                                                                                                            \
+    } while (0)
+
+namespace lab {
+constexpr int REPS = 20;
+constexpr double TOL = 1e-4;
+
+__device__ __forceinline__ float uniform(uint64_t seed, uint64_t i) { // splitmix64 -> [-1, 1)
+    uint64_t z = seed * 0x9E3779B97F4A7C15ull + i + 1;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    return (float)((z >> 40) * (1.0 / 8388608.0)) - 1.f;
+}
+__global__ void fill_f32(float* p, size_t count, uint64_t seed, float scale) {
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < count; i += (size_t)gridDim.x * blockDim.x)
+        p[i] = uniform(seed, i) * scale;
+}
+__global__ void fill_bf16(__nv_bfloat16* p, size_t count, uint64_t seed, float scale) {
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < count; i += (size_t)gridDim.x * blockDim.x)
+        p[i] = __float2bfloat16(uniform(seed, i) * scale);
+}
+// x (fp32, m rows) -> hi + lo as split_bf16 does; rows m..rows-1 zero (the padding ForwardPass keeps)
+__global__ void split(const float* x, __nv_bfloat16* hi, __nv_bfloat16* lo, int m, int rows, int k) {
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < (size_t)rows * k; i += (size_t)gridDim.x * blockDim.x) {
+        float v = i < (size_t)m * k ? x[i] : 0.f;
+        __nv_bfloat16 h = __float2bfloat16(v);
+        hi[i] = h;
+        lo[i] = __float2bfloat16(v - __bfloat162float(h));
+    }
+}
+// fp32 reference of both operand forms: hi[t, o] = sum_k hi[t, k] w[o, k], hilo the same with hi + lo. 64 x 64 tiles,
+// 256 threads with 4 x 4 outputs each.
+__global__ void __launch_bounds__(256) reference(const __nv_bfloat16* xh, const __nv_bfloat16* xl,
+                                                 const __nv_bfloat16* w, float* ref_hi, float* ref_hilo, int m, int n,
+                                                 int k) {
+    __shared__ float sh[16][65], sl[16][65], sw[16][65];
+    const int t0 = blockIdx.y * 64, o0 = blockIdx.x * 64, tx = threadIdx.x & 15, ty = threadIdx.x >> 4;
+    float ah[4][4] = {}, al[4][4] = {};
+    for (int k0 = 0; k0 < k; k0 += 16) {
+        for (int e = threadIdx.x; e < 64 * 16; e += 256) {
+            int r = e >> 4, kk = e & 15;
+            int t = t0 + r, o = o0 + r;
+            sh[kk][r] = t < m ? __bfloat162float(xh[(size_t)t * k + k0 + kk]) : 0.f;
+            sl[kk][r] = t < m ? __bfloat162float(xl[(size_t)t * k + k0 + kk]) : 0.f;
+            sw[kk][r] = o < n ? __bfloat162float(w[(size_t)o * k + k0 + kk]) : 0.f;
+        }
+        __syncthreads();
+#pragma unroll
+        for (int kk = 0; kk < 16; kk++) {
+#pragma unroll
+            for (int i = 0; i < 4; i++) {
+                float h = sh[kk][ty * 4 + i], l = h + sl[kk][ty * 4 + i];
+#pragma unroll
+                for (int j = 0; j < 4; j++) {
+                    float wv = sw[kk][tx * 4 + j];
+                    ah[i][j] = fmaf(h, wv, ah[i][j]);
+                    al[i][j] = fmaf(l, wv, al[i][j]);
+                }
+            }
+        }
+        __syncthreads();
+    }
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 4; j++) {
+            int t = t0 + ty * 4 + i, o = o0 + tx * 4 + j;
+            if (t < m && o < n) {
+                ref_hi[(size_t)t * n + o] = ah[i][j];
+                ref_hilo[(size_t)t * n + o] = al[i][j];
+            }
+        }
+}
+// out[0] = max |y - (ref + bias + y0)| (inf for NaN), out[1] = max |ref + bias + y0|, as float bits (non-negative)
+__global__ void compare(const float* y, const float* ref, const float* bias, const float* y0, int m, int n,
+                        unsigned* out) {
+    float d = 0.f, e = 0.f;
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < (size_t)m * n; i += (size_t)gridDim.x * blockDim.x) {
+        float expect = ref[i] + bias[i % n] + (y0 ? y0[i] : 0.f);
+        float diff = fabsf(y[i] - expect);
+        d = fmaxf(d, isnan(diff) ? INFINITY : diff);
+        e = fmaxf(e, fabsf(expect));
+    }
+    atomicMax(out, __float_as_uint(d));
+    atomicMax(out + 1, __float_as_uint(e));
+}
+
+typedef void (*GemmFn)(const __nv_bfloat16*, const __nv_bfloat16*, const __nv_bfloat16*, const float*, float*, int, int,
+                       int, int);
+struct Hopper {
+    const char* name;
+    GemmFn fn;
+    int bn, stages;
+    bool lo;
+    int smem() const { return stages * ((lo ? 2 : 1) * 128 + bn) * 128 + 1024; }
+};
+// keep in step with the HOPPER_GEMM list at the end of hopper_gemm.cu
+const Hopper HOPPERS[] = {
+    {"hopper_gemm_n256", hopper_gemm_n256, 256, 3, true},
+    {"hopper_gemm_n192", hopper_gemm_n192, 192, 4, true},
+    {"hopper_gemm_n128", hopper_gemm_n128, 128, 4, true},
+    {"hopper_gemm_n256_k0", hopper_gemm_n256_k0, 256, 3, true},
+    {"hopper_gemm_n256_hi", hopper_gemm_n256_hi, 256, 4, false},
+    {"hopper_gemm_n192_hi", hopper_gemm_n192_hi, 192, 5, false},
+    {"hopper_gemm_n128_hi", hopper_gemm_n128_hi, 128, 6, false},
+    {"hopper_gemm_n256_hi_k0", hopper_gemm_n256_hi_k0, 256, 4, false},
+};
+typedef void (*StreamFn)(const __nv_bfloat16*, const __nv_bfloat16*, const __nv_bfloat16*, const float*, float*, int,
+                         int, int, int);
+struct Stream {
+    const char* name;
+    StreamFn fn;
+    int bo, smem;
+    bool lo;
+};
+// stream_gemm8 as ForwardPass launches it by default (gemmHint 2; 64-row slices; 128 columns a unit, 3 stages), and
+// its best hi-only 64-row candidate
+const Stream STREAMS[] = {
+    {"stream_gemm8_h2", stream_gemm8_h2, 128, 3 * (128 * 64 * 2 + 2 * 64 * 64 * 2), true},
+    {"stream_gemm8_m2_s3_w2_b3_hi", stream_gemm8_m2_s3_w2_b3_hi, 128, 3 * (128 * 64 * 2 + 64 * 64 * 2), false},
+};
+
+struct Shape {
+    const char* name;
+    int out, in;
+};
+
+struct Bufs {
+    float *x, *bias, *y, *y0, *ref_hi, *ref_hilo;
+    __nv_bfloat16 *hi, *lo, *w;
+    unsigned* cmp;
+};
+
+int sms;
+
+// ceil(n / 128) * ceil(out / bn) blocks: the same grid as HopperGemm.launch
+void launch_hopper(const Hopper& h, const Bufs& b, int m, const Shape& s, int accumulate) {
+    int blocks = (m + 127) / 128 * ((s.out + h.bn - 1) / h.bn);
+    h.fn<<<blocks, 256, h.smem()>>>(b.hi, b.lo, b.w, b.bias, b.y, m, s.in, s.out, accumulate);
+}
+void launch_stream(const Stream& st, const Bufs& b, int m, const Shape& s) {
+    static int per_sm[8] = {};
+    int idx = (int)(&st - STREAMS);
+    if (!per_sm[idx]) CK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm[idx], st.fn, 256, st.smem));
+    int slices = (m + 63) / 64;
+    long long units = (long long)((s.out + st.bo - 1) / st.bo) * slices * (s.in / 64);
+    int grid = (int)std::min(units, (long long)std::max(1, per_sm[idx]) * sms);
+    st.fn<<<grid, 256, st.smem>>>(b.hi, b.lo, b.w, b.bias, b.y, m, s.in, s.out, slices);
+}
+
+double rel_error(const Bufs& b, const float* ref, int m, const Shape& s, bool with_y0) {
+    CK(cudaMemset(b.cmp, 0, 8));
+    compare<<<4 * sms, 256>>>(b.y, ref, b.bias, with_y0 ? b.y0 : nullptr, m, s.out, b.cmp);
+    unsigned h[2];
+    CK(cudaMemcpy(h, b.cmp, 8, cudaMemcpyDeviceToHost));
+    float d, e;
+    memcpy(&d, &h[0], 4);
+    memcpy(&e, &h[1], 4);
+    return e > 0 ? d / e : d;
+}
+
+template <typename F>
+double time_us(F launch) {
+    launch(); // warm-up (and the shared-memory opt-in's first launch)
+    launch();
+    cudaEvent_t a, z;
+    CK(cudaEventCreate(&a));
+    CK(cudaEventCreate(&z));
+    CK(cudaEventRecord(a));
+    for (int r = 0; r < REPS; r++) launch();
+    CK(cudaEventRecord(z));
+    CK(cudaEventSynchronize(z));
+    float ms;
+    CK(cudaEventElapsedTime(&ms, a, z));
+    CK(cudaEventDestroy(a));
+    CK(cudaEventDestroy(z));
+    return 1000.0 * ms / REPS;
+}
+} // namespace lab
+
+int main(int argc, char** argv) {
+    using namespace lab;
+    cudaDeviceProp prop;
+    CK(cudaGetDeviceProperties(&prop, 0));
+    sms = prop.multiProcessorCount;
+    printf("# %s, %d SMs, compute capability %d.%d\n", prop.name, sms, prop.major, prop.minor);
+    if (prop.major != 9 || prop.minor != 0) {
+        printf("FAIL: the sm_90a kernels need compute capability 9.0\n");
+        return 1;
+    }
+    for (const Hopper& h : HOPPERS)
+        CK(cudaFuncSetAttribute(h.fn, cudaFuncAttributeMaxDynamicSharedMemorySize, h.smem()));
+    for (const Stream& st : STREAMS)
+        CK(cudaFuncSetAttribute(st.fn, cudaFuncAttributeMaxDynamicSharedMemorySize, st.smem));
+
+    // Qwen2.5-1.5B: q/k/v fused, o, gate/up fused, down, lm_head; "tail": out a multiple of 16 but of no BN, short K
+    const Shape shapes[] = {{"qkv", 2048, 1536}, {"o", 1536, 1536},      {"gate_up", 17920, 1536},
+                            {"down", 1536, 8960}, {"lm_head", 151936, 1536}, {"tail", 1040, 512}};
+    std::vector<int> rows = {128, 512, 2000, 2048};
+    if (argc > 1) { // optional: a comma-separated list of row counts
+        rows.clear();
+        for (char* p = strtok(argv[1], ","); p; p = strtok(nullptr, ",")) rows.push_back(atoi(p));
+    }
+    int max_m = 0;
+    for (int m : rows) max_m = std::max(max_m, m);
+    size_t max_out = 0, max_in = 0, max_w = 0, max_y = 0;
+    for (const Shape& s : shapes) {
+        max_out = std::max(max_out, (size_t)s.out);
+        max_in = std::max(max_in, (size_t)s.in);
+        max_w = std::max(max_w, (size_t)s.out * s.in);
+        max_y = std::max(max_y, (size_t)max_m * s.out);
+    }
+    size_t pad_rows = (max_m + 63) / 64 * 64;
+    Bufs b;
+    CK(cudaMalloc(&b.x, sizeof(float) * max_m * max_in));
+    CK(cudaMalloc(&b.hi, 2 * pad_rows * max_in));
+    CK(cudaMalloc(&b.lo, 2 * pad_rows * max_in));
+    CK(cudaMalloc(&b.w, 2 * max_w));
+    CK(cudaMalloc(&b.bias, sizeof(float) * max_out));
+    for (float** p : {&b.y, &b.y0, &b.ref_hi, &b.ref_hilo}) CK(cudaMalloc(p, sizeof(float) * max_y));
+    CK(cudaMalloc(&b.cmp, 8));
+
+    printf("%-5s %-8s %6s %5s  %-28s %9s %9s %9s  %-4s %9s %7s\n", "M", "shape", "out", "in", "kernel", "err acc0",
+           "err acc1", "vs hi+lo", "ok", "us", "TFLOP/s");
+    int failures = 0;
+    for (int m : rows) {
+        int padded = (m + 63) / 64 * 64;
+        for (const Shape& s : shapes) {
+            size_t ny = (size_t)m * s.out;
+            fill_f32<<<1024, 256>>>(b.x, (size_t)m * s.in, 1, 1.f);
+            split<<<1024, 256>>>(b.x, b.hi, b.lo, m, padded, s.in);
+            fill_bf16<<<1024, 256>>>(b.w, (size_t)s.out * s.in, 2, 0.05f);
+            fill_f32<<<1024, 256>>>(b.bias, s.out, 3, 0.5f);
+            fill_f32<<<1024, 256>>>(b.y0, ny, 4, 1.f);
+            reference<<<dim3((s.out + 63) / 64, (m + 63) / 64), 256>>>(b.hi, b.lo, b.w, b.ref_hi, b.ref_hilo, m,
+                                                                        s.out, s.in);
+            CK(cudaGetLastError());
+            double flops = 2.0 * m * s.out * s.in;
+            double best = 1e30;
+            const char* best_name = "";
+            for (const Hopper& h : HOPPERS) {
+                const float* ref = h.lo ? b.ref_hilo : b.ref_hi;
+                CK(cudaMemset(b.y, 0xff, sizeof(float) * ny)); // NaN: every element must be written
+                launch_hopper(h, b, m, s, 0);
+                CK(cudaGetLastError());
+                double e0 = rel_error(b, ref, m, s, false);
+                double vs = rel_error(b, b.ref_hilo, m, s, false);
+                CK(cudaMemcpy(b.y, b.y0, sizeof(float) * ny, cudaMemcpyDeviceToDevice));
+                launch_hopper(h, b, m, s, 1);
+                double e1 = rel_error(b, ref, m, s, true);
+                bool ok = e0 <= TOL && e1 <= TOL;
+                failures += !ok;
+                double us = time_us([&] { launch_hopper(h, b, m, s, 0); });
+                CK(cudaGetLastError());
+                if (ok && us < best) {
+                    best = us;
+                    best_name = h.name;
+                }
+                printf("%-5d %-8s %6d %5d  %-28s %9.1e %9.1e %9.1e  %-4s %9.1f %7.1f\n", m, s.name, s.out, s.in, h.name,
+                       e0, e1, vs, ok ? "PASS" : "FAIL", us, flops / us / 1e6);
+            }
+            for (const Stream& st : STREAMS) {
+                CK(cudaMemset(b.y, 0, sizeof(float) * ny)); // stream_gemm adds into y (split_bf16 zeroes it)
+                launch_stream(st, b, m, s);
+                CK(cudaGetLastError());
+                double e0 = rel_error(b, st.lo ? b.ref_hilo : b.ref_hi, m, s, false);
+                bool ok = e0 <= TOL;
+                failures += !ok;
+                double us = time_us([&] { launch_stream(st, b, m, s); });
+                CK(cudaGetLastError());
+                printf("%-5d %-8s %6d %5d  %-28s %9.1e %9s %9s  %-4s %9.1f %7.1f\n", m, s.name, s.out, s.in, st.name, e0,
+                       "-", "-", ok ? "PASS" : "FAIL", us, flops / us / 1e6);
+            }
+            printf("%-5d %-8s best hopper_gemm: %s %.1f us, %.1f TFLOP/s\n", m, s.name, best_name, best,
+                   flops / best / 1e6);
+        }
+    }
+    CK(cudaDeviceSynchronize());
+    printf(failures ? "FAIL: %d case(s)\n" : "PASS: all cases\n", failures);
+    return failures ? 1 : 0;
+}
