@@ -4,7 +4,8 @@
 # runs the engine-level benchmark (CudaBenchmark) and the CUDA self-check, then starts `bin/arbor serve --device cuda`
 # as the README says and drives it with `arbor bench` at concurrency 1, 16, 64 and 256, greedy and sampled
 # (temperature 0.7, top_p 0.9). Results go to $OUT (the device tool's) or ./gpu-results: summary.md first.
-# Env: CONCURRENCIES [1 16 64 256], MODES [greedy sampled], SELFCHECK [1] (0 skips the self-check: a short run).
+# Env: CONCURRENCIES [1 16 64 256], MODES [greedy sampled], SELFCHECK [1] (0 skips the self-check: a short run),
+# DEVICE [cuda] (serve's --device: DEVICE=cuda:0,cuda:1 serves with one worker per GPU, issue 19).
 # With BUDGETS="2048 8192" (values of --max-num-batched-tokens) it runs only a sweep instead: per value, serve
 # restarted with that budget and greedy and sampled runs at concurrency 64 and 256 (budgets.md).
 set -uo pipefail
@@ -30,7 +31,7 @@ python3 "$B/tools/make_random_qwen.py" "$MODEL" "$B/qwen-tokenizer" 2>&1 | tail 
 
 # `arbor serve --device cuda` with extra flags ($1), up when /v1/models answers; the log in $res/serve.log
 start_serve() {
-  "$B/bin/arbor" serve --device cuda --model "$MODEL" $1 >"$res/serve.log" 2>&1 &
+  "$B/bin/arbor" serve --device "${DEVICE:-cuda}" --model "$MODEL" $1 >"$res/serve.log" 2>&1 &
   server=$!
   for _ in $(seq 1 300); do
     if python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/v1/models', timeout=2)" 2>/dev/null; then
@@ -114,13 +115,13 @@ done
 kill $server; wait $server 2>/dev/null
 grep -E "arbor: batching|engine\(s\) ready" "$res/serve.log" >"$res/batching.txt"
 tail -200 "$res/serve.log" >"$res/serve-tail.log"; rm "$res/serve.log"
-python3 - "$bench" "$res/engine.txt" >"$res/summary.md" <<'PY'
+python3 - "$bench" "$res/engine.txt" ${CONCURRENCIES:-1 16 64 256} >"$res/summary.md" <<'PY'
 import glob, json, os, re, sys
-bench, engine = sys.argv[1], sys.argv[2]
+bench, engine, concurrencies = sys.argv[1], sys.argv[2], [int(c) for c in sys.argv[3:]]
 print("| requests | concurrency | output tok/s | TPOT mean ms | TTFT mean ms | TTFT p99 ms | failed |")
 print("|---|---|---|---|---|---|---|")
 for mode in ("greedy", "sampled"):
-    for c in (1, 16, 64, 256):
+    for c in concurrencies:
         f = f"{bench}/{mode}-c{c}.json"
         if not os.path.exists(f):
             print(f"| {mode} | {c} | - | - | - | - | not run or failed |"); continue
@@ -128,7 +129,7 @@ for mode in ("greedy", "sampled"):
         t, tp = r["ttft_ms"], r["tpot_ms"]
         print(f"| {mode} | {c} | {r['output_throughput']:.0f} | {tp['mean']:.2f} | {t['mean']:.1f} | {t['p99']:.1f} | {r['failed']} |")
 print()
-for line in open(engine):
+for line in (open(engine) if os.path.exists(engine) else []):
     if line.startswith("| decode, batch") or line.startswith("| LLMEngine") or "GPU sampling" in line or line.startswith("device"):
         print(line.rstrip()[:400])
 PY

@@ -3,22 +3,15 @@ package ai.arbor.config;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import java.nio.file.Path;
-import java.util.Locale;
-import java.util.Set;
-import java.util.regex.Pattern;
 
 /**
  * The typed view of the {@code arbor} block. Invalid values fail here, at start-up, with the key's full name.
  *
  * @param servedModelName never blank: defaults to the model directory's name
+ * @param device       {@code arbor.device} as checked by {@link Devices}: one device, or a list of CUDA devices
  */
 public record ArborSettings(Path model, String servedModelName, String host, int port, String device,
                             EngineSettings engine, FrontendSettings frontend, RouterSettings router, Config raw) {
-
-    public static final Set<String> DEVICES = Set.of("cpu", "cuda", "synthetic");
-
-    /** {@code cuda:N}: the N-th CUDA device ({@code cuda} alone is device 0). */
-    private static final Pattern CUDA_DEVICE = Pattern.compile("cuda(:(0|[1-9][0-9]{0,3}))?");
 
     public static ArborSettings from(Config root) {
         try {
@@ -31,14 +24,10 @@ public record ArborSettings(Path model, String servedModelName, String host, int
             }
             int port = c.getInt("port");
             if (port < 0 || port > 65535) throw new IllegalArgumentException("arbor.port must be in 0..65535, got " + port);
-            String device = c.getString("device").trim().toLowerCase(Locale.ROOT);
-            if (!DEVICES.contains(device) && !CUDA_DEVICE.matcher(device).matches()) {
-                throw new IllegalArgumentException("arbor.device must be cpu, cuda, cuda:N or synthetic, got '"
-                        + device + "'");
-            }
+            Devices devices = Devices.parse("arbor.device", c.getString("device"));
             ChatSettings.from(c.getConfig("chat"));
-            return new ArborSettings(model, served, c.getString("host"), port, device,
-                    EngineSettings.from(c.getConfig("engine"), device), FrontendSettings.from(c.getConfig("frontend"), root),
+            return new ArborSettings(model, served, c.getString("host"), port, devices.toString(),
+                    EngineSettings.from(c.getConfig("engine"), devices), FrontendSettings.from(c.getConfig("frontend"), root),
                     RouterSettings.from(c.getConfig("router")), root);
         } catch (ConfigException e) {
             throw new IllegalArgumentException("bad configuration: " + e.getMessage(), e);
@@ -61,8 +50,14 @@ public record ArborSettings(Path model, String servedModelName, String host, int
     /** {@code arbor.chat}, checked at start-up by {@link #from}. */
     public ChatSettings chat() { return ChatSettings.from(raw.getConfig("arbor.chat")); }
 
-    /** True for {@code cuda} and {@code cuda:N}. */
-    public boolean isCuda() { return CUDA_DEVICE.matcher(device).matches(); }
+    /** {@link #device()} as its list of devices, one engine on each. */
+    public Devices devices() { return Devices.parse("arbor.device", device); }
+
+    /** True for {@code cuda}, {@code cuda:N} and lists of them. */
+    public boolean isCuda() { return devices().isCuda(); }
+
+    /** True for {@code synthetic} and lists of it. */
+    public boolean isSynthetic() { return devices().isSynthetic(); }
 
     /** The same settings with another port (tests bind port 0 and learn the real one). */
     public ArborSettings withPort(int newPort) {

@@ -18,7 +18,10 @@ public record BatchDefaults(int maxNumSeqs, int maxNumBatchedTokens) {
     /** vLLM's default tier for GPUs; see above for why not its H100 tier. */
     static final BatchDefaults CUDA = new BatchDefaults(256, 2048);
 
-    /** For {@code cpu}, {@code cuda}, {@code cuda:N} or {@code synthetic} (which stands in for the CPU engine). */
+    /**
+     * For {@code cpu}, {@code cuda}, {@code cuda:N}, a list of CUDA devices (each engine gets these limits), or
+     * {@code synthetic} (which stands in for the CPU engine).
+     */
     public static BatchDefaults forDevice(String device) {
         return device.startsWith("cuda") ? CUDA : CPU;
     }

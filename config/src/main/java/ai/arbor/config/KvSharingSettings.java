@@ -47,6 +47,16 @@ public record KvSharingSettings(String workerMode, int transferPort, Duration tr
         Settings.atLeast("arbor.kv-sharing.buffer-pool", bufferPoolBytes, 0);
     }
 
+    /**
+     * The settings of a process's {@code index}-th worker (one per GPU of a node): a fixed transfer port moves up by
+     * {@code index}, so each worker listens on its own and the first keeps the configured one; 0 (any) stays 0.
+     */
+    public KvSharingSettings forWorker(int index) {
+        if (index == 0 || transferPort == 0) return this;
+        return new KvSharingSettings(workerMode, transferPort + index, transferTimeout, disaggMinPrefillTokens,
+                peerPullMinBlocks, idleConnectionsPerPeer, connectionIdleTimeout, bufferPoolBytes);
+    }
+
     public static KvSharingSettings defaults() {
         return from(com.typesafe.config.ConfigFactory.defaultReference().getConfig("arbor.kv-sharing"));
     }

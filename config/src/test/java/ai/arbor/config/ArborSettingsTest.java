@@ -100,7 +100,7 @@ class ArborSettingsTest {
                 () -> ArborSettings.from(ArborConfig.load(Map.of(), null, Map.of("ARBOR_MAX_NUM_SEQS", "many"))));
         assertTrue(e.getMessage().contains("max-num-seqs"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class,
-                () -> ArborSettings.from(ArborConfig.load(Map.of(), null, Map.of("ARBOR_WORKERS", "0"))));
+                () -> ArborSettings.from(ArborConfig.load(Map.of(), null, Map.of("ARBOR_WORKERS", "-1"))));
         assertTrue(e.getMessage().contains("arbor.engine.workers"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class,
                 () -> ArborSettings.from(ArborConfig.load(Map.of(), null, Map.of("ARBOR_MIGRATION_LIMIT", "-1"))));

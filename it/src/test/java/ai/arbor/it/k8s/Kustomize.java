@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Assumptions;
 final class Kustomize {
     private Kustomize() {}
 
-    static final List<String> OVERLAYS = List.of("lab", "production");
+    static final List<String> OVERLAYS = List.of("lab", "production", "multi-gpu");
 
     private static final Map<String, Manifests> RENDERED = new ConcurrentHashMap<>();
 

@@ -84,7 +84,8 @@ class OverlayShapeTest {
     void workersHaveAGpuAndTheModelCache(String overlay) {
         JsonNode worker = Kustomize.overlay(overlay).get("StatefulSet", "arbor", "arbor-worker");
         JsonNode arbor = container(worker, "arbor");
-        assertEquals("1", arbor.path("resources").path("limits").path("nvidia.com/gpu").asText());
+        // one GPU a pod, but two in multi-gpu (MultiGpuOverlayTest: its workers, one per GPU, agree with the count)
+        assertEquals(overlay.equals("multi-gpu") ? "2" : "1", arbor.path("resources").path("limits").path("nvidia.com/gpu").asText());
         // no IPC_LOCK: the CUDA backend pins no host memory; PodSecurityTest checks the rest of the security context
         assertTrue(arbor.path("securityContext").path("capabilities").path("add").isMissingNode());
         assertTrue(arbor.path("volumeMounts").valueStream().anyMatch(v -> v.path("name").asText().equals("model-cache")));

@@ -41,7 +41,8 @@ public final class NodeCommand implements Callable<Integer> {
     @Option(names = "--served-model-name", paramLabel = "NAME", description = "name clients use (env ARBOR_SERVED_MODEL_NAME)")
     String servedModelName;
 
-    @Option(names = "--device", description = "cpu, cuda:N or synthetic (env ARBOR_DEVICE)")
+    @Option(names = "--device", description = "cpu, cuda:N or synthetic, or for a worker a list of GPUs such as "
+            + "cuda:0,cuda:1: one worker on each (env ARBOR_DEVICE)")
     String device;
 
     @Option(names = "--host", paramLabel = "ADDR", description = "address the HTTP, management and remoting ports bind (env ARBOR_HOST)")

@@ -34,7 +34,8 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--port", description = "HTTP port (default 8000; env ARBOR_PORT)")
     Integer port;
 
-    @Option(names = "--device", description = "cpu, cuda:N (cuda = cuda:0) or synthetic (default cpu; env ARBOR_DEVICE)")
+    @Option(names = "--device", description = "cpu, cuda:N (cuda = cuda:0) or synthetic, or a list of GPUs such as "
+            + "cuda:0,cuda:1: one worker on each (default cpu; env ARBOR_DEVICE)")
     String device;
 
     @Mixin
@@ -76,7 +77,7 @@ public final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--workers", description = "engines in this process, each its own worker: requests spread over "
             + "them and move to another when one stops; with --router-mode kv, cpu workers pull each other's cached "
-            + "prefixes (cpu or synthetic; default 1; env ARBOR_WORKERS)")
+            + "prefixes (cpu or synthetic; default one per --device listed; env ARBOR_WORKERS)")
     Integer workers;
 
     @Option(names = "--router-mode", description = "kv, round-robin, random or least-loaded (env ARBOR_ROUTER_MODE)")

@@ -13,7 +13,6 @@ import ai.arbor.cluster.serve.SingleNode;
 import ai.arbor.config.ArborSettings;
 import ai.arbor.config.ClusterSecuritySettings;
 import ai.arbor.config.PemTls;
-import ai.arbor.gpu.protocol.EngineStats;
 import ai.arbor.gpu.protocol.InferenceEngine;
 import ai.arbor.http.MetricsEndpoint;
 import ai.arbor.http.ModelRegistry;
@@ -21,9 +20,11 @@ import ai.arbor.http.OpenAiServer;
 import ai.arbor.http.ServedModel;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -36,8 +37,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One {@code arbor node}: the cluster membership ({@link ClusterNode}) plus its roles. A worker loads its engine,
- * registers a {@link WorkerActor} with the Receptionist and publishes its model card in etcd; a frontend serves the
+ * One {@code arbor node}: the cluster membership ({@link ClusterNode}) plus its roles. A worker loads an engine per
+ * device it lists, registers a {@link WorkerActor} for each with the Receptionist and publishes their model cards in
+ * etcd; a frontend serves the
  * OpenAI API through the same {@link Frontend} and router as {@code arbor serve} ({@link Frontend#start}), over the
  * workers on reachable members, moving a request to another worker when its worker is lost, and lists the models live
  * workers serve. Workers publish their KV cache events to NATS JetStream; a frontend in router mode {@code kv}
@@ -80,46 +82,53 @@ public final class ArborNode implements AutoCloseable {
         return new ArborNode(cluster, registry);
     }
 
+    /**
+     * Starts one worker per engine (per GPU of {@code arbor.device}): each registers with the Receptionist, publishes
+     * its own KV events and model card and listens for block transfers on its own port, as workers on different hosts
+     * do. The only worker of a node keeps the node's address as its name; several are {@code <address>#<i>}.
+     */
     private static void startWorker(ClusterNode cluster, NodeSettings node, ArborSettings arbor, ModelParts parts,
                                     EtcdModelRegistry registry, Map<String, Object> details, KvEventsLink kv) {
         ActorSystem<Void> system = cluster.system();
         String model = node.servedModelName();
-        String worker = node.nodeAddress();
-        registry.publish(cluster.leased(), ModelCard.starting(model, worker));
+        List<String> names = workerNames(node.nodeAddress(), arbor.devices().size());
+        for (String worker : names) registry.publish(cluster.leased(), ModelCard.starting(model, worker));
         log.info("loading model {} from {} on {}", model, node.model(), node.device());
-        InferenceEngine engine = parts.engine(arbor);
+        List<InferenceEngine> engines = parts.engines(arbor);
         // the data plane carries prompts' KV: it is as closed as remoting, with the same certificates, re-read when
         // they are rotated (remoting's provider does the same)
         ClusterSecuritySettings.Pem remotingTls = node.security().remoting();
         KvTransport transport = remotingTls.any() ? KvTransport.mutualTls(new PemTls(remotingTls.certFile().orElseThrow(),
                 remotingTls.keyFile().orElseThrow(), remotingTls.caFile().orElseThrow())) : KvTransport.plain();
-        WorkerActor.KvSharingConfig kvSharing = new WorkerActor.KvSharingConfig(KvSharingSettings.from(arbor),
-                node.host(), node.advertiseHost(), transport);
-        ActorRef<WorkerActor.Command> ref = system.systemActorOf(WorkerActor.create(worker, model, engine, kvSharing),
-                "worker", Props.empty());
+        KvSharingSettings sharing = KvSharingSettings.from(arbor);
         NodeKvEvents events = kv.forWorker();
-        if (events != null) KvWiring.publishEvents(system, ref, engine, events.bus(), model);
-        EngineStats stats = engine.stats();
-        registry.publish(cluster.leased(), new ModelCard(model, engine.blockSize(), stats.kvBlocksTotal(), engine.maxModelLen(),
-                worker, ModelCard.Status.READY));
-        WorkerDrain.install(system, model, ref, engine, () -> registry.withdraw(cluster.leased(), model, worker),
-                node.drainTimeout());
+        for (int i = 0; i < engines.size(); i++) {
+            String worker = names.get(i);
+            InferenceEngine engine = engines.get(i);
+            WorkerActor.KvSharingConfig kvSharing = new WorkerActor.KvSharingConfig(sharing.forWorker(i), node.host(),
+                    node.advertiseHost(), transport);
+            String actor = engines.size() == 1 ? "worker" : "worker-" + i;
+            ActorRef<WorkerActor.Command> ref = system.systemActorOf(WorkerActor.create(worker, model, engine, kvSharing),
+                    actor, Props.empty());
+            if (events != null) KvWiring.publishEvents(system, ref, engine, events.bus(), model);
+            registry.publish(cluster.leased(), new ModelCard(model, engine.blockSize(), engine.stats().kvBlocksTotal(),
+                    engine.maxModelLen(), worker, ModelCard.Status.READY));
+            WorkerDrain.install(system, "arbor-" + actor + "-drain", model, ref, engine,
+                    () -> registry.withdraw(cluster.leased(), model, worker), node.drainTimeout());
+        }
         Map<String, Object> engineDetails = new LinkedHashMap<>(details);
+        if (engines.size() > 1) engineDetails.put("workers", names);
         cluster.health().details(() -> {
-            EngineStats s = engine.stats();
             Map<String, Object> d = new LinkedHashMap<>(engineDetails);
-            d.put("runningRequests", s.runningRequests());
-            d.put("waitingRequests", s.waitingRequests());
-            d.put("kvBlocksActive", s.kvBlocksActive());
-            d.put("kvBlocksTotal", s.kvBlocksTotal());
-            d.put("promptTokens", s.promptTokens());
-            d.put("generatedTokens", s.generatedTokens());
-            d.put("prefixCacheHits", s.prefixCacheHits());
-            d.put("hostKvBlocks", s.hostKvBlocks());
-            d.put("onboardedHostBlocks", s.onboardedHostBlocks());
-            d.put("onboardedPeerBlocks", s.onboardedPeerBlocks());
+            d.putAll(NodeEngineStats.sum(engines));
             return d;
         });
+    }
+
+    /** The workers' names: the node's address for its only worker, {@code <address>#<i>} for each of several. */
+    static List<String> workerNames(String nodeAddress, int workers) {
+        if (workers == 1) return List.of(nodeAddress);
+        return IntStream.range(0, workers).mapToObj(i -> nodeAddress + "#" + i).toList();
     }
 
     private static void startFrontend(ClusterNode cluster, NodeSettings node, ArborSettings arbor, ModelParts parts,

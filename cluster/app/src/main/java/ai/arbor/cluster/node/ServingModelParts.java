@@ -8,9 +8,10 @@ import ai.arbor.gpu.model.HfModel;
 import ai.arbor.http.SamplingDefaults;
 import ai.arbor.cluster.serve.SingleNode;
 import java.io.PrintStream;
+import java.util.List;
 
 /**
- * The model loaders of {@code arbor serve}, split by role: a worker loads the whole model and engine; a frontend-only
+ * The model loaders of {@code arbor serve}, split by role: a worker loads the whole model and an engine per device; a frontend-only
  * node loads just the tokenizer, chat template and generation defaults (no weights in memory, no KV cache).
  */
 public final class ServingModelParts implements ModelParts {
@@ -23,7 +24,7 @@ public final class ServingModelParts implements ModelParts {
 
     @Override
     public synchronized SingleNode.ModelSpec frontendSpec(ArborSettings s) {
-        if (loaded != null || "synthetic".equals(s.device())) return load(s).spec();
+        if (loaded != null || s.isSynthetic()) return load(s).spec();
         HfModel model = HfModel.load(s.model());
         int maxLen = s.engine().maxModelLen() > 0 ? s.engine().maxModelLen() : model.config().maxPositionEmbeddings();
         return new SingleNode.ModelSpec(LoadedModel.tokenizer(s, model), maxLen, SamplingDefaults.of(model.generation()),
@@ -31,13 +32,13 @@ public final class ServingModelParts implements ModelParts {
     }
 
     @Override
-    public synchronized InferenceEngine engine(ArborSettings s) {
-        return load(s).engine();
+    public synchronized List<InferenceEngine> engines(ArborSettings s) {
+        return load(s).engines();
     }
 
     private LoadedModel load(ArborSettings s) {
-        // a node runs one worker: arbor.engine.workers is for arbor serve
-        if (loaded == null) loaded = LoadedModel.load(s, 1, progress);
+        // a node runs one worker per listed device; several on one device (arbor.engine.workers) are for arbor serve
+        if (loaded == null) loaded = LoadedModel.load(s, s.devices().size(), progress);
         return loaded;
     }
 }

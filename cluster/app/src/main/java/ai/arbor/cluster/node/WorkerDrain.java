@@ -26,9 +26,11 @@ public final class WorkerDrain {
 
     private WorkerDrain() {}
 
-    public static void install(ActorSystem<?> system, String servedModelName, ActorRef<WorkerActor.Command> worker,
-                               InferenceEngine engine, Runnable withdrawCard, Duration timeout) {
-        CoordinatedShutdown.get(Adapter.toClassic(system)).addTask(CoordinatedShutdown.PhaseServiceUnbind(), "arbor-worker-drain",
+    /** @param task the shutdown task's name, one per worker of the node (their drains run side by side) */
+    public static void install(ActorSystem<?> system, String task, String servedModelName,
+                               ActorRef<WorkerActor.Command> worker, InferenceEngine engine, Runnable withdrawCard,
+                               Duration timeout) {
+        CoordinatedShutdown.get(Adapter.toClassic(system)).addTask(CoordinatedShutdown.PhaseServiceUnbind(), task,
                 () -> CompletableFuture.supplyAsync(() -> {
                     drain(system, servedModelName, worker, engine, withdrawCard, timeout);
                     return Done.getInstance();

@@ -6,6 +6,7 @@ import ai.arbor.actors.synthetic.ByteTokenizer;
 import ai.arbor.actors.synthetic.SyntheticEngine;
 import ai.arbor.config.ArborSettings;
 import ai.arbor.config.BatchDefaults;
+import ai.arbor.config.Devices;
 import ai.arbor.config.EngineSettings;
 import ai.arbor.gpu.backend.ComputeBackend;
 import ai.arbor.gpu.backend.cpu.CpuBackend;
@@ -43,7 +44,7 @@ public final class LoadedModel implements AutoCloseable {
         this.spec = spec;
     }
 
-    /** The first engine (the only one unless {@code arbor.engine.workers} asked for more). */
+    /** The first engine (the only one unless {@code arbor.engine.workers} or a list of devices asked for more). */
     public InferenceEngine engine() { return engines.get(0); }
 
     public List<InferenceEngine> engines() { return engines; }
@@ -55,18 +56,22 @@ public final class LoadedModel implements AutoCloseable {
         return load(s, s.engine().workers(), progress);
     }
 
-    /** Loads the model once and builds {@code engines} engines on it. */
+    /**
+     * Loads the model once and builds {@code engines} engines on it: for CUDA one per listed device (each with its own
+     * copy of the weights, KV cache and step graphs), for cpu or synthetic {@code engines} on the one device.
+     */
     public static LoadedModel load(ArborSettings s, int engines, PrintStream progress) {
         long t0 = System.nanoTime();
         Path dir = s.model();
         EngineSettings e = s.engine();
-        if ("synthetic".equals(s.device())) return synthetic(s, engines, progress);
-        boolean cuda = s.isCuda();
-        if (cuda && engines > 1) {
-            throw new IllegalArgumentException("--workers " + engines + " needs --device cpu or synthetic: one CUDA "
-                    + "device holds one engine");
+        Devices devices = s.devices();
+        if (devices.isSynthetic()) return synthetic(s, engines, progress);
+        boolean cuda = devices.isCuda();
+        if (cuda && engines != devices.size()) {
+            throw new IllegalArgumentException("--workers " + engines + " with --device " + devices + ": one CUDA "
+                    + "device holds one engine, so a list of " + devices.size() + " runs " + devices.size());
         }
-        if (!cuda && !"cpu".equals(s.device())) {
+        if (!cuda && !devices.isCpu()) {
             throw new IllegalArgumentException("device '" + s.device() + "' has no backend in this build; use cpu, cuda:N or synthetic");
         }
         if (cuda && weights(e) != Quantization.NONE) {
@@ -74,10 +79,7 @@ public final class LoadedModel implements AutoCloseable {
                     + "the cuda backend yet; use --quantization none, or --device cpu");
         }
         // Before mapping gigabytes of weights: a missing GPU should fail at once, in one line.
-        if (cuda && !CudaBackend.isAvailable()) {
-            throw new IllegalArgumentException("--device " + s.device() + ": no CUDA device found (no NVIDIA driver or "
-                    + "GPU on this machine, or the kernels were not built); use --device cpu");
-        }
+        if (cuda) checkPresent(devices, CudaBackend.isAvailable(), CudaBackend.deviceCount());
         progress.printf("arbor: loading %s from %s (%s of weights)…%n", s.servedModelName(), dir, size(dir));
         HfModel model = HfModel.load(dir);
         try {
@@ -88,7 +90,8 @@ public final class LoadedModel implements AutoCloseable {
             List<InferenceEngine> built = new ArrayList<>(engines);
             LLMEngine engine = null;
             for (int i = 0; i < engines; i++) {
-                ComputeBackend backend = cuda ? cudaBackend(s, model, progress) : cpuBackend(e, model, progress);
+                ComputeBackend backend = cuda ? cudaBackend(s, devices.get(i), model, progress)
+                        : cpuBackend(e, model, progress);
                 engine = new LLMEngine(model, backend, engineConfig(e));
                 built.add(engine);
             }
@@ -115,22 +118,39 @@ public final class LoadedModel implements AutoCloseable {
     /** The engine's name for the setting's quantization (the two enums share their constants' names). */
     private static Quantization weights(EngineSettings e) { return Quantization.valueOf(e.quantization().name()); }
 
-    /** The batching limits in effect, and the device's defaults they came from or replace. */
+    /** The batching limits in effect (each engine's), and the device's defaults they came from or replace. */
     public static String batching(ArborSettings s) {
         EngineSettings e = s.engine();
         BatchDefaults d = BatchDefaults.forDevice(s.device());
         return String.format(Locale.ROOT, "arbor: batching on %s: max-num-seqs %d, max-num-batched-tokens %d (the "
                 + "defaults for %s: %d, %d)", s.device(), e.maxNumSeqs(), e.maxNumBatchedTokens(),
-                s.isCuda() ? "cuda" : s.device(), d.maxNumSeqs(), d.maxNumBatchedTokens());
+                s.isCuda() ? "cuda" : s.devices().get(0), d.maxNumSeqs(), d.maxNumBatchedTokens());
     }
 
-    private static ComputeBackend cudaBackend(ArborSettings s, HfModel model, PrintStream progress) {
+    /**
+     * Fails, naming the device, when a listed GPU is not there: {@code available} says whether the driver and the
+     * kernels are, {@code present} how many devices the driver sees.
+     */
+    static void checkPresent(Devices devices, boolean available, int present) {
+        if (!available) {
+            throw new IllegalArgumentException("--device " + devices + ": no CUDA device found (no NVIDIA driver or "
+                    + "GPU on this machine, or the kernels were not built); use --device cpu");
+        }
+        for (int index : devices.cudaIndices()) {
+            if (index >= present) {
+                throw new IllegalArgumentException("--device " + devices + ": cuda:" + index + " does not exist, this "
+                        + "machine has " + present + " CUDA device(s) (cuda:0 to cuda:" + (present - 1) + ")");
+            }
+        }
+    }
+
+    private static ComputeBackend cudaBackend(ArborSettings s, String device, HfModel model, PrintStream progress) {
         EngineSettings e = s.engine();
         double util = e.gpuMemoryUtilization();
-        progress.printf("arbor: copying the weights to %s (KV cache fills up to %.0f%% of its memory)…%n", s.device(),
+        progress.printf("arbor: copying the weights to %s (KV cache fills up to %.0f%% of its memory)…%n", device,
                 util * 100);
         // the activations of the largest step these limits allow are set aside before the KV cache takes the rest
-        return new CudaBackend(model.config(), model.weights(), CudaBackend.deviceIndex(s.device()), util,
+        return new CudaBackend(model.config(), model.weights(), Devices.cudaIndex(device), util,
                 new StepLimits(e.maxNumBatchedTokens(), e.maxNumSeqs()));
     }
 

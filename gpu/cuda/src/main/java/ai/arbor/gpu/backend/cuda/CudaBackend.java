@@ -140,6 +140,9 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, DeviceS
     /** True when a CUDA device and our compiled kernels are present (never throws). */
     public static boolean isAvailable() { return CudaDevice.available(); }
 
+    /** The CUDA devices this process sees: {@code --device} is checked against it before the weights load. */
+    public static int deviceCount() { return CudaDevice.count(); }
+
     @Override
     public String name() { return "cuda:" + dev.index; }
 

@@ -98,14 +98,19 @@ final class CudaDevice implements AutoCloseable {
 
     /** True when a CUDA driver and at least one device are present; never throws. */
     static boolean available() {
+        return count() > 0 && CudaDevice.class.getResource("/cuda/matmul.sm90.ptx") != null;
+    }
+
+    /** The CUDA devices visible to this process (after {@code CUDA_VISIBLE_DEVICES}); 0 without a driver. Never throws. */
+    static int count() {
         try {
             JCudaDriver.setExceptionsEnabled(true);
             cuInit(0);
             int[] count = {0};
             cuDeviceGetCount(count);
-            return count[0] > 0 && CudaDevice.class.getResource("/cuda/matmul.sm90.ptx") != null;
+            return count[0];
         } catch (Throwable t) {
-            return false;
+            return 0;
         }
     }
 

@@ -41,6 +41,7 @@ final class CudaKvBlockCopier implements KvBlockCopier {
     @Override
     public void read(int blockId, ByteBuffer dst) {
         check(blockId, dst);
+        dev.makeCurrent(); // the caller's thread may last have used another GPU's engine
         dev.synchronize();
         for (int l = 0; l < numLayers; l++) {
             cuMemcpyDtoH(Pointer.to(run(dst, 2 * l)), at(keys, l, blockId), runBytes);
@@ -52,6 +53,7 @@ final class CudaKvBlockCopier implements KvBlockCopier {
     @Override
     public void write(int blockId, ByteBuffer src) {
         check(blockId, src);
+        dev.makeCurrent(); // the caller's thread may last have used another GPU's engine
         dev.synchronize();
         for (int l = 0; l < numLayers; l++) {
             cuMemcpyHtoD(at(keys, l, blockId), Pointer.to(run(src, 2 * l)), runBytes);
