@@ -3,7 +3,7 @@
 
 The model has random weights, so only what the API promises whatever the weights is checked: constrained output
 that parses and matches its schema, a forced tool call, logprobs with top_logprobs, n > 1, seeded reproducibility,
-and a clean OpenAI-shaped error where the device lacks a feature. Prints one line per check and exits non-zero if
+and embeddings of unit length that do not depend on what they are batched with. Prints one line per check and exits non-zero if
 any failed.
 Usage: gpu_api_checks.py BASE_URL MODEL_NAME
 """
@@ -76,12 +76,18 @@ seeded = [chat({"temperature": 1.0, "top_k": 50, "min_p": 0.01, "presence_penalt
 texts = [r["choices"][0]["message"]["content"] if s == 200 else None for s, r in seeded]
 check("seed reproducible", texts[0] is not None and texts[0] == texts[1], repr(texts[0])[:80])
 
-status, r = post("/v1/embeddings", {"model": model, "input": "hello"})
-if status == 200:
-    check("embeddings", len(r["data"][0]["embedding"]) > 0, f"{len(r['data'][0]['embedding'])} dimensions")
-else:
-    err = r.get("error", {})
-    check("embeddings (clean error)", status in (400, 404, 501) and err.get("message"),
-          f"status {status}: {err.get('message')}")
+# the CUDA backend computes embeddings (CudaSelfCheck compares them with the CPU backend's): unit vectors, and an
+# input's vector the same alone and beside a longer one (within the self-check's bf16 tolerance)
+alone_status, alone = post("/v1/embeddings", {"model": model, "input": "hello"})
+status, r = post("/v1/embeddings", {"model": model, "input": ["hello", "the quick brown fox jumps over the lazy dog " * 8]})
+try:
+    a, b, c = alone["data"][0]["embedding"], r["data"][0]["embedding"], r["data"][1]["embedding"]
+    norms = [sum(x * x for x in v) ** 0.5 for v in (a, b, c)]
+    diff = max(abs(x - y) for x, y in zip(a, b))
+    check("embeddings", alone_status == 200 and status == 200 and len(a) == len(b) == len(c) > 0
+          and all(abs(n - 1) < 1e-3 for n in norms) and diff <= 0.01,
+          f"{len(a)} dimensions, norms {', '.join(f'{n:.4f}' for n in norms)}, alone vs batched max |diff| {diff:.5f}")
+except Exception as e:  # noqa: BLE001
+    check("embeddings", False, f"status {alone_status}/{status}: {e}: {json.dumps(r)[:300]}")
 
 sys.exit(1 if failures else 0)

@@ -90,7 +90,7 @@ ARBOR_MAIN=ai.arbor.gpu.backend.cuda.CudaBenchmark timeout 200 "$B/bin/arbor" 64
 tail -6 "$res/engine.txt"
 [ "${SELFCHECK:-1}" = 1 ] && ARBOR_MAIN=ai.arbor.gpu.backend.cuda.CudaSelfCheck timeout 120 "$B/bin/arbor" models/tiny-qwen2 \
   gpu/model/src/test/resources/reference/tiny-qwen2.json >"$res/selfcheck.txt" 2>&1
-[ "${SELFCHECK:-1}" = 1 ] && grep -E "GPU sampling|PASS|FAIL" "$res/selfcheck.txt" | tail -4
+[ "${SELFCHECK:-1}" = 1 ] && grep -E "GPU sampling|PASS|FAIL" "$res/selfcheck.txt" | tail -6
 
 # the product, started as the README says (no flags: the CUDA batching defaults)
 start_serve "" || exit 1

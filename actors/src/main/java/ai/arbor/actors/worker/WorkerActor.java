@@ -66,7 +66,7 @@ public final class WorkerActor extends AbstractBehavior<WorkerActor.Command> {
     /** The embedding was not computed: {@code why} says whose fault, {@code message} what happened. */
     public record EmbedFailed(String requestId, Why why, String message) implements EmbedReply {
         public enum Why {
-            /** The engine or its backend computes no embeddings (the synthetic engine, the CUDA backend). */
+            /** The engine or its backend computes no embeddings (the synthetic engine). */
             UNSUPPORTED,
             /** An input the engine cannot take: empty, longer than its context, a token outside the vocabulary. */
             INVALID_INPUT,

@@ -37,6 +37,8 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, DeviceS
     private final DeviceSampler sampler;
     private final ForwardPass pass;
     private final StepGraphs graphs;
+    /** Activation rows allocated up front: the longest pass {@link #hiddenStates} may run. */
+    private final int maxPassTokens;
     private boolean useGraphs;
     /** Set while a step's logits are sampled by {@link #sampler} rather than by the plain argmax. */
     private boolean sampleStep;
@@ -96,6 +98,7 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, DeviceS
         this.gpuMemoryUtilization = gpuMemoryUtilization;
         this.useGraphs = useGraphs;
         this.kvBytes = kvFloat32 ? 4 : 2;
+        this.maxPassTokens = limits.tokens();
         this.dev = CudaDevice.open(deviceIndex);
         this.graphs = new StepGraphs(dev);
         try {
@@ -226,6 +229,35 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, DeviceS
             System.arraycopy(flat, i * vocab, out[i], 0, vocab);
         }
         return out;
+    }
+
+    /**
+     * Every token's final hidden state, as the CPU backend returns them: per chunk its tokens x hidden (wantLogits is
+     * ignored), K/V written into the cache as {@link #forward} writes them. Never from a graph; a batch longer than the
+     * engine's largest step runs in several passes ({@link HiddenStatePasses}).
+     */
+    @Override
+    public float[][] hiddenStates(ForwardBatch batch) {
+        return hiddenStates(batch, maxPassTokens);
+    }
+
+    /** {@link #hiddenStates(ForwardBatch)} in passes of at most {@code maxTokens} tokens (the self-check cuts small ones). */
+    float[][] hiddenStates(ForwardBatch batch, int maxTokens) {
+        if (pass.kCache == null) throw new IllegalStateException("allocateKvCache must be called before forward");
+        // the whole batch is checked before a pass writes into the cache, as a single pass would be
+        StepInputs.of(batch, config.vocabSize(), numBlocks, blockSize, 0, 1, numBlocks);
+        dev.makeCurrent();
+        int hidden = config.hiddenSize();
+        float[] rows = new float[Math.multiplyExact(batch.numTokens(), hidden)];
+        int done = 0;
+        for (ForwardBatch p : HiddenStatePasses.of(batch, maxTokens)) {
+            pass.encodeHidden(upload(p, false));
+            float[] part = new float[p.numTokens() * hidden];
+            cuMemcpyDtoH(Pointer.to(part), pass.h, 4L * part.length);
+            System.arraycopy(part, 0, rows, done, part.length);
+            done += part.length;
+        }
+        return batch.perChunk(rows, hidden);
     }
 
     @Override

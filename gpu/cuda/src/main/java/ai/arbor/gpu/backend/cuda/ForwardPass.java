@@ -60,6 +60,21 @@ final class ForwardPass {
 
     /** Every kernel of one forward pass, in order: the part a CUDA graph captures. */
     void encode(StepInputs s, boolean sample) {
+        layers(s);
+        if (s.m() > 0) head(s, sample);
+    }
+
+    /**
+     * Every layer, then the final norm of every token's row (not only the logits rows) into {@link #h}: the hidden
+     * states embeddings pool, n x hidden fp32. No logits: the lm_head would only cost time.
+     */
+    void encodeHidden(StepInputs s) {
+        layers(s);
+        dev.launch("rmsnorm", s.n(), 1, 1, 256, x, weights.finalNorm(), h, null, config.hiddenSize(), eps);
+    }
+
+    /** The embedding and every decoder layer: the residual stream of every token left in {@link #x}, K/V in the cache. */
+    private void layers(StepInputs s) {
         int n = s.n();
         int hidden = config.hiddenSize();
         int inter = config.intermediateSize();
@@ -137,20 +152,23 @@ final class ForwardPass {
                 matmul(act, null, false, w.downProj(), w.downBias(), x, n, inter, hidden, true);
             }
         }
-        if (s.m() > 0) {
-            dev.launch("rmsnorm", s.m(), 1, 1, 256, x, weights.finalNorm(), last, ints(s.logitRowsOffset()), hidden, eps);
-            matmul(last, null, false, weights.lmHead(), null, logits, s.m(), hidden, config.vocabSize(), false);
-            if (sample) {
-                sampler.enqueue(logits, s.m(), argmax);
-            } else if (t.splitArgmax()) {
-                // the rows split over blocks (NOTES.md: argmax)
-                dev.launch("argmax_part", s.m(), ARGMAX_PARTS, 1, 256, logits, config.vocabSize(), argmaxPart,
-                        argmaxPart.withByteOffset(4L * capLogitRows * ARGMAX_PARTS));
-                dev.launch("argmax_final", s.m(), 1, 1, 32, argmaxPart,
-                        argmaxPart.withByteOffset(4L * capLogitRows * ARGMAX_PARTS), ARGMAX_PARTS, argmax);
-            } else {
-                dev.launch("argmax_rows", s.m(), 1, 1, 1024, logits, config.vocabSize(), argmax);
-            }
+    }
+
+    /** The final norm of the logits rows, the lm_head, and the tokens picked from the logits (argmax or sampled). */
+    private void head(StepInputs s, boolean sample) {
+        int hidden = config.hiddenSize();
+        dev.launch("rmsnorm", s.m(), 1, 1, 256, x, weights.finalNorm(), last, ints(s.logitRowsOffset()), hidden, eps);
+        matmul(last, null, false, weights.lmHead(), null, logits, s.m(), hidden, config.vocabSize(), false);
+        if (sample) {
+            sampler.enqueue(logits, s.m(), argmax);
+        } else if (t.splitArgmax()) {
+            // the rows split over blocks (NOTES.md: argmax)
+            dev.launch("argmax_part", s.m(), ARGMAX_PARTS, 1, 256, logits, config.vocabSize(), argmaxPart,
+                    argmaxPart.withByteOffset(4L * capLogitRows * ARGMAX_PARTS));
+            dev.launch("argmax_final", s.m(), 1, 1, 32, argmaxPart,
+                    argmaxPart.withByteOffset(4L * capLogitRows * ARGMAX_PARTS), ARGMAX_PARTS, argmax);
+        } else {
+            dev.launch("argmax_rows", s.m(), 1, 1, 1024, logits, config.vocabSize(), argmax);
         }
     }
 

@@ -14,6 +14,7 @@ record LentBackend(CudaBackend b) implements ComputeBackend, GreedyForward, Devi
     @Override public int availableKvBlocks(int blockSize) { return b.availableKvBlocks(blockSize); }
     @Override public void allocateKvCache(int numBlocks, int blockSize) { b.allocateKvCache(numBlocks, blockSize); }
     @Override public float[][] forward(ForwardBatch batch) { return b.forward(batch); }
+    @Override public float[][] hiddenStates(ForwardBatch batch) { return b.hiddenStates(batch); }
     @Override public int[] forwardGreedy(ForwardBatch batch) { return b.forwardGreedy(batch); }
     @Override public StepTokens forwardSampled(ForwardBatch batch, List<SamplingRow> rows) { return b.forwardSampled(batch, rows); }
     @Override public boolean canSample(List<SamplingRow> rows) { return b.canSample(rows); }

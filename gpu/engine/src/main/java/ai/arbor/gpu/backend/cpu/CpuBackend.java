@@ -100,17 +100,8 @@ public final class CpuBackend implements ComputeBackend {
     public float[][] hiddenStates(ForwardBatch batch) {
         Tokens tk = Tokens.of(batch, config.vocabSize(), checkedCache());
         float[] x = layers(tk);
-        int hidden = config.hiddenSize();
         RmsNorm.apply(x, x, tk.count(), weights.finalNorm(), eps);
-        float[][] out = new float[batch.chunks().size()][];
-        int row = 0;
-        for (int c = 0; c < out.length; c++) {
-            int len = batch.chunks().get(c).tokens().length;
-            out[c] = new float[len * hidden];
-            System.arraycopy(x, row * hidden, out[c], 0, len * hidden);
-            row += len;
-        }
-        return out;
+        return batch.perChunk(x, config.hiddenSize());
     }
 
     private KvCache checkedCache() {

@@ -20,6 +20,7 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,7 +28,8 @@ import java.util.Map;
 /**
  * Checks the CUDA backend against the transformers reference outputs of a model (teacher-forced logits over the
  * reference sequences, decoded token by token and as chunked prefill; free-running greedy continuations), against the
- * CPU backend on the same sequences, and continuous batching with prefix caching against single requests.
+ * CPU backend on the same sequences, and continuous batching with prefix caching against single requests; the hidden
+ * states embeddings pool against the CPU backend's and across batch compositions ({@link EmbeddingCheck}).
  * Run on a GPU machine: {@code CudaSelfCheck models/tiny-qwen2 gpu/model/src/test/resources/reference/tiny-qwen2.json ...}.
  */
 public final class CudaSelfCheck {
@@ -45,7 +47,8 @@ public final class CudaSelfCheck {
                          int chunkedPositions, int chunkedTop1Agree, int greedyCases, int greedyExact,
                          int batchedCases, int batchedSame, int batchedNearTie, int batchedMatchReference,
                          int samples, int samplesAgree, int samplesInKeptSet,
-                         int fastCases, int fastSameAsHost, int fastNearTie, int fastMatchReference, long fastSteps) {
+                         int fastCases, int fastSameAsHost, int fastNearTie, int fastMatchReference, long fastSteps,
+                         EmbeddingCheck.Result embeddings) {
         public double top1Rate() { return top1Agree / (double) positions; }
 
         public boolean passed() {
@@ -53,7 +56,7 @@ public final class CudaSelfCheck {
                     && maxCpuDiff <= tolerance && greedyExact * 2 > greedyCases
                     && batchedSame + batchedNearTie == batchedCases
                     && samplesAgree >= 0.99 * samples && samplesInKeptSet >= 0.99 * samples
-                    && fastSameAsHost + fastNearTie == fastCases && fastSteps > 0;
+                    && fastSameAsHost + fastNearTie == fastCases && fastSteps > 0 && embeddings.passed();
         }
 
         @Override
@@ -98,7 +101,10 @@ public final class CudaSelfCheck {
             all &= r.passed();
         }
         System.out.println("==== CUDA self-check summary ====");
-        for (Report r : reports) System.out.println(r);
+        for (Report r : reports) {
+            System.out.println(r);
+            System.out.println(r.embeddings());
+        }
         System.out.println(all ? "ALL PASS" : "SOME FAILED");
         System.exit(all ? 0 : 1);
     }
@@ -264,9 +270,17 @@ public final class CudaSelfCheck {
             }
             log.printf("  engine: batched == single for %d/%d (+%d near-tie divergences), == reference for %d/%d%n", same,
                     cases.size(), tie, refSame, cases.size());
+
+            // 6. embeddings (last: it re-allocates the KV caches): the shortest, a middle and the longest prompt
+            List<int[]> prompts = new ArrayList<>();
+            for (Case c : cases) prompts.add(c.prompt);
+            prompts.sort(Comparator.comparingInt(p -> p.length));
+            prompts = List.of(prompts.get(0), prompts.get(prompts.size() / 2), prompts.get(prompts.size() - 1));
+            EmbeddingCheck.Result embeddings = EmbeddingCheck.run(model, config, EmbeddingCheck.Subject.of(gpu), cpu,
+                    prompts, kvFloat32, log);
             return new Report(model, kvFloat32 ? "fp32" : "bf16", kvFloat32 ? FP32_KV_TOLERANCE : BF16_KV_TOLERANCE, positions, agree, maxDiff, maxCpu, chunkedPositions, chunkedAgree, cases.size(),
                     exact, cases.size(), same, tie, refSame, sampled[0], sampled[1], sampled[2], cases.size(), fastSame, fastTie, fastRef,
-                    fastSteps);
+                    fastSteps, embeddings);
         }
     }
 
