@@ -91,18 +91,28 @@ done
 
 python3 - "$OUT" $MODES <<'PY'
 import json, sys
+from datetime import datetime
 out, modes = sys.argv[1], sys.argv[2:]
-print("| mode | decode streams ITL p50 / p99 ms | decode streams output tok/s | long prompts req/s | long TTFT p50 ms | failed |")
-print("|---|---|---|---|---|---|")
+
+def span(runs):
+    """Seconds from the first run's start to the last one's end: the whole mix's makespan."""
+    starts = [datetime.fromisoformat(r["started_at"][:26].rstrip("Z")).timestamp() for r in runs]
+    return max(s + r["duration_seconds"] for s, r in zip(starts, runs)) - min(starts)
+
+print("| mode | decode streams ITL p50 / p99 ms | decode streams output tok/s | long prompts req/s | long TTFT p50 ms "
+      "| whole mix: tokens (in + out) / makespan | failed |")
+print("|---|---|---|---|---|---|---|")
 rows = {}
 for m in modes:
     s = json.load(open(f"{out}/{m}-short.json")); l = json.load(open(f"{out}/{m}-long.json"))
     itl = s["itl_ms"]
-    rows[m] = (itl["p99"], s["output_throughput"], l["request_throughput"])
+    tokens = sum(r["total_input_tokens"] + r["total_output_tokens"] for r in (s, l))
+    whole = tokens / span([s, l])
+    rows[m] = (itl["p99"], s["output_throughput"], l["request_throughput"], whole)
     print(f"| {m} | {itl['p50']:.2f} / {itl['p99']:.2f} | {s['output_throughput']:.0f} | {l['request_throughput']:.2f} "
-          f"| {l['ttft_ms']['p50']:.0f} | {s['failed'] + l['failed']} |")
+          f"| {l['ttft_ms']['p50']:.0f} | {whole:.0f} tok/s over {span([s, l]):.1f} s | {s['failed'] + l['failed']} |")
 if "aggregated" in rows and "disaggregated" in rows:
     a, d = rows["aggregated"], rows["disaggregated"]
     print(f"\nITL p99 aggregated / disaggregated: {a[0] / d[0]:.2f}x; decode tok/s {d[1] / a[1] * 100:.0f}%, "
-          f"long req/s {d[2] / a[2] * 100:.0f}% of aggregated")
+          f"long req/s {d[2] / a[2] * 100:.0f}%, whole mix {d[3] / a[3] * 100:.0f}% of aggregated")
 PY

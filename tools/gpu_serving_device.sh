@@ -5,6 +5,7 @@
 # as the README says and drives it with `arbor bench` at concurrency 1, 16, 64 and 256, greedy and sampled
 # (temperature 0.7, top_p 0.9). Results go to $OUT (the device tool's) or ./gpu-results: summary.md first.
 # Env: CONCURRENCIES [1 16 64 256], MODES [greedy sampled], SELFCHECK [1] (0 skips the self-check: a short run),
+# STRUCTURED [1] (0 skips the constrained-step benchmark, structured.txt),
 # DEVICE [cuda] (serve's --device: DEVICE=cuda:0,cuda:1 serves with one worker per GPU, issue 19).
 # With BUDGETS="2048 8192" (values of --max-num-batched-tokens) it runs only a sweep instead: per value, serve
 # restarted with that budget and greedy and sampled runs at concurrency 64 and 256 (budgets.md).
@@ -91,6 +92,10 @@ tail -6 "$res/engine.txt"
 [ "${SELFCHECK:-1}" = 1 ] && ARBOR_MAIN=ai.arbor.gpu.backend.cuda.CudaSelfCheck timeout 120 "$B/bin/arbor" models/tiny-qwen2 \
   gpu/model/src/test/resources/reference/tiny-qwen2.json >"$res/selfcheck.txt" 2>&1
 [ "${SELFCHECK:-1}" = 1 ] && grep -E "GPU sampling|PASS|FAIL" "$res/selfcheck.txt" | tail -6
+# what structured outputs add to a decode step of 64 rows on the device, at the real tokenizer's vocabulary
+[ "${STRUCTURED:-1}" = 1 ] && ARBOR_MAIN=ai.arbor.gpu.bench.StructuredStepBench timeout 150 "$B/bin/arbor" --model "$MODEL" \
+  --device cuda --rows 64 --steps 60 --repeats 1 >"$res/structured.txt" 2>&1
+[ "${STRUCTURED:-1}" = 1 ] && tail -3 "$res/structured.txt"
 
 # the product, started as the README says (no flags: the CUDA batching defaults)
 start_serve "" || exit 1

@@ -1,6 +1,8 @@
 package ai.arbor.gpu.bench;
 
+import ai.arbor.gpu.backend.ComputeBackend;
 import ai.arbor.gpu.backend.cpu.CpuBackend;
+import ai.arbor.gpu.backend.cuda.CudaBackend;
 import ai.arbor.gpu.engine.EngineConfig;
 import ai.arbor.gpu.protocol.EngineRequest;
 import ai.arbor.gpu.engine.LLMEngine;
@@ -13,14 +15,18 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.Supplier;
 
 /**
- * What structured outputs add to a decode step on the CPU path: the same engine steps with every row sampled freely,
- * then with every row under a constraint (mask lookup, mask applied to the logits, automaton advanced). Only steps
- * whose batch holds all rows count, after warm-up steps that also fill the per-state mask caches.
+ * What structured outputs add to a decode step: the same engine steps with every row sampled freely, then with every
+ * row under a constraint (mask lookup and automaton advance on the host; on the CPU path the mask applied in the Java
+ * sampler, on CUDA uploaded as a bitmask and applied by the device sampler). Only steps whose batch holds all rows
+ * count, after warm-up steps that also fill the per-state mask caches. On CUDA the modes run one after another (one
+ * engine at a time holds the GPU); on the CPU they are interleaved step by step so that load from other processes falls
+ * on all of them alike.
  *
  * <pre>
- * StructuredStepBench [--model DIR] [--threads N] [--rows 64] [--steps 60] [--repeats 3]
+ * StructuredStepBench [--model DIR] [--device cpu|cuda] [--threads N] [--rows 64] [--steps 60] [--repeats 3]
  * </pre>
  */
 public final class StructuredStepBench {
@@ -44,6 +50,7 @@ public final class StructuredStepBench {
         int rows = 64;
         int steps = 60;
         int repeats = 3;
+        String device = "cpu";
         for (int i = 0; i + 1 < args.length; i += 2) {
             switch (args[i]) {
                 case "--model" -> dir = Path.of(args[i + 1]);
@@ -51,18 +58,35 @@ public final class StructuredStepBench {
                 case "--rows" -> rows = Integer.parseInt(args[i + 1]);
                 case "--steps" -> steps = Integer.parseInt(args[i + 1]);
                 case "--repeats" -> repeats = Integer.parseInt(args[i + 1]);
+                case "--device" -> device = args[i + 1];
                 default -> throw new IllegalArgumentException("unknown option " + args[i]
-                        + " (known: --model --threads --rows --steps --repeats)");
+                        + " (known: --model --device --threads --rows --steps --repeats)");
             }
         }
         try (HfModel model = HfModel.load(dir)) {
-            System.out.printf(Locale.ROOT, "%s, %d rows, %d threads, %d timed steps after %d warm-up, %d repeats%n",
-                    dir.getFileName(), rows, threads, steps, WARMUP, repeats);
+            boolean cuda = switch (device) {
+                case "cpu" -> false;
+                case "cuda" -> true;
+                default -> throw new IllegalArgumentException("--device must be cpu or cuda, got " + device);
+            };
+            int cpuThreads = threads;
+            Supplier<ComputeBackend> backend = cuda
+                    ? () -> new CudaBackend(model.config(), model.weights(), 0, 0.9)
+                    : () -> new CpuBackend(model.config(), model.weights(), cpuThreads, 256L << 20);
+            System.out.printf(Locale.ROOT, "%s on %s, %d rows, %d threads, %d timed steps after %d warm-up, %d repeats%n",
+                    dir.getFileName(), device, rows, threads, steps, WARMUP, repeats);
             OutputConstraint[] modes = {null, WORDS, JSON};
             double[][] perStep = new double[modes.length][];
             for (int m = 0; m < modes.length; m++) perStep[m] = new double[0];
             for (int r = 0; r < repeats; r++) {
-                double[][] t = interleaved(model, threads, rows, steps, modes, r);
+                double[][] t = new double[modes.length][];
+                if (cuda) {
+                    for (int m = 0; m < modes.length; m++) {
+                        t[m] = interleaved(model, backend, rows, steps, new OutputConstraint[] {modes[m]}, r)[0];
+                    }
+                } else {
+                    t = interleaved(model, backend, rows, steps, modes, r);
+                }
                 for (int m = 0; m < modes.length; m++) perStep[m] = concat(perStep[m], t[m]);
                 System.out.printf(Locale.ROOT, "  repeat %d: median free %.3f ms/step, regex %.3f, json_schema %.3f%n",
                         r + 1, median(t[0]), median(t[1]), median(t[2]));
@@ -77,11 +101,11 @@ public final class StructuredStepBench {
     }
 
     /**
-     * One engine per mode, stepped in turn (free, regex, JSON, free, ...) so that load from other processes falls on
-     * all modes alike; returns each mode's step times (ms) over the timed steps that ran every row.
+     * One engine per mode, stepped in turn (free, regex, JSON, free, ...); returns each mode's step times (ms) over the
+     * timed steps that ran every row.
      */
-    private static double[][] interleaved(HfModel model, int threads, int rows, int steps, OutputConstraint[] modes,
-                                          int seed) {
+    private static double[][] interleaved(HfModel model, Supplier<ComputeBackend> backend, int rows, int steps,
+                                          OutputConstraint[] modes, int seed) {
         EngineConfig config = new EngineConfig(16, 0, rows, Math.max(2048, rows * 32), 0, false, 256L << 20);
         LLMEngine[] engines = new LLMEngine[modes.length];
         double[][] times = new double[modes.length][steps];
@@ -89,7 +113,7 @@ public final class StructuredStepBench {
         try {
             int[] prompt = model.tokenizer().encodeNoSpecial("Once upon a time, in a fortune cookie, there was");
             for (int m = 0; m < modes.length; m++) {
-                engines[m] = new LLMEngine(model, new CpuBackend(model.config(), model.weights(), threads, 256L << 20), config);
+                engines[m] = new LLMEngine(model, backend.get(), config);
                 for (int i = 0; i < rows; i++) {
                     SamplingParams p = new SamplingParams(1.0, 1, 0, 0, (long) (seed * 1000 + i), 0, 0, 1,
                             WARMUP + steps + 8, 0, true, new int[0], List.of(), null, modes[m]);
