@@ -19,6 +19,10 @@ import java.util.Map;
  * tier, as its own event stream ({@link #drainEvents}, ids from 0): a block enters it when the primary pool first
  * stores it and leaves when it drops out of both. A router that indexes both streams knows, per worker, which leading
  * blocks are a device hit and which a host hit. Engine thread only.
+ *
+ * <p>Copies go in batches ({@link KvBlockCopier}'s batched calls): an eviction only reserves a slot and notes the
+ * block; {@link #flushOffloads} reads every noted block in one call. The owner flushes after each allocation, before
+ * anything can overwrite the evicted blocks, and every read of a slot here flushes first.
  */
 public final class HostKvTier {
     private static final int MAX_SEGMENT_BYTES = 1 << 30;
@@ -32,6 +36,8 @@ public final class HostKvTier {
     private final int blocksPerSegment;
     private final ByteBuffer[] segments;
     private final ArrayDeque<Integer> freeSlots = new ArrayDeque<>();
+    /** Evicted primary blocks whose bytes are still to be read: slot -> primary block id. */
+    private final LinkedHashMap<Integer, Integer> pendingReads = new LinkedHashMap<>();
     private final LinkedHashMap<Long, Entry> lru = new LinkedHashMap<>(64, 0.75f, true);
     private final List<KvEvent> pendingEvents = new ArrayList<>();
     private long nextEventId;
@@ -91,9 +97,26 @@ public final class HostKvTier {
             return;
         }
         int slot = freeSlots.pop();
-        copier.read(b.id(), slotBuffer(slot));
+        pendingReads.put(slot, b.id());
         lru.put(b.hash, new Entry(b.hash, slot, b.parentHash, b.tokens));
         offloaded++;
+    }
+
+    /**
+     * Reads the blocks evicted since the last flush into their slots, in one batched copy. Must run before the primary
+     * blocks they came from are written again (by a forward pass, an onboard or an import).
+     */
+    void flushOffloads() {
+        if (pendingReads.isEmpty()) return;
+        int[] ids = new int[pendingReads.size()];
+        ByteBuffer[] dsts = new ByteBuffer[ids.length];
+        int i = 0;
+        for (Map.Entry<Integer, Integer> p : pendingReads.entrySet()) {
+            ids[i] = p.getValue();
+            dsts[i++] = slotBuffer(p.getKey());
+        }
+        pendingReads.clear();
+        copier.read(ids, dsts);
     }
 
     /**
@@ -102,11 +125,14 @@ public final class HostKvTier {
      */
     Entry take(long hash) { return lru.remove(hash); }
 
-    /** Copies a {@link #take taken} block into primary block {@code blockId} and frees its slot. */
-    void onboard(Entry e, int blockId) {
-        copier.write(blockId, slotBuffer(e.slot()));
-        freeSlots.push(e.slot());
-        onboarded++;
+    /** Copies {@link #take taken} blocks into primary blocks {@code blockIds} (one batched copy) and frees their slots. */
+    void onboard(Entry[] taken, int[] blockIds) {
+        flushOffloads();
+        ByteBuffer[] srcs = new ByteBuffer[taken.length];
+        for (int i = 0; i < taken.length; i++) srcs[i] = slotBuffer(taken[i].slot());
+        copier.write(blockIds, srcs);
+        for (Entry e : taken) freeSlots.push(e.slot());
+        onboarded += taken.length;
     }
 
     /** The block's entry without touching its LRU position, or null. */
@@ -118,6 +144,7 @@ public final class HostKvTier {
 
     /** Copies a held block's bytes into {@code dst} (advancing it), for a peer. */
     void copyOut(Entry e, ByteBuffer dst) {
+        flushOffloads();
         dst.put(slotBuffer(e.slot()));
     }
 
@@ -125,7 +152,7 @@ public final class HostKvTier {
     boolean discard(long hash) {
         Entry e = lru.remove(hash);
         if (e == null) return false;
-        freeSlots.push(e.slot());
+        release(e.slot());
         return true;
     }
 
@@ -141,7 +168,7 @@ public final class HostKvTier {
     /** Both tiers were dropped. */
     void clear() {
         for (Iterator<Entry> it = lru.values().iterator(); it.hasNext(); ) {
-            freeSlots.push(it.next().slot());
+            release(it.next().slot());
             it.remove();
         }
         pendingEvents.add(new KvEvent.AllBlocksCleared(nextEventId++));
@@ -159,8 +186,14 @@ public final class HostKvTier {
         Iterator<Map.Entry<Long, Entry>> it = lru.entrySet().iterator();
         Entry e = it.next().getValue();
         it.remove();
-        freeSlots.push(e.slot());
+        release(e.slot());
         removed(e.hash());
+    }
+
+    /** The slot holds nothing worth keeping: a read still noted for it is dropped, as a later one may reuse it. */
+    private void release(int slot) {
+        pendingReads.remove(slot);
+        freeSlots.push(slot);
     }
 
     private ByteBuffer slotBuffer(int slot) {

@@ -145,20 +145,29 @@ public final class KvCacheManager {
             if (up[i] == null) throw new IllegalStateException("host KV block " + Long.toHexString(prefix.hostHashes()[i])
                     + " left the tier between lookup and admission");
         }
-        List<KvBlock> fresh = pool.allocate(toAllocate);
+        List<KvBlock> fresh = allocate(toAllocate);
         rb.blocks.addAll(fresh);
         if (hostHit > 0) onboard(rb, up, fresh);
         return true;
+    }
+
+    /** Fresh blocks; the cached blocks this evicts are read down to the host tier (one batched copy) before return. */
+    private List<KvBlock> allocate(int n) {
+        List<KvBlock> fresh = pool.allocate(n);
+        if (host != null) host.flushOffloads();
+        return fresh;
     }
 
     /** Copies reserved host blocks into the first fresh blocks and caches them as the request's next hashed blocks. */
     private void onboard(RequestBlocks rb, HostKvTier.Entry[] up, List<KvBlock> fresh) {
         int from = rb.numHashed;
         int[] tokens = new int[up.length * blockSize];
+        int[] ids = new int[up.length];
+        for (int i = 0; i < up.length; i++) ids[i] = fresh.get(i).id();
+        host.onboard(up, ids);
         for (int i = 0; i < up.length; i++) {
             KvBlock b = fresh.get(i);
             HostKvTier.Entry e = up[i];
-            host.onboard(e, b.id());
             if (pool.cache(b, e.hash())) {
                 b.parentHash = e.parentHash();
                 b.tokens = e.tokens();
@@ -223,15 +232,20 @@ public final class KvCacheManager {
         ByteBuffer data = buffers.apply(n * bytes);
         int[] tokens = new int[n * blockSize];
         Long parent = null;
+        // primary blocks in runs, each run one batched copy; a block of the host tier ends a run
+        int[] run = new int[n];
+        int runLength = 0;
         for (int i = 0; i < n; i++) {
             KvBlock b = pool.cachedBlock(hashes[i]);
             int[] blockTokens;
             Long blockParent;
             if (b != null) {
-                copier.read(b.id(), data);
+                run[runLength++] = b.id();
                 blockTokens = b.tokens;
                 blockParent = b.parentHash;
             } else {
+                if (runLength > 0) copier.read(Arrays.copyOf(run, runLength), data);
+                runLength = 0;
                 HostKvTier.Entry e = host.peek(hashes[i]);
                 host.copyOut(e, data);
                 blockTokens = e.tokens();
@@ -240,6 +254,7 @@ public final class KvCacheManager {
             if (i == 0) parent = blockParent;
             System.arraycopy(blockTokens, 0, tokens, i * blockSize, blockSize);
         }
+        if (runLength > 0) copier.read(Arrays.copyOf(run, runLength), data);
         data.flip();
         return new KvBlockBatch(parent, Arrays.copyOf(hashes, n), tokens, blockSize, bytes, data);
     }
@@ -260,13 +275,14 @@ public final class KvCacheManager {
         int skip = heldPrefix(in.hashes());
         int n = Math.min(in.size() - skip, pool.numFreeBlocks());
         if (n <= 0) return 0;
-        List<KvBlock> fresh = pool.allocate(n);
-        ByteBuffer data = in.data().duplicate().position(skip * in.blockBytes());
+        List<KvBlock> fresh = allocate(n);
+        int[] ids = new int[n];
+        for (int i = 0; i < n; i++) ids[i] = fresh.get(i).id();
+        copier.write(ids, in.data().duplicate().position(skip * in.blockBytes()));
         Long parent = skip == 0 ? in.parentHash() : Long.valueOf(in.hashes()[skip - 1]);
         for (int i = 0; i < n; i++) {
             KvBlock b = fresh.get(i);
             int k = skip + i;
-            copier.write(b.id(), data);
             long h = in.hashes()[k];
             if (pool.cache(b, h)) {
                 b.parentHash = k == 0 ? in.parentHash() : Long.valueOf(in.hashes()[k - 1]);

@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 class KvCacheManagerTest {
     private static final int BS = 4;
 
-    private static int[] seq(int n, int base) {
+    static int[] seq(int n, int base) {
         int[] t = new int[n];
         for (int i = 0; i < n; i++) t[i] = base + i;
         return t;

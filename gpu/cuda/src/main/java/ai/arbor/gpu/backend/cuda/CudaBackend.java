@@ -45,6 +45,8 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, DeviceS
     private int numBlocks;
     private int blockSize;
     private StepInputs lastInputs;
+    /** Block copies of the allocated cache (null before it): one per cache, as it owns the staging of its batches. */
+    private CudaKvBlockCopier copier;
 
     /** The model on {@code cuda:deviceIndex}, with graphs for decode steps, for steps within {@link StepLimits#DEFAULT}. */
     public CudaBackend(ModelConfig config, Weights weights, int deviceIndex, double gpuMemoryUtilization) {
@@ -186,14 +188,19 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, DeviceS
     public int availableKvBlocks(int blockSize) {
         long[] mem = dev.memoryInfo();
         long current = pass.kCache == null ? 0 : 2 * config.numLayers() * pass.layerStride * kvBytes;
-        return KvCacheBudget.kvBlocks(mem[1], mem[0], gpuMemoryUtilization, current, kvBlockBytes(blockSize));
+        if (copier != null) current += copier.stagingDeviceBytes();
+        long blockBytes = kvBlockBytes(blockSize);
+        long staging = PinnedKvStaging.deviceBytes(KvPackLayout.roundBlocks(kvCopyStagingBytes(), blockBytes), blockBytes);
+        return KvCacheBudget.kvBlocks(mem[1], mem[0], gpuMemoryUtilization, current, staging, blockBytes);
     }
 
     @Override
-    public java.util.Optional<KvBlockCopier> kvBlockCopier() {
-        return pass.kCache == null ? java.util.Optional.empty() : java.util.Optional.of(new CudaKvBlockCopier(dev, pass.kCache,
-                pass.vCache, pass.layerStride, blockSize, config.kvDim(), kvBytes, config.numLayers(), numBlocks));
-    }
+    public java.util.Optional<KvBlockCopier> kvBlockCopier() { return java.util.Optional.ofNullable(copier); }
+
+    /** The cache's block copier (null before allocateKvCache), for the tools. */
+    CudaKvBlockCopier blockCopier() { return copier; }
+
+    private long kvCopyStagingBytes() { return (long) pass.t.kvCopyRoundMib() << 20; }
 
     @Override
     public void allocateKvCache(int numBlocks, int blockSize) {
@@ -202,6 +209,8 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, DeviceS
                     + numBlocks + " x " + blockSize);
         }
         dev.makeCurrent();
+        if (copier != null) copier.close();
+        copier = null;
         dev.synchronize();
         dropGraphs();
         dev.free(pass.kCache);
@@ -215,6 +224,8 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, DeviceS
         this.numBlocks = numBlocks;
         this.blockSize = blockSize;
         pass.blockSize = blockSize;
+        copier = new CudaKvBlockCopier(dev, pass.kCache, pass.vCache, KvPackLayout.of(config.numLayers(),
+                pass.layerStride, blockSize, config.kvDim(), kvBytes), numBlocks, kvCopyStagingBytes());
     }
 
     @Override
@@ -363,6 +374,7 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, DeviceS
     @Override
     public void close() {
         dev.makeCurrent();
+        if (copier != null) copier.close();
         graphs.drop();
         sampler.close();
         pass.free();

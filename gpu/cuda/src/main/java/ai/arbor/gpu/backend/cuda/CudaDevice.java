@@ -31,7 +31,8 @@ import static jcuda.driver.JCudaDriver.*;
  */
 final class CudaDevice implements AutoCloseable {
     /** The PTX modules the build puts under {@code /cuda/} (one per {@code src/main/cuda/*.cu}). */
-    static final String[] MODULES = {"layers", "attention", "attention_mma", "matmul", "stream_gemm", "sampling"};
+    static final String[] MODULES = {"layers", "attention", "attention_mma", "matmul", "stream_gemm", "sampling",
+            "kv_copy"};
     /** The sm_90a-only module (wgmma): its PTX targets exactly compute capability 9.0, so it is loaded only there. */
     static final String HOPPER_MODULE = "hopper_gemm";
     static final CUdeviceptr NULL = new CUdeviceptr();
@@ -214,6 +215,11 @@ final class CudaDevice implements AutoCloseable {
 
     /** {@link #launch} with {@code sharedBytes} of dynamic shared memory (above 48 KiB the kernel is opted in first). */
     void launchShared(String kernel, int gx, int gy, int gz, int block, int sharedBytes, Object... args) {
+        launchOn(stream, kernel, gx, gy, gz, block, sharedBytes, args);
+    }
+
+    /** {@link #launchShared} on another stream than the compute stream (the KV copy stream). */
+    void launchOn(CUstream on, String kernel, int gx, int gy, int gz, int block, int sharedBytes, Object... args) {
         CUfunction f = function(kernel);
         optIn(kernel, sharedBytes);
         Pointer[] ptrs = new Pointer[args.length];
@@ -226,8 +232,8 @@ final class CudaDevice implements AutoCloseable {
             else if (a instanceof Long v) ptrs[i] = Pointer.to(new long[]{v});
             else throw new IllegalArgumentException("unsupported kernel argument " + a.getClass());
         }
-        cuLaunchKernel(f, gx, gy, gz, block, 1, 1, sharedBytes, stream, Pointer.to(ptrs), null);
-        if (profileEvents != null) mark(tag.isEmpty() ? kernel : kernel + " [" + tag + "]");
+        cuLaunchKernel(f, gx, gy, gz, block, 1, 1, sharedBytes, on, Pointer.to(ptrs), null);
+        if (profileEvents != null && on == stream) mark(tag.isEmpty() ? kernel : kernel + " [" + tag + "]");
     }
 
     private void optIn(String kernel, int sharedBytes) {

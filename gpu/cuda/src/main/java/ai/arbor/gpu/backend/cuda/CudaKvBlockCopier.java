@@ -10,75 +10,115 @@ import jcuda.driver.CUdeviceptr;
 
 /**
  * Block copies for the CUDA backend's paged cache (device to host and back, for the host tier and transfers). A block
- * is one contiguous run of {@code blockSize * kvDim} elements in each layer's K and V cache, so a copy is
- * {@code 2 * layers} memcpys, after the stream has finished the step that wrote the cache. The host side is whatever
- * direct buffer the caller gives (pageable, not pinned: staging through pinned buffers and overlapping copies with
- * compute is not done). Compiled here, never run: this machine has no GPU.
+ * is one contiguous run of {@code blockSize * kvDim} elements in each layer's K and V cache ({@link KvPackLayout}).
+ *
+ * <p>Many blocks at once (the batched calls, what the host tier and transfers use) go through {@link PinnedKvStaging}:
+ * a gather kernel packs the blocks into a device staging buffer, which crosses to page-locked host memory on a copy
+ * stream of its own (and the reverse with a scatter kernel), ordered against the compute stream by events, in bounded
+ * rounds ({@link CudaTuning#kvCopyRoundMib}). One block alone keeps the simple path: a synchronize, then
+ * {@code 2 * layers} synchronous memcpys into the caller's (pageable) direct buffer; CudaBenchmark compares the two.
+ * One instance per allocated cache (the staging belongs to it); {@link #close} before the cache is freed.
  */
-final class CudaKvBlockCopier implements KvBlockCopier {
+final class CudaKvBlockCopier implements KvBlockCopier, AutoCloseable {
     private final CudaDevice dev;
     private final CUdeviceptr keys;
     private final CUdeviceptr values;
-    private final long layerStrideBytes;
-    private final long runBytes;
-    private final int numLayers;
+    private final KvPackLayout layout;
     private final int numBlocks;
+    private final PinnedKvStaging staging;
 
-    CudaKvBlockCopier(CudaDevice dev, CUdeviceptr keys, CUdeviceptr values, long layerStrideElements, int blockSize,
-                      int kvDim, int elementBytes, int numLayers, int numBlocks) {
+    CudaKvBlockCopier(CudaDevice dev, CUdeviceptr keys, CUdeviceptr values, KvPackLayout layout, int numBlocks,
+                      long stagingBytes) {
         this.dev = dev;
         this.keys = keys;
         this.values = values;
-        this.layerStrideBytes = layerStrideElements * elementBytes;
-        this.runBytes = (long) blockSize * kvDim * elementBytes;
-        this.numLayers = numLayers;
+        this.layout = layout;
         this.numBlocks = numBlocks;
+        this.staging = new PinnedKvStaging(dev, keys, values, layout, layout.roundBlocks(stagingBytes));
     }
 
     @Override
-    public long blockBytes() { return 2L * numLayers * runBytes; }
+    public long blockBytes() { return layout.blockBytes(); }
+
+    /** Another copier over the same cache with rounds of {@code stagingBytes} (the tools test several rounds); close it. */
+    CudaKvBlockCopier withStaging(long stagingBytes) {
+        return new CudaKvBlockCopier(dev, keys, values, layout, numBlocks, stagingBytes);
+    }
+
+    /** Memcpys of the single-block path: a K and a V run per layer. */
+    int runsPerBlock() { return layout.runsPerBlock(); }
+
+    /** Blocks per round of the batched path. */
+    int roundBlocks() { return staging.roundBlocks(); }
+
+    /** Device bytes of the batched path's staging now held (0 before its first use). */
+    long stagingDeviceBytes() { return staging.deviceBytesHeld(); }
 
     @Override
     public void read(int blockId, ByteBuffer dst) {
-        check(blockId, dst);
+        check(blockId, dst, true);
+        staging.quiesce();
         dev.makeCurrent(); // the caller's thread may last have used another GPU's engine
         dev.synchronize();
-        for (int l = 0; l < numLayers; l++) {
-            cuMemcpyDtoH(Pointer.to(run(dst, 2 * l)), at(keys, l, blockId), runBytes);
-            cuMemcpyDtoH(Pointer.to(run(dst, 2 * l + 1)), at(values, l, blockId), runBytes);
+        for (int j = 0; j < layout.runsPerBlock(); j++) {
+            cuMemcpyDtoH(Pointer.to(run(dst, j)), at(blockId, j), layout.runBytes());
         }
         dst.position(dst.position() + (int) blockBytes());
     }
 
     @Override
     public void write(int blockId, ByteBuffer src) {
-        check(blockId, src);
+        check(blockId, src, true);
+        staging.quiesce();
         dev.makeCurrent(); // the caller's thread may last have used another GPU's engine
         dev.synchronize();
-        for (int l = 0; l < numLayers; l++) {
-            cuMemcpyHtoD(at(keys, l, blockId), Pointer.to(run(src, 2 * l)), runBytes);
-            cuMemcpyHtoD(at(values, l, blockId), Pointer.to(run(src, 2 * l + 1)), runBytes);
+        for (int j = 0; j < layout.runsPerBlock(); j++) {
+            cuMemcpyHtoD(at(blockId, j), Pointer.to(run(src, j)), layout.runBytes());
         }
         src.position(src.position() + (int) blockBytes());
     }
 
-    private CUdeviceptr at(CUdeviceptr cache, int layer, int blockId) {
-        return cache.withByteOffset(layer * layerStrideBytes + blockId * runBytes);
+    @Override
+    public void read(int[] blockIds, ByteBuffer[] dsts) {
+        checkAll(blockIds, dsts);
+        staging.read(blockIds, dsts);
     }
 
-    /** The {@code i}-th run of a block starting at the buffer's position, as a buffer of its own. */
-    private ByteBuffer run(ByteBuffer b, int i) {
-        int from = b.position() + (int) (i * runBytes);
-        return b.duplicate().position(from).limit(from + (int) runBytes).slice();
+    @Override
+    public void write(int[] blockIds, ByteBuffer[] srcs) {
+        checkAll(blockIds, srcs);
+        staging.write(blockIds, srcs);
     }
 
-    private void check(int blockId, ByteBuffer buf) {
+    /** Waits for queued batched copies and frees the staging buffers. */
+    @Override
+    public void close() { staging.close(); }
+
+    private CUdeviceptr at(int blockId, int j) {
+        return (KvPackLayout.isValue(j) ? values : keys).withByteOffset(layout.cacheOffset(blockId, j));
+    }
+
+    /** Run {@code j} of a block starting at the buffer's position, as a buffer of its own. */
+    private ByteBuffer run(ByteBuffer b, int j) {
+        int from = b.position() + (int) layout.stagingOffset(0, j);
+        return b.duplicate().position(from).limit(from + (int) layout.runBytes()).slice();
+    }
+
+    private void checkAll(int[] blockIds, ByteBuffer[] buffers) {
+        if (blockIds.length != buffers.length) {
+            throw new IllegalArgumentException(blockIds.length + " KV blocks but " + buffers.length + " buffers");
+        }
+        for (int i = 0; i < blockIds.length; i++) check(blockIds[i], buffers[i], false);
+    }
+
+    private void check(int blockId, ByteBuffer buf, boolean direct) {
         if (blockId < 0 || blockId >= numBlocks) {
             throw new IllegalArgumentException("KV block " + blockId + " is outside the cache's " + numBlocks);
         }
-        if (!buf.isDirect() || buf.remaining() < blockBytes()) {
-            throw new IllegalArgumentException("a KV block takes " + blockBytes() + " bytes of a direct buffer, got "
-                    + (buf.isDirect() ? buf.remaining() + " bytes" : "a heap buffer"));
+        if ((direct && !buf.isDirect()) || buf.remaining() < blockBytes()) {
+            throw new IllegalArgumentException("a KV block takes " + blockBytes() + " bytes of a "
+                    + (direct ? "direct " : "") + "buffer, got "
+                    + (direct && !buf.isDirect() ? "a heap buffer" : buf.remaining() + " bytes"));
         }
     }
 }

@@ -27,12 +27,15 @@ import java.util.Map;
  *                             instead of stream_gemm; 0 turns it off, the default until a device run has checked and
  *                             timed it (NOTES.md: 256 is the planned value)
  * @param hopperGemmLo         the wgmma GEMM multiplies x as bf16 hi + lo (as exact as stream_gemm) instead of hi only
+ * @param kvCopyRoundMib       MiB of KV blocks per round of the batched block copies (host tier, transfers): each of
+ *                             the two staging slots holds that much on the device and as much in pinned host memory,
+ *                             set aside from the KV budget; read when the KV cache is allocated
  */
 public record CudaTuning(String batchKernel, String gemm64, int attentionSplits, int attentionParts, int gemmHint,
                          boolean attentionMma, int attentionWarps, boolean fuseOSplit, int ropeThreads,
                          boolean fuseSmallBatches, boolean fuseSmallNorm, boolean fuseSmallRope, boolean splitArgmax,
                          int gemvBlocksPerSm, int smallAttentionSplits, boolean groupedAttention,
-                         int hopperGemmRows, boolean hopperGemmLo) {
+                         int hopperGemmRows, boolean hopperGemmLo, int kvCopyRoundMib) {
 
     /** stream_gemm.cu's 64-row candidates: name -> {mw, stages, wn, lo (1: x as hi + lo, 0: hi only)}. */
     static final Map<String, int[]> GEMM64 = new LinkedHashMap<>();
@@ -55,54 +58,61 @@ public record CudaTuning(String batchKernel, String gemm64, int attentionSplits,
         if (!GEMM64.containsKey(gemm64)) throw new IllegalArgumentException("unknown 64-row kernel " + gemm64);
         if (gemmHint < 0 || gemmHint > 3) throw new IllegalArgumentException("gemm hint must be 0..3, got " + gemmHint);
         if (hopperGemmRows < 0) throw new IllegalArgumentException("hopper gemm rows must be >= 0, got " + hopperGemmRows);
+        if (kvCopyRoundMib < 1) throw new IllegalArgumentException("KV copy rounds need >= 1 MiB, got " + kvCopyRoundMib);
         if (attentionWarps != 4 && attentionWarps != 8) {
             throw new IllegalArgumentException("attention warps must be 4 or 8, got " + attentionWarps);
         }
     }
 
     public static CudaTuning defaults() {
-        return new CudaTuning("gemm", "stream_gemm8", 0, 1, 2, true, 4, true, 512, true, true, true, true, 16, 0, true, 0, true);
+        return new CudaTuning("gemm", "stream_gemm8", 0, 1, 2, true, 4, true, 512, true, true, true, true, 16, 0, true, 0, true, 32);
     }
 
     public CudaTuning withBatchKernel(String k) {
         return new CudaTuning(k, gemm64, attentionSplits, attentionParts, gemmHint, attentionMma, attentionWarps,
                 fuseOSplit, ropeThreads, fuseSmallBatches, fuseSmallNorm, fuseSmallRope, splitArgmax, gemvBlocksPerSm,
-                smallAttentionSplits, groupedAttention, hopperGemmRows, hopperGemmLo);
+                smallAttentionSplits, groupedAttention, hopperGemmRows, hopperGemmLo, kvCopyRoundMib);
     }
 
     public CudaTuning withGroupedAttention(boolean on) {
         return new CudaTuning(batchKernel, gemm64, attentionSplits, attentionParts, gemmHint, attentionMma,
                 attentionWarps, fuseOSplit, ropeThreads, fuseSmallBatches, fuseSmallNorm, fuseSmallRope, splitArgmax,
-                gemvBlocksPerSm, smallAttentionSplits, on, hopperGemmRows, hopperGemmLo);
+                gemvBlocksPerSm, smallAttentionSplits, on, hopperGemmRows, hopperGemmLo, kvCopyRoundMib);
     }
 
     public CudaTuning withSmallBatchFusion(boolean glu, boolean norm, boolean rope) {
         return new CudaTuning(batchKernel, gemm64, attentionSplits, attentionParts, gemmHint, attentionMma,
                 attentionWarps, fuseOSplit, ropeThreads, glu, norm, rope, splitArgmax, gemvBlocksPerSm,
-                smallAttentionSplits, groupedAttention, hopperGemmRows, hopperGemmLo);
+                smallAttentionSplits, groupedAttention, hopperGemmRows, hopperGemmLo, kvCopyRoundMib);
     }
 
     public CudaTuning withSplitArgmax(boolean on) {
         return new CudaTuning(batchKernel, gemm64, attentionSplits, attentionParts, gemmHint, attentionMma,
                 attentionWarps, fuseOSplit, ropeThreads, fuseSmallBatches, fuseSmallNorm, fuseSmallRope, on,
-                gemvBlocksPerSm, smallAttentionSplits, groupedAttention, hopperGemmRows, hopperGemmLo);
+                gemvBlocksPerSm, smallAttentionSplits, groupedAttention, hopperGemmRows, hopperGemmLo, kvCopyRoundMib);
     }
 
     public CudaTuning withGemv(int blocksPerSm, int smallSplits) {
         return new CudaTuning(batchKernel, gemm64, attentionSplits, attentionParts, gemmHint, attentionMma,
                 attentionWarps, fuseOSplit, ropeThreads, fuseSmallBatches, fuseSmallNorm, fuseSmallRope, splitArgmax,
-                blocksPerSm, smallSplits, groupedAttention, hopperGemmRows, hopperGemmLo);
+                blocksPerSm, smallSplits, groupedAttention, hopperGemmRows, hopperGemmLo, kvCopyRoundMib);
     }
 
     public CudaTuning withAttention(int hint, int parts, boolean mma) {
         return new CudaTuning(batchKernel, gemm64, attentionSplits, parts, hint, mma, attentionWarps, fuseOSplit,
                 ropeThreads, fuseSmallBatches, fuseSmallNorm, fuseSmallRope, splitArgmax, gemvBlocksPerSm,
-                smallAttentionSplits, groupedAttention, hopperGemmRows, hopperGemmLo);
+                smallAttentionSplits, groupedAttention, hopperGemmRows, hopperGemmLo, kvCopyRoundMib);
     }
 
     public CudaTuning withHopperGemm(int rows, boolean lo) {
         return new CudaTuning(batchKernel, gemm64, attentionSplits, attentionParts, gemmHint, attentionMma,
                 attentionWarps, fuseOSplit, ropeThreads, fuseSmallBatches, fuseSmallNorm, fuseSmallRope, splitArgmax,
-                gemvBlocksPerSm, smallAttentionSplits, groupedAttention, rows, lo);
+                gemvBlocksPerSm, smallAttentionSplits, groupedAttention, rows, lo, kvCopyRoundMib);
+    }
+
+    public CudaTuning withKvCopyRoundMib(int mib) {
+        return new CudaTuning(batchKernel, gemm64, attentionSplits, attentionParts, gemmHint, attentionMma,
+                attentionWarps, fuseOSplit, ropeThreads, fuseSmallBatches, fuseSmallNorm, fuseSmallRope, splitArgmax,
+                gemvBlocksPerSm, smallAttentionSplits, groupedAttention, hopperGemmRows, hopperGemmLo, mib);
     }
 }

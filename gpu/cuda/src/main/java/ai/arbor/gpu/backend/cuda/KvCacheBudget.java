@@ -27,7 +27,15 @@ final class KvCacheBudget {
      * @param heldKvBytes what the KV cache holds now (0 the first time): it is freed before the cache is re-sized
      */
     static int kvBlocks(long total, long free, double utilization, long heldKvBytes, long blockBytes) {
-        long blocks = (allowed(total, free, utilization) + heldKvBytes) / blockBytes - 1; // a scratch block for padded graph rows
+        return kvBlocks(total, free, utilization, heldKvBytes, 0, blockBytes);
+    }
+
+    /**
+     * The same with {@code reservedBytes} set aside for buffers allocated later (the staging of batched KV block
+     * copies, allocated on their first use).
+     */
+    static int kvBlocks(long total, long free, double utilization, long heldKvBytes, long reservedBytes, long blockBytes) {
+        long blocks = (allowed(total, free, utilization) + heldKvBytes - reservedBytes) / blockBytes - 1; // a scratch block for padded graph rows
         return (int) Math.max(0, Math.min(Integer.MAX_VALUE / 2, blocks));
     }
 }

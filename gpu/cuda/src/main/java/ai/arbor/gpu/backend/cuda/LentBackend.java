@@ -19,5 +19,6 @@ record LentBackend(CudaBackend b) implements ComputeBackend, GreedyForward, Devi
     @Override public StepTokens forwardSampled(ForwardBatch batch, List<SamplingRow> rows) { return b.forwardSampled(batch, rows); }
     @Override public boolean canSample(List<SamplingRow> rows) { return b.canSample(rows); }
     @Override public void release(String sequenceId) { b.release(sequenceId); }
+    @Override public java.util.Optional<ai.arbor.gpu.backend.KvBlockCopier> kvBlockCopier() { return b.kvBlockCopier(); }
     @Override public void close() { }
 }

@@ -54,6 +54,16 @@ class KvCacheBudgetTest {
     }
 
     @Test
+    void theStagingOfBatchedBlockCopiesIsSetAsideBeforeItIsAllocated() {
+        long free = freeAfterSetup(StepLimits.DEFAULT);
+        int without = KvCacheBudget.kvBlocks(H100, free, 0.9, 0, BLOCK);
+        long staging = PinnedKvStaging.deviceBytes(KvPackLayout.roundBlocks(32L << 20, BLOCK), BLOCK);
+        int with = KvCacheBudget.kvBlocks(H100, free, 0.9, 0, staging, BLOCK);
+        assertEquals(staging / BLOCK, without - with, 1.0, "two 32 MiB slots come out of the cache");
+        assertTrue(staging > 60L << 20 && staging <= (64L << 20) + 1024, "73 blocks of 448 KiB per slot: " + staging);
+    }
+
+    @Test
     void aLargerTokenBudgetIsSetAsideBeforeTheKvCacheSoNoStepGrowsPastTheUtilization() {
         StepLimits big = new StepLimits(8192, 256);
         long extra = KvCacheBudget.stepBuffers(QWEN_1_5B, big, SLOTS)

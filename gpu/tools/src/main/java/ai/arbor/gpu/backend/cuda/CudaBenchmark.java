@@ -22,7 +22,8 @@ import static jcuda.driver.JCudaDriver.*;
 
 /**
  * Decode and prefill throughput of the CUDA backend with random BF16 weights in Qwen2.5-1.5B's shape, next to the
- * device's measured copy bandwidth (the roofline for batch-1 decode: every weight byte read once per token).
+ * device's measured copy bandwidth (the roofline for batch-1 decode: every weight byte read once per token), and the
+ * GB/s of KV block copies to and from the host ({@link KvCopyBench}).
  * Usage: {@code CudaBenchmark [decodeSteps] [batch sizes, comma-separated] [prefill tokens]}.
  */
 public final class CudaBenchmark {
@@ -49,6 +50,8 @@ public final class CudaBenchmark {
             int prefillBlocks = (prefill + BLOCK - 1) / BLOCK + 1;
             gpu.allocateKvCache(maxBatch * perSeq + prefillBlocks, BLOCK);
             List<String> rows = new ArrayList<>();
+            // the host tier's and transfers' block copies: per-block path vs the batched pinned path
+            rows.addAll(KvCopyBench.run(gpu, maxBatch * perSeq + prefillBlocks, 1000));
             SplittableRandom rnd = new SplittableRandom(7);
             if (System.getProperty("arbor.bench.sweep") != null) {
                 HintSweep.run(gpu, steps, perSeq, rnd); // leaves the best configuration set

@@ -29,7 +29,8 @@ import java.util.Map;
  * Checks the CUDA backend against the transformers reference outputs of a model (teacher-forced logits over the
  * reference sequences, decoded token by token and as chunked prefill; free-running greedy continuations), against the
  * CPU backend on the same sequences, and continuous batching with prefix caching against single requests; the hidden
- * states embeddings pool against the CPU backend's and across batch compositions ({@link EmbeddingCheck}).
+ * states embeddings pool against the CPU backend's and across batch compositions ({@link EmbeddingCheck}); the KV block
+ * copies of the host tier and transfers, batched and single ({@link KvCopyCheck}).
  * Run on a GPU machine: {@code CudaSelfCheck models/tiny-qwen2 gpu/model/src/test/resources/reference/tiny-qwen2.json ...}.
  */
 public final class CudaSelfCheck {
@@ -48,7 +49,7 @@ public final class CudaSelfCheck {
                          int batchedCases, int batchedSame, int batchedNearTie, int batchedMatchReference,
                          int samples, int samplesAgree, int samplesInKeptSet,
                          int fastCases, int fastSameAsHost, int fastNearTie, int fastMatchReference, long fastSteps,
-                         EmbeddingCheck.Result embeddings) {
+                         EmbeddingCheck.Result embeddings, KvCopyCheck.Result kvCopy) {
         public double top1Rate() { return top1Agree / (double) positions; }
 
         public boolean passed() {
@@ -56,7 +57,8 @@ public final class CudaSelfCheck {
                     && maxCpuDiff <= tolerance && greedyExact * 2 > greedyCases
                     && batchedSame + batchedNearTie == batchedCases
                     && samplesAgree >= 0.99 * samples && samplesInKeptSet >= 0.99 * samples
-                    && fastSameAsHost + fastNearTie == fastCases && fastSteps > 0 && embeddings.passed();
+                    && fastSameAsHost + fastNearTie == fastCases && fastSteps > 0 && embeddings.passed()
+                    && kvCopy.passed();
         }
 
         @Override
@@ -104,6 +106,7 @@ public final class CudaSelfCheck {
         for (Report r : reports) {
             System.out.println(r);
             System.out.println(r.embeddings());
+            System.out.println(r.kvCopy());
         }
         System.out.println(all ? "ALL PASS" : "SOME FAILED");
         System.exit(all ? 0 : 1);
@@ -271,7 +274,10 @@ public final class CudaSelfCheck {
             log.printf("  engine: batched == single for %d/%d (+%d near-tie divergences), == reference for %d/%d%n", same,
                     cases.size(), tie, refSame, cases.size());
 
-            // 6. embeddings (last: it re-allocates the KV caches): the shortest, a middle and the longest prompt
+            // 6. KV block copies, batched (pinned, gather/scatter) and single, against each other and compute
+            KvCopyCheck.Result kvCopy = KvCopyCheck.run(model, gpu, config.vocabSize(), kvFloat32, log);
+
+            // 7. embeddings (last: it re-allocates the KV caches): the shortest, a middle and the longest prompt
             List<int[]> prompts = new ArrayList<>();
             for (Case c : cases) prompts.add(c.prompt);
             prompts.sort(Comparator.comparingInt(p -> p.length));
@@ -280,7 +286,7 @@ public final class CudaSelfCheck {
                     prompts, kvFloat32, log);
             return new Report(model, kvFloat32 ? "fp32" : "bf16", kvFloat32 ? FP32_KV_TOLERANCE : BF16_KV_TOLERANCE, positions, agree, maxDiff, maxCpu, chunkedPositions, chunkedAgree, cases.size(),
                     exact, cases.size(), same, tie, refSame, sampled[0], sampled[1], sampled[2], cases.size(), fastSame, fastTie, fastRef,
-                    fastSteps, embeddings);
+                    fastSteps, embeddings, kvCopy);
         }
     }
 
