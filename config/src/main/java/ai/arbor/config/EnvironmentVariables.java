@@ -34,6 +34,7 @@ public final class EnvironmentVariables {
         m.put("ARBOR_KV_HOST_MEMORY", "arbor.engine.kv-host-memory");
         m.put("ARBOR_WORKER_MODE", "arbor.kv-sharing.worker-mode");
         m.put("ARBOR_KV_TRANSFER_PORT", "arbor.kv-sharing.transfer-port");
+        m.put("ARBOR_ADVERTISE_KV_TRANSFER_PORT", "arbor.kv-sharing.advertise-transfer-port");
         m.put("ARBOR_DISAGG_MIN_PREFILL_TOKENS", "arbor.kv-sharing.disagg-min-prefill-tokens");
         m.put("ARBOR_THREADS", "arbor.engine.threads");
         m.put("ARBOR_GPU_MEMORY_UTILIZATION", "arbor.engine.gpu-memory-utilization");

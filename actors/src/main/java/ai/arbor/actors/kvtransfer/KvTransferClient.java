@@ -104,6 +104,7 @@ public final class KvTransferClient implements AutoCloseable {
         try {
             fresh = transport.open();
         } catch (IOException e) {
+            metrics.failed(metricOp(op), KvTransferMetrics.Failure.CONNECTION);
             throw new KvTransferException("cannot open a socket: " + e.getMessage(), e);
         }
         try {
@@ -122,6 +123,7 @@ public final class KvTransferClient implements AutoCloseable {
                           Receive<T> receive) throws KvTransferException, StaleConnection {
         long ms = Math.max(1, (end - System.nanoTime()) / 1_000_000);
         boolean replyStarted = false;
+        boolean peerError = false;
         boolean keep = false;
         Deadline d = Deadline.closing(ch, ms);
         try {
@@ -131,12 +133,17 @@ public final class KvTransferClient implements AutoCloseable {
             send.run(ch);
             byte status = KvTransferWire.readFully(ch, 1).get();
             replyStarted = true;
-            if (status != KvTransferWire.OK) throw KvTransferWire.readError(ch);
+            if (status != KvTransferWire.OK) {
+                peerError = true;
+                throw KvTransferWire.readError(ch);
+            }
             T result = receive.run(ch);
             keep = true;
             return result;
         } catch (IOException e) {
             if (!fresh && !replyStarted && !d.fired()) throw new StaleConnection(e);
+            metrics.failed(metricOp(op), d.fired() ? KvTransferMetrics.Failure.DEADLINE
+                    : peerError ? KvTransferMetrics.Failure.PEER_ERROR : KvTransferMetrics.Failure.CONNECTION);
             String why = d.fired() ? "missed its deadline of " + ms + " ms" : e.toString();
             throw new KvTransferException("KV transfer with " + peer + " " + why, e);
         } finally {
@@ -144,6 +151,11 @@ public final class KvTransferClient implements AutoCloseable {
             if (keep) connections.give(peer, ch);
             else closeQuietly(ch);
         }
+    }
+
+    private static KvTransferMetrics.Op metricOp(byte op) {
+        return op == KvTransferWire.PULL ? KvTransferMetrics.Op.PULL
+                : op == KvTransferWire.PREFILL ? KvTransferMetrics.Op.PREFILL : KvTransferMetrics.Op.PUSH;
     }
 
     private static void closeQuietly(KvChannel ch) {

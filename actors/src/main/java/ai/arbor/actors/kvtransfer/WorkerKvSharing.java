@@ -69,7 +69,7 @@ public final class WorkerKvSharing implements AutoCloseable {
         if (!"decode".equals(settings.workerMode())) server.prefillWith(this::prefillHere);
         this.client = new KvTransferClient(metrics, buffers, settings, transport);
         this.fetcher = new KvPrefixPull(exchange, wakeEngine, client);
-        this.endpoint = new Endpoint(advertiseHost, server.port(), settings.workerMode());
+        this.endpoint = new Endpoint(advertiseHost, settings.advertisedPort(server.port()), settings.workerMode());
     }
 
     public Endpoint endpoint() { return endpoint; }

@@ -187,7 +187,7 @@ class KvTransferTest {
     @Test
     void aKeptConnectionTheListenerClosedIsReplacedWithinTheTransfer() throws Exception {
         // the listener drops connections idle for 2 x 100 ms; the client would keep them for 30 s
-        Holder a = holding(6, 4 * BS + 2, new KvSharingSettings("both", 0, Duration.ofSeconds(30), 512, 4, 4,
+        Holder a = holding(6, 4 * BS + 2, new KvSharingSettings("both", 0, 0, Duration.ofSeconds(30), 512, 4, 4,
                 Duration.ofMillis(100), 64L << 20));
         KvTransferClient c = client();
         c.release(c.pull(a.peer(), a.hashes(), Duration.ofSeconds(10)));

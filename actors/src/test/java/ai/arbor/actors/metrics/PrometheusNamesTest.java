@@ -97,6 +97,7 @@ class PrometheusNamesTest {
             String l = "worker=\"w-kv\",model=\"m-kv\"";
             new KvTransferMetrics("w-kv").sent(4, 2_000_000);
             new KvTransferMetrics("w-kv").received(6, 3_000_000);
+            new KvTransferMetrics("w-kv").failed(KvTransferMetrics.Op.PREFILL, KvTransferMetrics.Failure.DEADLINE);
             RouterMetrics.disaggregated("m-kv");
             awaitAll("arbor_worker_kv_host_blocks{" + l + "} 17.0",
                     "arbor_worker_kv_onboarded_blocks_total{source=\"host\"," + l + "} 5.0",
@@ -104,6 +105,9 @@ class PrometheusNamesTest {
                     "arbor_worker_kv_transfer_blocks_total{direction=\"sent\",worker=\"w-kv\"} 4.0",
                     "arbor_worker_kv_transfer_blocks_total{direction=\"received\",worker=\"w-kv\"} 6.0",
                     "arbor_worker_kv_transfer_seconds_count{direction=\"received\",worker=\"w-kv\"} 1.0",
+                    "arbor_worker_kv_transfer_failures_total{op=\"prefill\",reason=\"deadline\",worker=\"w-kv\"} 1.0",
+                    // every other pair is there at 0 from the start, for rate()
+                    "arbor_worker_kv_transfer_failures_total{op=\"pull\",reason=\"peer-error\",worker=\"w-kv\"} 0.0",
                     "arbor_router_disaggregated_requests_total{model=\"m-kv\"} 1.0");
         }
     }

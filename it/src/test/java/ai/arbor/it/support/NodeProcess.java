@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -49,6 +50,8 @@ public final class NodeProcess implements AutoCloseable {
         // C1 alone saves JIT time on this shared machine, but only C2 compiles the Vector API to SIMD: under C1 the
         // CPU engine runs the API's scalar fallback, and a 200-token prefill takes minutes. So only workers get C2.
         if (!roles.contains("worker")) cmd.add("-XX:TieredStopAtLevel=1");
+        // metrics a test reads from /metrics are at most a second old (the default tick is 10 s)
+        cmd.add("-Darbor.metrics.tick-interval=1s");
         cmd.addAll(List.of("--add-modules", "jdk.incubator.vector",
                 "-Dlogback.configurationFile=" + resource("node-logback.xml"),
                 "-cp", classpath(),
@@ -136,6 +139,26 @@ public final class NodeProcess implements AutoCloseable {
         Matcher m = Pattern.compile("\"" + name + "\":(\\d+)")
                 .matcher(get(managementUrl() + "/arbor/node").body());
         return m.find() ? Long.parseLong(m.group(1)) : -1;
+    }
+
+    /**
+     * A sample from this node's management {@code /metrics} (Prometheus text): the sum over the series named
+     * {@code name} whose labels include every one of {@code labels} (e.g. {@code reason="deadline"}), or -1 when none
+     * does.
+     */
+    public double metric(String name, String... labels) {
+        double sum = 0;
+        boolean found = false;
+        for (String line : get(managementUrl() + "/metrics").body().split("\n")) {
+            if (!line.startsWith(name + "{") && !line.startsWith(name + " ")) continue;
+            int end = line.lastIndexOf(' ');
+            String series = line.substring(0, end);
+            if (Arrays.stream(labels).allMatch(series::contains)) {
+                sum += Double.parseDouble(line.substring(end + 1));
+                found = true;
+            }
+        }
+        return found ? sum : -1;
     }
 
     public Path log() { return process.log(); }

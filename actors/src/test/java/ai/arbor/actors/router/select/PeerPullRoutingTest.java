@@ -54,7 +54,7 @@ class PeerPullRoutingTest {
         ActorTestKit kit = ActorTestKit.create();
         InProcessKvEventBus bus = new InProcessKvEventBus();
         String name = "peer-pull";
-        KvSharingSettings sharing = new KvSharingSettings("both", 0, Duration.ofSeconds(20), 512, 2, 4,
+        KvSharingSettings sharing = new KvSharingSettings("both", 0, 0, Duration.ofSeconds(20), 512, 2, 4,
                 Duration.ofSeconds(30), 64L << 20);
         try (KvRouting routing = KvRouting.start(name, bus, Optional.empty(), LoadSharing.none(), KvRouting.Settings.defaults(BS))) {
             KvCostSelector selector = new KvCostSelector(kit.system(), routing, new Random(1), sharing);

@@ -85,6 +85,10 @@ public final class NodeCommand implements Callable<Integer> {
     @Option(names = "--kv-transfer-port", description = "workers: TCP port of the KV block transfer listener, 0 = any (env ARBOR_KV_TRANSFER_PORT)")
     Integer kvTransferPort;
 
+    @Option(names = "--advertise-kv-transfer-port", description = "workers: KV transfer port other workers dial when a "
+            + "NAT or proxy sits in between, default the transfer port (env ARBOR_ADVERTISE_KV_TRANSFER_PORT)")
+    Integer advertiseKvTransferPort;
+
     @Option(names = "--disagg-min-prefill-tokens", description = "frontends: prompts with fewer uncached tokens are prefilled where they decode, default 512 (env ARBOR_DISAGG_MIN_PREFILL_TOKENS)")
     Integer disaggMinPrefillTokens;
 
@@ -135,6 +139,7 @@ public final class NodeCommand implements Callable<Integer> {
         put(o, "arbor.engine.kv-host-memory", kvHostMemory);
         put(o, "arbor.kv-sharing.worker-mode", workerMode);
         put(o, "arbor.kv-sharing.transfer-port", kvTransferPort);
+        put(o, "arbor.kv-sharing.advertise-transfer-port", advertiseKvTransferPort);
         put(o, "arbor.kv-sharing.disagg-min-prefill-tokens", disaggMinPrefillTokens);
         put(o, "arbor.engine.threads", threads);
         put(o, "arbor.engine.gpu-memory-utilization", gpuMemoryUtilization);

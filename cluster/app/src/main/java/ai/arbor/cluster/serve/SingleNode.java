@@ -115,15 +115,15 @@ public final class SingleNode implements AutoCloseable {
 
     /**
      * KV sharing among this JVM's workers, with two or more: each listens for block transfers on loopback, on a port of
-     * its own (a configured {@code transfer-port} is one port, so it is not used), and does both prefill and decode, as
-     * {@code serve}'s workers all take requests. In router mode {@code kv}, a request sent to one worker pulls the
-     * prefix another worker holds over the same data plane a cluster uses, on loopback: one code path for both, with
-     * its deadline and its fallback to computing. Null with one worker.
+     * its own (a configured {@code transfer-port} is one port, so it is not used, nor is an advertised one), and does
+     * both prefill and decode, as {@code serve}'s workers all take requests. In router mode {@code kv}, a request sent
+     * to one worker pulls the prefix another worker holds over the same data plane a cluster uses, on loopback: one
+     * code path for both, with its deadline and its fallback to computing. Null with one worker.
      */
     private static KvSharingSettings localSharing(ArborSettings settings, int workers) {
         if (workers < 2) return null;
         KvSharingSettings k = KvSharingSettings.from(settings);
-        return new KvSharingSettings("both", 0, k.transferTimeout(), k.disaggMinPrefillTokens(), k.peerPullMinBlocks(),
+        return new KvSharingSettings("both", 0, 0, k.transferTimeout(), k.disaggMinPrefillTokens(), k.peerPullMinBlocks(),
                 k.idleConnectionsPerPeer(), k.connectionIdleTimeout(), k.bufferPoolBytes());
     }
 
