@@ -8,6 +8,7 @@
 #
 # Usage: tools/bench_disagg_interference.sh       (results in target/bench-disagg/)
 # Env (defaults in brackets): LONG_INPUT [1536], LONG_OUTPUT [4], LONG_CONCURRENCY [2], LONG_PROMPTS [48],
+#   LONG_RATE [inf: --request-rate of the long prompts, Poisson arrivals],
 #   SHORT_INPUT [32], SHORT_OUTPUT [256], SHORT_CONCURRENCY [4], SHORT_PROMPTS [24], KV_CACHE [64MiB per worker],
 #   MIN_PREFILL [256: --disagg-min-prefill-tokens], BASE_PORT [18300], OUT [target/bench-disagg], MODES
 #   ["aggregated disaggregated"].
@@ -18,6 +19,7 @@ LONG_INPUT=${LONG_INPUT:-1536}
 LONG_OUTPUT=${LONG_OUTPUT:-4}
 LONG_CONCURRENCY=${LONG_CONCURRENCY:-2}
 LONG_PROMPTS=${LONG_PROMPTS:-48}
+LONG_RATE=${LONG_RATE:-inf}
 SHORT_INPUT=${SHORT_INPUT:-32}
 SHORT_OUTPUT=${SHORT_OUTPUT:-256}
 SHORT_CONCURRENCY=${SHORT_CONCURRENCY:-4}
@@ -75,7 +77,7 @@ for mode in $MODES; do
   start_cluster "$mode"
   common=(--url "http://127.0.0.1:$HTTP_PORT" --endpoint completions --dataset random --no-progress --warmup 2)
   bin/arbor bench "${common[@]}" --input-len "$LONG_INPUT" --output-len "$LONG_OUTPUT" \
-    --concurrency "$LONG_CONCURRENCY" --num-prompts "$LONG_PROMPTS" --seed 11 --output "$OUT/$mode-long.json" \
+    --concurrency "$LONG_CONCURRENCY" --num-prompts "$LONG_PROMPTS" --request-rate "$LONG_RATE" --seed 11 --output "$OUT/$mode-long.json" \
     >"$OUT/$mode-long.txt" 2>&1 &
   long=$!
   sleep 2 # the long prompts are flowing when the decode streams start
