@@ -4,8 +4,10 @@ import ai.arbor.gpu.backend.ComputeBackend;
 import ai.arbor.gpu.backend.DeviceSampling;
 import ai.arbor.gpu.backend.ForwardBatch;
 import ai.arbor.gpu.backend.GreedyForward;
+import ai.arbor.gpu.backend.KvBlockCopier;
 import ai.arbor.gpu.sample.SamplingRow;
 import java.util.List;
+import java.util.Optional;
 
 /** Lends a CUDA backend to an engine (which closes what it owns) without letting the engine close it. */
 record LentBackend(CudaBackend b) implements ComputeBackend, GreedyForward, DeviceSampling {
@@ -19,6 +21,6 @@ record LentBackend(CudaBackend b) implements ComputeBackend, GreedyForward, Devi
     @Override public StepTokens forwardSampled(ForwardBatch batch, List<SamplingRow> rows) { return b.forwardSampled(batch, rows); }
     @Override public boolean canSample(List<SamplingRow> rows) { return b.canSample(rows); }
     @Override public void release(String sequenceId) { b.release(sequenceId); }
-    @Override public java.util.Optional<ai.arbor.gpu.backend.KvBlockCopier> kvBlockCopier() { return b.kvBlockCopier(); }
+    @Override public Optional<KvBlockCopier> kvBlockCopier() { return b.kvBlockCopier(); }
     @Override public void close() { }
 }
