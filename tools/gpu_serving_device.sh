@@ -5,7 +5,7 @@
 # as the README says and drives it with `arbor bench` at concurrency 1, 16, 64 and 256, greedy and sampled
 # (temperature 0.7, top_p 0.9). Results go to $OUT (the device tool's) or ./gpu-results: summary.md first.
 # Env: CONCURRENCIES [1 16 64 256], MODES [greedy sampled], SELFCHECK [1] (0 skips the self-check: a short run),
-# STRUCTURED [1] (0 skips the constrained-step benchmark, structured.txt),
+# STRUCTURED [1] (0 skips the constrained-step benchmark, structured.txt), ENGINE_ONLY [0] (1 stops before serve),
 # DEVICE [cuda] (serve's --device: DEVICE=cuda:0,cuda:1 serves with one worker per GPU, issue 19).
 # With BUDGETS="2048 8192" (values of --max-num-batched-tokens) it runs only a sweep instead: per value, serve
 # restarted with that budget and greedy and sampled runs at concurrency 64 and 256 (budgets.md).
@@ -96,6 +96,7 @@ tail -6 "$res/engine.txt"
 [ "${STRUCTURED:-1}" = 1 ] && ARBOR_MAIN=ai.arbor.gpu.bench.StructuredStepBench timeout 150 "$B/bin/arbor" --model "$MODEL" \
   --device cuda --rows 64 --steps 60 --repeats 1 >"$res/structured.txt" 2>&1
 [ "${STRUCTURED:-1}" = 1 ] && tail -3 "$res/structured.txt"
+[ "${ENGINE_ONLY:-0}" = 1 ] && exit 0 # the engine-level parts only: a short device call
 
 # the product, started as the README says (no flags: the CUDA batching defaults)
 start_serve "" || exit 1
