@@ -24,8 +24,8 @@ import java.util.Map;
  * @param smallAttentionSplits per-head decode attention of one or two rows: key splits (0: the default rule)
  * @param groupedAttention     attention grouped by KV head where it applies
  * @param hopperGemmRows       rows from which matmuls take the wgmma GEMM (hopper_gemm.cu) on compute capability 9.0
- *                             instead of stream_gemm; 0 turns it off, the default until a device run has checked and
- *                             timed it (NOTES.md: 256 is the planned value)
+ *                             instead of stream_gemm; 0 turns it off. 2048: the row count it was timed at on a device
+ *                             (NOTES.md); where below that it starts to pay has not been measured
  * @param hopperGemmLo         the wgmma GEMM multiplies x as bf16 hi + lo (as exact as stream_gemm) instead of hi only
  * @param kvCopyRoundMib       MiB of KV blocks per round of the batched block copies (host tier, transfers): each of
  *                             the two staging slots holds that much on the device and as much in pinned host memory,
@@ -65,7 +65,7 @@ public record CudaTuning(String batchKernel, String gemm64, int attentionSplits,
     }
 
     public static CudaTuning defaults() {
-        return new CudaTuning("gemm", "stream_gemm8", 0, 1, 2, true, 4, true, 512, true, true, true, true, 16, 0, true, 0, true, 32);
+        return new CudaTuning("gemm", "stream_gemm8", 0, 1, 2, true, 4, true, 512, true, true, true, true, 16, 0, true, 2048, true, 32);
     }
 
     public CudaTuning withBatchKernel(String k) {

@@ -44,8 +44,9 @@ public final class CudaSelfCheck {
     private static final int BLOCK = 16;
 
     /** Outcome for one model. */
-    public record Report(String model, String kvCache, double tolerance, int positions, int top1Agree, double maxLogitDiff, double maxCpuDiff,
-                         int chunkedPositions, int chunkedTop1Agree, int greedyCases, int greedyExact,
+    public record Report(String model, String kvCache, double tolerance, int positions, int top1Agree, int top1NearTie,
+                         double maxLogitDiff, double maxCpuDiff,
+                         int chunkedPositions, int chunkedTop1Agree, int chunkedNearTie, int greedyCases, int greedyExact,
                          int batchedCases, int batchedSame, int batchedNearTie, int batchedMatchReference,
                          int samples, int samplesAgree, int samplesInKeptSet,
                          int fastCases, int fastSameAsHost, int fastNearTie, int fastMatchReference, long fastSteps,
@@ -53,6 +54,7 @@ public final class CudaSelfCheck {
         public double top1Rate() { return top1Agree / (double) positions; }
 
         public boolean passed() {
+            // near-ties are reported, not yet counted as agreement: which misses are near-ties is still to be seen
             return top1Agree + chunkedTop1Agree >= 0.99 * (positions + chunkedPositions) && maxLogitDiff <= tolerance
                     && maxCpuDiff <= tolerance && greedyExact * 2 > greedyCases
                     && batchedSame + batchedNearTie == batchedCases
@@ -63,13 +65,13 @@ public final class CudaSelfCheck {
 
         @Override
         public String toString() {
-            return String.format("%s: %s (%s KV cache, tolerance %.4f) | teacher-forced top-1 %d/%d (%.2f%%), max |dlogit| vs transformers %.4f, "
-                            + "vs CPU %.4f | chunked prefill top-1 %d/%d | greedy exact %d/%d | batched+prefix-cache "
+            return String.format("%s: %s (%s KV cache, tolerance %.4f) | teacher-forced top-1 %d/%d (%.2f%%) +%d near-ties, max |dlogit| vs "
+                            + "transformers %.4f, vs CPU %.4f | chunked prefill top-1 %d/%d +%d near-ties | greedy exact %d/%d | batched+prefix-cache "
                             + "same as single %d/%d (+%d near-tie divergences), equal to reference %d/%d | GPU sampling = host model %d/%d, "
                             + "logprobs agree %d/%d | engine tokens on device (%d steps) same as host sampler "
                             + "%d/%d (+%d near-tie divergences), equal to reference %d/%d",
-                    passed() ? "PASS" : "FAIL", model, kvCache, tolerance, top1Agree, positions, 100 * top1Rate(), maxLogitDiff, maxCpuDiff,
-                    chunkedTop1Agree, chunkedPositions, greedyExact, greedyCases, batchedSame, batchedCases,
+                    passed() ? "PASS" : "FAIL", model, kvCache, tolerance, top1Agree, positions, 100 * top1Rate(), top1NearTie,
+                    maxLogitDiff, maxCpuDiff, chunkedTop1Agree, chunkedPositions, chunkedNearTie, greedyExact, greedyCases, batchedSame, batchedCases,
                     batchedNearTie, batchedMatchReference, batchedCases, samplesAgree, samples, samplesInKeptSet, samples,
                     fastSteps, fastSameAsHost, fastCases, fastNearTie, fastMatchReference, fastCases);
         }
@@ -142,7 +144,8 @@ public final class CudaSelfCheck {
             cpu.allocateKvCache(numBlocks, BLOCK);
 
             // 1. teacher-forced: prompt as one prefill chunk, then the reference continuation one decode step at a time
-            int positions = 0, agree = 0;
+            double tolerance = kvFloat32 ? FP32_KV_TOLERANCE : BF16_KV_TOLERANCE;
+            int positions = 0, agree = 0, nearTies = 0;
             double maxDiff = 0, maxCpu = 0, maxWgmmaCpu = 0, maxWgmmaStream = 0;
             String maxAt = "";
             // on Hopper, every matmul of 3+ rows once more through the wgmma GEMM (whether or not the defaults use it,
@@ -159,6 +162,7 @@ public final class CudaSelfCheck {
                 for (int s = 0; s < c.topIds.length && s < g.size(); s++) {
                     positions++;
                     if (argmax(g.get(s)) == c.topIds[s][0]) agree++;
+                    else if (referenceNearTie(g.get(s), c, s, tolerance)) nearTies++;
                     for (int k = 0; k < c.topIds[s].length; k++) {
                         double d = Math.abs(g.get(s)[c.topIds[s][k]] - c.topLogits[s][k]);
                         if (d > maxDiff) {
@@ -180,8 +184,8 @@ public final class CudaSelfCheck {
                     }
                 }
             }
-            log.printf("  teacher-forced: top-1 %d/%d, max |dlogit| %.4f vs reference (at %s), %.4f vs CPU%n", agree,
-                    positions, maxDiff, maxAt, maxCpu);
+            log.printf("  teacher-forced: top-1 %d/%d (+%d near-ties), max |dlogit| %.4f vs reference (at %s), %.4f vs CPU%n",
+                    agree, positions, nearTies, maxDiff, maxAt, maxCpu);
             if (wgmma) {
                 log.printf("  teacher-forced with the wgmma GEMM from 3 rows: max |dlogit| %.4f vs CPU, %.4f vs stream_gemm%n",
                         maxWgmmaCpu, maxWgmmaStream);
@@ -189,7 +193,7 @@ public final class CudaSelfCheck {
             }
 
             // 2. the same sequences as chunked prefill of 5 tokens, each chunk asking for its last token's logits
-            int chunkedPositions = 0, chunkedAgree = 0;
+            int chunkedPositions = 0, chunkedAgree = 0, chunkedTies = 0;
             for (int ci = 0; ci < cases.size(); ci++) {
                 Case c = cases.get(ci);
                 int[] table = table(ci * blocksPerSeq, blocksPerSeq);
@@ -202,10 +206,11 @@ public final class CudaSelfCheck {
                     if (step >= 0 && step < c.topIds.length) {
                         chunkedPositions++;
                         if (argmax(out[0]) == c.topIds[step][0]) chunkedAgree++;
+                        else if (referenceNearTie(out[0], c, step, tolerance)) chunkedTies++;
                     }
                 }
             }
-            log.printf("  chunked prefill: top-1 %d/%d%n", chunkedAgree, chunkedPositions);
+            log.printf("  chunked prefill: top-1 %d/%d (+%d near-ties)%n", chunkedAgree, chunkedPositions, chunkedTies);
 
             // 3. free-running greedy with argmax on the GPU
             int exact = 0;
@@ -248,14 +253,13 @@ public final class CudaSelfCheck {
                 fast = generate(engine, cases, "fast");
                 fastSteps = engine.deviceSampledSteps();
             }
-            double tol = kvFloat32 ? FP32_KV_TOLERANCE : BF16_KV_TOLERANCE;
             int fastSame = 0, fastRef = 0, fastTie = 0;
             for (int ci = 0; ci < cases.size(); ci++) {
                 if (Arrays.equals(fast[ci], batched[ci])) fastSame++;
                 else {
                     log.printf("  argmax on device %s differs from the host sampler: %s vs %s%n", cases.get(ci).name,
                             Arrays.toString(fast[ci]), Arrays.toString(batched[ci]));
-                    if (nearTie(gpu, cases.get(ci), fast[ci], batched[ci], table(ci * blocksPerSeq, blocksPerSeq), tol, log)) fastTie++;
+                    if (nearTie(gpu, cases.get(ci), fast[ci], batched[ci], table(ci * blocksPerSeq, blocksPerSeq), tolerance, log)) fastTie++;
                 }
                 if (Arrays.equals(fast[ci], cases.get(ci).generated)) fastRef++;
             }
@@ -267,7 +271,7 @@ public final class CudaSelfCheck {
                 else {
                     log.printf("  batched %s differs from single: %s vs %s%n", cases.get(ci).name,
                             Arrays.toString(batched[ci]), Arrays.toString(single[ci]));
-                    if (nearTie(gpu, cases.get(ci), batched[ci], single[ci], table(ci * blocksPerSeq, blocksPerSeq), tol, log)) tie++;
+                    if (nearTie(gpu, cases.get(ci), batched[ci], single[ci], table(ci * blocksPerSeq, blocksPerSeq), tolerance, log)) tie++;
                 }
                 if (Arrays.equals(batched[ci], cases.get(ci).generated)) refSame++;
             }
@@ -284,7 +288,8 @@ public final class CudaSelfCheck {
             prompts = List.of(prompts.get(0), prompts.get(prompts.size() / 2), prompts.get(prompts.size() - 1));
             EmbeddingCheck.Result embeddings = EmbeddingCheck.run(model, config, EmbeddingCheck.Subject.of(gpu), cpu,
                     prompts, kvFloat32, log);
-            return new Report(model, kvFloat32 ? "fp32" : "bf16", kvFloat32 ? FP32_KV_TOLERANCE : BF16_KV_TOLERANCE, positions, agree, maxDiff, maxCpu, chunkedPositions, chunkedAgree, cases.size(),
+            return new Report(model, kvFloat32 ? "fp32" : "bf16", tolerance, positions, agree, nearTies, maxDiff, maxCpu,
+                    chunkedPositions, chunkedAgree, chunkedTies, cases.size(),
                     exact, cases.size(), same, tie, refSame, sampled[0], sampled[1], sampled[2], cases.size(), fastSame, fastTie, fastRef,
                     fastSteps, embeddings, kvCopy);
         }
@@ -339,6 +344,20 @@ public final class CudaSelfCheck {
         log.printf("    first difference at step %d: tokens %d vs %d, single-run logits %.4f vs %.4f (|gap| %.4f): %s%n", d,
                 a[d], b[d], row[a[d]], row[b[d]], gap, tie ? "near-tie (within tolerance " + tolerance + ")" : "REAL DIVERGENCE");
         return tie;
+    }
+
+    /**
+     * Whether a position whose argmax is not the reference's top-1 is a near-tie: the token picked is among the
+     * reference's top tokens there, with a reference logit within the KV cache's tolerance of the top-1's, so a
+     * perturbation the tolerance allows (bf16 rounding of the cached K/V) may flip it. The same rule as
+     * {@link #nearTie} applies to free-running continuations.
+     */
+    private static boolean referenceNearTie(float[] logits, Case c, int step, double tolerance) {
+        int got = argmax(logits);
+        for (int k = 1; k < c.topIds[step].length; k++) {
+            if (c.topIds[step][k] == got) return c.topLogits[step][0] - c.topLogits[step][k] <= tolerance;
+        }
+        return false;
     }
 
     /** Logits after the prompt (one prefill chunk) and after each following token (one decode step each). */
