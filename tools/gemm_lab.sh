@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the wgmma GEMM lab (gpu/cuda/src/lab/gemm_lab.cu) into .dev/gemmlab/ with a run.sh beside it. Run there on an
 # H100 / H200 (the binary is sm_90a machine code with a static CUDA runtime; the device needs no nvcc):
-#   bash .dev/gemmlab/run.sh            # rows 128, 512, 2000, 2048 x the Qwen2.5-1.5B shapes; PASS/FAIL per case
+#   bash .dev/gemmlab/run.sh            # rows 16..2048 x the Qwen2.5-1.5B shapes; PASS/FAIL per case
 #   bash .dev/gemmlab/run.sh 2048,4096  # other row counts
 set -euo pipefail
 cd "$(dirname "$0")/.."

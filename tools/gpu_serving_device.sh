@@ -7,6 +7,7 @@
 # Env: CONCURRENCIES [1 16 64 256], MODES [greedy sampled], SELFCHECK [1] (0 skips the self-check: a short run),
 # STRUCTURED [1] (0 skips the constrained-step benchmark, structured.txt), ENGINE_ONLY [0] (1 stops before serve),
 # DEVICE [cuda] (serve's --device: DEVICE=cuda:0,cuda:1 serves with one worker per GPU, issue 19).
+# variant.tar.xz beside this script: an A/B against a second build in the same session (see the end).
 # With BUDGETS="2048 8192" (values of --max-num-batched-tokens) it runs only a sweep instead: per value, serve
 # restarted with that budget and greedy and sampled runs at concurrency 64 and 256 (budgets.md).
 set -uo pipefail
@@ -106,11 +107,14 @@ name=$(python3 -c "import json, urllib.request; print(json.load(urllib.request.u
 python3 "$repo/tools/gpu_api_checks.py" http://127.0.0.1:8000 "$name" >"$res/api.txt" 2>&1; cat "$res/api.txt"
 bench=$res/runs; mkdir -p "$bench" # in $res: what finished comes back even when the call times out
 # warm-up (not reported): decode graphs get captured for the batch sizes the runs pass through
-for mode in ${MODES:-greedy sampled}; do
-  case $mode in greedy) flags="--temperature 0" ;; sampled) flags="--temperature 0.7 --top-p 0.9" ;; esac
-  timeout 120 "$B/bin/arbor" bench --url http://127.0.0.1:8000 --endpoint completions --dataset random --input-len 128 \
-    --output-len 128 --concurrency 256 --num-prompts 512 --tokenizer "$MODEL" $flags --no-progress >/dev/null 2>&1
-done
+warm_up() {
+  for mode in ${MODES:-greedy sampled}; do
+    case $mode in greedy) flags="--temperature 0" ;; sampled) flags="--temperature 0.7 --top-p 0.9" ;; esac
+    timeout 120 "$B/bin/arbor" bench --url http://127.0.0.1:8000 --endpoint completions --dataset random --input-len 128 \
+      --output-len 128 --concurrency 256 --num-prompts 512 --tokenizer "$MODEL" $flags --no-progress >/dev/null 2>&1
+  done
+}
+warm_up
 for mode in ${MODES:-greedy sampled}; do
   case $mode in greedy) flags="--temperature 0" ;; sampled) flags="--temperature 0.7 --top-p 0.9" ;; esac
   for c in ${CONCURRENCIES:-1 16 64 256}; do
@@ -140,3 +144,33 @@ for line in (open(engine) if os.path.exists(engine) else []):
         print(line.rstrip()[:400])
 PY
 cat "$res/summary.md"
+
+# An A/B of two builds in one device session: variant.tar.xz beside the bundle (lib/ folders, as patch.tar.xz) is
+# applied after the runs above and serve is started again for concurrency 64 and 256 (variant.md).
+if [ -f "$here/variant.tar.xz" ]; then
+  for d in $(tar -tJf "$here/variant.tar.xz" | grep -oE '^lib/[^/]+' | sort -u); do rm -rf "${B:?}/$d"; done
+  tar -xJf "$here/variant.tar.xz" -C "$B"
+  start_serve "" || exit 1
+  warm_up
+  for mode in ${MODES:-greedy sampled}; do
+    bench_one $mode 64 512 "$bench/variant-$mode-c64"
+    bench_one $mode 256 1024 "$bench/variant-$mode-c256"
+  done
+  kill $server; wait $server 2>/dev/null
+  tail -100 "$res/serve.log" >"$res/variant-serve-tail.log"; rm "$res/serve.log"
+  python3 - "$bench" >"$res/variant.md" <<'PY'
+import json, os, sys
+bench = sys.argv[1]
+print("| build | requests | concurrency | output tok/s | TPOT mean ms | TTFT mean ms | failed |")
+print("|---|---|---|---|---|---|---|")
+for mode in ("greedy", "sampled"):
+    for c in (64, 256):
+        for build, stem in (("bundle", f"{mode}-c{c}"), ("variant", f"variant-{mode}-c{c}")):
+            f = f"{bench}/{stem}.json"
+            if not os.path.exists(f):
+                print(f"| {build} | {mode} | {c} | - | - | - | not run or failed |"); continue
+            r = json.load(open(f))
+            print(f"| {build} | {mode} | {c} | {r['output_throughput']:.0f} | {r['tpot_ms']['mean']:.2f} | {r['ttft_ms']['mean']:.1f} | {r['failed']} |")
+PY
+  cat "$res/variant.md"
+fi

@@ -4,10 +4,10 @@
 //
 // Why a second GEMM: stream_gemm cuts rows into slices of at most 64 and streams every weight once per slice, so a
 // 2048-token prefill reads each weight 32 times through mma.sync. Here each block owns a whole output tile of
-// BM = 128 rows x BN output columns (no split-K, no atomics): two warpgroups each multiply m64 x BN with
-// wgmma.m64nBNk16, both operands read by the tensor cores straight from shared memory. x (bf16 hi, and with LO also
-// lo: x ~= hi + lo, one more MMA per step) is the A operand, W ([out, in], PyTorch layout) the B operand: both
-// K-major, the "TN" case that needs no transpose.
+// BM = 128 (or 64) rows x BN output columns, or one K slice of it in a split-K cluster (no atomics either way): two
+// warpgroups multiply with wgmma.m64nNk16, both operands read by the tensor cores straight from shared memory.
+// x (bf16 hi, and with LO also lo: x ~= hi + lo, one more MMA per step) is the A operand, W ([out, in], PyTorch
+// layout) the B operand: both K-major, the "TN" case that needs no transpose.
 //
 // Shared memory: a STAGES-deep ring of [x hi | x lo | W] tiles, 64 of `in` each, i.e. one 128-byte row segment per
 // row, stored in the 128-byte swizzle layout (16-byte chunk c of row r at r * 128 + (c ^ (r & 7)) * 16, tiles
@@ -18,13 +18,15 @@
 // Rows of x beyond n are read as zeros (cp.async zero-fill), so the caller's padding is not relied on; rows of W
 // beyond `out` read row out - 1 and their columns are dropped. Needs in % 64 == 0, out % 16 == 0 (BN need not
 // divide out). y is written, not added to with atomics: y = acc + bias, plus y's old value when accumulate != 0.
+#include <cooperative_groups.h>
 #include <cuda_bf16.h>
 #include <stdint.h>
 
 #include "hopper_wgmma.cuh"
 
+namespace cg = cooperative_groups;
+
 namespace hg {
-constexpr int BM = 128;     // rows of x per tile: two warpgroups of m64
 constexpr int BK = 64;      // reduction depth per stage: 64 bf16 = one 128-byte swizzle atom row
 constexpr int THREADS = 256;
 
@@ -68,30 +70,87 @@ template <int BN>
 __device__ __forceinline__ void wgmma(float (&d)[BN / 2], uint64_t da, uint64_t db) {
     if constexpr (BN == 256) wgmma_m64n256k16(d, da, db);
     else if constexpr (BN == 192) wgmma_m64n192k16(d, da, db);
-    else wgmma_m64n128k16(d, da, db);
+    else if constexpr (BN == 128) wgmma_m64n128k16(d, da, db);
+    else if constexpr (BN == 96) wgmma_m64n96k16(d, da, db);
+    else wgmma_m64n64k16(d, da, db);
 }
 
-template <int BN, int STAGES, int KEEP, bool LO>
+// The epilogue of a split-K cluster: the SPLIT blocks of one output tile (one cluster, rank = K slice) each leave
+// their fp32 partial tile in their own shared memory; rank r then sums rows [r BM / SPLIT, (r + 1) BM / SPLIT) of
+// all SPLIT partials through distributed shared memory, always in rank order, so the result does not depend on
+// which block finished first (no atomics: the same inputs give the same bits).
+template <int BM, int BN, int SPLIT>
+__device__ __forceinline__ void reduce_cluster(float* red, const float* __restrict__ bias, float* __restrict__ y,
+                                               int m0, int n0, int n, int out, int accumulate) {
+    constexpr int RS = BN + 8; // row stride of the partial tile: the pad spreads a warp's 8 rows over the banks
+    constexpr int RPR = BM / SPLIT;
+    cg::cluster_group cluster = cg::this_cluster();
+    cluster.sync(); // every rank's partial is in its shared memory
+    const int rank = (int)cluster.block_rank();
+    for (int e = threadIdx.x; e < RPR * BN / 4; e += THREADS) {
+        const int r = rank * RPR + e / (BN / 4), c = (e % (BN / 4)) * 4;
+        float4 sum = make_float4(0.f, 0.f, 0.f, 0.f);
+#pragma unroll
+        for (int s = 0; s < SPLIT; s++) {
+            const float4 p = *reinterpret_cast<const float4*>(cluster.map_shared_rank(red, s) + r * RS + c);
+            sum.x += p.x;
+            sum.y += p.y;
+            sum.z += p.z;
+            sum.w += p.w;
+        }
+        const int t = m0 + r, o = n0 + c;
+        if (t < n && o < out) { // out % 16 == 0 and o % 4 == 0: o + 3 < out as well
+            float v[4] = {sum.x, sum.y, sum.z, sum.w};
+            float2* p = reinterpret_cast<float2*>(y + (size_t)t * out + o);
+#pragma unroll
+            for (int h = 0; h < 2; h++) {
+                float2 b = bias ? *reinterpret_cast<const float2*>(bias + o + 2 * h) : make_float2(0.f, 0.f);
+                float2 u = make_float2(v[2 * h] + b.x, v[2 * h + 1] + b.y);
+                if (accumulate) {
+                    float2 old = p[h];
+                    u.x += old.x;
+                    u.y += old.y;
+                }
+                p[h] = u;
+            }
+        }
+    }
+    cluster.sync(); // no block leaves (its shared memory gone) while another still reads it
+}
+
+// BM rows x BN columns per output tile. BM 128: two warpgroups, one per 64 rows, each m64 x BN. BM 64 (decode
+// batches): the two warpgroups split the columns, each m64 x BN / 2, so no MMA is spent on rows that are not there.
+// SPLIT > 1: the tile's K range is cut into SPLIT slices, one block each, the blocks of a tile one cluster
+// (__cluster_dims__) that reduces through distributed shared memory: small outputs (o, down, q/k/v at decode) fill
+// the SMs with it instead of leaving most of them idle.
+template <int BM, int BN, int SPLIT, int STAGES, int KEEP, bool LO>
 __device__ __forceinline__ void hopper_gemm(const __nv_bfloat16* __restrict__ xhi, const __nv_bfloat16* __restrict__ xlo,
                                             const __nv_bfloat16* __restrict__ w, const float* __restrict__ bias,
                                             float* __restrict__ y, int n, int in, int out, int accumulate) {
-    static_assert(BN == 128 || BN == 192 || BN == 256, "wgmma wrappers exist for n128, n192, n256");
+    static_assert(BM == 64 || BM == 128, "one or two warpgroups of m64 rows");
+    constexpr int WGM = BM / 64, NW = BN / (2 / WGM); // warpgroups along the rows; columns per warpgroup
+    static_assert(NW == 64 || NW == 96 || NW == 128 || NW == 192 || NW == 256, "a wgmma wrapper for NW columns");
     constexpr int X_BYTES = BM * BK * 2;
     constexpr int W_BYTES = BN * BK * 2;
     constexpr int W_OFF = (LO ? 2 : 1) * X_BYTES;
     constexpr int STAGE_BYTES = W_OFF + W_BYTES; // a multiple of 1024: every tile stays swizzle-atom aligned
     constexpr int D = STAGES - 1 - KEEP;         // prefetch distance in tiles
     static_assert(D >= 1, "the ring needs a slot beyond the tiles being read");
+    static_assert(SPLIT == 1 || STAGES * STAGE_BYTES >= BM * (BN + 8) * 4, "the partial tile reuses the ring");
+    static_assert(BM % SPLIT == 0, "each rank reduces whole rows");
     constexpr int XJ = BM / 32, WJ = BN / 32;    // 16-byte chunks per thread per tile: 32 rows x 8 chunks a pass
     extern __shared__ unsigned char smem[];
-    const uint32_t base = (smem_addr(smem) + 1023) & ~1023u; // the host adds 1024 bytes of slack
+    const uint32_t shift = ((smem_addr(smem) + 1023) & ~1023u) - smem_addr(smem); // the host adds 1024 bytes of slack
+    const uint32_t base = smem_addr(smem) + shift;
 
     const int tid = threadIdx.x, wg = tid >> 7;
     const int mtiles = (n + BM - 1) / BM;
     // m fastest: the blocks resident at once share a few W column tiles (streamed from DRAM about once) and read
     // x, a few MB, from L2
-    const int m0 = (int)(blockIdx.x % mtiles) * BM, n0 = (int)(blockIdx.x / mtiles) * BN;
+    const int tile = (int)(blockIdx.x / SPLIT), rank = (int)(blockIdx.x % SPLIT);
+    const int m0 = (tile % mtiles) * BM, n0 = (tile / mtiles) * BN;
     const int kts = in / BK;
+    const int kt0 = rank * kts / SPLIT, nk = (rank + 1) * kts / SPLIT - kt0; // the host keeps kts >= SPLIT
     const int c = tid & 7, r0 = tid >> 3;
 
     size_t xoff[XJ], woff[WJ];
@@ -105,9 +164,9 @@ __device__ __forceinline__ void hopper_gemm(const __nv_bfloat16* __restrict__ xh
 #pragma unroll
     for (int j = 0; j < WJ; j++) woff[j] = (size_t)min(n0 + r0 + 32 * j, out - 1) * in + c * 8;
 
-    auto load = [&](int kt, int slot) {
+    auto load = [&](int i, int slot) {
         const uint32_t s = base + slot * STAGE_BYTES;
-        const int k = kt * BK;
+        const int k = (kt0 + i) * BK;
 #pragma unroll
         for (int j = 0; j < XJ; j++) {
             uint32_t dst = s + swz(r0 + 32 * j, c);
@@ -118,31 +177,31 @@ __device__ __forceinline__ void hopper_gemm(const __nv_bfloat16* __restrict__ xh
         for (int j = 0; j < WJ; j++) cp16(s + W_OFF + swz(r0 + 32 * j, c), w + woff[j] + k, true);
     };
 
-    float acc[BN / 2];
+    float acc[NW / 2];
 #pragma unroll
-    for (int i = 0; i < BN / 2; i++) acc[i] = 0.f;
+    for (int i = 0; i < NW / 2; i++) acc[i] = 0.f;
 
 #pragma unroll
     for (int s = 0; s < D; s++) {
-        if (s < kts) load(s, s);
+        if (s < nk) load(s, s);
         cp_commit(); // empty groups keep the count uniform for cp_wait
     }
-    for (int kt = 0; kt < kts; kt++) {
-        cp_wait<D - 1>(); // this thread's copies of tile kt have landed
+    for (int i = 0; i < nk; i++) {
+        cp_wait<D - 1>(); // this thread's copies of tile i have landed
         fence_async_smem();
-        __syncthreads(); // everyone's have; every warpgroup has retired its wgmma of tile kt - 1 - KEEP
-        if (kt + D < kts) load(kt + D, (kt + D) % STAGES);
+        __syncthreads(); // everyone's have; every warpgroup has retired its wgmma of tile i - 1 - KEEP
+        if (i + D < nk) load(i + D, (i + D) % STAGES);
         cp_commit();
 
-        const uint32_t s = base + (kt % STAGES) * STAGE_BYTES;
-        const uint32_t xa = s + wg * 64 * 128; // this warpgroup's 64 rows
-        const uint32_t wb = s + W_OFF;
+        const uint32_t s = base + (i % STAGES) * STAGE_BYTES;
+        const uint32_t xa = s + (WGM == 2 ? wg * 64 * 128 : 0);           // this warpgroup's 64 rows
+        const uint32_t wb = s + W_OFF + (WGM == 2 ? 0 : wg * NW * 128);   // and its NW columns
         fence_operands(acc);
         wgmma_fence();
 #pragma unroll
         for (int ks = 0; ks < BK / 16; ks++) {
-            wgmma<BN>(acc, desc_sw128(xa + 32 * ks), desc_sw128(wb + 32 * ks));
-            if (LO) wgmma<BN>(acc, desc_sw128(xa + X_BYTES + 32 * ks), desc_sw128(wb + 32 * ks));
+            wgmma<NW>(acc, desc_sw128(xa + 32 * ks), desc_sw128(wb + 32 * ks));
+            if (LO) wgmma<NW>(acc, desc_sw128(xa + X_BYTES + 32 * ks), desc_sw128(wb + 32 * ks));
         }
         wgmma_commit();
         wgmma_wait<KEEP>();
@@ -154,48 +213,76 @@ __device__ __forceinline__ void hopper_gemm(const __nv_bfloat16* __restrict__ xh
     // accumulator layout of wgmma m64nN (fp32): warp q of the warpgroup holds rows 16q + lane / 4 (acc[4j], acc[4j+1])
     // and 16q + 8 + lane / 4 (acc[4j+2], acc[4j+3]) at columns 8j + 2 (lane % 4) and + 1
     const int lane = tid & 31, q = (tid >> 5) & 3;
-    const int row = m0 + wg * 64 + q * 16 + (lane >> 2);
+    const int row = (WGM == 2 ? wg * 64 : 0) + q * 16 + (lane >> 2); // within the tile
+    const int col = (WGM == 2 ? 0 : wg * NW) + 2 * (lane & 3);
+    if constexpr (SPLIT > 1) {
+        cp_wait<0>();
+        __syncthreads(); // the ring is free: every warpgroup's MMAs have read their last tile
+        float* red = reinterpret_cast<float*>(smem + shift);
 #pragma unroll
-    for (int j = 0; j < BN / 8; j++) {
-        const int o = n0 + 8 * j + 2 * (lane & 3);
-        if (o < out) { // out % 16 == 0 and o is even, so o + 1 < out as well
-            float2 b = bias ? *reinterpret_cast<const float2*>(bias + o) : make_float2(0.f, 0.f);
+        for (int j = 0; j < NW / 8; j++)
 #pragma unroll
-            for (int h = 0; h < 2; h++) {
-                const int t = row + 8 * h;
-                if (t < n) {
-                    float2* p = reinterpret_cast<float2*>(y + (size_t)t * out + o);
-                    float2 v = make_float2(acc[4 * j + 2 * h] + b.x, acc[4 * j + 2 * h + 1] + b.y);
-                    if (accumulate) {
-                        float2 old = *p;
-                        v.x += old.x;
-                        v.y += old.y;
+            for (int h = 0; h < 2; h++)
+                *reinterpret_cast<float2*>(red + (row + 8 * h) * (BN + 8) + col + 8 * j) =
+                    make_float2(acc[4 * j + 2 * h], acc[4 * j + 2 * h + 1]);
+        reduce_cluster<BM, BN, SPLIT>(red, bias, y, m0, n0, n, out, accumulate);
+    } else {
+#pragma unroll
+        for (int j = 0; j < NW / 8; j++) {
+            const int o = n0 + col + 8 * j;
+            if (o < out) { // out % 16 == 0 and o is even, so o + 1 < out as well
+                float2 b = bias ? *reinterpret_cast<const float2*>(bias + o) : make_float2(0.f, 0.f);
+#pragma unroll
+                for (int h = 0; h < 2; h++) {
+                    const int t = m0 + row + 8 * h;
+                    if (t < n) {
+                        float2* p = reinterpret_cast<float2*>(y + (size_t)t * out + o);
+                        float2 v = make_float2(acc[4 * j + 2 * h] + b.x, acc[4 * j + 2 * h + 1] + b.y);
+                        if (accumulate) {
+                            float2 old = *p;
+                            v.x += old.x;
+                            v.y += old.y;
+                        }
+                        *p = v;
                     }
-                    *p = v;
                 }
             }
         }
     }
 }
+
 } // namespace hg
 
-// Shared memory bytes per block (HopperGemm.java keeps the same figure): STAGES * ((LO ? 2 : 1) * 128 + BN) * 128
-// + 1024 (alignment slack). Grid: ceil(n / 128) * ceil(out / BN) blocks of 256 threads.
-#define HOPPER_GEMM(NAME, BN, STAGES, KEEP, LO)                                                                      \
-    extern "C" __global__ void __launch_bounds__(hg::THREADS, 1)                                                    \
+// Shared memory bytes per block (HopperGemm.java keeps the same figure): STAGES * ((LO ? 2 : 1) * BM + BN) * 128
+// + 1024 (alignment slack). Grid: ceil(n / BM) * ceil(out / BN) * SPLIT blocks of 256 threads, SPLIT a cluster.
+#define HOPPER_GEMM_DEF(NAME, ATTR, BM, BN, SPLIT, STAGES, KEEP, LO)                                                \
+    extern "C" __global__ void __launch_bounds__(hg::THREADS, 1) ATTR                                               \
     NAME(const __nv_bfloat16* xhi, const __nv_bfloat16* xlo, const __nv_bfloat16* w, const float* bias, float* y,  \
          int n, int in, int out, int accumulate) {                                                                  \
-        hg::hopper_gemm<BN, STAGES, KEEP, LO>(xhi, xlo, w, bias, y, n, in, out, accumulate);                        \
+        hg::hopper_gemm<BM, BN, SPLIT, STAGES, KEEP, LO>(xhi, xlo, w, bias, y, n, in, out, accumulate);             \
     }
+#define HOPPER_GEMM(NAME, BM, BN, STAGES, KEEP, LO) HOPPER_GEMM_DEF(NAME, , BM, BN, 1, STAGES, KEEP, LO)
+#define HOPPER_GEMM_SPLIT(NAME, BM, BN, SPLIT, STAGES, LO) \
+    HOPPER_GEMM_DEF(NAME, __cluster_dims__(SPLIT, 1, 1), BM, BN, SPLIT, STAGES, 1, LO)
 // The production kernels (HopperGemm.KERNELS): x as hi + lo (as exact as stream_gemm) or hi only (_hi: bf16 x, what
 // vLLM does), for BN = 256, 192, 128; the most stages that fit 227 KB with one wgmma group kept in flight.
-HOPPER_GEMM(hopper_gemm_n256, 256, 3, 1, true)
-HOPPER_GEMM(hopper_gemm_n192, 192, 4, 1, true)
-HOPPER_GEMM(hopper_gemm_n128, 128, 4, 1, true)
-HOPPER_GEMM(hopper_gemm_n256_hi, 256, 4, 1, false)
-HOPPER_GEMM(hopper_gemm_n192_hi, 192, 5, 1, false)
-HOPPER_GEMM(hopper_gemm_n128_hi, 128, 6, 1, false)
+HOPPER_GEMM(hopper_gemm_n256, 128, 256, 3, 1, true)
+HOPPER_GEMM(hopper_gemm_n192, 128, 192, 4, 1, true)
+HOPPER_GEMM(hopper_gemm_n128, 128, 128, 4, 1, true)
+HOPPER_GEMM(hopper_gemm_n256_hi, 128, 256, 4, 1, false)
+HOPPER_GEMM(hopper_gemm_n192_hi, 128, 192, 5, 1, false)
+HOPPER_GEMM(hopper_gemm_n128_hi, 128, 128, 6, 1, false)
+// Fewer rows than SMs have work for (decode batches, short mixed steps): 64-row tiles (the two warpgroups split the
+// columns) and split-K clusters of 2, 4 or 8 for the narrow outputs; 4 stages, as a split's K slice is short.
+HOPPER_GEMM(hopper_gemm_m64_n256, 64, 256, 4, 1, true)
+HOPPER_GEMM(hopper_gemm_m64_n128, 64, 128, 6, 1, true)
+HOPPER_GEMM_SPLIT(hopper_gemm_m64_n128_s2, 64, 128, 2, 4, true)
+HOPPER_GEMM_SPLIT(hopper_gemm_m64_n128_s4, 64, 128, 4, 4, true)
+HOPPER_GEMM_SPLIT(hopper_gemm_m64_n128_s8, 64, 128, 8, 4, true)
+HOPPER_GEMM_SPLIT(hopper_gemm_n128_s2, 128, 128, 2, 4, true)
+HOPPER_GEMM_SPLIT(hopper_gemm_n128_s4, 128, 128, 4, 4, true)
+HOPPER_GEMM_SPLIT(hopper_gemm_n128_s8, 128, 128, 8, 4, true)
 // for the lab's comparison (gpu/cuda/src/lab/gemm_lab.cu): no wgmma group in flight across iterations, one more tile
 // of prefetch instead (n256 with lo has only one otherwise)
-HOPPER_GEMM(hopper_gemm_n256_k0, 256, 3, 0, true)
-HOPPER_GEMM(hopper_gemm_n256_hi_k0, 256, 4, 0, false)
+HOPPER_GEMM(hopper_gemm_n256_k0, 128, 256, 3, 0, true)
+HOPPER_GEMM(hopper_gemm_n256_hi_k0, 128, 256, 4, 0, false)

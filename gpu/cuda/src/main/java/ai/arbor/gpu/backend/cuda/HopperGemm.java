@@ -1,41 +1,93 @@
 package ai.arbor.gpu.backend.cuda;
 
+import java.util.List;
+
 import jcuda.driver.CUdeviceptr;
 
 /**
- * The wgmma GEMM of hopper_gemm.cu (compute capability 9.0 only): which of its kernels a shape takes, and its launch.
- * Each block owns a whole 128-row x {@code bn}-column output tile, so the grid is {@code ceil(n / 128) * ceil(out /
- * bn)} blocks of one per SM, and the column width is chosen so that the last wave is as full as possible.
+ * The wgmma GEMM of hopper_gemm.cu (compute capability 9.0 only): which of its kernels a matmul takes, and its launch.
+ * Each block owns an output tile of {@code rows x width}, or one K slice of it when {@code split > 1} (the slices of a
+ * tile form one cluster and reduce through distributed shared memory), one block per SM.
+ *
+ * <p>The plan: with enough row tiles the column width that fills the last wave best (the prefill case); when the
+ * tiles cannot keep most SMs busy (decode batches, short steps, narrow outputs such as o and down), 64-row tiles for
+ * up to 64 rows and split-K clusters, the fewest splits that give most SMs a block.
  */
 final class HopperGemm {
-    static final int ROWS_PER_TILE = 128;
     static final int THREADS = 256;
-    /** Column widths with a kernel, widest first (wider tiles read shared memory less per MMA). */
+    /** Columns of K per ring stage (one 128-byte swizzle row of bf16). */
+    static final int K_TILE = 64;
+    /** Rows up to which the 64-row tiles are used. */
+    static final int SMALL_ROWS = 64;
+    /** Share of the SMs a plan wants busy before it stops adding splits. */
+    private static final double BUSY = 0.7;
+
+    /** One kernel of hopper_gemm.cu: its macro line there must say the same. */
+    record Kernel(String name, int rows, int width, int split, int stages, boolean lo) {
+        /** The ring of [x hi | x lo | W] stages, plus 1 KB to align it to 1 KB. */
+        int sharedBytes() {
+            return stages * ((lo ? 2 : 1) * rows + width) * 128 + 1024;
+        }
+
+        int blocks(int n, int out) {
+            return (n + rows - 1) / rows * ((out + width - 1) / width) * split;
+        }
+    }
+
+    /** The production kernels, as hopper_gemm.cu's HOPPER_GEMM / HOPPER_GEMM_SPLIT lines define them. */
+    static final List<Kernel> KERNELS = List.of(
+            new Kernel("hopper_gemm_n256", 128, 256, 1, 3, true),
+            new Kernel("hopper_gemm_n192", 128, 192, 1, 4, true),
+            new Kernel("hopper_gemm_n128", 128, 128, 1, 4, true),
+            new Kernel("hopper_gemm_n256_hi", 128, 256, 1, 4, false),
+            new Kernel("hopper_gemm_n192_hi", 128, 192, 1, 5, false),
+            new Kernel("hopper_gemm_n128_hi", 128, 128, 1, 6, false),
+            new Kernel("hopper_gemm_m64_n256", 64, 256, 1, 4, true),
+            new Kernel("hopper_gemm_m64_n128", 64, 128, 1, 6, true),
+            new Kernel("hopper_gemm_m64_n128_s2", 64, 128, 2, 4, true),
+            new Kernel("hopper_gemm_m64_n128_s4", 64, 128, 4, 4, true),
+            new Kernel("hopper_gemm_m64_n128_s8", 64, 128, 8, 4, true),
+            new Kernel("hopper_gemm_n128_s2", 128, 128, 2, 4, true),
+            new Kernel("hopper_gemm_n128_s4", 128, 128, 4, 4, true),
+            new Kernel("hopper_gemm_n128_s8", 128, 128, 8, 4, true));
+
+    /** Column widths of the unsplit 128-row kernels, widest first (wider tiles read shared memory less per MMA). */
     private static final int[] WIDTHS = {256, 192, 128};
 
     private HopperGemm() {}
 
-    /** The kernel for this column width and x operand (hi + lo, or hi only: name suffix _hi). */
-    static String kernel(int bn, boolean lo) {
-        return "hopper_gemm_n" + bn + (lo ? "" : "_hi");
+    static Kernel kernel(int rows, int width, int split, boolean lo) {
+        for (Kernel k : KERNELS) {
+            if (k.rows == rows && k.width == width && k.split == split && k.lo == lo) return k;
+        }
+        throw new IllegalArgumentException("no hopper_gemm kernel of " + rows + " x " + width + ", split " + split
+                + (lo ? ", hi + lo" : ", hi only"));
     }
 
-    /** hopper_gemm.cu's ring depth for its production kernels: as many stages as fit 227 KB. */
-    static int stages(int bn, boolean lo) {
-        return lo ? (bn == 256 ? 3 : 4) : (bn == 256 ? 4 : bn == 192 ? 5 : 6);
-    }
-
-    /** Dynamic shared memory: the ring of [x hi | x lo | W] tiles of 64 columns, plus 1 KB to align it to 1 KB. */
-    static int sharedBytes(int bn, boolean lo) {
-        return stages(bn, lo) * ((lo ? 2 : 1) * ROWS_PER_TILE + bn) * 128 + 1024;
+    /** The kernel for n rows of x times W [out, in]. */
+    static Kernel plan(int n, int in, int out, int sms, boolean lo) {
+        Kernel whole = kernel(128, width(n, out, sms), 1, lo);
+        if (!lo) return whole; // the hi-only kernels have no 64-row or split form
+        int rows = n <= SMALL_ROWS ? 64 : 128;
+        if (rows == 128 && whole.blocks(n, out) >= BUSY * sms) return whole;
+        Kernel narrow = kernel(rows, 128, 1, true);
+        // more 128-column tiles than SMs: a second, mostly empty wave; the wide tiles take one
+        if (narrow.blocks(n, out) > sms) return rows == 64 ? kernel(64, 256, 1, true) : whole;
+        Kernel best = narrow;
+        for (int s = 2; s <= 8 && in / K_TILE / s >= 2 && best.blocks(n, out) < BUSY * sms; s *= 2) {
+            Kernel k = kernel(rows, 128, s, true);
+            if (k.blocks(n, out) > sms) break;
+            best = k;
+        }
+        return best;
     }
 
     /**
-     * The column width whose grid takes the fewest tile-columns per SM: waves (of one block per SM) times width, ties
-     * to the wider tile.
+     * The column width of the unsplit 128-row kernels whose grid takes the fewest tile-columns per SM: waves (of one
+     * block per SM) times width, ties to the wider tile.
      */
     static int width(int n, int out, int sms) {
-        long rowTiles = (n + ROWS_PER_TILE - 1) / ROWS_PER_TILE;
+        long rowTiles = (n + 127) / 128;
         int best = WIDTHS[0];
         long bestCost = Long.MAX_VALUE;
         for (int bn : WIDTHS) {
@@ -52,9 +104,8 @@ final class HopperGemm {
     /** {@code y = x W^T + bias (+ y when accumulate)}, x given as xHi (+ xLo) rows; rows beyond n are not read. */
     static void launch(CudaDevice dev, boolean lo, CUdeviceptr xHi, CUdeviceptr xLo, CUdeviceptr w, CUdeviceptr bias,
                        CUdeviceptr y, int n, int in, int out, boolean accumulate) {
-        int bn = width(n, out, dev.multiprocessors);
-        long blocks = (long) (n + ROWS_PER_TILE - 1) / ROWS_PER_TILE * ((out + bn - 1) / bn);
-        dev.launchShared(kernel(bn, lo), (int) blocks, 1, 1, THREADS, sharedBytes(bn, lo), xHi, xLo, w, bias, y, n, in,
-                out, accumulate ? 1 : 0);
+        Kernel k = plan(n, in, out, dev.multiprocessors, lo);
+        dev.launchShared(k.name, k.blocks(n, out), 1, 1, THREADS, k.sharedBytes(), xHi, xLo, w, bias, y, n, in, out,
+                accumulate ? 1 : 0);
     }
 }

@@ -95,7 +95,16 @@ public final class CudaBenchmark {
                     double tile = decode(gpu, b, steps, perSeq, rnd, true);
                     gpu.setTuning(gpu.tuning().withBatchKernel("gemm"));
                     gpu.setTuning(gpu.tuning().withGroupedAttention(true));
-                    extra = String.format(" (previous kernels, matmul_tile and per-head attention: %.0f tok/s)", tile);
+                    extra = String.format(" (previous kernels, matmul_tile and per-head attention: %.0f tok/s", tile);
+                    if (gpu.device().hopper) { // every matmul of 3+ rows through the wgmma GEMM's plan, against the default
+                        CudaTuning before = gpu.tuning();
+                        gpu.setTuning(before.withHopperGemm(3, true));
+                        double wgmma = decode(gpu, b, steps, perSeq, rnd, true);
+                        gpu.setTuning(before);
+                        double again = decode(gpu, b, steps, perSeq, rnd, true);
+                        extra += String.format("; wgmma GEMM from 3 rows: %.0f tok/s, default again: %.0f", wgmma, again);
+                    }
+                    extra += ")";
                 }
                 rows.add(String.format("| decode, batch %d | %.0f tok/s | %.2f ms/step | %.0f%% of roofline%s |", b, tps,
                         1000.0 * b / tps, 100 * tps / (roof * b), extra));
@@ -113,19 +122,22 @@ public final class CudaBenchmark {
             String[] names = {"q/k/v 1536x2048", "o 1536x1536", "gate/up 1536x17920", "down 8960x1536", "lm_head 1536x151936"};
             long[] bytes = {2L * 1536 * 2048, 2L * 1536 * 1536, 2L * 1536 * 17920, 2L * 8960 * 1536, 2L * 1536 * 151936};
             System.out.println("| matmul (bf16 weights; GPU time of 20 calls replayed from a CUDA graph) | rows | kernel | us | weight GB/s |");
+            CudaTuning plain = gpu.tuning();
             for (int n : new int[]{1, 8, 32, 64, 256}) {
-                for (String kernel : new String[]{"gemm", "tile"}) {
-                    if (kernel.equals("tile") && n <= 2) continue;
-                    gpu.setTuning(gpu.tuning().withBatchKernel(kernel));
+                for (String kernel : new String[]{"gemm", "tile", "wgmma"}) {
+                    if (!kernel.equals("gemm") && n <= 2 || kernel.equals("wgmma") && !gpu.device().hopper) continue;
+                    gpu.setTuning(kernel.equals("wgmma") ? plain.withHopperGemm(3, true)
+                            : plain.withBatchKernel(kernel).withHopperGemm(0, true));
                     double[] us = KernelLab.timeMatmuls(gpu, n, 20);
                     for (int i = 0; i < us.length; i++) {
                         if (us[i] > 0) System.out.printf("| %s | %d | %s | %.1f | %.0f |%n", names[i], n,
-                                n <= 2 ? "gemv" : kernel.equals("gemm") ? "stream_gemm" : n > 64 ? "mma64" : "tile",
+                                n <= 2 ? "gemv" : kernel.equals("gemm") ? "stream_gemm" : kernel.equals("wgmma")
+                                        ? "wgmma" : n > 64 ? "mma64" : "tile",
                                 us[i], bytes[i] / us[i] / 1e3);
                     }
                 }
             }
-            gpu.setTuning(gpu.tuning().withBatchKernel("gemm"));
+            gpu.setTuning(plain);
             System.out.print(KernelLab.compareStreamVariants(gpu, 20));
             for (int n : new int[]{3, 8, 13, 24, 40, 64, 200}) {
                 double[] rel = KernelLab.compareBatchKernels(gpu, n, n);
