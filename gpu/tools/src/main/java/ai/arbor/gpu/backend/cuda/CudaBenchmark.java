@@ -99,9 +99,9 @@ public final class CudaBenchmark {
                     if (gpu.device().hopper) { // every matmul of 3+ rows through the wgmma GEMM's plan, against the default
                         CudaTuning before = gpu.tuning();
                         gpu.setTuning(before.withHopperGemm(3, true));
-                        double wgmma = decode(gpu, b, steps, perSeq, rnd, true);
+                        double wgmma = decode(gpu, b, steps, perSeq, rnd, true, true);
                         gpu.setTuning(before);
-                        double again = decode(gpu, b, steps, perSeq, rnd, true);
+                        double again = decode(gpu, b, steps, perSeq, rnd, true, true);
                         extra += String.format("; wgmma GEMM from 3 rows: %.0f tok/s, default again: %.0f", wgmma, again);
                     }
                     extra += ")";
@@ -167,6 +167,14 @@ public final class CudaBenchmark {
                                 : kernel.equals("wgmma") ? "wgmma GEMM, x as bf16 hi + lo" : "wgmma GEMM, x as bf16",
                         prefill / timed[1], 1000 * timed[1]));
                 System.out.println(rows.get(rows.size() - 1));
+                if (kernel.equals("wgmma") && gpu.device().hopper) { // where a prefill's time goes
+                    try {
+                        System.out.print(KernelLab.profileDecode(gpu,
+                                new ForwardBatch(List.of(new SequenceChunk(tokens, 0, table, true)))));
+                    } catch (RuntimeException e) {
+                        System.out.println("profile failed: " + e);
+                    }
+                }
             }
             gpu.setTuning(tuned);
             System.out.println();
@@ -225,6 +233,12 @@ public final class CudaBenchmark {
 
     /** Prefills b random 128-token prompts, then times greedy decode steps (token ids only cross to the host). */
     static double decode(CudaBackend gpu, int b, int steps, int perSeq, SplittableRandom rnd, boolean graphs) {
+        return decode(gpu, b, steps, perSeq, rnd, graphs, System.getProperty("arbor.bench.profile") != null);
+    }
+
+    /** {@link #decode}, then (profile) GPU time per kernel of one more step. */
+    static double decode(CudaBackend gpu, int b, int steps, int perSeq, SplittableRandom rnd, boolean graphs,
+                         boolean profile) {
         gpu.setUseGraphs(graphs);
         int[][] tables = new int[b][perSeq];
         for (int s = 0; s < b; s++) for (int i = 0; i < perSeq; i++) tables[s][i] = s * perSeq + i;
@@ -247,7 +261,7 @@ public final class CudaBenchmark {
         }
         double secs = (System.nanoTime() - start) / 1e9;
         gpu.setUseGraphs(true);
-        if (graphs && System.getProperty("arbor.bench.profile") != null) {
+        if (graphs && profile) {
             List<SequenceChunk> chunks = new ArrayList<>(b);
             for (int s = 0; s < b; s++) chunks.add(new SequenceChunk(new int[]{next[s]}, PROMPT + warm + steps, tables[s], true));
             try {

@@ -47,7 +47,7 @@ final class KernelLab {
         cuEventElapsedTime(ms, prof.events().get(0), prof.events().get(prof.events().size() - 1));
         double total = 1000.0 * ms[0];
         for (jcuda.driver.CUevent e : prof.events()) cuEventDestroy(e);
-        StringBuilder out = new StringBuilder(String.format("decode step, %d rows: %.0f us on the GPU%n", s.n(), total));
+        StringBuilder out = new StringBuilder(String.format("step of %d rows: %.0f us on the GPU%n", s.n(), total));
         by.entrySet().stream().sorted((a, b) -> Double.compare(b.getValue()[1], a.getValue()[1])).limit(16)
                 .forEach(e -> out.append(String.format("  %-44s %4.0f p.x %7.1f us = %6.0f us (%4.1f%%)%n", e.getKey(),
                         e.getValue()[0], e.getValue()[1] / e.getValue()[0], e.getValue()[1], 100 * e.getValue()[1] / total)));
