@@ -30,12 +30,14 @@ import java.util.Map;
  * @param kvCopyRoundMib       MiB of KV blocks per round of the batched block copies (host tier, transfers): each of
  *                             the two staging slots holds that much on the device and as much in pinned host memory,
  *                             set aside from the KV budget; read when the KV cache is allocated
+ * @param l2PrefetchMib        on compute capability 9.0, MiB of each layer's o and gate/up weights that L2 is asked to
+ *                             fetch while attention runs (it reads little from DRAM); 0 turns it off
  */
 public record CudaTuning(String batchKernel, String gemm64, int attentionSplits, int attentionParts, int gemmHint,
                          boolean attentionMma, int attentionWarps, boolean fuseOSplit, int ropeThreads,
                          boolean fuseSmallBatches, boolean fuseSmallNorm, boolean fuseSmallRope, boolean splitArgmax,
                          int gemvBlocksPerSm, int smallAttentionSplits, boolean groupedAttention,
-                         int hopperGemmRows, boolean hopperGemmLo, int kvCopyRoundMib) {
+                         int hopperGemmRows, boolean hopperGemmLo, int kvCopyRoundMib, int l2PrefetchMib) {
 
     /** stream_gemm.cu's 64-row candidates: name -> {mw, stages, wn, lo (1: x as hi + lo, 0: hi only)}. */
     static final Map<String, int[]> GEMM64 = new LinkedHashMap<>();
@@ -58,6 +60,7 @@ public record CudaTuning(String batchKernel, String gemm64, int attentionSplits,
         if (!GEMM64.containsKey(gemm64)) throw new IllegalArgumentException("unknown 64-row kernel " + gemm64);
         if (gemmHint < 0 || gemmHint > 3) throw new IllegalArgumentException("gemm hint must be 0..3, got " + gemmHint);
         if (hopperGemmRows < 0) throw new IllegalArgumentException("hopper gemm rows must be >= 0, got " + hopperGemmRows);
+        if (l2PrefetchMib < 0) throw new IllegalArgumentException("L2 prefetch must be >= 0 MiB, got " + l2PrefetchMib);
         if (kvCopyRoundMib < 1) throw new IllegalArgumentException("KV copy rounds need >= 1 MiB, got " + kvCopyRoundMib);
         if (attentionWarps != 4 && attentionWarps != 8) {
             throw new IllegalArgumentException("attention warps must be 4 or 8, got " + attentionWarps);
@@ -65,54 +68,60 @@ public record CudaTuning(String batchKernel, String gemm64, int attentionSplits,
     }
 
     public static CudaTuning defaults() {
-        return new CudaTuning("gemm", "stream_gemm8", 0, 1, 2, true, 4, true, 512, true, true, true, true, 16, 0, true, 2048, true, 32);
+        return new CudaTuning("gemm", "stream_gemm8", 0, 1, 2, true, 4, true, 512, true, true, true, true, 16, 0, true, 2048, true, 32, 0);
     }
 
     public CudaTuning withBatchKernel(String k) {
         return new CudaTuning(k, gemm64, attentionSplits, attentionParts, gemmHint, attentionMma, attentionWarps,
                 fuseOSplit, ropeThreads, fuseSmallBatches, fuseSmallNorm, fuseSmallRope, splitArgmax, gemvBlocksPerSm,
-                smallAttentionSplits, groupedAttention, hopperGemmRows, hopperGemmLo, kvCopyRoundMib);
+                smallAttentionSplits, groupedAttention, hopperGemmRows, hopperGemmLo, kvCopyRoundMib, l2PrefetchMib);
     }
 
     public CudaTuning withGroupedAttention(boolean on) {
         return new CudaTuning(batchKernel, gemm64, attentionSplits, attentionParts, gemmHint, attentionMma,
                 attentionWarps, fuseOSplit, ropeThreads, fuseSmallBatches, fuseSmallNorm, fuseSmallRope, splitArgmax,
-                gemvBlocksPerSm, smallAttentionSplits, on, hopperGemmRows, hopperGemmLo, kvCopyRoundMib);
+                gemvBlocksPerSm, smallAttentionSplits, on, hopperGemmRows, hopperGemmLo, kvCopyRoundMib, l2PrefetchMib);
     }
 
     public CudaTuning withSmallBatchFusion(boolean glu, boolean norm, boolean rope) {
         return new CudaTuning(batchKernel, gemm64, attentionSplits, attentionParts, gemmHint, attentionMma,
                 attentionWarps, fuseOSplit, ropeThreads, glu, norm, rope, splitArgmax, gemvBlocksPerSm,
-                smallAttentionSplits, groupedAttention, hopperGemmRows, hopperGemmLo, kvCopyRoundMib);
+                smallAttentionSplits, groupedAttention, hopperGemmRows, hopperGemmLo, kvCopyRoundMib, l2PrefetchMib);
     }
 
     public CudaTuning withSplitArgmax(boolean on) {
         return new CudaTuning(batchKernel, gemm64, attentionSplits, attentionParts, gemmHint, attentionMma,
                 attentionWarps, fuseOSplit, ropeThreads, fuseSmallBatches, fuseSmallNorm, fuseSmallRope, on,
-                gemvBlocksPerSm, smallAttentionSplits, groupedAttention, hopperGemmRows, hopperGemmLo, kvCopyRoundMib);
+                gemvBlocksPerSm, smallAttentionSplits, groupedAttention, hopperGemmRows, hopperGemmLo, kvCopyRoundMib, l2PrefetchMib);
     }
 
     public CudaTuning withGemv(int blocksPerSm, int smallSplits) {
         return new CudaTuning(batchKernel, gemm64, attentionSplits, attentionParts, gemmHint, attentionMma,
                 attentionWarps, fuseOSplit, ropeThreads, fuseSmallBatches, fuseSmallNorm, fuseSmallRope, splitArgmax,
-                blocksPerSm, smallSplits, groupedAttention, hopperGemmRows, hopperGemmLo, kvCopyRoundMib);
+                blocksPerSm, smallSplits, groupedAttention, hopperGemmRows, hopperGemmLo, kvCopyRoundMib, l2PrefetchMib);
     }
 
     public CudaTuning withAttention(int hint, int parts, boolean mma) {
         return new CudaTuning(batchKernel, gemm64, attentionSplits, parts, hint, mma, attentionWarps, fuseOSplit,
                 ropeThreads, fuseSmallBatches, fuseSmallNorm, fuseSmallRope, splitArgmax, gemvBlocksPerSm,
-                smallAttentionSplits, groupedAttention, hopperGemmRows, hopperGemmLo, kvCopyRoundMib);
+                smallAttentionSplits, groupedAttention, hopperGemmRows, hopperGemmLo, kvCopyRoundMib, l2PrefetchMib);
     }
 
     public CudaTuning withHopperGemm(int rows, boolean lo) {
         return new CudaTuning(batchKernel, gemm64, attentionSplits, attentionParts, gemmHint, attentionMma,
                 attentionWarps, fuseOSplit, ropeThreads, fuseSmallBatches, fuseSmallNorm, fuseSmallRope, splitArgmax,
-                gemvBlocksPerSm, smallAttentionSplits, groupedAttention, rows, lo, kvCopyRoundMib);
+                gemvBlocksPerSm, smallAttentionSplits, groupedAttention, rows, lo, kvCopyRoundMib, l2PrefetchMib);
     }
 
     public CudaTuning withKvCopyRoundMib(int mib) {
         return new CudaTuning(batchKernel, gemm64, attentionSplits, attentionParts, gemmHint, attentionMma,
                 attentionWarps, fuseOSplit, ropeThreads, fuseSmallBatches, fuseSmallNorm, fuseSmallRope, splitArgmax,
-                gemvBlocksPerSm, smallAttentionSplits, groupedAttention, hopperGemmRows, hopperGemmLo, mib);
+                gemvBlocksPerSm, smallAttentionSplits, groupedAttention, hopperGemmRows, hopperGemmLo, mib, l2PrefetchMib);
+    }
+
+    public CudaTuning withL2PrefetchMib(int mib) {
+        return new CudaTuning(batchKernel, gemm64, attentionSplits, attentionParts, gemmHint, attentionMma,
+                attentionWarps, fuseOSplit, ropeThreads, fuseSmallBatches, fuseSmallNorm, fuseSmallRope, splitArgmax,
+                gemvBlocksPerSm, smallAttentionSplits, groupedAttention, hopperGemmRows, hopperGemmLo, kvCopyRoundMib, mib);
     }
 }

@@ -121,6 +121,7 @@ final class ForwardPass {
                 dev.launch("rope_kv_write" + kvSuffix, n, 1, 1, t.ropeThreads(), qkv, positions, slots, invFreq, w.qNorm(), w.kNorm(),
                         eps, kc, vc, heads, config.numKvHeads(), headDim);
             }
+            prefetchDuringAttention(w);
             preSplit = attention(s, kc, vc, t.groupedAttention(), 0) && t.fuseOSplit();
             try {
                 matmul(attn, null, false, w.oProj(), w.oBias(), x, n, config.qDim(), hidden, true);
@@ -152,6 +153,18 @@ final class ForwardPass {
                 matmul(act, null, false, w.downProj(), w.downBias(), x, n, inter, hidden, true);
             }
         }
+    }
+
+    /**
+     * Attention reads a few MB of KV at most: DRAM has time to bring the o projection and the first
+     * {@link CudaTuning#l2PrefetchMib} MiB (o included) of gate/up into L2 before those matmuls stream them.
+     */
+    private void prefetchDuringAttention(CudaWeights.Layer w) {
+        if (t.l2PrefetchMib() == 0 || dev.computeCapability < 90) return;
+        long budget = (long) t.l2PrefetchMib() << 20;
+        long o = Math.min(budget, 2L * config.qDim() * config.hiddenSize());
+        long gateUp = Math.min(budget - o, 4L * config.intermediateSize() * config.hiddenSize());
+        dev.launch("l2_prefetch", 1, 1, 1, 128, w.oProj(), o & ~15L, w.gateUpProj(), gateUp & ~15L);
     }
 
     /** The final norm of the logits rows, the lm_head, and the tokens picked from the logits (argmax or sampled). */

@@ -81,12 +81,20 @@ public final class CudaBenchmark {
                     gpu.setTuning(gpu.tuning().withGemv(8, 0));
                     double split8 = decode(gpu, b, steps, perSeq, rnd, true);
                     gpu.setTuning(gpu.tuning().withGemv(16, 0));
+                    double[] prefetch = new double[PREFETCH_MIB.length];
+                    for (int i = 0; i < prefetch.length; i++) {
+                        gpu.setTuning(gpu.tuning().withL2PrefetchMib(PREFETCH_MIB[i]));
+                        prefetch[i] = decode(gpu, b, steps, perSeq, rnd, true);
+                    }
+                    gpu.setTuning(gpu.tuning().withL2PrefetchMib(0));
                     double again = decode(gpu, b, steps, perSeq, rnd, true);
                     extra = String.format(" (without CUDA graphs: %.0f tok/s; SwiGLU not fused into the gate/up gemv: %.0f tok/s;"
                             + " rmsnorm and rope_kv_write as own kernels: %.0f, only RoPE fused: %.0f, only the norm fused: %.0f;"
                             + " argmax in one block per row: %.0f; gemv split for 4 blocks/SM (down_proj 4 warps a row): %.0f,"
-                            + " for 8 (down_proj 8, gate/up 1): %.0f; all again: %.0f tok/s)", eager, unfused, separate,
-                            ropeOnly, normOnly, oneBlockArgmax, split4, split8, again);
+                            + " for 8 (down_proj 8, gate/up 1): %.0f; L2 prefetch during attention of %s MiB: %s;"
+                            + " all again: %.0f tok/s)", eager, unfused, separate, ropeOnly, normOnly, oneBlockArgmax,
+                            split4, split8, Arrays.toString(PREFETCH_MIB), Arrays.toString(
+                                    Arrays.stream(prefetch).mapToLong(Math::round).toArray()), again);
                 } else {
                     System.out.printf("kernel check, batch %d: max |grouped attention - per-head| / max |per-head| %.1e%n",
                             b, KernelLab.compareAttention(gpu));
@@ -100,9 +108,12 @@ public final class CudaBenchmark {
                         CudaTuning before = gpu.tuning();
                         gpu.setTuning(before.withHopperGemm(3, true));
                         double wgmma = decode(gpu, b, steps, perSeq, rnd, true, true);
+                        gpu.setTuning(before.withL2PrefetchMib(32));
+                        double prefetch = decode(gpu, b, steps, perSeq, rnd, true);
                         gpu.setTuning(before);
                         double again = decode(gpu, b, steps, perSeq, rnd, true, true);
-                        extra += String.format("; wgmma GEMM from 3 rows: %.0f tok/s, default again: %.0f", wgmma, again);
+                        extra += String.format("; wgmma GEMM from 3 rows: %.0f tok/s, L2 prefetch of 32 MiB during"
+                                + " attention: %.0f, default again: %.0f", wgmma, prefetch, again);
                     }
                     extra += ")";
                 }
@@ -230,6 +241,9 @@ public final class CudaBenchmark {
             return (produced[0] - start) / ((System.nanoTime() - t0) / 1e9);
         }
     }
+
+    /** Budgets of the L2 prefetch during attention the batch-1 line tries. */
+    private static final int[] PREFETCH_MIB = {8, 16, 32};
 
     /** Prefills b random 128-token prompts, then times greedy decode steps (token ids only cross to the host). */
     static double decode(CudaBackend gpu, int b, int steps, int perSeq, SplittableRandom rnd, boolean graphs) {
