@@ -32,7 +32,7 @@ import static jcuda.driver.JCudaDriver.*;
 final class CudaDevice implements AutoCloseable {
     /** The PTX modules the build puts under {@code /cuda/} (one per {@code src/main/cuda/*.cu}). */
     static final String[] MODULES = {"layers", "attention", "attention_mma", "matmul", "stream_gemm", "sampling",
-            "kv_copy"};
+            "kv_copy", "attention_prefill"};
     /** The sm_90a-only module (wgmma): its PTX targets exactly compute capability 9.0, so it is loaded only there. */
     static final String HOPPER_MODULE = "hopper_gemm";
     static final CUdeviceptr NULL = new CUdeviceptr();

@@ -32,12 +32,15 @@ import java.util.Map;
  *                             set aside from the KV budget; read when the KV cache is allocated
  * @param l2PrefetchMib        on compute capability 9.0, MiB of each layer's o and gate/up weights that L2 is asked to
  *                             fetch while attention runs (it reads little from DRAM); 0 turns it off
+ * @param flashPrefillRows     steps of this many rows or more (chunks of 8+ rows on average, bf16 KV cache) take the
+ *                             tiled prefill attention (attention_prefill.cu) instead of a block per token; 0 turns it off
  */
 public record CudaTuning(String batchKernel, String gemm64, int attentionSplits, int attentionParts, int gemmHint,
                          boolean attentionMma, int attentionWarps, boolean fuseOSplit, int ropeThreads,
                          boolean fuseSmallBatches, boolean fuseSmallNorm, boolean fuseSmallRope, boolean splitArgmax,
                          int gemvBlocksPerSm, int smallAttentionSplits, boolean groupedAttention,
-                         int hopperGemmRows, boolean hopperGemmLo, int kvCopyRoundMib, int l2PrefetchMib) {
+                         int hopperGemmRows, boolean hopperGemmLo, int kvCopyRoundMib, int l2PrefetchMib,
+                         int flashPrefillRows) {
 
     /** stream_gemm.cu's 64-row candidates: name -> {mw, stages, wn, lo (1: x as hi + lo, 0: hi only)}. */
     static final Map<String, int[]> GEMM64 = new LinkedHashMap<>();
@@ -60,6 +63,7 @@ public record CudaTuning(String batchKernel, String gemm64, int attentionSplits,
         if (!GEMM64.containsKey(gemm64)) throw new IllegalArgumentException("unknown 64-row kernel " + gemm64);
         if (gemmHint < 0 || gemmHint > 3) throw new IllegalArgumentException("gemm hint must be 0..3, got " + gemmHint);
         if (hopperGemmRows < 0) throw new IllegalArgumentException("hopper gemm rows must be >= 0, got " + hopperGemmRows);
+        if (flashPrefillRows < 0) throw new IllegalArgumentException("flash prefill rows must be >= 0, got " + flashPrefillRows);
         if (l2PrefetchMib < 0) throw new IllegalArgumentException("L2 prefetch must be >= 0 MiB, got " + l2PrefetchMib);
         if (kvCopyRoundMib < 1) throw new IllegalArgumentException("KV copy rounds need >= 1 MiB, got " + kvCopyRoundMib);
         if (attentionWarps != 4 && attentionWarps != 8) {
@@ -68,60 +72,67 @@ public record CudaTuning(String batchKernel, String gemm64, int attentionSplits,
     }
 
     public static CudaTuning defaults() {
-        return new CudaTuning("gemm", "stream_gemm8", 0, 1, 2, true, 4, true, 512, true, true, true, true, 16, 0, true, 2048, true, 32, 0);
+        return new CudaTuning("gemm", "stream_gemm8", 0, 1, 2, true, 4, true, 512, true, true, true, true, 16, 0, true, 2048, true, 32, 0, 0);
     }
 
     public CudaTuning withBatchKernel(String k) {
         return new CudaTuning(k, gemm64, attentionSplits, attentionParts, gemmHint, attentionMma, attentionWarps,
                 fuseOSplit, ropeThreads, fuseSmallBatches, fuseSmallNorm, fuseSmallRope, splitArgmax, gemvBlocksPerSm,
-                smallAttentionSplits, groupedAttention, hopperGemmRows, hopperGemmLo, kvCopyRoundMib, l2PrefetchMib);
+                smallAttentionSplits, groupedAttention, hopperGemmRows, hopperGemmLo, kvCopyRoundMib, l2PrefetchMib, flashPrefillRows);
     }
 
     public CudaTuning withGroupedAttention(boolean on) {
         return new CudaTuning(batchKernel, gemm64, attentionSplits, attentionParts, gemmHint, attentionMma,
                 attentionWarps, fuseOSplit, ropeThreads, fuseSmallBatches, fuseSmallNorm, fuseSmallRope, splitArgmax,
-                gemvBlocksPerSm, smallAttentionSplits, on, hopperGemmRows, hopperGemmLo, kvCopyRoundMib, l2PrefetchMib);
+                gemvBlocksPerSm, smallAttentionSplits, on, hopperGemmRows, hopperGemmLo, kvCopyRoundMib, l2PrefetchMib, flashPrefillRows);
     }
 
     public CudaTuning withSmallBatchFusion(boolean glu, boolean norm, boolean rope) {
         return new CudaTuning(batchKernel, gemm64, attentionSplits, attentionParts, gemmHint, attentionMma,
                 attentionWarps, fuseOSplit, ropeThreads, glu, norm, rope, splitArgmax, gemvBlocksPerSm,
-                smallAttentionSplits, groupedAttention, hopperGemmRows, hopperGemmLo, kvCopyRoundMib, l2PrefetchMib);
+                smallAttentionSplits, groupedAttention, hopperGemmRows, hopperGemmLo, kvCopyRoundMib, l2PrefetchMib, flashPrefillRows);
     }
 
     public CudaTuning withSplitArgmax(boolean on) {
         return new CudaTuning(batchKernel, gemm64, attentionSplits, attentionParts, gemmHint, attentionMma,
                 attentionWarps, fuseOSplit, ropeThreads, fuseSmallBatches, fuseSmallNorm, fuseSmallRope, on,
-                gemvBlocksPerSm, smallAttentionSplits, groupedAttention, hopperGemmRows, hopperGemmLo, kvCopyRoundMib, l2PrefetchMib);
+                gemvBlocksPerSm, smallAttentionSplits, groupedAttention, hopperGemmRows, hopperGemmLo, kvCopyRoundMib, l2PrefetchMib, flashPrefillRows);
     }
 
     public CudaTuning withGemv(int blocksPerSm, int smallSplits) {
         return new CudaTuning(batchKernel, gemm64, attentionSplits, attentionParts, gemmHint, attentionMma,
                 attentionWarps, fuseOSplit, ropeThreads, fuseSmallBatches, fuseSmallNorm, fuseSmallRope, splitArgmax,
-                blocksPerSm, smallSplits, groupedAttention, hopperGemmRows, hopperGemmLo, kvCopyRoundMib, l2PrefetchMib);
+                blocksPerSm, smallSplits, groupedAttention, hopperGemmRows, hopperGemmLo, kvCopyRoundMib, l2PrefetchMib, flashPrefillRows);
     }
 
     public CudaTuning withAttention(int hint, int parts, boolean mma) {
         return new CudaTuning(batchKernel, gemm64, attentionSplits, parts, hint, mma, attentionWarps, fuseOSplit,
                 ropeThreads, fuseSmallBatches, fuseSmallNorm, fuseSmallRope, splitArgmax, gemvBlocksPerSm,
-                smallAttentionSplits, groupedAttention, hopperGemmRows, hopperGemmLo, kvCopyRoundMib, l2PrefetchMib);
+                smallAttentionSplits, groupedAttention, hopperGemmRows, hopperGemmLo, kvCopyRoundMib, l2PrefetchMib, flashPrefillRows);
     }
 
     public CudaTuning withHopperGemm(int rows, boolean lo) {
         return new CudaTuning(batchKernel, gemm64, attentionSplits, attentionParts, gemmHint, attentionMma,
                 attentionWarps, fuseOSplit, ropeThreads, fuseSmallBatches, fuseSmallNorm, fuseSmallRope, splitArgmax,
-                gemvBlocksPerSm, smallAttentionSplits, groupedAttention, rows, lo, kvCopyRoundMib, l2PrefetchMib);
+                gemvBlocksPerSm, smallAttentionSplits, groupedAttention, rows, lo, kvCopyRoundMib, l2PrefetchMib, flashPrefillRows);
     }
 
     public CudaTuning withKvCopyRoundMib(int mib) {
         return new CudaTuning(batchKernel, gemm64, attentionSplits, attentionParts, gemmHint, attentionMma,
                 attentionWarps, fuseOSplit, ropeThreads, fuseSmallBatches, fuseSmallNorm, fuseSmallRope, splitArgmax,
-                gemvBlocksPerSm, smallAttentionSplits, groupedAttention, hopperGemmRows, hopperGemmLo, mib, l2PrefetchMib);
+                gemvBlocksPerSm, smallAttentionSplits, groupedAttention, hopperGemmRows, hopperGemmLo, mib, l2PrefetchMib, flashPrefillRows);
     }
 
     public CudaTuning withL2PrefetchMib(int mib) {
         return new CudaTuning(batchKernel, gemm64, attentionSplits, attentionParts, gemmHint, attentionMma,
                 attentionWarps, fuseOSplit, ropeThreads, fuseSmallBatches, fuseSmallNorm, fuseSmallRope, splitArgmax,
-                gemvBlocksPerSm, smallAttentionSplits, groupedAttention, hopperGemmRows, hopperGemmLo, kvCopyRoundMib, mib);
+                gemvBlocksPerSm, smallAttentionSplits, groupedAttention, hopperGemmRows, hopperGemmLo, kvCopyRoundMib, mib, flashPrefillRows);
+    }
+
+    public CudaTuning withFlashPrefillRows(int rows) {
+        return new CudaTuning(batchKernel, gemm64, attentionSplits, attentionParts, gemmHint, attentionMma,
+                attentionWarps, fuseOSplit, ropeThreads, fuseSmallBatches, fuseSmallNorm, fuseSmallRope, splitArgmax,
+                gemvBlocksPerSm, smallAttentionSplits, groupedAttention, hopperGemmRows, hopperGemmLo, kvCopyRoundMib,
+                l2PrefetchMib, rows);
     }
 }

@@ -196,6 +196,12 @@ final class ForwardPass {
         CUdeviceptr positions = ints(s.positionsOffset());
         CUdeviceptr seqOfToken = ints(s.seqOfTokenOffset());
         CUdeviceptr tables = ints(s.tablesOffset());
+        if (flashPrefill(s)) {
+            int g = heads / kvHeads;
+            dev.launchShared("attention_prefill" + headDim, (n + 64 / g - 1) / (64 / g), kvHeads, 1, 128, 768 * headDim,
+                    qkv, attn, positions, seqOfToken, tables, s.width(), kc, vc, blockSize, heads, kvHeads, scale, n);
+            return false;
+        }
         int splits;
         if (grouped && kvBytes == 2 && heads / kvHeads <= 8 && Integer.bitCount(headDim) == 1 && headDim >= 32
                 && headDim <= 256 && n >= 3) { // one or two rows: the per-head kernel measured faster
@@ -314,6 +320,18 @@ final class ForwardPass {
         } else {
             dev.launch("matmul_mma64", (out + 63) / 64, (n + 63) / 64, 1, 128, xIn, w, bias, y, n, in, out, acc);
         }
+    }
+
+    /**
+     * Whether this step's attention takes attention_prefill.cu: from {@link CudaTuning#flashPrefillRows} rows, chunks of
+     * 8+ rows on average (decode rows cost it a pass each), a bf16 cache and a head size it has a kernel for.
+     */
+    private boolean flashPrefill(StepInputs s) {
+        int g = config.numHeads() / config.numKvHeads();
+        int headDim = config.headDim();
+        return t.flashPrefillRows() > 0 && s.n() >= t.flashPrefillRows() && s.n() >= 8 * s.seqs() && kvBytes == 2
+                && config.numHeads() % config.numKvHeads() == 0 && g <= 8
+                && (headDim == 32 || headDim == 64 || headDim == 128);
     }
 
     /** Whether n rows take the wgmma GEMM: on compute capability 9.0, from {@link CudaTuning#hopperGemmRows} rows. */

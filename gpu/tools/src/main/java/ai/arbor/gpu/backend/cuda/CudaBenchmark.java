@@ -161,10 +161,12 @@ public final class CudaBenchmark {
             // "gemm": stream_gemm alone; "wgmma" / "wgmma_hi": hopper_gemm.cu from 256 rows on (hi + lo / hi-only x;
             // the same as "gemm" where the GPU is not compute capability 9.0)
             CudaTuning tuned = gpu.tuning();
-            for (String kernel : new String[]{"tile", "gemm", "wgmma", "wgmma_hi"}) {
-                boolean wgmma = kernel.startsWith("wgmma");
+            // "flash": the tiled prefill attention (attention_prefill.cu) instead of a block per token, with wgmma
+            for (String kernel : new String[]{"tile", "gemm", "wgmma", "wgmma_hi", "flash"}) {
+                boolean wgmma = kernel.startsWith("wgmma") || kernel.equals("flash");
                 gpu.setTuning(tuned.withBatchKernel(wgmma ? "gemm" : kernel)
-                        .withHopperGemm(wgmma ? 256 : 0, !kernel.equals("wgmma_hi")));
+                        .withHopperGemm(wgmma ? 256 : 0, !kernel.equals("wgmma_hi"))
+                        .withFlashPrefillRows(kernel.equals("flash") ? 256 : 0));
                 double[] times = new double[4];
                 for (int r = 0; r < times.length; r++) {
                     long s = System.nanoTime();
@@ -175,10 +177,12 @@ public final class CudaBenchmark {
                 Arrays.sort(timed);
                 rows.add(String.format("| prefill, one %d-token prompt (%s) | %.0f tok/s | %.1f ms | |", prefill,
                         kernel.equals("gemm") ? "stream_gemm" : kernel.equals("tile") ? "previous WMMA tiles"
-                                : kernel.equals("wgmma") ? "wgmma GEMM, x as bf16 hi + lo" : "wgmma GEMM, x as bf16",
+                                : kernel.equals("wgmma") ? "wgmma GEMM, x as bf16 hi + lo"
+                                : kernel.equals("flash") ? "wgmma GEMM hi + lo, tiled prefill attention"
+                                : "wgmma GEMM, x as bf16",
                         prefill / timed[1], 1000 * timed[1]));
                 System.out.println(rows.get(rows.size() - 1));
-                if (kernel.equals("wgmma") && gpu.device().hopper) { // where a prefill's time goes
+                if ((kernel.equals("wgmma") || kernel.equals("flash")) && gpu.device().hopper) { // where the time goes
                     try {
                         System.out.print(KernelLab.profileDecode(gpu,
                                 new ForwardBatch(List.of(new SequenceChunk(tokens, 0, table, true)))));

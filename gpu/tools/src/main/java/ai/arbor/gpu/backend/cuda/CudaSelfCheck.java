@@ -146,7 +146,8 @@ public final class CudaSelfCheck {
             // 1. teacher-forced: prompt as one prefill chunk, then the reference continuation one decode step at a time
             double tolerance = kvFloat32 ? FP32_KV_TOLERANCE : BF16_KV_TOLERANCE;
             int positions = 0, agree = 0, nearTies = 0;
-            double maxDiff = 0, maxCpu = 0, maxWgmmaCpu = 0, maxWgmmaStream = 0;
+            double maxDiff = 0, maxCpu = 0, maxWgmmaCpu = 0, maxWgmmaStream = 0, maxFlashCpu = 0;
+            float[][] cpuFirst = new float[cases.size()][]; // each prompt's last-token logits on the CPU
             String maxAt = "";
             // on Hopper, every matmul of 3+ rows once more through the wgmma GEMM (whether or not the defaults use it,
             // and they would only for long prefills, which these prompts are not): its logits must meet the same
@@ -172,6 +173,13 @@ public final class CudaSelfCheck {
                     }
                     for (int v = 0; v < g.get(s).length; v++) maxCpu = Math.max(maxCpu, Math.abs(g.get(s)[v] - p.get(s)[v]));
                 }
+                cpuFirst[ci] = p.get(0);
+                if (!kvFloat32) { // the tiled prefill attention (attention_prefill.cu) for every prompt
+                    gpu.setTuning(tuned.withFlashPrefillRows(1));
+                    List<float[]> f = teacherForced(gpu, seq, c.prompt.length, table);
+                    gpu.setTuning(tuned);
+                    maxFlashCpu = Math.max(maxFlashCpu, maxAbsDiff(f, p));
+                }
                 if (wgmma) {
                     gpu.setTuning(tuned.withHopperGemm(3, tuned.hopperGemmLo()));
                     List<float[]> h = teacherForced(gpu, seq, c.prompt.length, table);
@@ -186,6 +194,12 @@ public final class CudaSelfCheck {
             }
             log.printf("  teacher-forced: top-1 %d/%d (+%d near-ties), max |dlogit| %.4f vs reference (at %s), %.4f vs CPU%n",
                     agree, positions, nearTies, maxDiff, maxAt, maxCpu);
+            if (!kvFloat32) {
+                double batched = flashBatches(gpu, cases, blocksPerSeq, cpuFirst, tuned);
+                log.printf("  tiled prefill attention: teacher-forced max |dlogit| %.4f vs CPU; all prompts in one step"
+                        + " and each prompt in two chunks: %.4f%n", maxFlashCpu, batched);
+                maxCpu = Math.max(maxCpu, Math.max(maxFlashCpu, batched));
+            }
             if (wgmma) {
                 log.printf("  teacher-forced with the wgmma GEMM from 3 rows: max |dlogit| %.4f vs CPU, %.4f vs stream_gemm%n",
                         maxWgmmaCpu, maxWgmmaStream);
@@ -368,6 +382,49 @@ public final class CudaSelfCheck {
             out.add(b.forward(new ForwardBatch(List.of(new SequenceChunk(new int[]{seq[p]}, p, table, true))))[0]);
         }
         return out;
+    }
+
+    /**
+     * The tiled prefill attention where one block's rows span sequences (every prompt in one step) and over a paged
+     * prefix (each prompt as two chunks, the second attending to the keys the first left in the cache): max |dlogit|
+     * of each prompt's last-token logits against the CPU's single-sequence prefill.
+     */
+    private static double flashBatches(CudaBackend gpu, List<Case> cases, int blocksPerSeq, float[][] cpuFirst,
+                                       CudaTuning tuned) {
+        gpu.setTuning(tuned.withFlashPrefillRows(1));
+        try {
+            double max = 0;
+            List<SequenceChunk> all = new ArrayList<>();
+            for (int ci = 0; ci < cases.size(); ci++) {
+                all.add(new SequenceChunk(cases.get(ci).prompt, 0, table(ci * blocksPerSeq, blocksPerSeq), true));
+            }
+            float[][] out = gpu.forward(new ForwardBatch(all));
+            for (int ci = 0; ci < cases.size(); ci++) max = Math.max(max, maxAbsDiff(out[ci], cpuFirst[ci]));
+            for (int ci = 0; ci < cases.size(); ci++) {
+                int[] prompt = cases.get(ci).prompt;
+                int half = prompt.length / 2;
+                int[] table = table(ci * blocksPerSeq, blocksPerSeq);
+                gpu.forward(new ForwardBatch(List.of(new SequenceChunk(Arrays.copyOf(prompt, half), 0, table, false))));
+                float[][] second = gpu.forward(new ForwardBatch(List.of(
+                        new SequenceChunk(Arrays.copyOfRange(prompt, half, prompt.length), half, table, true))));
+                max = Math.max(max, maxAbsDiff(second[0], cpuFirst[ci]));
+            }
+            return max;
+        } finally {
+            gpu.setTuning(tuned);
+        }
+    }
+
+    private static double maxAbsDiff(List<float[]> a, List<float[]> b) {
+        double max = 0;
+        for (int s = 0; s < a.size(); s++) max = Math.max(max, maxAbsDiff(a.get(s), b.get(s)));
+        return max;
+    }
+
+    private static double maxAbsDiff(float[] a, float[] b) {
+        double max = 0;
+        for (int v = 0; v < a.length; v++) max = Math.max(max, Math.abs(a[v] - b[v]));
+        return max;
     }
 
     private static int[] table(int first, int count) {

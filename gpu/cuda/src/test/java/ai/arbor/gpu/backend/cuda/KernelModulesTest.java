@@ -1,0 +1,45 @@
+package ai.arbor.gpu.backend.cuda;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+/** Every kernel source becomes a module the device loads, and the kernels the Java side names by pattern exist. */
+class KernelModulesTest {
+    private static final Path CUDA = Path.of("src/main/cuda");
+
+    @Test
+    void everyCudaSourceIsLoadedAsAModule() throws IOException {
+        Set<String> sources;
+        try (Stream<Path> files = Files.list(CUDA)) {
+            sources = files.map(p -> p.getFileName().toString()).filter(f -> f.endsWith(".cu"))
+                    .map(f -> f.substring(0, f.length() - 3)).collect(Collectors.toCollection(TreeSet::new));
+        }
+        Set<String> loaded = new TreeSet<>(Arrays.asList(CudaDevice.MODULES));
+        loaded.add(CudaDevice.HOPPER_MODULE);
+        assertEquals(sources, loaded);
+    }
+
+    @Test
+    void theTiledPrefillAttentionHasAKernelForEveryHeadSizeForwardPassSendsIt() throws IOException {
+        String cu = Files.readString(CUDA.resolve("attention_prefill.cu"));
+        Set<Integer> sizes = new TreeSet<>();
+        Matcher m = Pattern.compile("(?m)^ATTENTION_PREFILL\\((\\d+)\\)").matcher(cu);
+        while (m.find()) sizes.add(Integer.parseInt(m.group(1)));
+        assertEquals(Set.of(32, 64, 128), sizes);
+        // the grid and shared memory the kernel's comment states: 64 / g tokens a block, 768 * HD bytes
+        assertTrue(Files.readString(Path.of("src/main/java/ai/arbor/gpu/backend/cuda/ForwardPass.java"))
+                .contains("\"attention_prefill\" + headDim, (n + 64 / g - 1) / (64 / g), kvHeads, 1, 128, 768 * headDim"));
+    }
+}
