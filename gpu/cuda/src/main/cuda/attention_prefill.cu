@@ -209,7 +209,7 @@ attention_prefill(const float* __restrict__ qkv, float* __restrict__ out, const 
 }
 
 // attention_prefill<HD>: 128 threads; dynamic shared memory 2 * 64 * HD * 2 (q hi, lo) + 2 * 2 * 64 * HD * 2 (K/V
-// ring) = 768 * HD bytes (ForwardPass.flashShared)
+// ring) = 768 * HD bytes (ForwardPass.attention)
 #define ATTENTION_PREFILL(HD)                                                                                        \
     extern "C" __global__ void __launch_bounds__(128)                                                                \
     attention_prefill##HD(const float* qkv, float* out, const int* positions, const int* seq_of_token,              \

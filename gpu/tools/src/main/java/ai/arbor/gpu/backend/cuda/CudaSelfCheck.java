@@ -147,6 +147,7 @@ public final class CudaSelfCheck {
             double tolerance = kvFloat32 ? FP32_KV_TOLERANCE : BF16_KV_TOLERANCE;
             int positions = 0, agree = 0, nearTies = 0;
             double maxDiff = 0, maxCpu = 0, maxWgmmaCpu = 0, maxWgmmaStream = 0, maxFlashCpu = 0;
+            double maxWgmmaHiCpu = 0; // x as bf16 only, what vLLM does: printed, not part of the pass rule
             float[][] cpuFirst = new float[cases.size()][]; // each prompt's last-token logits on the CPU
             String maxAt = "";
             // on Hopper, every matmul of 3+ rows once more through the wgmma GEMM (whether or not the defaults use it,
@@ -183,6 +184,8 @@ public final class CudaSelfCheck {
                 if (wgmma) {
                     gpu.setTuning(tuned.withHopperGemm(3, tuned.hopperGemmLo()));
                     List<float[]> h = teacherForced(gpu, seq, c.prompt.length, table);
+                    gpu.setTuning(tuned.withHopperGemm(3, false));
+                    maxWgmmaHiCpu = Math.max(maxWgmmaHiCpu, maxAbsDiff(teacherForced(gpu, seq, c.prompt.length, table), p));
                     gpu.setTuning(tuned);
                     for (int s = 0; s < h.size(); s++) {
                         for (int v = 0; v < h.get(s).length; v++) {
@@ -201,8 +204,9 @@ public final class CudaSelfCheck {
                 maxCpu = Math.max(maxCpu, Math.max(maxFlashCpu, batched));
             }
             if (wgmma) {
-                log.printf("  teacher-forced with the wgmma GEMM from 3 rows: max |dlogit| %.4f vs CPU, %.4f vs stream_gemm%n",
-                        maxWgmmaCpu, maxWgmmaStream);
+                log.printf("  teacher-forced with the wgmma GEMM from 3 rows: max |dlogit| %.4f vs CPU, %.4f vs stream_gemm;"
+                        + " with x as bf16 only (not in the pass rule): %.4f vs CPU%n", maxWgmmaCpu, maxWgmmaStream,
+                        maxWgmmaHiCpu);
                 maxCpu = Math.max(maxCpu, maxWgmmaCpu);
             }
 
