@@ -91,8 +91,9 @@ fi
 ARBOR_MAIN=ai.arbor.gpu.backend.cuda.CudaBenchmark timeout 200 "$B/bin/arbor" 64 1,64 2048 >"$res/engine.txt" 2>&1
 tail -6 "$res/engine.txt"
 [ "${SELFCHECK:-1}" = 1 ] && ARBOR_MAIN=ai.arbor.gpu.backend.cuda.CudaSelfCheck timeout 120 "$B/bin/arbor" models/tiny-qwen2 \
-  gpu/model/src/test/resources/reference/tiny-qwen2.json >"$res/selfcheck.txt" 2>&1
-[ "${SELFCHECK:-1}" = 1 ] && grep -E "GPU sampling|PASS|FAIL" "$res/selfcheck.txt" | tail -6
+  gpu/model/src/test/resources/reference/tiny-qwen2.json models/tiny-llama \
+  gpu/model/src/test/resources/reference/tiny-llama.json >"$res/selfcheck.txt" 2>&1
+[ "${SELFCHECK:-1}" = 1 ] && grep -E "GPU sampling|PASS|FAIL|tiled prefill|wgmma GEMM from" "$res/selfcheck.txt" | tail -14
 # what structured outputs add to a decode step of 64 rows on the device, at the real tokenizer's vocabulary
 [ "${STRUCTURED:-1}" = 1 ] && ARBOR_MAIN=ai.arbor.gpu.bench.StructuredStepBench timeout 150 "$B/bin/arbor" --model "$MODEL" \
   --device cuda --rows 64 --steps 60 --repeats 1 >"$res/structured.txt" 2>&1
