@@ -18,7 +18,7 @@
 
 #include "ptx_async_mma.cuh"
 
-namespace {
+namespace ap { // named: the attention lab compiles this file beside attention_mma.cu, whose helpers share these names
 constexpr int ROWS = 64; // MMA rows of a block: 4 warps x m16
 constexpr int KT = 64;   // positions per K/V tile
 
@@ -39,7 +39,6 @@ __device__ __forceinline__ void split_pair(float a, float b, uint32_t& hi, uint3
     hi = *reinterpret_cast<uint32_t*>(&h2);
     lo = pack_bf16(a - __bfloat162float(ha), b - __bfloat162float(hb));
 }
-} // namespace
 
 template <int HD>
 __device__ __forceinline__ void
@@ -207,6 +206,7 @@ attention_prefill(const float* __restrict__ qkv, float* __restrict__ out, const 
         __syncthreads(); // q and the K/V ring are reused by the next pass
     }
 }
+} // namespace ap
 
 // attention_prefill<HD>: 128 threads; dynamic shared memory 2 * 64 * HD * 2 (q hi, lo) + 2 * 2 * 64 * HD * 2 (K/V
 // ring) = 768 * HD bytes (ForwardPass.attention)
@@ -216,7 +216,7 @@ attention_prefill(const float* __restrict__ qkv, float* __restrict__ out, const 
                           const int* tables, int table_width, const __nv_bfloat16* k_cache,                         \
                           const __nv_bfloat16* v_cache, int block_size, int num_heads, int num_kv_heads, float scale, \
                           int n) {                                                                                  \
-        attention_prefill<HD>(qkv, out, positions, seq_of_token, tables, table_width, k_cache, v_cache, block_size, \
+        ap::attention_prefill<HD>(qkv, out, positions, seq_of_token, tables, table_width, k_cache, v_cache, block_size, \
                               num_heads, num_kv_heads, scale, n);                                                   \
     }
 ATTENTION_PREFILL(32)
