@@ -6,6 +6,8 @@
 // batches), kept for shapes stream_gemm.cu does not take and for comparison. `accumulate` adds into y: that is the
 // residual connection, fused into the projection's epilogue. All need in % 8 == 0.
 #include <cuda_bf16.h>
+#include <cuda_fp8.h>
+#include <type_traits>
 #include <mma.h>
 using namespace nvcuda;
 
@@ -35,11 +37,36 @@ struct RopeArgs {
     int num_heads, num_kv_heads, head_dim, kv_f32;
 };
 
-template <int N, int MODE>
+// Eight weights of one 16-byte (bf16) or 8-byte (FP8 E4M3) chunk as floats. E4M3 -> half is exact (its 3 mantissa
+// bits and exponents 2^-9..2^8 fit), one cvt per pair on sm_89 and newer.
+__device__ __forceinline__ void widen8(const uint4& raw, float (&wf)[8]) {
+    const __nv_bfloat162* h2 = reinterpret_cast<const __nv_bfloat162*>(&raw);
+#pragma unroll
+    for (int i = 0; i < 4; i++) {
+        float2 f = __bfloat1622float2(h2[i]);
+        wf[2 * i] = f.x;
+        wf[2 * i + 1] = f.y;
+    }
+}
+__device__ __forceinline__ void widen8(const uint2& raw, float (&wf)[8]) {
+    const __nv_fp8x2_storage_t* p = reinterpret_cast<const __nv_fp8x2_storage_t*>(&raw);
+#pragma unroll
+    for (int i = 0; i < 4; i++) {
+        __half2_raw h = __nv_cvt_fp8x2_to_halfraw2(p[i], __NV_E4M3);
+        float2 f = __half22float2(*reinterpret_cast<__half2*>(&h));
+        wf[2 * i] = f.x;
+        wf[2 * i + 1] = f.y;
+    }
+}
+
+// FP8: W holds E4M3 codes (one byte per weight) and row r is scaled by scales[r] (vLLM's per-channel fp8), applied to
+// the row's dot products; twice the chunks in flight per lane, so each lane still has 128 bytes of loads outstanding.
+template <int N, int MODE, bool FP8>
 __device__ __forceinline__ void gemv(const float* __restrict__ x, const float* __restrict__ norm, float eps,
-                                     const __nv_bfloat16* __restrict__ w, const float* __restrict__ bias,
-                                     float* __restrict__ y, int n, int in, int out, int accumulate, int ks,
-                                     RopeArgs ra) {
+                                     const void* __restrict__ w, const float* __restrict__ scales,
+                                     const float* __restrict__ bias, float* __restrict__ y, int n, int in, int out,
+                                     int accumulate, int ks, RopeArgs ra) {
+    using Raw = typename std::conditional<FP8, uint2, uint4>::type;
     constexpr bool PAIR = MODE != 0;
     __shared__ float red[8][3 * N];
     int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
@@ -56,13 +83,14 @@ __device__ __forceinline__ void gemv(const float* __restrict__ x, const float* _
     float acc[N], acc2[N], ss[N];
 #pragma unroll
     for (int t = 0; t < N; t++) acc[t] = acc2[t] = ss[t] = 0.f;
-    constexpr int U = PAIR ? 4 : 8; // loads issued before the first use: 8 x 16 bytes per lane either way
+    constexpr int U = (PAIR ? 4 : 8) * (FP8 ? 2 : 1); // loads issued before the first use: 128 bytes per lane
     int chunks = in >> 3;
     int beg = valid ? part * chunks / ks : 0, end = valid ? (part + 1) * chunks / ks : 0;
-    const uint4* row = reinterpret_cast<const uint4*>(w + (size_t)o1 * in);
-    const uint4* row2 = reinterpret_cast<const uint4*>(w + (size_t)(PAIR ? o2 : o1) * in);
+    const Raw* row = reinterpret_cast<const Raw*>(static_cast<const char*>(w) + (size_t)o1 * in * sizeof(Raw) / 8);
+    const Raw* row2 =
+        reinterpret_cast<const Raw*>(static_cast<const char*>(w) + (size_t)(PAIR ? o2 : o1) * in * sizeof(Raw) / 8);
     for (int c0 = beg + lane; c0 < end; c0 += 32 * U) {
-        uint4 raw[U], raw2[U];
+        Raw raw[U], raw2[U];
 #pragma unroll
         for (int u = 0; u < U; u++) {
             int c = c0 + 32 * u;
@@ -76,19 +104,8 @@ __device__ __forceinline__ void gemv(const float* __restrict__ x, const float* _
             int c = c0 + 32 * u;
             if (c >= end) break;
             float wf[8], wf2[8];
-            const __nv_bfloat162* h2 = reinterpret_cast<const __nv_bfloat162*>(&raw[u]);
-            const __nv_bfloat162* u2 = reinterpret_cast<const __nv_bfloat162*>(&raw2[u]);
-#pragma unroll
-            for (int i = 0; i < 4; i++) {
-                float2 f = __bfloat1622float2(h2[i]);
-                wf[2 * i] = f.x;
-                wf[2 * i + 1] = f.y;
-                if (PAIR) {
-                    float2 g = __bfloat1622float2(u2[i]);
-                    wf2[2 * i] = g.x;
-                    wf2[2 * i + 1] = g.y;
-                }
-            }
+            widen8(raw[u], wf);
+            if (PAIR) widen8(raw2[u], wf2);
             float gv[8];
             if (norm) {
                 const float4* q = reinterpret_cast<const float4*>(norm + c * 8);
@@ -140,14 +157,15 @@ __device__ __forceinline__ void gemv(const float* __restrict__ x, const float* _
         }
     }
     if (lane == 0 && part == 0 && valid) {
+        const float s1 = FP8 ? scales[o1] : 1.f, s2 = FP8 && PAIR ? scales[o2] : 1.f;
 #pragma unroll
         for (int t = 0; t < N; t++) {
             float inv = norm ? rsqrtf(ss[t] / in + eps) : 1.f;
-            float v = acc[t] * inv + (bias ? bias[o1] : 0.f);
+            float v = acc[t] * s1 * inv + (bias ? bias[o1] : 0.f);
             if (MODE == 1) {
-                y[(size_t)t * out + o] = silu_mul(v, acc2[t] * inv + (bias ? bias[o2] : 0.f));
+                y[(size_t)t * out + o] = silu_mul(v, acc2[t] * s2 * inv + (bias ? bias[o2] : 0.f));
             } else if (MODE == 2) {
-                float v2 = acc2[t] * inv + (bias ? bias[o2] : 0.f);
+                float v2 = acc2[t] * s2 * inv + (bias ? bias[o2] : 0.f);
                 int head = o1 / ra.head_dim;
                 int q_dim = ra.num_heads * ra.head_dim, kv_dim = ra.num_kv_heads * ra.head_dim;
                 if (head < ra.num_heads + ra.num_kv_heads) { // q and k heads: rotate (as rope_kv_write in layers.cu)
@@ -181,26 +199,28 @@ __device__ __forceinline__ void gemv(const float* __restrict__ x, const float* _
 
 // y (+)= x . W^T + bias for n == N rows; matmul_glu: act = silu(x . Wg^T + bg) * (x . Wu^T + bu) with W = [Wg | Wu];
 // matmul_qkv_rope: qkv = x . W^T + b with RoPE and the K/V cache write. norm may be null (the input is x itself).
-#define GEMV(N)                                                                                                   \
+// SUFFIX _fp8 (FP8 true): W as E4M3 codes with per-row scales (null for bf16).
+#define GEMV_KERNELS(N, SUFFIX, FP8)                                                                              \
     extern "C" __global__ void __launch_bounds__(256)                                                              \
-    matmul_gemv##N(const float* x, const __nv_bfloat16* w, const float* bias, float* y, int n, int in, int out,   \
-                   int accumulate, int ks) {                                                                       \
-        gemv<N, 0>(x, nullptr, 0.f, w, bias, y, n, in, out, accumulate, ks, RopeArgs{});                           \
+    matmul_gemv##N##SUFFIX(const float* x, const void* w, const float* scales, const float* bias, float* y, int n, \
+                           int in, int out, int accumulate, int ks) {                                              \
+        gemv<N, 0, FP8>(x, nullptr, 0.f, w, scales, bias, y, n, in, out, accumulate, ks, RopeArgs{});              \
     }                                                                                                              \
     extern "C" __global__ void __launch_bounds__(256)                                                              \
-    matmul_glu##N(const float* x, const float* norm, float eps, const __nv_bfloat16* w, const float* bias,        \
-                  float* act, int n, int in, int inter, int ks) {                                                  \
-        gemv<N, 1>(x, norm, eps, w, bias, act, n, in, inter, 0, ks, RopeArgs{});                                   \
+    matmul_glu##N##SUFFIX(const float* x, const float* norm, float eps, const void* w, const float* scales,       \
+                          const float* bias, float* act, int n, int in, int inter, int ks) {                       \
+        gemv<N, 1, FP8>(x, norm, eps, w, scales, bias, act, n, in, inter, 0, ks, RopeArgs{});                      \
     }                                                                                                              \
     extern "C" __global__ void __launch_bounds__(256)                                                              \
-    matmul_qkv_rope##N(const float* x, const float* norm, float eps, const __nv_bfloat16* w, const float* bias,   \
-                       float* qkv, int n, int in, int out, int ks, const int* positions, const int* slots,         \
-                       const float* inv_freq, void* k_cache, void* v_cache, int num_heads, int num_kv_heads,       \
-                       int head_dim, int kv_f32) {                                                                 \
-        gemv<N, 2>(x, norm, eps, w, bias, qkv, n, in, out, 0, ks,                                                  \
-                   RopeArgs{positions, slots, inv_freq, k_cache, v_cache, num_heads, num_kv_heads, head_dim,       \
-                            kv_f32});                                                                              \
+    matmul_qkv_rope##N##SUFFIX(const float* x, const float* norm, float eps, const void* w, const float* scales,  \
+                               const float* bias, float* qkv, int n, int in, int out, int ks, const int* positions, \
+                               const int* slots, const float* inv_freq, void* k_cache, void* v_cache,             \
+                               int num_heads, int num_kv_heads, int head_dim, int kv_f32) {                        \
+        gemv<N, 2, FP8>(x, norm, eps, w, scales, bias, qkv, n, in, out, 0, ks,                                     \
+                        RopeArgs{positions, slots, inv_freq, k_cache, v_cache, num_heads, num_kv_heads, head_dim,  \
+                                 kv_f32});                                                                         \
     }
+#define GEMV(N) GEMV_KERNELS(N, , false) GEMV_KERNELS(N, _fp8, true)
 
 GEMV(1)
 GEMV(2)
@@ -452,3 +472,21 @@ __device__ __forceinline__ void tile_mma(const __nv_bfloat16* __restrict__ xhi, 
 TILE(1)
 TILE(2)
 TILE(4)
+
+// FP8 weights for 3+ rows: the tensor-core GEMMs read bf16, so a layer matrix is widened first, each row times its
+// scale rounded to bf16 (2^-9 relative, against E4M3's own 2^-4), into a scratch the next GEMM reads. 8 weights per
+// thread per iteration; cols % 8 == 0.
+extern "C" __global__ void fp8_dequant_bf16(const uint2* __restrict__ codes, const float* __restrict__ scales,
+                                            uint4* __restrict__ out, int rows, int cols) {
+    const size_t chunks = (size_t)rows * (cols / 8);
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < chunks; i += (size_t)gridDim.x * blockDim.x) {
+        const float s = scales[i / (cols / 8)];
+        float wf[8];
+        widen8(codes[i], wf);
+        uint4 o;
+        __nv_bfloat162* h2 = reinterpret_cast<__nv_bfloat162*>(&o);
+#pragma unroll
+        for (int j = 0; j < 4; j++) h2[j] = __floats2bfloat162_rn(wf[2 * j] * s, wf[2 * j + 1] * s);
+        out[i] = o;
+    }
+}

@@ -7,6 +7,7 @@ import ai.arbor.gpu.backend.GreedyForward;
 import ai.arbor.gpu.backend.KvBlockCopier;
 import ai.arbor.gpu.model.ModelConfig;
 import ai.arbor.gpu.model.Weights;
+import ai.arbor.gpu.model.quant.Quantization;
 import ai.arbor.gpu.protocol.TokenLogprobs;
 import ai.arbor.gpu.sample.SamplingRow;
 import java.util.List;
@@ -82,6 +83,15 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, DeviceS
      */
     public CudaBackend(ModelConfig config, Weights weights, int deviceIndex, double gpuMemoryUtilization,
                        boolean useGraphs, boolean kvFloat32, StepLimits limits) {
+        this(config, weights, deviceIndex, gpuMemoryUtilization, useGraphs, kvFloat32, limits, Quantization.NONE);
+    }
+
+    /**
+     * @param quantization how the decoder layers' matrices are stored: {@link Quantization#FP8} quantizes them at load
+     *                     to E4M3 with a scale per output channel (embeddings and LM head stay bf16)
+     */
+    public CudaBackend(ModelConfig config, Weights weights, int deviceIndex, double gpuMemoryUtilization,
+                       boolean useGraphs, boolean kvFloat32, StepLimits limits, Quantization quantization) {
         if (!(gpuMemoryUtilization > 0 && gpuMemoryUtilization <= 1)) {
             throw new IllegalArgumentException("gpu-memory-utilization must be in (0, 1], got " + gpuMemoryUtilization);
         }
@@ -105,7 +115,7 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, DeviceS
         this.graphs = new StepGraphs(dev);
         try {
             long[] mem = dev.memoryInfo();
-            long need = CudaWeights.matrixBytes(config) + KvCacheBudget.stepBuffers(config, limits, PENALTY_SLOTS);
+            long need = CudaWeights.matrixBytes(config, quantization) + KvCacheBudget.stepBuffers(config, limits, PENALTY_SLOTS);
             long allowed = KvCacheBudget.allowed(mem[1], mem[0], gpuMemoryUtilization);
             if (need > allowed) {
                 throw new IllegalStateException(String.format(
@@ -115,7 +125,7 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, DeviceS
                         deviceIndex, dev.name, limits.maxTokens(), gib(need), gpuMemoryUtilization, gib(mem[1]),
                         gib(mem[1] - mem[0]), gib(Math.max(0, allowed))));
             }
-            this.weights = CudaWeights.upload(dev, config, weights);
+            this.weights = CudaWeights.upload(dev, config, weights, quantization);
             float[] inv = RopeFrequencies.of(config.ropeTheta(), config.headDim(), config.ropeScaling());
             CUdeviceptr invFreq = dev.alloc(inv.length * 4L, "rope frequencies");
             cuMemcpyHtoD(invFreq, Pointer.to(inv), inv.length * 4L);

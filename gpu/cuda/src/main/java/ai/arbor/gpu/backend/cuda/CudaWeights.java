@@ -4,6 +4,8 @@ import ai.arbor.gpu.model.DType;
 import ai.arbor.gpu.model.ModelConfig;
 import ai.arbor.gpu.model.Tensor;
 import ai.arbor.gpu.model.Weights;
+import ai.arbor.gpu.model.quant.Fp8Weight;
+import ai.arbor.gpu.model.quant.Quantization;
 import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
 
@@ -16,23 +18,44 @@ import static jcuda.driver.JCudaDriver.cuMemcpyHtoD;
 /**
  * The checkpoint on the GPU in the kernels' layouts: matrices bf16 (PyTorch's [out, in]), q/k/v stacked into one
  * projection and gate/up into one so a layer runs four matmuls; norms and biases fp32. Biases are optional
- * everywhere (Qwen2 has q/k/v biases).
+ * everywhere (Qwen2 has q/k/v biases). With {@link Quantization#FP8} the four layer matrices are E4M3 codes (a byte a
+ * weight) with an fp32 scale per row ({@code *Scales}, null otherwise), quantized at load as the CPU backend does
+ * ({@link Fp8Weight}); embeddings and the LM head stay bf16, as in vLLM.
  */
 record CudaWeights(CUdeviceptr embedTokens, Layer[] layers, CUdeviceptr finalNorm, CUdeviceptr lmHead, long bytes) {
 
     record Layer(CUdeviceptr inputNorm, CUdeviceptr qkvProj, CUdeviceptr qkvBias, CUdeviceptr qNorm, CUdeviceptr kNorm,
                  CUdeviceptr oProj, CUdeviceptr oBias, CUdeviceptr postAttentionNorm,
-                 CUdeviceptr gateUpProj, CUdeviceptr gateUpBias, CUdeviceptr downProj, CUdeviceptr downBias) {}
+                 CUdeviceptr gateUpProj, CUdeviceptr gateUpBias, CUdeviceptr downProj, CUdeviceptr downBias,
+                 CUdeviceptr qkvScales, CUdeviceptr oScales, CUdeviceptr gateUpScales, CUdeviceptr downScales) {}
 
-    /** Bytes of the bf16 matrices the model needs on the device (for the fits-in-memory check before uploading). */
-    static long matrixBytes(ModelConfig c) {
+    /** Whether the layer matrices are FP8 codes with scales. */
+    boolean fp8() { return layers.length > 0 && layers[0].qkvScales() != null; }
+
+    /** Elements of the largest layer matrix: what the FP8 path's bf16 scratch must hold for 3+ rows. */
+    static long largestLayerMatrix(ModelConfig c) {
+        long h = c.hiddenSize();
+        return Math.max(Math.max((c.qDim() + 2L * c.kvDim()) * h, h * c.qDim()), 2L * c.intermediateSize() * h);
+    }
+
+    /**
+     * Bytes the model needs on the device (for the fits-in-memory check before uploading): bf16 matrices, or with FP8
+     * a byte a layer weight, a scale a row and the bf16 scratch one layer matrix is widened into for 3+ rows.
+     */
+    static long matrixBytes(ModelConfig c, Quantization q) {
         long h = c.hiddenSize();
         long perLayer = (c.qDim() + 2L * c.kvDim()) * h + h * c.qDim() + 3L * c.intermediateSize() * h;
-        long embed = (long) c.vocabSize() * h;
-        return 2 * (perLayer * c.numLayers() + embed * (c.tieWordEmbeddings() ? 1 : 2));
+        long rows = c.qDim() + 2L * c.kvDim() + 2L * h + 2L * c.intermediateSize();
+        long embed = 2L * c.vocabSize() * h * (c.tieWordEmbeddings() ? 1 : 2);
+        if (q == Quantization.FP8) return (perLayer + 4 * rows) * c.numLayers() + embed + 2 * largestLayerMatrix(c);
+        return 2 * perLayer * c.numLayers() + embed;
     }
 
     static CudaWeights upload(CudaDevice dev, ModelConfig c, Weights w) {
+        return upload(dev, c, w, Quantization.NONE);
+    }
+
+    static CudaWeights upload(CudaDevice dev, ModelConfig c, Weights w, Quantization quantization) {
         int hidden = c.hiddenSize();
         int q = c.qDim();
         int kv = c.kvDim();
@@ -50,21 +73,29 @@ record CudaWeights(CUdeviceptr embedTokens, Layer[] layers, CUdeviceptr finalNor
             if (c.attentionBias() && qkvBias == null) {
                 throw new IllegalArgumentException("config declares attention biases but " + a + "q_proj.bias is missing");
             }
+            boolean fp8 = quantization == Quantization.FP8;
+            CUdeviceptr[] qkvProj = up.layerMatrix(a + "{q,k,v}_proj.weight", List.of(w.tensor(a + "q_proj.weight"),
+                    w.tensor(a + "k_proj.weight"), w.tensor(a + "v_proj.weight")), new int[]{q, kv, kv}, hidden, fp8);
+            CUdeviceptr[] oProj = up.layerMatrix(a + "o_proj.weight", List.of(w.tensor(a + "o_proj.weight")),
+                    new int[]{hidden}, q, fp8);
+            CUdeviceptr[] gateUpProj = up.layerMatrix(m + "{gate,up}_proj.weight", List.of(w.tensor(m + "gate_proj.weight"),
+                    w.tensor(m + "up_proj.weight")), new int[]{inter, inter}, hidden, fp8);
+            CUdeviceptr[] downProj = up.layerMatrix(m + "down_proj.weight", List.of(w.tensor(m + "down_proj.weight")),
+                    new int[]{hidden}, inter, fp8);
             layers[i] = new Layer(
                     up.vector(w.tensor(p + "input_layernorm.weight"), hidden),
-                    up.matrix(a + "{q,k,v}_proj.weight", List.of(w.tensor(a + "q_proj.weight"), w.tensor(a + "k_proj.weight"),
-                            w.tensor(a + "v_proj.weight")), new int[]{q, kv, kv}, hidden),
+                    qkvProj[0],
                     qkvBias,
                     c.qkNorm() ? up.vector(w.tensor(a + "q_norm.weight"), c.headDim()) : null,
                     c.qkNorm() ? up.vector(w.tensor(a + "k_norm.weight"), c.headDim()) : null,
-                    up.matrix(a + "o_proj.weight", List.of(w.tensor(a + "o_proj.weight")), new int[]{hidden}, q),
+                    oProj[0],
                     w.contains(a + "o_proj.bias") ? up.vector(w.tensor(a + "o_proj.bias"), hidden) : null,
                     up.vector(w.tensor(p + "post_attention_layernorm.weight"), hidden),
-                    up.matrix(m + "{gate,up}_proj.weight", List.of(w.tensor(m + "gate_proj.weight"), w.tensor(m + "up_proj.weight")),
-                            new int[]{inter, inter}, hidden),
+                    gateUpProj[0],
                     up.stackedBias(w, new String[]{m + "gate_proj.bias", m + "up_proj.bias"}, new int[]{inter, inter}),
-                    up.matrix(m + "down_proj.weight", List.of(w.tensor(m + "down_proj.weight")), new int[]{hidden}, inter),
-                    w.contains(m + "down_proj.bias") ? up.vector(w.tensor(m + "down_proj.bias"), hidden) : null);
+                    downProj[0],
+                    w.contains(m + "down_proj.bias") ? up.vector(w.tensor(m + "down_proj.bias"), hidden) : null,
+                    qkvProj[1], oProj[1], gateUpProj[1], downProj[1]);
         }
         CUdeviceptr norm = up.vector(w.tensor("model.norm.weight"), hidden);
         CUdeviceptr lmHead;
@@ -103,6 +134,31 @@ record CudaWeights(CUdeviceptr embedTokens, Layer[] layers, CUdeviceptr finalNor
             }
             bytes += size;
             return d;
+        }
+
+        /** {matrix, null} in bf16, or {codes, scales} with fp8: the parts quantized row by row, as the CPU does. */
+        CUdeviceptr[] layerMatrix(String what, List<Tensor> parts, int[] rows, int cols, boolean fp8) {
+            if (!fp8) return new CUdeviceptr[]{matrix(what, parts, rows, cols), null};
+            if (cols % 16 != 0) {
+                throw new IllegalArgumentException(what + " has " + cols + " columns; the FP8 kernels need a multiple of 16");
+            }
+            int total = 0;
+            for (int r : rows) total += r;
+            CUdeviceptr codes = dev.alloc((long) total * cols, what + " (fp8)");
+            CUdeviceptr scales = dev.alloc(4L * total, what + " (fp8 scales)");
+            long row = 0;
+            for (int i = 0; i < parts.size(); i++) {
+                Tensor t = parts.get(i);
+                checkShape(t, new long[]{rows[i], cols});
+                float[] v = toFloats(t);
+                Fp8Weight q = Fp8Weight.quantize(t.name(), rows[i], cols,
+                        (r, dst) -> System.arraycopy(v, r * cols, dst, 0, cols));
+                cuMemcpyHtoD(codes.withByteOffset(row * cols), Pointer.to(q.codes()), (long) rows[i] * cols);
+                cuMemcpyHtoD(scales.withByteOffset(4 * row), Pointer.to(q.scales()), 4L * rows[i]);
+                row += rows[i];
+            }
+            bytes += (long) total * cols + 4L * total;
+            return new CUdeviceptr[]{codes, scales};
         }
 
         CUdeviceptr vector(Tensor t, int length) {

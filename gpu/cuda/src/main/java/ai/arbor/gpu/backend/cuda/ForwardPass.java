@@ -39,6 +39,8 @@ final class ForwardPass {
 
     int capTokens, capLogitRows, capMetaInts, capSplitRows;
     CUdeviceptr meta, x, h, qkv, attn, gateUp, act, last, logits, partAcc, partMl, argmax, argmaxPart, xHi, xLo;
+    /** FP8 weights: the bf16 copy of one layer matrix that 3+ rows multiply (null with bf16 weights). */
+    final CUdeviceptr fp8Scratch;
 
     ForwardPass(ModelConfig config, CudaDevice dev, CudaWeights weights, CUdeviceptr invFreq, boolean kvFloat32,
                 DeviceSampler sampler) {
@@ -56,6 +58,8 @@ final class ForwardPass {
         // every matmul whose input is fused into split_bf16 (q/k/v, gate/up, down) takes stream_gemm's shapes
         this.gemmable = config.hiddenSize() % STREAM_GEMM_K == 0 && config.intermediateSize() % STREAM_GEMM_K == 0
                 && qkvDim % 16 == 0;
+        this.fp8Scratch = weights.fp8()
+                ? dev.alloc(2 * CudaWeights.largestLayerMatrix(config), "fp8 weights widened to bf16") : null;
     }
 
     /** Every kernel of one forward pass, in order: the part a CUDA graph captures. */
@@ -98,7 +102,7 @@ final class ForwardPass {
             CUdeviceptr vc = vCache.withByteOffset(l * layerStride * kvBytes);
             // attention block: x += o_proj(attention(rope(q), rope(k), v)), K/V written into the paged cache
             if (fused) {
-                matmul(x, w.inputNorm(), false, w.qkvProj(), w.qkvBias(), qkv, n, hidden, qkvDim, false);
+                matmul(x, w.inputNorm(), false, w.qkvProj(), w.qkvScales(), w.qkvBias(), qkv, n, hidden, qkvDim, false);
             } else if (small && t.fuseSmallRope() && w.qNorm() == null && w.kNorm() == null) {
                 // one launch: RMSNorm folded in, q/k/v, RoPE, K/V written into the cache at each row's own slot
                 CUdeviceptr in = x, norm = w.inputNorm();
@@ -109,13 +113,14 @@ final class ForwardPass {
                 }
                 int ks = gemvSplit(hidden, qkvDim / 2);
                 dev.tag = hidden + "x" + qkvDim + "+rope";
-                dev.launch("matmul_qkv_rope" + n, (qkvDim / 2 + 8 / ks - 1) / (8 / ks), 1, 1, 256, in, norm, eps,
-                        w.qkvProj(), w.qkvBias(), qkv, n, hidden, qkvDim, ks, positions, slots, invFreq, kc, vc, heads,
+                dev.launch("matmul_qkv_rope" + n + fp8(w.qkvScales()), (qkvDim / 2 + 8 / ks - 1) / (8 / ks), 1, 1,
+                        256, in, norm, eps, w.qkvProj(), w.qkvScales(), w.qkvBias(), qkv, n, hidden, qkvDim, ks,
+                        positions, slots, invFreq, kc, vc, heads,
                         config.numKvHeads(), headDim, kvSuffix.equals("_f32") ? 1 : 0);
                 dev.tag = "";
             } else {
                 dev.launch("rmsnorm", n, 1, 1, 256, x, w.inputNorm(), h, null, hidden, eps);
-                matmul(h, null, false, w.qkvProj(), w.qkvBias(), qkv, n, hidden, qkvDim, false);
+                matmul(h, null, false, w.qkvProj(), w.qkvScales(), w.qkvBias(), qkv, n, hidden, qkvDim, false);
             }
             if (!(small && t.fuseSmallRope() && w.qNorm() == null && w.kNorm() == null) || fused) {
                 dev.launch("rope_kv_write" + kvSuffix, n, 1, 1, t.ropeThreads(), qkv, positions, slots, invFreq, w.qNorm(), w.kNorm(),
@@ -124,7 +129,7 @@ final class ForwardPass {
             prefetchDuringAttention(w);
             preSplit = attention(s, kc, vc, t.groupedAttention(), 0) && t.fuseOSplit();
             try {
-                matmul(attn, null, false, w.oProj(), w.oBias(), x, n, config.qDim(), hidden, true);
+                matmul(attn, null, false, w.oProj(), w.oScales(), w.oBias(), x, n, config.qDim(), hidden, true);
             } finally {
                 preSplit = false;
             }
@@ -138,19 +143,21 @@ final class ForwardPass {
                 }
                 int ks = gemvSplit(hidden, inter);
                 dev.tag = hidden + "x" + inter + "x2";
-                dev.launch("matmul_glu" + n, (inter + 8 / ks - 1) / (8 / ks), 1, 1, 256, in, norm, eps, w.gateUpProj(),
-                        w.gateUpBias(), act, n, hidden, inter, ks);
+                dev.launch("matmul_glu" + n + fp8(w.gateUpScales()), (inter + 8 / ks - 1) / (8 / ks), 1, 1, 256, in,
+                        norm, eps, w.gateUpProj(), w.gateUpScales(), w.gateUpBias(), act, n, hidden, inter, ks);
                 dev.tag = "";
-                matmul(act, null, false, w.downProj(), w.downBias(), x, n, inter, hidden, true);
+                matmul(act, null, false, w.downProj(), w.downScales(), w.downBias(), x, n, inter, hidden, true);
             } else if (fused) {
-                matmul(x, w.postAttentionNorm(), false, w.gateUpProj(), w.gateUpBias(), gateUp, n, hidden, 2 * inter, false);
-                matmul(gateUp, null, true, w.downProj(), w.downBias(), x, n, inter, hidden, true);
+                matmul(x, w.postAttentionNorm(), false, w.gateUpProj(), w.gateUpScales(), w.gateUpBias(), gateUp, n, hidden,
+                        2 * inter, false);
+                matmul(gateUp, null, true, w.downProj(), w.downScales(), w.downBias(), x, n, inter, hidden, true);
             } else {
                 dev.launch("rmsnorm", n, 1, 1, 256, x, w.postAttentionNorm(), h, null, hidden, eps);
-                matmul(h, null, false, w.gateUpProj(), w.gateUpBias(), gateUp, n, hidden, 2 * inter, false);
+                matmul(h, null, false, w.gateUpProj(), w.gateUpScales(), w.gateUpBias(), gateUp, n, hidden, 2 * inter,
+                        false);
                 int elems = n * inter;
                 dev.launch("swiglu", Math.min((elems + 255) / 256, 32 * dev.multiprocessors), 1, 1, 256, gateUp, act, n, inter);
-                matmul(act, null, false, w.downProj(), w.downBias(), x, n, inter, hidden, true);
+                matmul(act, null, false, w.downProj(), w.downScales(), w.downBias(), x, n, inter, hidden, true);
             }
         }
     }
@@ -255,22 +262,44 @@ final class ForwardPass {
      */
     void matmul(CUdeviceptr xIn, CUdeviceptr norm, boolean gated, CUdeviceptr w, CUdeviceptr bias, CUdeviceptr y,
                         int n, int in, int out, boolean accumulate) {
-        dev.tag = in + "x" + out;
+        matmul(xIn, norm, gated, w, null, bias, y, n, in, out, accumulate);
+    }
+
+    /**
+     * {@link #matmul} with W as FP8 codes scaled per row by {@code scales} (null: W is bf16): the FP8 gemv for one or two
+     * rows, else W widened to bf16 into {@link #fp8Scratch} for the GEMMs.
+     */
+    void matmul(CUdeviceptr xIn, CUdeviceptr norm, boolean gated, CUdeviceptr w, CUdeviceptr scales, CUdeviceptr bias,
+                CUdeviceptr y, int n, int in, int out, boolean accumulate) {
+        dev.tag = in + "x" + out + (scales != null ? " fp8" : "");
         try {
-            matmulUntagged(xIn, norm, gated, w, bias, y, n, in, out, accumulate);
+            if (scales != null && n > 2) {
+                long chunks = (long) out * in / 8;
+                dev.launch("fp8_dequant_bf16", (int) Math.min((chunks + 255) / 256, 8L * dev.multiprocessors), 1, 1, 256,
+                        w, scales, fp8Scratch, out, in);
+                w = fp8Scratch;
+                scales = null;
+            }
+            matmulUntagged(xIn, norm, gated, w, scales, bias, y, n, in, out, accumulate);
         } finally {
             dev.tag = "";
         }
     }
 
-    private void matmulUntagged(CUdeviceptr xIn, CUdeviceptr norm, boolean gated, CUdeviceptr w, CUdeviceptr bias,
-                                CUdeviceptr y, int n, int in, int out, boolean accumulate) {
+    /** The FP8 kernels' name suffix for a matrix with these scales. */
+    private static String fp8(CUdeviceptr scales) {
+        return scales != null ? "_fp8" : "";
+    }
+
+    private void matmulUntagged(CUdeviceptr xIn, CUdeviceptr norm, boolean gated, CUdeviceptr w, CUdeviceptr scales,
+                                CUdeviceptr bias, CUdeviceptr y, int n, int in, int out, boolean accumulate) {
         int acc = accumulate ? 1 : 0;
         int gate = gated ? 1 : 0;
         if (n <= 2) {
             if (norm != null || gated) throw new IllegalStateException("fused matmul inputs need three or more rows");
             int ks = gemvSplit(in, out);
-            dev.launch("matmul_gemv" + n, (out + 8 / ks - 1) / (8 / ks), 1, 1, 256, xIn, w, bias, y, n, in, out, acc, ks);
+            dev.launch("matmul_gemv" + n + fp8(scales), (out + 8 / ks - 1) / (8 / ks), 1, 1, 256, xIn, w, scales, bias,
+                    y, n, in, out, acc, ks);
         } else if (t.batchKernel().equals("gemm") && in % STREAM_GEMM_K == 0 && out % 16 == 0 && hopperGemm(n)) {
             // whole output tiles written with the bias (and the residual when accumulating): y needs no zeroing, and
             // rows beyond n are not read, so only the n real rows are split

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.*;
 import ai.arbor.gpu.model.Architecture;
 import ai.arbor.gpu.model.DType;
 import ai.arbor.gpu.model.ModelConfig;
+import ai.arbor.gpu.model.quant.Quantization;
 import org.junit.jupiter.api.Test;
 
 /** The KV cache takes what gpu-memory-utilization leaves after the weights and the largest step (runs without a GPU). */
@@ -21,7 +22,7 @@ class KvCacheBudgetTest {
 
     /** The device's free memory once the backend holds its weights and the buffers of a step within {@code limits}. */
     private static long freeAfterSetup(StepLimits limits) {
-        return H100 - CONTEXT - CudaWeights.matrixBytes(QWEN_1_5B) - KvCacheBudget.stepBuffers(QWEN_1_5B, limits, SLOTS);
+        return H100 - CONTEXT - CudaWeights.matrixBytes(QWEN_1_5B, Quantization.NONE) - KvCacheBudget.stepBuffers(QWEN_1_5B, limits, SLOTS);
     }
 
     @Test
@@ -38,6 +39,20 @@ class KvCacheBudgetTest {
         assertEquals((long) (H100 * 0.4) / BLOCK, at90 - at50, 1.0, "each tenth of the GPU is a tenth more blocks");
         // the 1.5B shape on an H100 at 0.9: ~70 GB of KV cache, ~150k blocks (2.4M tokens)
         assertTrue(at90 > 150_000 && at90 < 160_000, "blocks: " + at90);
+    }
+
+    @Test
+    void fp8WeightsHalveTheLayerMatricesAndTheRestGoesToTheKvCache() {
+        long bf16 = CudaWeights.matrixBytes(QWEN_1_5B, Quantization.NONE);
+        long fp8 = CudaWeights.matrixBytes(QWEN_1_5B, Quantization.FP8);
+        long layerWeights = 28L * (2048L * 1536 + 1536L * 1536 + 3L * 8960 * 1536); // 1.31e9, a byte each in FP8
+        long embed = 2L * 151936 * 1536; // tied: embeddings and LM head are one bf16 matrix
+        assertEquals(2 * layerWeights + embed, bf16);
+        // a scale per row (2048 + 2 x 1536 + 17920 per layer) and the bf16 scratch of the largest (gate/up) matrix
+        assertEquals(layerWeights + 4L * 28 * (2048 + 2 * 1536 + 17920) + embed + 2L * 17920 * 1536, fp8);
+        int blocksBf16 = KvCacheBudget.kvBlocks(H100, freeAfterSetup(StepLimits.DEFAULT), 0.9, 0, BLOCK);
+        int blocksFp8 = KvCacheBudget.kvBlocks(H100, freeAfterSetup(StepLimits.DEFAULT) + bf16 - fp8, 0.9, 0, BLOCK);
+        assertEquals((bf16 - fp8) / BLOCK, blocksFp8 - blocksBf16, 1.0);
     }
 
     @Test

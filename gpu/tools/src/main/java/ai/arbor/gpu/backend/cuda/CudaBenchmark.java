@@ -8,6 +8,7 @@ import ai.arbor.gpu.engine.LLMEngine;
 import ai.arbor.gpu.model.Architecture;
 import ai.arbor.gpu.model.DType;
 import ai.arbor.gpu.model.ModelConfig;
+import ai.arbor.gpu.model.quant.Quantization;
 import ai.arbor.gpu.model.RopeScaling;
 import ai.arbor.gpu.protocol.SamplingParams;
 import jcuda.driver.CUdeviceptr;
@@ -210,6 +211,42 @@ public final class CudaBenchmark {
             System.out.println("| what | throughput | time | vs roofline |");
             System.out.println("|---|---|---|---|");
             for (String r : rows) System.out.println(r);
+        }
+        fp8(c, steps, batches, prefill);
+    }
+
+    /**
+     * The same model with FP8 weights (--quantization fp8): decode at each batch size (one or two rows: the FP8 gemv;
+     * more: each matrix widened to bf16 first) and the prefill. A second backend, after the first has let go of the GPU.
+     */
+    private static void fp8(ModelConfig c, int steps, int[] batches, int prefill) {
+        long t0 = System.nanoTime();
+        try (CudaBackend gpu = new CudaBackend(c, new RandomWeights(c, 42), 0, 0.9, true, false, StepLimits.DEFAULT,
+                Quantization.FP8)) {
+            System.out.printf("FP8 weights: %.3f GB on the device, loaded and quantized in %.1f s%n",
+                    gpu.weightBytes() / 1e9, (System.nanoTime() - t0) / 1e9);
+            int maxBatch = Arrays.stream(batches).max().orElse(1);
+            int perSeq = (PROMPT + steps + 16) / BLOCK + 2;
+            int prefillBlocks = (prefill + BLOCK - 1) / BLOCK + 1;
+            gpu.allocateKvCache(maxBatch * perSeq + prefillBlocks, BLOCK);
+            SplittableRandom rnd = new SplittableRandom(7);
+            for (int b : batches) {
+                double tps = decode(gpu, b, steps, perSeq, rnd, true, b == 1);
+                System.out.printf("| decode, batch %d, FP8 weights | %.0f tok/s | %.2f ms/step | |%n", b, tps, 1000.0 * b / tps);
+            }
+            int[] table = new int[prefillBlocks];
+            for (int i = 0; i < table.length; i++) table[i] = maxBatch * perSeq + i;
+            int[] tokens = rnd.ints(prefill, 0, c.vocabSize()).toArray();
+            double best = Double.MAX_VALUE;
+            for (int r = 0; r < 3; r++) {
+                long s = System.nanoTime();
+                gpu.forwardGreedy(new ForwardBatch(List.of(new SequenceChunk(tokens, 0, table, true))));
+                if (r > 0) best = Math.min(best, (System.nanoTime() - s) / 1e9);
+            }
+            System.out.printf("| prefill, one %d-token prompt, FP8 weights | %.0f tok/s | %.1f ms | |%n", prefill,
+                    prefill / best, 1000 * best);
+        } catch (RuntimeException e) {
+            System.out.println("FP8 weights: failed: " + e);
         }
     }
 

@@ -104,14 +104,38 @@ public final class CudaSelfCheck {
             reports.add(r);
             all &= r.passed();
         }
+        // FP8 weights (--quantization fp8) against the CPU backend's FP8
+        List<Fp8Check.Result> fp8 = new ArrayList<>();
+        for (int i = 0; i < args.length; i += 2) {
+            Fp8Check.Result r = checkFp8(Path.of(args[i]), Path.of(args[i + 1]), 0, System.out);
+            fp8.add(r);
+            all &= r.passed();
+        }
         System.out.println("==== CUDA self-check summary ====");
         for (Report r : reports) {
             System.out.println(r);
             System.out.println(r.embeddings());
             System.out.println(r.kvCopy());
         }
+        for (Fp8Check.Result r : fp8) System.out.println(r);
         System.out.println(all ? "ALL PASS" : "SOME FAILED");
         System.exit(all ? 0 : 1);
+    }
+
+    /** {@link Fp8Check} on the reference's prompts and continuations, within the bf16 KV cache's tolerance. */
+    static Fp8Check.Result checkFp8(Path modelDir, Path referenceJson, int device, PrintStream log) throws IOException {
+        ModelConfig config = ConfigParser.parse(modelDir.resolve("config.json"));
+        List<Fp8Check.Case> cases = new ArrayList<>();
+        for (JsonNode c : new ObjectMapper().readTree(referenceJson.toFile()).get("cases")) {
+            JsonNode steps = c.get("steps");
+            int[] top1 = new int[steps.size()];
+            for (int s = 0; s < top1.length; s++) top1[s] = ints(steps.get(s).get("top_ids"))[0];
+            cases.add(new Fp8Check.Case(ints(c.get("prompt_ids")), ints(c.get("generated_ids")), top1));
+        }
+        try (SafeTensorsWeights weights = SafeTensorsWeights.open(modelDir)) {
+            log.printf("%s with FP8 weights, %d cases%n", modelDir.getFileName(), cases.size());
+            return Fp8Check.run(modelDir.getFileName().toString(), config, weights, cases, device, BF16_KV_TOLERANCE, log);
+        }
     }
 
     public static Report check(Path modelDir, Path referenceJson, int device, boolean kvFloat32, PrintStream log) throws IOException {

@@ -135,10 +135,11 @@ final class KernelLab {
         int hidden = p.config.hiddenSize();
         int inter = p.config.intermediateSize();
         Runnable[] shapes = {
-                () -> p.matmul(p.h, null, false, w.qkvProj(), w.qkvBias(), p.qkv, n, hidden, p.qkvDim, false),
-                () -> p.matmul(p.attn, null, false, w.oProj(), w.oBias(), p.x, n, p.config.qDim(), hidden, true),
-                () -> p.matmul(p.h, null, false, w.gateUpProj(), w.gateUpBias(), p.gateUp, n, hidden, 2 * inter, false),
-                () -> p.matmul(p.act, null, false, w.downProj(), w.downBias(), p.x, n, inter, hidden, true),
+                () -> p.matmul(p.h, null, false, w.qkvProj(), w.qkvScales(), w.qkvBias(), p.qkv, n, hidden, p.qkvDim, false),
+                () -> p.matmul(p.attn, null, false, w.oProj(), w.oScales(), w.oBias(), p.x, n, p.config.qDim(), hidden, true),
+                () -> p.matmul(p.h, null, false, w.gateUpProj(), w.gateUpScales(), w.gateUpBias(), p.gateUp, n, hidden,
+                        2 * inter, false),
+                () -> p.matmul(p.act, null, false, w.downProj(), w.downScales(), w.downBias(), p.x, n, inter, hidden, true),
                 () -> p.matmul(p.h, null, false, p.weights.lmHead(), null, p.gateUp, Math.min(n, p.capLogitRows), hidden,
                         p.config.vocabSize(), false)};
         double[] us = new double[shapes.length];
