@@ -3,11 +3,13 @@
 // tools/gemm_lab.sh builds it into .dev/gemmlab/ with nvcc (sm_90a, static cudart), and .dev/gemmlab/run.sh runs it
 // on an H100 / H200.
 //
-// Per case (rows M x shape): every hopper_gemm kernel (128- and 64-row tiles, split-K clusters) is checked with accumulate off (y pre-filled with NaN, so an
+// Per case (rows M x shape): every hopper_gemm kernel (128- and 64-row tiles, split-K clusters, FP8 weights: _w8
+// against x times the codes widened back, times the row scales) is checked with accumulate off (y pre-filled with NaN, so an
 // unwritten element fails) and on (y pre-filled with random values that must be added), as max |y - expected| /
 // max |expected|; hi + lo kernels against the fp32 reference of x = hi + lo, hi-only kernels (_hi) against the
 // reference of x = hi (the "vs hi+lo" column shows what dropping lo costs). PASS: relative error <= 1e-4 (only the
 // summation order differs). Then TFLOP/s = 2 M N K / time, GPU time of REPS back-to-back launches by cudaEvents.
+#include <cuda_fp8.h>
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -112,33 +114,71 @@ __global__ void compare(const float* y, const float* ref, const float* bias, con
     atomicMax(out + 1, __float_as_uint(e));
 }
 
-typedef void (*GemmFn)(const __nv_bfloat16*, const __nv_bfloat16*, const __nv_bfloat16*, const float*, float*, int, int,
-                       int, int);
+// W -> FP8 E4M3 codes with a scale per row (amax / 448, as Fp8Weight), and the codes widened back to bf16 (exact), whose
+// product with x times the row's scale is what the _w8 kernels must give. One block per row.
+__global__ void quantize_rows(const __nv_bfloat16* w, uint8_t* codes, float* scales, __nv_bfloat16* wdec, int cols) {
+    __shared__ float red[256];
+    const __nv_bfloat16* row = w + (size_t)blockIdx.x * cols;
+    float amax = 0.f;
+    for (int c = threadIdx.x; c < cols; c += blockDim.x) amax = fmaxf(amax, fabsf(__bfloat162float(row[c])));
+    red[threadIdx.x] = amax;
+    __syncthreads();
+    for (int o = 128; o > 0; o >>= 1) {
+        if (threadIdx.x < o) red[threadIdx.x] = fmaxf(red[threadIdx.x], red[threadIdx.x + o]);
+        __syncthreads();
+    }
+    const float scale = red[0] > 0.f ? red[0] / 448.f : 1.f;
+    if (threadIdx.x == 0) scales[blockIdx.x] = scale;
+    for (int c = threadIdx.x; c < cols; c += blockDim.x) {
+        __nv_fp8_storage_t q = __nv_cvt_float_to_fp8(__bfloat162float(row[c]) / scale, __NV_SATFINITE, __NV_E4M3);
+        codes[(size_t)blockIdx.x * cols + c] = q;
+        __half_raw h = __nv_cvt_fp8_to_halfraw(q, __NV_E4M3);
+        wdec[(size_t)blockIdx.x * cols + c] = __float2bfloat16(__half2float(*reinterpret_cast<__half*>(&h)));
+    }
+}
+__global__ void scale_columns(float* y, const float* scales, int m, int n) {
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < (size_t)m * n; i += (size_t)gridDim.x * blockDim.x)
+        y[i] *= scales[i % n];
+}
+
+typedef void (*GemmFn)(const __nv_bfloat16*, const __nv_bfloat16*, const void*, const float*, const float*, float*, int,
+                       int, int, int);
 struct Hopper {
     const char* name;
     GemmFn fn;
     int bm, bn, split, stages;
-    bool lo;
-    int smem() const { return stages * ((lo ? 2 : 1) * bm + bn) * 128 + 1024; }
+    bool lo, w8;
+    int smem() const { return stages * ((lo ? 2 : 1) * bm + bn + (w8 ? bn / 2 : 0)) * 128 + 1024; }
 };
 // keep in step with the HOPPER_GEMM list at the end of hopper_gemm.cu
 const Hopper HOPPERS[] = {
-    {"hopper_gemm_n256", hopper_gemm_n256, 128, 256, 1, 3, true},
-    {"hopper_gemm_n192", hopper_gemm_n192, 128, 192, 1, 4, true},
-    {"hopper_gemm_n128", hopper_gemm_n128, 128, 128, 1, 4, true},
-    {"hopper_gemm_n128_s2", hopper_gemm_n128_s2, 128, 128, 2, 4, true},
-    {"hopper_gemm_n128_s4", hopper_gemm_n128_s4, 128, 128, 4, 4, true},
-    {"hopper_gemm_n128_s8", hopper_gemm_n128_s8, 128, 128, 8, 4, true},
-    {"hopper_gemm_m64_n256", hopper_gemm_m64_n256, 64, 256, 1, 4, true},
-    {"hopper_gemm_m64_n128", hopper_gemm_m64_n128, 64, 128, 1, 6, true},
-    {"hopper_gemm_m64_n128_s2", hopper_gemm_m64_n128_s2, 64, 128, 2, 4, true},
-    {"hopper_gemm_m64_n128_s4", hopper_gemm_m64_n128_s4, 64, 128, 4, 4, true},
-    {"hopper_gemm_m64_n128_s8", hopper_gemm_m64_n128_s8, 64, 128, 8, 4, true},
-    {"hopper_gemm_n256_k0", hopper_gemm_n256_k0, 128, 256, 1, 3, true},
-    {"hopper_gemm_n256_hi", hopper_gemm_n256_hi, 128, 256, 1, 4, false},
-    {"hopper_gemm_n192_hi", hopper_gemm_n192_hi, 128, 192, 1, 5, false},
-    {"hopper_gemm_n128_hi", hopper_gemm_n128_hi, 128, 128, 1, 6, false},
-    {"hopper_gemm_n256_hi_k0", hopper_gemm_n256_hi_k0, 128, 256, 1, 4, false},
+    {"hopper_gemm_n256", hopper_gemm_n256, 128, 256, 1, 3, true, false},
+    {"hopper_gemm_n192", hopper_gemm_n192, 128, 192, 1, 4, true, false},
+    {"hopper_gemm_n128", hopper_gemm_n128, 128, 128, 1, 4, true, false},
+    {"hopper_gemm_n128_s2", hopper_gemm_n128_s2, 128, 128, 2, 4, true, false},
+    {"hopper_gemm_n128_s4", hopper_gemm_n128_s4, 128, 128, 4, 4, true, false},
+    {"hopper_gemm_n128_s8", hopper_gemm_n128_s8, 128, 128, 8, 4, true, false},
+    {"hopper_gemm_m64_n256", hopper_gemm_m64_n256, 64, 256, 1, 4, true, false},
+    {"hopper_gemm_m64_n128", hopper_gemm_m64_n128, 64, 128, 1, 6, true, false},
+    {"hopper_gemm_m64_n128_s2", hopper_gemm_m64_n128_s2, 64, 128, 2, 4, true, false},
+    {"hopper_gemm_m64_n128_s4", hopper_gemm_m64_n128_s4, 64, 128, 4, 4, true, false},
+    {"hopper_gemm_m64_n128_s8", hopper_gemm_m64_n128_s8, 64, 128, 8, 4, true, false},
+    {"hopper_gemm_n256_k0", hopper_gemm_n256_k0, 128, 256, 1, 3, true, false},
+    {"hopper_gemm_n256_hi", hopper_gemm_n256_hi, 128, 256, 1, 4, false, false},
+    {"hopper_gemm_n192_hi", hopper_gemm_n192_hi, 128, 192, 1, 5, false, false},
+    {"hopper_gemm_n128_hi", hopper_gemm_n128_hi, 128, 128, 1, 6, false, false},
+    {"hopper_gemm_n256_hi_k0", hopper_gemm_n256_hi_k0, 128, 256, 1, 4, false, false},
+    {"hopper_gemm_n256_w8", hopper_gemm_n256_w8, 128, 256, 1, 2, true, true},
+    {"hopper_gemm_n192_w8", hopper_gemm_n192_w8, 128, 192, 1, 3, true, true},
+    {"hopper_gemm_n128_w8", hopper_gemm_n128_w8, 128, 128, 1, 4, true, true},
+    {"hopper_gemm_m64_n256_w8", hopper_gemm_m64_n256_w8, 64, 256, 1, 3, true, true},
+    {"hopper_gemm_m64_n128_w8", hopper_gemm_m64_n128_w8, 64, 128, 1, 5, true, true},
+    {"hopper_gemm_m64_n128_s2_w8", hopper_gemm_m64_n128_s2_w8, 64, 128, 2, 4, true, true},
+    {"hopper_gemm_m64_n128_s4_w8", hopper_gemm_m64_n128_s4_w8, 64, 128, 4, 4, true, true},
+    {"hopper_gemm_m64_n128_s8_w8", hopper_gemm_m64_n128_s8_w8, 64, 128, 8, 4, true, true},
+    {"hopper_gemm_n128_s2_w8", hopper_gemm_n128_s2_w8, 128, 128, 2, 4, true, true},
+    {"hopper_gemm_n128_s4_w8", hopper_gemm_n128_s4_w8, 128, 128, 4, 4, true, true},
+    {"hopper_gemm_n128_s8_w8", hopper_gemm_n128_s8_w8, 128, 128, 8, 4, true, true},
 };
 typedef void (*StreamFn)(const __nv_bfloat16*, const __nv_bfloat16*, const __nv_bfloat16*, const float*, float*, int,
                          int, int, int);
@@ -166,8 +206,9 @@ struct Shape {
 };
 
 struct Bufs {
-    float *x, *bias, *y, *y0, *ref_hi, *ref_hilo;
-    __nv_bfloat16 *hi, *lo, *w;
+    float *x, *bias, *y, *y0, *ref_hi, *ref_hilo, *ref_w8, *scales;
+    __nv_bfloat16 *hi, *lo, *w, *wdec;
+    uint8_t* codes;
     unsigned* cmp;
 };
 
@@ -176,7 +217,8 @@ int sms;
 // ceil(n / bm) * ceil(out / bn) * split blocks (a cluster of split each): the same grid as HopperGemm.launch
 void launch_hopper(const Hopper& h, const Bufs& b, int m, const Shape& s, int accumulate) {
     int blocks = (m + h.bm - 1) / h.bm * ((s.out + h.bn - 1) / h.bn) * h.split;
-    h.fn<<<blocks, 256, h.smem()>>>(b.hi, b.lo, b.w, b.bias, b.y, m, s.in, s.out, accumulate);
+    h.fn<<<blocks, 256, h.smem()>>>(b.hi, b.lo, h.w8 ? (const void*)b.codes : (const void*)b.w, h.w8 ? b.scales : nullptr,
+                                    b.bias, b.y, m, s.in, s.out, accumulate);
 }
 void launch_stream(const Stream& st, const Bufs& b, int m, const Shape& s) {
     static int per_sm[8] = {};
@@ -258,7 +300,10 @@ int main(int argc, char** argv) {
     CK(cudaMalloc(&b.lo, 2 * pad_rows * max_in));
     CK(cudaMalloc(&b.w, 2 * max_w));
     CK(cudaMalloc(&b.bias, sizeof(float) * max_out));
-    for (float** p : {&b.y, &b.y0, &b.ref_hi, &b.ref_hilo}) CK(cudaMalloc(p, sizeof(float) * max_y));
+    for (float** p : {&b.y, &b.y0, &b.ref_hi, &b.ref_hilo, &b.ref_w8}) CK(cudaMalloc(p, sizeof(float) * max_y));
+    CK(cudaMalloc(&b.wdec, 2 * max_w));
+    CK(cudaMalloc(&b.codes, max_w));
+    CK(cudaMalloc(&b.scales, sizeof(float) * max_out));
     CK(cudaMalloc(&b.cmp, 8));
 
     printf("%-5s %-8s %6s %5s  %-28s %9s %9s %9s  %-4s %9s %7s\n", "M", "shape", "out", "in", "kernel", "err acc0",
@@ -275,12 +320,16 @@ int main(int argc, char** argv) {
             fill_f32<<<1024, 256>>>(b.y0, ny, 4, 1.f);
             reference<<<dim3((s.out + 63) / 64, (m + 63) / 64), 256>>>(b.hi, b.lo, b.w, b.ref_hi, b.ref_hilo, m,
                                                                         s.out, s.in);
+            quantize_rows<<<s.out, 256>>>(b.w, b.codes, b.scales, b.wdec, s.in);
+            reference<<<dim3((s.out + 63) / 64, (m + 63) / 64), 256>>>(b.hi, b.lo, b.wdec, b.y, b.ref_w8, m, s.out,
+                                                                        s.in); // b.y: scratch for the unused hi-only one
+            scale_columns<<<1024, 256>>>(b.ref_w8, b.scales, m, s.out);
             CK(cudaGetLastError());
             double flops = 2.0 * m * s.out * s.in;
             double best = 1e30;
             const char* best_name = "";
             for (const Hopper& h : HOPPERS) {
-                const float* ref = h.lo ? b.ref_hilo : b.ref_hi;
+                const float* ref = h.w8 ? b.ref_w8 : h.lo ? b.ref_hilo : b.ref_hi;
                 CK(cudaMemset(b.y, 0xff, sizeof(float) * ny)); // NaN: every element must be written
                 launch_hopper(h, b, m, s, 0);
                 CK(cudaGetLastError());
@@ -293,7 +342,7 @@ int main(int argc, char** argv) {
                 failures += !ok;
                 double us = time_us([&] { launch_hopper(h, b, m, s, 0); });
                 CK(cudaGetLastError());
-                if (ok && h.lo && us < best) { // the production operand form, as stream_gemm
+                if (ok && h.lo && !h.w8 && us < best) { // bf16 weights, x as hi + lo: as stream_gemm
                     best = us;
                     best_name = h.name;
                 }

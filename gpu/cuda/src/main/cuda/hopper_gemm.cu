@@ -20,6 +20,7 @@
 // divide out). y is written, not added to with atomics: y = acc + bias, plus y's old value when accumulate != 0.
 #include <cooperative_groups.h>
 #include <cuda_bf16.h>
+#include <cuda_fp8.h>
 #include <stdint.h>
 
 #include "hopper_wgmma.cuh"
@@ -31,6 +32,19 @@ constexpr int BK = 64;      // reduction depth per stage: 64 bf16 = one 128-byte
 constexpr int THREADS = 256;
 
 __device__ __forceinline__ uint32_t smem_addr(const void* p) { return (uint32_t)__cvta_generic_to_shared(p); }
+
+// Eight E4M3 codes as eight bf16 (exact: 3 mantissa bits and exponents 2^-9..2^8 fit bf16)
+__device__ __forceinline__ uint4 fp8x8_to_bf16(uint2 raw) {
+    const __nv_fp8x2_storage_t* p = reinterpret_cast<const __nv_fp8x2_storage_t*>(&raw);
+    uint4 o;
+    __nv_bfloat162* h = reinterpret_cast<__nv_bfloat162*>(&o);
+#pragma unroll
+    for (int i = 0; i < 4; i++) {
+        __half2_raw r = __nv_cvt_fp8x2_to_halfraw2(p[i], __NV_E4M3);
+        h[i] = __float22bfloat162_rn(__half22float2(*reinterpret_cast<__half2*>(&r)));
+    }
+    return o;
+}
 
 // valid == false: the 16 bytes become zeros and src is not read (it must still be a mapped address)
 __device__ __forceinline__ void cp16(uint32_t dst, const void* src, bool valid) {
@@ -80,8 +94,9 @@ __device__ __forceinline__ void wgmma(float (&d)[BN / 2], uint64_t da, uint64_t 
 // all SPLIT partials through distributed shared memory, always in rank order, so the result does not depend on
 // which block finished first (no atomics: the same inputs give the same bits).
 template <int BM, int BN, int SPLIT>
-__device__ __forceinline__ void reduce_cluster(float* red, const float* __restrict__ bias, float* __restrict__ y,
-                                               int m0, int n0, int n, int out, int accumulate) {
+__device__ __forceinline__ void reduce_cluster(float* red, const float* __restrict__ scales,
+                                               const float* __restrict__ bias, float* __restrict__ y, int m0, int n0,
+                                               int n, int out, int accumulate) {
     constexpr int RS = BN + 8; // row stride of the partial tile: the pad spreads a warp's 8 rows over the banks
     constexpr int RPR = BM / SPLIT;
     cg::cluster_group cluster = cg::this_cluster();
@@ -105,7 +120,8 @@ __device__ __forceinline__ void reduce_cluster(float* red, const float* __restri
 #pragma unroll
             for (int h = 0; h < 2; h++) {
                 float2 b = bias ? *reinterpret_cast<const float2*>(bias + o + 2 * h) : make_float2(0.f, 0.f);
-                float2 u = make_float2(v[2 * h] + b.x, v[2 * h + 1] + b.y);
+                float2 sc = scales ? *reinterpret_cast<const float2*>(scales + o + 2 * h) : make_float2(1.f, 1.f);
+                float2 u = make_float2(v[2 * h] * sc.x + b.x, v[2 * h + 1] * sc.y + b.y);
                 if (accumulate) {
                     float2 old = p[h];
                     u.x += old.x;
@@ -123,17 +139,22 @@ __device__ __forceinline__ void reduce_cluster(float* red, const float* __restri
 // SPLIT > 1: the tile's K range is cut into SPLIT slices, one block each, the blocks of a tile one cluster
 // (__cluster_dims__) that reduces through distributed shared memory: small outputs (o, down, q/k/v at decode) fill
 // the SMs with it instead of leaving most of them idle.
-template <int BM, int BN, int SPLIT, int STAGES, int KEEP, bool LO>
+// W8: W holds FP8 E4M3 codes with a scale per output column (row of W): each stage also carries the tile's 64-byte
+// code rows, which the block widens into the bf16 swizzled tile before its MMAs; the scale multiplies the finished sum.
+// The weights cross from DRAM at a byte each, which is what decode batches are bound by.
+template <int BM, int BN, int SPLIT, int STAGES, int KEEP, bool LO, bool W8>
 __device__ __forceinline__ void hopper_gemm(const __nv_bfloat16* __restrict__ xhi, const __nv_bfloat16* __restrict__ xlo,
-                                            const __nv_bfloat16* __restrict__ w, const float* __restrict__ bias,
-                                            float* __restrict__ y, int n, int in, int out, int accumulate) {
+                                            const void* __restrict__ wv, const float* __restrict__ scales,
+                                            const float* __restrict__ bias, float* __restrict__ y, int n, int in,
+                                            int out, int accumulate) {
     static_assert(BM == 64 || BM == 128, "one or two warpgroups of m64 rows");
     constexpr int WGM = BM / 64, NW = BN / (2 / WGM); // warpgroups along the rows; columns per warpgroup
     static_assert(NW == 64 || NW == 96 || NW == 128 || NW == 192 || NW == 256, "a wgmma wrapper for NW columns");
     constexpr int X_BYTES = BM * BK * 2;
     constexpr int W_BYTES = BN * BK * 2;
     constexpr int W_OFF = (LO ? 2 : 1) * X_BYTES;
-    constexpr int STAGE_BYTES = W_OFF + W_BYTES; // a multiple of 1024: every tile stays swizzle-atom aligned
+    constexpr int W8_OFF = W_OFF + W_BYTES;      // W8: the tile's codes, 64 bytes a row, not swizzled
+    constexpr int STAGE_BYTES = W8_OFF + (W8 ? BN * BK : 0); // a multiple of 1024: tiles stay swizzle-atom aligned
     constexpr int D = STAGES - 1 - KEEP;         // prefetch distance in tiles
     static_assert(D >= 1, "the ring needs a slot beyond the tiles being read");
     static_assert(SPLIT == 1 || STAGES * STAGE_BYTES >= BM * (BN + 8) * 4, "the partial tile reuses the ring");
@@ -163,6 +184,12 @@ __device__ __forceinline__ void hopper_gemm(const __nv_bfloat16* __restrict__ xh
     }
 #pragma unroll
     for (int j = 0; j < WJ; j++) woff[j] = (size_t)min(n0 + r0 + 32 * j, out - 1) * in + c * 8;
+    const __nv_bfloat16* w = static_cast<const __nv_bfloat16*>(wv);
+    const uint8_t* w8 = static_cast<const uint8_t*>(wv);
+    constexpr int W8J = BN / 64; // W8: 16-byte chunks of codes per thread per tile: 64 rows x 4 chunks a pass
+    size_t w8off[W8J];
+#pragma unroll
+    for (int j = 0; j < W8J; j++) w8off[j] = (size_t)min(n0 + (tid >> 2) + 64 * j, out - 1) * in + (tid & 3) * 16;
 
     auto load = [&](int i, int slot) {
         const uint32_t s = base + slot * STAGE_BYTES;
@@ -173,8 +200,13 @@ __device__ __forceinline__ void hopper_gemm(const __nv_bfloat16* __restrict__ xh
             cp16(dst, xhi + xoff[j] + k, xok[j]);
             if (LO) cp16(dst + X_BYTES, xlo + xoff[j] + k, xok[j]);
         }
+        if constexpr (W8) {
 #pragma unroll
-        for (int j = 0; j < WJ; j++) cp16(s + W_OFF + swz(r0 + 32 * j, c), w + woff[j] + k, true);
+            for (int j = 0; j < W8J; j++) cp16(s + W8_OFF + ((tid >> 2) + 64 * j) * 64 + (tid & 3) * 16, w8 + w8off[j] + k, true);
+        } else {
+#pragma unroll
+            for (int j = 0; j < WJ; j++) cp16(s + W_OFF + swz(r0 + 32 * j, c), w + woff[j] + k, true);
+        }
     };
 
     float acc[NW / 2];
@@ -192,6 +224,17 @@ __device__ __forceinline__ void hopper_gemm(const __nv_bfloat16* __restrict__ xh
         __syncthreads(); // everyone's have; every warpgroup has retired its wgmma of tile i - 1 - KEEP
         if (i + D < nk) load(i + D, (i + D) % STAGES);
         cp_commit();
+        if constexpr (W8) { // widen tile i's codes into its bf16 tile (its slot's last MMAs, tile i - STAGES, retired)
+            unsigned char* sp = smem + shift + (i % STAGES) * STAGE_BYTES;
+#pragma unroll
+            for (int g = tid; g < BN * 8; g += THREADS) {
+                const int row = g >> 3, cc = g & 7;
+                *reinterpret_cast<uint4*>(sp + W_OFF + swz(row, cc)) =
+                    fp8x8_to_bf16(*reinterpret_cast<const uint2*>(sp + W8_OFF + row * 64 + cc * 8));
+            }
+            fence_async_smem(); // generic stores, read next by the tensor cores
+            __syncthreads();
+        }
 
         const uint32_t s = base + (i % STAGES) * STAGE_BYTES;
         const uint32_t xa = s + (WGM == 2 ? wg * 64 * 128 : 0);           // this warpgroup's 64 rows
@@ -225,19 +268,20 @@ __device__ __forceinline__ void hopper_gemm(const __nv_bfloat16* __restrict__ xh
             for (int h = 0; h < 2; h++)
                 *reinterpret_cast<float2*>(red + (row + 8 * h) * (BN + 8) + col + 8 * j) =
                     make_float2(acc[4 * j + 2 * h], acc[4 * j + 2 * h + 1]);
-        reduce_cluster<BM, BN, SPLIT>(red, bias, y, m0, n0, n, out, accumulate);
+        reduce_cluster<BM, BN, SPLIT>(red, W8 ? scales : nullptr, bias, y, m0, n0, n, out, accumulate);
     } else {
 #pragma unroll
         for (int j = 0; j < NW / 8; j++) {
             const int o = n0 + col + 8 * j;
             if (o < out) { // out % 16 == 0 and o is even, so o + 1 < out as well
                 float2 b = bias ? *reinterpret_cast<const float2*>(bias + o) : make_float2(0.f, 0.f);
+                float2 sc = W8 ? *reinterpret_cast<const float2*>(scales + o) : make_float2(1.f, 1.f);
 #pragma unroll
                 for (int h = 0; h < 2; h++) {
                     const int t = m0 + row + 8 * h;
                     if (t < n) {
                         float2* p = reinterpret_cast<float2*>(y + (size_t)t * out + o);
-                        float2 v = make_float2(acc[4 * j + 2 * h] + b.x, acc[4 * j + 2 * h + 1] + b.y);
+                        float2 v = make_float2(acc[4 * j + 2 * h] * sc.x + b.x, acc[4 * j + 2 * h + 1] * sc.y + b.y);
                         if (accumulate) {
                             float2 old = *p;
                             v.x += old.x;
@@ -253,17 +297,21 @@ __device__ __forceinline__ void hopper_gemm(const __nv_bfloat16* __restrict__ xh
 
 } // namespace hg
 
-// Shared memory bytes per block (HopperGemm.java keeps the same figure): STAGES * ((LO ? 2 : 1) * BM + BN) * 128
-// + 1024 (alignment slack). Grid: ceil(n / BM) * ceil(out / BN) * SPLIT blocks of 256 threads, SPLIT a cluster.
-#define HOPPER_GEMM_DEF(NAME, ATTR, BM, BN, SPLIT, STAGES, KEEP, LO)                                                \
+// Shared memory bytes per block (HopperGemm.java keeps the same figure): STAGES * ((LO ? 2 : 1) * BM + BN + (W8 ? BN
+// / 2 : 0)) * 128 + 1024 (alignment slack). Grid: ceil(n / BM) * ceil(out / BN) * SPLIT blocks of 256 threads, SPLIT a
+// cluster. scales: W8's per-column scales (ignored, may be null, otherwise).
+#define HOPPER_GEMM_DEF(NAME, ATTR, BM, BN, SPLIT, STAGES, KEEP, LO, W8)                                            \
     extern "C" __global__ void __launch_bounds__(hg::THREADS, 1) ATTR                                               \
-    NAME(const __nv_bfloat16* xhi, const __nv_bfloat16* xlo, const __nv_bfloat16* w, const float* bias, float* y,  \
-         int n, int in, int out, int accumulate) {                                                                  \
-        hg::hopper_gemm<BM, BN, SPLIT, STAGES, KEEP, LO>(xhi, xlo, w, bias, y, n, in, out, accumulate);             \
+    NAME(const __nv_bfloat16* xhi, const __nv_bfloat16* xlo, const void* w, const float* scales, const float* bias, \
+         float* y, int n, int in, int out, int accumulate) {                                                        \
+        hg::hopper_gemm<BM, BN, SPLIT, STAGES, KEEP, LO, W8>(xhi, xlo, w, scales, bias, y, n, in, out, accumulate); \
     }
-#define HOPPER_GEMM(NAME, BM, BN, STAGES, KEEP, LO) HOPPER_GEMM_DEF(NAME, , BM, BN, 1, STAGES, KEEP, LO)
+#define HOPPER_GEMM(NAME, BM, BN, STAGES, KEEP, LO) HOPPER_GEMM_DEF(NAME, , BM, BN, 1, STAGES, KEEP, LO, false)
 #define HOPPER_GEMM_SPLIT(NAME, BM, BN, SPLIT, STAGES, LO) \
-    HOPPER_GEMM_DEF(NAME, __cluster_dims__(SPLIT, 1, 1), BM, BN, SPLIT, STAGES, 1, LO)
+    HOPPER_GEMM_DEF(NAME, __cluster_dims__(SPLIT, 1, 1), BM, BN, SPLIT, STAGES, 1, LO, false)
+#define HOPPER_GEMM_W8(NAME, BM, BN, STAGES, KEEP) HOPPER_GEMM_DEF(NAME, , BM, BN, 1, STAGES, KEEP, true, true)
+#define HOPPER_GEMM_SPLIT_W8(NAME, BM, BN, SPLIT, STAGES) \
+    HOPPER_GEMM_DEF(NAME, __cluster_dims__(SPLIT, 1, 1), BM, BN, SPLIT, STAGES, 1, true, true)
 // The production kernels (HopperGemm.KERNELS): x as hi + lo (as exact as stream_gemm) or hi only (_hi: bf16 x, what
 // vLLM does), for BN = 256, 192, 128; the most stages that fit 227 KB with one wgmma group kept in flight.
 HOPPER_GEMM(hopper_gemm_n256, 128, 256, 3, 1, true)
@@ -282,6 +330,19 @@ HOPPER_GEMM_SPLIT(hopper_gemm_m64_n128_s8, 64, 128, 8, 4, true)
 HOPPER_GEMM_SPLIT(hopper_gemm_n128_s2, 128, 128, 2, 4, true)
 HOPPER_GEMM_SPLIT(hopper_gemm_n128_s4, 128, 128, 4, 4, true)
 HOPPER_GEMM_SPLIT(hopper_gemm_n128_s8, 128, 128, 8, 4, true)
+// FP8 weights (--quantization fp8), the same tiles: a stage also holds the codes (half a bf16 tile), so fewer stages
+// fit; n256 keeps no wgmma group in flight to have a slot to prefetch into
+HOPPER_GEMM_W8(hopper_gemm_n256_w8, 128, 256, 2, 0)
+HOPPER_GEMM_W8(hopper_gemm_n192_w8, 128, 192, 3, 1)
+HOPPER_GEMM_W8(hopper_gemm_n128_w8, 128, 128, 4, 1)
+HOPPER_GEMM_W8(hopper_gemm_m64_n256_w8, 64, 256, 3, 1)
+HOPPER_GEMM_W8(hopper_gemm_m64_n128_w8, 64, 128, 5, 1)
+HOPPER_GEMM_SPLIT_W8(hopper_gemm_m64_n128_s2_w8, 64, 128, 2, 4)
+HOPPER_GEMM_SPLIT_W8(hopper_gemm_m64_n128_s4_w8, 64, 128, 4, 4)
+HOPPER_GEMM_SPLIT_W8(hopper_gemm_m64_n128_s8_w8, 64, 128, 8, 4)
+HOPPER_GEMM_SPLIT_W8(hopper_gemm_n128_s2_w8, 128, 128, 2, 4)
+HOPPER_GEMM_SPLIT_W8(hopper_gemm_n128_s4_w8, 128, 128, 4, 4)
+HOPPER_GEMM_SPLIT_W8(hopper_gemm_n128_s8_w8, 128, 128, 8, 4)
 // for the lab's comparison (gpu/cuda/src/lab/gemm_lab.cu): no wgmma group in flight across iterations, one more tile
 // of prefetch instead (n256 with lo has only one otherwise)
 HOPPER_GEMM(hopper_gemm_n256_k0, 128, 256, 3, 0, true)

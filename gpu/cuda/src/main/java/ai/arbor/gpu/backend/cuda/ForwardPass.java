@@ -273,7 +273,7 @@ final class ForwardPass {
                 CUdeviceptr y, int n, int in, int out, boolean accumulate) {
         dev.tag = in + "x" + out + (scales != null ? " fp8" : "");
         try {
-            if (scales != null && n > 2) {
+            if (scales != null && n > 2 && !takesHopperGemm(n, in, out)) { // the wgmma GEMM reads FP8 itself
                 long chunks = (long) out * in / 8;
                 dev.launch("fp8_dequant_bf16", (int) Math.min((chunks + 255) / 256, 8L * dev.multiprocessors), 1, 1, 256,
                         w, scales, fp8Scratch, out, in);
@@ -300,14 +300,14 @@ final class ForwardPass {
             int ks = gemvSplit(in, out);
             dev.launch("matmul_gemv" + n + fp8(scales), (out + 8 / ks - 1) / (8 / ks), 1, 1, 256, xIn, w, scales, bias,
                     y, n, in, out, acc, ks);
-        } else if (t.batchKernel().equals("gemm") && in % STREAM_GEMM_K == 0 && out % 16 == 0 && hopperGemm(n)) {
+        } else if (takesHopperGemm(n, in, out)) {
             // whole output tiles written with the bias (and the residual when accumulating): y needs no zeroing, and
             // rows beyond n are not read, so only the n real rows are split
             int parts = (int) Math.max(1, Math.min((in + 1023) / 1024, (4L * dev.multiprocessors + n - 1) / n));
             if (!(preSplit && accumulate && norm == null && !gated && xIn == attn)) {
                 dev.launch("split_bf16", n, parts, 1, 256, xIn, norm, eps, gate, xHi, xLo, n, in, null, 0);
             }
-            HopperGemm.launch(dev, t.hopperGemmLo(), xHi, xLo, w, bias, y, n, in, out, accumulate);
+            HopperGemm.launch(dev, t.hopperGemmLo(), xHi, xLo, w, scales, bias, y, n, in, out, accumulate);
         } else if (t.batchKernel().equals("gemm") && in % STREAM_GEMM_K == 0 && out % 16 == 0) {
             int nt = n <= 8 ? 1 : n <= 16 ? 2 : n <= 24 ? 3 : n <= 32 ? 4 : n <= 48 ? 6 : 8;
             int slices = (n + 8 * nt - 1) / (8 * nt);
@@ -364,8 +364,9 @@ final class ForwardPass {
     }
 
     /** Whether n rows take the wgmma GEMM: on compute capability 9.0, from {@link CudaTuning#hopperGemmRows} rows. */
-    private boolean hopperGemm(int n) {
-        return dev.hopper && t.hopperGemmRows() > 0 && n >= t.hopperGemmRows();
+    private boolean takesHopperGemm(int n, int in, int out) {
+        return n > 2 && t.batchKernel().equals("gemm") && in % STREAM_GEMM_K == 0 && out % 16 == 0 && dev.hopper
+                && t.hopperGemmRows() > 0 && n >= t.hopperGemmRows();
     }
 
     /** Output columns per unit of stream_gemm&lt;nt&gt; (stream_gemm.cu's table: 256 up to 24 rows, 128 beyond). */

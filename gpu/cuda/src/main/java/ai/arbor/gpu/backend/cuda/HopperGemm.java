@@ -22,11 +22,14 @@ final class HopperGemm {
     /** Share of the SMs a plan wants busy before it stops adding splits. */
     private static final double BUSY = 0.7;
 
-    /** One kernel of hopper_gemm.cu: its macro line there must say the same. */
-    record Kernel(String name, int rows, int width, int split, int stages, boolean lo) {
-        /** The ring of [x hi | x lo | W] stages, plus 1 KB to align it to 1 KB. */
+    /**
+     * One kernel of hopper_gemm.cu: its macro line there must say the same. w8: W as FP8 codes with per-column scales
+     * (x as hi + lo); keep: wgmma groups kept in flight.
+     */
+    record Kernel(String name, int rows, int width, int split, int stages, int keep, boolean lo, boolean w8) {
+        /** The ring of [x hi | x lo | W (| W codes)] stages, plus 1 KB to align it to 1 KB. */
         int sharedBytes() {
-            return stages * ((lo ? 2 : 1) * rows + width) * 128 + 1024;
+            return stages * ((lo ? 2 : 1) * rows + width + (w8 ? width / 2 : 0)) * 128 + 1024;
         }
 
         int blocks(int n, int out) {
@@ -34,48 +37,68 @@ final class HopperGemm {
         }
     }
 
-    /** The production kernels, as hopper_gemm.cu's HOPPER_GEMM / HOPPER_GEMM_SPLIT lines define them. */
+    private static Kernel bf16(String name, int rows, int width, int split, int stages, boolean lo) {
+        return new Kernel(name, rows, width, split, stages, 1, lo, false);
+    }
+
+    private static Kernel fp8(String name, int rows, int width, int split, int stages, int keep) {
+        return new Kernel(name, rows, width, split, stages, keep, true, true);
+    }
+
+    /** The production kernels, as hopper_gemm.cu's HOPPER_GEMM* lines define them. */
     static final List<Kernel> KERNELS = List.of(
-            new Kernel("hopper_gemm_n256", 128, 256, 1, 3, true),
-            new Kernel("hopper_gemm_n192", 128, 192, 1, 4, true),
-            new Kernel("hopper_gemm_n128", 128, 128, 1, 4, true),
-            new Kernel("hopper_gemm_n256_hi", 128, 256, 1, 4, false),
-            new Kernel("hopper_gemm_n192_hi", 128, 192, 1, 5, false),
-            new Kernel("hopper_gemm_n128_hi", 128, 128, 1, 6, false),
-            new Kernel("hopper_gemm_m64_n256", 64, 256, 1, 4, true),
-            new Kernel("hopper_gemm_m64_n128", 64, 128, 1, 6, true),
-            new Kernel("hopper_gemm_m64_n128_s2", 64, 128, 2, 4, true),
-            new Kernel("hopper_gemm_m64_n128_s4", 64, 128, 4, 4, true),
-            new Kernel("hopper_gemm_m64_n128_s8", 64, 128, 8, 4, true),
-            new Kernel("hopper_gemm_n128_s2", 128, 128, 2, 4, true),
-            new Kernel("hopper_gemm_n128_s4", 128, 128, 4, 4, true),
-            new Kernel("hopper_gemm_n128_s8", 128, 128, 8, 4, true));
+            bf16("hopper_gemm_n256", 128, 256, 1, 3, true),
+            bf16("hopper_gemm_n192", 128, 192, 1, 4, true),
+            bf16("hopper_gemm_n128", 128, 128, 1, 4, true),
+            bf16("hopper_gemm_n256_hi", 128, 256, 1, 4, false),
+            bf16("hopper_gemm_n192_hi", 128, 192, 1, 5, false),
+            bf16("hopper_gemm_n128_hi", 128, 128, 1, 6, false),
+            bf16("hopper_gemm_m64_n256", 64, 256, 1, 4, true),
+            bf16("hopper_gemm_m64_n128", 64, 128, 1, 6, true),
+            bf16("hopper_gemm_m64_n128_s2", 64, 128, 2, 4, true),
+            bf16("hopper_gemm_m64_n128_s4", 64, 128, 4, 4, true),
+            bf16("hopper_gemm_m64_n128_s8", 64, 128, 8, 4, true),
+            bf16("hopper_gemm_n128_s2", 128, 128, 2, 4, true),
+            bf16("hopper_gemm_n128_s4", 128, 128, 4, 4, true),
+            bf16("hopper_gemm_n128_s8", 128, 128, 8, 4, true),
+            fp8("hopper_gemm_n256_w8", 128, 256, 1, 2, 0),
+            fp8("hopper_gemm_n192_w8", 128, 192, 1, 3, 1),
+            fp8("hopper_gemm_n128_w8", 128, 128, 1, 4, 1),
+            fp8("hopper_gemm_m64_n256_w8", 64, 256, 1, 3, 1),
+            fp8("hopper_gemm_m64_n128_w8", 64, 128, 1, 5, 1),
+            fp8("hopper_gemm_m64_n128_s2_w8", 64, 128, 2, 4, 1),
+            fp8("hopper_gemm_m64_n128_s4_w8", 64, 128, 4, 4, 1),
+            fp8("hopper_gemm_m64_n128_s8_w8", 64, 128, 8, 4, 1),
+            fp8("hopper_gemm_n128_s2_w8", 128, 128, 2, 4, 1),
+            fp8("hopper_gemm_n128_s4_w8", 128, 128, 4, 4, 1),
+            fp8("hopper_gemm_n128_s8_w8", 128, 128, 8, 4, 1));
 
     /** Column widths of the unsplit 128-row kernels, widest first (wider tiles read shared memory less per MMA). */
     private static final int[] WIDTHS = {256, 192, 128};
 
     private HopperGemm() {}
 
-    static Kernel kernel(int rows, int width, int split, boolean lo) {
+    static Kernel kernel(int rows, int width, int split, boolean lo, boolean w8) {
         for (Kernel k : KERNELS) {
-            if (k.rows == rows && k.width == width && k.split == split && k.lo == lo) return k;
+            if (k.rows == rows && k.width == width && k.split == split && k.lo == lo && k.w8 == w8) return k;
         }
         throw new IllegalArgumentException("no hopper_gemm kernel of " + rows + " x " + width + ", split " + split
-                + (lo ? ", hi + lo" : ", hi only"));
+                + (lo ? ", hi + lo" : ", hi only") + (w8 ? ", fp8 weights" : ""));
     }
 
-    /** The kernel for n rows of x times W [out, in]. */
-    static Kernel plan(int n, int in, int out, int sms, boolean lo) {
-        Kernel whole = kernel(128, width(n, out, sms), 1, lo);
-        if (!lo) return whole; // the hi-only kernels have no 64-row or split form
+    /** The kernel for n rows of x times W [out, in] (w8: W as FP8 codes, whose kernels all take x as hi + lo). */
+    static Kernel plan(int n, int in, int out, int sms, boolean lo, boolean w8) {
+        boolean hiLo = lo || w8;
+        Kernel whole = kernel(128, width(n, out, sms), 1, hiLo, w8);
+        if (!hiLo) return whole; // the hi-only kernels have no 64-row or split form
         int rows = n <= SMALL_ROWS ? 64 : 128;
         if (rows == 128 && whole.blocks(n, out) >= BUSY * sms) return whole;
-        Kernel narrow = kernel(rows, 128, 1, true);
+        Kernel narrow = kernel(rows, 128, 1, true, w8);
         // more 128-column tiles than SMs: a second, mostly empty wave; the wide tiles take one
-        if (narrow.blocks(n, out) > sms) return rows == 64 ? kernel(64, 256, 1, true) : whole;
+        if (narrow.blocks(n, out) > sms) return rows == 64 ? kernel(64, 256, 1, true, w8) : whole;
         Kernel best = narrow;
         for (int s = 2; s <= 8 && in / K_TILE / s >= 2 && best.blocks(n, out) < BUSY * sms; s *= 2) {
-            Kernel k = kernel(rows, 128, s, true);
+            Kernel k = kernel(rows, 128, s, true, w8);
             if (k.blocks(n, out) > sms) break;
             best = k;
         }
@@ -101,11 +124,14 @@ final class HopperGemm {
         return best;
     }
 
-    /** {@code y = x W^T + bias (+ y when accumulate)}, x given as xHi (+ xLo) rows; rows beyond n are not read. */
-    static void launch(CudaDevice dev, boolean lo, CUdeviceptr xHi, CUdeviceptr xLo, CUdeviceptr w, CUdeviceptr bias,
-                       CUdeviceptr y, int n, int in, int out, boolean accumulate) {
-        Kernel k = plan(n, in, out, dev.multiprocessors, lo);
-        dev.launchShared(k.name, k.blocks(n, out), 1, 1, THREADS, k.sharedBytes(), xHi, xLo, w, bias, y, n, in, out,
-                accumulate ? 1 : 0);
+    /**
+     * {@code y = x W^T + bias (+ y when accumulate)}, x given as xHi (+ xLo) rows; rows beyond n are not read. scales:
+     * W is FP8 codes scaled per output column (null: W is bf16).
+     */
+    static void launch(CudaDevice dev, boolean lo, CUdeviceptr xHi, CUdeviceptr xLo, CUdeviceptr w, CUdeviceptr scales,
+                       CUdeviceptr bias, CUdeviceptr y, int n, int in, int out, boolean accumulate) {
+        Kernel k = plan(n, in, out, dev.multiprocessors, lo, scales != null);
+        dev.launchShared(k.name, k.blocks(n, out), 1, 1, THREADS, k.sharedBytes(), xHi, k.lo ? xLo : null, w, scales,
+                bias, y, n, in, out, accumulate ? 1 : 0);
     }
 }

@@ -18,10 +18,14 @@ class HopperGemmTest {
     void everyLaunchedKernelIsDefinedWithTheShapeAndStagesTheSharedMemoryFigureAssumes() throws IOException {
         String cu = Files.readString(Path.of("src/main/cuda/hopper_gemm.cu"));
         for (HopperGemm.Kernel k : HopperGemm.KERNELS) {
-            String def = k.split() == 1
-                    ? "HOPPER_GEMM(" + k.name() + ", " + k.rows() + ", " + k.width() + ", " + k.stages() + ", 1, " + k.lo() + ")"
-                    : "HOPPER_GEMM_SPLIT(" + k.name() + ", " + k.rows() + ", " + k.width() + ", " + k.split() + ", "
-                    + k.stages() + ", " + k.lo() + ")";
+            String shape = k.name() + ", " + k.rows() + ", " + k.width() + ", ";
+            String def = k.w8()
+                    ? k.split() == 1 ? "HOPPER_GEMM_W8(" + shape + k.stages() + ", " + k.keep() + ")"
+                    : "HOPPER_GEMM_SPLIT_W8(" + shape + k.split() + ", " + k.stages() + ")"
+                    : k.split() == 1 ? "HOPPER_GEMM(" + shape + k.stages() + ", " + k.keep() + ", " + k.lo() + ")"
+                    : "HOPPER_GEMM_SPLIT(" + shape + k.split() + ", " + k.stages() + ", " + k.lo() + ")";
+            assertTrue(k.split() == 1 || k.keep() == 1, "HOPPER_GEMM_SPLIT* keep one wgmma group in flight: " + k);
+            assertTrue(k.stages() - 1 - k.keep() >= 1, "no slot to prefetch into: " + k);
             assertTrue(cu.contains(def), "hopper_gemm.cu lacks " + def);
             assertTrue(k.sharedBytes() <= MAX_SHARED, def + " needs " + k.sharedBytes() + " bytes of shared memory");
             // a split tile's partial sums ([rows][width + 8] floats) reuse the ring
@@ -33,25 +37,29 @@ class HopperGemmTest {
     void decodeBatchesTakeSixtyFourRowTilesAndSplitTheNarrowOutputsOverMostSms() {
         // Qwen2.5-1.5B at 64 rows: q/k/v (2048 x 1536) 16 tiles of 128 columns, o (1536 x 1536) and down (1536 x 8960)
         // 12: eight K slices each fill 128 and 96 of the 132 SMs
-        assertEquals("hopper_gemm_m64_n128_s8", HopperGemm.plan(64, 1536, 2048, SMS, true).name());
-        assertEquals("hopper_gemm_m64_n128_s8", HopperGemm.plan(64, 1536, 1536, SMS, true).name());
-        assertEquals("hopper_gemm_m64_n128_s8", HopperGemm.plan(64, 8960, 1536, SMS, true).name());
+        assertEquals("hopper_gemm_m64_n128_s8", HopperGemm.plan(64, 1536, 2048, SMS, true, false).name());
+        assertEquals("hopper_gemm_m64_n128_s8", HopperGemm.plan(64, 1536, 1536, SMS, true, false).name());
+        assertEquals("hopper_gemm_m64_n128_s8", HopperGemm.plan(64, 8960, 1536, SMS, true, false).name());
         // gate/up (17920) has 140 tiles of 128 columns, a second wave of 8: 70 tiles of 256 instead; lm_head likewise
-        assertEquals("hopper_gemm_m64_n256", HopperGemm.plan(64, 1536, 17920, SMS, true).name());
-        assertEquals("hopper_gemm_m64_n256", HopperGemm.plan(16, 1536, 151936, SMS, true).name());
+        assertEquals("hopper_gemm_m64_n256", HopperGemm.plan(64, 1536, 17920, SMS, true, false).name());
+        assertEquals("hopper_gemm_m64_n256", HopperGemm.plan(16, 1536, 151936, SMS, true, false).name());
         // a short K: no slice of fewer than two K tiles (256 = four tiles: two slices at most)
-        assertEquals("hopper_gemm_m64_n128_s2", HopperGemm.plan(64, 256, 1536, SMS, true).name());
+        assertEquals("hopper_gemm_m64_n128_s2", HopperGemm.plan(64, 256, 1536, SMS, true, false).name());
         // 256 rows (two row tiles): q/k/v 32 tiles of 128, four slices give 128 blocks; eight would exceed one wave
-        assertEquals("hopper_gemm_n128_s4", HopperGemm.plan(256, 1536, 2048, SMS, true).name());
+        assertEquals("hopper_gemm_n128_s4", HopperGemm.plan(256, 1536, 2048, SMS, true, false).name());
         // prefill: enough tiles without splitting
-        assertEquals("hopper_gemm_n192", HopperGemm.plan(2048, 1536, 1536, SMS, true).name());
-        assertEquals("hopper_gemm_n256", HopperGemm.plan(2048, 1536, 2048, SMS, true).name());
+        assertEquals("hopper_gemm_n192", HopperGemm.plan(2048, 1536, 1536, SMS, true, false).name());
+        assertEquals("hopper_gemm_n256", HopperGemm.plan(2048, 1536, 2048, SMS, true, false).name());
+        // FP8 weights: the same tiles, their _w8 kernels (x as hi + lo whatever the tuning says)
+        assertEquals("hopper_gemm_m64_n128_s8_w8", HopperGemm.plan(64, 1536, 2048, SMS, false, true).name());
+        assertEquals("hopper_gemm_m64_n256_w8", HopperGemm.plan(64, 1536, 17920, SMS, true, true).name());
+        assertEquals("hopper_gemm_n192_w8", HopperGemm.plan(2048, 1536, 1536, SMS, true, true).name());
         // x as hi only has no split kernels: the whole-tile plan whatever the rows
-        assertEquals("hopper_gemm_n128_hi", HopperGemm.plan(64, 1536, 2048, SMS, false).name());
+        assertEquals("hopper_gemm_n128_hi", HopperGemm.plan(64, 1536, 2048, SMS, false, false).name());
         // every plan is one wave at most when it splits
         for (int n : new int[]{3, 16, 64, 65, 128, 256, 512, 1024, 2048}) {
             for (int[] shape : new int[][]{{1536, 2048}, {1536, 1536}, {1536, 17920}, {8960, 1536}, {1536, 151936}}) {
-                HopperGemm.Kernel k = HopperGemm.plan(n, shape[0], shape[1], SMS, true);
+                HopperGemm.Kernel k = HopperGemm.plan(n, shape[0], shape[1], SMS, true, n % 2 == 0);
                 if (k.split() > 1) assertTrue(k.blocks(n, shape[1]) <= SMS, k + " at " + n + " rows");
                 assertTrue(shape[0] / HopperGemm.K_TILE / k.split() >= 2, k + " at " + n + " rows");
             }

@@ -16,8 +16,9 @@ import java.util.List;
  * The CUDA backend with FP8 weights against the CPU backend with the same FP8 weights (both quantize at load with
  * {@code Fp8Weight}, so they hold the same codes and scales and differ only in arithmetic order, the bf16 KV cache,
  * and the bf16 rounding of the widened weights that 3+ rows multiply). Each prompt is teacher-forced: the prompt as one
- * chunk (3+ rows: widened weights and the GEMMs), then its continuation one token a step (the FP8 gemv, with the
- * fused q/k/v + RoPE and gate/up + SwiGLU kernels), and two prompts' steps together (the two-row gemv).
+ * chunk (3+ rows: widened weights and the GEMMs; on Hopper once more through the wgmma GEMM's FP8 kernels), then its
+ * continuation one token a step (the FP8 gemv, with the fused q/k/v + RoPE and gate/up + SwiGLU kernels), and two
+ * prompts' steps together (the two-row gemv).
  */
 final class Fp8Check {
     private static final int BLOCK = 16;
@@ -49,13 +50,14 @@ final class Fp8Check {
         for (Case c : cases) maxLen = Math.max(maxLen, c.prompt.length + c.generated.length);
         int perSeq = (maxLen + BLOCK - 1) / BLOCK + 1;
         int numBlocks = perSeq * cases.size() + 8;
-        double max = 0;
+        double max = 0, wgmmaMax = 0;
         int top1 = 0, bf16Top1 = 0, positions = 0;
         try (CudaBackend gpu = new CudaBackend(config, weights, device, 0.5, true, false, StepLimits.DEFAULT,
                 Quantization.FP8);
              CpuBackend cpu = new CpuBackend(config, weights, 0, CpuBackend.DEFAULT_KV_CACHE_BYTES, Quantization.FP8)) {
             gpu.allocateKvCache(numBlocks, BLOCK);
             cpu.allocateKvCache(numBlocks, BLOCK);
+            CudaTuning tuned = gpu.tuning();
             for (int ci = 0; ci < cases.size(); ci++) {
                 Case c = cases.get(ci);
                 int[] table = table(ci * perSeq, perSeq);
@@ -68,12 +70,27 @@ final class Fp8Check {
                     if (s < c.top1.length && a == c.top1[s]) bf16Top1++;
                     for (int v = 0; v < g.get(s).length; v++) max = Math.max(max, Math.abs(g.get(s)[v] - p.get(s)[v]));
                 }
+                if (gpu.device().hopper) { // the prompts through the wgmma GEMM's FP8 (_w8) kernels as well
+                    gpu.setTuning(tuned.withHopperGemm(3, true));
+                    try {
+                        List<float[]> h = teacherForced(gpu, c, table);
+                        for (int s = 0; s < h.size(); s++) {
+                            for (int v = 0; v < h.get(s).length; v++) {
+                                wgmmaMax = Math.max(wgmmaMax, Math.abs(h.get(s)[v] - p.get(s)[v]));
+                            }
+                        }
+                    } finally {
+                        gpu.setTuning(tuned);
+                    }
+                }
             }
+            max = Math.max(max, wgmmaMax);
             // two sequences a step: the two-row gemv (their prompts again, prefilled together, then decoded together)
             if (cases.size() >= 2) max = Math.max(max, twoRows(gpu, cpu, cases, perSeq));
         }
         Result r = new Result(model, tolerance, max, top1, bf16Top1, positions);
         log.println("  " + r);
+        log.printf("  fp8 weights through the wgmma GEMM from 3 rows (Hopper only): max |dlogit| %.4f vs the CPU%n", wgmmaMax);
         return r;
     }
 
