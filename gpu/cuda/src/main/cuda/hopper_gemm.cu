@@ -1,6 +1,6 @@
-// y[t, o] (+)= x[t, :] . W[o, :] + bias[o] for many rows (prefill chunks, large batches) on Hopper's warpgroup MMA
-// (wgmma). Compiled for sm_90a only (its own PTX module, loaded on compute capability 9.0); stream_gemm.cu stays
-// the path for decode batches and other GPUs.
+// y[t, o] (+)= x[t, :] . W[o, :] + bias[o] on Hopper's warpgroup MMA (wgmma). Compiled for sm_90a only (its own PTX
+// module, loaded on compute capability 9.0); stream_gemm.cu stays the path on other GPUs and below
+// CudaTuning.hopperGemmRows rows.
 //
 // Why a second GEMM: stream_gemm cuts rows into slices of at most 64 and streams every weight once per slice, so a
 // 2048-token prefill reads each weight 32 times through mma.sync. Here each block owns a whole output tile of
@@ -17,7 +17,8 @@
 //
 // Rows of x beyond n are read as zeros (cp.async zero-fill), so the caller's padding is not relied on; rows of W
 // beyond `out` read row out - 1 and their columns are dropped. Needs in % 64 == 0, out % 16 == 0 (BN need not
-// divide out). y is written, not added to with atomics: y = acc + bias, plus y's old value when accumulate != 0.
+// divide out). y is written, not added to with atomics: y = acc + bias (acc times the column's scale with FP8
+// weights), plus y's old value when accumulate != 0.
 #include <cooperative_groups.h>
 #include <cuda_bf16.h>
 #include <cuda_fp8.h>

@@ -51,10 +51,6 @@ record CudaWeights(CUdeviceptr embedTokens, Layer[] layers, CUdeviceptr finalNor
         return 2 * perLayer * c.numLayers() + embed;
     }
 
-    static CudaWeights upload(CudaDevice dev, ModelConfig c, Weights w) {
-        return upload(dev, c, w, Quantization.NONE);
-    }
-
     static CudaWeights upload(CudaDevice dev, ModelConfig c, Weights w, Quantization quantization) {
         int hidden = c.hiddenSize();
         int q = c.qDim();

@@ -169,8 +169,9 @@ final class ForwardPass {
     private void prefetchDuringAttention(CudaWeights.Layer w) {
         if (t.l2PrefetchMib() == 0 || dev.computeCapability < 90) return;
         long budget = (long) t.l2PrefetchMib() << 20;
-        long o = Math.min(budget, 2L * config.qDim() * config.hiddenSize());
-        long gateUp = Math.min(budget - o, 4L * config.intermediateSize() * config.hiddenSize());
+        long bytesPerWeight = w.oScales() != null ? 1 : 2; // FP8 codes or bf16
+        long o = Math.min(budget, bytesPerWeight * config.qDim() * config.hiddenSize());
+        long gateUp = Math.min(budget - o, 2 * bytesPerWeight * config.intermediateSize() * config.hiddenSize());
         dev.launch("l2_prefetch", 1, 1, 1, 128, w.oProj(), o & ~15L, w.gateUpProj(), gateUp & ~15L);
     }
 
@@ -267,7 +268,7 @@ final class ForwardPass {
 
     /**
      * {@link #matmul} with W as FP8 codes scaled per row by {@code scales} (null: W is bf16): the FP8 gemv for one or two
-     * rows, else W widened to bf16 into {@link #fp8Scratch} for the GEMMs.
+     * rows, the wgmma GEMM's FP8 kernels where it applies, else W widened to bf16 into {@link #fp8Scratch} first.
      */
     void matmul(CUdeviceptr xIn, CUdeviceptr norm, boolean gated, CUdeviceptr w, CUdeviceptr scales, CUdeviceptr bias,
                 CUdeviceptr y, int n, int in, int out, boolean accumulate) {
