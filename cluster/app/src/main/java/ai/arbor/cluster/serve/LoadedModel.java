@@ -15,6 +15,7 @@ import ai.arbor.gpu.backend.cuda.StepLimits;
 import ai.arbor.gpu.engine.EngineConfig;
 import ai.arbor.gpu.protocol.InferenceEngine;
 import ai.arbor.gpu.engine.LLMEngine;
+import ai.arbor.gpu.model.CheckpointQuantization;
 import ai.arbor.gpu.model.EmbeddingDimensions;
 import ai.arbor.gpu.model.HfModel;
 import ai.arbor.gpu.model.quant.Quantization;
@@ -87,6 +88,10 @@ public final class LoadedModel implements AutoCloseable {
                     model.config().architecture(), s.servedModelName(), model.config().numLayers(),
                     model.config().vocabSize(), seconds(t0));
             progress.println(batching(s));
+            if (cuda && CheckpointQuantization.fp8Weights(model.weights())) {
+                throw new IllegalArgumentException(dir + ": the checkpoint's weights are FP8, which the cuda backend "
+                        + "does not serve yet; use --device cpu");
+            }
             List<InferenceEngine> built = new ArrayList<>(engines);
             LLMEngine engine = null;
             for (int i = 0; i < engines; i++) {
@@ -109,7 +114,9 @@ public final class LoadedModel implements AutoCloseable {
     private static ComputeBackend cpuBackend(EngineSettings e, HfModel model, PrintStream progress) {
         int threads = e.effectiveThreads();
         progress.printf("arbor: %sallocating the KV cache (%s) on %d CPU thread(s)…%n",
-                weights(e) == Quantization.NONE ? "" : "quantizing the weights to " + e.quantization().cliName() + ", ",
+                CheckpointQuantization.fp8Weights(model.weights()) ? "FP8 weights as the checkpoint has them, "
+                        : weights(e) == Quantization.NONE ? ""
+                        : "quantizing the weights to " + e.quantization().cliName() + ", ",
                 bytes(e.kvCacheMemoryBytes()), threads);
         return new CpuBackend(model.config(), model.weights(), threads, e.kvCacheMemoryBytes(),
                 weights(e));

@@ -55,6 +55,7 @@ public final class HfModel implements AutoCloseable {
             SafeTensorsWeights weights = SafeTensorsWeights.open(dir);
             try {
                 WeightLayout.validate(config, weights);
+                CheckpointQuantization.validate(configFile, configJson, weights);
             } catch (RuntimeException e) {
                 weights.close();
                 throw e;

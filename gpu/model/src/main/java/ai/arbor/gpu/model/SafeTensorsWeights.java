@@ -155,8 +155,9 @@ public final class SafeTensorsWeights implements Weights {
             case "BF16" -> DType.BF16;
             case "F16" -> DType.F16;
             case "F32" -> DType.F32;
+            case "F8_E4M3" -> DType.F8_E4M3;
             default -> throw new ModelLoadException(file, name + ".dtype",
-                    "unsupported dtype '" + s + "' (supported: BF16, F16, F32)");
+                    "unsupported dtype '" + s + "' (supported: BF16, F16, F32, F8_E4M3)");
         };
     }
 

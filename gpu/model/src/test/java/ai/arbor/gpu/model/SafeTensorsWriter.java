@@ -1,6 +1,7 @@
 package ai.arbor.gpu.model;
 
 import ai.arbor.gpu.files.JsonFiles;
+import ai.arbor.gpu.model.quant.E4m3;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
@@ -28,12 +29,13 @@ public final class SafeTensorsWriter {
                 case F32 -> b.putFloat(v);
                 case BF16 -> b.putShort(toBf16(v));
                 case F16 -> b.putShort(toF16(v));
+                case F8_E4M3 -> b.put(E4m3.encode(v));
             }
         }
         return addRaw(name, dtype.name(), shape, b.array());
     }
 
-    /** Any dtype string and bytes, e.g. to write an unsupported F8_E4M3 tensor. */
+    /** Any dtype string and bytes, e.g. to write an unsupported F8_E5M2 tensor. */
     public SafeTensorsWriter addRaw(String name, String dtype, long[] shape, byte[] data) {
         entries.put(name, new Entry(dtype, shape, data));
         return this;

@@ -5,6 +5,7 @@ import ai.arbor.gpu.backend.DeviceSampling;
 import ai.arbor.gpu.backend.ForwardBatch;
 import ai.arbor.gpu.backend.GreedyForward;
 import ai.arbor.gpu.backend.KvBlockCopier;
+import ai.arbor.gpu.model.CheckpointQuantization;
 import ai.arbor.gpu.model.ModelConfig;
 import ai.arbor.gpu.model.Weights;
 import ai.arbor.gpu.model.quant.Quantization;
@@ -88,7 +89,8 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, DeviceS
 
     /**
      * @param quantization how the decoder layers' matrices are stored: {@link Quantization#FP8} quantizes them at load
-     *                     to E4M3 with a scale per output channel (embeddings and LM head stay bf16)
+     *                     to E4M3 with a scale per output channel (embeddings and LM head stay bf16); an FP8
+     *                     checkpoint's stay FP8 whatever this says
      */
     public CudaBackend(ModelConfig config, Weights weights, int deviceIndex, double gpuMemoryUtilization,
                        boolean useGraphs, boolean kvFloat32, StepLimits limits, Quantization quantization) {
@@ -115,7 +117,8 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, DeviceS
         this.graphs = new StepGraphs(dev);
         try {
             long[] mem = dev.memoryInfo();
-            long need = CudaWeights.matrixBytes(config, quantization) + KvCacheBudget.stepBuffers(config, limits, PENALTY_SLOTS);
+            Quantization stored = CheckpointQuantization.fp8Weights(weights) ? Quantization.FP8 : quantization;
+            long need = CudaWeights.matrixBytes(config, stored) + KvCacheBudget.stepBuffers(config, limits, PENALTY_SLOTS);
             long allowed = KvCacheBudget.allowed(mem[1], mem[0], gpuMemoryUtilization);
             if (need > allowed) {
                 throw new IllegalStateException(String.format(

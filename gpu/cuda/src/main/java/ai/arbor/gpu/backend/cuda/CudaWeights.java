@@ -4,6 +4,8 @@ import ai.arbor.gpu.model.DType;
 import ai.arbor.gpu.model.ModelConfig;
 import ai.arbor.gpu.model.Tensor;
 import ai.arbor.gpu.model.Weights;
+import ai.arbor.gpu.model.CheckpointQuantization;
+import ai.arbor.gpu.model.quant.Fp8Checkpoint;
 import ai.arbor.gpu.model.quant.Fp8Weight;
 import ai.arbor.gpu.model.quant.Quantization;
 import jcuda.Pointer;
@@ -56,7 +58,7 @@ record CudaWeights(CUdeviceptr embedTokens, Layer[] layers, CUdeviceptr finalNor
         int q = c.qDim();
         int kv = c.kvDim();
         int inter = c.intermediateSize();
-        Uploader up = new Uploader(dev);
+        Uploader up = new Uploader(dev, w);
         CUdeviceptr embed = up.matrix("model.embed_tokens.weight", List.of(w.tensor("model.embed_tokens.weight")),
                 new int[]{c.vocabSize()}, hidden);
         Layer[] layers = new Layer[c.numLayers()];
@@ -69,7 +71,7 @@ record CudaWeights(CUdeviceptr embedTokens, Layer[] layers, CUdeviceptr finalNor
             if (c.attentionBias() && qkvBias == null) {
                 throw new IllegalArgumentException("config declares attention biases but " + a + "q_proj.bias is missing");
             }
-            boolean fp8 = quantization == Quantization.FP8;
+            boolean fp8 = quantization == Quantization.FP8 || CheckpointQuantization.fp8Weights(w);
             CUdeviceptr[] qkvProj = up.layerMatrix(a + "{q,k,v}_proj.weight", List.of(w.tensor(a + "q_proj.weight"),
                     w.tensor(a + "k_proj.weight"), w.tensor(a + "v_proj.weight")), new int[]{q, kv, kv}, hidden, fp8);
             CUdeviceptr[] oProj = up.layerMatrix(a + "o_proj.weight", List.of(w.tensor(a + "o_proj.weight")),
@@ -107,9 +109,13 @@ record CudaWeights(CUdeviceptr embedTokens, Layer[] layers, CUdeviceptr finalNor
 
     private static final class Uploader {
         final CudaDevice dev;
+        final Weights weights;
         long bytes;
 
-        Uploader(CudaDevice dev) { this.dev = dev; }
+        Uploader(CudaDevice dev, Weights weights) {
+            this.dev = dev;
+            this.weights = weights;
+        }
 
         /** The parts stacked row-wise into one bf16 [sum(rows), cols] matrix on the device. */
         CUdeviceptr matrix(String what, List<Tensor> parts, int[] rows, int cols) {
@@ -132,7 +138,10 @@ record CudaWeights(CUdeviceptr embedTokens, Layer[] layers, CUdeviceptr finalNor
             return d;
         }
 
-        /** {matrix, null} in bf16, or {codes, scales} with fp8: the parts quantized row by row, as the CPU does. */
+        /**
+         * {matrix, null} in bf16, or {codes, scales} with fp8: an FP8 checkpoint's parts as they are, others quantized
+         * row by row, as the CPU does.
+         */
         CUdeviceptr[] layerMatrix(String what, List<Tensor> parts, int[] rows, int cols, boolean fp8) {
             if (!fp8) return new CUdeviceptr[]{matrix(what, parts, rows, cols), null};
             if (cols % 16 != 0) {
@@ -146,9 +155,10 @@ record CudaWeights(CUdeviceptr embedTokens, Layer[] layers, CUdeviceptr finalNor
             for (int i = 0; i < parts.size(); i++) {
                 Tensor t = parts.get(i);
                 checkShape(t, new long[]{rows[i], cols});
-                float[] v = toFloats(t);
-                Fp8Weight q = Fp8Weight.quantize(t.name(), rows[i], cols,
-                        (r, dst) -> System.arraycopy(v, r * cols, dst, 0, cols));
+                Fp8Weight q = Fp8Checkpoint.fp8(weights, t, rows[i], cols, (r, dst) -> {
+                    ByteBuffer b = t.data().slice().order(ByteOrder.LITTLE_ENDIAN);
+                    for (int c2 = 0; c2 < cols; c2++) dst[c2] = read(t, b, r * cols + c2);
+                });
                 cuMemcpyHtoD(codes.withByteOffset(row * cols), Pointer.to(q.codes()), (long) rows[i] * cols);
                 cuMemcpyHtoD(scales.withByteOffset(4 * row), Pointer.to(q.scales()), 4L * rows[i]);
                 row += rows[i];
@@ -218,6 +228,8 @@ record CudaWeights(CUdeviceptr embedTokens, Layer[] layers, CUdeviceptr finalNor
             case BF16 -> Float.intBitsToFloat((b.getShort(i * 2) & 0xffff) << 16);
             case F16 -> f16ToFloat(b.getShort(i * 2));
             case F32 -> b.getFloat(i * 4);
+            case F8_E4M3 -> throw new IllegalArgumentException(t.name() + " is F8_E4M3: only a quantized linear layer "
+                    + "(with its weight_scale) may be");
         };
     }
 

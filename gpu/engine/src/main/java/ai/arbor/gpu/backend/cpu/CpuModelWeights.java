@@ -40,7 +40,7 @@ record CpuModelWeights(WeightMatrix embedTokens, Layer[] layers, float[] finalNo
             String p = "model.layers." + i + ".";
             String a = p + "self_attn.";
             String m = p + "mlp.";
-            WeightMatrix qkv = TensorReader.matrix(
+            WeightMatrix qkv = TensorReader.matrix(w,
                     List.of(w.tensor(a + "q_proj.weight"), w.tensor(a + "k_proj.weight"), w.tensor(a + "v_proj.weight")),
                     new int[]{q, kv, kv}, hidden, quant);
             float[] qkvBias = stackedBias(w, new String[]{a + "q_proj.bias", a + "k_proj.bias", a + "v_proj.bias"},
@@ -54,18 +54,18 @@ record CpuModelWeights(WeightMatrix embedTokens, Layer[] layers, float[] finalNo
                 qNorm = TensorReader.vector(w.tensor(a + "q_norm.weight"), c.headDim());
                 kNorm = TensorReader.vector(w.tensor(a + "k_norm.weight"), c.headDim());
             }
-            WeightMatrix gateUp = TensorReader.matrix(
+            WeightMatrix gateUp = TensorReader.matrix(w,
                     List.of(w.tensor(m + "gate_proj.weight"), w.tensor(m + "up_proj.weight")),
                     new int[]{inter, inter}, hidden, quant);
             layers[i] = new Layer(
                     TensorReader.vector(w.tensor(p + "input_layernorm.weight"), hidden),
                     qkv, qkvBias, qNorm, kNorm,
-                    TensorReader.matrix(w.tensor(a + "o_proj.weight"), hidden, q, quant),
+                    TensorReader.matrix(w, w.tensor(a + "o_proj.weight"), hidden, q, quant),
                     optionalVector(w, a + "o_proj.bias", hidden),
                     TensorReader.vector(w.tensor(p + "post_attention_layernorm.weight"), hidden),
                     gateUp,
                     stackedBias(w, new String[]{m + "gate_proj.bias", m + "up_proj.bias"}, new int[]{inter, inter}),
-                    TensorReader.matrix(w.tensor(m + "down_proj.weight"), hidden, inter, quant),
+                    TensorReader.matrix(w, w.tensor(m + "down_proj.weight"), hidden, inter, quant),
                     optionalVector(w, m + "down_proj.bias", hidden));
         }
         float[] norm = TensorReader.vector(w.tensor("model.norm.weight"), hidden);

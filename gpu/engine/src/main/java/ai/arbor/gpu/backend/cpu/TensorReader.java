@@ -2,6 +2,8 @@ package ai.arbor.gpu.backend.cpu;
 
 import ai.arbor.gpu.model.DType;
 import ai.arbor.gpu.model.Tensor;
+import ai.arbor.gpu.model.Weights;
+import ai.arbor.gpu.model.quant.Fp8Checkpoint;
 import ai.arbor.gpu.model.quant.Fp8Weight;
 import ai.arbor.gpu.model.quant.Quantization;
 
@@ -17,16 +19,18 @@ final class TensorReader {
 
     /**
      * The tensors stacked along their rows into one matrix (q/k/v into one projection, gate/up into one): one pass
-     * over the activations instead of three. With {@link Quantization#FP8} each part is quantized per row; otherwise
-     * BF16 stays BF16 and anything else becomes fp32.
+     * over the activations instead of three. With {@link Quantization#FP8} each part is quantized per row, and an FP8
+     * checkpoint's parts keep their codes and scales whatever was asked; otherwise BF16 stays BF16 and anything else
+     * becomes fp32.
      */
-    static WeightMatrix matrix(List<Tensor> parts, int[] expectedRows, int cols, Quantization quantization) {
-        if (quantization == Quantization.FP8) {
+    static WeightMatrix matrix(Weights w, List<Tensor> parts, int[] expectedRows, int cols, Quantization quantization) {
+        if (quantization == Quantization.FP8 || parts.stream().anyMatch(t -> t.dtype() == DType.F8_E4M3)) {
             List<Fp8Weight> quantized = new ArrayList<>(parts.size());
             for (int i = 0; i < parts.size(); i++) {
                 Tensor t = parts.get(i);
                 checkShape(t, new long[]{expectedRows[i], cols});
-                quantized.add(Fp8Weight.quantize(t.name(), expectedRows[i], cols, (r, dst) -> readRow(t, r, cols, dst)));
+                // an FP8 checkpoint's codes and scales as they are, anything else quantized per row
+                quantized.add(Fp8Checkpoint.fp8(w, t, expectedRows[i], cols, (r, dst) -> readRow(t, r, cols, dst)));
             }
             return new Fp8Matrix(quantized);
         }
@@ -67,8 +71,8 @@ final class TensorReader {
         return matrix(List.of(t), new int[]{rows}, cols);
     }
 
-    static WeightMatrix matrix(Tensor t, int rows, int cols, Quantization quantization) {
-        return matrix(List.of(t), new int[]{rows}, cols, quantization);
+    static WeightMatrix matrix(Weights w, Tensor t, int rows, int cols, Quantization quantization) {
+        return matrix(w, List.of(t), new int[]{rows}, cols, quantization);
     }
 
     /** A 1-D tensor (norm weight, bias) as fp32. */
@@ -93,6 +97,8 @@ final class TensorReader {
             case F16 -> {
                 for (int c = 0; c < cols; c++) dst[c] = Bf16.f16ToFloat(b.getShort((base + c) * 2));
             }
+            case F8_E4M3 -> throw new IllegalArgumentException(t.name() + " is F8_E4M3: only a quantized linear layer "
+                    + "(with its weight_scale) may be");
         }
     }
 

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import ai.arbor.gpu.model.DType;
 import ai.arbor.gpu.model.Tensor;
+import ai.arbor.gpu.model.Weights;
 import ai.arbor.gpu.model.quant.E4m3;
 import ai.arbor.gpu.model.quant.Fp8Weight;
 import ai.arbor.gpu.model.quant.Quantization;
@@ -70,23 +71,26 @@ class Fp8MatrixTest {
         assertEquals(5L * stride + 4 * 5, m.bytes(), "a byte per (padded) weight and a float scale per row");
     }
 
+    /** The checkpoint the tensors come from: only an FP8 one's scales are ever looked up in it. */
+    private static final Weights NO_CHECKPOINT = null;
+
     @Test
     void stackedPartsAreQuantizedEachWithItsOwnName() {
         Random rnd = new Random(13);
         Tensor q = SyntheticModel.tensor(rnd, DType.BF16, "q_proj.weight", 1.0, 0, 3, 40);
         Tensor k = SyntheticModel.tensor(rnd, DType.BF16, "k_proj.weight", 100.0, 0, 5, 40);
-        WeightMatrix m = TensorReader.matrix(List.of(q, k), new int[]{3, 5}, 40, Quantization.FP8);
+        WeightMatrix m = TensorReader.matrix(NO_CHECKPOINT, List.of(q, k), new int[]{3, 5}, 40, Quantization.FP8);
         assertInstanceOf(Fp8Matrix.class, m);
         assertEquals(8, m.rows());
         double[] kv = SyntheticModel.values(k);
         float[] row = new float[40];
         m.row(4, row, 0);
         for (int c = 0; c < 40; c++) assertEquals(kv[40 + c], row[c], Math.abs(kv[40 + c]) / 16 + 1e-3);
-        assertInstanceOf(Bf16Matrix.class, TensorReader.matrix(List.of(q, k), new int[]{3, 5}, 40, Quantization.NONE));
+        assertInstanceOf(Bf16Matrix.class, TensorReader.matrix(NO_CHECKPOINT, List.of(q, k), new int[]{3, 5}, 40, Quantization.NONE));
 
         Tensor nan = SyntheticModel.tensor(rnd, DType.F32, "v_proj.weight", Double.NaN, 0, 2, 40);
         var e = assertThrows(IllegalArgumentException.class,
-                () -> TensorReader.matrix(List.of(q, nan), new int[]{3, 2}, 40, Quantization.FP8));
+                () -> TensorReader.matrix(NO_CHECKPOINT, List.of(q, nan), new int[]{3, 2}, 40, Quantization.FP8));
         assertTrue(e.getMessage().startsWith("cannot quantize v_proj.weight to fp8: row 0 column 0"), e.getMessage());
     }
 

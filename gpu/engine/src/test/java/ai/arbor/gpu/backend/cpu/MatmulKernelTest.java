@@ -25,7 +25,7 @@ class MatmulKernelTest {
     static final int[][] SHAPES = {{1, 1}, {3, 7}, {17, 31}, {40, 32}, {33, 64}, {64, 96}, {9, 100}, {130, 257}};
 
     @ParameterizedTest
-    @EnumSource(DType.class)
+    @EnumSource(value = DType.class, names = {"BF16", "F16", "F32"}) // F8_E4M3 is read with its scale (Fp8CheckpointBackendTest)
     void matmulMatchesNaiveReference(DType dtype) {
         Random rnd = new Random(7);
         for (int[] shape : SHAPES) {
@@ -61,7 +61,7 @@ class MatmulKernelTest {
     }
 
     @ParameterizedTest
-    @EnumSource(DType.class)
+    @EnumSource(value = DType.class, names = {"BF16", "F16", "F32"}) // F8_E4M3 is read with its scale (Fp8CheckpointBackendTest)
     void rowReturnsTheStoredValues(DType dtype) {
         Random rnd = new Random(3);
         Tensor t = SyntheticModel.tensor(rnd, dtype, "embed", 1.0, 0, 11, 45);

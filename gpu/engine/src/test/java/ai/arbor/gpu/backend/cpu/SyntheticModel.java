@@ -115,6 +115,7 @@ final class SyntheticModel {
                 case F32 -> b.getFloat(i * 4);
                 case BF16 -> Float.intBitsToFloat((b.getShort(i * 2) & 0xFFFF) << 16);
                 case F16 -> f16ToDouble(b.getShort(i * 2) & 0xFFFF);
+                case F8_E4M3 -> throw new IllegalArgumentException(t.name() + ": FP8 codes need their scale");
             };
         }
         return v;
