@@ -19,17 +19,10 @@
 #include <random>
 #include <vector>
 
+#include "lab_common.cuh"
 #include "../main/cuda/attention_mma.cu"
 #include "../main/cuda/attention_prefill.cu"
 
-#define CK(call)                                                                                                     \
-    do {                                                                                                             \
-        cudaError_t e_ = (call);                                                                                     \
-        if (e_ != cudaSuccess) {                                                                                     \
-            fprintf(stderr, "%s:%d %s: %s\n", __FILE__, __LINE__, #call, cudaGetErrorString(e_));                   \
-            exit(2);                                                                                                 \
-        }                                                                                                            \
-    } while (0)
 
 namespace lab {
 constexpr int BLOCK = 16; // positions per cache block, as the engine's default
@@ -121,20 +114,6 @@ double rel(const float* a, const float* b, size_t n, unsigned* cmp) {
     return e > 0 ? d / e : d;
 }
 
-template <typename F>
-double time_us(F launch) {
-    launch();
-    cudaEvent_t a, z;
-    CK(cudaEventCreate(&a));
-    CK(cudaEventCreate(&z));
-    CK(cudaEventRecord(a));
-    for (int r = 0; r < REPS; r++) launch();
-    CK(cudaEventRecord(z));
-    CK(cudaEventSynchronize(z));
-    float ms;
-    CK(cudaEventElapsedTime(&ms, a, z));
-    return 1000.0 * ms / REPS;
-}
 } // namespace lab
 
 int main() {
@@ -233,7 +212,7 @@ int main() {
                 double et = rel(dout, dref, outn, cmp), em = rel(dmma, dref, outn, cmp);
                 bool ok = et <= TOL && em <= TOL;
                 failures += !ok;
-                double tt = time_us(run_tiled), tm = time_us(run_mma);
+                double tt = time_us(run_tiled, REPS), tm = time_us(run_mma, REPS);
                 printf("%-4d %-2d %-38s %6d  %10.1e %10.1e  %-4s %10.1f %10.1f %6.2fx\n", hd, g, lay.name, n, et, em,
                        ok ? "PASS" : "FAIL", tt, tm, tm / tt);
                 for (void* p : {(void*)dq, (void*)dout, (void*)dref, (void*)dmma, (void*)scores, (void*)pacc,

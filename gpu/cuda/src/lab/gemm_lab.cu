@@ -19,18 +19,11 @@
 #include <cstring>
 #include <vector>
 
+#include "lab_common.cuh"
 #include "../main/cuda/hopper_gemm.cu"
 #include "../main/cuda/stream_gemm.cu"
 #include "hopper_gemm_tma.cuh"
 
-#define CK(call)                                                                                                     \
-    do {                                                                                                             \
-        cudaError_t e_ = (call);                                                                                     \
-        if (e_ != cudaSuccess) {                                                                                     \
-            fprintf(stderr, "%s:%d %s: %s\n", __FILE__, __LINE__, #call, cudaGetErrorString(e_));                   \
-            exit(2);                                                                                                 \
-        }                                                                                                            \
-    } while (0)
 
 namespace lab {
 constexpr int REPS = 20;
@@ -286,23 +279,6 @@ double rel_error(const Bufs& b, const float* ref, int m, const Shape& s, bool wi
     return e > 0 ? d / e : d;
 }
 
-template <typename F>
-double time_us(F launch) {
-    launch(); // warm-up (and the shared-memory opt-in's first launch)
-    launch();
-    cudaEvent_t a, z;
-    CK(cudaEventCreate(&a));
-    CK(cudaEventCreate(&z));
-    CK(cudaEventRecord(a));
-    for (int r = 0; r < REPS; r++) launch();
-    CK(cudaEventRecord(z));
-    CK(cudaEventSynchronize(z));
-    float ms;
-    CK(cudaEventElapsedTime(&ms, a, z));
-    CK(cudaEventDestroy(a));
-    CK(cudaEventDestroy(z));
-    return 1000.0 * ms / REPS;
-}
 } // namespace lab
 
 int main(int argc, char** argv) {
@@ -394,7 +370,7 @@ int main(int argc, char** argv) {
                 double e1 = rel_error(b, ref, m, s, true);
                 bool ok = e0 <= TOL && e1 <= TOL;
                 failures += !ok;
-                double us = time_us([&] { launch_hopper(h, b, m, s, 0); });
+                double us = time_us([&] { launch_hopper(h, b, m, s, 0); }, REPS);
                 CK(cudaGetLastError());
                 if (ok && h.lo && !h.w8 && us < best) { // bf16 weights, x as hi + lo: as stream_gemm
                     best = us;
@@ -412,7 +388,7 @@ int main(int argc, char** argv) {
                 double e0 = rel_error(b, st.lo ? b.ref_hilo : b.ref_hi, m, s, false);
                 bool ok = e0 <= TOL;
                 failures += !ok;
-                double us = time_us([&] { launch_stream(st, b, m, s); });
+                double us = time_us([&] { launch_stream(st, b, m, s); }, REPS);
                 CK(cudaGetLastError());
                 printf("%-5d %-8s %6d %5d  %-28s %9.1e %9s %9s  %-4s %9.1f %7.1f\n", m, s.name, s.out, s.in, st.name, e0,
                        "-", "-", ok ? "PASS" : "FAIL", us, flops / us / 1e6);
@@ -431,7 +407,7 @@ int main(int argc, char** argv) {
                 double e1 = rel_error(b, ref, m, s, true);
                 bool ok = e0 <= TOL && e1 <= TOL;
                 failures += !ok;
-                double us = time_us([&] { launch_tma(h, b, m, s, 0); });
+                double us = time_us([&] { launch_tma(h, b, m, s, 0); }, REPS);
                 CK(cudaGetLastError());
                 if (ok && h.lo) tma_best = std::min(tma_best, us);
                 printf("%-5d %-8s %6d %5d  %-28s %9.1e %9.1e %9s  %-4s %9.1f %7.1f\n", m, s.name, s.out, s.in, h.name, e0,

@@ -13,30 +13,11 @@
 #include <math_constants.h>
 #include <stdint.h>
 
+#include "attention_tiles.cuh"
 #include "ptx_async_mma.cuh"
 
 namespace {
 constexpr int TILE = 16; // positions per tile
-
-// 16-byte chunk c of row r in rows of HD bf16 (HD / 8 chunks): XOR-swizzled so that ldmatrix's 8 rows at one chunk
-// hit different bank groups (8 of them from 64 dims up)
-template <int HD>
-__device__ __forceinline__ uint32_t swz(int r, int c) {
-    constexpr int MASK = HD / 8 < 8 ? HD / 8 - 1 : 7;
-    return (uint32_t)(r * HD * 2 + ((c ^ (r & MASK)) << 4));
-}
-
-__device__ __forceinline__ uint32_t pack_bf16(float lo_k, float hi_k) {
-    __nv_bfloat162 v = __floats2bfloat162_rn(lo_k, hi_k); // .x (low 16 bits) is the lower k index
-    return *reinterpret_cast<uint32_t*>(&v);
-}
-// (a, b) as bf16 hi pair and the remainders as lo pair: a ~= hi + lo to ~16 bits
-__device__ __forceinline__ void split_pair(float a, float b, uint32_t& hi, uint32_t& lo) {
-    __nv_bfloat16 ha = __float2bfloat16(a), hb = __float2bfloat16(b);
-    __nv_bfloat162 h2(ha, hb);
-    hi = *reinterpret_cast<uint32_t*>(&h2);
-    lo = pack_bf16(a - __bfloat162float(ha), b - __bfloat162float(hb));
-}
 } // namespace
 
 template <int HD, int NW>

@@ -16,29 +16,12 @@
 #include <math_constants.h>
 #include <stdint.h>
 
+#include "attention_tiles.cuh"
 #include "ptx_async_mma.cuh"
 
-namespace ap { // named: the attention lab compiles this file beside attention_mma.cu, whose helpers share these names
+namespace ap { // named: the attention lab compiles this file beside attention_mma.cu
 constexpr int ROWS = 64; // MMA rows of a block: 4 warps x m16
 constexpr int KT = 64;   // positions per K/V tile
-
-// 16-byte chunk c of row r in rows of HD bf16, XOR-swizzled so that ldmatrix's 8 rows at one chunk hit different banks
-template <int HD>
-__device__ __forceinline__ uint32_t swz(int r, int c) {
-    constexpr int MASK = HD / 8 < 8 ? HD / 8 - 1 : 7;
-    return (uint32_t)(r * HD * 2 + ((c ^ (r & MASK)) << 4));
-}
-
-__device__ __forceinline__ uint32_t pack_bf16(float lo_k, float hi_k) {
-    __nv_bfloat162 v = __floats2bfloat162_rn(lo_k, hi_k); // .x (low 16 bits) is the lower k index
-    return *reinterpret_cast<uint32_t*>(&v);
-}
-__device__ __forceinline__ void split_pair(float a, float b, uint32_t& hi, uint32_t& lo) {
-    __nv_bfloat16 ha = __float2bfloat16(a), hb = __float2bfloat16(b);
-    __nv_bfloat162 h2(ha, hb);
-    hi = *reinterpret_cast<uint32_t*>(&h2);
-    lo = pack_bf16(a - __bfloat162float(ha), b - __bfloat162float(hb));
-}
 
 template <int HD>
 __device__ __forceinline__ void
