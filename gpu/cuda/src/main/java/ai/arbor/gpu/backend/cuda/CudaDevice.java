@@ -32,7 +32,9 @@ import static jcuda.driver.JCudaDriver.*;
 final class CudaDevice implements AutoCloseable {
     /** The PTX modules the build puts under {@code /cuda/} (one per {@code src/main/cuda/*.cu}). */
     static final String[] MODULES = {"layers", "attention", "attention_mma", "matmul", "stream_gemm", "sampling",
-            "kv_copy", "attention_prefill"};
+            "kv_copy"};
+    /** The tiled prefill attention: loaded where it can be, and a driver that rejects it only leaves it unused. */
+    static final String PREFILL_MODULE = "attention_prefill";
     /** The sm_90a-only module (wgmma): its PTX targets exactly compute capability 9.0, so it is loaded only there. */
     static final String HOPPER_MODULE = "hopper_gemm";
     static final CUdeviceptr NULL = new CUdeviceptr();
@@ -44,6 +46,8 @@ final class CudaDevice implements AutoCloseable {
     final int computeCapability;
     /** The wgmma kernels of {@link #HOPPER_MODULE} are loaded (an H100 / H200). */
     final boolean hopper;
+    /** The kernels of {@link #PREFILL_MODULE} are loaded. */
+    final boolean tiledPrefill;
     private final CUcontext context = new CUcontext();
     final CUstream stream = new CUstream();
     private final Map<String, CUfunction> functions = new HashMap<>();
@@ -85,6 +89,7 @@ final class CudaDevice implements AutoCloseable {
         cuStreamCreate(stream, 0);
         for (String m : MODULES) load("/cuda/" + m + (computeCapability >= 90 ? ".sm90.ptx" : ".sm80.ptx"));
         this.hopper = computeCapability == 90 && loadOptional("/cuda/" + HOPPER_MODULE + ".sm90a.ptx");
+        this.tiledPrefill = loadOptional("/cuda/" + PREFILL_MODULE + (computeCapability >= 90 ? ".sm90.ptx" : ".sm80.ptx"));
     }
 
     /** Opens {@code cuda:index}; fails with a clear message when there is no driver, device or kernel resource. */

@@ -359,7 +359,8 @@ final class ForwardPass {
     private boolean flashPrefill(StepInputs s) {
         int g = config.numHeads() / config.numKvHeads();
         int headDim = config.headDim();
-        return t.flashPrefillRows() > 0 && s.n() >= t.flashPrefillRows() && s.n() >= 8 * s.seqs() && kvBytes == 2
+        return t.flashPrefillRows() > 0 && dev.tiledPrefill && s.n() >= t.flashPrefillRows() && s.n() >= 8 * s.seqs()
+                && kvBytes == 2
                 && config.numHeads() % config.numKvHeads() == 0 && g <= 8
                 && (headDim == 32 || headDim == 64 || headDim == 128);
     }

@@ -28,6 +28,7 @@ class KernelModulesTest {
         }
         Set<String> loaded = new TreeSet<>(Arrays.asList(CudaDevice.MODULES));
         loaded.add(CudaDevice.HOPPER_MODULE);
+        loaded.add(CudaDevice.PREFILL_MODULE);
         assertEquals(sources, loaded);
     }
 

@@ -223,8 +223,9 @@ public final class CudaSelfCheck {
                     agree, positions, nearTies, maxDiff, maxAt, maxCpu);
             if (!kvFloat32) {
                 double batched = flashBatches(gpu, cases, blocksPerSeq, cpuFirst, tuned);
-                log.printf("  tiled prefill attention: teacher-forced max |dlogit| %.4f vs CPU; all prompts in one step"
-                        + " and each prompt in two chunks: %.4f%n", maxFlashCpu, batched);
+                log.printf("  tiled prefill attention%s: teacher-forced max |dlogit| %.4f vs CPU; all prompts in one step"
+                        + " and each prompt in two chunks: %.4f%n", gpu.device().tiledPrefill ? ""
+                        : " (NOT LOADED: the per-token kernels ran)", maxFlashCpu, batched);
                 maxCpu = Math.max(maxCpu, Math.max(maxFlashCpu, batched));
             }
             if (wgmma) {
