@@ -4,8 +4,9 @@
 # runs the engine-level benchmark (CudaBenchmark) and the CUDA self-check, then starts `bin/arbor serve --device cuda`
 # as the README says and drives it with `arbor bench` at concurrency 1, 16, 64 and 256, greedy and sampled
 # (temperature 0.7, top_p 0.9). Results go to $OUT (the device tool's) or ./gpu-results: summary.md first.
-# Env: CONCURRENCIES [1 16 64 256], MODES [greedy sampled], SELFCHECK [1] (0 skips the self-check: a short run),
-# STRUCTURED [1] (0 skips the constrained-step benchmark, structured.txt), ENGINE_ONLY [0] (1 stops before serve),
+# Env: CONCURRENCIES [1 16 64 256], MODES [greedy sampled], ENGINE [1] (0 skips CudaBenchmark), SELFCHECK [1] (0 skips
+# the self-check), STRUCTURED [1] (0 skips the constrained-step benchmark, structured.txt), ENGINE_ONLY [0] (1 stops
+# before serve),
 # DEVICE [cuda] (serve's --device: DEVICE=cuda:0,cuda:1 serves with one worker per GPU, issue 19).
 # variant.tar.xz beside this script: an A/B against a second build in the same session (see the end).
 # With BUDGETS="2048 8192" (values of --max-num-batched-tokens) it runs only a sweep instead: per value, serve
@@ -88,9 +89,11 @@ PY
 fi
 
 # engine alone, then the kernels' and the sampler's checks against the host on the repo's tiny models
-ARBOR_MAIN=ai.arbor.gpu.backend.cuda.CudaBenchmark timeout 200 "$B/bin/arbor" 64 1,64 2048 >"$res/engine.txt" 2>&1
-tail -6 "$res/engine.txt"
-[ "${SELFCHECK:-1}" = 1 ] && ARBOR_MAIN=ai.arbor.gpu.backend.cuda.CudaSelfCheck timeout 120 "$B/bin/arbor" models/tiny-qwen2 \
+if [ "${ENGINE:-1}" = 1 ]; then
+  ARBOR_MAIN=ai.arbor.gpu.backend.cuda.CudaBenchmark timeout 300 "$B/bin/arbor" 64 1,64 2048 >"$res/engine.txt" 2>&1
+  tail -6 "$res/engine.txt"
+fi
+[ "${SELFCHECK:-1}" = 1 ] && ARBOR_MAIN=ai.arbor.gpu.backend.cuda.CudaSelfCheck timeout 240 "$B/bin/arbor" models/tiny-qwen2 \
   gpu/model/src/test/resources/reference/tiny-qwen2.json models/tiny-llama \
   gpu/model/src/test/resources/reference/tiny-llama.json >"$res/selfcheck.txt" 2>&1
 [ "${SELFCHECK:-1}" = 1 ] && grep -E "GPU sampling|PASS|FAIL|tiled prefill|wgmma GEMM from" "$res/selfcheck.txt" | tail -14
