@@ -66,5 +66,4 @@ public final class CheckpointQuantization {
                     + " is not F8_E4M3");
         }
     }
-
 }

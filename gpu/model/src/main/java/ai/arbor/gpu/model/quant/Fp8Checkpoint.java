@@ -5,6 +5,7 @@ import ai.arbor.gpu.model.Tensor;
 import ai.arbor.gpu.model.Weights;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 
 /**
  * A checkpoint that is already FP8, as vLLM reads them: config.json's {@code quantization_config} says
@@ -38,7 +39,7 @@ public final class Fp8Checkpoint {
         long n = scale.numElements();
         boolean perTensor = n == 1;
         if (!perTensor && (n != rows || scale.shape()[0] != rows)) {
-            throw new IllegalArgumentException(scale.name() + " has shape " + java.util.Arrays.toString(scale.shape())
+            throw new IllegalArgumentException(scale.name() + " has shape " + Arrays.toString(scale.shape())
                     + "; expected one scale, or one per output channel ([" + rows + "] or [" + rows + ", 1])");
         }
         float[] scales = new float[rows];
