@@ -6,7 +6,8 @@
 # (temperature 0.7, top_p 0.9). Results go to $OUT (the device tool's) or ./gpu-results: summary.md first.
 # Env: CONCURRENCIES [1 16 64 256], MODES [greedy sampled], ENGINE [1] (0 skips CudaBenchmark), SELFCHECK [1] (0 skips
 # the self-check), STRUCTURED [1] (0 skips the constrained-step benchmark, structured.txt), ENGINE_ONLY [0] (1 stops
-# before serve),
+# before serve), TMA [1] (0 leaves the TMA-fed GEMM out of CudaBenchmark and CudaSelfCheck: when the gemm lab shows it
+# failing or hanging),
 # DEVICE [cuda] (serve's --device: DEVICE=cuda:0,cuda:1 serves with one worker per GPU, issue 19).
 # variant.tar.xz beside this script: an A/B against a second build in the same session (see the end).
 # With BUDGETS="2048 8192" (values of --max-num-batched-tokens) it runs only a sweep instead: per value, serve
@@ -14,6 +15,7 @@
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(pwd)
+[ "${TMA:-1}" = 0 ] && export ARBOR_JAVA_OPTS="${ARBOR_JAVA_OPTS:-} -Darbor.cuda.tmaChecks=false"
 res=${OUT:-$repo/gpu-results}
 mkdir -p "$res"
 B=/tmp/arbor-gpu

@@ -22,7 +22,6 @@
 #include "lab_common.cuh"
 #include "../main/cuda/hopper_gemm.cu"
 #include "../main/cuda/stream_gemm.cu"
-#include "hopper_gemm_tma.cuh"
 
 
 namespace lab {
@@ -214,7 +213,7 @@ struct Tma {
     bool lo;
     int smem() const { return stages * ((lo ? 2 : 1) * 128 + bn) * 128 + 16 * stages + 1024; }
 };
-// keep in step with the HOPPER_GEMM_TMA list at the end of hopper_gemm_tma.cuh
+// keep in step with the HOPPER_GEMM_TMA list at the end of ../main/cuda/hopper_gemm_tma.cuh
 const Tma TMAS[] = {
     {"hopper_gemm_tma_n256", hopper_gemm_tma_n256, 256, 3, true},
     {"hopper_gemm_tma_n128", hopper_gemm_tma_n128, 128, 4, true},

@@ -348,3 +348,6 @@ HOPPER_GEMM_SPLIT_W8(hopper_gemm_n128_s8_w8, 128, 128, 8, 4)
 // of prefetch instead (n256 with lo has only one otherwise)
 HOPPER_GEMM(hopper_gemm_n256_k0, 128, 256, 3, 0, true)
 HOPPER_GEMM(hopper_gemm_n256_hi_k0, 128, 256, 4, 0, false)
+
+// the same tiles fed by TMA with warp specialization
+#include "hopper_gemm_tma.cuh"

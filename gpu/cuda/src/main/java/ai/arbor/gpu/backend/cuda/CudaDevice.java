@@ -235,6 +235,7 @@ final class CudaDevice implements AutoCloseable {
             else if (a instanceof Integer v) ptrs[i] = Pointer.to(new int[]{v});
             else if (a instanceof Float v) ptrs[i] = Pointer.to(new float[]{v});
             else if (a instanceof Long v) ptrs[i] = Pointer.to(new long[]{v});
+            else if (a instanceof byte[] v) ptrs[i] = Pointer.to(v); // a struct passed by value (a tensor map)
             else throw new IllegalArgumentException("unsupported kernel argument " + a.getClass());
         }
         cuLaunchKernel(f, gx, gy, gz, block, 1, 1, sharedBytes, on, Pointer.to(ptrs), null);

@@ -34,13 +34,15 @@ import java.util.Map;
  *                             fetch while attention runs (it reads little from DRAM); 0 turns it off
  * @param flashPrefillRows     steps of this many rows or more (chunks of 8+ rows on average, bf16 KV cache) take the
  *                             tiled prefill attention (attention_prefill.cu) instead of a block per token; 0 turns it off
+ * @param hopperGemmTma        the wgmma GEMM takes its TMA-fed, warp-specialized whole-tile kernels (hopper_gemm_tma.cuh)
+ *                             for bf16 weights instead of the cp.async ones
  */
 public record CudaTuning(String batchKernel, String gemm64, int attentionSplits, int attentionParts, int gemmHint,
                          boolean attentionMma, int attentionWarps, boolean fuseOSplit, int ropeThreads,
                          boolean fuseSmallBatches, boolean fuseSmallNorm, boolean fuseSmallRope, boolean splitArgmax,
                          int gemvBlocksPerSm, int smallAttentionSplits, boolean groupedAttention,
                          int hopperGemmRows, boolean hopperGemmLo, int kvCopyRoundMib, int l2PrefetchMib,
-                         int flashPrefillRows) {
+                         int flashPrefillRows, boolean hopperGemmTma) {
 
     /** stream_gemm.cu's 64-row candidates: name -> {mw, stages, wn, lo (1: x as hi + lo, 0: hi only)}. */
     static final Map<String, int[]> GEMM64 = new LinkedHashMap<>();
@@ -72,67 +74,74 @@ public record CudaTuning(String batchKernel, String gemm64, int attentionSplits,
     }
 
     public static CudaTuning defaults() {
-        return new CudaTuning("gemm", "stream_gemm8", 0, 1, 2, true, 4, true, 512, true, true, true, true, 16, 0, true, 2048, true, 32, 0, 0);
+        return new CudaTuning("gemm", "stream_gemm8", 0, 1, 2, true, 4, true, 512, true, true, true, true, 16, 0, true, 2048, true, 32, 0, 0, false);
     }
 
     public CudaTuning withBatchKernel(String k) {
         return new CudaTuning(k, gemm64, attentionSplits, attentionParts, gemmHint, attentionMma, attentionWarps,
                 fuseOSplit, ropeThreads, fuseSmallBatches, fuseSmallNorm, fuseSmallRope, splitArgmax, gemvBlocksPerSm,
-                smallAttentionSplits, groupedAttention, hopperGemmRows, hopperGemmLo, kvCopyRoundMib, l2PrefetchMib, flashPrefillRows);
+                smallAttentionSplits, groupedAttention, hopperGemmRows, hopperGemmLo, kvCopyRoundMib, l2PrefetchMib, flashPrefillRows, hopperGemmTma);
     }
 
     public CudaTuning withGroupedAttention(boolean on) {
         return new CudaTuning(batchKernel, gemm64, attentionSplits, attentionParts, gemmHint, attentionMma,
                 attentionWarps, fuseOSplit, ropeThreads, fuseSmallBatches, fuseSmallNorm, fuseSmallRope, splitArgmax,
-                gemvBlocksPerSm, smallAttentionSplits, on, hopperGemmRows, hopperGemmLo, kvCopyRoundMib, l2PrefetchMib, flashPrefillRows);
+                gemvBlocksPerSm, smallAttentionSplits, on, hopperGemmRows, hopperGemmLo, kvCopyRoundMib, l2PrefetchMib, flashPrefillRows, hopperGemmTma);
     }
 
     public CudaTuning withSmallBatchFusion(boolean glu, boolean norm, boolean rope) {
         return new CudaTuning(batchKernel, gemm64, attentionSplits, attentionParts, gemmHint, attentionMma,
                 attentionWarps, fuseOSplit, ropeThreads, glu, norm, rope, splitArgmax, gemvBlocksPerSm,
-                smallAttentionSplits, groupedAttention, hopperGemmRows, hopperGemmLo, kvCopyRoundMib, l2PrefetchMib, flashPrefillRows);
+                smallAttentionSplits, groupedAttention, hopperGemmRows, hopperGemmLo, kvCopyRoundMib, l2PrefetchMib, flashPrefillRows, hopperGemmTma);
     }
 
     public CudaTuning withSplitArgmax(boolean on) {
         return new CudaTuning(batchKernel, gemm64, attentionSplits, attentionParts, gemmHint, attentionMma,
                 attentionWarps, fuseOSplit, ropeThreads, fuseSmallBatches, fuseSmallNorm, fuseSmallRope, on,
-                gemvBlocksPerSm, smallAttentionSplits, groupedAttention, hopperGemmRows, hopperGemmLo, kvCopyRoundMib, l2PrefetchMib, flashPrefillRows);
+                gemvBlocksPerSm, smallAttentionSplits, groupedAttention, hopperGemmRows, hopperGemmLo, kvCopyRoundMib, l2PrefetchMib, flashPrefillRows, hopperGemmTma);
     }
 
     public CudaTuning withGemv(int blocksPerSm, int smallSplits) {
         return new CudaTuning(batchKernel, gemm64, attentionSplits, attentionParts, gemmHint, attentionMma,
                 attentionWarps, fuseOSplit, ropeThreads, fuseSmallBatches, fuseSmallNorm, fuseSmallRope, splitArgmax,
-                blocksPerSm, smallSplits, groupedAttention, hopperGemmRows, hopperGemmLo, kvCopyRoundMib, l2PrefetchMib, flashPrefillRows);
+                blocksPerSm, smallSplits, groupedAttention, hopperGemmRows, hopperGemmLo, kvCopyRoundMib, l2PrefetchMib, flashPrefillRows, hopperGemmTma);
     }
 
     public CudaTuning withAttention(int hint, int parts, boolean mma) {
         return new CudaTuning(batchKernel, gemm64, attentionSplits, parts, hint, mma, attentionWarps, fuseOSplit,
                 ropeThreads, fuseSmallBatches, fuseSmallNorm, fuseSmallRope, splitArgmax, gemvBlocksPerSm,
-                smallAttentionSplits, groupedAttention, hopperGemmRows, hopperGemmLo, kvCopyRoundMib, l2PrefetchMib, flashPrefillRows);
+                smallAttentionSplits, groupedAttention, hopperGemmRows, hopperGemmLo, kvCopyRoundMib, l2PrefetchMib, flashPrefillRows, hopperGemmTma);
     }
 
     public CudaTuning withHopperGemm(int rows, boolean lo) {
         return new CudaTuning(batchKernel, gemm64, attentionSplits, attentionParts, gemmHint, attentionMma,
                 attentionWarps, fuseOSplit, ropeThreads, fuseSmallBatches, fuseSmallNorm, fuseSmallRope, splitArgmax,
-                gemvBlocksPerSm, smallAttentionSplits, groupedAttention, rows, lo, kvCopyRoundMib, l2PrefetchMib, flashPrefillRows);
+                gemvBlocksPerSm, smallAttentionSplits, groupedAttention, rows, lo, kvCopyRoundMib, l2PrefetchMib, flashPrefillRows, hopperGemmTma);
     }
 
     public CudaTuning withKvCopyRoundMib(int mib) {
         return new CudaTuning(batchKernel, gemm64, attentionSplits, attentionParts, gemmHint, attentionMma,
                 attentionWarps, fuseOSplit, ropeThreads, fuseSmallBatches, fuseSmallNorm, fuseSmallRope, splitArgmax,
-                gemvBlocksPerSm, smallAttentionSplits, groupedAttention, hopperGemmRows, hopperGemmLo, mib, l2PrefetchMib, flashPrefillRows);
+                gemvBlocksPerSm, smallAttentionSplits, groupedAttention, hopperGemmRows, hopperGemmLo, mib, l2PrefetchMib, flashPrefillRows, hopperGemmTma);
     }
 
     public CudaTuning withL2PrefetchMib(int mib) {
         return new CudaTuning(batchKernel, gemm64, attentionSplits, attentionParts, gemmHint, attentionMma,
                 attentionWarps, fuseOSplit, ropeThreads, fuseSmallBatches, fuseSmallNorm, fuseSmallRope, splitArgmax,
-                gemvBlocksPerSm, smallAttentionSplits, groupedAttention, hopperGemmRows, hopperGemmLo, kvCopyRoundMib, mib, flashPrefillRows);
+                gemvBlocksPerSm, smallAttentionSplits, groupedAttention, hopperGemmRows, hopperGemmLo, kvCopyRoundMib, mib, flashPrefillRows, hopperGemmTma);
     }
 
     public CudaTuning withFlashPrefillRows(int rows) {
         return new CudaTuning(batchKernel, gemm64, attentionSplits, attentionParts, gemmHint, attentionMma,
                 attentionWarps, fuseOSplit, ropeThreads, fuseSmallBatches, fuseSmallNorm, fuseSmallRope, splitArgmax,
                 gemvBlocksPerSm, smallAttentionSplits, groupedAttention, hopperGemmRows, hopperGemmLo, kvCopyRoundMib,
-                l2PrefetchMib, rows);
+                l2PrefetchMib, rows, hopperGemmTma);
+    }
+
+    public CudaTuning withHopperGemmTma(boolean on) {
+        return new CudaTuning(batchKernel, gemm64, attentionSplits, attentionParts, gemmHint, attentionMma,
+                attentionWarps, fuseOSplit, ropeThreads, fuseSmallBatches, fuseSmallNorm, fuseSmallRope, splitArgmax,
+                gemvBlocksPerSm, smallAttentionSplits, groupedAttention, hopperGemmRows, hopperGemmLo, kvCopyRoundMib,
+                l2PrefetchMib, flashPrefillRows, on);
     }
 }

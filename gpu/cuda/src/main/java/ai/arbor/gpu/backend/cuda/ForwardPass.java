@@ -308,7 +308,11 @@ final class ForwardPass {
             if (!(preSplit && accumulate && norm == null && !gated && xIn == attn)) {
                 dev.launch("split_bf16", n, parts, 1, 256, xIn, norm, eps, gate, xHi, xLo, n, in, null, 0);
             }
-            HopperGemm.launch(dev, t.hopperGemmLo(), xHi, xLo, w, scales, bias, y, n, in, out, accumulate);
+            if (t.hopperGemmTma() && scales == null) {
+                HopperGemm.launchTma(dev, t.hopperGemmLo(), xHi, xLo, w, bias, y, n, in, out, accumulate);
+            } else {
+                HopperGemm.launch(dev, t.hopperGemmLo(), xHi, xLo, w, scales, bias, y, n, in, out, accumulate);
+            }
         } else if (t.batchKernel().equals("gemm") && in % STREAM_GEMM_K == 0 && out % 16 == 0) {
             int nt = n <= 8 ? 1 : n <= 16 ? 2 : n <= 24 ? 3 : n <= 32 ? 4 : n <= 48 ? 6 : 8;
             int slices = (n + 8 * nt - 1) / (8 * nt);

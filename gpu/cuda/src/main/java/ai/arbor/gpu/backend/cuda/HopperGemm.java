@@ -73,6 +73,44 @@ final class HopperGemm {
             fp8("hopper_gemm_n128_s4_w8", 128, 128, 4, 4, 1),
             fp8("hopper_gemm_n128_s8_w8", 128, 128, 8, 4, 1));
 
+    /** hopper_gemm_tma.cuh's kernels: 128-row tiles, three warpgroups (a producer and two consumers). */
+    record TmaKernel(String name, int width, int stages, boolean lo) {
+        static final int THREADS = 384;
+
+        /** The ring, 16 bytes of mbarriers a stage, and 1 KB to align the ring to 1 KB. */
+        int sharedBytes() {
+            return stages * ((lo ? 2 : 1) * 128 + width) * 128 + 16 * stages + 1024;
+        }
+    }
+
+    /** As hopper_gemm_tma.cuh's HOPPER_GEMM_TMA lines define them. */
+    static final List<TmaKernel> TMA_KERNELS = List.of(
+            new TmaKernel("hopper_gemm_tma_n256", 256, 3, true),
+            new TmaKernel("hopper_gemm_tma_n128", 128, 4, true),
+            new TmaKernel("hopper_gemm_tma_n256_hi", 256, 4, false),
+            new TmaKernel("hopper_gemm_tma_n128_hi", 128, 6, false));
+
+    /** The TMA kernel for these rows: the 256-column one when it takes no more waves than the 128-column one. */
+    static TmaKernel tmaPlan(int n, int out, int sms, boolean lo) {
+        long rowTiles = (n + 127) / 128;
+        long waves256 = (rowTiles * ((out + 255) / 256) + sms - 1) / sms;
+        long waves128 = (rowTiles * ((out + 127) / 128) + sms - 1) / sms;
+        int width = waves256 * 256 <= waves128 * 128 ? 256 : 128;
+        for (TmaKernel k : TMA_KERNELS) if (k.width == width && k.lo == lo) return k;
+        throw new IllegalStateException("no TMA kernel of width " + width);
+    }
+
+    /** {@link #launch} through the TMA kernels (bf16 weights); tensor maps for x (n rows) and W (out rows). */
+    static void launchTma(CudaDevice dev, boolean lo, CUdeviceptr xHi, CUdeviceptr xLo, CUdeviceptr w, CUdeviceptr bias,
+                          CUdeviceptr y, int n, int in, int out, boolean accumulate) {
+        TmaKernel k = tmaPlan(n, out, dev.multiprocessors, lo);
+        byte[] hi = TensorMaps.bf16Rows(xHi, n, in, 128);
+        byte[] lower = lo ? TensorMaps.bf16Rows(xLo, n, in, 128) : hi; // unused by the _hi kernels
+        int blocks = (n + 127) / 128 * ((out + k.width - 1) / k.width);
+        dev.launchShared(k.name, blocks, 1, 1, TmaKernel.THREADS, k.sharedBytes(), hi, lower,
+                TensorMaps.bf16Rows(w, out, in, k.width), bias, y, n, in, out, accumulate ? 1 : 0);
+    }
+
     /** Column widths of the unsplit 128-row kernels, widest first (wider tiles read shared memory less per MMA). */
     private static final int[] WIDTHS = {256, 192, 128};
 

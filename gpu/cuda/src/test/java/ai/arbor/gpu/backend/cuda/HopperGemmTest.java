@@ -34,6 +34,24 @@ class HopperGemmTest {
     }
 
     @Test
+    void theTmaKernelsAreDefinedAsLaunchedAndFit() throws IOException {
+        String cuh = Files.readString(Path.of("src/main/cuda/hopper_gemm_tma.cuh"));
+        for (HopperGemm.TmaKernel k : HopperGemm.TMA_KERNELS) {
+            String def = "HOPPER_GEMM_TMA(" + k.name() + ", " + k.width() + ", " + k.stages() + ", " + k.lo() + ")";
+            assertTrue(cuh.contains(def), "hopper_gemm_tma.cuh lacks " + def);
+            assertTrue(k.sharedBytes() <= MAX_SHARED, def + " needs " + k.sharedBytes() + " bytes of shared memory");
+        }
+        assertTrue(Files.readString(Path.of("src/main/cuda/hopper_gemm.cu")).contains("#include \"hopper_gemm_tma.cuh\""),
+                "the TMA kernels are part of hopper_gemm.cu's module");
+        // 2048 rows: q/k/v 16 x 8 = 128 tiles of 256 columns, one wave (256 columns a SM) against two waves of 128
+        assertEquals("hopper_gemm_tma_n256", HopperGemm.tmaPlan(2048, 2048, SMS, true).name());
+        // gate/up: 70 x 16 = 1120 tiles of 256 take 9 waves (2304 columns a SM), 2240 of 128 take 17 (2176)
+        assertEquals("hopper_gemm_tma_n128", HopperGemm.tmaPlan(2048, 17920, SMS, true).name());
+        // o (1536 columns): 96 tiles of 256 in one wave, as many columns a SM as 192 tiles of 128 in two: the wider
+        assertEquals("hopper_gemm_tma_n256_hi", HopperGemm.tmaPlan(2048, 1536, SMS, false).name());
+    }
+
+    @Test
     void decodeBatchesTakeSixtyFourRowTilesAndSplitTheNarrowOutputsOverMostSms() {
         // Qwen2.5-1.5B at 64 rows: q/k/v (2048 x 1536) 16 tiles of 128 columns, o (1536 x 1536) and down (1536 x 8960)
         // 12: eight K slices each fill 128 and 96 of the 132 SMs

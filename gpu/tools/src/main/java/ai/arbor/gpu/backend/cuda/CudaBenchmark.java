@@ -163,11 +163,14 @@ public final class CudaBenchmark {
             // the same as "gemm" where the GPU is not compute capability 9.0)
             CudaTuning tuned = gpu.tuning();
             // "flash": the tiled prefill attention (attention_prefill.cu) instead of a block per token, with wgmma
-            for (String kernel : new String[]{"tile", "gemm", "wgmma", "wgmma_hi", "flash"}) {
-                boolean wgmma = kernel.startsWith("wgmma") || kernel.equals("flash");
+            // "tma": the wgmma GEMM's TMA-fed, warp-specialized kernels (Hopper only: elsewhere the same as "gemm")
+            for (String kernel : new String[]{"tile", "gemm", "wgmma", "wgmma_hi", "flash", "tma"}) {
+                boolean wgmma = kernel.startsWith("wgmma") || kernel.equals("flash") || kernel.equals("tma");
+                if (kernel.equals("tma") && !(gpu.device().hopper && tmaChecks())) continue;
                 gpu.setTuning(tuned.withBatchKernel(wgmma ? "gemm" : kernel)
                         .withHopperGemm(wgmma ? 256 : 0, !kernel.equals("wgmma_hi"))
-                        .withFlashPrefillRows(kernel.equals("flash") ? 256 : 0));
+                        .withFlashPrefillRows(kernel.equals("flash") ? 256 : 0)
+                        .withHopperGemmTma(kernel.equals("tma")));
                 double[] times = new double[4];
                 for (int r = 0; r < times.length; r++) {
                     long s = System.nanoTime();
@@ -180,6 +183,7 @@ public final class CudaBenchmark {
                         kernel.equals("gemm") ? "stream_gemm" : kernel.equals("tile") ? "previous WMMA tiles"
                                 : kernel.equals("wgmma") ? "wgmma GEMM, x as bf16 hi + lo"
                                 : kernel.equals("flash") ? "wgmma GEMM hi + lo, tiled prefill attention"
+                                : kernel.equals("tma") ? "wgmma GEMM hi + lo fed by TMA, warp-specialized"
                                 : "wgmma GEMM, x as bf16",
                         prefill / timed[1], 1000 * timed[1]));
                 System.out.println(rows.get(rows.size() - 1));
@@ -290,6 +294,14 @@ public final class CudaBenchmark {
             }
             return (produced[0] - start) / ((System.nanoTime() - t0) / 1e9);
         }
+    }
+
+    /**
+     * Whether the TMA-fed GEMM runs here (-Darbor.cuda.tmaChecks=false skips it: a kernel that hangs on its mbarriers
+     * would hold the whole benchmark until its timeout; the gemm lab tries it first).
+     */
+    static boolean tmaChecks() {
+        return !"false".equals(System.getProperty("arbor.cuda.tmaChecks"));
     }
 
     /** Budgets of the L2 prefetch during attention the batch-1 line tries. */

@@ -172,6 +172,7 @@ public final class CudaSelfCheck {
             int positions = 0, agree = 0, nearTies = 0;
             double maxDiff = 0, maxCpu = 0, maxWgmmaCpu = 0, maxWgmmaStream = 0, maxFlashCpu = 0;
             double maxWgmmaHiCpu = 0; // x as bf16 only, what vLLM does: printed, not part of the pass rule
+            double maxTmaCpu = 0; // the wgmma GEMM's TMA-fed kernels
             float[][] cpuFirst = new float[cases.size()][]; // each prompt's last-token logits on the CPU
             String maxAt = "";
             // on Hopper, every matmul of 3+ rows once more through the wgmma GEMM (whether or not the defaults use it,
@@ -210,6 +211,10 @@ public final class CudaSelfCheck {
                     List<float[]> h = teacherForced(gpu, seq, c.prompt.length, table);
                     gpu.setTuning(tuned.withHopperGemm(3, false));
                     maxWgmmaHiCpu = Math.max(maxWgmmaHiCpu, maxAbsDiff(teacherForced(gpu, seq, c.prompt.length, table), p));
+                    if (CudaBenchmark.tmaChecks()) {
+                        gpu.setTuning(tuned.withHopperGemm(3, tuned.hopperGemmLo()).withHopperGemmTma(true));
+                        maxTmaCpu = Math.max(maxTmaCpu, maxAbsDiff(teacherForced(gpu, seq, c.prompt.length, table), p));
+                    }
                     gpu.setTuning(tuned);
                     for (int s = 0; s < h.size(); s++) {
                         for (int v = 0; v < h.get(s).length; v++) {
@@ -230,9 +235,9 @@ public final class CudaSelfCheck {
             }
             if (wgmma) {
                 log.printf("  teacher-forced with the wgmma GEMM from 3 rows: max |dlogit| %.4f vs CPU, %.4f vs stream_gemm;"
-                        + " with x as bf16 only (not in the pass rule): %.4f vs CPU%n", maxWgmmaCpu, maxWgmmaStream,
-                        maxWgmmaHiCpu);
-                maxCpu = Math.max(maxCpu, maxWgmmaCpu);
+                        + " with x as bf16 only (not in the pass rule): %.4f vs CPU; TMA-fed: %.4f vs CPU%n", maxWgmmaCpu,
+                        maxWgmmaStream, maxWgmmaHiCpu, maxTmaCpu);
+                maxCpu = Math.max(maxCpu, Math.max(maxWgmmaCpu, maxTmaCpu));
             }
 
             // 2. the same sequences as chunked prefill of 5 tokens, each chunk asking for its last token's logits

@@ -1,13 +1,14 @@
-// Lab-only (not in the jar yet): hopper_gemm.cu's 128-row tiles fed by the tensor memory accelerator instead of
-// cp.async, with warp specialization. Three warpgroups: warpgroup 0 produces (one thread issues each stage's bulk
-// tensor copies, which complete on the stage's "full" mbarrier with their byte count), warpgroups 1 and 2 consume
-// (each m64 x BN with the same wgmma as hopper_gemm, then release the stage of the tile before on its "empty" mbarrier
-// once that tile's MMAs have retired). No __syncthreads in the main loop, and the producer's registers go to the
-// consumers (setmaxnreg). The shared-memory tiles are the same 128-byte-swizzled K-major layout, which TMA writes
-// itself with CU_TENSOR_MAP_SWIZZLE_128B, so the wgmma descriptors do not change; rows beyond n (and W rows beyond out)
-// arrive as zeros. Why: the cp.async kernel spends every thread on address math and waits at a block barrier per
-// K tile; if this is faster in gemm_lab, CudaDevice gets cuTensorMapEncodeTiled through JNA (JCuda 12.6 lacks it).
-// Needs hopper_gemm.cu included first (hg:: helpers).
+// hopper_gemm.cu's 128-row tiles fed by the tensor memory accelerator instead of cp.async, with warp specialization
+// (part of hopper_gemm.cu's module; CudaTuning.hopperGemmTma, off until a device run times it). Three warpgroups:
+// warpgroup 0 produces (one thread issues each stage's bulk tensor copies, which complete on the stage's "full"
+// mbarrier with their byte count), warpgroups 1 and 2 consume (each m64 x BN with the same wgmma as hopper_gemm, then
+// release the stage of the tile before on its "empty" mbarrier once that tile's MMAs have retired). No __syncthreads
+// in the main loop, and the producer's registers go to the consumers (setmaxnreg). The shared-memory tiles are the
+// same 128-byte-swizzled K-major layout, which TMA writes itself with CU_TENSOR_MAP_SWIZZLE_128B, so the wgmma
+// descriptors do not change; rows beyond n (and W rows beyond out) arrive as zeros. Why: the cp.async kernel spends
+// every thread on address math and waits at a block barrier per K tile. The tensor maps (TensorMaps.java:
+// cuTensorMapEncodeTiled through JNA, which JCuda 12.6 lacks) are kernel parameters. Included at the end of
+// hopper_gemm.cu (hg:: helpers).
 #pragma once
 #include <cuda.h>
 
