@@ -114,14 +114,16 @@ class PrometheusNamesTest {
 
     @Test
     void kvEventDropsArePublished() throws Exception {
-        // a publisher whose transport is down: its buffer of 4 fills and the rest is dropped and counted
+        // a publisher whose transport is down: its buffer of 4 fills and what does not fit is dropped and counted. How
+        // many depends on the sender thread: a resync it runs while the events arrive empties the buffer for more
+        // (CI once saw 12 of 20), but nothing is resynced before something was dropped, so at least one is.
         try (KvEventPublisher p = new KvEventPublisher("m", 1, 4, 2, b -> {
             throw new IOException("NATS down");
         }); KvEventMetrics m = KvEventMetrics.start(system, "m-kv", "w-1", () -> new KvEventMetrics.Counts(
                 p.dropped(), p.published(), p.resyncs(), p.queued()))) {
             for (int i = 0; i < 20; i++) p.onKvEvents(List.of(new KvEvent.BlockRemoved(i, new long[]{i})));
             long dropped = p.dropped();
-            assertTrue(dropped >= 14, "dropped " + dropped);
+            assertTrue(dropped >= 1, "dropped " + dropped);
             String l = "worker=\"w-1\",model=\"m-kv\"";
             awaitAll("arbor_worker_kv_events_dropped_total{" + l + "} " + (double) dropped,
                     "arbor_worker_kv_events_published_total{" + l + "} 0.0",
