@@ -77,7 +77,7 @@ public final class CudaSelfCheck {
         }
     }
 
-    private record Case(String name, int[] prompt, int[] generated, int[][] topIds, double[][] topLogits) {
+    record Case(String name, int[] prompt, int[] generated, int[][] topIds, double[][] topLogits) {
         int[] sequence() {
             int[] s = Arrays.copyOf(prompt, prompt.length + generated.length);
             System.arraycopy(generated, 0, s, prompt.length, generated.length);
@@ -125,22 +125,15 @@ public final class CudaSelfCheck {
     /** {@link Fp8Check} on the reference's prompts and continuations, within the bf16 KV cache's tolerance. */
     static Fp8Check.Result checkFp8(Path modelDir, Path referenceJson, int device, PrintStream log) throws IOException {
         ModelConfig config = ConfigParser.parse(modelDir.resolve("config.json"));
-        List<Fp8Check.Case> cases = new ArrayList<>();
-        for (JsonNode c : new ObjectMapper().readTree(referenceJson.toFile()).get("cases")) {
-            JsonNode steps = c.get("steps");
-            int[] top1 = new int[steps.size()];
-            for (int s = 0; s < top1.length; s++) top1[s] = ints(steps.get(s).get("top_ids"))[0];
-            cases.add(new Fp8Check.Case(ints(c.get("prompt_ids")), ints(c.get("generated_ids")), top1));
-        }
+        List<Case> cases = cases(new ObjectMapper().readTree(referenceJson.toFile()));
         try (SafeTensorsWeights weights = SafeTensorsWeights.open(modelDir)) {
             log.printf("%s with FP8 weights, %d cases%n", modelDir.getFileName(), cases.size());
             return Fp8Check.run(modelDir.getFileName().toString(), config, weights, cases, device, BF16_KV_TOLERANCE, log);
         }
     }
 
-    public static Report check(Path modelDir, Path referenceJson, int device, boolean kvFloat32, PrintStream log) throws IOException {
-        ModelConfig config = ConfigParser.parse(modelDir.resolve("config.json"));
-        JsonNode ref = new ObjectMapper().readTree(referenceJson.toFile());
+    /** The reference's cases: prompt, continuation, and the top ids and logits of each teacher-forced step. */
+    private static List<Case> cases(JsonNode ref) {
         List<Case> cases = new ArrayList<>();
         for (JsonNode c : ref.get("cases")) {
             int steps = c.get("steps").size();
@@ -154,6 +147,13 @@ public final class CudaSelfCheck {
             }
             cases.add(new Case(c.get("name").asText(), ints(c.get("prompt_ids")), ints(c.get("generated_ids")), ids, logits));
         }
+        return cases;
+    }
+
+    public static Report check(Path modelDir, Path referenceJson, int device, boolean kvFloat32, PrintStream log) throws IOException {
+        ModelConfig config = ConfigParser.parse(modelDir.resolve("config.json"));
+        JsonNode ref = new ObjectMapper().readTree(referenceJson.toFile());
+        List<Case> cases = cases(ref);
         int[] eos = ints(ref.get("eos_token_ids"));
         String model = modelDir.getFileName().toString();
         try (SafeTensorsWeights weights = SafeTensorsWeights.open(modelDir);
@@ -409,7 +409,7 @@ public final class CudaSelfCheck {
     }
 
     /** Logits after the prompt (one prefill chunk) and after each following token (one decode step each). */
-    private static List<float[]> teacherForced(ComputeBackend b, int[] seq, int promptLen, int[] table) {
+    static List<float[]> teacherForced(ComputeBackend b, int[] seq, int promptLen, int[] table) {
         List<float[]> out = new ArrayList<>();
         out.add(b.forward(new ForwardBatch(List.of(new SequenceChunk(Arrays.copyOf(seq, promptLen), 0, table, true))))[0]);
         for (int p = promptLen; p < seq.length; p++) {
@@ -449,19 +449,19 @@ public final class CudaSelfCheck {
         }
     }
 
-    private static double maxAbsDiff(List<float[]> a, List<float[]> b) {
+    static double maxAbsDiff(List<float[]> a, List<float[]> b) {
         double max = 0;
         for (int s = 0; s < a.size(); s++) max = Math.max(max, maxAbsDiff(a.get(s), b.get(s)));
         return max;
     }
 
-    private static double maxAbsDiff(float[] a, float[] b) {
+    static double maxAbsDiff(float[] a, float[] b) {
         double max = 0;
         for (int v = 0; v < a.length; v++) max = Math.max(max, Math.abs(a[v] - b[v]));
         return max;
     }
 
-    private static int[] table(int first, int count) {
+    static int[] table(int first, int count) {
         int[] t = new int[count];
         for (int i = 0; i < count; i++) t[i] = first + i;
         return t;

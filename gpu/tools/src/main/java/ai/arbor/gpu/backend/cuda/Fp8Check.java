@@ -1,6 +1,5 @@
 package ai.arbor.gpu.backend.cuda;
 
-import ai.arbor.gpu.backend.ComputeBackend;
 import ai.arbor.gpu.backend.ForwardBatch;
 import ai.arbor.gpu.backend.SequenceChunk;
 import ai.arbor.gpu.backend.cpu.CpuBackend;
@@ -8,8 +7,6 @@ import ai.arbor.gpu.model.ModelConfig;
 import ai.arbor.gpu.model.SafeTensorsWeights;
 import ai.arbor.gpu.model.quant.Quantization;
 import java.io.PrintStream;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -39,15 +36,12 @@ final class Fp8Check {
         }
     }
 
-    /** A reference case: prompt, the reference's continuation, and its top-1 at each teacher-forced step. */
-    record Case(int[] prompt, int[] generated, int[] top1) {}
-
     private Fp8Check() {}
 
-    static Result run(String model, ModelConfig config, SafeTensorsWeights weights, List<Case> cases, int device,
+    static Result run(String model, ModelConfig config, SafeTensorsWeights weights, List<CudaSelfCheck.Case> cases, int device,
                       double tolerance, PrintStream log) {
         int maxLen = 0;
-        for (Case c : cases) maxLen = Math.max(maxLen, c.prompt.length + c.generated.length);
+        for (CudaSelfCheck.Case c : cases) maxLen = Math.max(maxLen, c.prompt().length + c.generated().length);
         int perSeq = (maxLen + BLOCK - 1) / BLOCK + 1;
         int numBlocks = perSeq * cases.size() + 8;
         double max = 0, wgmmaMax = 0;
@@ -59,26 +53,23 @@ final class Fp8Check {
             cpu.allocateKvCache(numBlocks, BLOCK);
             CudaTuning tuned = gpu.tuning();
             for (int ci = 0; ci < cases.size(); ci++) {
-                Case c = cases.get(ci);
-                int[] table = table(ci * perSeq, perSeq);
-                List<float[]> g = teacherForced(gpu, c, table);
-                List<float[]> p = teacherForced(cpu, c, table);
+                CudaSelfCheck.Case c = cases.get(ci);
+                int[] table = CudaSelfCheck.table(ci * perSeq, perSeq);
+                int[] seq = c.sequence();
+                List<float[]> g = CudaSelfCheck.teacherForced(gpu, seq, c.prompt().length, table);
+                List<float[]> p = CudaSelfCheck.teacherForced(cpu, seq, c.prompt().length, table);
                 for (int s = 0; s < g.size(); s++) {
                     positions++;
                     int a = CudaSelfCheck.argmax(g.get(s));
                     if (a == CudaSelfCheck.argmax(p.get(s))) top1++;
-                    if (s < c.top1.length && a == c.top1[s]) bf16Top1++;
-                    for (int v = 0; v < g.get(s).length; v++) max = Math.max(max, Math.abs(g.get(s)[v] - p.get(s)[v]));
+                    if (s < c.topIds().length && a == c.topIds()[s][0]) bf16Top1++;
                 }
+                max = Math.max(max, CudaSelfCheck.maxAbsDiff(g, p));
                 if (gpu.device().hopper) { // the prompts through the wgmma GEMM's FP8 (_w8) kernels as well
                     gpu.setTuning(tuned.withHopperGemm(3, true));
                     try {
-                        List<float[]> h = teacherForced(gpu, c, table);
-                        for (int s = 0; s < h.size(); s++) {
-                            for (int v = 0; v < h.get(s).length; v++) {
-                                wgmmaMax = Math.max(wgmmaMax, Math.abs(h.get(s)[v] - p.get(s)[v]));
-                            }
-                        }
+                        wgmmaMax = Math.max(wgmmaMax, CudaSelfCheck.maxAbsDiff(
+                                CudaSelfCheck.teacherForced(gpu, seq, c.prompt().length, table), p));
                     } finally {
                         gpu.setTuning(tuned);
                     }
@@ -94,17 +85,16 @@ final class Fp8Check {
         return r;
     }
 
-    private static double twoRows(CudaBackend gpu, CpuBackend cpu, List<Case> cases, int perSeq) {
-        Case a = cases.get(cases.size() - 1), b = cases.get(cases.size() - 2);
-        int[] ta = table(0, perSeq), tb = table(perSeq, perSeq);
-        double max = 0;
-        List<SequenceChunk> prefill = List.of(new SequenceChunk(a.prompt, 0, ta, true),
-                new SequenceChunk(b.prompt, 0, tb, true));
-        max = Math.max(max, diff(gpu.forward(new ForwardBatch(prefill)), cpu.forward(new ForwardBatch(prefill))));
-        for (int s = 0; s < Math.min(a.generated.length, b.generated.length); s++) {
+    private static double twoRows(CudaBackend gpu, CpuBackend cpu, List<CudaSelfCheck.Case> cases, int perSeq) {
+        CudaSelfCheck.Case a = cases.get(cases.size() - 1), b = cases.get(cases.size() - 2);
+        int[] ta = CudaSelfCheck.table(0, perSeq), tb = CudaSelfCheck.table(perSeq, perSeq);
+        List<SequenceChunk> prefill = List.of(new SequenceChunk(a.prompt(), 0, ta, true),
+                new SequenceChunk(b.prompt(), 0, tb, true));
+        double max = diff(gpu.forward(new ForwardBatch(prefill)), cpu.forward(new ForwardBatch(prefill)));
+        for (int s = 0; s < Math.min(a.generated().length, b.generated().length); s++) {
             List<SequenceChunk> step = List.of(
-                    new SequenceChunk(new int[]{a.generated[s]}, a.prompt.length + s, ta, true),
-                    new SequenceChunk(new int[]{b.generated[s]}, b.prompt.length + s, tb, true));
+                    new SequenceChunk(new int[]{a.generated()[s]}, a.prompt().length + s, ta, true),
+                    new SequenceChunk(new int[]{b.generated()[s]}, b.prompt().length + s, tb, true));
             max = Math.max(max, diff(gpu.forward(new ForwardBatch(step)), cpu.forward(new ForwardBatch(step))));
         }
         return max;
@@ -112,25 +102,7 @@ final class Fp8Check {
 
     private static double diff(float[][] g, float[][] p) {
         double max = 0;
-        for (int r = 0; r < g.length; r++) {
-            for (int v = 0; v < g[r].length; v++) max = Math.max(max, Math.abs(g[r][v] - p[r][v]));
-        }
+        for (int r = 0; r < g.length; r++) max = Math.max(max, CudaSelfCheck.maxAbsDiff(g[r], p[r]));
         return max;
-    }
-
-    private static List<float[]> teacherForced(ComputeBackend b, Case c, int[] table) {
-        List<float[]> out = new ArrayList<>();
-        out.add(b.forward(new ForwardBatch(List.of(new SequenceChunk(c.prompt, 0, table, true))))[0]);
-        for (int s = 0; s + 1 < c.generated.length; s++) {
-            out.add(b.forward(new ForwardBatch(List.of(
-                    new SequenceChunk(new int[]{c.generated[s]}, c.prompt.length + s, table, true))))[0]);
-        }
-        return out;
-    }
-
-    private static int[] table(int first, int count) {
-        int[] t = new int[count];
-        Arrays.setAll(t, i -> first + i);
-        return t;
     }
 }
