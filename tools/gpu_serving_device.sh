@@ -56,6 +56,9 @@ bench_one() {
   timeout 120 "$B/bin/arbor" bench --url http://127.0.0.1:8000 --endpoint completions --dataset random \
     --input-len 128 --output-len 128 --concurrency $2 --num-prompts $3 --tokenizer "$MODEL" $flags --no-progress \
     --output "$4.json" >"$4.txt" 2>&1 || echo "bench $1 c=$2 failed"
+  # the server's own view after each run (cumulative): step durations and batch sizes, TTFT, queueing
+  python3 -c "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:8000/metrics').read().decode())" \
+    2>/dev/null | grep -E "^arbor_(worker_step|worker_batch|frontend_time_to_first|frontend_queued|ttft)" >"$4.metrics" || true
 }
 
 if [ -n "${BUDGETS:-}" ]; then
@@ -152,13 +155,14 @@ PY
 cat "$res/summary.md"
 
 # An A/B of two builds in one device session: variant.tar.xz beside the bundle (lib/ folders, as patch.tar.xz) is
-# applied after the runs above and serve is started again for concurrency 64 and 256 (variant.md).
+# applied after the runs above and serve is started again for concurrency 1, 64 and 256 (variant.md).
 if [ -f "$here/variant.tar.xz" ]; then
   for d in $(tar -tJf "$here/variant.tar.xz" | grep -oE '^lib/[^/]+' | sort -u); do rm -rf "${B:?}/$d"; done
   tar -xJf "$here/variant.tar.xz" -C "$B"
   start_serve "" || exit 1
   warm_up
   for mode in ${MODES:-greedy sampled}; do
+    bench_one $mode 1 32 "$bench/variant-$mode-c1"
     bench_one $mode 64 512 "$bench/variant-$mode-c64"
     bench_one $mode 256 1024 "$bench/variant-$mode-c256"
   done
@@ -170,7 +174,7 @@ bench = sys.argv[1]
 print("| build | requests | concurrency | output tok/s | TPOT mean ms | TTFT mean ms | failed |")
 print("|---|---|---|---|---|---|---|")
 for mode in ("greedy", "sampled"):
-    for c in (64, 256):
+    for c in (1, 64, 256):
         for build, stem in (("bundle", f"{mode}-c{c}"), ("variant", f"variant-{mode}-c{c}")):
             f = f"{bench}/{stem}.json"
             if not os.path.exists(f):
