@@ -309,6 +309,10 @@ int main(int argc, char** argv) {
     const Shape shapes[] = {{"qkv", 2048, 1536}, {"o", 1536, 1536},      {"gate_up", 17920, 1536},
                             {"down", 1536, 8960}, {"lm_head", 151936, 1536}, {"tail", 1040, 512}};
     std::vector<int> rows = {16, 32, 64, 128, 256, 512, 1024, 2048};
+    // GEMM_LAB_TMA=1: the TMA kernels too, after the others of each case (run it as a second pass: a kernel that hangs
+    // on its mbarriers then costs only that pass)
+    const char* tma_env = getenv("GEMM_LAB_TMA");
+    const bool tma_pass = tma_env && strcmp(tma_env, "1") == 0;
     if (argc > 1) { // optional: a comma-separated list of row counts
         rows.clear();
         for (char* p = strtok(argv[1], ","); p; p = strtok(nullptr, ",")) rows.push_back(atoi(p));
@@ -393,9 +397,10 @@ int main(int argc, char** argv) {
                        "-", "-", ok ? "PASS" : "FAIL", us, flops / us / 1e6);
                 if (st.lo) stream_best = std::min(stream_best, us);
             }
-            // the TMA + warp-specialized variants (lab only), last: a hang here times out after everything else printed
+            // the TMA + warp-specialized variants: only in the TMA pass (a hang there cannot hide the cases above)
             double tma_best = 1e30;
             for (const Tma& h : TMAS) {
+                if (!tma_pass) break;
                 const float* ref = h.lo ? b.ref_hilo : b.ref_hi;
                 CK(cudaMemset(b.y, 0xff, sizeof(float) * ny));
                 launch_tma(h, b, m, s, 0);
@@ -412,8 +417,9 @@ int main(int argc, char** argv) {
                 printf("%-5d %-8s %6d %5d  %-28s %9.1e %9.1e %9s  %-4s %9.1f %7.1f\n", m, s.name, s.out, s.in, h.name, e0,
                        e1, "-", ok ? "PASS" : "FAIL", us, flops / us / 1e6);
             }
-            printf("%-5d %-8s best tma (hi + lo): %.1f us, %.1f TFLOP/s, %.2fx the best cp.async hopper_gemm\n", m,
-                   s.name, tma_best, flops / tma_best / 1e6, best / tma_best);
+            if (tma_pass)
+                printf("%-5d %-8s best tma (hi + lo): %.1f us, %.1f TFLOP/s, %.2fx the best cp.async hopper_gemm\n", m,
+                       s.name, tma_best, flops / tma_best / 1e6, best / tma_best);
             printf("%-5d %-8s best hopper_gemm: %s %.1f us, %.1f TFLOP/s; stream_gemm %.1f us: %.2fx\n", m, s.name,
                    best_name, best, flops / best / 1e6, stream_best, stream_best / best);
         }
