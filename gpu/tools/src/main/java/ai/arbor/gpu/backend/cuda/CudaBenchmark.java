@@ -122,6 +122,11 @@ public final class CudaBenchmark {
                         1000.0 * b / tps, 100 * tps / (roof * b), extra));
                 System.out.println(rows.get(rows.size() - 1));
             }
+            if (maxBatch >= 64) { // the eager steps serve runs beside graph-replayed decode
+                int[][] tables = new int[64][perSeq];
+                for (int q = 0; q < 64; q++) for (int i = 0; i < perSeq; i++) tables[q][i] = q * perSeq + i;
+                for (String r : StepShapesBench.run(gpu, tables, PROMPT, PROMPT, rnd)) System.out.println(r);
+            }
             // the device sampler against its host model on this vocabulary (152k), every parameter in one batch
             List<SequenceChunk> probe = new ArrayList<>();
             for (int s = 0; s < 4; s++) {
