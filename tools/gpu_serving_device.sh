@@ -32,7 +32,10 @@ ls -d "$B"/lib/* | tr '\n' ':' >"$B/cluster/app/target/arbor.classpath"
 export PATH="$B/jre/bin:$PATH"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$res/gpu.txt"
 date -u +%Y-%m-%dT%H:%MZ >>"$res/gpu.txt"
-python3 "$B/tools/make_random_qwen.py" "$MODEL" "$B/qwen-tokenizer" 2>&1 | tail -1
+# the served model (and StructuredStepBench's); CudaBenchmark and CudaSelfCheck make their own weights
+if [ "${ENGINE_ONLY:-0}" != 1 ] || [ "${STRUCTURED:-1}" = 1 ] || [ -n "${BUDGETS:-}" ]; then
+  python3 "$B/tools/make_random_qwen.py" "$MODEL" "$B/qwen-tokenizer" 2>&1 | tail -1
+fi
 
 # `arbor serve --device cuda` with extra flags ($1), up when /v1/models answers; the log in $res/serve.log
 start_serve() {
