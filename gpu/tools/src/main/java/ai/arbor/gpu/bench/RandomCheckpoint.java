@@ -35,6 +35,12 @@ public final class RandomCheckpoint {
                 RopeScaling.DEFAULT, true, true, false, DType.BF16);
     }
 
+    /** Qwen2.5-1.5B's shape (issue 13's and 18's benchmarks): 28 layers, hidden 1536, 12 heads / 2 KV heads of 128. */
+    public static ModelConfig qwen25OnePointFiveB() {
+        return new ModelConfig(Architecture.QWEN2, 151936, 1536, 8960, 28, 12, 2, 128, 32768, 1e-6, 1_000_000.0,
+                RopeScaling.DEFAULT, true, true, false, DType.BF16);
+    }
+
     /** Tensor names and shapes of a Llama/Qwen2/Qwen3 checkpoint of this config, in file order. */
     public static Map<String, long[]> shapes(ModelConfig c) {
         Map<String, long[]> m = new LinkedHashMap<>();
