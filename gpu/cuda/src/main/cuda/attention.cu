@@ -4,6 +4,7 @@
 // partial results are then merged by attention_combine.
 #include <cuda_bf16.h>
 #include <math_constants.h>
+#include "pdl.cuh"
 
 #define MAX_HEAD_DIM 256
 #define MAX_J (MAX_HEAD_DIM / 32)
@@ -89,7 +90,7 @@ attention(const float* __restrict__ qkv, float* __restrict__ out, float* __restr
     extern "C" __global__ void __launch_bounds__(32 * WARPS)                                                          \
     NAME(const float* qkv, float* out, float* part_acc, float* part_ml, const int* positions, const int* seq_of_token, \
          const int* tables, int table_width, const KV* k_cache, const KV* v_cache, int block_size, int num_heads,    \
-         int num_kv_heads, int head_dim, float scale) {                                                              \
+         int num_kv_heads, int head_dim, float scale) { pdl_enter();                                                 \
         attention<KV>(qkv, out, part_acc, part_ml, positions, seq_of_token, tables, table_width, k_cache, v_cache,  \
                       block_size, num_heads, num_kv_heads, head_dim, scale);                                         \
     }
@@ -101,6 +102,7 @@ ATTENTION(paged_attention_f32, float)
 extern "C" __global__ void attention_combine(const float* __restrict__ part_acc, const float* __restrict__ part_ml,
                                              float* __restrict__ out, int num_heads, int head_dim, int splits,
                                              __nv_bfloat16* __restrict__ hi, __nv_bfloat16* __restrict__ lo) {
+    pdl_enter();
     size_t unit = (size_t)blockIdx.x * num_heads + blockIdx.y;
     int d = threadIdx.x;
     if (d >= head_dim) return;
@@ -281,7 +283,7 @@ attention_gqa(const float* __restrict__ qkv, float* __restrict__ out, float* __r
     NAME(const float* qkv, float* out, float* part_acc, float* part_ml, const int* positions, \
                                   const int* seq_of_token, const int* tables, int table_width,                        \
                                   const __nv_bfloat16* k_cache, const __nv_bfloat16* v_cache, int block_size,         \
-                                  int num_heads, int num_kv_heads, float scale) {                                     \
+                                  int num_heads, int num_kv_heads, float scale) { pdl_enter();                        \
         attention_gqa<HD, G, NW>(qkv, out, part_acc, part_ml, positions, seq_of_token, tables, table_width, k_cache,      \
                              v_cache, block_size, num_heads, num_kv_heads, scale);                                    \
     }

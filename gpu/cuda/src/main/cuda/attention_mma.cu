@@ -15,6 +15,7 @@
 
 #include "attention_tiles.cuh"
 #include "ptx_async_mma.cuh"
+#include "pdl.cuh"
 
 namespace {
 constexpr int TILE = 16; // positions per tile
@@ -183,7 +184,7 @@ attention_mma(const float* __restrict__ qkv, float* __restrict__ out, float* __r
     paged_attention_mma##HD(const float* qkv, float* out, float* part_acc, float* part_ml, const int* positions,    \
                             const int* seq_of_token, const int* tables, int table_width,                            \
                             const __nv_bfloat16* k_cache, const __nv_bfloat16* v_cache, int block_size,             \
-                            int num_heads, int num_kv_heads, float scale) {                                         \
+                            int num_heads, int num_kv_heads, float scale) { pdl_enter();                            \
         attention_mma<HD, 4>(qkv, out, part_acc, part_ml, positions, seq_of_token, tables, table_width, k_cache,    \
                              v_cache, block_size, num_heads, num_kv_heads, scale);                                  \
     }

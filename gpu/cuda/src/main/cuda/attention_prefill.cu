@@ -18,6 +18,7 @@
 
 #include "attention_tiles.cuh"
 #include "ptx_async_mma.cuh"
+#include "pdl.cuh"
 
 namespace ap { // named: the attention lab compiles this file beside attention_mma.cu
 constexpr int ROWS = 64; // MMA rows of a block: 4 warps x m16
@@ -198,7 +199,7 @@ attention_prefill(const float* __restrict__ qkv, float* __restrict__ out, const 
     attention_prefill##HD(const float* qkv, float* out, const int* positions, const int* seq_of_token,              \
                           const int* tables, int table_width, const __nv_bfloat16* k_cache,                         \
                           const __nv_bfloat16* v_cache, int block_size, int num_heads, int num_kv_heads, float scale, \
-                          int n) {                                                                                  \
+                          int n) { pdl_enter();                                                                     \
         ap::attention_prefill<HD>(qkv, out, positions, seq_of_token, tables, table_width, k_cache, v_cache, block_size, \
                               num_heads, num_kv_heads, scale, n);                                                   \
     }

@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "hopper_wgmma.cuh"
+#include "pdl.cuh"
 
 namespace cg = cooperative_groups;
 
@@ -304,7 +305,7 @@ __device__ __forceinline__ void hopper_gemm(const __nv_bfloat16* __restrict__ xh
 #define HOPPER_GEMM_DEF(NAME, ATTR, BM, BN, SPLIT, STAGES, KEEP, LO, W8)                                            \
     extern "C" __global__ void __launch_bounds__(hg::THREADS, 1) ATTR                                               \
     NAME(const __nv_bfloat16* xhi, const __nv_bfloat16* xlo, const void* w, const float* scales, const float* bias, \
-         float* y, int n, int in, int out, int accumulate) {                                                        \
+         float* y, int n, int in, int out, int accumulate) { pdl_enter();                                           \
         hg::hopper_gemm<BM, BN, SPLIT, STAGES, KEEP, LO, W8>(xhi, xlo, w, scales, bias, y, n, in, out, accumulate); \
     }
 #define HOPPER_GEMM(NAME, BM, BN, STAGES, KEEP, LO) HOPPER_GEMM_DEF(NAME, , BM, BN, 1, STAGES, KEEP, LO, false)

@@ -133,6 +133,7 @@ __device__ __forceinline__ void gemm_tma(const CUtensorMap* xhi, const CUtensorM
     extern "C" __global__ void __launch_bounds__(hgt::THREADS, 1)                                                   \
     NAME(const __grid_constant__ CUtensorMap xhi, const __grid_constant__ CUtensorMap xlo,                         \
          const __grid_constant__ CUtensorMap w, const float* bias, float* y, int n, int in, int out, int accumulate) { \
+        pdl_enter();                                                                                               \
         hgt::gemm_tma<BN, STAGES, LO>(&xhi, &xlo, &w, bias, y, n, in, out, accumulate);                             \
     }
 HOPPER_GEMM_TMA(hopper_gemm_tma_n256, 256, 3, true)

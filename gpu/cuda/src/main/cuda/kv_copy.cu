@@ -1,3 +1,4 @@
+#include "pdl.cuh"
 // Gather / scatter of whole KV blocks between the paged cache and a contiguous staging buffer (CudaKvBlockCopier's
 // batched path). The staging buffer holds the listed blocks back to back in the host format of a block: for each
 // layer its K run, then its V run, a run being blockSize * kvDim elements. Run r of the staging buffer is block
@@ -18,6 +19,7 @@ __device__ __forceinline__ const uint4* run_in_cache(const uint4* k, const uint4
 extern "C" __global__ void kv_gather(const uint4* __restrict__ k, const uint4* __restrict__ v,
                                      const int* __restrict__ ids, uint4* __restrict__ staging, int layers,
                                      long long layer_stride16, int run16) {
+    pdl_enter();
     long long r = blockIdx.x;
     const uint4* src = run_in_cache(k, v, ids, layers, layer_stride16, run16, r);
     uint4* dst = staging + r * run16;
@@ -30,6 +32,7 @@ extern "C" __global__ void kv_gather(const uint4* __restrict__ k, const uint4* _
 extern "C" __global__ void kv_scatter(uint4* __restrict__ k, uint4* __restrict__ v, const int* __restrict__ ids,
                                       const uint4* __restrict__ staging, int layers, long long layer_stride16,
                                       int run16) {
+    pdl_enter();
     long long r = blockIdx.x;
     uint4* dst = const_cast<uint4*>(run_in_cache(k, v, ids, layers, layer_stride16, run16, r));
     const uint4* src = staging + r * run16;

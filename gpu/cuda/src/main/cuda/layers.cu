@@ -1,6 +1,7 @@
 // Element-wise and per-row layers of the decoder: embedding lookup, RMSNorm, RoPE with the KV-cache write, SwiGLU.
 // Activations are fp32 (the residual stream never loses precision); weights and the KV cache are bf16.
 #include <cuda_bf16.h>
+#include "pdl.cuh"
 
 __device__ __forceinline__ float warp_sum(float v) {
     for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
@@ -23,6 +24,7 @@ __device__ float block_sum(float v) {
 // x[t, :] = table[ids[t], :]
 extern "C" __global__ void embedding(const __nv_bfloat16* __restrict__ table, const int* __restrict__ ids,
                                      float* __restrict__ x, int hidden) {
+    pdl_enter();
     int t = blockIdx.x;
     const __nv_bfloat16* row = table + (size_t)ids[t] * hidden;
     for (int i = threadIdx.x; i < hidden; i += blockDim.x) x[(size_t)t * hidden + i] = __bfloat162float(row[i]);
@@ -31,6 +33,7 @@ extern "C" __global__ void embedding(const __nv_bfloat16* __restrict__ table, co
 // out[r, :] = x[src, :] / rms(x[src, :]) * w, with src = rows ? rows[r] : r (rows gathers the logit rows).
 extern "C" __global__ void rmsnorm(const float* __restrict__ x, const float* __restrict__ w, float* __restrict__ out,
                                    const int* __restrict__ rows, int hidden, float eps) {
+    pdl_enter();
     int r = blockIdx.x;
     int src = rows ? rows[r] : r;
     const float* in = x + (size_t)src * hidden;
@@ -95,7 +98,7 @@ __device__ __forceinline__ void rope_kv(float* __restrict__ qkv, const int* __re
 #define ROPE_KV(NAME, KV)                                                                                             \
     extern "C" __global__ void NAME(float* qkv, const int* positions, const int* slots, const float* inv_freq,       \
                                     const float* q_norm, const float* k_norm, float eps, KV* k_cache, KV* v_cache,  \
-                                    int num_heads, int num_kv_heads, int head_dim) {                                \
+                                    int num_heads, int num_kv_heads, int head_dim) { pdl_enter();                   \
         rope_kv<KV>(qkv, positions, slots, inv_freq, q_norm, k_norm, eps, k_cache, v_cache, num_heads, num_kv_heads, \
                     head_dim);                                                                                       \
     }
@@ -104,6 +107,7 @@ ROPE_KV(rope_kv_write_f32, float)
 
 // act[t, i] = silu(gate[t, i]) * up[t, i], with gate_up rows laid out [gate | up].
 extern "C" __global__ void swiglu(const float* __restrict__ gate_up, float* __restrict__ act, int n, int inter) {
+    pdl_enter();
     size_t total = (size_t)n * inter;
     for (size_t idx = blockIdx.x * (size_t)blockDim.x + threadIdx.x; idx < total; idx += (size_t)gridDim.x * blockDim.x) {
         size_t t = idx / inter, i = idx % inter;
@@ -115,6 +119,7 @@ extern "C" __global__ void swiglu(const float* __restrict__ gate_up, float* __re
 
 // Device-to-device copy for the bandwidth roofline: 16 bytes per thread per iteration.
 extern "C" __global__ void copy_bandwidth(const uint4* __restrict__ src, uint4* __restrict__ dst, size_t n) {
+    pdl_enter();
     for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x)
         dst[i] = src[i];
 }
@@ -122,6 +127,7 @@ extern "C" __global__ void copy_bandwidth(const uint4* __restrict__ src, uint4* 
 // Holds the stream for `cycles` clock cycles, so the host can enqueue a whole step behind it and the GPU then runs the
 // kernels back to back (profiling eager launches without the host's launch gaps).
 extern "C" __global__ void spin(long long cycles) {
+    pdl_enter();
     long long t0 = clock64();
     while (clock64() - t0 < cycles) {
     }
@@ -132,6 +138,7 @@ extern "C" __global__ void spin(long long cycles) {
 // idle (attention). A hint only (sm_90's cp.async.bulk.prefetch; nothing on older GPUs): no result depends on it.
 // a and b 16-byte aligned.
 extern "C" __global__ void l2_prefetch(const char* a, long long a_bytes, const char* b, long long b_bytes) {
+    pdl_enter();
 #if __CUDA_ARCH__ >= 900
     const long long CHUNK = 1 << 16;
     const long long stride = (long long)gridDim.x * blockDim.x * CHUNK;

@@ -9,6 +9,7 @@
 #include <cuda_fp8.h>
 #include <type_traits>
 #include <mma.h>
+#include "pdl.cuh"
 using namespace nvcuda;
 
 __device__ __forceinline__ float warp_sum(float v) {
@@ -203,19 +204,19 @@ __device__ __forceinline__ void gemv(const float* __restrict__ x, const float* _
 #define GEMV_KERNELS(N, SUFFIX, FP8)                                                                              \
     extern "C" __global__ void __launch_bounds__(256)                                                              \
     matmul_gemv##N##SUFFIX(const float* x, const void* w, const float* scales, const float* bias, float* y, int n, \
-                           int in, int out, int accumulate, int ks) {                                              \
+                           int in, int out, int accumulate, int ks) { pdl_enter();                                 \
         gemv<N, 0, FP8>(x, nullptr, 0.f, w, scales, bias, y, n, in, out, accumulate, ks, RopeArgs{});              \
     }                                                                                                              \
     extern "C" __global__ void __launch_bounds__(256)                                                              \
     matmul_glu##N##SUFFIX(const float* x, const float* norm, float eps, const void* w, const float* scales,       \
-                          const float* bias, float* act, int n, int in, int inter, int ks) {                       \
+                          const float* bias, float* act, int n, int in, int inter, int ks) { pdl_enter();          \
         gemv<N, 1, FP8>(x, norm, eps, w, scales, bias, act, n, in, inter, 0, ks, RopeArgs{});                      \
     }                                                                                                              \
     extern "C" __global__ void __launch_bounds__(256)                                                              \
     matmul_qkv_rope##N##SUFFIX(const float* x, const float* norm, float eps, const void* w, const float* scales,  \
                                const float* bias, float* qkv, int n, int in, int out, int ks, const int* positions, \
                                const int* slots, const float* inv_freq, void* k_cache, void* v_cache,             \
-                               int num_heads, int num_kv_heads, int head_dim, int kv_f32) {                        \
+                               int num_heads, int num_kv_heads, int head_dim, int kv_f32) { pdl_enter();           \
         gemv<N, 2, FP8>(x, norm, eps, w, scales, bias, qkv, n, in, out, 0, ks,                                     \
                         RopeArgs{positions, slots, inv_freq, k_cache, v_cache, num_heads, num_kv_heads, head_dim,  \
                                  kv_f32});                                                                         \
@@ -308,11 +309,13 @@ __device__ __forceinline__ void mma_tile(const float* __restrict__ x, const __nv
 
 extern "C" __global__ void __launch_bounds__(128)
 matmul_mma64(const float* x, const __nv_bfloat16* w, const float* bias, float* y, int n, int in, int out, int accumulate) {
+    pdl_enter();
     mma_tile<2, 2>(x, w, bias, y, n, in, out, accumulate);
 }
 
 extern "C" __global__ void __launch_bounds__(128)
 matmul_mma32(const float* x, const __nv_bfloat16* w, const float* bias, float* y, int n, int in, int out, int accumulate) {
+    pdl_enter();
     mma_tile<1, 1>(x, w, bias, y, n, in, out, accumulate);
 }
 
@@ -324,6 +327,7 @@ matmul_mma32(const float* x, const __nv_bfloat16* w, const float* bias, float* y
 extern "C" __global__ void split_bf16(const float* __restrict__ x, const float* __restrict__ norm, float eps, int gated,
                                       __nv_bfloat16* __restrict__ hi, __nv_bfloat16* __restrict__ lo, int n, int in,
                                       float* __restrict__ zero, int zero_cols) {
+    pdl_enter();
     int t = blockIdx.x, part = blockIdx.y, parts = gridDim.y;
     size_t row_stride = gated ? 2 * (size_t)in : (size_t)in;
     const float* xr = x + t * row_stride;
@@ -466,7 +470,7 @@ __device__ __forceinline__ void tile_mma(const __nv_bfloat16* __restrict__ xhi, 
 #define TILE(MT)                                                                                                    \
     extern "C" __global__ void __launch_bounds__(256)                                                                \
     matmul_tile##MT(const __nv_bfloat16* xhi, const __nv_bfloat16* xlo, const __nv_bfloat16* w, const float* bias, \
-                    float* y, int n, int in, int out, int accumulate) {                                            \
+                    float* y, int n, int in, int out, int accumulate) { pdl_enter();                               \
         tile_mma<MT>(xhi, xlo, w, bias, y, n, in, out, accumulate);                                                 \
     }
 TILE(1)
@@ -478,6 +482,7 @@ TILE(4)
 // thread per iteration; cols % 8 == 0.
 extern "C" __global__ void fp8_dequant_bf16(const uint2* __restrict__ codes, const float* __restrict__ scales,
                                             uint4* __restrict__ out, int rows, int cols) {
+    pdl_enter();
     const size_t chunks = (size_t)rows * (cols / 8);
     for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < chunks; i += (size_t)gridDim.x * blockDim.x) {
         const float s = scales[i / (cols / 8)];

@@ -1,5 +1,7 @@
+#include "pdl.cuh"
 // Greedy sampling on the GPU: one block per row returns the index of the largest logit (lowest index on ties).
 extern "C" __global__ void argmax_rows(const float* __restrict__ logits, int vocab, int* __restrict__ out) {
+    pdl_enter();
     const float* row = logits + (size_t)blockIdx.x * vocab;
     float best = -INFINITY;
     int idx = 0x7fffffff;
@@ -41,6 +43,7 @@ __device__ __forceinline__ void warp_best(float& best, int& idx) {
 // grid (rows, parts), block 256
 extern "C" __global__ void argmax_part(const float* __restrict__ logits, int vocab, float* __restrict__ part_v,
                                        int* __restrict__ part_i) {
+    pdl_enter();
     const float* row = logits + (size_t)blockIdx.x * vocab;
     int chunk = (vocab + gridDim.y - 1) / gridDim.y;
     int beg = blockIdx.y * chunk, end = min(vocab, beg + chunk);
@@ -67,6 +70,7 @@ extern "C" __global__ void argmax_part(const float* __restrict__ logits, int voc
 // grid rows, block 32
 extern "C" __global__ void argmax_final(const float* __restrict__ part_v, const int* __restrict__ part_i, int parts,
                                         int* __restrict__ out) {
+    pdl_enter();
     float best = -INFINITY;
     int idx = 0x7fffffff;
     for (int p = threadIdx.x; p < parts; p += 32)
@@ -135,6 +139,7 @@ __device__ u64 philox_bits(unsigned k0, unsigned k1, unsigned step) {
 // ties), sum of exp(l - max) and smallest finite logit.
 extern "C" __global__ void sample_prepare(float* __restrict__ logits, int vocab, const int* __restrict__ params,
                                           const int* __restrict__ counts, float* __restrict__ part) {
+    pdl_enter();
     const int* h = params + blockIdx.x * FIELDS;
     int flags = h[F_FLAGS];
     float* pm = part + ((size_t)blockIdx.x * gridDim.y + blockIdx.y) * PART;
@@ -333,6 +338,7 @@ __device__ u64 block_exclusive_scan(u64 v, SelectShared& sh, u64* total) {
 extern "C" __global__ void __launch_bounds__(1024) sample_draw(const float* __restrict__ logits, int vocab,
         const int* __restrict__ params, int* __restrict__ counts, const float* __restrict__ part, int parts,
         int* __restrict__ out, float* __restrict__ lp_out) {
+    pdl_enter();
     __shared__ SelectShared sh;
     __shared__ float row_max, row_lo, row_lse;
     __shared__ int row_arg, picked, ncand;
@@ -458,6 +464,7 @@ extern "C" __global__ void __launch_bounds__(1024) sample_draw(const float* __re
 // tokens count. grid-stride over the tokens.
 extern "C" __global__ void penalty_init(int* __restrict__ counts, int vocab, int slot, const int* __restrict__ tokens,
                                         int prompt_len, int num_tokens) {
+    pdl_enter();
     int* c = counts + (size_t)slot * vocab;
     for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < num_tokens; i += gridDim.x * blockDim.x) {
         int t = tokens[i];

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "ptx_async_mma.cuh"
+#include "pdl.cuh"
 
 namespace {
 constexpr int WARPS = 8;
@@ -187,7 +188,7 @@ __device__ __forceinline__ void stream_gemm(const __nv_bfloat16* __restrict__ xh
 #define STREAM_GEMM_H(NAME, NT, MW, STAGES, TILED, WN, LO, MINB, HINT)                                            \
     extern "C" __global__ void __launch_bounds__(WARPS * 32, MINB)                                                   \
     NAME(const __nv_bfloat16* xhi, const __nv_bfloat16* xlo, const __nv_bfloat16* w, const float* bias, float* y,   \
-         int n, int in, int out, int slices) {                                                                       \
+         int n, int in, int out, int slices) { pdl_enter();                                                          \
         stream_gemm<NT, MW, STAGES, TILED, WN, LO, HINT>(xhi, xlo, w, bias, y, n, in, out, slices);                  \
     }
 #define STREAM_GEMM_X(NAME, NT, MW, STAGES, TILED, WN, LO, MINB) STREAM_GEMM_H(NAME, NT, MW, STAGES, TILED, WN, LO, MINB, 0)

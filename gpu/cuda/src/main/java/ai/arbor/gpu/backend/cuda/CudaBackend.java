@@ -359,7 +359,8 @@ public final class CudaBackend implements ComputeBackend, GreedyForward, DeviceS
         }
         if (graph) {
             boolean sample = sampleStep;
-            graphs.run(StepGraphs.key(s.n(), s.width(), sample), () -> pass.encode(s, sample));
+            graphs.run(StepGraphs.key(s.n(), s.width(), sample), () -> pass.encode(s, sample),
+                    pass.t.programmaticLaunch() && dev.hopper);
         } else {
             pass.encode(s, sampleStep);
         }

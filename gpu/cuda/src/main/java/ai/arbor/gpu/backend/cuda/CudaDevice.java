@@ -55,6 +55,7 @@ final class CudaDevice implements AutoCloseable {
     private final Map<String, Integer> occupancy = new HashMap<>();
     /** Set around a launch to name its shape in a profile. */
     String tag = "";
+    private boolean programmaticLaunch;
     private List<String> profileLabels;
     private List<jcuda.driver.CUevent> profileEvents;
     private final List<CUdeviceptr> allocations = new ArrayList<>();
@@ -212,6 +213,12 @@ final class CudaDevice implements AutoCloseable {
     static long mib(long bytes) { return bytes >> 20; }
 
     /**
+     * While set, kernels on the compute stream are launched with programmatic stream serialization (pdl.cuh: every
+     * kernel waits for the one before it itself); {@link StepGraphs} sets it around a decode graph's capture.
+     */
+    void setProgrammaticLaunch(boolean on) { programmaticLaunch = on; }
+
+    /**
      * Launches a kernel on the stream. Arguments: {@link CUdeviceptr} (null for a null pointer), Integer, Float.
      */
     void launch(String kernel, int gx, int gy, int gz, int block, Object... args) {
@@ -227,6 +234,11 @@ final class CudaDevice implements AutoCloseable {
     void launchOn(CUstream on, String kernel, int gx, int gy, int gz, int block, int sharedBytes, Object... args) {
         CUfunction f = function(kernel);
         optIn(kernel, sharedBytes);
+        if (programmaticLaunch && on == stream) {
+            ProgrammaticLaunch.launch(f, gx, gy, gz, block, sharedBytes, on, args);
+            if (profileEvents != null) mark(tag.isEmpty() ? kernel : kernel + " [" + tag + "]");
+            return;
+        }
         Pointer[] ptrs = new Pointer[args.length];
         for (int i = 0; i < args.length; i++) {
             Object a = args[i];

@@ -36,13 +36,16 @@ import java.util.Map;
  *                             tiled prefill attention (attention_prefill.cu) instead of a block per token; 0 turns it off
  * @param hopperGemmTma        the wgmma GEMM takes its TMA-fed, warp-specialized whole-tile kernels (hopper_gemm_tma.cuh)
  *                             for bf16 weights instead of the cp.async ones
+ * @param programmaticLaunch   on compute capability 9.0, the kernels of captured decode graphs are launched with
+ *                             programmatic stream serialization (pdl.cuh): each may be launched while the one before
+ *                             it finishes
  */
 public record CudaTuning(String batchKernel, String gemm64, int attentionSplits, int attentionParts, int gemmHint,
                          boolean attentionMma, int attentionWarps, boolean fuseOSplit, int ropeThreads,
                          boolean fuseSmallBatches, boolean fuseSmallNorm, boolean fuseSmallRope, boolean splitArgmax,
                          int gemvBlocksPerSm, int smallAttentionSplits, boolean groupedAttention,
                          int hopperGemmRows, boolean hopperGemmLo, int kvCopyRoundMib, int l2PrefetchMib,
-                         int flashPrefillRows, boolean hopperGemmTma) {
+                         int flashPrefillRows, boolean hopperGemmTma, boolean programmaticLaunch) {
 
     /** stream_gemm.cu's 64-row candidates: name -> {mw, stages, wn, lo (1: x as hi + lo, 0: hi only)}. */
     static final Map<String, int[]> GEMM64 = new LinkedHashMap<>();
@@ -74,74 +77,81 @@ public record CudaTuning(String batchKernel, String gemm64, int attentionSplits,
     }
 
     public static CudaTuning defaults() {
-        return new CudaTuning("gemm", "stream_gemm8", 0, 1, 2, true, 4, true, 512, true, true, true, true, 16, 0, true, 2048, true, 32, 0, 0, false);
+        return new CudaTuning("gemm", "stream_gemm8", 0, 1, 2, true, 4, true, 512, true, true, true, true, 16, 0, true, 2048, true, 32, 0, 0, false, false);
     }
 
     public CudaTuning withBatchKernel(String k) {
         return new CudaTuning(k, gemm64, attentionSplits, attentionParts, gemmHint, attentionMma, attentionWarps,
                 fuseOSplit, ropeThreads, fuseSmallBatches, fuseSmallNorm, fuseSmallRope, splitArgmax, gemvBlocksPerSm,
-                smallAttentionSplits, groupedAttention, hopperGemmRows, hopperGemmLo, kvCopyRoundMib, l2PrefetchMib, flashPrefillRows, hopperGemmTma);
+                smallAttentionSplits, groupedAttention, hopperGemmRows, hopperGemmLo, kvCopyRoundMib, l2PrefetchMib, flashPrefillRows, hopperGemmTma, programmaticLaunch);
     }
 
     public CudaTuning withGroupedAttention(boolean on) {
         return new CudaTuning(batchKernel, gemm64, attentionSplits, attentionParts, gemmHint, attentionMma,
                 attentionWarps, fuseOSplit, ropeThreads, fuseSmallBatches, fuseSmallNorm, fuseSmallRope, splitArgmax,
-                gemvBlocksPerSm, smallAttentionSplits, on, hopperGemmRows, hopperGemmLo, kvCopyRoundMib, l2PrefetchMib, flashPrefillRows, hopperGemmTma);
+                gemvBlocksPerSm, smallAttentionSplits, on, hopperGemmRows, hopperGemmLo, kvCopyRoundMib, l2PrefetchMib, flashPrefillRows, hopperGemmTma, programmaticLaunch);
     }
 
     public CudaTuning withSmallBatchFusion(boolean glu, boolean norm, boolean rope) {
         return new CudaTuning(batchKernel, gemm64, attentionSplits, attentionParts, gemmHint, attentionMma,
                 attentionWarps, fuseOSplit, ropeThreads, glu, norm, rope, splitArgmax, gemvBlocksPerSm,
-                smallAttentionSplits, groupedAttention, hopperGemmRows, hopperGemmLo, kvCopyRoundMib, l2PrefetchMib, flashPrefillRows, hopperGemmTma);
+                smallAttentionSplits, groupedAttention, hopperGemmRows, hopperGemmLo, kvCopyRoundMib, l2PrefetchMib, flashPrefillRows, hopperGemmTma, programmaticLaunch);
     }
 
     public CudaTuning withSplitArgmax(boolean on) {
         return new CudaTuning(batchKernel, gemm64, attentionSplits, attentionParts, gemmHint, attentionMma,
                 attentionWarps, fuseOSplit, ropeThreads, fuseSmallBatches, fuseSmallNorm, fuseSmallRope, on,
-                gemvBlocksPerSm, smallAttentionSplits, groupedAttention, hopperGemmRows, hopperGemmLo, kvCopyRoundMib, l2PrefetchMib, flashPrefillRows, hopperGemmTma);
+                gemvBlocksPerSm, smallAttentionSplits, groupedAttention, hopperGemmRows, hopperGemmLo, kvCopyRoundMib, l2PrefetchMib, flashPrefillRows, hopperGemmTma, programmaticLaunch);
     }
 
     public CudaTuning withGemv(int blocksPerSm, int smallSplits) {
         return new CudaTuning(batchKernel, gemm64, attentionSplits, attentionParts, gemmHint, attentionMma,
                 attentionWarps, fuseOSplit, ropeThreads, fuseSmallBatches, fuseSmallNorm, fuseSmallRope, splitArgmax,
-                blocksPerSm, smallSplits, groupedAttention, hopperGemmRows, hopperGemmLo, kvCopyRoundMib, l2PrefetchMib, flashPrefillRows, hopperGemmTma);
+                blocksPerSm, smallSplits, groupedAttention, hopperGemmRows, hopperGemmLo, kvCopyRoundMib, l2PrefetchMib, flashPrefillRows, hopperGemmTma, programmaticLaunch);
     }
 
     public CudaTuning withAttention(int hint, int parts, boolean mma) {
         return new CudaTuning(batchKernel, gemm64, attentionSplits, parts, hint, mma, attentionWarps, fuseOSplit,
                 ropeThreads, fuseSmallBatches, fuseSmallNorm, fuseSmallRope, splitArgmax, gemvBlocksPerSm,
-                smallAttentionSplits, groupedAttention, hopperGemmRows, hopperGemmLo, kvCopyRoundMib, l2PrefetchMib, flashPrefillRows, hopperGemmTma);
+                smallAttentionSplits, groupedAttention, hopperGemmRows, hopperGemmLo, kvCopyRoundMib, l2PrefetchMib, flashPrefillRows, hopperGemmTma, programmaticLaunch);
     }
 
     public CudaTuning withHopperGemm(int rows, boolean lo) {
         return new CudaTuning(batchKernel, gemm64, attentionSplits, attentionParts, gemmHint, attentionMma,
                 attentionWarps, fuseOSplit, ropeThreads, fuseSmallBatches, fuseSmallNorm, fuseSmallRope, splitArgmax,
-                gemvBlocksPerSm, smallAttentionSplits, groupedAttention, rows, lo, kvCopyRoundMib, l2PrefetchMib, flashPrefillRows, hopperGemmTma);
+                gemvBlocksPerSm, smallAttentionSplits, groupedAttention, rows, lo, kvCopyRoundMib, l2PrefetchMib, flashPrefillRows, hopperGemmTma, programmaticLaunch);
     }
 
     public CudaTuning withKvCopyRoundMib(int mib) {
         return new CudaTuning(batchKernel, gemm64, attentionSplits, attentionParts, gemmHint, attentionMma,
                 attentionWarps, fuseOSplit, ropeThreads, fuseSmallBatches, fuseSmallNorm, fuseSmallRope, splitArgmax,
-                gemvBlocksPerSm, smallAttentionSplits, groupedAttention, hopperGemmRows, hopperGemmLo, mib, l2PrefetchMib, flashPrefillRows, hopperGemmTma);
+                gemvBlocksPerSm, smallAttentionSplits, groupedAttention, hopperGemmRows, hopperGemmLo, mib, l2PrefetchMib, flashPrefillRows, hopperGemmTma, programmaticLaunch);
     }
 
     public CudaTuning withL2PrefetchMib(int mib) {
         return new CudaTuning(batchKernel, gemm64, attentionSplits, attentionParts, gemmHint, attentionMma,
                 attentionWarps, fuseOSplit, ropeThreads, fuseSmallBatches, fuseSmallNorm, fuseSmallRope, splitArgmax,
-                gemvBlocksPerSm, smallAttentionSplits, groupedAttention, hopperGemmRows, hopperGemmLo, kvCopyRoundMib, mib, flashPrefillRows, hopperGemmTma);
+                gemvBlocksPerSm, smallAttentionSplits, groupedAttention, hopperGemmRows, hopperGemmLo, kvCopyRoundMib, mib, flashPrefillRows, hopperGemmTma, programmaticLaunch);
     }
 
     public CudaTuning withFlashPrefillRows(int rows) {
         return new CudaTuning(batchKernel, gemm64, attentionSplits, attentionParts, gemmHint, attentionMma,
                 attentionWarps, fuseOSplit, ropeThreads, fuseSmallBatches, fuseSmallNorm, fuseSmallRope, splitArgmax,
                 gemvBlocksPerSm, smallAttentionSplits, groupedAttention, hopperGemmRows, hopperGemmLo, kvCopyRoundMib,
-                l2PrefetchMib, rows, hopperGemmTma);
+                l2PrefetchMib, rows, hopperGemmTma, programmaticLaunch);
     }
 
     public CudaTuning withHopperGemmTma(boolean on) {
         return new CudaTuning(batchKernel, gemm64, attentionSplits, attentionParts, gemmHint, attentionMma,
                 attentionWarps, fuseOSplit, ropeThreads, fuseSmallBatches, fuseSmallNorm, fuseSmallRope, splitArgmax,
                 gemvBlocksPerSm, smallAttentionSplits, groupedAttention, hopperGemmRows, hopperGemmLo, kvCopyRoundMib,
-                l2PrefetchMib, flashPrefillRows, on);
+                l2PrefetchMib, flashPrefillRows, on, programmaticLaunch);
+    }
+
+    public CudaTuning withProgrammaticLaunch(boolean on) {
+        return new CudaTuning(batchKernel, gemm64, attentionSplits, attentionParts, gemmHint, attentionMma,
+                attentionWarps, fuseOSplit, ropeThreads, fuseSmallBatches, fuseSmallNorm, fuseSmallRope, splitArgmax,
+                gemvBlocksPerSm, smallAttentionSplits, groupedAttention, hopperGemmRows, hopperGemmLo, kvCopyRoundMib,
+                l2PrefetchMib, flashPrefillRows, hopperGemmTma, on);
     }
 }

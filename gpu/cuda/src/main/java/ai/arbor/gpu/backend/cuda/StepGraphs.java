@@ -35,9 +35,10 @@ final class StepGraphs {
 
     /**
      * Replays the graph for {@code key}; the first time, runs {@code step} eagerly (loading its kernels; its results
-     * stand, so a sampling step is not sampled twice) and captures it for the next.
+     * stand, so a sampling step is not sampled twice) and captures it for the next, its kernels launched with
+     * programmatic stream serialization when {@code programmatic} is set (pdl.cuh).
      */
-    void run(long key, Runnable step) {
+    void run(long key, Runnable step, boolean programmatic) {
         CUgraphExec exec = graphs.get(key);
         if (exec != null) {
             cuGraphLaunch(exec, dev.stream);
@@ -47,9 +48,11 @@ final class StepGraphs {
         dev.synchronize();
         CUgraph g = new CUgraph();
         cuStreamBeginCapture(dev.stream, CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_THREAD_LOCAL);
+        dev.setProgrammaticLaunch(programmatic);
         try {
             step.run();
         } finally {
+            dev.setProgrammaticLaunch(false);
             cuStreamEndCapture(dev.stream, g);
         }
         exec = new CUgraphExec();

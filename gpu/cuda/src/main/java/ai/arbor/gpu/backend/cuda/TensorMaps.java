@@ -4,10 +4,8 @@ import com.sun.jna.Function;
 import com.sun.jna.Memory;
 import com.sun.jna.NativeLibrary;
 import com.sun.jna.Pointer;
-import java.lang.reflect.Method;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import jcuda.NativePointerObject;
 import jcuda.driver.CUdeviceptr;
 
 /**
@@ -33,7 +31,7 @@ final class TensorMaps {
      * by {@code boxRows} rows into the 128-byte swizzle layout; rows beyond {@code rows} read as zeros.
      */
     static byte[] bf16Rows(CUdeviceptr base, long rows, long cols, int boxRows) {
-        return CACHE.computeIfAbsent(new Key(address(base), rows, cols, boxRows), TensorMaps::encode);
+        return CACHE.computeIfAbsent(new Key(DriverHandles.address(base), rows, cols, boxRows), TensorMaps::encode);
     }
 
     private static byte[] encode(Key k) {
@@ -53,28 +51,6 @@ final class TensorMaps {
                 throw new IllegalStateException("cuTensorMapEncodeTiled failed (CUresult " + status + ") for " + k);
             }
             return aligned.getByteArray(0, BYTES);
-        }
-    }
-
-    /** The device address a JCuda pointer holds (its native pointer plus byte offset; JCuda keeps both protected). */
-    static long address(CUdeviceptr p) {
-        try {
-            return (long) NATIVE.invoke(p) + (long) OFFSET.invoke(p);
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException("cannot read a JCuda device pointer's address", e);
-        }
-    }
-
-    private static final Method NATIVE = accessible(NativePointerObject.class, "getNativePointer");
-    private static final Method OFFSET = accessible(jcuda.Pointer.class, "getByteOffset");
-
-    private static Method accessible(Class<?> c, String name) {
-        try {
-            Method m = c.getDeclaredMethod(name);
-            m.setAccessible(true);
-            return m;
-        } catch (NoSuchMethodException e) {
-            throw new IllegalStateException(c.getName() + " has no " + name, e);
         }
     }
 }

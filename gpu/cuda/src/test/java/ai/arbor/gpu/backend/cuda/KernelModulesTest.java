@@ -43,4 +43,27 @@ class KernelModulesTest {
         assertTrue(Files.readString(Path.of("src/main/java/ai/arbor/gpu/backend/cuda/ForwardPass.java"))
                 .contains("\"attention_prefill\" + headDim, (n + 64 / g - 1) / (64 / g), kvHeads, 1, 128, 768 * headDim"));
     }
+
+    /**
+     * With {@link CudaTuning#programmaticLaunch} a captured kernel may be launched before the one ahead of it has
+     * finished, so each must wait for it (pdl.cuh) before it touches memory: pdl_enter() first, in every kernel.
+     */
+    @Test
+    void everyKernelWaitsForTheOneBeforeItFirst() throws IOException {
+        int kernels = 0;
+        try (Stream<Path> files = Files.list(CUDA)) {
+            for (Path f : files.filter(p -> p.toString().endsWith(".cu") || p.toString().endsWith(".cuh")).toList()) {
+                String src = Files.readString(f);
+                for (int at = src.indexOf("__global__"); at >= 0; at = src.indexOf("__global__", at + 1)) {
+                    int body = src.indexOf('{', at);
+                    String first = src.substring(body + 1).replaceAll("^[\\\\\\s]+", "");
+                    String name = src.substring(at, Math.min(src.length(), at + 120)).split("\\(")[0];
+                    assertTrue(first.startsWith("pdl_enter();"), f.getFileName() + ": " + name + " starts with "
+                            + first.substring(0, Math.min(40, first.length())));
+                    kernels++;
+                }
+            }
+        }
+        assertTrue(kernels >= 30, "found " + kernels + " kernels");
+    }
 }

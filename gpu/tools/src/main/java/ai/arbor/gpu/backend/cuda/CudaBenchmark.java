@@ -88,14 +88,16 @@ public final class CudaBenchmark {
                         prefetch[i] = decode(gpu, b, steps, perSeq, rnd, true);
                     }
                     gpu.setTuning(gpu.tuning().withL2PrefetchMib(0));
+                    String programmatic = programmatic(gpu, b, steps, perSeq, rnd);
                     double again = decode(gpu, b, steps, perSeq, rnd, true);
                     extra = String.format(" (without CUDA graphs: %.0f tok/s; SwiGLU not fused into the gate/up gemv: %.0f tok/s;"
                             + " rmsnorm and rope_kv_write as own kernels: %.0f, only RoPE fused: %.0f, only the norm fused: %.0f;"
                             + " argmax in one block per row: %.0f; gemv split for 4 blocks/SM (down_proj 4 warps a row): %.0f,"
                             + " for 8 (down_proj 8, gate/up 1): %.0f; L2 prefetch during attention of %s MiB: %s;"
-                            + " all again: %.0f tok/s)", eager, unfused, separate, ropeOnly, normOnly, oneBlockArgmax,
-                            split4, split8, Arrays.toString(PREFETCH_MIB), Arrays.toString(
-                                    Arrays.stream(prefetch).mapToLong(Math::round).toArray()), again);
+                            + " programmatic dependent launch: %s; all again: %.0f tok/s)", eager, unfused, separate,
+                            ropeOnly, normOnly, oneBlockArgmax, split4, split8, Arrays.toString(PREFETCH_MIB),
+                            Arrays.toString(Arrays.stream(prefetch).mapToLong(Math::round).toArray()), programmatic,
+                            again);
                 } else {
                     System.out.printf("kernel check, batch %d: max |grouped attention - per-head| / max |per-head| %.1e%n",
                             b, KernelLab.compareAttention(gpu));
@@ -112,9 +114,11 @@ public final class CudaBenchmark {
                         gpu.setTuning(before.withL2PrefetchMib(32));
                         double prefetch = decode(gpu, b, steps, perSeq, rnd, true);
                         gpu.setTuning(before);
+                        String programmatic = programmatic(gpu, b, steps, perSeq, rnd);
                         double again = decode(gpu, b, steps, perSeq, rnd, true, true);
                         extra += String.format("; wgmma GEMM from 3 rows: %.0f tok/s, L2 prefetch of 32 MiB during"
-                                + " attention: %.0f, default again: %.0f", wgmma, prefetch, again);
+                                + " attention: %.0f, programmatic dependent launch: %s, default again: %.0f", wgmma,
+                                prefetch, programmatic, again);
                     }
                     extra += ")";
                 }
@@ -307,6 +311,54 @@ public final class CudaBenchmark {
      */
     static boolean tmaChecks() {
         return !"false".equals(System.getProperty("arbor.cuda.tmaChecks"));
+    }
+
+    /**
+     * Decode with the graphs' kernels launched with programmatic stream serialization (pdl.cuh), and whether its
+     * tokens equal those of the tuning in use over the same steps (the launch order must not change a result).
+     */
+    private static String programmatic(CudaBackend gpu, int b, int steps, int perSeq, SplittableRandom rnd) {
+        CudaTuning before = gpu.tuning();
+        if (!gpu.device().hopper) return "-";
+        try {
+            long seed = rnd.nextLong();
+            int[][] plain = greedyTokens(gpu, b, perSeq, seed);
+            boolean repeatable = Arrays.deepEquals(plain, greedyTokens(gpu, b, perSeq, seed));
+            gpu.setTuning(before.withProgrammaticLaunch(true));
+            int[][] pdl = greedyTokens(gpu, b, perSeq, seed);
+            double tps = decode(gpu, b, steps, perSeq, rnd, true);
+            return String.format("%.0f tok/s, tokens %s%s", tps, Arrays.deepEquals(plain, pdl) ? "equal" : "DIFFER",
+                    repeatable ? "" : " (the tuning in use does not repeat its own tokens either)");
+        } catch (RuntimeException e) {
+            return "failed: " + e.getMessage();
+        } finally {
+            gpu.setTuning(before);
+        }
+    }
+
+    /** Prefills b prompts from {@code seed} and returns 16 greedy decode steps' tokens per sequence (graphs on). */
+    private static int[][] greedyTokens(CudaBackend gpu, int b, int perSeq, long seed) {
+        gpu.setUseGraphs(true);
+        SplittableRandom rnd = new SplittableRandom(seed);
+        int[][] tables = new int[b][perSeq];
+        for (int s = 0; s < b; s++) for (int i = 0; i < perSeq; i++) tables[s][i] = s * perSeq + i;
+        int[] next = new int[b];
+        for (int from = 0; from < b; from += 16) { // as decode(): 16 prompts a step
+            List<SequenceChunk> prompts = new ArrayList<>();
+            for (int s = from; s < Math.min(b, from + 16); s++) {
+                prompts.add(new SequenceChunk(rnd.ints(PROMPT, 0, 151936).toArray(), 0, tables[s], true));
+            }
+            int[] ids = gpu.forwardGreedy(new ForwardBatch(prompts));
+            System.arraycopy(ids, 0, next, from, ids.length);
+        }
+        int[][] out = new int[16][];
+        for (int step = 0; step < out.length; step++) {
+            List<SequenceChunk> chunks = new ArrayList<>(b);
+            for (int s = 0; s < b; s++) chunks.add(new SequenceChunk(new int[]{next[s]}, PROMPT + step, tables[s], true));
+            next = gpu.forwardGreedy(new ForwardBatch(chunks));
+            out[step] = next;
+        }
+        return out;
     }
 
     /** Budgets of the L2 prefetch during attention the batch-1 line tries. */

@@ -173,6 +173,7 @@ public final class CudaSelfCheck {
             double maxDiff = 0, maxCpu = 0, maxWgmmaCpu = 0, maxWgmmaStream = 0, maxFlashCpu = 0;
             double maxWgmmaHiCpu = 0; // x as bf16 only, what vLLM does: printed, not part of the pass rule
             double maxTmaCpu = 0; // the wgmma GEMM's TMA-fed kernels
+            double maxPdlCpu = 0; // decode graphs launched with programmatic stream serialization (pdl.cuh)
             float[][] cpuFirst = new float[cases.size()][]; // each prompt's last-token logits on the CPU
             String maxAt = "";
             // on Hopper, every matmul of 3+ rows once more through the wgmma GEMM (whether or not the defaults use it,
@@ -215,6 +216,13 @@ public final class CudaSelfCheck {
                         gpu.setTuning(tuned.withHopperGemm(3, tuned.hopperGemmLo()).withHopperGemmTma(true));
                         maxTmaCpu = Math.max(maxTmaCpu, maxAbsDiff(teacherForced(gpu, seq, c.prompt.length, table), p));
                     }
+                    gpu.setTuning(tuned.withProgrammaticLaunch(true)); // the decode steps replay captured graphs
+                    try {
+                        maxPdlCpu = Math.max(maxPdlCpu, maxAbsDiff(teacherForced(gpu, seq, c.prompt.length, table), p));
+                    } catch (RuntimeException e) { // a launch the driver refused: a failure, the other checks go on
+                        log.printf("  programmatic dependent launch failed: %s%n", e.getMessage());
+                        maxPdlCpu = Double.POSITIVE_INFINITY;
+                    }
                     gpu.setTuning(tuned);
                     for (int s = 0; s < h.size(); s++) {
                         for (int v = 0; v < h.get(s).length; v++) {
@@ -237,7 +245,9 @@ public final class CudaSelfCheck {
                 log.printf("  teacher-forced with the wgmma GEMM from 3 rows: max |dlogit| %.4f vs CPU, %.4f vs stream_gemm;"
                         + " with x as bf16 only (not in the pass rule): %.4f vs CPU; TMA-fed: %.4f vs CPU%n", maxWgmmaCpu,
                         maxWgmmaStream, maxWgmmaHiCpu, maxTmaCpu);
-                maxCpu = Math.max(maxCpu, Math.max(maxWgmmaCpu, maxTmaCpu));
+                log.printf("  teacher-forced with programmatic dependent launch in the decode graphs: max |dlogit| %.4f"
+                        + " vs CPU%n", maxPdlCpu);
+                maxCpu = Math.max(maxCpu, Math.max(maxWgmmaCpu, Math.max(maxTmaCpu, maxPdlCpu)));
             }
 
             // 2. the same sequences as chunked prefill of 5 tokens, each chunk asking for its last token's logits
