@@ -91,6 +91,20 @@ __device__ __forceinline__ void wgmma(float (&d)[BN / 2], uint64_t da, uint64_t 
     else wgmma_m64n64k16(d, da, db);
 }
 
+// One BK-deep stage of a warpgroup's MMAs, committed as one wgmma group: x (hi, and lo at X_BYTES after it) times the
+// W tile, both in the 128-byte swizzle layout. The caller waits for the group as its pipeline allows.
+template <int N, bool LO, int X_BYTES>
+__device__ __forceinline__ void mma_stage(float (&acc)[N / 2], uint32_t xa, uint32_t wb) {
+    fence_operands(acc);
+    wgmma_fence();
+#pragma unroll
+    for (int ks = 0; ks < BK / 16; ks++) {
+        wgmma<N>(acc, desc_sw128(xa + 32 * ks), desc_sw128(wb + 32 * ks));
+        if (LO) wgmma<N>(acc, desc_sw128(xa + X_BYTES + 32 * ks), desc_sw128(wb + 32 * ks));
+    }
+    wgmma_commit();
+}
+
 // The epilogue of a split-K cluster: the SPLIT blocks of one output tile (one cluster, rank = K slice) each leave
 // their fp32 partial tile in their own shared memory; rank r then sums rows [r BM / SPLIT, (r + 1) BM / SPLIT) of
 // all SPLIT partials through distributed shared memory, always in rank order, so the result does not depend on
@@ -241,14 +255,7 @@ __device__ __forceinline__ void hopper_gemm(const __nv_bfloat16* __restrict__ xh
         const uint32_t s = base + (i % STAGES) * STAGE_BYTES;
         const uint32_t xa = s + (WGM == 2 ? wg * 64 * 128 : 0);           // this warpgroup's 64 rows
         const uint32_t wb = s + W_OFF + (WGM == 2 ? 0 : wg * NW * 128);   // and its NW columns
-        fence_operands(acc);
-        wgmma_fence();
-#pragma unroll
-        for (int ks = 0; ks < BK / 16; ks++) {
-            wgmma<NW>(acc, desc_sw128(xa + 32 * ks), desc_sw128(wb + 32 * ks));
-            if (LO) wgmma<NW>(acc, desc_sw128(xa + X_BYTES + 32 * ks), desc_sw128(wb + 32 * ks));
-        }
-        wgmma_commit();
+        mma_stage<NW, LO, X_BYTES>(acc, xa, wb);
         wgmma_wait<KEEP>();
         fence_operands(acc);
     }

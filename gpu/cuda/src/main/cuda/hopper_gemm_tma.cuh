@@ -87,14 +87,7 @@ __device__ __forceinline__ void gemm_tma(const CUtensorMap* xhi, const CUtensorM
         mbar_wait(full + 8 * slot, (i / STAGES) & 1);
         const uint32_t s = base + slot * STAGE_BYTES;
         const uint32_t xa = s + cw * 64 * 128, wb = s + W_OFF;
-        fence_operands(acc);
-        wgmma_fence();
-#pragma unroll
-        for (int ks = 0; ks < BK / 16; ks++) {
-            wgmma<BN>(acc, desc_sw128(xa + 32 * ks), desc_sw128(wb + 32 * ks));
-            if (LO) wgmma<BN>(acc, desc_sw128(xa + X_BYTES + 32 * ks), desc_sw128(wb + 32 * ks));
-        }
-        wgmma_commit();
+        mma_stage<BN, LO, X_BYTES>(acc, xa, wb);
         wgmma_wait<1>(); // tile i - 1's MMAs have read their stage
         fence_operands(acc);
         if (i > 0 && (tid & 127) == 0) mbar_arrive(empty + 8 * ((i - 1) % STAGES));

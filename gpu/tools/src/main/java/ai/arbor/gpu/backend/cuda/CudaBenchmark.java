@@ -127,9 +127,7 @@ public final class CudaBenchmark {
                 System.out.println(rows.get(rows.size() - 1));
             }
             if (maxBatch >= 64) { // the eager steps serve runs beside graph-replayed decode
-                int[][] tables = new int[64][perSeq];
-                for (int q = 0; q < 64; q++) for (int i = 0; i < perSeq; i++) tables[q][i] = q * perSeq + i;
-                for (String r : StepShapesBench.run(gpu, tables, PROMPT, PROMPT, rnd)) System.out.println(r);
+                for (String r : StepShapesBench.run(gpu, tables(64, perSeq), PROMPT, PROMPT, rnd)) System.out.println(r);
             }
             // the device sampler against its host model on this vocabulary (152k), every parameter in one batch
             List<SequenceChunk> probe = new ArrayList<>();
@@ -339,18 +337,8 @@ public final class CudaBenchmark {
     /** Prefills b prompts from {@code seed} and returns 16 greedy decode steps' tokens per sequence (graphs on). */
     private static int[][] greedyTokens(CudaBackend gpu, int b, int perSeq, long seed) {
         gpu.setUseGraphs(true);
-        SplittableRandom rnd = new SplittableRandom(seed);
-        int[][] tables = new int[b][perSeq];
-        for (int s = 0; s < b; s++) for (int i = 0; i < perSeq; i++) tables[s][i] = s * perSeq + i;
-        int[] next = new int[b];
-        for (int from = 0; from < b; from += 16) { // as decode(): 16 prompts a step
-            List<SequenceChunk> prompts = new ArrayList<>();
-            for (int s = from; s < Math.min(b, from + 16); s++) {
-                prompts.add(new SequenceChunk(rnd.ints(PROMPT, 0, 151936).toArray(), 0, tables[s], true));
-            }
-            int[] ids = gpu.forwardGreedy(new ForwardBatch(prompts));
-            System.arraycopy(ids, 0, next, from, ids.length);
-        }
+        int[][] tables = tables(b, perSeq);
+        int[] next = prefill(gpu, tables, new SplittableRandom(seed));
         int[][] out = new int[16][];
         for (int step = 0; step < out.length; step++) {
             List<SequenceChunk> chunks = new ArrayList<>(b);
@@ -359,6 +347,28 @@ public final class CudaBenchmark {
             out[step] = next;
         }
         return out;
+    }
+
+    /** Block tables of b sequences with perSeq blocks each, sequence s owning blocks s * perSeq onwards. */
+    private static int[][] tables(int b, int perSeq) {
+        int[][] tables = new int[b][perSeq];
+        for (int s = 0; s < b; s++) for (int i = 0; i < perSeq; i++) tables[s][i] = s * perSeq + i;
+        return tables;
+    }
+
+    /** Prefills one random 128-token prompt per table, 16 prompts a step; returns each sequence's first token. */
+    private static int[] prefill(CudaBackend gpu, int[][] tables, SplittableRandom rnd) {
+        int b = tables.length;
+        int[] next = new int[b];
+        for (int from = 0; from < b; from += 16) {
+            List<SequenceChunk> chunks = new ArrayList<>();
+            for (int s = from; s < Math.min(b, from + 16); s++) {
+                chunks.add(new SequenceChunk(rnd.ints(PROMPT, 0, 151936).toArray(), 0, tables[s], true));
+            }
+            int[] ids = gpu.forwardGreedy(new ForwardBatch(chunks));
+            System.arraycopy(ids, 0, next, from, ids.length);
+        }
+        return next;
     }
 
     /** Budgets of the L2 prefetch during attention the batch-1 line tries. */
@@ -373,17 +383,8 @@ public final class CudaBenchmark {
     static double decode(CudaBackend gpu, int b, int steps, int perSeq, SplittableRandom rnd, boolean graphs,
                          boolean profile) {
         gpu.setUseGraphs(graphs);
-        int[][] tables = new int[b][perSeq];
-        for (int s = 0; s < b; s++) for (int i = 0; i < perSeq; i++) tables[s][i] = s * perSeq + i;
-        int[] next = new int[b];
-        for (int from = 0; from < b; from += 16) {
-            List<SequenceChunk> chunks = new ArrayList<>();
-            for (int s = from; s < Math.min(b, from + 16); s++) {
-                chunks.add(new SequenceChunk(rnd.ints(PROMPT, 0, 151936).toArray(), 0, tables[s], true));
-            }
-            int[] ids = gpu.forwardGreedy(new ForwardBatch(chunks));
-            System.arraycopy(ids, 0, next, from, ids.length);
-        }
+        int[][] tables = tables(b, perSeq);
+        int[] next = prefill(gpu, tables, rnd);
         int warm = 3;
         long start = 0;
         for (int step = 0; step < warm + steps; step++) {
